@@ -1,0 +1,197 @@
+/**
+ * Every error the runtime throws is an {@link ActorfoldError} with a stable string `code`.
+ * Detection goes through a global-symbol brand rather than `instanceof`, so two installed
+ * copies of this package still recognise each other's errors.
+ */
+
+const BRAND = Symbol.for('actorfold.error');
+
+/** The stable codes of API.md, plus INVALID_ARGUMENT for misuse of the API itself. */
+export type ErrorCode =
+  | 'REJECTED'
+  | 'INVALID_COMMAND'
+  | 'INVALID_ARGUMENT'
+  | 'VERSION_CONFLICT'
+  | 'MAILBOX_FULL'
+  | 'COMMAND_TIMEOUT'
+  | 'ACTOR_CRASHED'
+  | 'DECIDE_FAILED'
+  | 'RUNTIME_CLOSED'
+  | 'UNKNOWN_AGGREGATE'
+  | 'STORE_ERROR'
+  | 'CORRUPT_DATA';
+
+/** Codes a caller may simply retry (with the same `commandId`). */
+const RETRYABLE: ReadonlySet<string> = new Set(['MAILBOX_FULL', 'COMMAND_TIMEOUT', 'ACTOR_CRASHED']);
+
+/** The base class of every error actorfold throws. */
+export class ActorfoldError extends Error {
+  readonly code: ErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** decide called `reject()`: a business rule refused the command. */
+export class Rejection extends ActorfoldError {
+  readonly reason: string;
+  readonly details: unknown;
+  constructor(reason: string, message?: string, details?: unknown) {
+    super('REJECTED', message ? `${reason}: ${message}` : reason);
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+/** One problem reported by a Standard Schema validator. */
+export interface ValidationIssue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+}
+
+/** `validateCommand` failed, or the command is not an object with a string `type`. */
+export class InvalidCommand extends ActorfoldError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(message: string, issues: readonly ValidationIssue[] = []) {
+    super('INVALID_COMMAND', message);
+    this.issues = issues;
+  }
+}
+
+/** The API was called with an argument it cannot accept (an empty id, a bad option, a malformed event). */
+export class InvalidArgument extends ActorfoldError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/** `expectedVersion` did not match the stream's version. */
+export class VersionConflict extends ActorfoldError {
+  readonly streamId: string;
+  readonly expected: number;
+  readonly actual: number;
+  constructor(streamId: string, expected: number, actual: number) {
+    super('VERSION_CONFLICT', `${streamId}: expected version ${expected}, actual ${actual}`);
+    this.streamId = streamId;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The actor's mailbox is at capacity. Retryable. */
+export class MailboxFull extends ActorfoldError {
+  readonly streamId: string;
+  readonly capacity: number;
+  constructor(streamId: string, capacity: number) {
+    super('MAILBOX_FULL', `${streamId}: mailbox full (capacity ${capacity})`);
+    this.streamId = streamId;
+    this.capacity = capacity;
+  }
+}
+
+/** No reply within `commandTimeoutMs`. The command may still run: retry with the same commandId. */
+export class CommandTimeout extends ActorfoldError {
+  readonly streamId: string;
+  readonly timeoutMs: number;
+  constructor(streamId: string, timeoutMs: number) {
+    super('COMMAND_TIMEOUT', `${streamId}: no reply within ${timeoutMs} ms (the command may still run)`);
+    this.streamId = streamId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The actor died while the command waited; the next call respawns it. */
+export class ActorCrashed extends ActorfoldError {
+  readonly streamId: string;
+  constructor(streamId: string, cause: unknown) {
+    super('ACTOR_CRASHED', `${streamId}: actor crashed: ${describe(cause)}`, { cause });
+    this.streamId = streamId;
+  }
+}
+
+/** decide threw something other than a Rejection (a bug). The actor stays alive. */
+export class DecideFailed extends ActorfoldError {
+  readonly streamId: string;
+  constructor(streamId: string, cause: unknown) {
+    super('DECIDE_FAILED', `${streamId}: decide threw: ${describe(cause)}`, { cause });
+    this.streamId = streamId;
+  }
+}
+
+/** The runtime is shutting down or shut down. */
+export class RuntimeClosed extends ActorfoldError {
+  constructor(message = 'the runtime is shut down') {
+    super('RUNTIME_CLOSED', message);
+  }
+}
+
+/** No aggregate of that type is registered. */
+export class UnknownAggregate extends ActorfoldError {
+  readonly aggregateType: string;
+  constructor(aggregateType: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_AGGREGATE',
+      `no aggregate of type '${aggregateType}' is registered (known: ${known.join(', ') || 'none'})`,
+    );
+    this.aggregateType = aggregateType;
+  }
+}
+
+/** Why a store failed; `LOCKED` means another process holds the store. */
+export type StoreErrorReason = 'IO' | 'LOCKED' | 'CLOSED';
+
+/** The store failed (I/O, closed, or locked by another process). */
+export class StoreError extends ActorfoldError {
+  readonly reason: StoreErrorReason;
+  constructor(reason: StoreErrorReason, message: string, options?: { cause?: unknown }) {
+    super('STORE_ERROR', message, options);
+    this.reason = reason;
+  }
+}
+
+/** A stored event or snapshot cannot be read. Never skipped silently. */
+export class CorruptData extends ActorfoldError {
+  readonly streamId: string;
+  readonly version: number;
+  constructor(streamId: string, version: number, message: string, options?: { cause?: unknown }) {
+    super('CORRUPT_DATA', `${streamId}@${version}: ${message}`, options);
+    this.streamId = streamId;
+    this.version = version;
+  }
+}
+
+/** True for any error thrown by actorfold (any installed copy). */
+export function isActorfoldError(e: unknown): e is ActorfoldError {
+  return typeof e === 'object' && e !== null && (e as { [BRAND]?: unknown })[BRAND] === true;
+}
+
+/** True when decide refused the command through `reject()`. */
+export function isRejection(e: unknown): e is Rejection {
+  return isActorfoldError(e) && e.code === 'REJECTED';
+}
+
+/** True when an `expectedVersion` check failed. */
+export function isVersionConflict(e: unknown): e is VersionConflict {
+  return isActorfoldError(e) && e.code === 'VERSION_CONFLICT';
+}
+
+/** True when retrying the same call (with the same commandId) may succeed. */
+export function isRetryable(e: unknown): boolean {
+  return isActorfoldError(e) && RETRYABLE.has(e.code);
+}
+
+/**
+ * Refuses the current command from inside `decide`.
+ * @example if (cmd.amount > state.balance) reject('insufficient-funds', `balance ${state.balance}`);
+ */
+export function reject(reason: string, message?: string, details?: unknown): never {
+  throw new Rejection(reason, message, details);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,130 @@
+/**
+ * The store contract every event store implements (memoryStore, levelStore, later postgresStore).
+ * The store knows nothing of actors: it keeps versioned streams, a global log, snapshots and checkpoints.
+ */
+
+/** A domain event: any object with a string `type`. */
+export interface DomainEvent {
+  readonly type: string;
+}
+
+/** Metadata stored with every event. */
+export interface EventMetadata {
+  commandId?: string;
+  correlationId?: string;
+  causationId?: string;
+  tenantId?: string;
+  [key: string]: unknown;
+}
+
+/** A stored event, as every store returns it. */
+export interface EventEnvelope<E extends DomainEvent = DomainEvent> {
+  /** `${aggregateType}/${aggregateId}` */
+  streamId: string;
+  aggregateType: string;
+  aggregateId: string;
+  /** 1-based, contiguous within the stream. */
+  version: number;
+  /** Global order in the store, strictly increasing, 1-based. */
+  position: number;
+  /** `data.type` */
+  type: string;
+  /** Exactly what decide returned. */
+  data: E;
+  schemaVersion: number;
+  metadata: EventMetadata;
+  /** ISO-8601 UTC. */
+  timestamp: string;
+}
+
+/** An event handed to `append`; the store assigns version, position and (when absent) timestamp. */
+export interface NewEvent<E extends DomainEvent = DomainEvent> {
+  data: E;
+  schemaVersion?: number;
+  metadata?: EventMetadata;
+  timestamp?: string;
+}
+
+export interface AppendOptions {
+  /** The stream's version the caller saw; the append fails with VersionConflict otherwise. */
+  expectedVersion: number;
+}
+
+export interface ReadStreamOptions {
+  /** First version to read (inclusive). Default 1. */
+  fromVersion?: number;
+  /** Most events to return. */
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** First global position to read (inclusive). Default 1. */
+  fromPosition?: number;
+  /** Most events to return. */
+  limit?: number;
+}
+
+/** A persisted aggregate state. Never the source of truth (ARCHITECTURE invariant 7). */
+export interface Snapshot {
+  streamId: string;
+  /** The stream version the state includes. */
+  version: number;
+  /** The aggregate's snapshot schema version; a mismatch makes the runtime ignore it. */
+  schemaVersion: number;
+  /** The encoded state: JSON-compatible. */
+  state: unknown;
+  /** Runtime bookkeeping saved beside the state (the commandId dedupe window). */
+  runtime?: { dedupe?: Array<[commandId: string, fromVersion: number, toVersion: number]> };
+  /** ISO-8601 UTC. */
+  timestamp: string;
+}
+
+export interface SnapshotSaveOptions {
+  /** How many snapshots of the stream to keep, newest first. Default 2. */
+  keep?: number;
+}
+
+export interface SnapshotStore {
+  /** Saves a snapshot and prunes all but the newest `keep`. */
+  save(snapshot: Snapshot, opts?: SnapshotSaveOptions): Promise<void>;
+  /** The newest snapshot of the stream, or undefined. */
+  load(streamId: string): Promise<Snapshot | undefined>;
+  /** Every kept snapshot of the stream, newest first. */
+  list(streamId: string): Promise<Snapshot[]>;
+  /** Removes every snapshot of the stream. */
+  delete(streamId: string): Promise<void>;
+}
+
+export interface CheckpointStore {
+  /** The stored position of a named consumer, or undefined. */
+  get(name: string): Promise<number | undefined>;
+  set(name: string, position: number): Promise<void>;
+}
+
+/** The event store contract of API.md. */
+export interface EventStore {
+  /** Appends atomically with contiguous versions; VersionConflict when `expectedVersion` does not match. */
+  append(streamId: string, events: readonly NewEvent[], opts: AppendOptions): Promise<EventEnvelope[]>;
+  readStream(streamId: string, opts?: ReadStreamOptions): AsyncIterable<EventEnvelope>;
+  readAll(opts?: ReadAllOptions): AsyncIterable<EventEnvelope>;
+  /** 0 when the stream does not exist. */
+  streamVersion(streamId: string): Promise<number>;
+  /**
+   * The stream's version without any I/O, when this store is the only writer of its data and
+   * has the head in memory; undefined when it would have to read. Lets an actor's
+   * refresh-before-command cost O(1) when nothing changed.
+   */
+  knownStreamVersion?(streamId: string): number | undefined;
+  readonly snapshots: SnapshotStore;
+  readonly checkpoints: CheckpointStore;
+  /** Idempotent. Every later call fails with StoreError reason CLOSED. */
+  close(): Promise<void>;
+}
+
+/** Splits a stream id at its first `/` into aggregate type and id. */
+export function parseStreamId(streamId: string): { aggregateType: string; aggregateId: string } {
+  const slash = streamId.indexOf('/');
+  return slash < 0
+    ? { aggregateType: streamId, aggregateId: '' }
+    : { aggregateType: streamId.slice(0, slash), aggregateId: streamId.slice(slash + 1) };
+}
