@@ -30,20 +30,20 @@ export interface SnapshotPolicy<S> {
   /** Also snapshot on eviction when any event is not yet covered. Default true. */
   onEvict?: boolean;
   /** Turns state into JSON-compatible data. Default: the state as is. */
-  encode?: (state: S) => unknown;
+  encode?(state: S): unknown;
   /** Inverse of encode; a throw makes the runtime ignore the snapshot and replay. Default: as is. */
-  decode?: (data: unknown) => S;
+  decode?(data: unknown): S;
 }
 
 /** What `defineAggregate` takes. */
 export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
   /** Names the streams: `${type}/${id}`. Non-empty, without `/`. */
   type: string;
-  initialState: () => S;
+  initialState(): S;
   /** Pure: returns the new events (`[]` = no-op) or throws through `reject()`. */
-  decide: (state: S, command: C, ctx: DecideContext) => readonly E[];
+  decide(state: S, command: C, ctx: DecideContext): readonly E[];
   /** Pure fold of one event into the state. Must not mutate its input state. */
-  evolve: (state: S, event: E) => S;
+  evolve(state: S, event: E): S;
   snapshots?: SnapshotPolicy<S>;
   /** Any Standard Schema validator (zod, valibot, arktype...); its output is the command decide sees. */
   validateCommand?: StandardSchemaV1<unknown, C>;
@@ -54,15 +54,17 @@ export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
 const DEFINITION = Symbol.for('actorfold.aggregate');
 
 /** A validated, frozen aggregate definition, ready to register with a runtime. */
-export interface AggregateDefinition<S = unknown, C extends Command = Command, E extends DomainEvent = DomainEvent>
-  extends Readonly<AggregateSpec<S, C, E>> {
+export interface AggregateDefinition<
+  S = unknown,
+  C extends Command = Command,
+  E extends DomainEvent = DomainEvent,
+> extends Readonly<AggregateSpec<S, C, E>> {
   readonly [DEFINITION]: true;
   readonly eventSchemaVersion: number;
 }
 
-/** Any aggregate definition, whatever its state, command and event types. */
-// biome-ignore lint/suspicious/noExplicitAny: variance escape hatch for heterogeneous registries; not exposed in values
-export type AnyAggregate = AggregateDefinition<any, any, any>;
+/** Any aggregate definition, whatever its state, command and event types (methods are bivariant). */
+export type AnyAggregate = AggregateDefinition<unknown, Command, DomainEvent>;
 
 /** The state type of a definition. */
 export type StateOf<D> = D extends AggregateDefinition<infer S, Command, DomainEvent> ? S : never;
@@ -84,13 +86,17 @@ export type EventOf<D> = D extends AggregateDefinition<unknown, Command, infer E
 export function defineAggregate<S, C extends Command, E extends DomainEvent>(
   spec: AggregateSpec<S, C, E>,
 ): AggregateDefinition<S, C, E> {
-  if (typeof spec !== 'object' || spec === null) throw new InvalidArgument('defineAggregate needs a spec object');
+  if (typeof spec !== 'object' || spec === null)
+    throw new InvalidArgument('defineAggregate needs a spec object');
   const { type } = spec;
   if (typeof type !== 'string' || type.length === 0 || type.includes('/')) {
-    throw new InvalidArgument(`aggregate type must be a non-empty string without '/', got ${JSON.stringify(type)}`);
+    throw new InvalidArgument(
+      `aggregate type must be a non-empty string without '/', got ${JSON.stringify(type)}`,
+    );
   }
   for (const fn of ['initialState', 'decide', 'evolve'] as const) {
-    if (typeof spec[fn] !== 'function') throw new InvalidArgument(`aggregate '${type}': ${fn} must be a function`);
+    if (typeof spec[fn] !== 'function')
+      throw new InvalidArgument(`aggregate '${type}': ${fn} must be a function`);
   }
   const eventSchemaVersion = spec.eventSchemaVersion ?? 1;
   if (!isPositiveInt(eventSchemaVersion)) {
@@ -98,7 +104,8 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
   }
   const snap = spec.snapshots;
   if (snap !== undefined) {
-    if (!isPositiveInt(snap.every)) throw new InvalidArgument(`aggregate '${type}': snapshots.every must be a positive integer`);
+    if (!isPositiveInt(snap.every))
+      throw new InvalidArgument(`aggregate '${type}': snapshots.every must be a positive integer`);
     if (!Number.isInteger(snap.schemaVersion)) {
       throw new InvalidArgument(`aggregate '${type}': snapshots.schemaVersion must be an integer`);
     }
@@ -115,7 +122,9 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */
 export function isAggregateDefinition(value: unknown): value is AnyAggregate {
-  return typeof value === 'object' && value !== null && (value as { [DEFINITION]?: unknown })[DEFINITION] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as { [DEFINITION]?: unknown })[DEFINITION] === true
+  );
 }
 
 export function isPositiveInt(n: unknown): n is number {

@@ -66,7 +66,11 @@ export class SimulatedClock implements Clock {
     for (;;) {
       let next: SimulatedTimer | undefined;
       for (const t of this.#timers) {
-        if (t.at <= target && (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+        if (
+          t.at <= target &&
+          (next === undefined || t.at < next.at || (t.at === next.at && t.seq < next.seq))
+        )
+          next = t;
       }
       if (next === undefined) break;
       this.#timers.delete(next);

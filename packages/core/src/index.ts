@@ -1,3 +1,4 @@
+export type { ActorStatus } from './actor.js';
 export {
   type AggregateDefinition,
   type AggregateSpec,
@@ -35,7 +36,18 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
-export { memoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { AggregateHandle, type AggregateIdentity } from './handle.js';
+export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
+export type { Counters, LatencySummary, MetricsSnapshot } from './metrics.js';
+export type { ExecuteOptions, ExecuteResult, StateResult } from './request.js';
+export {
+  type ActorInfo,
+  createRuntime,
+  Runtime,
+  type RuntimeOptions,
+  type RuntimeStats,
+  type ShutdownOptions,
+} from './runtime.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export {
   type AppendOptions,
@@ -52,3 +64,16 @@ export {
   type SnapshotSaveOptions,
   type SnapshotStore,
 } from './store.js';
+export {
+  assertCheckpoint,
+  assertCheckpointName,
+  assertExpectedVersion,
+  assertNewEvents,
+  assertReadAllOptions,
+  assertReadStreamOptions,
+  assertSnapshot,
+  assertSnapshotSaveOptions,
+  assertStreamId,
+  toJson,
+} from './store-input.js';
+export type { WatchUpdate } from './watchers.js';

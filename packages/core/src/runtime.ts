@@ -1,0 +1,336 @@
+import PQueue from 'p-queue';
+import { type Logger, pino } from 'pino';
+import type { ActorStatus } from './actor.js';
+import { type AnyAggregate, isAggregateDefinition, isPositiveInt } from './aggregate.js';
+import { type Clock, systemClock } from './clock.js';
+import { CommandTimeouts } from './command-timeouts.js';
+import type { ResolvedOptions, RuntimeContext } from './context.js';
+import { InvalidArgument, MailboxFull, RuntimeClosed, UnknownAggregate } from './errors.js';
+import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
+import { IdleReaper } from './idle-reaper.js';
+import { memoryStore } from './memory-store.js';
+import { type Counters, Metrics, type MetricsSnapshot } from './metrics.js';
+import { Registry } from './registry.js';
+import type { EventStore } from './store.js';
+import { type Watcher, Watchers } from './watchers.js';
+
+/** Options of `createRuntime`. */
+export interface RuntimeOptions {
+  /** The event store; default `memoryStore()`. A promise is awaited (stores that open asynchronously). */
+  store?: EventStore | Promise<EventStore>;
+  /** The aggregates this runtime serves. */
+  aggregates: readonly AnyAggregate[];
+  /** Evict an actor after this long without requests. Default 300 000 (5 min); Infinity never evicts. */
+  idleTimeoutMs?: number;
+  /** Requests one actor may hold (running one included); beyond it: MailboxFull. Default 1024. */
+  mailboxCapacity?: number;
+  /** Actors recovering from the store at once. Default 16. */
+  maxConcurrentRecoveries?: number;
+  /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
+  commandTimeoutMs?: number;
+  /** commandIds remembered per stream for idempotent retries. Default 1000. */
+  dedupeWindow?: number;
+  /** Commands slower than this are logged at warn. Default 1000 ms. */
+  slowCommandMs?: number;
+  /** Times a command is re-decided after another writer's conflicting append. Default 3. */
+  maxConflictRetries?: number;
+  /** A pino logger; default silent. Actors log through child loggers with aggregateType and aggregateId. */
+  logger?: Logger;
+  /** Time source for idle eviction and timeouts; default the system clock. */
+  clock?: Clock;
+}
+
+/** Shutdown options. */
+export interface ShutdownOptions {
+  /** How long to let mailboxes drain before queued commands fail with RuntimeClosed. Default 10 000. */
+  timeoutMs?: number;
+}
+
+/** One resident actor, as `runtime.actors()` lists it. */
+export interface ActorInfo {
+  type: string;
+  id: string;
+  streamId: string;
+  status: ActorStatus;
+  version: number;
+  mailboxDepth: number;
+  /** Milliseconds since the actor went idle; undefined while it has work or is activating. */
+  idleForMs: number | undefined;
+}
+
+/** A quick look at the runtime, as `runtime.stats()` returns it. */
+export interface RuntimeStats extends Counters {
+  liveActors: number;
+  activatingActors: number;
+  idleActors: number;
+  mailboxDepth: number;
+  recoveriesWaiting: number;
+  closed: boolean;
+}
+
+const DEFAULTS: ResolvedOptions = {
+  idleTimeoutMs: 300_000,
+  mailboxCapacity: 1024,
+  maxConcurrentRecoveries: 16,
+  commandTimeoutMs: 30_000,
+  dedupeWindow: 1000,
+  slowCommandMs: 1000,
+  maxConflictRetries: 3,
+};
+
+/**
+ * Starts a runtime: the registry of mailbox actors in front of an event store.
+ * @example
+ * const runtime = await createRuntime({ aggregates: [account] });
+ * await runtime.get(account, 'acc-1').execute({ type: 'deposit', amount: 5 });
+ * await runtime.shutdown();
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgument('createRuntime needs an options object');
+  const resolved = resolveOptions(options);
+  const aggregates = new Map<string, AnyAggregate>();
+  if (!Array.isArray(options.aggregates))
+    throw new InvalidArgument('options.aggregates must be an array of definitions');
+  for (const def of options.aggregates) {
+    if (!isAggregateDefinition(def))
+      throw new InvalidArgument('options.aggregates: use defineAggregate() for each entry');
+    if (aggregates.has(def.type)) throw new InvalidArgument(`two aggregates are registered as '${def.type}'`);
+    aggregates.set(def.type, def);
+  }
+  const store = await (options.store ?? memoryStore());
+  return new Runtime(
+    store,
+    aggregates,
+    resolved,
+    options.logger ?? pino({ level: 'silent' }),
+    options.clock ?? systemClock,
+  );
+}
+
+/** Serves commands for the registered aggregates through cheap handles. Create with `createRuntime`. */
+export class Runtime {
+  readonly #ctx: RuntimeContext;
+  readonly #aggregates: ReadonlyMap<string, AnyAggregate>;
+  readonly #timeouts: CommandTimeouts;
+  readonly #dispatcher: Dispatcher;
+  #shutdown: Promise<void> | undefined;
+
+  /** @internal Use `createRuntime`. */
+  constructor(
+    store: EventStore,
+    aggregates: ReadonlyMap<string, AnyAggregate>,
+    options: ResolvedOptions,
+    logger: Logger,
+    clock: Clock,
+  ) {
+    const metrics = new Metrics();
+    const registry = new Registry();
+    this.#ctx = {
+      store,
+      clock,
+      logger,
+      metrics,
+      registry,
+      options,
+      reaper: new IdleReaper(clock, options.idleTimeoutMs),
+      permits: new PQueue({ concurrency: options.maxConcurrentRecoveries }),
+      watchers: new Watchers(),
+      resident: 0,
+      activating: 0,
+      mailboxDepth: 0,
+    };
+    registry.bind(this.#ctx);
+    this.#aggregates = aggregates;
+    this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
+      metrics.counters.commandTimeouts++;
+    });
+    const ctx = this.#ctx;
+    const timeouts = this.#timeouts;
+    this.#dispatcher = {
+      dispatch: (def, id, request) => {
+        if (this.#shutdown !== undefined) return Promise.reject(new RuntimeClosed());
+        const actor = registry.route(def, id, request.streamId);
+        if (!actor.enqueue(request)) {
+          metrics.counters.mailboxFull++;
+          return Promise.reject(new MailboxFull(request.streamId, options.mailboxCapacity));
+        }
+        timeouts.watch(request);
+        return request.promise;
+      },
+      isResident: (streamId) => registry.get(streamId)?.resident === true,
+      addWatcher: (streamId: string, w: Watcher) => ctx.watchers.add(streamId, w),
+      removeWatcher: (streamId: string, w: Watcher) => ctx.watchers.remove(streamId, w),
+    };
+  }
+
+  /** The store this runtime writes to. */
+  get store(): EventStore {
+    return this.#ctx.store;
+  }
+
+  /** The registered aggregate types. */
+  get aggregateTypes(): string[] {
+    return [...this.#aggregates.keys()];
+  }
+
+  /** True once `shutdown` was called. */
+  get closed(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /**
+   * A handle for one aggregate instance: by definition and id, by type name and id, or by identity.
+   * Handles are cheap; this never touches the store.
+   */
+  get<D extends AnyAggregate>(def: D, id: string): AggregateHandle<D>;
+  get(type: string, id: string): AggregateHandle;
+  get(identity: AggregateIdentity): AggregateHandle;
+  get(target: AnyAggregate | string | AggregateIdentity, id?: string): AggregateHandle {
+    let type: string;
+    let aggregateId: unknown = id;
+    if (typeof target === 'string') type = target;
+    else if (isAggregateDefinition(target)) type = target.type;
+    else if (typeof target === 'object' && target !== null && typeof target.type === 'string') {
+      type = target.type;
+      aggregateId = target.id;
+    } else throw new InvalidArgument('get() takes a definition, a type name or an identity');
+    const def = this.#aggregates.get(type);
+    if (def === undefined) throw new UnknownAggregate(type, this.aggregateTypes);
+    if (isAggregateDefinition(target) && target !== def) {
+      throw new InvalidArgument(`a different definition is registered as '${type}'`);
+    }
+    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
+      throw new InvalidArgument(
+        `aggregate id must be a non-empty string, got ${JSON.stringify(aggregateId)}`,
+      );
+    }
+    return new AggregateHandle(this.#dispatcher, def, aggregateId);
+  }
+
+  /**
+   * Passivates an actor now: it finishes what is queued, snapshots if due and stops.
+   * Resolves to false when none was resident.
+   */
+  async evict(target: AnyAggregate | string, id: string): Promise<boolean> {
+    const handle = typeof target === 'string' ? this.get(target, id) : this.get(target, id);
+    const actor = this.#ctx.registry.get(handle.streamId);
+    if (actor === undefined || !actor.resident) return false;
+    await actor.requestEviction();
+    return true;
+  }
+
+  /** Every resident actor with its status, version and mailbox depth. */
+  actors(): ActorInfo[] {
+    const now = this.#ctx.clock.now();
+    return Array.from(this.#ctx.registry.values(), (a) => ({
+      type: a.def.type,
+      id: a.id,
+      streamId: a.streamId,
+      status: a.status,
+      version: a.version,
+      mailboxDepth: a.mailboxSize,
+      idleForMs: a.status === 'ready' && a.mailboxSize === 0 ? now - a.idleSince : undefined,
+    }));
+  }
+
+  /** Live counts and totals since start. */
+  stats(): RuntimeStats {
+    const ctx = this.#ctx;
+    return {
+      liveActors: ctx.resident,
+      activatingActors: ctx.activating,
+      idleActors: ctx.reaper.size,
+      mailboxDepth: ctx.mailboxDepth,
+      recoveriesWaiting: ctx.permits.size,
+      closed: this.closed,
+      ...ctx.metrics.counters,
+    };
+  }
+
+  /** Counters, gauges and latency percentiles (ms). */
+  metrics(): MetricsSnapshot {
+    const ctx = this.#ctx;
+    return {
+      counters: { ...ctx.metrics.counters },
+      gauges: {
+        liveActors: ctx.resident,
+        activatingActors: ctx.activating,
+        mailboxDepth: ctx.mailboxDepth,
+        idleActors: ctx.reaper.size,
+      },
+      latency: {
+        command: Metrics.summarize(ctx.metrics.commandLatency),
+        recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
+      },
+    };
+  }
+
+  /**
+   * Refuses new commands, lets every mailbox drain (up to `timeoutMs`; later, queued commands
+   * fail with RuntimeClosed), evicts every actor (snapshotting if due) and closes the store.
+   * Idempotent.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#shutdown === undefined) this.#shutdown = this.#close(options.timeoutMs ?? 10_000);
+    return this.#shutdown;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const { registry, clock, logger, reaper, watchers, store } = this.#ctx;
+    const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
+    if (!(await within(gone, timeoutMs, clock))) {
+      logger.warn({ timeoutMs }, 'shutdown: mailboxes did not drain in time; failing queued commands');
+      for (const a of registry.values())
+        a.abandonQueued(new RuntimeClosed('shut down before the command ran'));
+      if (!(await within(gone, timeoutMs, clock)))
+        logger.warn('shutdown: commands still running; closing the store');
+    }
+    reaper.clear();
+    this.#timeouts.clear();
+    watchers.endAll();
+    await store.close();
+  }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
+async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = clock.setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  }
+}
+
+function resolveOptions(o: RuntimeOptions): ResolvedOptions {
+  const r: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } = { ...DEFAULTS };
+  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries', 'dedupeWindow'] as const;
+  for (const key of positive) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (!isPositiveInt(v)) throw new InvalidArgument(`${key} must be a positive integer, got ${String(v)}`);
+    r[key] = v;
+  }
+  const durations = ['idleTimeoutMs', 'commandTimeoutMs', 'slowCommandMs'] as const;
+  for (const key of durations) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+      throw new InvalidArgument(`${key} must be a number of milliseconds >= 0, got ${String(v)}`);
+    }
+    r[key] = v;
+  }
+  if (o.idleTimeoutMs === 0)
+    throw new InvalidArgument('idleTimeoutMs must be > 0 (use Infinity to never evict)');
+  if (o.maxConflictRetries !== undefined) {
+    if (!Number.isInteger(o.maxConflictRetries) || o.maxConflictRetries < 0) {
+      throw new InvalidArgument('maxConflictRetries must be an integer >= 0');
+    }
+    r.maxConflictRetries = o.maxConflictRetries;
+  }
+  return r;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ActorCrashed,
+  ActorfoldError,
+  CommandTimeout,
+  isActorfoldError,
+  isRejection,
+  isRetryable,
+  isVersionConflict,
+  MailboxFull,
+  Rejection,
+  reject,
+  StoreError,
+  VersionConflict,
+} from '../src/index.js';
+
+describe('errors', () => {
+  it('reject() throws a Rejection carrying reason, message and details', () => {
+    let caught: unknown;
+    try {
+      reject('insufficient-funds', 'balance 3', { balance: 3 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isRejection(caught)).toBe(true);
+    const r = caught as Rejection;
+    expect(r.code).toBe('REJECTED');
+    expect(r.reason).toBe('insufficient-funds');
+    expect(r.details).toEqual({ balance: 3 });
+    expect(r.message).toBe('insufficient-funds: balance 3');
+    expect(r.name).toBe('Rejection');
+  });
+
+  it('recognises errors by brand, so a copy from another installed version still counts', () => {
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('actorfold.error')]: true, code: 'REJECTED' });
+    expect(isActorfoldError(foreign)).toBe(true);
+    expect(isRejection(foreign)).toBe(true);
+    expect(isActorfoldError(new Error('plain'))).toBe(false);
+    expect(isActorfoldError('REJECTED')).toBe(false);
+    expect(isActorfoldError(null)).toBe(false);
+  });
+
+  it('carries structured fields on version conflicts', () => {
+    const e = new VersionConflict('account/a', 3, 5);
+    expect(isVersionConflict(e)).toBe(true);
+    expect([e.streamId, e.expected, e.actual, e.code]).toEqual(['account/a', 3, 5, 'VERSION_CONFLICT']);
+    expect(e).toBeInstanceOf(ActorfoldError);
+  });
+
+  it('marks mailbox-full, timeouts and crashes as retryable, and nothing else', () => {
+    expect(isRetryable(new MailboxFull('a/1', 4))).toBe(true);
+    expect(isRetryable(new CommandTimeout('a/1', 10))).toBe(true);
+    expect(isRetryable(new ActorCrashed('a/1', new Error('x')))).toBe(true);
+    expect(isRetryable(new Rejection('no'))).toBe(false);
+    expect(isRetryable(new StoreError('LOCKED', 'held'))).toBe(false);
+    expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+});

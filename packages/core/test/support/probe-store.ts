@@ -1,0 +1,96 @@
+import type {
+  AppendOptions,
+  EventEnvelope,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+} from '../../src/index.js';
+
+/** What a test may make the wrapped store do. */
+export interface ProbeHooks {
+  /** Awaited before each append reaches the store (make appends slow or racy). */
+  beforeAppend?: (streamId: string) => Promise<void> | undefined;
+  /** Awaited before each streamVersion/readStream (make reads slow). */
+  beforeRead?: (streamId: string) => Promise<void> | undefined;
+  /** Hide the sole-writer head cache, as a store shared with other writers would. */
+  hideKnownVersion?: boolean;
+  /** Keep the data on close, so a second runtime can reopen the same "disk". */
+  keepOnClose?: boolean;
+}
+
+/**
+ * A delegating store that counts calls and watches for two writers on one stream (two appends
+ * to the same stream in flight at once would mean invariant 1 broke).
+ */
+export class ProbeStore implements EventStore {
+  readonly inner: EventStore;
+  hooks: ProbeHooks;
+  calls = { append: 0, readStream: 0, streamVersion: 0, readAll: 0 };
+  readonly appending = new Set<string>();
+  overlaps: string[] = [];
+
+  constructor(inner: EventStore, hooks: ProbeHooks = {}) {
+    this.inner = inner;
+    this.hooks = hooks;
+    if (!hooks.hideKnownVersion && inner.knownStreamVersion) {
+      this.knownStreamVersion = (id) => inner.knownStreamVersion?.(id);
+    }
+  }
+
+  knownStreamVersion?: (streamId: string) => number | undefined;
+
+  get snapshots() {
+    return this.inner.snapshots;
+  }
+
+  get checkpoints() {
+    return this.inner.checkpoints;
+  }
+
+  async append(streamId: string, events: readonly NewEvent[], opts: AppendOptions): Promise<EventEnvelope[]> {
+    this.calls.append++;
+    if (this.appending.has(streamId)) this.overlaps.push(streamId);
+    this.appending.add(streamId);
+    try {
+      await this.hooks.beforeAppend?.(streamId);
+      return await this.inner.append(streamId, events, opts);
+    } finally {
+      this.appending.delete(streamId);
+    }
+  }
+
+  async *readStream(streamId: string, opts?: ReadStreamOptions): AsyncIterable<EventEnvelope> {
+    this.calls.readStream++;
+    await this.hooks.beforeRead?.(streamId);
+    yield* this.inner.readStream(streamId, opts);
+  }
+
+  readAll(opts?: ReadAllOptions): AsyncIterable<EventEnvelope> {
+    this.calls.readAll++;
+    return this.inner.readAll(opts);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    this.calls.streamVersion++;
+    await this.hooks.beforeRead?.(streamId);
+    return this.inner.streamVersion(streamId);
+  }
+
+  async close(): Promise<void> {
+    if (!this.hooks.keepOnClose) await this.inner.close();
+  }
+}
+
+/** Resolves after `ms` of real time. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Lets pending promise callbacks run (a macrotask turn). */
+export const flush = () => new Promise<void>((r) => setImmediate(r));
+
+/** Collects an async iterable. */
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

@@ -1,0 +1,1 @@
+export { type DescribeEventStoreOptions, describeEventStore } from './describe-event-store.js';
