@@ -16,7 +16,7 @@ import {
 import type { IdleNode } from './idle-reaper.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { Metrics } from './metrics.js';
-import type { Request } from './request.js';
+import type { ExecuteResult, Request } from './request.js';
 import type { DomainEvent, EventEnvelope, Snapshot } from './store.js';
 
 /** The actor lifecycle of ARCHITECTURE.md: `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
@@ -176,22 +176,48 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
 
   async #run(request: Request): Promise<void> {
     const started = performance.now();
+    let outcome: ExecuteResult | Refused;
     try {
       const refreshing = this.#refresh();
       if (refreshing !== undefined) await refreshing;
-      if (request.kind === 'state') request.succeed({ state: this.#state, version: this.#version });
-      else await this.#handle(request);
+      if (request.kind === 'state') {
+        request.succeed({ state: this.#state, version: this.#version });
+        return;
+      }
+      outcome = await this.#handle(request);
     } catch (error) {
       // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
       this.#crash(error, request);
+      return;
     } finally {
       if (this.#status === 'busy') this.#status = 'ready';
     }
-    if (request.kind === 'execute') this.#recordLatency(request, performance.now() - started);
+    this.#settle(request, outcome, performance.now() - started);
+  }
+
+  /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
+  #settle(request: Request, outcome: ExecuteResult | Refused, ms: number): void {
+    const { metrics, options } = this.#ctx;
+    const { counters } = metrics;
+    if (outcome instanceof Refused) {
+      if (outcome.rejected) counters.commandsRejected++;
+      else counters.commandsFailed++;
+    } else {
+      counters.commandsOk++;
+      if (outcome.deduplicated) counters.dedupeHits++;
+    }
+    if (request.kind === 'execute') {
+      Metrics.record(metrics.commandLatency, ms);
+      if (ms >= options.slowCommandMs) {
+        this.#logger().warn({ command: request.command?.type, durationMs: Math.round(ms) }, 'slow command');
+      }
+    }
+    if (outcome instanceof Refused) request.fail(outcome.error);
+    else request.succeed(outcome);
   }
 
   /** Runs one execute or inject request. Throws only for what must crash the actor. */
-  async #handle(request: Request): Promise<void> {
+  async #handle(request: Request): Promise<ExecuteResult | Refused> {
     const { metrics, store, options } = this.#ctx;
     const { counters } = metrics;
     const opts = request.options;
@@ -199,23 +225,16 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     for (let attempt = 0; ; attempt++) {
       if (opts.commandId !== undefined) {
         const seen = this.#dedupe?.get(opts.commandId);
-        if (seen !== undefined) return this.#replyDuplicate(request, seen[0], seen[1]);
+        if (seen !== undefined) return this.#duplicate(seen[0], seen[1]);
       }
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== this.#version) {
-        counters.commandsRejected++;
-        return request.fail(new VersionConflict(this.streamId, opts.expectedVersion, this.#version));
+        return new Refused(new VersionConflict(this.streamId, opts.expectedVersion, this.#version), true);
       }
-      const events = request.kind === 'inject' ? request.events : this.#decide(request, metadata);
-      if (events === undefined) return;
+      const events = request.kind === 'inject' ? (request.events as readonly DomainEvent[]) : this.#decide(request, metadata);
+      if (events instanceof Refused) return events;
       if (events.length === 0) {
         if (opts.commandId !== undefined) this.#remember(opts.commandId, this.#version + 1, this.#version);
-        counters.commandsOk++;
-        return request.succeed({
-          events: [],
-          version: this.#version,
-          state: this.#state,
-          deduplicated: false,
-        });
+        return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
       // Evolve before appending: an event that evolve cannot fold never reaches the stream,
       // and a failed append leaves the current state untouched (invariant 4).
@@ -231,40 +250,27 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
           { expectedVersion: this.#version },
         );
       } catch (error) {
-        if (
-          isVersionConflict(error) &&
-          opts.expectedVersion === undefined &&
-          attempt < options.maxConflictRetries
-        ) {
+        if (isVersionConflict(error) && opts.expectedVersion === undefined && attempt < options.maxConflictRetries) {
           // Another writer got there first: catch up and decide again on the fresh state.
           counters.conflictRetries++;
           await this.#catchUp(undefined);
           continue;
         }
-        if (isVersionConflict(error)) counters.commandsRejected++;
-        else counters.commandsFailed++;
-        return request.fail(asStoreError(error));
+        return new Refused(asStoreError(error), isVersionConflict(error));
       }
       const from = this.#version + 1;
       this.#state = next;
       this.#version = (stored[stored.length - 1] as EventEnvelope).version;
       if (opts.commandId !== undefined) this.#remember(opts.commandId, from, this.#version);
-      counters.commandsOk++;
       counters.eventsAppended += stored.length;
       this.#changed();
       if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
-      return request.succeed({
-        events: stored,
-        version: this.#version,
-        state: this.#state,
-        deduplicated: false,
-      });
+      return { events: stored, version: this.#version, state: this.#state, deduplicated: false };
     }
   }
 
-  /** Runs decide; on refusal or a bug, fails the request and returns undefined. */
-  #decide(request: Request, metadata: DecideContext['metadata']): readonly DomainEvent[] | undefined {
-    const { counters } = this.#ctx.metrics;
+  /** Runs decide; a refusal or a bug becomes a Refused outcome. */
+  #decide(request: Request, metadata: DecideContext['metadata']): readonly DomainEvent[] | Refused {
     const ctx: DecideContext = {
       aggregateType: this.def.type,
       aggregateId: this.id,
@@ -277,37 +283,28 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       events = this.def.decide(this.#state, request.command as Command, ctx);
     } catch (error) {
       if (isRejection(error)) {
-        counters.commandsRejected++;
-        if (this.#ctx.logger.isLevelEnabled('debug'))
-          this.#logger().debug({ reason: error.reason }, 'command rejected');
-      } else {
-        counters.commandsFailed++;
-        this.#logger().error({ err: error, command: request.command?.type }, 'decide threw');
+        if (this.#ctx.logger.isLevelEnabled('debug')) this.#logger().debug({ reason: error.reason }, 'command rejected');
+        return new Refused(error, true);
       }
-      request.fail(isRejection(error) ? error : new DecideFailed(this.streamId, error));
-      return undefined;
+      this.#logger().error({ err: error, command: request.command?.type }, 'decide threw');
+      return new Refused(new DecideFailed(this.streamId, error), false);
     }
     if (!Array.isArray(events) || !events.every(isDomainEvent)) {
-      counters.commandsFailed++;
       const why = new InvalidArgument('decide must return an array of objects with a string `type`');
-      request.fail(new DecideFailed(this.streamId, why));
-      return undefined;
+      return new Refused(new DecideFailed(this.streamId, why), false);
     }
     return events;
   }
 
-  async #replyDuplicate(request: Request, from: number, to: number): Promise<void> {
+  /** The original result of an accepted commandId: its stored events, read back. */
+  async #duplicate(from: number, to: number): Promise<ExecuteResult> {
     const events: EventEnvelope[] = [];
     if (from <= to) {
-      for await (const e of this.#ctx.store.readStream(this.streamId, {
-        fromVersion: from,
-        limit: to - from + 1,
-      })) {
+      for await (const e of this.#ctx.store.readStream(this.streamId, { fromVersion: from, limit: to - from + 1 })) {
         events.push(e);
       }
     }
-    this.#ctx.metrics.counters.dedupeHits++;
-    request.succeed({ events, version: to, state: this.#state, deduplicated: true });
+    return { events, version: to, state: this.#state, deduplicated: true };
   }
 
   #remember(commandId: string, from: number, to: number): void {
@@ -515,20 +512,20 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     if (this.#ctx.watchers.size > 0) this.#ctx.watchers.notify(this.streamId, this.#version, this.#state);
   }
 
-  #recordLatency(request: Request, ms: number): void {
-    const { metrics, options } = this.#ctx;
-    Metrics.record(metrics.commandLatency, ms);
-    if (ms >= options.slowCommandMs) {
-      this.#logger().warn({ command: request.command?.type, durationMs: Math.round(ms) }, 'slow command');
-    }
-  }
-
   #logger(): Logger {
     if (this.#log === null) {
       this.#log = this.#ctx.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
     }
     return this.#log;
   }
+}
+
+/** A command that did not succeed, without harm to the actor: rejected (business rule, conflict) or failed. */
+class Refused {
+  constructor(
+    readonly error: unknown,
+    readonly rejected: boolean,
+  ) {}
 }
 
 function isDomainEvent(e: unknown): e is DomainEvent {

@@ -12,7 +12,7 @@ export interface ProbeHooks {
   /** Awaited before each append reaches the store (make appends slow or racy). */
   beforeAppend?: (streamId: string) => Promise<void> | undefined;
   /** Awaited before each streamVersion/readStream (make reads slow). */
-  beforeRead?: (streamId: string) => Promise<void> | undefined;
+  beforeRead?: (streamId: string, kind: 'readStream' | 'streamVersion') => Promise<void> | undefined;
   /** Hide the sole-writer head cache, as a store shared with other writers would. */
   hideKnownVersion?: boolean;
   /** Keep the data on close, so a second runtime can reopen the same "disk". */
@@ -62,7 +62,7 @@ export class ProbeStore implements EventStore {
 
   async *readStream(streamId: string, opts?: ReadStreamOptions): AsyncIterable<EventEnvelope> {
     this.calls.readStream++;
-    await this.hooks.beforeRead?.(streamId);
+    await this.hooks.beforeRead?.(streamId, 'readStream');
     yield* this.inner.readStream(streamId, opts);
   }
 
@@ -73,7 +73,7 @@ export class ProbeStore implements EventStore {
 
   async streamVersion(streamId: string): Promise<number> {
     this.calls.streamVersion++;
-    await this.hooks.beforeRead?.(streamId);
+    await this.hooks.beforeRead?.(streamId, 'streamVersion');
     return this.inner.streamVersion(streamId);
   }
 
