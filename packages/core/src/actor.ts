@@ -230,7 +230,10 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== this.#version) {
         return new Refused(new VersionConflict(this.streamId, opts.expectedVersion, this.#version), true);
       }
-      const events = request.kind === 'inject' ? (request.events as readonly DomainEvent[]) : this.#decide(request, metadata);
+      const events =
+        request.kind === 'inject'
+          ? (request.events as readonly DomainEvent[])
+          : this.#decide(request, metadata);
       if (events instanceof Refused) return events;
       if (events.length === 0) {
         if (opts.commandId !== undefined) this.#remember(opts.commandId, this.#version + 1, this.#version);
@@ -250,7 +253,11 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
           { expectedVersion: this.#version },
         );
       } catch (error) {
-        if (isVersionConflict(error) && opts.expectedVersion === undefined && attempt < options.maxConflictRetries) {
+        if (
+          isVersionConflict(error) &&
+          opts.expectedVersion === undefined &&
+          attempt < options.maxConflictRetries
+        ) {
           // Another writer got there first: catch up and decide again on the fresh state.
           counters.conflictRetries++;
           await this.#catchUp(undefined);
@@ -283,7 +290,8 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       events = this.def.decide(this.#state, request.command as Command, ctx);
     } catch (error) {
       if (isRejection(error)) {
-        if (this.#ctx.logger.isLevelEnabled('debug')) this.#logger().debug({ reason: error.reason }, 'command rejected');
+        if (this.#ctx.logger.isLevelEnabled('debug'))
+          this.#logger().debug({ reason: error.reason }, 'command rejected');
         return new Refused(error, true);
       }
       this.#logger().error({ err: error, command: request.command?.type }, 'decide threw');
@@ -300,7 +308,10 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   async #duplicate(from: number, to: number): Promise<ExecuteResult> {
     const events: EventEnvelope[] = [];
     if (from <= to) {
-      for await (const e of this.#ctx.store.readStream(this.streamId, { fromVersion: from, limit: to - from + 1 })) {
+      for await (const e of this.#ctx.store.readStream(this.streamId, {
+        fromVersion: from,
+        limit: to - from + 1,
+      })) {
         events.push(e);
       }
     }

@@ -7,9 +7,12 @@
 import type { Clock } from './clock.js';
 import { StoreError, VersionConflict } from './errors.js';
 import {
+  type AppendOptions,
   type CheckpointStore,
+  type DomainEvent,
   type EventEnvelope,
   type EventStore,
+  type NewEvent,
   parseStreamId,
   type Snapshot,
   type SnapshotStore,
@@ -149,7 +152,11 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
   };
 
   return {
-    async append(streamId, events, appendOpts) {
+    async append<E extends DomainEvent>(
+      streamId: string,
+      events: readonly NewEvent<E>[],
+      appendOpts: AppendOptions,
+    ): Promise<EventEnvelope<E>[]> {
       ensureOpen();
       assertStreamId(streamId);
       const expected = assertExpectedVersion(streamId, appendOpts);
@@ -195,7 +202,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
         log.push(s);
         stream.push(s);
       }
-      return batch.map(toEnvelope);
+      return batch.map(toEnvelope) as EventEnvelope<E>[];
     },
 
     readStream(streamId, readOpts) {

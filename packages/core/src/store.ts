@@ -104,7 +104,11 @@ export interface CheckpointStore {
 /** The event store contract of API.md. */
 export interface EventStore {
   /** Appends atomically with contiguous versions; VersionConflict when `expectedVersion` does not match. */
-  append(streamId: string, events: readonly NewEvent[], opts: AppendOptions): Promise<EventEnvelope[]>;
+  append<E extends DomainEvent>(
+    streamId: string,
+    events: readonly NewEvent<E>[],
+    opts: AppendOptions,
+  ): Promise<EventEnvelope<E>[]>;
   readStream(streamId: string, opts?: ReadStreamOptions): AsyncIterable<EventEnvelope>;
   readAll(opts?: ReadAllOptions): AsyncIterable<EventEnvelope>;
   /** 0 when the stream does not exist. */

@@ -22,8 +22,16 @@ describe('defineAggregate', () => {
     ["a type containing '/'", { ...base, type: 'a/b' }, /without '\/'/],
     ['a missing decide', { ...base, decide: undefined }, /decide must be a function/],
     ['snapshots.every of 0', { ...base, snapshots: { every: 0, schemaVersion: 1 } }, /snapshots.every/],
-    ['a non-integer snapshot schemaVersion', { ...base, snapshots: { every: 5, schemaVersion: 1.5 } }, /schemaVersion/],
-    ['a validator that is not a Standard Schema', { ...base, validateCommand: { parse() {} } }, /Standard Schema/],
+    [
+      'a non-integer snapshot schemaVersion',
+      { ...base, snapshots: { every: 5, schemaVersion: 1.5 } },
+      /schemaVersion/,
+    ],
+    [
+      'a validator that is not a Standard Schema',
+      { ...base, validateCommand: { parse() {} } },
+      /Standard Schema/,
+    ],
   ])('refuses %s with INVALID_ARGUMENT', (_name, spec, message) => {
     expect(() => defineAggregate(spec as never)).toThrow(message);
     try {

@@ -43,7 +43,9 @@ describe('idempotent retries (commandId)', () => {
     const rt1 = await start(store);
     await rt1.get(counter, 'c1').execute({ type: 'add', by: 1 }, { commandId: 'a' });
     await rt1.evict(counter, 'c1');
-    expect((await rt1.get(counter, 'c1').execute({ type: 'add', by: 1 }, { commandId: 'a' })).deduplicated).toBe(true);
+    expect(
+      (await rt1.get(counter, 'c1').execute({ type: 'add', by: 1 }, { commandId: 'a' })).deduplicated,
+    ).toBe(true);
     await rt1.shutdown();
     const rt2 = await start(store);
     const retry = await rt2.get(counter, 'c1').execute({ type: 'add', by: 1 }, { commandId: 'a' });
@@ -52,7 +54,11 @@ describe('idempotent retries (commandId)', () => {
   });
 
   it('rebuilds the window from a snapshot plus the tail after a restart', async () => {
-    const snapshotted = defineAggregate({ ...counter, type: 'snapped', snapshots: { every: 2, schemaVersion: 1 } });
+    const snapshotted = defineAggregate({
+      ...counter,
+      type: 'snapped',
+      snapshots: { every: 2, schemaVersion: 1 },
+    });
     const store = disk();
     const rt1 = await start(store, {}, [snapshotted]);
     const h1 = rt1.get(snapshotted, 's');

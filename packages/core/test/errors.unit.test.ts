@@ -32,7 +32,10 @@ describe('errors', () => {
   });
 
   it('recognises errors by brand, so a copy from another installed version still counts', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('actorfold.error')]: true, code: 'REJECTED' });
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('actorfold.error')]: true,
+      code: 'REJECTED',
+    });
     expect(isActorfoldError(foreign)).toBe(true);
     expect(isRejection(foreign)).toBe(true);
     expect(isActorfoldError(new Error('plain'))).toBe(false);

@@ -9,7 +9,7 @@ import {
   type StandardSchemaV1,
 } from '../src/index.js';
 import { type CounterState, counter } from './support/counter.js';
-import { collect, ProbeStore } from './support/probe-store.js';
+import { collect, ProbeStore, tagOf } from './support/probe-store.js';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -26,7 +26,10 @@ describe('execute', () => {
   it('appends what decide returns, folds it, and replies with events, version and state', async () => {
     const { runtime } = await start();
     const h = runtime.get(counter, 'c1');
-    const r = await h.execute({ type: 'add', by: 2, tag: 'a' }, { correlationId: 'corr', metadata: { user: 'u1' } });
+    const r = await h.execute(
+      { type: 'add', by: 2, tag: 'a' },
+      { correlationId: 'corr', metadata: { user: 'u1' } },
+    );
     expect(r.version).toBe(1);
     expect(r.deduplicated).toBe(false);
     expect(r.state).toEqual({ n: 2, tags: ['a'] });
@@ -52,7 +55,7 @@ describe('execute', () => {
     );
     expect(results.map((r) => r.version)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     const stored = await collect(store.readStream('counter/c1'));
-    expect(stored.map((e) => (e.data as { tag: string }).tag)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
+    expect(stored.map(tagOf)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
     expect(store.overlaps).toEqual([]);
   });
 
@@ -61,7 +64,9 @@ describe('execute', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const store = new ProbeStore(memoryStore(), { beforeAppend: (id) => (id === 'counter/slow' ? gate : undefined) });
+    const store = new ProbeStore(memoryStore(), {
+      beforeAppend: (id) => (id === 'counter/slow' ? gate : undefined),
+    });
     const { runtime } = await start(store);
     const slow = runtime.get(counter, 'slow').execute({ type: 'add', by: 1 });
     const fast = await runtime.get(counter, 'fast').execute({ type: 'add', by: 1 });
@@ -142,7 +147,9 @@ describe('execute', () => {
     ['metadata that is not an object', { metadata: 'x' }],
   ])('refuses %s with INVALID_ARGUMENT', async (_name, options) => {
     const { runtime } = await start();
-    await expect(runtime.get(counter, 'c1').execute({ type: 'add', by: 1 }, options as never)).rejects.toMatchObject({
+    await expect(
+      runtime.get(counter, 'c1').execute({ type: 'add', by: 1 }, options as never),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
   });
@@ -162,10 +169,17 @@ describe('execute', () => {
       },
     };
     const asyncSchema: typeof positiveAdd = {
-      '~standard': { ...positiveAdd['~standard'], validate: async (v) => positiveAdd['~standard'].validate(v) },
+      '~standard': {
+        ...positiveAdd['~standard'],
+        validate: async (v) => positiveAdd['~standard'].validate(v),
+      },
     };
     for (const schema of [positiveAdd, asyncSchema]) {
-      const summed = defineAggregate<{ n: number }, { type: 'add'; by: number }, { type: 'Added'; by: number }>({
+      const summed = defineAggregate<
+        { n: number },
+        { type: 'add'; by: number },
+        { type: 'Added'; by: number }
+      >({
         type: 'summed',
         initialState: () => ({ n: 0 }),
         decide: (_s, c) => [{ type: 'Added', by: c.by }],
@@ -176,7 +190,10 @@ describe('execute', () => {
       const h = rt.get(summed, 's');
       expect((await h.execute({ type: 'add', by: '3' } as never)).state.n).toBe(3);
       const err = await h.execute({ type: 'add', by: -1 }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'INVALID_COMMAND', issues: [{ message: 'by must be a positive number' }] });
+      expect(err).toMatchObject({
+        code: 'INVALID_COMMAND',
+        issues: [{ message: 'by must be a positive number' }],
+      });
       await rt.shutdown();
     }
   });
@@ -197,7 +214,9 @@ describe('refresh before each command', () => {
     const { runtime, store } = await start();
     const h = runtime.get(counter, 'c1');
     await h.execute({ type: 'add', by: 1 });
-    await store.inner.append('counter/c1', [{ data: { type: 'Added', by: 10, tag: 'outside' } }], { expectedVersion: 1 });
+    await store.inner.append('counter/c1', [{ data: { type: 'Added', by: 10, tag: 'outside' } }], {
+      expectedVersion: 1,
+    });
     const r: ExecuteResult<CounterState> = await h.execute({ type: 'add', by: 100, tag: 'inside' });
     expect(r.version).toBe(3);
     expect(r.state).toEqual({ n: 111, tags: ['outside', 'inside'] });

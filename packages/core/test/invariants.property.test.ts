@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,
+  type DomainEvent,
   type EventEnvelope,
   type ExecuteResult,
   memoryStore,
@@ -15,14 +16,20 @@ import {
   SimulatedClock,
 } from '../src/index.js';
 import { type CounterCommand, type CounterState, counter, crashSwitch } from './support/counter.js';
-import { collect, flush, ProbeStore } from './support/probe-store.js';
+import { collect, flush, ProbeStore, tagOf } from './support/probe-store.js';
 
 const IDS = ['a', 'b', 'c'];
 const IDLE_MS = 100;
 const RUNS = process.env.ACTORFOLD_SOAK ? 1500 : 120;
 
 type Op =
-  | { kind: 'exec'; agg: number; cmd: 'add' | 'addTwice' | 'noop' | 'refuse'; by: number; reuse: number | null }
+  | {
+      kind: 'exec';
+      agg: number;
+      cmd: 'add' | 'addTwice' | 'noop' | 'refuse';
+      by: number;
+      reuse: number | null;
+    }
   | { kind: 'evict'; agg: number }
   | { kind: 'idle'; ms: number }
   | { kind: 'crash' }
@@ -35,13 +42,25 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('exec' as const),
       agg: fc.nat(IDS.length - 1),
-      cmd: fc.constantFrom('add' as const, 'add' as const, 'addTwice' as const, 'noop' as const, 'refuse' as const),
+      cmd: fc.constantFrom(
+        'add' as const,
+        'add' as const,
+        'addTwice' as const,
+        'noop' as const,
+        'refuse' as const,
+      ),
       by: fc.integer({ min: 1, max: 9 }),
       reuse: fc.option(fc.nat(20), { nil: null, freq: 3 }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('evict' as const), agg: fc.nat(IDS.length - 1) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('idle' as const), ms: fc.integer({ min: 1, max: 2 * IDLE_MS }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('idle' as const),
+      ms: fc.integer({ min: 1, max: 2 * IDLE_MS }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const) }) },
@@ -66,7 +85,7 @@ function commandOf(op: Op & { kind: 'exec' }, tag: string): CounterCommand {
 function fold(events: EventEnvelope[]): CounterState {
   const s: CounterState = { n: 0, tags: [] };
   for (const e of events) {
-    const d = e.data as { by: number; tag?: string };
+    const d = e.data as { by: number; tag?: string } & DomainEvent;
     s.n += d.by;
     if (d.tag !== undefined) s.tags.push(d.tag);
   }
@@ -170,7 +189,7 @@ async function runScenario(ops: Op[], delays: number[]): Promise<void> {
     // Invariant 4: contiguous versions.
     expect(stream.map((e) => e.version)).toEqual(stream.map((_, i) => i + 1));
     const mine = sent.filter((s) => s.agg === agg);
-    const tagsStored = stream.map((e) => (e.data as { tag?: string }).tag);
+    const tagsStored = stream.map((e) => tagOf(e));
     for (const s of mine) {
       const outcome = s.outcome;
       expect(outcome).toBeDefined();
@@ -230,7 +249,9 @@ async function runScenario(ops: Op[], delays: number[]): Promise<void> {
     expect([...new Set(tagsStored)]).toEqual(order);
     // No phantom writes: every stored tag belongs to an acknowledged command.
     const acked = new Set(
-      mine.filter((s) => s.outcome !== undefined && 'ok' in s.outcome && !s.outcome.ok.deduplicated).map((s) => s.tag),
+      mine
+        .filter((s) => s.outcome !== undefined && 'ok' in s.outcome && !s.outcome.ok.deduplicated)
+        .map((s) => s.tag),
     );
     for (const t of tagsStored) expect(acked.has(t as string)).toBe(true);
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
 import { counter, crashSwitch } from './support/counter.js';
-import { collect, flush, ProbeStore } from './support/probe-store.js';
+import { collect, flush, ProbeStore, tagOf } from './support/probe-store.js';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -54,7 +54,9 @@ describe('idle eviction', () => {
     const clock = new SimulatedClock();
     runtime = await createRuntime({ aggregates: [counter], clock, idleTimeoutMs: 50 });
     const rt = runtime;
-    await Promise.all(Array.from({ length: 10_000 }, (_, i) => rt.get(counter, `c${i}`).execute({ type: 'add', by: 1 })));
+    await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) => rt.get(counter, `c${i}`).execute({ type: 'add', by: 1 })),
+    );
     expect(rt.stats().liveActors).toBe(10_000);
     await flush();
     clock.advance(50);
@@ -75,7 +77,10 @@ describe('idle eviction', () => {
       console.log('done', rt.stats().liveActors);
     `;
     const t0 = Date.now();
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(out.stderr).toBe('');
     expect(out.stdout.trim()).toBe('done 1');
     expect(out.status).toBe(0);
@@ -104,7 +109,7 @@ describe('explicit eviction and the single writer', () => {
     expect((await inFlight).version).toBe(2);
     expect((await after).version).toBe(3);
     expect(store.overlaps).toEqual([]);
-    const tags = (await collect(store.readStream('counter/c1'))).map((e) => (e.data as { tag: string }).tag);
+    const tags = (await collect(store.readStream('counter/c1'))).map(tagOf);
     expect(tags).toEqual(['first', 'second', 'third']);
     expect(runtime.stats().liveActors).toBe(1);
   });
@@ -169,10 +174,35 @@ describe('crash containment', () => {
     const h = runtime.get(counter, 'c1');
     await h.execute({ type: 'add', by: 1 });
     failNext = true;
-    await expect(h.execute({ type: 'add', by: 100 })).rejects.toMatchObject({ code: 'STORE_ERROR', reason: 'IO' });
+    await expect(h.execute({ type: 'add', by: 100 })).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      reason: 'IO',
+    });
     failNext = false;
     expect(await h.state()).toEqual({ state: { n: 1, tags: [] }, version: 1 });
     expect(h.isAlive()).toBe(true);
+  });
+});
+
+describe('nothing silently lost', () => {
+  it('raises CORRUPT_DATA naming stream and version when the store skips a version, and never folds past it', async () => {
+    const inner = memoryStore();
+    await inner.append(
+      'counter/g',
+      [1, 2, 3].map((by) => ({ data: { type: 'Added', by } })),
+      { expectedVersion: 0 },
+    );
+    const gappy = new ProbeStore(inner, { hideKnownVersion: true });
+    gappy.readStream = async function* (id, opts) {
+      for await (const e of inner.readStream(id, opts)) if (e.version !== 2) yield e;
+    };
+    runtime = await createRuntime({ store: gappy, aggregates: [counter] });
+    const err = await runtime
+      .get(counter, 'g')
+      .execute({ type: 'add', by: 1 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CORRUPT_DATA', streamId: 'counter/g', version: 2 });
+    expect(await inner.streamVersion('counter/g')).toBe(3);
   });
 });
 
@@ -231,7 +261,7 @@ describe('bounded resources', () => {
     await expect(queued).rejects.toMatchObject({ code: 'COMMAND_TIMEOUT' });
     hold.open();
     const later = await h.execute({ type: 'add', by: 1, tag: 'later' });
-    const tags = (await collect(store.readStream('counter/c1'))).map((e) => (e.data as { tag: string }).tag);
+    const tags = (await collect(store.readStream('counter/c1'))).map(tagOf);
     expect(tags).toEqual(['running', 'later']); // "running" had started: it may still land, as documented
     expect(later.version).toBe(2);
     expect(runtime.stats().commandTimeouts).toBe(2);
@@ -249,7 +279,10 @@ describe('shutdown', () => {
     await closing;
     expect((await Promise.all(pending)).at(-1)?.version).toBe(50);
     expect(runtime.stats()).toMatchObject({ liveActors: 0, closed: true });
-    await expect(inner.streamVersion('counter/c1')).rejects.toMatchObject({ code: 'STORE_ERROR', reason: 'CLOSED' });
+    await expect(inner.streamVersion('counter/c1')).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      reason: 'CLOSED',
+    });
     expect(runtime.shutdown()).toBe(closing);
   });
 

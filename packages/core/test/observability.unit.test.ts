@@ -28,7 +28,9 @@ describe('handles', () => {
     const rt = runtime;
     expect(() => rt.get('nope', '1')).toThrow(expect.objectContaining({ code: 'UNKNOWN_AGGREGATE' }));
     expect(() => rt.get(counter, '')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => rt.get({ type: 'counter', id: 3 } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => rt.get({ type: 'counter', id: 3 } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 });
 
@@ -108,7 +110,12 @@ describe('metrics and logs', () => {
     await h.execute({ type: 'refuse' }).catch(() => {});
     await h.execute({ type: 'fail' }).catch(() => {});
     const m = runtime.metrics();
-    expect(m.counters).toMatchObject({ commandsOk: 20, commandsRejected: 1, commandsFailed: 1, eventsAppended: 20 });
+    expect(m.counters).toMatchObject({
+      commandsOk: 20,
+      commandsRejected: 1,
+      commandsFailed: 1,
+      eventsAppended: 20,
+    });
     expect(m.gauges).toMatchObject({ liveActors: 1, mailboxDepth: 0 });
     expect(m.latency.command.count).toBe(22);
     expect(m.latency.command.p50).toBeGreaterThan(0);
@@ -127,14 +134,25 @@ describe('metrics and logs', () => {
     await h.execute({ type: 'poison' }).catch(() => {});
     const msgs = lines.map((l) => `${l.msg}:${l.aggregateId}`);
     expect(msgs).toEqual(expect.arrayContaining(['activated:l', 'evicted:l', 'actor crashed:l']));
-    expect(lines.find((l) => l.msg === 'actor crashed')).toMatchObject({ level: 50, aggregateType: 'counter' });
+    expect(lines.find((l) => l.msg === 'actor crashed')).toMatchObject({
+      level: 50,
+      aggregateType: 'counter',
+    });
   });
 
   it('warns about slow commands', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'warn' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-    const store = new ProbeStore(memoryStore(), { beforeAppend: () => new Promise((r) => setTimeout(r, 30)) });
-    runtime = await createRuntime({ aggregates: [counter], logger, store, slowCommandMs: 20, clock: new SimulatedClock() });
+    const store = new ProbeStore(memoryStore(), {
+      beforeAppend: () => new Promise((r) => setTimeout(r, 30)),
+    });
+    runtime = await createRuntime({
+      aggregates: [counter],
+      logger,
+      store,
+      slowCommandMs: 20,
+      clock: new SimulatedClock(),
+    });
     await runtime.get(counter, 's').execute({ type: 'add', by: 1 });
     expect(lines.find((l) => l.msg === 'slow command')).toMatchObject({ command: 'add', aggregateId: 's' });
   });
@@ -146,7 +164,15 @@ describe('metrics and logs', () => {
     await flush();
     clock.advance(250);
     expect(runtime.actors()).toEqual([
-      { type: 'counter', id: 'a', streamId: 'counter/a', status: 'ready', version: 1, mailboxDepth: 0, idleForMs: 250 },
+      {
+        type: 'counter',
+        id: 'a',
+        streamId: 'counter/a',
+        status: 'ready',
+        version: 1,
+        mailboxDepth: 0,
+        idleForMs: 250,
+      },
     ]);
   });
 });

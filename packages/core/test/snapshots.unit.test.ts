@@ -90,7 +90,13 @@ describe('snapshots', () => {
     const rt = await start(store, [picky]);
     expect((await rt.get(picky, 's').state()).state.n).toBe(12);
     await rt.shutdown();
-    await store.snapshots.save({ streamId: 'snapped/s', version: 99, schemaVersion: 1, state: { n: 99, tags: [] }, timestamp: new Date().toISOString() });
+    await store.snapshots.save({
+      streamId: 'snapped/s',
+      version: 99,
+      schemaVersion: 1,
+      state: { n: 99, tags: [] },
+      timestamp: new Date().toISOString(),
+    });
     const rt2 = await start(store);
     expect(await rt2.get(snapped, 's').state()).toMatchObject({ version: 12, state: { n: 12 } });
     expect(rt2.metrics().counters.snapshotsIgnored).toBe(1);

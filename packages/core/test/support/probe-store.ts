@@ -1,5 +1,6 @@
 import type {
   AppendOptions,
+  DomainEvent,
   EventEnvelope,
   EventStore,
   NewEvent,
@@ -48,7 +49,11 @@ export class ProbeStore implements EventStore {
     return this.inner.checkpoints;
   }
 
-  async append(streamId: string, events: readonly NewEvent[], opts: AppendOptions): Promise<EventEnvelope[]> {
+  async append<E extends DomainEvent>(
+    streamId: string,
+    events: readonly NewEvent<E>[],
+    opts: AppendOptions,
+  ): Promise<EventEnvelope<E>[]> {
     this.calls.append++;
     if (this.appending.has(streamId)) this.overlaps.push(streamId);
     this.appending.add(streamId);
@@ -94,3 +99,6 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+/** The `tag` a counter event carries, if any. */
+export const tagOf = (e: EventEnvelope): string | undefined => (e.data as { tag?: string } & DomainEvent).tag;
