@@ -30,6 +30,7 @@ export const account = defineAggregate<AccountState, AccountCommand, AccountEven
         if (!(cmd.amount > 0)) reject('invalid-amount', 'amount must be positive');
         return [{ type: 'Deposited', amount: cmd.amount }];
       case 'withdraw':
+        if (!(cmd.amount > 0)) reject('invalid-amount', 'amount must be positive');
         if (cmd.amount > state.balance)
           reject('insufficient-funds', `balance ${state.balance}`, { balance: state.balance });
         return [{ type: 'Withdrawn', amount: cmd.amount }];

@@ -383,8 +383,12 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     Metrics.record(ctx.metrics.recoveryLatency, performance.now() - started);
     if (ctx.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
     this.#status = this.#evictWhenReady ? 'evicting' : 'ready';
-    if (this.#mailbox.size > 0) this.#mailbox.release();
-    else if (this.#status === 'evicting') void this.#finishEviction();
+    if (this.#mailbox.size > 0) {
+      this.#mailbox.release(); // drained() takes it from here
+      return;
+    }
+    this.#mailbox.release();
+    if (this.#status === 'evicting') void this.#finishEviction();
     else ctx.reaper.track(this);
   }
 

@@ -4,6 +4,7 @@
  */
 import {
   type ActorfoldError,
+  type DomainEvent,
   type ErrorCode,
   type EventEnvelope,
   type EventStore,
@@ -49,7 +50,7 @@ export function describeEventStore(
 
     describe('append and read', () => {
       it('returns envelopes with every field set and reads back the same envelopes', async () => {
-        const appended = await store.append(
+        const appended = await store.append<DomainEvent>(
           'account/a1',
           [
             ev('Opened', { owner: 'ada' }),

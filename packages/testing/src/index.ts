@@ -1,1 +1,11 @@
 export { type DescribeEventStoreOptions, describeEventStore } from './describe-event-store.js';
+export {
+  type ErrorMatcher,
+  type Given,
+  type GivenStateOptions,
+  given,
+  givenState,
+  type When,
+} from './given.js';
+export type { ScenarioOptions, ScenarioResult } from './run-scenario.js';
+export { ScenarioFailure } from './scenario-failure.js';
