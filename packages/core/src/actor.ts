@@ -225,7 +225,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     for (let attempt = 0; ; attempt++) {
       if (opts.commandId !== undefined) {
         const seen = this.#dedupe?.get(opts.commandId);
-        if (seen !== undefined) return this.#duplicate(seen[0], seen[1]);
+        if (seen !== undefined) return this.#duplicate(opts.commandId, seen);
       }
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== this.#version) {
         return new Refused(new VersionConflict(this.streamId, opts.expectedVersion, this.#version), true);
@@ -236,7 +236,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
           : this.#decide(request, metadata);
       if (events instanceof Refused) return events;
       if (events.length === 0) {
-        if (opts.commandId !== undefined) this.#remember(opts.commandId, this.#version + 1, this.#version);
+        if (opts.commandId !== undefined) this.#remember(opts.commandId, -this.#version);
         return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
       // Evolve before appending: an event that evolve cannot fold never reaches the stream,
@@ -268,7 +268,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       const from = this.#version + 1;
       this.#state = next;
       this.#version = (stored[stored.length - 1] as EventEnvelope).version;
-      if (opts.commandId !== undefined) this.#remember(opts.commandId, from, this.#version);
+      if (opts.commandId !== undefined) this.#remember(opts.commandId, from);
       counters.eventsAppended += stored.length;
       this.#changed();
       if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
@@ -304,23 +304,25 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     return events;
   }
 
-  /** The original result of an accepted commandId: its stored events, read back. */
-  async #duplicate(from: number, to: number): Promise<ExecuteResult> {
+  /**
+   * The original result of an accepted commandId: its events are the run from `at` that carries
+   * the commandId (a command's events are contiguous), read back from the store.
+   */
+  async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
     const events: EventEnvelope[] = [];
-    if (from <= to) {
-      for await (const e of this.#ctx.store.readStream(this.streamId, {
-        fromVersion: from,
-        limit: to - from + 1,
-      })) {
+    if (at > 0) {
+      for await (const e of this.#ctx.store.readStream(this.streamId, { fromVersion: at })) {
+        if (e.metadata.commandId !== commandId) break;
         events.push(e);
       }
     }
-    return { events, version: to, state: this.#state, deduplicated: true };
+    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
+    return { events, version, state: this.#state, deduplicated: true };
   }
 
-  #remember(commandId: string, from: number, to: number): void {
+  #remember(commandId: string, at: number): void {
     if (this.#dedupe === null) this.#dedupe = new DedupeWindow(this.#ctx.options.dedupeWindow);
-    this.#dedupe.add(commandId, from, to);
+    this.#dedupe.add(commandId, at);
   }
 
   /**
@@ -358,7 +360,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       state = this.def.evolve(state, env.data);
       version = env.version;
       const commandId = env.metadata.commandId;
-      if (typeof commandId === 'string') this.#remember(commandId, version, version);
+      if (typeof commandId === 'string') this.#remember(commandId, version);
     }
     if (version < head)
       throw new CorruptData(this.streamId, version + 1, `missing: the stream's head is ${head}`);

@@ -1,11 +1,19 @@
 /**
- * The commandIds a stream accepted most recently, with the versions their events got.
- * Insertion-ordered Map: the oldest entry is the first key, so trimming is O(1).
- * Rebuilt on recovery from event metadata (and snapshots carry it), so retries after a
+ * The commandIds a stream accepted most recently, and where each one's events start.
+ * Rebuilt on recovery from event metadata (and carried in snapshots), so retries after a
  * restart are recognised (ARCHITECTURE invariant 6).
+ *
+ * An entry is one number, `at`: `at >= 1` is the version of the command's first event (its
+ * events are the contiguous run from there that carries its commandId); `at <= 0` marks a
+ * command that appended nothing while the stream was at version `-at`. A window holding a
+ * single commandId keeps it inline and allocates no Map: most aggregates see few retries, and
+ * every byte here is paid by every resident actor (docs/internals.md).
  */
 export class DedupeWindow {
-  readonly #entries = new Map<string, [from: number, to: number]>();
+  #firstId: string | undefined;
+  #firstAt = 0;
+  /** Insertion-ordered once a second id arrives: the oldest entry is the first key. */
+  #entries: Map<string, number> | null = null;
   readonly #capacity: number;
 
   constructor(capacity: number) {
@@ -13,33 +21,40 @@ export class DedupeWindow {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries !== null ? this.#entries.size : this.#firstId === undefined ? 0 : 1;
   }
 
-  /** The versions `[from, to]` of the command's events; `from > to` for a command that appended nothing. */
-  get(commandId: string): readonly [from: number, to: number] | undefined {
-    return this.#entries.get(commandId);
+  /** Where the command's events start (`<= 0`: it appended nothing at version `-at`), or undefined. */
+  get(commandId: string): number | undefined {
+    if (this.#entries !== null) return this.#entries.get(commandId);
+    return commandId === this.#firstId ? this.#firstAt : undefined;
   }
 
-  /** Records that the command produced the events `from..to` (inclusive). */
-  add(commandId: string, from: number, to: number): void {
-    const entry = this.#entries.get(commandId);
-    if (entry !== undefined) {
-      // Replay meets a multi-event command one event at a time: widen, do not re-insert.
-      entry[0] = Math.min(entry[0], from);
-      entry[1] = Math.max(entry[1], to);
-      return;
+  /** Records a command; a commandId already present keeps its first entry (replay meets each event). */
+  add(commandId: string, at: number): void {
+    if (this.#entries === null) {
+      if (this.#firstId === undefined || this.#capacity === 1) {
+        if (this.#firstId !== commandId) {
+          this.#firstId = commandId;
+          this.#firstAt = at;
+        }
+        return;
+      }
+      if (this.#firstId === commandId) return;
+      this.#entries = new Map([[this.#firstId, this.#firstAt]]);
+      this.#firstId = undefined;
     }
-    this.#entries.set(commandId, [from, to]);
+    if (this.#entries.has(commandId)) return;
+    this.#entries.set(commandId, at);
     if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+      this.#entries.delete(this.#entries.keys().next().value as string);
     }
   }
 
-  /** The window as JSON-compatible triples, oldest first (stored in snapshots). */
-  toJSON(): Array<[string, number, number]> {
-    return Array.from(this.#entries, ([id, [from, to]]) => [id, from, to]);
+  /** The window as JSON-compatible pairs, oldest first (stored in snapshots). */
+  toJSON(): Array<[string, number]> {
+    if (this.#entries !== null) return Array.from(this.#entries);
+    return this.#firstId === undefined ? [] : [[this.#firstId, this.#firstAt]];
   }
 
   /** Restores a window saved by `toJSON`; undefined when malformed (the caller then replays in full). */
@@ -47,15 +62,9 @@ export class DedupeWindow {
     if (!Array.isArray(entries)) return undefined;
     const w = new DedupeWindow(capacity);
     for (const e of entries) {
-      if (
-        !Array.isArray(e) ||
-        typeof e[0] !== 'string' ||
-        !Number.isInteger(e[1]) ||
-        !Number.isInteger(e[2])
-      ) {
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !Number.isInteger(e[1]))
         return undefined;
-      }
-      w.add(e[0], e[1], e[2]);
+      w.add(e[0], e[1]);
     }
     return w;
   }

@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from './clock.js';
 export interface IdleNode {
   idlePrev: IdleNode | null;
   idleNext: IdleNode | null;
+  /** When it went idle, in ms since the reaper's epoch (a small integer V8 keeps unboxed). */
   idleSince: number;
   /** Called when the node has been idle for the timeout; it has already been unlinked. */
   idleTimeout(): void;
@@ -22,7 +23,7 @@ export class IdleReaper {
   #tail: IdleNode | null = null;
   #size = 0;
   #timer: TimerHandle | null = null;
-  #timerAt = 0;
+  readonly #epoch: number;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   /** Expiries this close together are handled in one wake-up. */
@@ -31,6 +32,7 @@ export class IdleReaper {
   constructor(clock: Clock, timeoutMs: number) {
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
+    this.#epoch = clock.now();
     this.#slackMs = Number.isFinite(timeoutMs) ? Math.min(1000, Math.floor(timeoutMs / 64)) : 0;
   }
 
@@ -42,7 +44,7 @@ export class IdleReaper {
   /** Marks the node idle as of now (moving it to the tail if it was already tracked). */
   track(node: IdleNode): void {
     if (this.#isLinked(node)) this.untrack(node);
-    node.idleSince = this.#clock.now();
+    node.idleSince = this.#clock.now() - this.#epoch;
     node.idlePrev = this.#tail;
     node.idleNext = null;
     if (this.#tail === null) this.#head = node;
@@ -78,8 +80,7 @@ export class IdleReaper {
   #arm(): void {
     // An infinite timeout never evicts: track idle actors (for stats) but arm nothing.
     if (this.#head === null || !Number.isFinite(this.#timeoutMs)) return;
-    const at = this.#head.idleSince + this.#timeoutMs;
-    this.#timerAt = at;
+    const at = this.#epoch + this.#head.idleSince + this.#timeoutMs;
     this.#timer = this.#clock.setTimeout(() => this.#fire(), Math.max(0, at - this.#clock.now()));
   }
 
@@ -90,7 +91,7 @@ export class IdleReaper {
 
   #fire(): void {
     this.#timer = null;
-    const limit = this.#clock.now() + this.#slackMs - this.#timeoutMs;
+    const limit = this.#clock.now() - this.#epoch + this.#slackMs - this.#timeoutMs;
     let node = this.#head;
     while (node !== null && node.idleSince <= limit) {
       this.untrack(node);
@@ -100,8 +101,8 @@ export class IdleReaper {
     if (this.#timer === null && this.#head !== null) this.#arm();
   }
 
-  /** When the armed timer fires (for tests and stats); undefined when none is armed. */
-  get nextWakeAt(): number | undefined {
-    return this.#timer === null ? undefined : this.#timerAt;
+  /** How long a tracked node has been idle, in ms. */
+  idleFor(node: IdleNode): number {
+    return this.#clock.now() - this.#epoch - node.idleSince;
   }
 }

@@ -222,15 +222,15 @@ export class Runtime {
 
   /** Every resident actor with its status, version and mailbox depth. */
   actors(): ActorInfo[] {
-    const now = this.#ctx.clock.now();
-    return Array.from(this.#ctx.registry.values(), (a) => ({
+    const { registry, reaper } = this.#ctx;
+    return Array.from(registry.values(), (a) => ({
       type: a.def.type,
       id: a.id,
       streamId: a.streamId,
       status: a.status,
       version: a.version,
       mailboxDepth: a.mailboxSize,
-      idleForMs: a.status === 'ready' && a.mailboxSize === 0 ? now - a.idleSince : undefined,
+      idleForMs: a.status === 'ready' && a.mailboxSize === 0 ? reaper.idleFor(a) : undefined,
     }));
   }
 

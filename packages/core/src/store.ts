@@ -74,7 +74,10 @@ export interface Snapshot {
   /** The encoded state: JSON-compatible. */
   state: unknown;
   /** Runtime bookkeeping saved beside the state (the commandId dedupe window). */
-  runtime?: { dedupe?: Array<[commandId: string, fromVersion: number, toVersion: number]> };
+  runtime?: {
+    /** Recent commandIds with the version their events start at (`<= 0`: appended nothing at version `-n`). */
+    dedupe?: Array<[commandId: string, at: number]>;
+  };
   /** ISO-8601 UTC. */
   timestamp: string;
 }

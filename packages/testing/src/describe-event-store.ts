@@ -321,10 +321,10 @@ export function describeEventStore(
       it('loads undefined before any save and the newest snapshot after saves', async () => {
         expect(await store.snapshots.load('a/1')).toBeUndefined();
         await store.snapshots.save(snap('a/1', 3));
-        await store.snapshots.save({ ...snap('a/1', 7), runtime: { dedupe: [['c1', 5, 7]] } });
+        await store.snapshots.save({ ...snap('a/1', 7), runtime: { dedupe: [['c1', 5]] } });
         expect(await store.snapshots.load('a/1')).toEqual({
           ...snap('a/1', 7),
-          runtime: { dedupe: [['c1', 5, 7]] },
+          runtime: { dedupe: [['c1', 5]] },
         });
         expect(await store.snapshots.load('b/1')).toBeUndefined();
       });
