@@ -10,7 +10,11 @@ const lock = JSON.parse(readFileSync(file, 'utf8'));
 const platform = (name) => {
   const os = name.includes('darwin')
     ? 'darwin'
-    : name.includes('win') ? 'win32' : name.includes('android') ? 'android' : 'linux';
+    : name.includes('win')
+      ? 'win32'
+      : name.includes('android')
+        ? 'android'
+        : 'linux';
   const cpu = name.includes('arm64') ? 'arm64' : 'x64';
   return { os: [os], cpu: [cpu], ...(name.endsWith('-musl') ? { libc: ['musl'] } : {}) };
 };
@@ -24,7 +28,9 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added++;
   }
 }
-const sorted = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+const sorted = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 lock.packages = sorted;
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`lock-platforms: added ${added} platform entries`);

@@ -91,7 +91,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    */
   activate(predecessor: AggregateActor | undefined): void {
     this.#ctx.resident++;
-    if (predecessor === undefined && this.#ctx.store.knownStreamVersion?.(this.streamId) === 0) {
+    if (predecessor === undefined && this.#knownEmpty()) {
       this.#state = this.def.initialState();
       this.#status = 'ready';
       this.#ctx.metrics.counters.activations++;
@@ -100,6 +100,15 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     this.#ctx.activating++;
     this.#mailbox.hold();
     void this.#activate(predecessor);
+  }
+
+  /** True when the store knows, without I/O, that the stream is empty (a store that cannot tell: false). */
+  #knownEmpty(): boolean {
+    try {
+      return this.#ctx.store.knownStreamVersion?.(this.streamId) === 0;
+    } catch {
+      return false; // e.g. a closed store: recovery reports the failure to the waiting callers
+    }
   }
 
   /** Queues a request; false when the mailbox is full. The caller checked `accepting`. */

@@ -55,11 +55,14 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const validator = this.#def.validateCommand;
     if (validator === undefined)
       return this.#send(new Request('execute', this.#streamId, command, undefined, options));
-    const result = validator['~standard'].validate(command);
-    if (result instanceof Promise) {
-      return result.then((r) => this.#afterValidation(r, options));
+    try {
+      const result = validator['~standard'].validate(command);
+      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options));
+      return this.#afterValidation(result, options);
+    } catch (error) {
+      // A validator that throws instead of reporting issues: a rejected promise all the same.
+      return Promise.reject(error);
     }
-    return this.#afterValidation(result, options);
   }
 
   /** The aggregate's state and version, refreshed from the store, in order with its commands. */

@@ -258,3 +258,35 @@ describe('refresh before each command', () => {
     expect(runtime.stats().conflictRetries).toBe(1);
   });
 });
+
+describe('handles never throw synchronously', () => {
+  it('rejects the promise when the validator throws or the store was closed under the runtime', async () => {
+    const throwing = defineAggregate<object, { type: 'x' }, { type: 'X' }>({
+      type: 'throwing',
+      initialState: () => ({}),
+      decide: () => [{ type: 'X' }],
+      evolve: (s) => s,
+      validateCommand: {
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: () => {
+            throw new Error('validator bug');
+          },
+        },
+      },
+    });
+    const store = memoryStore();
+    runtime = await createRuntime({ store, aggregates: [throwing, counter] });
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = runtime?.get(throwing, '1').execute({ type: 'x' });
+    }).not.toThrow();
+    await expect(promise).rejects.toThrow('validator bug');
+    await store.close();
+    expect(() => {
+      promise = runtime?.get(counter, '1').execute({ type: 'add', by: 1 });
+    }).not.toThrow();
+    await expect(promise).rejects.toMatchObject({ code: 'STORE_ERROR', reason: 'CLOSED' });
+  });
+});

@@ -20,7 +20,7 @@ import { collect, flush, ProbeStore, tagOf } from './support/probe-store.js';
 
 const IDS = ['a', 'b', 'c'];
 const IDLE_MS = 100;
-const RUNS = process.env.ACTORFOLD_SOAK ? 1500 : 120;
+const RUNS = process.env.ACTORFOLD_SOAK ? 5000 : 120;
 
 type Op =
   | {
