@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, Command, DecideContext, SnapshotPolicy } from './aggregate.js';
 import type { RuntimeContext } from './context.js';
-import { DedupeWindow } from './dedupe.js';
+import { DedupeWindow, readCommandEvents } from './dedupe.js';
 import {
   ActorCrashed,
   CorruptData,
@@ -16,8 +16,10 @@ import {
 import type { IdleNode } from './idle-reaper.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { Metrics } from './metrics.js';
+import { Refused } from './refused.js';
 import type { ExecuteResult, Request } from './request.js';
-import type { DomainEvent, EventEnvelope, Snapshot } from './store.js';
+import { buildSnapshot, restoreSnapshot, snapshotDue } from './snapshot-policy.js';
+import { type DomainEvent, type EventEnvelope, isDomainEvent, type Snapshot } from './store.js';
 
 /** The actor lifecycle of ARCHITECTURE.md: `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
 export type ActorStatus = 'activating' | 'ready' | 'busy' | 'evicting' | 'stopped' | 'crashed';
@@ -313,18 +315,9 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     return events;
   }
 
-  /**
-   * The original result of an accepted commandId: its events are the run from `at` that carries
-   * the commandId (a command's events are contiguous), read back from the store.
-   */
+  /** The original result of an accepted commandId, its events read back from the store. */
   async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
-    const events: EventEnvelope[] = [];
-    if (at > 0) {
-      for await (const e of this.#ctx.store.readStream(this.streamId, { fromVersion: at })) {
-        if (e.metadata.commandId !== commandId) break;
-        events.push(e);
-      }
-    }
+    const events = await readCommandEvents(this.#ctx.store, this.streamId, commandId, at);
     const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
     return { events, version, state: this.#state, deduplicated: true };
   }
@@ -422,47 +415,25 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   /** Applies a snapshot if it is usable; otherwise warns and leaves the initial state (full replay). */
   #restore(snapshot: Snapshot, policy: SnapshotPolicy<unknown>, head: number): void {
     const { counters } = this.#ctx.metrics;
-    let problem: string | undefined;
-    let state: unknown;
-    let dedupe: DedupeWindow | undefined;
-    if (snapshot.schemaVersion !== policy.schemaVersion) {
-      problem = `schema version ${snapshot.schemaVersion}, expected ${policy.schemaVersion}`;
-    } else if (!Number.isInteger(snapshot.version) || snapshot.version < 1 || snapshot.version > head) {
-      problem = `version ${snapshot.version} is outside the stream (head ${head})`;
-    } else {
-      try {
-        state = policy.decode ? policy.decode(snapshot.state) : snapshot.state;
-        const saved = snapshot.runtime?.dedupe;
-        if (saved !== undefined) {
-          dedupe = DedupeWindow.fromJSON(saved, this.#ctx.options.dedupeWindow);
-          if (dedupe === undefined) problem = 'its dedupe window is malformed';
-        }
-      } catch (error) {
-        problem = `decode failed: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }
-    if (problem !== undefined) {
+    const restored = restoreSnapshot(snapshot, policy, head, this.#ctx.options.dedupeWindow);
+    if (!restored.ok) {
       counters.snapshotsIgnored++;
-      this.#logger().warn(
-        { snapshotVersion: snapshot.version },
-        `snapshot ignored, replaying in full: ${problem}`,
-      );
+      const msg = `snapshot ignored, replaying in full: ${restored.problem}`;
+      this.#logger().warn({ snapshotVersion: snapshot.version }, msg);
       return;
     }
     counters.snapshotHits++;
-    this.#state = state;
-    this.#version = snapshot.version;
-    this.#snapshotVersion = snapshot.version;
-    this.#dedupe = dedupe ?? null;
+    this.#state = restored.state;
+    this.#version = restored.version;
+    this.#snapshotVersion = restored.version;
+    this.#dedupe = restored.dedupe;
   }
 
   /** Saves a snapshot when the policy says it is due; tracks the save so eviction can wait for it. */
   #maybeSnapshot(evicting: boolean): Promise<void> | undefined {
     const policy = this.def.snapshots;
-    if (policy === undefined) return undefined;
-    const behind = this.#version - this.#snapshotVersion;
-    const due = evicting ? behind > 0 && policy.onEvict !== false : behind >= policy.every;
-    if (!due) return undefined;
+    if (policy === undefined || !snapshotDue(policy, this.#version, this.#snapshotVersion, evicting))
+      return undefined;
     const saving = this.#saveSnapshot(policy).finally(() => {
       this.#snapshotting = null;
     });
@@ -474,14 +445,14 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     const { counters } = this.#ctx.metrics;
     const version = this.#version;
     try {
-      const snapshot: Snapshot = {
-        streamId: this.streamId,
+      const snapshot = buildSnapshot(
+        policy,
+        this.streamId,
         version,
-        schemaVersion: policy.schemaVersion,
-        state: policy.encode ? policy.encode(this.#state) : this.#state,
-        timestamp: new Date(this.#ctx.clock.now()).toISOString(),
-      };
-      if (this.#dedupe !== null) snapshot.runtime = { dedupe: this.#dedupe.toJSON() };
+        this.#state,
+        this.#dedupe,
+        this.#ctx.clock.now(),
+      );
       await this.#ctx.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
       counters.snapshotSaves++;
@@ -544,18 +515,6 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     }
     return this.#log;
   }
-}
-
-/** A command that did not succeed, without harm to the actor: rejected (business rule, conflict) or failed. */
-class Refused {
-  constructor(
-    readonly error: unknown,
-    readonly rejected: boolean,
-  ) {}
-}
-
-function isDomainEvent(e: unknown): e is DomainEvent {
-  return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string';
 }
 
 function asStoreError(error: unknown): unknown {

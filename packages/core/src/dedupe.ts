@@ -1,3 +1,5 @@
+import type { EventEnvelope, EventStore } from './store.js';
+
 /**
  * The commandIds a stream accepted most recently, and where each one's events start.
  * Rebuilt on recovery from event metadata (and carried in snapshots), so retries after a
@@ -68,4 +70,23 @@ export class DedupeWindow {
     }
     return w;
   }
+}
+
+/**
+ * The events of an accepted command: the run from `at` that carries its commandId (a
+ * command's events are contiguous). None for a command that appended nothing (`at <= 0`).
+ */
+export async function readCommandEvents(
+  store: EventStore,
+  streamId: string,
+  commandId: string,
+  at: number,
+): Promise<EventEnvelope[]> {
+  const events: EventEnvelope[] = [];
+  if (at <= 0) return events;
+  for await (const e of store.readStream(streamId, { fromVersion: at })) {
+    if (e.metadata.commandId !== commandId) break;
+    events.push(e);
+  }
+  return events;
 }

@@ -1,7 +1,7 @@
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from './aggregate.js';
 import { InvalidArgument, InvalidCommand } from './errors.js';
 import { type ExecuteOptions, type ExecuteResult, Request, type StateResult } from './request.js';
-import type { DomainEvent } from './store.js';
+import { isDomainEvent } from './store.js';
 import type { Watcher, WatchUpdate } from './watchers.js';
 
 /** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
@@ -77,7 +77,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     const problem =
       checkOptions(options) ??
-      (Array.isArray(events) && events.every(isEvent)
+      (Array.isArray(events) && events.every(isDomainEvent)
         ? undefined
         : new InvalidArgument('inject needs an array of objects with a string `type`'));
     if (problem !== undefined) return Promise.reject(problem);
@@ -155,13 +155,8 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   }
 }
 
-function isEvent(e: unknown): e is DomainEvent {
-  return typeof e === 'object' && e !== null && typeof (e as { type?: unknown }).type === 'string';
-}
-
 function checkCommand(command: unknown): InvalidCommand | undefined {
-  if (typeof command === 'object' && command !== null && !Array.isArray(command) && isEvent(command))
-    return undefined;
+  if (isDomainEvent(command)) return undefined;
   return new InvalidCommand('a command must be an object with a string `type`');
 }
 

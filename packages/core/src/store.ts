@@ -128,6 +128,16 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** True for an object with a string `type`: the shape of every command and event. */
+export function isDomainEvent(e: unknown): e is DomainEvent {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    !Array.isArray(e) &&
+    typeof (e as { type?: unknown }).type === 'string'
+  );
+}
+
 /** Splits a stream id at its first `/` into aggregate type and id. */
 export function parseStreamId(streamId: string): { aggregateType: string; aggregateId: string } {
   const slash = streamId.indexOf('/');
