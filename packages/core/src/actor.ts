@@ -309,7 +309,9 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       return new Refused(new DecideFailed(this.streamId, error), false);
     }
     if (!Array.isArray(events) || !events.every(isDomainEvent)) {
-      const why = new InvalidArgument('decide must return an array of objects with a string `type`');
+      const why = new InvalidArgument(
+        'decide must return an array of objects with a string `type` (non-empty)',
+      );
       return new Refused(new DecideFailed(this.streamId, why), false);
     }
     return events;

@@ -79,7 +79,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
       checkOptions(options) ??
       (Array.isArray(events) && events.every(isDomainEvent)
         ? undefined
-        : new InvalidArgument('inject needs an array of objects with a string `type`'));
+        : new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'));
     if (problem !== undefined) return Promise.reject(problem);
     return this.#send(new Request('inject', this.#streamId, undefined, events, options));
   }
@@ -157,7 +157,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
 
 function checkCommand(command: unknown): InvalidCommand | undefined {
   if (isDomainEvent(command)) return undefined;
-  return new InvalidCommand('a command must be an object with a string `type`');
+  return new InvalidCommand('a command must be an object with a string `type` (non-empty)');
 }
 
 const STRING_OPTIONS = ['commandId', 'correlationId', 'causationId', 'tenantId'] as const;

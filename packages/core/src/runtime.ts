@@ -213,7 +213,7 @@ export class Runtime {
    * Resolves to false when none was resident.
    */
   async evict(target: AnyAggregate | string, id: string): Promise<boolean> {
-    const handle = typeof target === 'string' ? this.get(target, id) : this.get(target, id);
+    const handle = this.get(typeof target === 'string' ? target : target.type, id);
     const actor = this.#ctx.registry.get(handle.streamId);
     if (actor === undefined || !actor.resident) return false;
     await actor.requestEviction();

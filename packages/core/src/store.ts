@@ -128,14 +128,11 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** True for an object with a string `type`: the shape of every command and event. */
+/** True for an object with a non-empty string `type`: the shape of every command and event (stores insist too). */
 export function isDomainEvent(e: unknown): e is DomainEvent {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    !Array.isArray(e) &&
-    typeof (e as { type?: unknown }).type === 'string'
-  );
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return false;
+  const type = (e as { type?: unknown }).type;
+  return typeof type === 'string' && type.length > 0;
 }
 
 /** Splits a stream id at its first `/` into aggregate type and id. */
