@@ -405,13 +405,25 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     this.#version = 0;
     const policy = this.def.snapshots;
     if (policy !== undefined) {
-      const snapshot = await store.snapshots.load(this.streamId);
+      const snapshot = await this.#loadSnapshot();
       if (snapshot !== undefined) {
         const head = await store.streamVersion(this.streamId);
         this.#restore(snapshot, policy, head);
       }
     }
     await this.#catchUp(undefined);
+  }
+
+  /** The newest snapshot; a stored one that cannot be read counts as none (invariant 7). */
+  async #loadSnapshot(): Promise<Snapshot | undefined> {
+    try {
+      return await this.#ctx.store.snapshots.load(this.streamId);
+    } catch (error) {
+      if (!(isActorfoldError(error) && error.code === 'CORRUPT_DATA')) throw error;
+      this.#ctx.metrics.counters.snapshotsIgnored++;
+      this.#logger().warn({ err: error }, 'snapshot unreadable, replaying in full');
+      return undefined;
+    }
   }
 
   /** Applies a snapshot if it is usable; otherwise warns and leaves the initial state (full replay). */

@@ -1,0 +1,7 @@
+export {
+  type Durability,
+  type LevelStore,
+  type LevelStoreOptions,
+  type LevelStoreStats,
+  levelStore,
+} from './level-store.js';

@@ -1,0 +1,63 @@
+/**
+ * The key layout: every hot path is one range scan over keys that sort the way it reads.
+ * Keys are UTF-8 strings; numbers are fixed-width lowercase hex so that byte order is numeric
+ * order. See docs/store-internals.md.
+ *
+ *   s<streamId>\0<version>   → event record        (replay a stream from a version: one scan)
+ *   l<position>              → event record        (read the global log from a position: one scan)
+ *   n<streamId>\0<version>   → snapshot JSON       (newest first: one reverse scan)
+ *   c<name>                  → checkpoint position
+ *   m<name>                  → store metadata (format version)
+ */
+import { InvalidArgument } from '@actorfold/core';
+
+/** 14 hex digits hold every safe integer (2^53 < 16^14). */
+const WIDTH = 14;
+const SEP = '\u0000';
+/** The character after SEP: `<prefix><id>\u0001` bounds every key of one stream from above. */
+const SEP_END = '\u0001';
+
+export const FORMAT_KEY = 'mformat';
+/** The on-disk format this code writes and reads; a folder with another is refused at open. */
+export const FORMAT_VERSION = '1';
+
+/** Fixed-width hex of a non-negative safe integer. */
+export function hex(n: number): string {
+  return n.toString(16).padStart(WIDTH, '0');
+}
+
+/** Parses the fixed-width hex number that ends a key; NaN when it is not one. */
+export function hexAtEnd(key: string): number {
+  const digits = key.slice(-WIDTH);
+  return /^[0-9a-f]{14}$/.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
+}
+
+/**
+ * Throws InvalidArgument for a stream id holding U+0000: it separates the id from the version,
+ * so allowing it would let one stream's keys fall inside another's range.
+ */
+export function assertNoSeparator(streamId: string): void {
+  if (streamId.includes(SEP))
+    throw new InvalidArgument(`${JSON.stringify(streamId)}: stream id must not contain U+0000`);
+}
+
+export const streamKey = (streamId: string, version: number): string => `s${streamId}${SEP}${hex(version)}`;
+/** The exclusive upper bound of every event key of a stream. */
+export const streamEnd = (streamId: string): string => `s${streamId}${SEP_END}`;
+
+export const logKey = (position: number): string => `l${hex(position)}`;
+/** Above every log key ('l' + hex digits): 'l' followed by a character after 'f'. */
+export const LOG_END = 'lg';
+
+export const snapshotKey = (streamId: string, version: number): string => `n${streamId}${SEP}${hex(version)}`;
+export const snapshotStart = (streamId: string): string => `n${streamId}${SEP}`;
+export const snapshotEnd = (streamId: string): string => `n${streamId}${SEP_END}`;
+
+export const checkpointKey = (name: string): string => `c${name}`;
+
+/** Bounds of the whole stream key space, and the stream id inside a stream key (for offline tools). */
+export const STREAMS_START = 's';
+export const STREAMS_END = 't';
+export function streamIdOfKey(key: string): string {
+  return key.slice(1, key.length - WIDTH - 1);
+}

@@ -1,0 +1,127 @@
+/**
+ * Invariant 10 on a real folder: damaged records raise CorruptData naming stream and version,
+ * never skipped; a damaged snapshot is only ignored (invariant 7).
+ */
+import { createRuntime, type EventStore } from '@actorfold/core';
+import { ClassicLevel } from 'classic-level';
+import { describe, expect, it } from 'vitest';
+import { levelStore } from '../src/index.js';
+import { freshFolder } from './support/folders.js';
+import { ledger } from './support/ledger.js';
+
+/** Writes ten events to `ledger/l1` (and three to `ledger/l2`), closes the store, returns the folder. */
+async function seeded(): Promise<string> {
+  const path = freshFolder();
+  const runtime = await createRuntime({ store: levelStore({ path }), aggregates: [ledger] });
+  for (let i = 0; i < 10; i++)
+    await runtime.get(ledger, 'l1').execute({ type: 'record', tag: `t${i}`, parts: 1 });
+  await runtime.get(ledger, 'l2').execute({ type: 'record', tag: 'x', parts: 3 });
+  await runtime.shutdown();
+  return path;
+}
+
+/** Opens the folder with classic-level directly and lets `damage` edit raw keys. */
+async function tamper(
+  path: string,
+  damage: (db: ClassicLevel<string, string>) => Promise<void>,
+): Promise<void> {
+  const db = new ClassicLevel<string, string>(path);
+  await db.open();
+  await damage(db);
+  await db.close();
+}
+
+async function drain(events: AsyncIterable<unknown>): Promise<number> {
+  let n = 0;
+  for await (const _ of events) n++;
+  return n;
+}
+
+/** The raw key of ledger/l1 at a version, found by scanning (the layout is the store's business). */
+async function keyOf(
+  db: ClassicLevel<string, string>,
+  prefix: string,
+  suffixNumber: number,
+): Promise<string> {
+  const keys = await db.keys({ gte: prefix, lt: `${prefix}\uffff` }).all();
+  const key = keys.find((k) => Number.parseInt(k.slice(-14), 16) === suffixNumber);
+  if (key === undefined) throw new Error(`no key under ${JSON.stringify(prefix)} ending in ${suffixNumber}`);
+  return key;
+}
+
+describe('damaged data in the folder', () => {
+  it('raises CORRUPT_DATA naming stream and version when a stream record does not decode', async () => {
+    const path = await seeded();
+    await tamper(path, async (db) => {
+      await db.put(await keyOf(db, 'sledger/l1\u0000', 4), '{not json');
+      // Without snapshots, activation replays the whole stream, through the damage.
+      await db.clear({ gte: 'nledger/l1\u0000', lt: 'nledger/l1\u0001' });
+    });
+    const store: EventStore = await levelStore({ path });
+    await expect(drain(store.readStream('ledger/l1'))).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      streamId: 'ledger/l1',
+      version: 4,
+    });
+    // Reading around the damage still works; the damaged event is never silently skipped.
+    expect(await drain(store.readStream('ledger/l1', { limit: 3 }))).toBe(3);
+    await expect(drain(store.readStream('ledger/l1', { fromVersion: 2 }))).rejects.toMatchObject({
+      version: 4,
+    });
+    await store.close();
+
+    // The runtime refuses to serve the aggregate rather than serving a state without event 4.
+    const runtime = await createRuntime({ store: levelStore({ path }), aggregates: [ledger] });
+    await expect(runtime.get(ledger, 'l1').state()).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      streamId: 'ledger/l1',
+      version: 4,
+    });
+    expect((await runtime.get(ledger, 'l2').state()).version).toBe(3);
+    await runtime.shutdown();
+  });
+
+  it('raises CORRUPT_DATA for a missing version instead of skipping it', async () => {
+    const path = await seeded();
+    await tamper(path, async (db) => db.del(await keyOf(db, 'sledger/l1\u0000', 6)));
+    const store = await levelStore({ path });
+    await expect(drain(store.readStream('ledger/l1'))).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      streamId: 'ledger/l1',
+      version: 6,
+    });
+    await store.close();
+  });
+
+  it('names stream and version for a truncated record in the global log', async () => {
+    const path = await seeded();
+    await tamper(path, async (db) => {
+      const key = await keyOf(db, 'l', 12);
+      const text = (await db.get(key)) as string;
+      await db.put(key, text.slice(0, text.length - 10));
+    });
+    const store = await levelStore({ path });
+    await expect(drain(store.readAll())).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      streamId: 'ledger/l2',
+      version: 2,
+    });
+    await store.close();
+  });
+
+  it('ignores an unreadable snapshot with a warning and replays the stream in full', async () => {
+    const path = await seeded();
+    await tamper(path, async (db) => {
+      const keys = await db.keys({ gte: 'nledger/l1\u0000', lt: 'nledger/l1\u0001' }).all();
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) await db.put(key, '{"broken');
+    });
+    const runtime = await createRuntime({ store: levelStore({ path }), aggregates: [ledger] });
+    expect(await runtime.get(ledger, 'l1').state()).toEqual({
+      version: 10,
+      state: { events: 10, commands: 10 },
+    });
+    expect(runtime.metrics().counters).toMatchObject({ snapshotsIgnored: 1, snapshotHits: 0 });
+    await runtime.shutdown();
+  });
+});

@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { isActorfoldError, type StoreError } from '@actorfold/core';
+import { describe, expect, it } from 'vitest';
+import { levelStore } from '../src/index.js';
+import { startChild } from './support/child.js';
+import { freshFolder } from './support/folders.js';
+
+async function openError(path: string): Promise<StoreError> {
+  const started = performance.now();
+  const error = await levelStore({ path }).then(
+    async (s) => {
+      await s.close();
+      throw new Error('the second open succeeded');
+    },
+    (e: unknown) => e,
+  );
+  expect(isActorfoldError(error)).toBe(true);
+  // Fails fast: no retry loop waiting for the lock (a generous bound, not a speed test).
+  expect(performance.now() - started).toBeLessThan(5_000);
+  return error as StoreError;
+}
+
+describe('the store folder lock', () => {
+  it('refuses a second open in the same process with STORE_ERROR reason LOCKED naming the folder', async () => {
+    const path = freshFolder();
+    const first = await levelStore({ path });
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'LOCKED' });
+    expect(error.message).toContain(path);
+    await first.close();
+    // Released on close: the folder opens again.
+    await (await levelStore({ path })).close();
+  });
+
+  it('refuses an open while another process holds the folder, and opens once that process is SIGKILLed', async () => {
+    const path = freshFolder();
+    const holder = startChild('lock-holder', [path]);
+    await holder.waitFor('READY');
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'LOCKED' });
+    expect(error.message).toContain(path);
+    holder.process.kill('SIGKILL');
+    expect((await holder.exited).signal).toBe('SIGKILL');
+    const store = await levelStore({ path });
+    expect(await store.streamVersion('a/1')).toBe(0);
+    await store.close();
+  });
+
+  it('reports a folder that cannot be opened as STORE_ERROR reason IO naming it', async () => {
+    const path = freshFolder('not-a-folder');
+    writeFileSync(path, 'a file where the folder should be');
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'IO' });
+    expect(error.message).toContain(path);
+  });
+});
