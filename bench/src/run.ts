@@ -5,11 +5,19 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { idleActorHeap } from './idle-actor-heap.js';
+import { levelAppends } from './level-appends.js';
+import { levelReplay } from './level-replay.js';
+import { removeAllFolders } from './level-rig.js';
 import { mailboxHop } from './mailbox-hop.js';
 import { type BenchOptions, requireGc, stopTiming } from './measure.js';
 import { renderTable, type ScenarioReport } from './report.js';
 
-const SCENARIOS: ReadonlyArray<(opts: BenchOptions) => Promise<ScenarioReport>> = [idleActorHeap, mailboxHop];
+const SCENARIOS: ReadonlyArray<(opts: BenchOptions) => Promise<ScenarioReport>> = [
+  idleActorHeap,
+  mailboxHop,
+  levelAppends,
+  levelReplay,
+];
 const DOC = new URL('../../docs/benchmarks.md', import.meta.url);
 
 function section(r: ScenarioReport): string {
@@ -38,7 +46,7 @@ function document(reports: readonly ScenarioReport[], seconds: number): string {
         ['run time', `${seconds.toFixed(0)} s`],
         [
           'reproduce',
-          '`npm run bench` (at the root it builds `@actorfold/core` first; in `bench/` it uses the built core)',
+          '`npm run bench` (at the root it builds the packages first; in `bench/` it uses the built ones)',
         ],
       ],
       numeric: [],
@@ -53,10 +61,14 @@ async function main(): Promise<void> {
   requireGc();
   const started = performance.now();
   const reports: ScenarioReport[] = [];
-  for (const scenario of SCENARIOS) {
-    const report = await scenario(opts);
-    reports.push(report);
-    console.log(`\n${section(report)}`);
+  try {
+    for (const scenario of SCENARIOS) {
+      const report = await scenario(opts);
+      reports.push(report);
+      console.log(`\n${section(report)}`);
+    }
+  } finally {
+    removeAllFolders();
   }
   stopTiming();
   const seconds = (performance.now() - started) / 1000;

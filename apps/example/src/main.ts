@@ -1,21 +1,33 @@
 /**
- * The example job: runs an account aggregate on the runtime and tells what happened at each
- * step. Run with `npm run example` from the repository root.
+ * The example job: runs an account aggregate on the runtime over the embedded LevelDB store and
+ * tells what happened at each step. Run with `npm run example` from the repository root; the
+ * data lives in `apps/example/data` (or `$ACTORFOLD_DATA`) and survives between runs.
  */
-import { createRuntime, isRejection } from '@actorfold/core';
+import { resolve } from 'node:path';
+import { createRuntime, isActorfoldError, isRejection } from '@actorfold/core';
+import { levelStore } from '@actorfold/level';
 import { account } from './account.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const path = resolve(process.env.ACTORFOLD_DATA ?? 'data');
 
-const runtime = await createRuntime({ aggregates: [account], idleTimeoutMs: 60_000 });
-log('actorfold example: accounts on the in-memory store\n');
+const open = () =>
+  createRuntime({ store: levelStore({ path }), aggregates: [account], idleTimeoutMs: 60_000 });
+let runtime = await open();
+let before = 0;
+for await (const _ of runtime.store.readAll()) before++;
+log(`actorfold example: accounts on the LevelDB store in ${path} (${before} events from earlier runs)\n`);
 
 const alice = runtime.get(account, 'alice');
 let r = await alice.execute({ type: 'open', owner: 'Alice' }, { commandId: 'open-alice' });
-log(`open alice            -> version ${r.version}, events [${r.events.map((e) => e.type).join(', ')}]`);
+log(
+  `open alice            -> version ${r.version}, deduplicated=${r.deduplicated} (true when an earlier run opened her)`,
+);
 
 r = await alice.execute({ type: 'open', owner: 'Alice' }, { commandId: 'open-alice' });
-log(`retry same commandId  -> deduplicated=${r.deduplicated}, still version ${r.version}`);
+log(
+  `retry same commandId  -> deduplicated=${r.deduplicated}, still version ${(await alice.state()).version}`,
+);
 
 const deposits = Array.from({ length: 1000 }, (_, i) => alice.execute({ type: 'deposit', amount: i + 1 }));
 const results = await Promise.all(deposits);
@@ -25,22 +37,33 @@ log(`1000 concurrent deposits -> versions ${versions[0]}..${versions.at(-1)}, in
 log(`balance               -> ${(await alice.state()).state.balance}`);
 
 try {
-  await alice.execute({ type: 'withdraw', amount: 10_000_000 });
+  await alice.execute({ type: 'withdraw', amount: 10_000_000_000 });
 } catch (e) {
   if (!isRejection(e)) throw e;
   log(`overdraw              -> rejected: ${e.reason} (${e.message})`);
 }
 
 const ids = Array.from({ length: 200 }, (_, i) => `acct-${i}`);
-await Promise.all(ids.map((id) => runtime.get(account, id).execute({ type: 'open', owner: id })));
+await Promise.all(
+  ids.map((id) => runtime.get(account, id).execute({ type: 'open', owner: id }, { commandId: `open-${id}` })),
+);
 await Promise.all(ids.map((id) => runtime.get(account, id).execute({ type: 'deposit', amount: 10 })));
 log(`200 more accounts     -> ${runtime.stats().liveActors} actors resident`);
 
 await runtime.evict(account, 'alice');
 log(`evict alice           -> alive=${alice.isAlive()}`);
-const after = await alice.state();
+const afterEvict = await alice.state();
 log(
-  `next call respawns    -> alive=${alice.isAlive()}, version ${after.version}, balance ${after.state.balance}`,
+  `next call respawns    -> alive=${alice.isAlive()}, version ${afterEvict.version}, balance ${afterEvict.state.balance}`,
+);
+
+// The folder is locked while a runtime has it open: a second open fails fast.
+await levelStore({ path }).then(
+  (s) => s.close(),
+  (e: unknown) =>
+    log(
+      `second open of folder -> ${isActorfoldError(e) ? `${e.code} (${(e as { reason?: string }).reason})` : e}`,
+    ),
 );
 
 const m = runtime.metrics();
@@ -51,6 +74,14 @@ log(
 );
 log(
   `command latency (ms): p50 ${m.latency.command.p50} p90 ${m.latency.command.p90} p99 ${m.latency.command.p99}`,
+);
+await runtime.shutdown();
+
+// A restart: a new runtime on the same folder rebuilds alice from her snapshot and the stream's tail.
+runtime = await open();
+const restarted = await runtime.get(account, 'alice').state();
+log(
+  `restart               -> version ${restarted.version}, balance ${restarted.state.balance} (same as before)`,
 );
 await runtime.shutdown();
 log('shut down cleanly');

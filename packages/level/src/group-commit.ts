@@ -8,10 +8,10 @@
  * holds two appends that conflict, a conflicting append fails alone with VersionConflict, and a
  * batch that fails to write fails its own appends and changes no head.
  */
-import { type EventEnvelope, VersionConflict } from '@actorfold/core';
+import { type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
 import { logKey, streamKey } from './keys.js';
-import { decodeRecord, type EncodedEvent, encodeRecord } from './record.js';
+import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
 
@@ -39,7 +39,8 @@ export interface GroupCommitOptions {
 /** One accepted append inside the batch being built. */
 interface Placed {
   readonly append: PendingAppend;
-  readonly records: string[];
+  readonly version: number;
+  readonly position: number;
 }
 
 export class GroupCommit {
@@ -69,8 +70,9 @@ export class GroupCommit {
     this.#queue.push(append);
     if (!this.#running) {
       this.#running = true;
-      // Let every append issued in this turn of the event loop join the first batch.
-      setImmediate(() => void this.#run());
+      // A microtask, not setImmediate: every append issued in this synchronous run still joins the
+      // first batch, and the write starts without waiting for the event loop's next turn.
+      queueMicrotask(() => void this.#run());
     }
   }
 
@@ -119,17 +121,15 @@ export class GroupCommit {
         continue;
       }
       const idJson = JSON.stringify(streamId);
-      const records: string[] = [];
+      placed.push({ append: a, version: head + 1, position });
       for (let i = 0; i < a.events.length; i++) {
         const version = head + i + 1;
         const record = encodeRecord(idJson, version, position, a.events[i] as EncodedEvent);
         batch.put(streamKey(streamId, version), record);
         batch.put(logKey(position), record);
-        records.push(record);
         position++;
       }
       batchHeads.set(streamId, head + a.events.length);
-      placed.push({ append: a, records });
     }
     if (placed.length === 0) {
       await batch.close();
@@ -150,10 +150,7 @@ export class GroupCommit {
     this.#nextPosition = position;
     this.#commits++;
     for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
-    for (const p of placed) {
-      // Envelopes are decoded from the stored text: callers get exactly what a read returns.
-      p.append.resolve(p.records.map((r) => decodeRecord(r, { streamId: p.append.streamId })));
-    }
+    for (const p of placed) p.append.resolve(envelopes(p));
   }
 
   /** Reads the heads of streams not in the cache; no write is in flight meanwhile, so they are exact. */
@@ -174,4 +171,13 @@ export class GroupCommit {
     }
     if (reads !== undefined) await Promise.all(reads);
   }
+}
+
+/** The envelopes of a written append, parsed from the encoded parts: callers get exactly what a read returns. */
+function envelopes(p: Placed): EventEnvelope[] {
+  const { streamId, events } = p.append;
+  const { aggregateType, aggregateId } = parseStreamId(streamId);
+  return events.map((e, i) =>
+    envelopeOf(streamId, aggregateType, aggregateId, p.version + i, p.position + i, e),
+  );
 }

@@ -33,7 +33,7 @@ import {
   streamKey,
 } from './keys.js';
 import { LevelHandle } from './level-handle.js';
-import type { EncodedEvent } from './record.js';
+import { EMPTY_METADATA, type EncodedEvent } from './record.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -78,8 +78,6 @@ export interface LevelStoreStats {
   events: number;
   cachedHeads: number;
 }
-
-const EMPTY_METADATA = '{}';
 
 /**
  * Opens (creating when missing) the LevelDB store in `opts.path`. Fails with StoreError reason

@@ -21,6 +21,8 @@ export interface EncodedEvent {
   readonly timestamp: string;
 }
 
+export const EMPTY_METADATA = '{}';
+
 /** Joins the parts into the record text; the data was encoded by the caller. */
 export function encodeRecord(
   streamIdJson: string,
@@ -29,6 +31,29 @@ export function encodeRecord(
   e: EncodedEvent,
 ): string {
   return `[${streamIdJson},${version},${position},${e.schemaVersion},${e.timestamp},${e.metadata},${e.data}]`;
+}
+
+/** A fresh envelope from the encoded parts of an event just written (no record to parse). */
+export function envelopeOf(
+  streamId: string,
+  aggregateType: string,
+  aggregateId: string,
+  version: number,
+  position: number,
+  e: EncodedEvent,
+): EventEnvelope {
+  return {
+    streamId,
+    aggregateType,
+    aggregateId,
+    version,
+    position,
+    type: e.type,
+    data: JSON.parse(e.data),
+    schemaVersion: e.schemaVersion,
+    metadata: e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata),
+    timestamp: JSON.parse(e.timestamp),
+  };
 }
 
 /** Where a record was read, to name it in CorruptData. */
