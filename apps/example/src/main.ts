@@ -1,18 +1,23 @@
 /**
- * The example job: runs an account aggregate on the runtime over the embedded LevelDB store and
- * tells what happened at each step. Run with `npm run example` from the repository root; the
+ * The example job: runs an account aggregate and a supplier-switch statechart on the runtime over
+ * the embedded LevelDB store and tells what happened at each step. Run with `npm run example` from the repository root; the
  * data lives in `apps/example/data` (or `$ACTORFOLD_DATA`) and survives between runs.
  */
 import { resolve } from 'node:path';
 import { createRuntime, isActorfoldError, isRejection } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { account } from './account.js';
+import { supplierSwitch } from './supplier-switch.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const path = resolve(process.env.ACTORFOLD_DATA ?? 'data');
 
 const open = () =>
-  createRuntime({ store: levelStore({ path }), aggregates: [account], idleTimeoutMs: 60_000 });
+  createRuntime({
+    store: levelStore({ path }),
+    aggregates: [account, supplierSwitch],
+    idleTimeoutMs: 60_000,
+  });
 let runtime = await open();
 let before = 0;
 for await (const _ of runtime.store.readAll()) before++;
@@ -65,6 +70,38 @@ await levelStore({ path }).then(
       `second open of folder -> ${isActorfoldError(e) ? `${e.code} (${(e as { reason?: string }).reason})` : e}`,
     ),
 );
+
+log(
+  `\nsupplier switch (GPKE-style statechart; workflow versions ${supplierSwitch.workflowVersions.join(', ')})`,
+);
+const switchDate = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10); // tomorrow (UTC)
+const sw = runtime.get(supplierSwitch, `51238696781-${Date.now().toString(36)}`);
+const refused = async (command: Parameters<typeof sw.execute>[0]) => {
+  try {
+    await sw.execute(command);
+    return 'accepted';
+  } catch (e) {
+    if (!isRejection(e)) throw e;
+    return `rejected: ${e.reason}, accepted now ${JSON.stringify((e.details as { accepted?: string[] }).accepted)}`;
+  }
+};
+let s = await sw.execute({
+  type: 'requestSwitch',
+  meteringPoint: '51238696781', // MaLo-ID with check digit
+  newSupplier: '9900000000011',
+  oldSupplier: '9900000000028',
+  gridOperator: '9900000000035',
+  switchDate,
+});
+const emitted = (x: typeof s) => x.events.flatMap((e) => e.data.emitted ?? []).map((m) => m.type);
+log(`request switch        -> ${s.state.value} on ${s.state.workflowVersion}, emitted [${emitted(s)}]`);
+log(`start supply now      -> ${await refused({ type: 'startSupply' })}`);
+s = await sw.execute({ type: 'confirmSwitch' });
+log(`operator confirms     -> ${s.state.value}, emitted [${emitted(s)}]`);
+log(`cancel after confirm  -> ${await refused({ type: 'cancelSwitch', reason: 'customer withdrew' })}`);
+s = await sw.execute({ type: 'verifyMasterData', meterNumber: '1EMH0012345678' });
+log(`master data verified  -> ${s.state.value}; supply may start on ${switchDate}`);
+log(`start supply early    -> ${await refused({ type: 'startSupply' })}`);
 
 const m = runtime.metrics();
 const c = m.counters;

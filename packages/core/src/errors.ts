@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'RUNTIME_CLOSED'
   | 'UNKNOWN_AGGREGATE'
   | 'STORE_ERROR'
-  | 'CORRUPT_DATA';
+  | 'CORRUPT_DATA'
+  // @actorfold/xstate: a stream's workflow version is not registered, or its machine changed in place.
+  | 'UNKNOWN_WORKFLOW_VERSION'
+  | 'WORKFLOW_DIVERGED';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set(['MAILBOX_FULL', 'COMMAND_TIMEOUT', 'ACTOR_CRASHED']);

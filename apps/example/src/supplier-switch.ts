@@ -1,0 +1,224 @@
+/**
+ * A supplier switch (Lieferantenwechsel) in the German energy market, in the style of the GPKE
+ * market-communication process: the new supplier (Lieferant neu) registers a market location
+ * (Marktlokation, MaLo) for supply from a switch date; the grid operator (Netzbetreiber)
+ * confirms or rejects the registration with an answer code; supply starts on the switch date.
+ * The new supplier may cancel only until the grid operator has confirmed.
+ *
+ * Two workflow versions, named like the market's format versions: FV2025-10-01 adds a master
+ * data reconciliation (Stammdatenabgleich) between confirmation and supply start. Processes
+ * started on FV2025-04-01 finish on it. Deliberately simplified: real processes run on UTILMD
+ * messages with deadlines in working days; dates here are calendar days in UTC.
+ */
+import { fromMachine, type WithAcceptedAt } from '@actorfold/xstate';
+import { and, assign, emit, setup } from 'xstate';
+
+/** Answer codes of a grid operator's rejection. Illustrative, in the style of the market's codes; not the official list. */
+export const rejectionReasons = {
+  Z01: 'Marktlokation nicht identifizierbar (market location unknown)',
+  Z02: 'Fristverletzung (registration deadline missed)',
+  Z03: 'Konkurrierende Anmeldung (another supplier registered first)',
+  Z04: 'Marktlokation bereits beliefert (already supplied by this supplier)',
+  Z05: 'Marktlokation stillgelegt (market location decommissioned)',
+} as const;
+
+export type RejectionCode = keyof typeof rejectionReasons;
+
+export type SupplierSwitchCommand =
+  | {
+      type: 'requestSwitch';
+      /** MaLo-ID: 11 digits, the last a check digit. */
+      meteringPoint: string;
+      /** Market partner ids (13 digits) of the new and the old supplier and of the grid operator. */
+      newSupplier: string;
+      oldSupplier: string;
+      gridOperator: string;
+      /** First day of supply by the new supplier, `YYYY-MM-DD`; at the earliest the next day. */
+      switchDate: string;
+    }
+  | { type: 'confirmSwitch' }
+  | { type: 'rejectSwitch'; reasonCode: string }
+  | { type: 'cancelSwitch'; reason: string }
+  | { type: 'verifyMasterData'; meterNumber: string }
+  | { type: 'startSupply' };
+
+export interface SupplierSwitchContext {
+  meteringPoint: string;
+  newSupplier: string;
+  oldSupplier: string;
+  gridOperator: string;
+  switchDate: string;
+  requestedAt: string | null;
+  confirmedAt: string | null;
+  rejection: { code: RejectionCode; reason: string } | null;
+  cancellation: string | null;
+  meterNumber: string | null;
+  supplyStartedAt: string | null;
+}
+
+/** What the process emits for the market-communication outbox. */
+export type SupplierSwitchEmitted =
+  | { type: 'registrationSent'; to: string; meteringPoint: string; switchDate: string }
+  | { type: 'oldSupplierNotified'; to: string; meteringPoint: string; lastSupplyDay: string }
+  | { type: 'switchFailed'; to: string; reasonCode: RejectionCode };
+
+/** True for a MaLo-ID: 11 digits whose last is the check digit over the first ten. */
+export function isMaLoId(id: string): boolean {
+  if (!/^[1-9]\d{10}$/.test(id)) return false;
+  let sum = 0;
+  for (let i = 0; i < 10; i++) sum += Number(id[i]) * (i % 2 === 0 ? 1 : 2);
+  return (10 - (sum % 10)) % 10 === Number(id[10]);
+}
+
+const isPartnerId = (id: string) => /^\d{13}$/.test(id);
+const dayOf = (iso: string) => iso.slice(0, 10);
+const dayBefore = (day: string) => dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString());
+
+const switchSetup = setup({
+  types: {
+    context: {} as SupplierSwitchContext,
+    events: {} as WithAcceptedAt<SupplierSwitchCommand>,
+    emitted: {} as SupplierSwitchEmitted,
+  },
+  guards: {
+    validMarketLocation: ({ event }) => event.type === 'requestSwitch' && isMaLoId(event.meteringPoint),
+    validParties: ({ event }) =>
+      event.type === 'requestSwitch' &&
+      [event.newSupplier, event.oldSupplier, event.gridOperator].every(isPartnerId) &&
+      event.newSupplier !== event.oldSupplier,
+    switchDateAhead: ({ event }) =>
+      event.type === 'requestSwitch' &&
+      /^\d{4}-\d\d-\d\d$/.test(event.switchDate) &&
+      event.switchDate > dayOf(event.acceptedAt),
+    knownReasonCode: ({ event }) =>
+      event.type === 'rejectSwitch' && Object.hasOwn(rejectionReasons, event.reasonCode),
+    beforeSwitchDate: ({ context, event }) => dayOf(event.acceptedAt) < context.switchDate,
+    onOrAfterSwitchDate: ({ context, event }) => dayOf(event.acceptedAt) >= context.switchDate,
+  },
+  actions: {
+    recordRequest: assign(({ event }) =>
+      event.type === 'requestSwitch'
+        ? {
+            meteringPoint: event.meteringPoint,
+            newSupplier: event.newSupplier,
+            oldSupplier: event.oldSupplier,
+            gridOperator: event.gridOperator,
+            switchDate: event.switchDate,
+            requestedAt: event.acceptedAt,
+          }
+        : {},
+    ),
+    sendRegistration: emit(({ context }) => ({
+      type: 'registrationSent' as const,
+      to: context.gridOperator,
+      meteringPoint: context.meteringPoint,
+      switchDate: context.switchDate,
+    })),
+    recordConfirmation: assign({ confirmedAt: ({ event }) => event.acceptedAt }),
+    notifyOldSupplier: emit(({ context }) => ({
+      type: 'oldSupplierNotified' as const,
+      to: context.oldSupplier,
+      meteringPoint: context.meteringPoint,
+      lastSupplyDay: dayBefore(context.switchDate),
+    })),
+    recordRejection: assign({
+      rejection: ({ event }) => {
+        const code = (event.type === 'rejectSwitch' ? event.reasonCode : 'Z01') as RejectionCode;
+        return { code, reason: rejectionReasons[code] };
+      },
+    }),
+    reportFailure: emit(({ context }) => ({
+      type: 'switchFailed' as const,
+      to: context.newSupplier,
+      reasonCode: context.rejection?.code ?? 'Z01',
+    })),
+    recordCancellation: assign({
+      cancellation: ({ event }) => (event.type === 'cancelSwitch' ? event.reason : ''),
+    }),
+    recordMasterData: assign({
+      meterNumber: ({ event }) => (event.type === 'verifyMasterData' ? event.meterNumber : null),
+    }),
+    recordSupplyStart: assign({ supplyStartedAt: ({ event }) => event.acceptedAt }),
+  },
+});
+
+const initialContext: SupplierSwitchContext = {
+  ...{ meteringPoint: '', newSupplier: '', oldSupplier: '', gridOperator: '', switchDate: '' },
+  ...{ requestedAt: null, confirmedAt: null, rejection: null, cancellation: null },
+  ...{ meterNumber: null, supplyStartedAt: null },
+};
+
+/** The grid operator's answer, and the new supplier's cancellation while it is pending. */
+const awaitingAnswer = {
+  on: {
+    confirmSwitch: {
+      guard: 'beforeSwitchDate',
+      target: 'confirmed',
+      actions: ['recordConfirmation', 'notifyOldSupplier'],
+    },
+    rejectSwitch: {
+      guard: 'knownReasonCode',
+      target: 'rejected',
+      actions: ['recordRejection', 'reportFailure'],
+    },
+    cancelSwitch: { target: 'cancelled', actions: 'recordCancellation' },
+  },
+} as const;
+
+const request = {
+  on: {
+    requestSwitch: {
+      guard: and(['validMarketLocation', 'validParties', 'switchDateAhead']),
+      target: 'requested',
+      actions: ['recordRequest', 'sendRegistration'],
+    },
+  },
+} as const;
+
+const ended = {
+  supplying: { type: 'final' },
+  rejected: { type: 'final' },
+  cancelled: { type: 'final' },
+} as const;
+
+/** FV2025-04-01: requested → confirmed → supplying (or rejected, or cancelled before confirmation). */
+export const supplierSwitchV1 = switchSetup.createMachine({
+  id: 'supplierSwitch',
+  context: initialContext,
+  initial: 'idle',
+  states: {
+    idle: request,
+    requested: awaitingAnswer,
+    confirmed: {
+      on: {
+        startSupply: { guard: 'onOrAfterSwitchDate', target: 'supplying', actions: 'recordSupplyStart' },
+      },
+    },
+    ...ended,
+  },
+});
+
+/** FV2025-10-01: as FV2025-04-01, with the master data reconciliation after confirmation. */
+export const supplierSwitchV2 = switchSetup.createMachine({
+  id: 'supplierSwitch',
+  context: initialContext,
+  initial: 'idle',
+  states: {
+    idle: request,
+    requested: awaitingAnswer,
+    confirmed: { on: { verifyMasterData: { target: 'masterDataVerified', actions: 'recordMasterData' } } },
+    masterDataVerified: {
+      on: {
+        startSupply: { guard: 'onOrAfterSwitchDate', target: 'supplying', actions: 'recordSupplyStart' },
+      },
+    },
+    ...ended,
+  },
+});
+
+/** The supplier-switch process: one stream per switch, e.g. `supplier-switch/51238696781-2025-05-01`. */
+export const supplierSwitch = fromMachine({
+  type: 'supplier-switch',
+  machines: { 'FV2025-04-01': supplierSwitchV1, 'FV2025-10-01': supplierSwitchV2 },
+  snapshots: { every: 20 },
+});

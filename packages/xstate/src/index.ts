@@ -1,0 +1,23 @@
+export {
+  isUnknownWorkflowVersion,
+  isWorkflowDiverged,
+  type StatechartErrorCode,
+  UnknownWorkflowVersion,
+  type UnsupportedFeature,
+  UnsupportedMachine,
+  WorkflowDiverged,
+} from './errors.js';
+export { pastTenseEventType } from './event-naming.js';
+export {
+  type FromMachineOptions,
+  fromMachine,
+  type Machines,
+  type MachinesCommand,
+  type MachinesContext,
+  type MachinesEmitted,
+  type StatechartDefinition,
+  type StatechartSnapshotPolicy,
+} from './from-machine.js';
+export type { CommandOfEvent, EmittedEvent, StatechartEvent, WithAcceptedAt } from './statechart-event.js';
+export type { StatechartState } from './statechart-state.js';
+export { findUnsupportedFeatures } from './unsupported-features.js';

@@ -1,0 +1,176 @@
+/**
+ * What an event-sourced statechart cannot do, found before any process runs. A process is
+ * replayed by re-running the machine's pure transitions over the recorded commands, so anything
+ * that lives outside the transition (actors, timers, side-effecting code) would be lost or run
+ * again on every replay. Refused:
+ *
+ * - `invoke`: an invoked actor (promise, callback, child machine) runs outside the stream.
+ * - `after`: delayed transitions need durable timers, which actorfold does not have yet.
+ * - `spawnChild`, and `spawn` inside `assign` (seen only when a transition actually spawns).
+ * - `sendTo` / `sendParent` / `forwardTo`: there is no other actor to send to.
+ * - `raise` with a `delay`: a timer again.
+ * - custom actions (functions, or named actions whose implementation is a function): their side
+ *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
+ * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
+ *
+ * Not visible before running: what `enqueueActions` enqueues and `spawn` inside `assign`. Those
+ * are checked on every accepted command by {@link unsupportedInTransition}.
+ */
+import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, StateNode } from 'xstate';
+import type { UnsupportedFeature } from './errors.js';
+
+/** Built-in actions that are pure or, without children and timers, harmless no-ops. */
+const HARMLESS = new Set([
+  'xstate.assign',
+  'xstate.emit',
+  'xstate.log',
+  'xstate.cancel',
+  'xstate.stopChild',
+  'xstate.enqueueActions',
+]);
+
+const ADVICE_EMIT = 'record the fact with emit() and act on the emitted event outside the machine';
+
+/** Every unsupported feature of a machine, in document order (empty when it is fine). */
+export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFeature[] {
+  const found: UnsupportedFeature[] = [];
+  const implementations: Record<string, unknown> = machine.implementations.actions;
+  const visit = (node: StateNode): void => {
+    const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
+    for (const invoke of node.invoke) {
+      // xstate names inline actors 'xstate.invoke.<n>.<state id>'.
+      const src =
+        typeof invoke.src === 'string' && !invoke.src.startsWith('xstate.') ? `'${invoke.src}'` : 'an actor';
+      at(
+        'invoke',
+        `invokes ${src}: an invoked actor runs outside the event stream, so replaying the process cannot reproduce it`,
+      );
+    }
+    if (node.after.length > 0) {
+      const delays = node.after.map((t) =>
+        typeof t.delay === 'function' ? '(expression)' : String(t.delay),
+      );
+      at(
+        'after',
+        `has delayed transitions (after ${delays.join(', ')}): timers are not durable yet and would be lost on a restart; ` +
+          'send a command when the time has come instead',
+      );
+    }
+    const actions = (where: string, list: readonly unknown[]) => {
+      for (const action of list) {
+        const problem = actionProblem(action, implementations);
+        if (problem !== undefined) at(problem.feature, `${where}: ${problem.message}`);
+      }
+    };
+    actions('entry', node.entry);
+    actions('exit', node.exit);
+    if (node.type === 'compound') actions('initial', node.initial.actions);
+    for (const [eventType, transitions] of node.transitions) {
+      // Delayed and invoke-result transitions are already reported with `after` and `invoke`.
+      if (/^xstate\.(after|done\.actor|error\.actor)\./.test(eventType)) continue;
+      if (eventType.includes('*')) {
+        at(
+          'wildcard',
+          `has a wildcard transition '${eventType}': name each command the state takes, so that refusals can list them and events can be named`,
+        );
+      }
+      for (const t of transitions) actions(`on '${eventType}'`, t.actions);
+    }
+    for (const t of node.always ?? []) actions('always', t.actions);
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(machine.root);
+  return found;
+}
+
+function actionProblem(
+  action: unknown,
+  implementations: Record<string, unknown>,
+): { feature: string; message: string } | undefined {
+  let name: string;
+  let impl: unknown;
+  if (typeof action === 'string') {
+    name = action;
+    impl = implementations[action];
+  } else if (typeof action === 'function') {
+    impl = action;
+    name = builtinType(action) ?? (action.name || '(anonymous)');
+  } else {
+    name = String((action as { type?: unknown } | null)?.type);
+    impl = implementations[name];
+  }
+  if (impl === undefined) {
+    return { feature: 'custom action', message: `action '${name}' has no implementation (${ADVICE_EMIT})` };
+  }
+  const type = builtinType(impl);
+  if (type === undefined) {
+    return {
+      feature: 'custom action',
+      message: `custom action '${name}' runs code whose side effects would never run (decide and replay are pure); ${ADVICE_EMIT}`,
+    };
+  }
+  const raised = (impl as { event?: { type?: unknown } }).event?.type;
+  // `after` is built from a delayed raise of 'xstate.after.…', already reported as `after`.
+  if (typeof raised === 'string' && raised.startsWith('xstate.after.')) return undefined;
+  return builtinProblem(type, (impl as { delay?: unknown }).delay);
+}
+
+function builtinProblem(type: string, delay: unknown): { feature: string; message: string } | undefined {
+  if (HARMLESS.has(type)) return undefined;
+  if (type === 'xstate.raise') {
+    return delay === undefined
+      ? undefined
+      : { feature: 'delayed raise', message: 'raises an event with a delay: timers are not durable yet' };
+  }
+  if (type === 'xstate.spawnChild') {
+    return {
+      feature: 'spawnChild',
+      message: 'spawns a child actor: actors run outside the event stream, so replay cannot reproduce them',
+    };
+  }
+  if (type === 'xstate.sendTo') {
+    return {
+      feature: 'sendTo',
+      message: `sends to another actor (sendTo, sendParent or forwardTo): a process has no other actors; ${ADVICE_EMIT}`,
+    };
+  }
+  return undefined;
+}
+
+/** The `xstate.*` type of a built-in action creator's result; undefined for user code. */
+function builtinType(impl: unknown): string | undefined {
+  const type = (impl as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && type.startsWith('xstate.') ? type : undefined;
+}
+
+/**
+ * What a transition did that the definition could not show: spawned actors (through `spawn`
+ * in `assign` or `enqueueActions`), and actions to execute other than emitting or logging.
+ */
+export function unsupportedInTransition(
+  next: AnyMachineSnapshot,
+  actions: readonly ExecutableActionObject[],
+): UnsupportedFeature[] {
+  const found: UnsupportedFeature[] = [];
+  const stateId = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
+  const children = Object.keys(next.children);
+  if (children.length > 0) {
+    found.push({
+      stateId,
+      feature: 'spawned actor',
+      message: `the transition spawned ${children.join(', ')}: actors run outside the event stream`,
+    });
+  }
+  for (const action of actions) {
+    const type = builtinType(action);
+    const problem =
+      type === undefined
+        ? {
+            feature: 'custom action',
+            message: `the transition ran custom action '${action.type}' (${ADVICE_EMIT})`,
+          }
+        : builtinProblem(type, (action.params as { delay?: unknown } | undefined)?.delay);
+    if (problem !== undefined) found.push({ stateId, ...problem });
+  }
+  return found;
+}

@@ -1,0 +1,218 @@
+import { given } from '@actorfold/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  type AnyStateMachine,
+  assign,
+  cancel,
+  createMachine,
+  emit,
+  enqueueActions,
+  forwardTo,
+  fromPromise,
+  log,
+  raise,
+  sendParent,
+  sendTo,
+  setup,
+  spawnChild,
+} from 'xstate';
+import { findUnsupportedFeatures, fromMachine, UnsupportedMachine } from '../src/index.js';
+import { approvalMachine } from './support/approval.js';
+import { disk, start } from './support/runtime.js';
+
+/** A two-state machine whose `a` state has the given config merged in. */
+function machineWith(a: Record<string, unknown>, extra: Record<string, unknown> = {}): AnyStateMachine {
+  return createMachine({
+    id: 'm',
+    initial: 'a',
+    states: { a: { on: { go: 'b' }, ...a }, b: {} },
+    ...extra,
+  } as Parameters<typeof createMachine>[0]);
+}
+
+function refusal(machine: AnyStateMachine): UnsupportedMachine {
+  try {
+    fromMachine({ type: 'm', machines: { v1: machine } });
+  } catch (e) {
+    if (e instanceof UnsupportedMachine) return e;
+    throw e;
+  }
+  throw new Error('fromMachine accepted the machine');
+}
+
+const lazy = fromPromise(async () => 1);
+
+describe('machines that cannot be event-sourced', () => {
+  it.each([
+    [
+      'an invoked actor',
+      machineWith({ invoke: { src: lazy } }),
+      'invoke',
+      /invokes an actor: an invoked actor runs outside the event stream/,
+    ],
+    [
+      'a delayed (after) transition',
+      machineWith({ after: { 1000: 'b' } }),
+      'after',
+      /after 1000\): timers are not durable yet/,
+    ],
+    ['spawnChild', machineWith({ entry: spawnChild(lazy) }), 'spawnChild', /entry: spawns a child actor/],
+    [
+      'sendTo',
+      machineWith({ exit: sendTo('other', { type: 'x' }) }),
+      'sendTo',
+      /exit: sends to another actor/,
+    ],
+    [
+      'sendParent',
+      machineWith({ on: { go: { target: 'b', actions: sendParent({ type: 'x' }) } } }),
+      'sendTo',
+      /on 'go': sends to another actor/,
+    ],
+    [
+      'forwardTo',
+      machineWith({ on: { go: { actions: forwardTo('other') } } }),
+      'sendTo',
+      /sends to another actor/,
+    ],
+    [
+      'a delayed raise',
+      machineWith({ entry: raise({ type: 'go' }, { delay: 50 }) }),
+      'delayed raise',
+      /raises an event with a delay/,
+    ],
+    [
+      'an inline custom action',
+      machineWith({ entry: () => undefined }),
+      'custom action',
+      /custom action .* side effects would never run/,
+    ],
+    ['a wildcard transition', machineWith({ on: { '*': 'b' } }), 'wildcard', /wildcard transition '\*'/],
+    ['a partial wildcard', machineWith({ on: { 'go.*': 'b' } }), 'wildcard', /wildcard transition 'go\.\*'/],
+  ])('refuses %s at definition time, saying where and why', (_what, machine, feature, message) => {
+    const error = refusal(machine);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.features).toEqual([expect.objectContaining({ stateId: 'm.a', feature })]);
+    expect(error.message).toMatch(/^m: workflow version 'v1' cannot be event-sourced:\n {2}- m\.a: /);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses a named action whose implementation is custom code, and one with no implementation', () => {
+    const named = setup({ actions: { notify: () => undefined } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: { a: { on: { go: { target: 'b', actions: 'notify' } } }, b: { entry: 'audit' as never } },
+    });
+    expect(refusal(named).features).toEqual([
+      expect.objectContaining({
+        stateId: 'm.a',
+        feature: 'custom action',
+        message: expect.stringMatching(/'notify'/),
+      }),
+      expect.objectContaining({
+        stateId: 'm.b',
+        feature: 'custom action',
+        message: expect.stringMatching(/'audit' has no implementation/),
+      }),
+    ]);
+  });
+
+  it('lists every problem of every state, nested ones included, not only the first', () => {
+    const machine = createMachine({
+      id: 'm',
+      initial: 'outer',
+      states: {
+        outer: {
+          initial: 'inner',
+          invoke: { src: lazy },
+          states: { inner: { after: { 10: 'other' } }, other: { entry: spawnChild(lazy) } },
+        },
+      },
+    });
+    expect(refusal(machine).features.map((f) => `${f.stateId} ${f.feature}`)).toEqual([
+      'm.outer invoke',
+      'm.outer.inner after',
+      'm.outer.other spawnChild',
+    ]);
+  });
+
+  it('names the workflow version whose machine is refused', () => {
+    expect(() =>
+      fromMachine({
+        type: 'm',
+        machines: { good: approvalMachine, bad: machineWith({ after: { 5: 'b' } }) },
+        current: 'good',
+      }),
+    ).toThrow(/^m: workflow version 'bad' cannot be event-sourced/);
+  });
+
+  it('accepts pure machines: assign, emit, log, raise without delay, cancel, enqueueActions, guards, history', () => {
+    const pure = machineWith({
+      entry: [assign({}), emit({ type: 'e' }), log('hi'), cancel('none')],
+      on: {
+        go: {
+          target: 'b',
+          actions: [raise({ type: 'noop' }), enqueueActions(({ enqueue }) => enqueue.assign({}))],
+        },
+      },
+    });
+    expect(findUnsupportedFeatures(pure)).toEqual([]);
+    expect(findUnsupportedFeatures(approvalMachine)).toEqual([]);
+    expect(() => fromMachine({ type: 'm', machines: { v1: pure } })).not.toThrow();
+  });
+});
+
+describe('what only running a transition shows', () => {
+  const sneaky = setup({ actors: { lazy } }).createMachine({
+    id: 'm',
+    initial: 'a',
+    context: {},
+    states: {
+      a: {
+        on: {
+          spawn: { actions: assign({ child: ({ spawn }) => spawn('lazy') }) },
+          enqueueCustom: { actions: enqueueActions(({ enqueue }) => enqueue(() => undefined)) },
+          enqueueEmit: { actions: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'fine' })) },
+        },
+      },
+    },
+  });
+  const def = fromMachine({ type: 'm', machines: { v1: sneaky } });
+
+  it('refuses a command whose transition spawns an actor through assign, recording nothing', async () => {
+    const error = await given(def)
+      .when({ type: 'spawn' })
+      .thenFails(/the transition spawned .*actors run outside/);
+    expect(error).toBeInstanceOf(UnsupportedMachine);
+  });
+
+  it('refuses a command whose transition runs custom code through enqueueActions', async () => {
+    await given(def)
+      .when({ type: 'enqueueCustom' })
+      .thenFails(/ran custom action/);
+  });
+
+  it('accepts what enqueueActions enqueues when it is pure, carrying its emitted events', async () => {
+    await given(def)
+      .when({ type: 'enqueueEmit' })
+      .then([
+        {
+          type: 'EmitEnqueued',
+          command: { type: 'enqueueEmit' },
+          acceptedAt: '2025-01-01T00:00:00.000Z',
+          workflowVersion: 'v1',
+          emitted: [{ type: 'fine' }],
+        },
+      ]);
+  });
+
+  it('fails such a command through the runtime as DECIDE_FAILED, appending nothing and keeping the actor', async () => {
+    const store = disk();
+    const rt = await start(store, [def]);
+    const h = rt.get(def, 'p');
+    await expect(h.execute({ type: 'spawn' })).rejects.toMatchObject({ code: 'DECIDE_FAILED' });
+    expect(await store.streamVersion('m/p')).toBe(0);
+    expect(h.isAlive()).toBe(true);
+    expect((await h.execute({ type: 'enqueueEmit' })).version).toBe(1);
+  });
+});
