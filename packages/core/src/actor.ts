@@ -195,6 +195,10 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
         request.succeed({ state: this.#state, version: this.#version });
         return;
       }
+      if (request.kind === 'snapshot') {
+        await this.#snapshotNow(request);
+        return;
+      }
       outcome = await this.#handle(request);
     } catch (error) {
       // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
@@ -448,14 +452,36 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     const policy = this.def.snapshots;
     if (policy === undefined || !snapshotDue(policy, this.#version, this.#snapshotVersion, evicting))
       return undefined;
-    const saving = this.#saveSnapshot(policy).finally(() => {
+    const saving = this.#saveSnapshot(policy).then(() => {
       this.#snapshotting = null;
     });
     this.#snapshotting = saving;
     return saving;
   }
 
-  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<void> {
+  /** An operator's "snapshot now": saved whether or not the policy says it is due; replies with its version. */
+  async #snapshotNow(request: Request): Promise<void> {
+    const policy = this.def.snapshots;
+    if (policy === undefined) {
+      request.fail(new InvalidArgument(`aggregate '${this.def.type}' has no snapshot policy`));
+      return;
+    }
+    if (this.#snapshotting !== null) await this.#snapshotting;
+    if (this.#version === 0) {
+      request.succeed({ version: 0, saved: false });
+      return;
+    }
+    const saving = this.#saveSnapshot(policy).finally(() => {
+      this.#snapshotting = null;
+    });
+    this.#snapshotting = saving.then(() => undefined);
+    if (await saving) request.succeed({ version: this.#version, saved: true });
+    else
+      request.fail(new StoreError('IO', `${this.streamId}: the snapshot could not be saved (see the log)`));
+  }
+
+  /** Saves a snapshot of the current state; false (warned and counted) when that failed. */
+  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<boolean> {
     const { counters } = this.#ctx.metrics;
     const version = this.#version;
     try {
@@ -470,10 +496,12 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       await this.#ctx.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
       counters.snapshotSaves++;
+      return true;
     } catch (error) {
       // A snapshot is only an optimisation (invariant 7): warn, count, carry on.
       counters.snapshotSaveFailures++;
       this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      return false;
     }
   }
 

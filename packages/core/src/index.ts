@@ -39,7 +39,7 @@ export {
 export { AggregateHandle, type AggregateIdentity } from './handle.js';
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
 export type { Counters, LatencySummary, MetricsSnapshot } from './metrics.js';
-export type { ExecuteOptions, ExecuteResult, StateResult } from './request.js';
+export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './request.js';
 export {
   type ActorInfo,
   createRuntime,

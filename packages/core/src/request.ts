@@ -26,13 +26,20 @@ export interface ExecuteResult<S = unknown, E extends DomainEvent = DomainEvent>
   deduplicated: boolean;
 }
 
+/** What `runtime.snapshot()` resolves to. */
+export interface SnapshotResult {
+  /** The version the snapshot holds (0: the stream is empty and nothing was saved). */
+  version: number;
+  saved: boolean;
+}
+
 /** What `h.state()` resolves to. */
 export interface StateResult<S = unknown> {
   state: S;
   version: number;
 }
 
-export type RequestKind = 'execute' | 'inject' | 'state';
+export type RequestKind = 'execute' | 'inject' | 'state' | 'snapshot';
 
 /**
  * One message in an actor's mailbox, with the promise its caller awaits. Settling is
@@ -69,7 +76,7 @@ export class Request {
     });
   }
 
-  succeed(value: ExecuteResult | StateResult): void {
+  succeed(value: ExecuteResult | StateResult | SnapshotResult): void {
     if (this.settled) return;
     this.settled = true;
     this.#resolve(value);

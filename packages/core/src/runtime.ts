@@ -11,6 +11,7 @@ import { IdleReaper } from './idle-reaper.js';
 import { memoryStore } from './memory-store.js';
 import { type Counters, Metrics, type MetricsSnapshot } from './metrics.js';
 import { Registry } from './registry.js';
+import { Request, type SnapshotResult } from './request.js';
 import type { EventStore } from './store.js';
 import { type Watcher, Watchers } from './watchers.js';
 
@@ -218,6 +219,22 @@ export class Runtime {
     if (actor === undefined || !actor.resident) return false;
     await actor.requestEviction();
     return true;
+  }
+
+  /**
+   * Saves a snapshot of one aggregate now, in order with its commands and whatever its policy's
+   * schedule (activating the actor when none is resident). `saved` is false for an empty stream.
+   * Fails with InvalidArgument when the aggregate has no snapshot policy.
+   */
+  snapshot(target: AnyAggregate | string, id: string): Promise<SnapshotResult> {
+    try {
+      const handle = this.get(typeof target === 'string' ? target : target.type, id);
+      const def = this.#aggregates.get(handle.identity.type) as AnyAggregate;
+      const request = new Request('snapshot', handle.streamId, undefined, undefined, {});
+      return this.#dispatcher.dispatch(def, handle.identity.id, request) as Promise<SnapshotResult>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Every resident actor with its status, version and mailbox depth. */

@@ -30,6 +30,18 @@ async function fill(rt: Runtime, n: number) {
 }
 
 describe('snapshots', () => {
+  it('runtime.snapshot saves one now, off the policy schedule, and refuses an aggregate without a policy', async () => {
+    const store = disk();
+    const rt = await start(store, [snapped, counter]);
+    expect(await rt.snapshot(snapped, 'empty')).toEqual({ version: 0, saved: false });
+    await fill(rt, 3); // below `every: 10`: the policy saved nothing
+    expect(await store.snapshots.list('snapped/s')).toEqual([]);
+    expect(await rt.snapshot('snapped', 's')).toEqual({ version: 3, saved: true });
+    expect((await store.snapshots.load('snapped/s'))?.version).toBe(3);
+    await expect(rt.snapshot(counter, 'c')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(rt.snapshot('nope', 'c')).rejects.toMatchObject({ code: 'UNKNOWN_AGGREGATE' });
+  });
+
   it('saves a snapshot once at least `every` events were appended since the last one, keeping the newest two', async () => {
     const store = disk();
     const rt = await start(store);

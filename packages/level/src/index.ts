@@ -5,3 +5,4 @@ export {
   type LevelStoreStats,
   levelStore,
 } from './level-store.js';
+export type { ListStreamsOptions, StreamInfo } from './stream-listing.js';

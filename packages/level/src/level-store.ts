@@ -38,6 +38,7 @@ import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
 import { StreamHeads } from './stream-heads.js';
+import { type ListStreamsOptions, listStreams, type StreamInfo } from './stream-listing.js';
 
 /**
  * How far an acknowledged append has gone:
@@ -67,6 +68,11 @@ export interface LevelStore extends EventStore {
   /** The absolute folder path. */
   readonly path: string;
   readonly durability: Durability;
+  /**
+   * The streams in the folder with their head versions, in id order (one key read per stream).
+   * For operators' tools: `prefix` filters, `after` and `limit` page.
+   */
+  listStreams(opts?: ListStreamsOptions): AsyncIterable<StreamInfo>;
   /** Counts since open: group-commit batches written, appends and events in them, stream heads cached. */
   stats(): LevelStoreStats;
 }
@@ -161,6 +167,10 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
   return {
     path,
     durability,
+    listStreams(listOpts = {}) {
+      h.ensureOpen();
+      return listStreams(h, readHead, listOpts);
+    },
     stats: () => ({ batches: writer.commits, ...writer.written, cachedHeads: heads.size }),
     append<E extends DomainEvent>(
       streamId: string,

@@ -33,3 +33,34 @@ describe('the stream head cache', () => {
     await store.close();
   });
 });
+
+describe('listStreams', () => {
+  it('lists every stream once with its head version, in id order, with prefix, after and limit', async () => {
+    const store = await levelStore({ path: freshFolder() });
+    const ids = ['account/a', 'account/b', 'account/b/x', 'order/1', 'order/10', 'order/2'];
+    for (const [i, id] of ids.entries()) {
+      await store.append(
+        id,
+        Array.from({ length: i + 1 }, () => ({ data: { type: 'E' } })),
+        { expectedVersion: 0 },
+      );
+    }
+    const list = async (opts?: Parameters<typeof store.listStreams>[0]) => {
+      const out: string[] = [];
+      for await (const s of store.listStreams(opts)) out.push(`${s.streamId}@${s.version}`);
+      return out;
+    };
+    expect(await list()).toEqual([
+      'account/a@1',
+      'account/b@2',
+      'account/b/x@3',
+      'order/1@4',
+      'order/10@5',
+      'order/2@6',
+    ]);
+    expect(await list({ prefix: 'order/' })).toEqual(['order/1@4', 'order/10@5', 'order/2@6']);
+    expect(await list({ after: 'account/b', limit: 2 })).toEqual(['account/b/x@3', 'order/1@4']);
+    expect(await list({ prefix: 'account/', after: 'account/b/x' })).toEqual([]);
+    await store.close();
+  });
+});
