@@ -281,8 +281,10 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
         return new Refused(asStoreError(error), isVersionConflict(error));
       }
       const from = this.#version + 1;
+      const last = stored[stored.length - 1] as EventEnvelope;
       this.#state = next;
-      this.#version = (stored[stored.length - 1] as EventEnvelope).version;
+      this.#version = last.version;
+      this.#ctx.tail.appended(last.position);
       if (opts.commandId !== undefined) this.#remember(opts.commandId, from);
       counters.eventsAppended += stored.length;
       this.#changed();

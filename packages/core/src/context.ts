@@ -2,6 +2,7 @@ import type PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { IdleReaper } from './idle-reaper.js';
+import type { LogTail } from './log-tail.js';
 import type { Metrics } from './metrics.js';
 import type { Registry } from './registry.js';
 import type { EventStore } from './store.js';
@@ -28,6 +29,8 @@ export interface RuntimeContext {
   readonly permits: PQueue;
   readonly registry: Registry;
   readonly watchers: Watchers;
+  /** Wakes subscribers when the global log grows. */
+  readonly tail: LogTail;
   readonly options: ResolvedOptions;
   /** Actors that exist and are not stopped or crashed (an evicting one and its waiting successor both count). */
   resident: number;

@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'CORRUPT_DATA'
   // @actorfold/xstate: a stream's workflow version is not registered, or its machine changed in place.
   | 'UNKNOWN_WORKFLOW_VERSION'
-  | 'WORKFLOW_DIVERGED';
+  | 'WORKFLOW_DIVERGED'
+  | 'PROJECTION_FAILED';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set(['MAILBOX_FULL', 'COMMAND_TIMEOUT', 'ACTOR_CRASHED']);
@@ -141,6 +142,27 @@ export class UnknownAggregate extends ActorfoldError {
       `no aggregate of type '${aggregateType}' is registered (known: ${known.join(', ') || 'none'})`,
     );
     this.aggregateType = aggregateType;
+  }
+}
+
+/** A projection's handler threw: the projection stopped at that event, which it did not skip. */
+export class ProjectionFailed extends ActorfoldError {
+  readonly projection: string;
+  /** The global position of the event whose handler threw. */
+  readonly position: number;
+  readonly eventType: string;
+  constructor(projection: string, position: number, eventType: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'PROJECTION_FAILED',
+      `projection '${projection}' failed at position ${position} (${eventType}): ${why}`,
+      {
+        cause,
+      },
+    );
+    this.projection = projection;
+    this.position = position;
+    this.eventType = eventType;
   }
 }
 

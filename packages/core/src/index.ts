@@ -27,6 +27,7 @@ export {
   isRetryable,
   isVersionConflict,
   MailboxFull,
+  ProjectionFailed,
   Rejection,
   RuntimeClosed,
   reject,
@@ -39,6 +40,15 @@ export {
 export { AggregateHandle, type AggregateIdentity } from './handle.js';
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
 export type { Counters, LatencySummary, MetricsSnapshot } from './metrics.js';
+export {
+  defineProjection,
+  isProjectionDefinition,
+  type ProjectionDefinition,
+  type ProjectionHandler,
+  type ProjectionMode,
+  type ProjectionSpec,
+} from './projection.js';
+export type { Projection, ProjectionState, ProjectionStatus } from './projection-runner.js';
 export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './request.js';
 export {
   type ActorInfo,
@@ -76,4 +86,5 @@ export {
   assertStreamId,
   toJson,
 } from './store-input.js';
+export type { SubscribeOptions, SubscriptionFilter } from './subscription.js';
 export type { WatchUpdate } from './watchers.js';

@@ -77,7 +77,9 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
   /** Each stream's events: version v lives at index v - 1. Arrays only ever grow. */
   const streams = new Map<string, StoredEvent[]>();
   const snapshotsByStream = new Map<string, StoredSnapshot[]>();
-  const checkpointsByName = new Map<string, number>();
+  /** Position, and the read model saved with it as JSON text (`undefined` for a plain `set`). */
+  const checkpointsByName = new Map<string, { position: number; state: string | undefined }>();
+  const appendListeners = new Set<(lastPosition: number) => void>();
   let closed = false;
 
   function ensureOpen(): void {
@@ -142,12 +144,30 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
     async get(name) {
       ensureOpen();
       assertCheckpointName(name);
-      return checkpointsByName.get(name);
+      return checkpointsByName.get(name)?.position;
     },
     async set(name, position) {
       ensureOpen();
       assertCheckpoint(name, position);
-      checkpointsByName.set(name, position);
+      checkpointsByName.set(name, { position, state: undefined });
+    },
+    async getState(name) {
+      ensureOpen();
+      assertCheckpointName(name);
+      const c = checkpointsByName.get(name);
+      return c === undefined
+        ? undefined
+        : { position: c.position, state: c.state === undefined ? undefined : JSON.parse(c.state) };
+    },
+    async setState(name, position, state) {
+      ensureOpen();
+      assertCheckpoint(name, position);
+      checkpointsByName.set(name, { position, state: toJson(state, `checkpoint '${name}': state`) });
+    },
+    async delete(name) {
+      ensureOpen();
+      assertCheckpointName(name);
+      checkpointsByName.delete(name);
     },
   };
 
@@ -202,7 +222,9 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
         log.push(s);
         stream.push(s);
       }
-      return batch.map(toEnvelope) as EventEnvelope<E>[];
+      const envelopes = batch.map(toEnvelope) as EventEnvelope<E>[];
+      for (const listener of appendListeners) listener(log.length);
+      return envelopes;
     },
 
     readStream(streamId, readOpts) {
@@ -232,6 +254,19 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       return streams.get(streamId)?.length ?? 0;
     },
 
+    async lastPosition() {
+      ensureOpen();
+      return log.length;
+    },
+
+    onAppend(listener) {
+      ensureOpen();
+      appendListeners.add(listener);
+      return () => {
+        appendListeners.delete(listener);
+      };
+    },
+
     snapshots,
     checkpoints,
 
@@ -243,6 +278,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       streams.clear();
       snapshotsByStream.clear();
       checkpointsByName.clear();
+      appendListeners.clear();
     },
   };
 }

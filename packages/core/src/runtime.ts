@@ -8,11 +8,15 @@ import type { ResolvedOptions, RuntimeContext } from './context.js';
 import { InvalidArgument, MailboxFull, RuntimeClosed, UnknownAggregate } from './errors.js';
 import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
 import { IdleReaper } from './idle-reaper.js';
+import { LogTail } from './log-tail.js';
 import { memoryStore } from './memory-store.js';
 import { type Counters, Metrics, type MetricsSnapshot } from './metrics.js';
+import { isProjectionDefinition, type ProjectionDefinition } from './projection.js';
+import { Projection, type ProjectionStatus } from './projection-runner.js';
 import { Registry } from './registry.js';
 import { Request, type SnapshotResult } from './request.js';
-import type { EventStore } from './store.js';
+import type { EventEnvelope, EventStore } from './store.js';
+import { type SubscribeOptions, Subscription } from './subscription.js';
 import { type Watcher, Watchers } from './watchers.js';
 
 /** Options of `createRuntime`. */
@@ -116,6 +120,7 @@ export class Runtime {
   readonly #timeouts: CommandTimeouts;
   readonly #dispatcher: Dispatcher;
   #shutdown: Promise<void> | undefined;
+  readonly #projections = new Map<string, Projection>();
 
   /** @internal Use `createRuntime`. */
   constructor(
@@ -137,6 +142,7 @@ export class Runtime {
       reaper: new IdleReaper(clock, options.idleTimeoutMs),
       permits: new PQueue({ concurrency: options.maxConcurrentRecoveries }),
       watchers: new Watchers(),
+      tail: new LogTail(store, clock),
       resident: 0,
       activating: 0,
       mailboxDepth: 0,
@@ -237,6 +243,49 @@ export class Runtime {
     }
   }
 
+  /**
+   * The global log as an async iterable: the stored events from `fromPosition` (default 1; `'end'`
+   * for only new ones), then each new event as it is appended, with no gap and no duplicate at
+   * the switch-over. Pull-based: a slow consumer holds at most one page. Ends when the runtime
+   * shuts down, `signal` aborts, or the loop breaks.
+   */
+  subscribe(options?: SubscribeOptions): AsyncIterableIterator<EventEnvelope> {
+    if (this.#shutdown !== undefined) throw new RuntimeClosed();
+    return new Subscription(this.#ctx.store, this.#ctx.tail, options);
+  }
+
+  /**
+   * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
+   * its control (status, state, waitFor, stop, restart, rebuild). Projecting a name that is
+   * already running fails with InvalidArgument; one that failed or stopped is started again.
+   */
+  project<S>(def: ProjectionDefinition<S>): Projection<S> {
+    if (this.#shutdown !== undefined) throw new RuntimeClosed();
+    if (!isProjectionDefinition(def))
+      throw new InvalidArgument('project() takes a definition made by defineProjection');
+    const existing = this.#projections.get(def.name);
+    if (existing !== undefined) {
+      const { state } = existing.status();
+      if (state !== 'failed' && state !== 'stopped') {
+        throw new InvalidArgument(`projection '${def.name}' is already running`);
+      }
+    }
+    const { store, tail, logger } = this.#ctx;
+    const projection = new Projection<S>(def as ProjectionDefinition<S>, {
+      store,
+      tail,
+      logger: logger.child({ projection: def.name }),
+    });
+    this.#projections.set(def.name, projection as Projection);
+    projection.start();
+    return projection;
+  }
+
+  /** The status of every projection started on this runtime. */
+  projections(): ProjectionStatus[] {
+    return Array.from(this.#projections.values(), (p) => p.status());
+  }
+
   /** Every resident actor with its status, version and mailbox depth. */
   actors(): ActorInfo[] {
     const { registry, reaper } = this.#ctx;
@@ -294,7 +343,10 @@ export class Runtime {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    const { registry, clock, logger, reaper, watchers, store } = this.#ctx;
+    const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
+    // Projections first: each finishes its event and saves its checkpoint while the store is open.
+    await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    tail.close();
     const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
     if (!(await within(gone, timeoutMs, clock))) {
       logger.warn({ timeoutMs }, 'shutdown: mailboxes did not drain in time; failing queued commands');

@@ -102,6 +102,16 @@ export interface CheckpointStore {
   /** The stored position of a named consumer, or undefined. */
   get(name: string): Promise<number | undefined>;
   set(name: string, position: number): Promise<void>;
+  /**
+   * The position and the read-model state saved together by `setState`, or undefined. A
+   * checkpoint saved by `set` has `state: undefined`. Optional: stores that implement it run
+   * exactly-once projections.
+   */
+  getState?(name: string): Promise<{ position: number; state: unknown } | undefined>;
+  /** Saves position and state in one atomic write: after a crash both or neither are stored. */
+  setState?(name: string, position: number, state: unknown): Promise<void>;
+  /** Forgets the checkpoint (and its state). Optional; used to rebuild a projection. */
+  delete?(name: string): Promise<void>;
 }
 
 /** The event store contract of API.md. */
@@ -122,6 +132,17 @@ export interface EventStore {
    * refresh-before-command cost O(1) when nothing changed.
    */
   knownStreamVersion?(streamId: string): number | undefined;
+  /**
+   * The position of the newest event (0 when the store is empty). Optional: subscriptions use
+   * it for `fromPosition: 'end'` and projection lag.
+   */
+  lastPosition?(): Promise<number>;
+  /**
+   * Calls `listener` with the newest position after each append is committed, so subscribers
+   * wake without polling. Returns the function that removes the listener. Optional: without it,
+   * subscribers are woken by their own runtime's appends and by polling.
+   */
+  onAppend?(listener: (lastPosition: number) => void): () => void;
   readonly snapshots: SnapshotStore;
   readonly checkpoints: CheckpointStore;
   /** Idempotent. Every later call fails with StoreError reason CLOSED. */

@@ -57,6 +57,14 @@ export class GroupCommit {
     this.#nextPosition = o.nextPosition;
   }
 
+  /** The position of the newest committed event (0 when none). */
+  get lastPosition(): number {
+    return this.#nextPosition - 1;
+  }
+
+  /** Called with the newest position after each committed batch; must not throw. */
+  readonly listeners = new Set<(lastPosition: number) => void>();
+
   /** Committed batches so far. */
   get commits(): number {
     return this.#commits;
@@ -151,6 +159,7 @@ export class GroupCommit {
     this.#commits++;
     for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
     for (const p of placed) p.append.resolve(envelopes(p));
+    for (const listener of this.listeners) listener(position - 1);
   }
 
   /** Reads the heads of streams not in the cache; no write is in flight meanwhile, so they are exact. */

@@ -237,6 +237,19 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
       return heads.get(streamId);
     },
 
+    async lastPosition() {
+      h.ensureOpen();
+      return writer.lastPosition;
+    },
+
+    onAppend(listener) {
+      h.ensureOpen();
+      writer.listeners.add(listener);
+      return () => {
+        writer.listeners.delete(listener);
+      };
+    },
+
     snapshots: levelSnapshots(h),
     checkpoints: levelCheckpoints(h),
 
@@ -245,6 +258,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
         h.markClosed();
         // Appends accepted before close() are written (or fail) before the folder is released.
         await writer.drain();
+        writer.listeners.clear();
         heads.clear();
         await db.close();
       })();

@@ -26,6 +26,11 @@ export interface DescribeEventStoreOptions {
   reopen?: (store: EventStore) => EventStore | Promise<EventStore>;
   /** Runs of the model-based property test. Default 50. */
   propertyRuns?: number;
+  /**
+   * The optional parts of the contract the store implements, each then tested: `lastPosition`,
+   * `onAppend`, `checkpointState` (getState/setState/delete). Default: all of them.
+   */
+  features?: ReadonlyArray<'lastPosition' | 'onAppend' | 'checkpointState'>;
 }
 
 /**
@@ -377,6 +382,62 @@ export function describeEventStore(
       });
     });
 
+    const features = new Set(opts.features ?? ['lastPosition', 'onAppend', 'checkpointState']);
+    describe('optional parts', () => {
+      it.runIf(features.has('lastPosition'))(
+        'lastPosition is 0 when empty, then the newest position',
+        async () => {
+          expect(await store.lastPosition?.()).toBe(0);
+          await store.append('a/1', [ev('A'), ev('B')], { expectedVersion: 0 });
+          const [c] = await store.append('b/1', [ev('C')], { expectedVersion: 0 });
+          expect(await store.lastPosition?.()).toBe(c?.position);
+        },
+      );
+
+      it.runIf(features.has('onAppend'))(
+        'onAppend tells each listener the newest position after each append, until removed',
+        async () => {
+          const seen: number[] = [];
+          const off = defined(store.onAppend)((p) => seen.push(p));
+          const first = await store.append('a/1', [ev('A'), ev('B')], { expectedVersion: 0 });
+          // By the time the append resolved, the listener knew: a subscriber woken by it reads the events.
+          expect(seen).toEqual([(first[1] as EventEnvelope).position]);
+          await store.append('a/1', [ev('C')], { expectedVersion: 2 });
+          await store.append('a/1', [], { expectedVersion: 3 });
+          await expect(store.append('a/1', [ev('D')], { expectedVersion: 0 })).rejects.toThrow();
+          expect(seen).toHaveLength(2);
+          off();
+          await store.append('a/1', [ev('E')], { expectedVersion: 3 });
+          expect(seen).toHaveLength(2);
+        },
+      );
+
+      it.runIf(features.has('checkpointState'))(
+        'saves a checkpoint position and read-model state together, copies out, and deletes them',
+        async () => {
+          const cp = store.checkpoints;
+          expect(await cp.getState?.('balances')).toBeUndefined();
+          // An own `__proto__` key (as JSON.parse makes it) must stay plain data.
+          const state = { total: 5, byId: JSON.parse('{"a":5,"__proto__":{"polluted":true}}') };
+          await cp.setState?.('balances', 7, state);
+          state.total = 99;
+          expect(await cp.get('balances')).toBe(7);
+          const got = await cp.getState?.('balances');
+          expect(got).toEqual({
+            position: 7,
+            state: { total: 5, byId: JSON.parse('{"a":5,"__proto__":{"polluted":true}}') },
+          });
+          expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+          await cp.set('balances', 9);
+          expect(await cp.getState?.('balances')).toEqual({ position: 9, state: undefined });
+          await cp.delete?.('balances');
+          expect(await cp.get('balances')).toBeUndefined();
+          expect(await cp.getState?.('balances')).toBeUndefined();
+          await expect(cp.setState?.('x', 1, { n: 1n })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        },
+      );
+    });
+
     describe('close', () => {
       it('closes idempotently', async () => {
         await store.close();
@@ -401,6 +462,11 @@ export function describeEventStore(
           () => store.checkpoints.get('p'),
           () => store.checkpoints.set('p', 1),
         ];
+        if (store.lastPosition) calls.push(() => store.lastPosition?.());
+        if (store.onAppend) calls.push(() => store.onAppend?.(() => undefined));
+        if (store.checkpoints.getState) calls.push(() => store.checkpoints.getState?.('p'));
+        if (store.checkpoints.setState) calls.push(() => store.checkpoints.setState?.('p', 1, {}));
+        if (store.checkpoints.delete) calls.push(() => store.checkpoints.delete?.('p'));
         if (store.knownStreamVersion) calls.push(() => store.knownStreamVersion?.('a/1'));
         for (const call of calls) {
           expect((await expectCode(call, 'STORE_ERROR')) as StoreError).toMatchObject({ reason: 'CLOSED' });
@@ -471,7 +537,11 @@ export function describeEventStore(
           timestamp: 't',
         });
         await store.checkpoints.set('p', 2);
+        await store.checkpoints.setState?.('q', 1, { rows: ['x'] });
         store = await reopen(store);
+        if (store.checkpoints.getState) {
+          expect(await store.checkpoints.getState('q')).toEqual({ position: 1, state: { rows: ['x'] } });
+        }
         expect(await collect(store.readAll())).toEqual(before);
         expect(await store.streamVersion('a/1')).toBe(2);
         expect((await store.snapshots.load('a/1'))?.state).toEqual({ n: 2 });

@@ -18,6 +18,8 @@ export interface ProbeHooks {
   hideKnownVersion?: boolean;
   /** Keep the data on close, so a second runtime can reopen the same "disk". */
   keepOnClose?: boolean;
+  /** Hide `onAppend` and `lastPosition`, as a store that cannot notify subscribers. */
+  hideNotifications?: boolean;
 }
 
 /**
@@ -37,9 +39,16 @@ export class ProbeStore implements EventStore {
     if (!hooks.hideKnownVersion && inner.knownStreamVersion) {
       this.knownStreamVersion = (id) => inner.knownStreamVersion?.(id);
     }
+    if (!hooks.hideNotifications && inner.onAppend && inner.lastPosition) {
+      const { onAppend, lastPosition } = inner;
+      this.onAppend = (listener) => onAppend.call(inner, listener);
+      this.lastPosition = () => lastPosition.call(inner);
+    }
   }
 
   knownStreamVersion?: (streamId: string) => number | undefined;
+  onAppend?: (listener: (lastPosition: number) => void) => () => void;
+  lastPosition?: () => Promise<number>;
 
   get snapshots() {
     return this.inner.snapshots;
@@ -73,8 +82,22 @@ export class ProbeStore implements EventStore {
 
   readAll(opts?: ReadAllOptions): AsyncIterable<EventEnvelope> {
     this.calls.readAll++;
-    return this.inner.readAll(opts);
+    this.readAllLimits.push(opts?.limit);
+    const inner = this.inner.readAll(opts);
+    const probe = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const e of inner) {
+          probe.readAllYielded++;
+          yield e;
+        }
+      },
+    };
   }
+
+  /** The `limit` of each readAll call, and how many events all of them yielded. */
+  readonly readAllLimits: Array<number | undefined> = [];
+  readAllYielded = 0;
 
   async streamVersion(streamId: string): Promise<number> {
     this.calls.streamVersion++;

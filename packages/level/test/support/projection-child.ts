@@ -1,0 +1,21 @@
+/**
+ * Runs the exactly-once `tally` projection on a folder while workers keep appending, until
+ * the test SIGKILLs it. argv: folder
+ */
+import { createRuntime } from '@actorfold/core';
+import { levelStore } from '../../src/index.js';
+import { ledger } from './ledger.js';
+import { tally } from './tally.js';
+
+const [folder] = process.argv.slice(2) as [string];
+const runtime = await createRuntime({ store: levelStore({ path: folder }), aggregates: [ledger] });
+runtime.project(tally);
+process.stdout.write('READY\n');
+let seq = 0;
+const worker = async (w: number): Promise<never> => {
+  for (;;) {
+    const tag = `${process.pid}.${w}.${seq++}`;
+    await runtime.get(ledger, `l${seq % 10}`).execute({ type: 'record', tag, parts: 1 + (seq % 3) });
+  }
+};
+await Promise.all([0, 1, 2, 3].map(worker));
