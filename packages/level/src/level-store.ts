@@ -98,13 +98,8 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
     await db.open();
   } catch (e) {
     if (isLockedError(e)) {
-      throw new StoreError(
-        'LOCKED',
-        `the store folder ${path} is in use by another process or store (LevelDB lock held)`,
-        {
-          cause: e,
-        },
-      );
+      const why = `the store folder ${path} is in use by another process or store (LevelDB lock held)`;
+      throw new StoreError('LOCKED', why, { cause: e });
     }
     throw new StoreError('IO', `cannot open the store folder ${path}: ${describe(e)}`, { cause: e });
   }
@@ -135,7 +130,6 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
   const now = clock === undefined ? Date.now : () => clock.now();
   let closing: Promise<void> | undefined;
 
-  /** Validated and JSON-encoded before queueing: a value JSON cannot hold fails only its own append. */
   /** One clock read per append: its events share their default timestamp. */
   const stamp = (): string => `"${new Date(now()).toISOString()}"`;
 
