@@ -86,6 +86,8 @@ export type StatechartDefinition<
   readonly workflowVersions: readonly string[];
   /** The version new processes start on. */
   readonly currentWorkflowVersion: string;
+  /** The domain event types this aggregate records, one per command type (for projections' handlers). */
+  readonly eventTypes: readonly string[];
 };
 
 type AnyState = StatechartState<unknown>;
@@ -127,6 +129,7 @@ export function fromMachine<M extends Machines>(
   const spec: AggregateSpec<AnyState, AnyCommand, StatechartEvent<AnyCommand>> & {
     workflowVersions: readonly string[];
     currentWorkflowVersion: string;
+    eventTypes: readonly string[];
   } = {
     type,
     initialState: () => process.initialState(),
@@ -135,6 +138,7 @@ export function fromMachine<M extends Machines>(
     validateCommand: statechartCommandValidator(options.validateCommand),
     workflowVersions: versions.names,
     currentWorkflowVersion: versions.current,
+    eventTypes: Object.freeze([...new Set(eventTypes.values())]),
   };
   if (options.eventSchemaVersion !== undefined) spec.eventSchemaVersion = options.eventSchemaVersion;
   if (options.snapshots !== undefined)

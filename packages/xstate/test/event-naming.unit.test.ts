@@ -47,6 +47,8 @@ describe('event names', () => {
     expect(named.decide(named.initialState(), { type: 'confirmSwitch' }, ctx)[0]?.type).toBe(
       'SwitchConfirmed',
     );
+    // The definition lists every event type it records, for projections' handlers.
+    expect([...named.eventTypes].sort()).toEqual(['Goed', 'Legacy', 'SwitchConfirmed']);
   });
 
   it('refuses eventTypes for a command no machine takes (a typo) and empty names', () => {
