@@ -73,7 +73,10 @@ describe('runtime.subscribe', () => {
     const byType = await take(rt.subscribe({ filter: { aggregateTypes: ['other'] } }), 1);
     expect(byType.map((e) => e.aggregateType)).toEqual(['other']);
     const byEvent = rt.subscribe({ filter: { eventTypes: ['Added'], aggregateTypes: ['counter'] } });
-    expect((await take(byEvent, 2)).map((e) => (e.data as { type: string; tag?: string }).tag)).toEqual(['x', 'z']);
+    expect((await take(byEvent, 2)).map((e) => (e.data as { type: string; tag?: string }).tag)).toEqual([
+      'x',
+      'z',
+    ]);
   });
 
   it('is woken by its own runtime (and polling) when the store cannot notify', async () => {

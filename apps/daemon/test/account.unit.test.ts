@@ -1,6 +1,6 @@
 import { given } from '@actorfold/testing';
 import { describe, it } from 'vitest';
-import { type AccountCommand, type AccountEvent, account } from '../src/account.js';
+import { type AccountCommand, type AccountEvent, account } from '../src/domain/account.js';
 
 const opened: AccountEvent = { type: 'Opened', owner: 'ada' };
 const closed: AccountEvent = { type: 'Closed' };

@@ -8,7 +8,7 @@ import {
   type SupplierSwitchCommand,
   supplierSwitch,
   supplierSwitchV1,
-} from '../src/supplier-switch.js';
+} from '../src/domain/supplier-switch.js';
 
 type SwitchEvent = EventOf<typeof supplierSwitch>;
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// A committed, executable entry point (tsc output is neither): it only loads the compiled CLI,
+// and says so plainly when it has not been built yet.
+try {
+  await import('../dist/main.js');
+} catch (e) {
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/dist/main.js')) {
+    process.stderr.write(
+      'actorfold: the CLI is not built yet: run `npm run build` (or `npm start`) at the repository root\n',
+    );
+    process.exit(6);
+  }
+  throw e;
+}

@@ -1,0 +1,77 @@
+/** `actorfold events <stream>`: one stream's events, a page at a time. */
+import type { EventEnvelope } from '@actorfold/core';
+import { CliError, EXIT } from '../cli-error.js';
+import { brief, count, type Output } from '../output.js';
+import { live, type WhereOptions, where, withStore } from '../store-access.js';
+
+export interface EventsOptions extends WhereOptions {
+  from?: number;
+  /** The newest n events instead of a page from `from`. */
+  last?: number;
+  limit: number;
+}
+
+/** The `--json` shape: `next` is the `--from` of the next page, or null at the end. */
+export interface EventsResult {
+  stream: string;
+  /** The stream's head version (offline; null live). */
+  version: number | null;
+  events: EventEnvelope[];
+  next: number | null;
+}
+
+export async function events(stream: string, opts: EventsOptions, out: Output): Promise<void> {
+  const w = where('events', opts, { offline: true, live: true });
+  if (opts.last !== undefined && opts.from !== undefined)
+    throw new CliError(EXIT.USAGE, 'give --from or --last, not both');
+  let result: EventsResult;
+  if (w.mode === 'offline') {
+    result = await withStore(w.data, `actorfold events ${stream} --socket <path>`, async (store) => {
+      const version = await store.streamVersion(stream);
+      if (version === 0)
+        throw new CliError(
+          EXIT.NOT_FOUND,
+          `stream ${stream} has no events`,
+          'list them with actorfold streams',
+        );
+      const from = opts.last === undefined ? (opts.from ?? 1) : Math.max(1, version - opts.last + 1);
+      const limit = opts.last ?? opts.limit;
+      const page: EventEnvelope[] = [];
+      for await (const e of store.readStream(stream, { fromVersion: from, limit: limit + 1 })) page.push(e);
+      return finish(stream, version, page, limit);
+    });
+  } else {
+    const page = opts.last === undefined ? { from: opts.from ?? 1, limit: opts.limit } : { last: opts.last };
+    const answer = await live(w.socket).events({ stream, ...page });
+    result = { stream, version: null, events: answer.events, next: answer.next };
+  }
+  if (out.json) return out.data(result);
+  out.table(
+    ['version', 'position', 'type', 'timestamp', 'commandId', 'data'],
+    result.events.map((e) => [
+      e.version,
+      e.position,
+      e.type,
+      e.timestamp,
+      e.metadata.commandId ?? '',
+      brief(e.data),
+    ]),
+    ['right', 'right'],
+  );
+  const first = result.events[0];
+  const last = result.events.at(-1);
+  const of = result.version === null ? '' : ` of ${count(result.version)}`;
+  if (first === undefined || last === undefined) out.note(`no events from version ${opts.from ?? 1}${of}`);
+  else out.note(`versions ${first.version}..${last.version}${of}`);
+  if (result.next !== null) {
+    // As the user wrote it, so the line can be pasted back.
+    const at = w.mode === 'offline' ? `--data ${opts.data}` : `--socket ${opts.socket}`;
+    out.note(`next page: actorfold events ${stream} --from ${result.next} --limit ${opts.limit} ${at}`);
+  }
+}
+
+function finish(stream: string, version: number, page: EventEnvelope[], limit: number): EventsResult {
+  const more = page.length > limit;
+  const list = page.slice(0, limit);
+  return { stream, version, events: list, next: more ? (list.at(-1)?.version ?? 0) + 1 : null };
+}

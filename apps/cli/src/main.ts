@@ -1,0 +1,33 @@
+/**
+ * The `actorfold` entry point: runs the command line and turns every outcome into an exit code
+ * (see EXIT). Failures print one plain message and a hint on stderr, never a stack trace unless
+ * ACTORFOLD_DEBUG=1.
+ */
+import { CommanderError } from 'commander';
+import { EXIT, toCliError } from './cli-error.js';
+import { buildProgram } from './program.js';
+
+// `actorfold … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT.OK);
+  throw e;
+});
+
+let code: number = EXIT.OK;
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander has printed its message (or the help) already.
+    code = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
+  } else {
+    const err = toCliError(e);
+    const command = process.argv[2] ?? '';
+    process.stderr.write(`actorfold ${command}: ${err.message}\n`);
+    if (err.hint !== undefined) process.stderr.write(`${err.hint.replace(/^/gm, '  ')}\n`);
+    if (process.env.ACTORFOLD_DEBUG === '1')
+      process.stderr.write(`${(err.cause as Error)?.stack ?? err.stack}\n`);
+    code = err.exitCode;
+  }
+}
+process.exit(code);

@@ -1,0 +1,206 @@
+/**
+ * The `actorfold` command line (commander): every command, its options and its help. Actions
+ * delegate to `commands/*`; failures propagate to main.ts, which maps them to exit codes.
+ */
+import { createRequire } from 'node:module';
+import { Command, InvalidArgumentError } from 'commander';
+import { actors } from './commands/actors.js';
+import { events } from './commands/events.js';
+import { evict } from './commands/evict.js';
+import { inspect } from './commands/inspect.js';
+import { metrics } from './commands/metrics.js';
+import { snapshot } from './commands/snapshot.js';
+import { snapshots } from './commands/snapshots.js';
+import { state } from './commands/state.js';
+import { stats } from './commands/stats.js';
+import { streams } from './commands/streams.js';
+import { tail } from './commands/tail.js';
+import { verify } from './commands/verify.js';
+import { Output } from './output.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const EXIT_CODES = `
+Exit codes:
+  0  success
+  1  verify found problems, or a read met corrupt data
+  2  bad arguments or options
+  3  the store folder is locked by a running daemon (use the --socket form)
+  4  no such store folder, stream, aggregate, type or module
+  5  nothing answers on the admin socket
+  6  any other failure (I/O error, the daemon failed the request)`;
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('must be a positive integer');
+  }
+  return Number(value);
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError('must be an integer >= 0');
+  return Number(value);
+}
+
+function positionOrEnd(value: string): number | 'end' {
+  return value === 'end' ? 'end' : positiveInt(value);
+}
+
+function list(value: string): string[] {
+  const items = value.split(',').filter((s) => s.length > 0);
+  if (items.length === 0) throw new InvalidArgumentError('must name at least one value');
+  return items;
+}
+
+const DATA = ['--data <dir>', 'a store folder, read offline (the daemon must not be running on it)'] as const;
+const SOCKET = ['--socket <path>', "a running daemon's admin socket"] as const;
+const JSON_FLAG = ['--json', 'print JSON for scripts instead of tables'] as const;
+
+/** Builds the program. `exitOverride` makes commander throw instead of exiting, so main decides the code. */
+export function buildProgram(): Command {
+  const program = new Command('actorfold')
+    .description('Inspect actorfold stores offline (--data) and running daemons live (--socket).')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXIT_CODES);
+  const out = (o: { json?: boolean }) => new Output(o.json === true);
+
+  program
+    .command('streams')
+    .description('list streams with their event counts, in id order')
+    .option(...DATA)
+    .option(...SOCKET)
+    .option('--type <type>', 'only streams of this aggregate type')
+    .option('--prefix <prefix>', 'only stream ids starting with this (after the type, with --type)')
+    .option('--min-events <n>', 'only streams with at least this many events', positiveInt)
+    .option('--after <streamId>', 'start after this stream id (the next page)')
+    .option('--limit <n>', 'streams to show', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nOffline, every matching stream is counted (with a progress bar on a terminal).\nExample: actorfold streams --data data/store --type account --limit 20',
+    )
+    .action((o) => streams(o, out(o)));
+
+  program
+    .command('events <stream>')
+    .description("one stream's events, a page at a time")
+    .option(...DATA)
+    .option(...SOCKET)
+    .option('--from <version>', 'first version to show (default 1)', positiveInt)
+    .option('--last <n>', 'the newest n events instead', positiveInt)
+    .option('--limit <n>', 'events per page', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account/alice --socket data/admin.sock --last 5',
+    )
+    .action((stream: string, o) => events(stream, o, out(o)));
+
+  program
+    .command('snapshots <stream>')
+    .description('the snapshots kept for a stream, newest first')
+    .option(...DATA)
+    .option(...SOCKET)
+    .option(...JSON_FLAG)
+    .action((stream: string, o) => snapshots(stream, o, out(o)));
+
+  program
+    .command('state <stream>')
+    .description("replay a stream's state offline with the aggregates a module exports (writes nothing)")
+    .requiredOption(...DATA)
+    .requiredOption(
+      '--module <file>',
+      'a built ES module exporting the aggregate definitions (for example apps/daemon/dist/domain/index.js)',
+    )
+    .option('--to <version>', 'replay up to this version only', positiveInt)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExample: actorfold state account/alice --data data/store --module apps/daemon/dist/domain/index.js',
+    )
+    .action((stream: string, o) => state(stream, o, out(o)));
+
+  program
+    .command('verify')
+    .description(
+      'check a store folder end to end: records decode, versions contiguous, positions increasing, log complete, snapshots sane',
+    )
+    .requiredOption(...DATA)
+    .option('--max-problems <n>', 'stop listing problems after this many', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .addHelpText('after', '\nExits 1 when it finds any problem, after printing the report.')
+    .action((o) => verify(o, out(o)));
+
+  program
+    .command('stats')
+    .description("a store folder's size and contents (offline) or a daemon's counters (live)")
+    .option(...DATA)
+    .option(...SOCKET)
+    .option(...JSON_FLAG)
+    .action((o) => stats(o, out(o)));
+
+  program
+    .command('actors')
+    .description("the daemon's resident actors")
+    .requiredOption(...SOCKET)
+    .option('--type <type>', 'only actors of this aggregate type')
+    .option('--limit <n>', 'actors to show', positiveInt, 100)
+    .option(
+      '--state-size',
+      "also measure each state's JSON size (asks each actor through its mailbox; at most 1000)",
+      false,
+    )
+    .option(...JSON_FLAG)
+    .action((o) => actors(o, out(o)));
+
+  program
+    .command('inspect <type> <id>')
+    .description("one aggregate's state, its actor and its newest events")
+    .requiredOption(...SOCKET)
+    .option('--events <n>', 'newest events to show', nonNegativeInt, 10)
+    .option(...JSON_FLAG)
+    .action((type: string, id: string, o) => inspect(type, id, o, out(o)));
+
+  program
+    .command('metrics')
+    .description("the daemon's counters, gauges and latency percentiles")
+    .requiredOption(...SOCKET)
+    .option('--prometheus', 'print the Prometheus text exposition instead', false)
+    .option(...JSON_FLAG)
+    .action((o) => metrics(o, out(o)));
+
+  program
+    .command('tail')
+    .description('follow new events as the daemon appends them (Ctrl-C stops)')
+    .requiredOption(...SOCKET)
+    .option(
+      '--from <position>',
+      "'end' for new events only, or a global position to catch up from",
+      positionOrEnd,
+      'end',
+    )
+    .option('--type <types>', 'only these aggregate types (comma-separated)', list)
+    .option('--event <types>', 'only these event types (comma-separated)', list)
+    .option('--limit <n>', 'stop after this many events', positiveInt)
+    .option('--json', 'one JSON event per line (NDJSON)')
+    .action((o) => tail(o, out(o)));
+
+  program
+    .command('evict <type> <id>')
+    .description('passivate an actor now (it finishes queued work and snapshots if due)')
+    .requiredOption(...SOCKET)
+    .option(...JSON_FLAG)
+    .action((type: string, id: string, o) => evict(type, id, o, out(o)));
+
+  program
+    .command('snapshot <type> <id>')
+    .description('save a snapshot of one aggregate now (its type must have a snapshot policy)')
+    .requiredOption(...SOCKET)
+    .option(...JSON_FLAG)
+    .action((type: string, id: string, o) => snapshot(type, id, o, out(o)));
+
+  return program;
+}

@@ -1,0 +1,87 @@
+/**
+ * How a command reaches the data: offline, by opening a store folder (`--data`), or live,
+ * through a running daemon's admin socket (`--socket`). Offline never writes events, snapshots
+ * or checkpoints; it fails plainly when a daemon holds the folder's lock.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type AdminClient, adminClient } from '@actorfold/admin';
+import { isActorfoldError } from '@actorfold/core';
+import { type LevelStore, levelStore } from '@actorfold/level';
+import { CliError, EXIT } from './cli-error.js';
+
+export interface WhereOptions {
+  data?: string;
+  socket?: string;
+}
+
+export type Where = { mode: 'offline'; data: string } | { mode: 'live'; socket: string };
+
+/** Picks the mode from the options: exactly one of `--data` and `--socket` (those the command has). */
+export function where(
+  command: string,
+  opts: WhereOptions,
+  modes: { offline: boolean; live: boolean },
+): Where {
+  const { data, socket } = opts;
+  if (data !== undefined && socket !== undefined) {
+    throw new CliError(EXIT.USAGE, 'give either --data <dir> or --socket <path>, not both');
+  }
+  if (data !== undefined) return { mode: 'offline', data: resolve(data) };
+  if (socket !== undefined) return { mode: 'live', socket: resolve(socket) };
+  const forms = [
+    modes.offline ? '--data <dir> (a store folder)' : '',
+    modes.live ? '--socket <path> (a running daemon)' : '',
+  ]
+    .filter((f) => f.length > 0)
+    .join(' or ');
+  throw new CliError(EXIT.USAGE, `say where to look: ${forms}`, `see actorfold ${command} --help`);
+}
+
+/**
+ * Opens a store folder for reading. `liveForm` is the command line to suggest when a daemon
+ * holds the lock (for example `actorfold streams --socket <path>`).
+ */
+export async function openOffline(dir: string, liveForm: string): Promise<LevelStore> {
+  const path = resolve(dir);
+  // levelStore would create a missing folder: an offline tool must not.
+  if (!existsSync(join(path, 'CURRENT'))) {
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      `${path} is not a store folder (no LevelDB files in it)`,
+      'give the folder the daemon was started with (--data), for the example daemon data/store',
+    );
+  }
+  try {
+    return await levelStore({ path });
+  } catch (e) {
+    if (isActorfoldError(e) && e.code === 'STORE_ERROR' && (e as { reason?: string }).reason === 'LOCKED') {
+      throw new CliError(
+        EXIT.LOCKED,
+        `the store folder ${path} is locked: a running daemon (or another process) has it open`,
+        `ask the running daemon through its admin socket instead: ${liveForm}\n(the example daemon's socket is data/admin.sock), or stop the daemon and run this again`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+/** Runs `use` on an open store and closes it afterwards, whatever happens. */
+export async function withStore<T>(
+  dir: string,
+  liveForm: string,
+  use: (store: LevelStore) => Promise<T>,
+): Promise<T> {
+  const store = await openOffline(dir, liveForm);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The admin client for a socket path. */
+export function live(socket: string): AdminClient {
+  return adminClient(resolve(socket));
+}

@@ -1,0 +1,50 @@
+/** Temp folders, and store folders seeded with the example domain through a real runtime. */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRuntime } from '@actorfold/core';
+import { account, aggregates } from '@actorfold/example-daemon/domain';
+import { levelStore } from '@actorfold/level';
+import { afterAll } from 'vitest';
+
+const root = mkdtempSync(join(tmpdir(), 'af-cli-'));
+let n = 0;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A fresh, empty folder (short, so socket paths stay under the Unix limit). */
+export function freshDir(): string {
+  const dir = join(root, `c${++n}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+const daemonPackage = dirname(
+  createRequire(import.meta.url).resolve('@actorfold/example-daemon/package.json'),
+);
+/** The example daemon's built entry point and its domain module. */
+export const daemonMain = join(daemonPackage, 'dist', 'daemon-main.js');
+export const supervise = join(daemonPackage, 'dist', 'supervise.js');
+export const domainModule = join(daemonPackage, 'dist', 'domain', 'index.js');
+
+/**
+ * A store folder holding: account/alice (opened, 120 deposits of 1..120: snapshots at 50 and
+ * 100), account/bob (opened, 3 deposits), account/acct-0..acct-29 (opened), and nothing else.
+ */
+export async function seededStore(): Promise<string> {
+  const path = join(freshDir(), 'store');
+  const runtime = await createRuntime({ store: levelStore({ path }), aggregates });
+  const alice = runtime.get(account, 'alice');
+  await alice.execute({ type: 'open', owner: 'Alice' }, { commandId: 'open-alice' });
+  for (let i = 1; i <= 120; i++) await alice.execute({ type: 'deposit', amount: i }, { commandId: `a-${i}` });
+  const bob = runtime.get(account, 'bob');
+  await bob.execute({ type: 'open', owner: 'Bob' });
+  for (let i = 0; i < 3; i++) await bob.execute({ type: 'deposit', amount: 10 });
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      runtime.get(account, `acct-${i}`).execute({ type: 'open', owner: `o${i}` }),
+    ),
+  );
+  await runtime.shutdown();
+  return path;
+}

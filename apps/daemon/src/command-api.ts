@@ -1,0 +1,206 @@
+/**
+ * The daemon's JSON command API on a TCP port (127.0.0.1 by default):
+ *
+ *   POST /v1/commands/:type/:id   { "command": { "type": … }, "commandId"?, "expectedVersion"?, "correlationId"? }
+ *        → 200 { streamId, version, deduplicated, state, events }
+ *   GET  /v1/aggregates/:type/:id → 200 { streamId, version, state }
+ *   GET  /v1/health               → 200 { ok: true }
+ *
+ * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ExecuteOptions, isActorfoldError, isRejection, type Runtime } from '@actorfold/core';
+import type { Logger } from 'pino';
+
+/** Status per error code, in one place (STYLE: map codes at the edge). Unknown codes are 500. */
+const STATUS: Readonly<Record<string, number>> = {
+  BAD_REQUEST: 400,
+  INVALID_COMMAND: 400,
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  UNKNOWN_AGGREGATE: 404,
+  METHOD_NOT_ALLOWED: 405,
+  VERSION_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  REJECTED: 422,
+  MAILBOX_FULL: 503,
+  RUNTIME_CLOSED: 503,
+  COMMAND_TIMEOUT: 504,
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A failure of the HTTP layer itself (bad JSON, unknown route). */
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The running API: its port, and `close()` that stops accepting and waits for requests in flight. */
+export interface CommandApi {
+  readonly port: number;
+  /** Stops accepting connections; resolves once the requests in flight have been answered. */
+  close(): Promise<void>;
+  /** Cuts whatever connections are left (after the runtime has shut down). */
+  closeAllConnections(): void;
+}
+
+/** Starts the command API for `runtime` on `host:port` (port 0: any free port). */
+export async function startCommandApi(
+  runtime: Runtime,
+  opts: { host: string; port: number; logger: Logger },
+): Promise<CommandApi> {
+  const server: Server = createServer((req, res) => {
+    handle(runtime, req, res).catch((e: unknown) => {
+      opts.logger.error({ err: e }, 'command API handler failed');
+      if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+    });
+  });
+  // A request never waits longer than the runtime's own command timeout plus a margin.
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return closing;
+    },
+    closeAllConnections: () => server.closeAllConnections(),
+  };
+}
+
+async function handle(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const url = new URL(req.url ?? '/', 'http://api');
+    const [v1, kind, type, id, ...rest] = url.pathname.split('/').filter((s) => s.length > 0);
+    if (v1 !== 'v1' || rest.length > 0) throw notFound(url.pathname);
+    if (kind === 'health' && type === undefined) {
+      allow(req, 'GET');
+      return send(res, 200, { ok: true });
+    }
+    if (type === undefined || id === undefined) throw notFound(url.pathname);
+    const handle = runtime.get(decode(type), decode(id));
+    if (kind === 'aggregates') {
+      allow(req, 'GET');
+      const { state, version } = await handle.state();
+      return send(res, 200, { streamId: handle.streamId, version, state });
+    }
+    if (kind !== 'commands') throw notFound(url.pathname);
+    allow(req, 'POST');
+    const body = await readJson(req);
+    const { command, ...options } = body as { command?: unknown } & Record<string, unknown>;
+    if (typeof command !== 'object' || command === null)
+      throw new ApiError('BAD_REQUEST', 'the body must be { "command": { "type": … }, "commandId"?: … }');
+    const r = await handle.execute(command as { type: string }, executeOptions(options));
+    send(res, 200, {
+      streamId: handle.streamId,
+      version: r.version,
+      deduplicated: r.deduplicated,
+      state: r.state,
+      events: r.events,
+    });
+  } catch (e) {
+    sendError(res, e);
+  }
+}
+
+/** The execute options a body may carry; anything else is refused rather than ignored. */
+function executeOptions(o: Record<string, unknown>): ExecuteOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'expectedVersion') {
+      if (!Number.isSafeInteger(value) || (value as number) < 0)
+        throw new ApiError('BAD_REQUEST', 'expectedVersion must be an integer >= 0');
+    } else if (key === 'metadata') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new ApiError('BAD_REQUEST', 'metadata must be an object');
+    } else if (['commandId', 'correlationId', 'causationId', 'tenantId'].includes(key)) {
+      if (typeof value !== 'string' || value.length === 0)
+        throw new ApiError('BAD_REQUEST', `${key} must be a non-empty string`);
+    } else throw new ApiError('BAD_REQUEST', `unknown field ${JSON.stringify(key)} in the body`);
+    out[key] = value;
+  }
+  return out as ExecuteOptions;
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError('PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.once('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ApiError('BAD_REQUEST', 'the body is not valid JSON'));
+      }
+    });
+    req.once('error', reject);
+  });
+}
+
+function sendError(res: ServerResponse, e: unknown): void {
+  if (res.headersSent) res.destroy();
+  else if (e instanceof ApiError) {
+    send(res, STATUS[e.code] ?? 500, { error: { code: e.code, message: e.message } });
+  } else if (isActorfoldError(e)) {
+    const error: Record<string, unknown> = { code: e.code, message: e.message };
+    if (isRejection(e)) {
+      error.reason = e.reason;
+      if (e.details !== undefined) error.details = e.details;
+    }
+    // MailboxFull is retryable: say when.
+    const headers: Record<string, string> = e.code === 'MAILBOX_FULL' ? { 'retry-after': '1' } : {};
+    send(res, STATUS[e.code] ?? 500, { error }, headers);
+  } else {
+    send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
+  }
+}
+
+function allow(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new ApiError('METHOD_NOT_ALLOWED', `use ${method} here`);
+}
+
+function notFound(path: string): ApiError {
+  return new ApiError(
+    'NOT_FOUND',
+    `no route ${path}: POST /v1/commands/:type/:id, GET /v1/aggregates/:type/:id`,
+  );
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('BAD_REQUEST', `${JSON.stringify(segment)} is not valid percent-encoding`);
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+    .end(JSON.stringify(body));
+}

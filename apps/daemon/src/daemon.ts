@@ -1,0 +1,71 @@
+/**
+ * The example daemon's parts and their order: the runtime on the LevelDB store, the command API,
+ * the admin socket; and the reverse on stop: no new commands, mailboxes drained, store closed.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { serveAdmin } from '@actorfold/admin';
+import { createRuntime } from '@actorfold/core';
+import { levelStore } from '@actorfold/level';
+import type { Logger } from 'pino';
+import { startCommandApi } from './command-api.js';
+import type { DaemonOptions } from './daemon-options.js';
+import { aggregates } from './domain/index.js';
+
+/** A started daemon. */
+export interface Daemon {
+  /** The command API's port (the one asked for, or the one picked for port 0). */
+  readonly port: number;
+  /**
+   * Stops accepting commands, lets mailboxes drain (up to the shutdown timeout), closes the store
+   * and the admin socket. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/** Opens the store, starts the runtime, the command API and the admin socket. */
+export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
+  // The socket's folder must exist before the bind; the store creates its own folder.
+  await mkdir(dirname(options.socket), { recursive: true });
+  await mkdir(dirname(options.data), { recursive: true });
+  const runtime = await createRuntime({
+    store: levelStore({ path: options.data, durability: options.durability }),
+    aggregates,
+    idleTimeoutMs: options.idleTimeoutMs,
+    logger: logger.child({ component: 'runtime' }),
+  });
+  let api: Awaited<ReturnType<typeof startCommandApi>>;
+  let admin: Awaited<ReturnType<typeof serveAdmin>>;
+  try {
+    api = await startCommandApi(runtime, { host: options.host, port: options.port, logger });
+    try {
+      admin = await serveAdmin(runtime, {
+        socketPath: options.socket,
+        logger: logger.child({ component: 'admin' }),
+      });
+    } catch (e) {
+      await api.close();
+      throw e;
+    }
+  } catch (e) {
+    await runtime.shutdown();
+    throw e;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: api.port,
+    stop() {
+      stopping ??= (async () => {
+        const apiClosed = api.close(); // refuse new connections; requests in flight still run
+        await runtime.shutdown({ timeoutMs: options.shutdownTimeoutMs });
+        // Anything still connected can only get RuntimeClosed now.
+        api.closeAllConnections();
+        await apiClosed;
+        // Last, so operators can watch the drain through the admin socket.
+        await admin.close();
+      })();
+      return stopping;
+    },
+  };
+}

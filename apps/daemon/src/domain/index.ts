@@ -1,0 +1,13 @@
+/**
+ * The example domain: what the daemon serves, and what `actorfold state --module` can replay
+ * (it picks up every aggregate definition a module exports, `aggregates` included).
+ */
+import type { AnyAggregate } from '@actorfold/core';
+import { account } from './account.js';
+import { supplierSwitch } from './supplier-switch.js';
+
+export { type AccountCommand, type AccountEvent, type AccountState, account } from './account.js';
+export { type SupplierSwitchCommand, supplierSwitch } from './supplier-switch.js';
+
+/** Every aggregate the daemon registers. */
+export const aggregates: readonly AnyAggregate[] = [account, supplierSwitch];

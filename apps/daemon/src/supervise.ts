@@ -1,0 +1,146 @@
+/**
+ * `npm start`: the example daemon under its supervisor, a short demo load, and how to look at
+ * the result with the CLI. Runs until SIGTERM or Ctrl-C, or, with --exit-after-demo, stops the
+ * daemon right after the demo the same way a signal would (that is how CI runs it).
+ *
+ * Exit codes: 0 stopped cleanly; 1 the daemon could not be kept running (restart budget spent),
+ * needed SIGKILL, or the demo failed; 2 bad usage.
+ * When spawned with an IPC channel, each `{ type: 'ready' }` of a (re)started daemon is relayed.
+ */
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { integer, UsageError } from './daemon-options.js';
+import { demoLoad } from './demo-load.js';
+import { type ReadyInfo, Supervisor } from './supervisor.js';
+
+const USAGE = `actorfold example: the daemon under its supervisor
+
+usage: npm start -- [options]        (or: node apps/daemon/dist/supervise.js [options])
+
+  --data <dir>              store folder                  (default data/store)
+  --socket <path>           admin socket                  (default data/admin.sock)
+  --port <n>                command API port, 0 = any     (default 3100)
+  --log-level <level>       pino level of both processes  (default info)
+  --no-demo                 start without the demo load
+  --exit-after-demo         stop cleanly after the demo load (what CI runs)
+  --grace-ms <n>            SIGKILL the daemon this long after forwarding a stop signal (default 15000)
+  --max-restarts <n>        restart budget per window     (default 5)
+  --restart-window-ms <n>   the budget's window           (default 60000)
+  -h, --help                this text
+`;
+
+function parse() {
+  try {
+    const { values } = parseArgs({
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string', default: 'data/store' },
+        socket: { type: 'string', default: 'data/admin.sock' },
+        port: { type: 'string', default: '3100' },
+        'log-level': { type: 'string', default: 'info' },
+        'no-demo': { type: 'boolean', default: false },
+        'exit-after-demo': { type: 'boolean', default: false },
+        'grace-ms': { type: 'string', default: '15000' },
+        'max-restarts': { type: 'string', default: '5' },
+        'restart-window-ms': { type: 'string', default: '60000' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values['no-demo'] && values['exit-after-demo'])
+      throw new UsageError('--exit-after-demo needs the demo: drop --no-demo');
+    return {
+      help: values.help,
+      data: resolve(values.data),
+      socket: resolve(values.socket),
+      port: integer('--port', values.port, 0, 65_535),
+      logLevel: values['log-level'],
+      demo: !values['no-demo'],
+      exitAfterDemo: values['exit-after-demo'],
+      graceMs: integer('--grace-ms', values['grace-ms'], 0, 2 ** 31 - 1),
+      maxRestarts: integer('--max-restarts', values['max-restarts'], 0, 1000),
+      windowMs: integer('--restart-window-ms', values['restart-window-ms'], 1, 2 ** 31 - 1),
+    };
+  } catch (e) {
+    process.stderr.write(`supervisor: ${(e as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const o = parse();
+if (o.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+// Synchronous writes, so the last transitions are out, in order, before process.exit.
+const logger = pino({ name: 'supervisor', level: o.logLevel }, pino.destination({ dest: 1, sync: true }));
+const supervisor = new Supervisor({
+  script: fileURLToPath(new URL('./daemon-main.js', import.meta.url)),
+  args: ['--data', o.data, '--socket', o.socket, '--port', String(o.port), '--log-level', o.logLevel],
+  graceMs: o.graceMs,
+  restart: { maxRestarts: o.maxRestarts, windowMs: o.windowMs },
+  logger,
+});
+process.on('SIGTERM', () => void supervisor.stop('SIGTERM'));
+process.on('SIGINT', () => void supervisor.stop('SIGINT'));
+supervisor.on('ready', (info) => process.send?.(info));
+
+const firstReady = new Promise<ReadyInfo | undefined>((done) => {
+  supervisor.once('ready', done);
+  void supervisor.done.then(() => done(undefined));
+});
+supervisor.start();
+
+if (o.demo) {
+  const ready = await firstReady;
+  if (ready !== undefined) {
+    const print = (line: string) => process.stdout.write(`${line}\n`);
+    try {
+      await demoLoad(`http://127.0.0.1:${ready.port}`, print);
+      print(hints(ready));
+      if (o.exitAfterDemo) {
+        print('--exit-after-demo: stopping the daemon as SIGTERM would');
+        void supervisor.stop('SIGTERM');
+      }
+    } catch (err) {
+      // A stop signal during the demo makes its requests fail: that is no demo failure.
+      const stopping = ['stopping', 'stopped', 'failed'].includes(supervisor.state);
+      if (!stopping) {
+        logger.error({ err }, 'the demo load failed');
+        process.exitCode = 1;
+        void supervisor.stop('SIGTERM');
+      }
+    }
+  }
+}
+
+const code = await supervisor.done;
+process.exit(process.exitCode === 1 ? 1 : code);
+
+/** What to type next: paths relative to here when they are below it. */
+function hints(ready: ReadyInfo): string {
+  const short = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r.startsWith('..') || r === '' ? p : r;
+  };
+  const socket = short(ready.socket);
+  const data = short(ready.data);
+  const url = `http://127.0.0.1:${ready.port}`;
+  return `
+The daemon runs (pid ${ready.pid}): commands on ${url}, admin socket ${socket}, store ${data}.
+Look at it with the CLI, from another terminal in this folder:
+  npx actorfold actors --socket ${socket}
+  npx actorfold inspect account alice --socket ${socket}
+  npx actorfold events account/alice --socket ${socket} --last 5
+  npx actorfold tail --socket ${socket}
+Send a command:
+  curl -s -X POST ${url}/v1/commands/account/alice -H 'content-type: application/json' \\
+       -d '{"command":{"type":"deposit","amount":5},"commandId":"my-first-deposit"}'
+Stop with Ctrl-C (the daemon drains and closes the store); then read the folder offline:
+  npx actorfold events account/alice --data ${data} --last 5
+  npx actorfold verify --data ${data}
+`;
+}

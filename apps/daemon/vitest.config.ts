@@ -1,0 +1,5 @@
+import { defineConfig } from 'vitest/config';
+
+// The e2e tests spawn real processes (daemon, supervisor) and wait for them: generous ceilings,
+// never timed assertions.
+export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 30_000 } });

@@ -1,0 +1,229 @@
+/**
+ * The admin routes: read views over a runtime and its store, and the two actions (evict, snapshot
+ * now). None of them appends: the actions go through the actor's mailbox like any command, so an
+ * admin request cannot break a stream's single writer or its versions.
+ */
+import type { EventStore, Runtime } from '@actorfold/core';
+import { AdminError } from './admin-error.js';
+import type {
+  ActorsView,
+  ActorView,
+  EventsView,
+  EvictView,
+  HealthView,
+  InspectView,
+  SnapshotsView,
+  SnapshotTakenView,
+  StatsView,
+  StreamsView,
+} from './admin-views.js';
+import { toPrometheus } from './prometheus.js';
+import { boolParam, intParam, onlyParams, stringParam } from './query.js';
+
+/** Page sizes: defaults and ceilings, so one request cannot ask the daemon for everything. */
+const PAGE = { default: 100, max: 10_000 } as const;
+/** Measuring state sizes asks each actor through its mailbox: a smaller ceiling then. */
+const STATE_SIZE_MAX = 1000;
+const RECENT_EVENTS = { default: 20, max: 1000 } as const;
+
+/** What a route handler sees. */
+export interface RouteContext {
+  readonly runtime: Runtime;
+  readonly query: URLSearchParams;
+  readonly params: Readonly<Record<string, string>>;
+  readonly startedAt: number;
+}
+
+/** A store that can list its streams (the LevelDB store can; the contract does not require it). */
+interface ListingStore extends EventStore {
+  listStreams(opts: { prefix?: string; after?: string; limit?: number }): AsyncIterable<{
+    streamId: string;
+    version: number;
+  }>;
+}
+
+/** A store that counts its own work (the LevelDB store does). */
+interface CountingStore extends EventStore {
+  stats(): Record<string, number>;
+}
+
+export function health({ runtime, query, startedAt }: RouteContext): HealthView {
+  onlyParams(query, []);
+  return {
+    ok: true,
+    pid: process.pid,
+    uptimeMs: Date.now() - startedAt,
+    aggregateTypes: runtime.aggregateTypes,
+  };
+}
+
+export function stats({ runtime, query, startedAt }: RouteContext): StatsView {
+  onlyParams(query, []);
+  const store = runtime.store as Partial<CountingStore>;
+  return {
+    pid: process.pid,
+    uptimeMs: Date.now() - startedAt,
+    aggregateTypes: runtime.aggregateTypes,
+    runtime: runtime.stats(),
+    store: typeof store.stats === 'function' ? { ...store.stats() } : null,
+  };
+}
+
+export function metricsJson({ runtime, query }: RouteContext) {
+  onlyParams(query, []);
+  return runtime.metrics();
+}
+
+export function metricsText({ runtime, query }: RouteContext): string {
+  onlyParams(query, []);
+  return toPrometheus(runtime.metrics());
+}
+
+/** Resident actors in stream id order, optionally with the byte size of each state's JSON. */
+export async function actors({ runtime, query }: RouteContext): Promise<ActorsView> {
+  onlyParams(query, ['type', 'limit', 'stateSize']);
+  const type = stringParam(query, 'type');
+  const withSize = boolParam(query, 'stateSize');
+  const limit = intParam(query, 'limit', PAGE.default, 1, withSize ? STATE_SIZE_MAX : PAGE.max);
+  const all = runtime.actors().filter((a) => type === undefined || a.type === type);
+  all.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+  const listed: ActorView[] = all.slice(0, limit);
+  if (withSize) {
+    // One state request per actor, in its mailbox order: a consistent state, at the price of
+    // counting as activity for the idle timer. Hence opt-in and capped.
+    await Promise.all(
+      listed.map(async (a) => {
+        const handle = runtime.get(a.type, a.id);
+        if (!handle.isAlive()) return; // evicted meanwhile: do not activate it just to measure it
+        a.stateBytes = jsonBytes((await handle.state()).state);
+      }),
+    );
+  }
+  return { total: all.length, actors: listed };
+}
+
+/** One aggregate's state, its actor (when resident) and its newest events. */
+export async function inspect({ runtime, query, params }: RouteContext): Promise<InspectView> {
+  onlyParams(query, ['events']);
+  const count = intParam(query, 'events', RECENT_EVENTS.default, 0, RECENT_EVENTS.max);
+  const handle = runtime.get(params.type as string, params.id as string);
+  const { streamId } = handle;
+  const wasResident = handle.isAlive();
+  // Checked first, so that asking for an id that does not exist never spawns an actor for it.
+  if (!wasResident && (await runtime.store.streamVersion(streamId)) === 0) {
+    throw new AdminError('NOT_FOUND', `${streamId} has no events`);
+  }
+  const { state, version } = await handle.state();
+  const recentEvents =
+    count === 0
+      ? []
+      : await collect(
+          runtime.store.readStream(streamId, { fromVersion: Math.max(1, version - count + 1), limit: count }),
+        );
+  return {
+    type: handle.identity.type,
+    id: handle.identity.id,
+    streamId,
+    wasResident,
+    actor: runtime.actors().find((a) => a.streamId === streamId),
+    version,
+    state,
+    stateBytes: jsonBytes(state),
+    recentEvents,
+  };
+}
+
+export async function evict({ runtime, query, params }: RouteContext): Promise<EvictView> {
+  onlyParams(query, []);
+  const handle = runtime.get(params.type as string, params.id as string);
+  return {
+    streamId: handle.streamId,
+    evicted: await runtime.evict(handle.identity.type, handle.identity.id),
+  };
+}
+
+export async function snapshotNow({ runtime, query, params }: RouteContext): Promise<SnapshotTakenView> {
+  onlyParams(query, []);
+  const handle = runtime.get(params.type as string, params.id as string);
+  if (!handle.isAlive() && (await runtime.store.streamVersion(handle.streamId)) === 0) {
+    throw new AdminError('NOT_FOUND', `${handle.streamId} has no events`);
+  }
+  const r = await runtime.snapshot(handle.identity.type, handle.identity.id);
+  return { streamId: handle.streamId, version: r.version, saved: r.saved };
+}
+
+/** A page of streams in id order (stores that can list them: the LevelDB store). */
+export async function streams({ runtime, query }: RouteContext): Promise<StreamsView> {
+  onlyParams(query, ['prefix', 'after', 'limit']);
+  const store = runtime.store as Partial<ListingStore>;
+  if (typeof store.listStreams !== 'function') {
+    throw new AdminError('NOT_SUPPORTED', 'this store cannot list its streams');
+  }
+  const limit = intParam(query, 'limit', PAGE.default, 1, PAGE.max);
+  const prefix = stringParam(query, 'prefix');
+  const after = stringParam(query, 'after');
+  const page = await collect(
+    store.listStreams({
+      ...(prefix === undefined ? {} : { prefix }),
+      ...(after === undefined ? {} : { after }),
+      limit: limit + 1,
+    }),
+  );
+  const more = page.length > limit;
+  const list = page.slice(0, limit).map(({ streamId, version }) => ({ streamId, version }));
+  return { streams: list, next: more ? (list.at(-1)?.streamId ?? null) : null };
+}
+
+/**
+ * A page of one stream's events (`stream`, from a version; or its `last` n) or of the global log
+ * (from a position).
+ */
+export async function events({ runtime, query }: RouteContext): Promise<EventsView> {
+  onlyParams(query, ['stream', 'from', 'last', 'limit']);
+  const stream = stringParam(query, 'stream');
+  let from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
+  const last = intParam(query, 'last', 0, 1, PAGE.max);
+  let limit = intParam(query, 'limit', PAGE.default, 1, PAGE.max);
+  if (last > 0 && (stream === undefined || query.has('from'))) {
+    throw new AdminError('BAD_REQUEST', 'last takes a stream and no from');
+  }
+  const store = runtime.store;
+  if (stream !== undefined) {
+    const version = await store.streamVersion(stream);
+    if (version === 0) throw new AdminError('NOT_FOUND', `stream ${stream} has no events`);
+    if (last > 0) {
+      from = Math.max(1, version - last + 1);
+      limit = last;
+    }
+  }
+  const read =
+    stream === undefined
+      ? store.readAll({ fromPosition: from, limit: limit + 1 })
+      : store.readStream(stream, { fromVersion: from, limit: limit + 1 });
+  const page = await collect(read);
+  const more = page.length > limit;
+  const list = page.slice(0, limit);
+  const end = list.at(-1);
+  const next = more && end !== undefined ? (stream === undefined ? end.position : end.version) + 1 : null;
+  return { stream: stream ?? null, events: list, next };
+}
+
+export async function snapshots({ runtime, query }: RouteContext): Promise<SnapshotsView> {
+  onlyParams(query, ['stream']);
+  const stream = stringParam(query, 'stream');
+  if (stream === undefined)
+    throw new AdminError('BAD_REQUEST', 'stream is required (for example stream=account/alice)');
+  const version = await runtime.store.streamVersion(stream);
+  if (version === 0) throw new AdminError('NOT_FOUND', `stream ${stream} has no events`);
+  return { stream, version, snapshots: await runtime.store.snapshots.list(stream) };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'undefined');
+}

@@ -1,0 +1,80 @@
+/**
+ * The Prometheus text exposition format (version 0.0.4) of a runtime's metrics snapshot.
+ * Written by hand rather than with prom-client: the runtime already keeps its own counters and
+ * computes latency quantiles in its HDR histograms, while prom-client wants to own the
+ * observations; rendering a finished snapshot is a few lines of text.
+ */
+import type { MetricsSnapshot } from '@actorfold/core';
+
+/** The content type Prometheus scrapers expect for this format. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const COUNTER_HELP: Readonly<Record<string, string>> = {
+  commandsOk: 'Commands that succeeded',
+  commandsRejected: 'Commands refused by a business rule (reject)',
+  commandsFailed: 'Commands that failed for any other reason',
+  eventsAppended: 'Events appended to the store',
+  activations: 'Actors activated',
+  evictions: 'Actors evicted',
+  crashes: 'Actors that crashed',
+  dedupeHits: 'Retries answered from the commandId dedupe window',
+  snapshotSaves: 'Snapshots saved',
+  snapshotSaveFailures: 'Snapshot saves that failed',
+  snapshotHits: 'Recoveries that started from a snapshot',
+  snapshotsIgnored: 'Snapshots ignored as unreadable or of another schema version',
+  conflictRetries: 'Commands re-decided after a conflicting append',
+  commandTimeouts: 'Callers that stopped waiting (CommandTimeout)',
+  mailboxFull: 'Commands refused with MailboxFull',
+};
+
+const GAUGE_HELP: Readonly<Record<string, string>> = {
+  liveActors: 'Resident actors',
+  activatingActors: 'Actors recovering from the store',
+  mailboxDepth: 'Requests waiting in all mailboxes',
+  idleActors: 'Resident actors with nothing to do',
+};
+
+/** `commandsOk` → `commands_ok` */
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** A number in the exposition format (which spells infinities and NaN its own way). */
+function num(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Number.POSITIVE_INFINITY) return '+Inf';
+  if (n === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(n);
+}
+
+/**
+ * Renders the snapshot: counters as `actorfold_<name>_total`, gauges as `actorfold_<name>`, and
+ * each latency histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`).
+ * @example res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(toPrometheus(runtime.metrics()));
+ */
+export function toPrometheus(m: MetricsSnapshot): string {
+  const out: string[] = [];
+  const metric = (name: string, type: string, help: string, lines: string[]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
+  };
+  for (const [key, value] of Object.entries(m.counters)) {
+    const name = `actorfold_${snake(key)}_total`;
+    metric(name, 'counter', COUNTER_HELP[key] ?? key, [`${name} ${num(value)}`]);
+  }
+  for (const [key, value] of Object.entries(m.gauges)) {
+    const name = `actorfold_${snake(key)}`;
+    metric(name, 'gauge', GAUGE_HELP[key] ?? key, [`${name} ${num(value)}`]);
+  }
+  for (const [key, s] of Object.entries(m.latency)) {
+    const name = `actorfold_${snake(key)}_latency_seconds`;
+    const sec = (ms: number) => num(ms / 1000);
+    metric(name, 'summary', `${key} latency in seconds`, [
+      `${name}{quantile="0.5"} ${sec(s.p50)}`,
+      `${name}{quantile="0.9"} ${sec(s.p90)}`,
+      `${name}{quantile="0.99"} ${sec(s.p99)}`,
+      `${name}_sum ${sec(s.mean * s.count)}`,
+      `${name}_count ${num(s.count)}`,
+    ]);
+  }
+  return `${out.join('\n')}\n`;
+}
