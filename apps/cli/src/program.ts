@@ -9,6 +9,7 @@ import { events } from './commands/events.js';
 import { evict } from './commands/evict.js';
 import { inspect } from './commands/inspect.js';
 import { metrics } from './commands/metrics.js';
+import { projections } from './commands/projections.js';
 import { snapshot } from './commands/snapshot.js';
 import { snapshots } from './commands/snapshots.js';
 import { state } from './commands/state.js';
@@ -171,6 +172,13 @@ export function buildProgram(): Command {
     .option('--prometheus', 'print the Prometheus text exposition instead', false)
     .option(...JSON_FLAG)
     .action((o) => metrics(o, out(o)));
+
+  program
+    .command('projections')
+    .description("the daemon's projections: state, position, saved checkpoint and lag behind the log")
+    .requiredOption(...SOCKET)
+    .option(...JSON_FLAG)
+    .action((o) => projections(o, out(o)));
 
   program
     .command('tail')

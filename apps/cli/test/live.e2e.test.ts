@@ -10,6 +10,7 @@ import type {
   EventsView,
   InspectView,
   MetricsView,
+  ProjectionsView,
   SnapshotTakenView,
   StatsView,
 } from '@actorfold/admin';
@@ -151,6 +152,17 @@ describe('the live commands (--socket)', () => {
     const prom = await cli(['metrics', '--socket', socket, '--prometheus']);
     expect(prom.stdout).toContain('# TYPE actorfold_commands_ok_total counter\n');
     expect(prom.stdout).toMatch(/^actorfold_command_latency_seconds\{quantile="0.99"\} [0-9.e-]+$/m);
+  });
+
+  it("projections: the daemon's read models, caught up with the log", async () => {
+    const caughtUp = async () => {
+      const json = await cliJson<ProjectionsView>(['projections', '--socket', socket]);
+      return json.projections.map((p) => `${p.name}:${p.state}:${p.lag}:${p.position > 0}`);
+    };
+    await expect.poll(caughtUp).toEqual(['open-switches:caught-up:0:true', 'balances:caught-up:0:true']);
+    const table = await cli(['projections', '--socket', socket]);
+    expect(table.stdout).toMatch(/^balances +(running|caught-up) +\d+/m);
+    expect(table.stderr).not.toMatch(STACK);
   });
 
   it('tail: follows events from a position as NDJSON and stops after --limit', async () => {

@@ -4,13 +4,21 @@
  *   POST /v1/commands/:type/:id   { "command": { "type": … }, "commandId"?, "expectedVersion"?, "correlationId"? }
  *        → 200 { streamId, version, deduplicated, state, events }
  *   GET  /v1/aggregates/:type/:id → 200 { streamId, version, state }
+ *   GET  /v1/read-models/:name[?atLeast=<position>]
+ *        → 200 { name, status: { state, position, checkpoint, lag }, model }  (waits up to 5 s for `atLeast`)
  *   GET  /v1/health               → 200 { ok: true }
  *
  * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ExecuteOptions, isActorfoldError, isRejection, type Runtime } from '@actorfold/core';
+import {
+  type ExecuteOptions,
+  isActorfoldError,
+  isRejection,
+  type Projection,
+  type Runtime,
+} from '@actorfold/core';
 import type { Logger } from 'pino';
 
 /** Status per error code, in one place (STYLE: map codes at the edge). Unknown codes are 500. */
@@ -53,10 +61,11 @@ export interface CommandApi {
 /** Starts the command API for `runtime` on `host:port` (port 0: any free port). */
 export async function startCommandApi(
   runtime: Runtime,
-  opts: { host: string; port: number; logger: Logger },
+  opts: { host: string; port: number; logger: Logger; readModels?: ReadonlyMap<string, ReadModel> },
 ): Promise<CommandApi> {
+  const readModels = opts.readModels ?? new Map<string, ReadModel>();
   const server: Server = createServer((req, res) => {
-    handle(runtime, req, res).catch((e: unknown) => {
+    handle(runtime, readModels, req, res).catch((e: unknown) => {
       opts.logger.error({ err: e }, 'command API handler failed');
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
     });
@@ -81,7 +90,22 @@ export async function startCommandApi(
   };
 }
 
-async function handle(runtime: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A projection the API serves: its status, a way to wait for a position, and what of its state it shows. */
+export interface ReadModel {
+  status: Projection['status'];
+  waitFor: Projection['waitFor'];
+  view(): unknown;
+}
+
+/** How long `atLeast` may hold a read-model request. */
+const READ_MODEL_WAIT_MS = 5_000;
+
+async function handle(
+  runtime: Runtime,
+  readModels: ReadonlyMap<string, ReadModel>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://api');
     const [v1, kind, type, id, ...rest] = url.pathname.split('/').filter((s) => s.length > 0);
@@ -89,6 +113,10 @@ async function handle(runtime: Runtime, req: IncomingMessage, res: ServerRespons
     if (kind === 'health' && type === undefined) {
       allow(req, 'GET');
       return send(res, 200, { ok: true });
+    }
+    if (kind === 'read-models' && type !== undefined && id === undefined) {
+      allow(req, 'GET');
+      return send(res, 200, await readModel(readModels, decode(type), url.searchParams));
     }
     if (type === undefined || id === undefined) throw notFound(url.pathname);
     const handle = runtime.get(decode(type), decode(id));
@@ -173,6 +201,40 @@ function sendError(res: ServerResponse, e: unknown): void {
   } else {
     send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
   }
+}
+
+/** A read model's state; with `atLeast`, once it has caught up to that position (or after 5 s). */
+async function readModel(
+  readModels: ReadonlyMap<string, ReadModel>,
+  name: string,
+  query: URLSearchParams,
+): Promise<unknown> {
+  const model = readModels.get(name);
+  if (model === undefined) {
+    throw new ApiError('NOT_FOUND', `no read model '${name}' (known: ${[...readModels.keys()].join(', ')})`);
+  }
+  const atLeast = query.get('atLeast');
+  let caughtUp = true;
+  if (atLeast !== null) {
+    const position = Number(atLeast);
+    if (!Number.isSafeInteger(position) || position < 0) {
+      throw new ApiError('BAD_REQUEST', 'atLeast must be a global position (an integer >= 0)');
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READ_MODEL_WAIT_MS);
+    });
+    caughtUp = await Promise.race([model.waitFor(position).then(() => true), late]).finally(() =>
+      clearTimeout(timer),
+    );
+  }
+  const { error, ...status } = model.status();
+  return {
+    name,
+    caughtUp,
+    status: error === undefined ? status : { ...status, error: error.message },
+    model: model.view(),
+  };
 }
 
 function allow(req: IncomingMessage, method: string): void {

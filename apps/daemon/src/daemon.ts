@@ -8,9 +8,9 @@ import { serveAdmin } from '@actorfold/admin';
 import { createRuntime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import type { Logger } from 'pino';
-import { startCommandApi } from './command-api.js';
+import { type ReadModel, startCommandApi } from './command-api.js';
 import type { DaemonOptions } from './daemon-options.js';
-import { aggregates } from './domain/index.js';
+import { aggregates, balances, openSwitches } from './domain/index.js';
 
 /** A started daemon. */
 export interface Daemon {
@@ -34,10 +34,35 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     idleTimeoutMs: options.idleTimeoutMs,
     logger: logger.child({ component: 'runtime' }),
   });
+  // The read models, kept by exactly-once projections in the same store; served at /v1/read-models.
+  const switches = runtime.project(openSwitches);
+  const totals = runtime.project(balances);
+  const readModels = new Map<string, ReadModel>([
+    [
+      openSwitches.name,
+      {
+        status: () => switches.status(),
+        waitFor: (position) => switches.waitFor(position),
+        // The full statechart states are the projection's working data; the API shows the summary.
+        view: () => {
+          const { machines: _, ...summary } = switches.state();
+          return summary;
+        },
+      },
+    ],
+    [
+      balances.name,
+      {
+        status: () => totals.status(),
+        waitFor: (position) => totals.waitFor(position),
+        view: () => totals.state(),
+      },
+    ],
+  ]);
   let api: Awaited<ReturnType<typeof startCommandApi>>;
   let admin: Awaited<ReturnType<typeof serveAdmin>>;
   try {
-    api = await startCommandApi(runtime, { host: options.host, port: options.port, logger });
+    api = await startCommandApi(runtime, { host: options.host, port: options.port, logger, readModels });
     try {
       admin = await serveAdmin(runtime, {
         socketPath: options.socket,

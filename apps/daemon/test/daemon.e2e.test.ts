@@ -91,6 +91,44 @@ describe('the example daemon', () => {
     });
   });
 
+  it('serves its read models, kept by projections, with read-your-writes through atLeast', async () => {
+    const { ready } = await startDaemon();
+    const base = `http://127.0.0.1:${ready.port}`;
+    const api = new CommandClient(base);
+    await api.execute('account', 'ada', { type: 'open', owner: 'Ada' });
+    const last = await api.execute('account', 'ada', { type: 'deposit', amount: 40 });
+    const position = (last as { events: Array<{ position: number }> }).events[0]?.position as number;
+    const switchDate = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const requested = await api.execute('supplier-switch', 'malo-1', {
+      type: 'requestSwitch',
+      meteringPoint: '51238696781',
+      newSupplier: '9900000000011',
+      oldSupplier: '9900000000028',
+      gridOperator: '9900000000035',
+      switchDate,
+    });
+    const switchAt = (requested as { events: Array<{ position: number }> }).events[0]?.position as number;
+
+    const balances = await (await fetch(`${base}/v1/read-models/balances?atLeast=${position}`)).json();
+    expect(balances).toMatchObject({
+      name: 'balances',
+      caughtUp: true,
+      model: { total: 40, openAccounts: 1 },
+    });
+    expect(balances.status.position).toBeGreaterThanOrEqual(position);
+    const switches = await (await fetch(`${base}/v1/read-models/open-switches?atLeast=${switchAt}`)).json();
+    expect(switches.model.byState).toEqual({ requested: 1 });
+    expect(switches.model.processes['malo-1']).toMatchObject({ state: 'requested', switchDate });
+    expect(switches.model.machines).toBeUndefined();
+
+    const unknown = await fetch(`${base}/v1/read-models/nope`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.message).toMatch(
+      /no read model 'nope' \(known: open-switches, balances\)/,
+    );
+    expect((await fetch(`${base}/v1/read-models/balances?atLeast=-1`)).status).toBe(400);
+  });
+
   it('answers refusals and bad requests with a status and a JSON error, never a stack trace', async () => {
     const { ready } = await startDaemon();
     const base = `http://127.0.0.1:${ready.port}`;

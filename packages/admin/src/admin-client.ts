@@ -14,6 +14,7 @@ import type {
   HealthView,
   InspectView,
   MetricsView,
+  ProjectionsView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,
@@ -50,6 +51,8 @@ export interface AdminClient {
   /** A page of one stream (`stream`, `from` a version, or its `last` n) or of the global log (`from` a position). */
   events(opts?: { stream?: string; from?: number; last?: number; limit?: number }): Promise<EventsView>;
   snapshots(stream: string): Promise<SnapshotsView>;
+  /** The status of every projection the daemon runs. */
+  projections(): Promise<ProjectionsView>;
   /** New events as they are appended, until the daemon stops or `signal` aborts. */
   tail(opts?: TailOptions): AsyncIterable<EventEnvelope>;
 }
@@ -90,6 +93,7 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
     streams: (o = {}) => call('GET', '/v1/streams', o),
     events: (o = {}) => call('GET', '/v1/events', o),
     snapshots: (stream) => call('GET', '/v1/snapshots', { stream }),
+    projections: () => call('GET', '/v1/projections'),
     tail: (o = {}) => tail(socketPath, o),
   };
 }

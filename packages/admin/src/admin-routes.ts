@@ -12,6 +12,7 @@ import type {
   EvictView,
   HealthView,
   InspectView,
+  ProjectionsView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,
@@ -66,6 +67,15 @@ export function stats({ runtime, query, startedAt }: RouteContext): StatsView {
     aggregateTypes: runtime.aggregateTypes,
     runtime: runtime.stats(),
     store: typeof store.stats === 'function' ? { ...store.stats() } : null,
+  };
+}
+
+export function projections({ runtime, query }: RouteContext): ProjectionsView {
+  onlyParams(query, []);
+  return {
+    projections: runtime
+      .projections()
+      .map(({ error, ...status }) => (error === undefined ? status : { ...status, error: error.message })),
   };
 }
 

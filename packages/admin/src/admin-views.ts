@@ -2,7 +2,14 @@
  * The JSON shapes the admin routes answer with: the contract between the server, its client and
  * the CLI's `--json` output (docs/operations.md lists them per route).
  */
-import type { ActorInfo, EventEnvelope, MetricsSnapshot, RuntimeStats, Snapshot } from '@actorfold/core';
+import type {
+  ActorInfo,
+  EventEnvelope,
+  MetricsSnapshot,
+  ProjectionStatus,
+  RuntimeStats,
+  Snapshot,
+} from '@actorfold/core';
 
 /** `GET /v1/health` */
 export interface HealthView {
@@ -69,6 +76,11 @@ export interface StatsView {
   runtime: RuntimeStats;
   /** The store's own counters, when it has any (LevelDB: batches, appends, events, cachedHeads). */
   store: Record<string, number> | null;
+}
+
+/** `GET /v1/projections`: every projection the runtime runs (`error` as its message). */
+export interface ProjectionsView {
+  projections: Array<Omit<ProjectionStatus, 'error'> & { error?: string }>;
 }
 
 /** `GET /v1/metrics` */

@@ -14,6 +14,7 @@ export type {
   HealthView,
   InspectView,
   MetricsView,
+  ProjectionsView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,

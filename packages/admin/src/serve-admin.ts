@@ -54,6 +54,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: ['v1', 'actors', ':type', ':id'], handle: json(routes.inspect) },
   { method: 'POST', path: ['v1', 'actors', ':type', ':id', 'evict'], handle: json(routes.evict) },
   { method: 'POST', path: ['v1', 'actors', ':type', ':id', 'snapshot'], handle: json(routes.snapshotNow) },
+  { method: 'GET', path: ['v1', 'projections'], handle: json(routes.projections) },
   { method: 'GET', path: ['v1', 'streams'], handle: json(routes.streams) },
   { method: 'GET', path: ['v1', 'events'], handle: json(routes.events) },
   { method: 'GET', path: ['v1', 'snapshots'], handle: json(routes.snapshots) },

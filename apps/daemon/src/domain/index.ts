@@ -7,6 +7,7 @@ import { account } from './account.js';
 import { supplierSwitch } from './supplier-switch.js';
 
 export { type AccountCommand, type AccountEvent, type AccountState, account } from './account.js';
+export { type Balances, balances, type OpenSwitches, openSwitches, readModels } from './read-models.js';
 export { type SupplierSwitchCommand, supplierSwitch } from './supplier-switch.js';
 
 /** Every aggregate the daemon registers. */
