@@ -62,6 +62,18 @@ describe('the README, step by step', () => {
       ),
     );
 
+    // The read models: caught up, and the balance total includes the deposit.
+    await expect
+      .poll(async () => (await cli(['projections', '--socket', 'data/admin.sock'], { cwd: dir })).stdout)
+      .toMatch(/^balances +caught-up /m);
+    const balances = (await (await fetch(`${url}/v1/read-models/balances`)).json()) as {
+      model: { total: number };
+    };
+    const alice = (await (await fetch(`${url}/v1/aggregates/account/alice`)).json()) as {
+      state: { balance: number };
+    };
+    expect(balances.model.total).toBeGreaterThanOrEqual(alice.state.balance);
+
     // 4. Ctrl-C: the supervisor forwards SIGINT, the daemon drains and closes the store, both exit 0.
     child.kill('SIGINT');
     expect(await exited).toBe(0);
