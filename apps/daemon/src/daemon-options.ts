@@ -18,6 +18,16 @@ export interface DaemonOptions {
   idleTimeoutMs: number;
   /** How long mailboxes may drain on SIGTERM/SIGINT; the process exits by this plus 5 s whatever happens. */
   shutdownTimeoutMs: number;
+  /**
+   * Where events live: the embedded LevelDB folder (`--data`), or a PostgreSQL database shared with
+   * other daemons (`--postgres <url>`, docs/scale-out.md).
+   */
+  postgres?: {
+    url: string;
+    schema: string;
+    ownership: 'optimistic' | 'lease';
+    nodeId: string | undefined;
+  };
 }
 
 /** A wrong flag or value; the message says which and what is expected. */
@@ -37,6 +47,11 @@ usage: node dist/daemon.js [options]
   --durability fsync|os       store durability           (default fsync)
   --idle-timeout-ms <n>       evict idle actors after    (default 60000)
   --shutdown-timeout-ms <n>   drain deadline on SIGTERM  (default 10000)
+  --postgres <url>            use a shared PostgreSQL store instead of --data (env ACTORFOLD_POSTGRES_URL);
+                              the schema is migrated at start
+  --pg-schema <name>          its schema                 (default actorfold)
+  --ownership optimistic|lease  lease: one daemon at a time hosts an aggregate (default optimistic)
+  --node-id <id>              this daemon's name in lease errors (default host:pid)
   -h, --help                  this text
 `;
 
@@ -60,6 +75,10 @@ export function parseDaemonOptions(
         durability: { type: 'string' },
         'idle-timeout-ms': { type: 'string' },
         'shutdown-timeout-ms': { type: 'string' },
+        postgres: { type: 'string' },
+        'pg-schema': { type: 'string' },
+        ownership: { type: 'string' },
+        'node-id': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -74,7 +93,25 @@ export function parseDaemonOptions(
   const durability = str('durability', 'fsync');
   if (durability !== 'fsync' && durability !== 'os')
     throw new UsageError(`--durability must be fsync or os, got ${durability}`);
+  const ownership = str('ownership', 'optimistic');
+  if (ownership !== 'optimistic' && ownership !== 'lease')
+    throw new UsageError(`--ownership must be optimistic or lease, got ${ownership}`);
+  const url = str('postgres', env.ACTORFOLD_POSTGRES_URL ?? '');
+  if (url === '' && (values['pg-schema'] !== undefined || values.ownership !== undefined)) {
+    throw new UsageError('--pg-schema and --ownership need --postgres <url>');
+  }
+  const nodeId = values['node-id'];
   return {
+    ...(url === ''
+      ? {}
+      : {
+          postgres: {
+            url,
+            schema: str('pg-schema', 'actorfold'),
+            ownership,
+            nodeId: typeof nodeId === 'string' ? nodeId : undefined,
+          },
+        }),
     data: resolve(str('data', env.ACTORFOLD_DATA ?? 'data/store')),
     socket: resolve(str('socket', env.ACTORFOLD_SOCKET ?? 'data/admin.sock')),
     host: str('host', '127.0.0.1'),

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { serveAdmin } from '@actorfold/admin';
 import { createRuntime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
+import { postgresStore } from '@actorfold/postgres';
 import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
 import type { DaemonOptions } from './daemon-options.js';
@@ -27,9 +28,19 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
   // The socket's folder must exist before the bind; the store creates its own folder.
   await mkdir(dirname(options.socket), { recursive: true });
-  await mkdir(dirname(options.data), { recursive: true });
+  const pg = options.postgres;
+  if (pg === undefined) await mkdir(dirname(options.data), { recursive: true });
   const runtime = await createRuntime({
-    store: levelStore({ path: options.data, durability: options.durability }),
+    store:
+      pg === undefined
+        ? levelStore({ path: options.data, durability: options.durability })
+        : postgresStore({
+            connectionString: pg.url,
+            schema: pg.schema,
+            migrate: true,
+            ownership: pg.ownership,
+            ...(pg.nodeId === undefined ? {} : { nodeId: pg.nodeId }),
+          }),
     aggregates,
     idleTimeoutMs: options.idleTimeoutMs,
     logger: logger.child({ component: 'runtime' }),

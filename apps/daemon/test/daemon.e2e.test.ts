@@ -109,21 +109,31 @@ describe('the example daemon', () => {
     });
     const switchAt = (requested as { events: Array<{ position: number }> }).events[0]?.position as number;
 
-    const balances = await (await fetch(`${base}/v1/read-models/balances?atLeast=${position}`)).json();
+    type ReadModelAnswer = {
+      name: string;
+      caughtUp: boolean;
+      status: { position: number };
+      model: Record<string, unknown>;
+    };
+    const read = async (path: string) => (await (await fetch(`${base}${path}`)).json()) as ReadModelAnswer;
+    const balances = await read(`/v1/read-models/balances?atLeast=${position}`);
     expect(balances).toMatchObject({
       name: 'balances',
       caughtUp: true,
       model: { total: 40, openAccounts: 1 },
     });
     expect(balances.status.position).toBeGreaterThanOrEqual(position);
-    const switches = await (await fetch(`${base}/v1/read-models/open-switches?atLeast=${switchAt}`)).json();
+    const switches = await read(`/v1/read-models/open-switches?atLeast=${switchAt}`);
     expect(switches.model.byState).toEqual({ requested: 1 });
-    expect(switches.model.processes['malo-1']).toMatchObject({ state: 'requested', switchDate });
+    expect((switches.model.processes as Record<string, unknown>)['malo-1']).toMatchObject({
+      state: 'requested',
+      switchDate,
+    });
     expect(switches.model.machines).toBeUndefined();
 
     const unknown = await fetch(`${base}/v1/read-models/nope`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.message).toMatch(
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(
       /no read model 'nope' \(known: open-switches, balances\)/,
     );
     expect((await fetch(`${base}/v1/read-models/balances?atLeast=-1`)).status).toBe(400);

@@ -51,6 +51,8 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   #snapshotVersion = 0;
   #dedupe: DedupeWindow | null = null;
   #snapshotting: Promise<void> | null = null;
+  /** Gives back the store's lease on this aggregate (lease mode of a shared store). */
+  #release: (() => Promise<void>) | undefined = undefined;
   #evictWhenReady = false;
   #gone: Deferred | null = null;
   #log: Logger | null = null;
@@ -93,7 +95,8 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    */
   activate(predecessor: AggregateActor | undefined): void {
     this.#ctx.resident++;
-    if (predecessor === undefined && this.#knownEmpty()) {
+    // Lease mode needs the asynchronous acquire before anything: no ready-at-once shortcut then.
+    if (predecessor === undefined && this.#ctx.store.acquire === undefined && this.#knownEmpty()) {
       this.#state = this.def.initialState();
       this.#status = 'ready';
       this.#ctx.metrics.counters.activations++;
@@ -384,6 +387,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     const started = performance.now();
     try {
       if (predecessor !== undefined) await predecessor.whenGone();
+      if (ctx.store.acquire !== undefined) this.#release = await ctx.store.acquire(this.streamId);
       await ctx.permits.add(() => this.#recover());
     } catch (error) {
       this.#crash(error, undefined);
@@ -514,6 +518,8 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     const saving = this.#maybeSnapshot(true);
     if (saving !== undefined) await saving;
     if (this.#status !== 'evicting') return;
+    // The lease is free before a successor (here or on another node) starts recovering.
+    await this.#giveBackLease();
     this.#status = 'stopped';
     ctx.resident--;
     ctx.metrics.counters.evictions++;
@@ -532,14 +538,21 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     if (this.#status === 'activating') ctx.activating--;
     this.#status = 'crashed';
     ctx.resident--;
-    ctx.metrics.counters.crashes++;
     ctx.reaper.untrack(this);
     ctx.registry.forget(this);
-    this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
-    // Store and data errors reach callers as themselves; anything else is a crash of ours or the user's.
+    void this.#giveBackLease();
+    const code = isActorfoldError(cause) ? cause.code : undefined;
+    if (code === 'NOT_OWNER') {
+      // Not a crash: another node hosts the aggregate; the callers may retry.
+      this.#logger().debug({ err: cause }, 'not the owner');
+    } else {
+      ctx.metrics.counters.crashes++;
+      this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+    }
+    // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
     const error =
-      isActorfoldError(cause) && (cause.code === 'CORRUPT_DATA' || cause.code === 'STORE_ERROR')
-        ? cause
+      code === 'CORRUPT_DATA' || code === 'STORE_ERROR' || code === 'NOT_OWNER'
+        ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
     if (current !== undefined) {
       if (current.kind === 'execute') ctx.metrics.counters.commandsFailed++;
@@ -547,6 +560,18 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     }
     this.abandonQueued(error);
     this.#gone?.resolve();
+  }
+
+  async #giveBackLease(): Promise<void> {
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    try {
+      await release();
+    } catch (error) {
+      // The store drops a lease whose session ended; nothing else to do than say so.
+      this.#logger().warn({ err: error }, 'lease release failed');
+    }
   }
 
   #changed(): void {

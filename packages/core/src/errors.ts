@@ -23,10 +23,17 @@ export type ErrorCode =
   // @actorfold/xstate: a stream's workflow version is not registered, or its machine changed in place.
   | 'UNKNOWN_WORKFLOW_VERSION'
   | 'WORKFLOW_DIVERGED'
-  | 'PROJECTION_FAILED';
+  | 'PROJECTION_FAILED'
+  // Lease mode of a shared store: another node hosts the aggregate right now.
+  | 'NOT_OWNER';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
-const RETRYABLE: ReadonlySet<string> = new Set(['MAILBOX_FULL', 'COMMAND_TIMEOUT', 'ACTOR_CRASHED']);
+const RETRYABLE: ReadonlySet<string> = new Set([
+  'MAILBOX_FULL',
+  'COMMAND_TIMEOUT',
+  'ACTOR_CRASHED',
+  'NOT_OWNER',
+]);
 
 /** The base class of every error actorfold throws. */
 export class ActorfoldError extends Error {
@@ -142,6 +149,25 @@ export class UnknownAggregate extends ActorfoldError {
       `no aggregate of type '${aggregateType}' is registered (known: ${known.join(', ') || 'none'})`,
     );
     this.aggregateType = aggregateType;
+  }
+}
+
+/**
+ * Lease mode of a shared store: another node hosts this aggregate now. Retryable: the lease moves
+ * when that node evicts the actor or dies.
+ */
+export class NotOwner extends ActorfoldError {
+  readonly streamId: string;
+  /** The node holding the lease, when the store can tell. */
+  readonly owner: string | undefined;
+  constructor(streamId: string, owner: string | undefined) {
+    super(
+      'NOT_OWNER',
+      `${streamId} is hosted by ${owner === undefined ? 'another node' : `node ${owner}`} (lease held); ` +
+        'retry later or send the command to that node',
+    );
+    this.streamId = streamId;
+    this.owner = owner;
   }
 }
 

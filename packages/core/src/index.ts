@@ -27,6 +27,7 @@ export {
   isRetryable,
   isVersionConflict,
   MailboxFull,
+  NotOwner,
   ProjectionFailed,
   Rejection,
   RuntimeClosed,

@@ -143,6 +143,12 @@ export interface EventStore {
    * subscribers are woken by their own runtime's appends and by polling.
    */
   onAppend?(listener: (lastPosition: number) => void): () => void;
+  /**
+   * Lease mode of a shared store: called before an actor recovers, so that one node at a time
+   * hosts an aggregate. Resolves with the function that gives the lease back (called when the
+   * actor is evicted or crashes); rejects with NotOwner (retryable) when another node holds it.
+   */
+  acquire?(streamId: string): Promise<() => Promise<void>>;
   readonly snapshots: SnapshotStore;
   readonly checkpoints: CheckpointStore;
   /** Idempotent. Every later call fails with StoreError reason CLOSED. */

@@ -1,0 +1,214 @@
+/**
+ * Appends, grouped. Every append of the cluster takes the global order lock (global-order.ts)
+ * and holds it through its commit, so a node sends the appends that arrive together as one call
+ * of the append function: one statement, one implicit transaction, one lock hold, one WAL flush
+ * for all of them. When the writer is idle the first append schedules a flush on the microtask
+ * queue (so appends issued in the same synchronous run join it); appends arriving while a batch
+ * is in flight all go into the next one. One batch is in flight per store at a time.
+ *
+ * Each append of a batch is checked on its own, under the lock, in arrival order: a wrong
+ * expectedVersion fails that append alone with VersionConflict, its neighbours are written. A
+ * batch that fails as a whole (connection lost, server down) fails each of its appends with
+ * StoreError IO; if the failure came at commit time the batch may in fact be stored, which is
+ * why callers retry with the same commandId (the runtime then finds it and deduplicates).
+ */
+import { type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
+import type { StoreContext } from './store-context.js';
+import { isUniqueViolation, toStoreError } from './store-errors.js';
+
+/** One event, validated and encoded before it is queued. */
+export interface EncodedEvent {
+  readonly type: string;
+  /** JSON text of the data. */
+  readonly data: string;
+  /** JSON text of the metadata. */
+  readonly metadata: string;
+  readonly schemaVersion: number;
+  readonly timestamp: string;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly expected: number;
+  readonly events: readonly EncodedEvent[];
+  resolve(envelopes: EventEnvelope[]): void;
+  reject(error: unknown): void;
+}
+
+interface AppendResultRow {
+  matched: boolean;
+  head: string;
+  first_position: string | null;
+}
+
+/** Appends per batch at most; a longer queue is written in several batches. */
+const MAX_BATCH_APPENDS = 500;
+/** Events per batch at most (each is several array elements in the statement's parameters). */
+const MAX_BATCH_EVENTS = 5000;
+
+export class AppendQueue {
+  readonly #ctx: StoreContext;
+  readonly #committed: (lastPosition: number) => void;
+  #queue: PendingAppend[] = [];
+  #flushing: Promise<void> | undefined;
+  /** Counts since open, for `stats()`. */
+  readonly written = { batches: 0, appends: 0, events: 0, conflicts: 0 };
+
+  /** `committed` hears the newest position after each batch that wrote events, before its appends resolve. */
+  constructor(ctx: StoreContext, committed: (lastPosition: number) => void) {
+    this.#ctx = ctx;
+    this.#committed = committed;
+  }
+
+  /** Queues an append; resolves with its envelopes once committed. */
+  append(streamId: string, expected: number, events: readonly EncodedEvent[]): Promise<EventEnvelope[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ streamId, expected, events, resolve, reject });
+      if (this.#flushing === undefined) {
+        this.#flushing = Promise.resolve().then(() => this.#flush());
+      }
+    });
+  }
+
+  /** Resolves once every queued append has been written or failed. */
+  async drain(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#take();
+        await this.#write(batch, true);
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  /** Takes the next batch off the queue, in arrival order, within the batch limits. */
+  #take(): PendingAppend[] {
+    let events = 0;
+    let count = 0;
+    for (const p of this.#queue) {
+      if (count >= MAX_BATCH_APPENDS || (count > 0 && events + p.events.length > MAX_BATCH_EVENTS)) break;
+      events += p.events.length;
+      count++;
+    }
+    return this.#queue.splice(0, count);
+  }
+
+  /**
+   * Writes one batch and settles its appends. A unique violation can only come from a writer
+   * that bypassed the append function; then each append is retried alone, so that only the
+   * offending one fails (with VersionConflict).
+   */
+  async #write(batch: readonly PendingAppend[], grouped: boolean): Promise<void> {
+    let rows: AppendResultRow[];
+    try {
+      rows = await this.#call(batch);
+    } catch (e) {
+      if (isUniqueViolation(e) && !this.#ctx.closed) {
+        if (grouped && batch.length > 1) {
+          for (const p of batch) await this.#write([p], false);
+          return;
+        }
+        await this.#conflictFromConstraint(batch[0] as PendingAppend);
+        return;
+      }
+      const ctx = this.#ctx;
+      const error = toStoreError(e, ctx.names.schema, `appending to ${batch.length} stream(s)`, ctx.closed);
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.written.batches++;
+    let last = 0;
+    const settle: Array<() => void> = [];
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as PendingAppend;
+      const row = rows[i] as AppendResultRow;
+      const head = Number(row.head);
+      if (!row.matched) {
+        this.written.conflicts++;
+        settle.push(() => p.reject(new VersionConflict(p.streamId, p.expected, head)));
+        continue;
+      }
+      this.written.appends++;
+      if (row.first_position === null) {
+        settle.push(() => p.resolve([]));
+        continue;
+      }
+      const first = Number(row.first_position);
+      const envelopes = toEnvelopes(p, first);
+      this.written.events += envelopes.length;
+      last = first + envelopes.length - 1;
+      settle.push(() => p.resolve(envelopes));
+    }
+    // Listeners hear the new head before any append resolves: a subscriber woken by it reads the events.
+    if (last > 0) this.#committed(last);
+    for (const s of settle) s();
+  }
+
+  async #call(batch: readonly PendingAppend[]): Promise<AppendResultRow[]> {
+    this.#ctx.ensureOpen();
+    const streams: string[] = [];
+    const expected: number[] = [];
+    const counts: number[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    const schemaVersions: number[] = [];
+    const timestamps: string[] = [];
+    for (const p of batch) {
+      streams.push(p.streamId);
+      expected.push(p.expected);
+      counts.push(p.events.length);
+      for (const e of p.events) {
+        types.push(e.type);
+        data.push(e.data);
+        metadata.push(e.metadata);
+        schemaVersions.push(e.schemaVersion);
+        timestamps.push(e.timestamp);
+      }
+    }
+    const { rows } = await this.#ctx.pool.query<AppendResultRow>(
+      `SELECT matched, head, first_position FROM ${this.#ctx.names.appendFunction}($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [streams, expected, counts, types, data, metadata, schemaVersions, timestamps],
+    );
+    return rows;
+  }
+
+  /** The constraint refused the append: report the stream's actual head. */
+  async #conflictFromConstraint(p: PendingAppend): Promise<void> {
+    this.written.conflicts++;
+    try {
+      const actual = await this.#ctx.io(`reading the head of ${p.streamId}`, async () => {
+        const { rows } = await this.#ctx.pool.query<{ head: string | null }>(
+          `SELECT max(version) AS head FROM ${this.#ctx.names.events} WHERE stream_id = $1`,
+          [p.streamId],
+        );
+        return Number(rows[0]?.head ?? 0);
+      });
+      p.reject(new VersionConflict(p.streamId, p.expected, actual));
+    } catch (e) {
+      p.reject(e);
+    }
+  }
+}
+
+/** The envelopes of a written append: data and metadata parsed anew from what was stored. */
+function toEnvelopes(p: PendingAppend, firstPosition: number): EventEnvelope[] {
+  const { aggregateType, aggregateId } = parseStreamId(p.streamId);
+  return p.events.map((e, i) => ({
+    streamId: p.streamId,
+    aggregateType,
+    aggregateId,
+    version: p.expected + i + 1,
+    position: firstPosition + i,
+    type: e.type,
+    data: JSON.parse(e.data),
+    schemaVersion: e.schemaVersion,
+    metadata: JSON.parse(e.metadata),
+    timestamp: e.timestamp,
+  }));
+}

@@ -1,0 +1,167 @@
+/**
+ * Lease mode: one node at a time hosts an aggregate. Each resident actor is backed by a
+ * session-level PostgreSQL advisory lock on (schema, stream id), held by one dedicated session
+ * per store. Another node's try-lock fails at once and answers NotOwner naming the holder, found
+ * through pg_locks and the holder's `application_name` (`actorfold:<nodeId>`). A lease is
+ * released when the actor is evicted; when a node dies, its session ends and PostgreSQL drops
+ * every lock it held, so another node can take over.
+ *
+ * The lock key is a 64-bit hash (`hashtextextended`) of `actorfold:<schema>:<stream id>`: two
+ * streams share a key with negligible probability (about 1e-9 for 200,000 resident actors).
+ * Leases place actors; they do not guard writes. Appends stay guarded by expectedVersion and
+ * the unique (stream, version) constraint, so a node that lost its session (and its leases)
+ * without noticing can cause conflicts, never a fork.
+ */
+import type { PoolClient } from 'pg';
+import { NotOwner } from './not-owner.js';
+import { describe, toStoreError } from './store-errors.js';
+
+/** Ends a lease: releases the advisory lock (a no-op when the session is already gone). */
+export type ReleaseLease = () => Promise<void>;
+
+export interface LeaseKeeperOptions {
+  connect(): Promise<PoolClient>;
+  schema: string;
+  nodeId: string;
+}
+
+const APPLICATION_PREFIX = 'actorfold:';
+/** PostgreSQL truncates application_name to 63 bytes. */
+const MAX_APPLICATION_NAME = 63;
+
+export class LeaseKeeper {
+  readonly #opts: LeaseKeeperOptions;
+  /** The open session holding the locks, if any. */
+  #current: PoolClient | undefined;
+  #opening: Promise<PoolClient> | undefined;
+  /** Streams leased by this store, with how many holders share the (re-entrant) lock. */
+  readonly #held = new Map<string, number>();
+  #closed = false;
+
+  constructor(opts: LeaseKeeperOptions) {
+    this.#opts = opts;
+  }
+
+  /** The streams this store holds leases for. */
+  held(): string[] {
+    return [...this.#held.keys()];
+  }
+
+  /**
+   * Takes the lease of `streamId`, or fails at once with NotOwner when another node holds it.
+   * Re-entrant within this store: each acquire needs its own release.
+   */
+  async acquire(streamId: string): Promise<ReleaseLease> {
+    const session = await this.#connect();
+    const key = this.#key(streamId);
+    let got: boolean;
+    try {
+      const { rows } = await session.query<{ got: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got',
+        [key],
+      );
+      got = rows[0]?.got === true;
+    } catch (e) {
+      throw toStoreError(e, this.#opts.schema, `taking the lease of ${streamId}`, this.#closed);
+    }
+    if (!got) throw new NotOwner(streamId, await this.#owner(session, key));
+    // PostgreSQL counts re-entrant locks of one session; each acquire is paired with one unlock.
+    this.#held.set(streamId, (this.#held.get(streamId) ?? 0) + 1);
+    return this.#releaser(session, streamId);
+  }
+
+  /** Ends the session: PostgreSQL releases every lease at once. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#opening?.catch(() => undefined);
+    const session = this.#current;
+    this.#current = undefined;
+    this.#held.clear();
+    session?.release(true);
+  }
+
+  #releaser(session: PoolClient, streamId: string): ReleaseLease {
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      // The session is gone (lost or closed): PostgreSQL has released the lock already.
+      if (this.#current !== session) return;
+      const count = this.#held.get(streamId) ?? 0;
+      if (count > 1) this.#held.set(streamId, count - 1);
+      else this.#held.delete(streamId);
+      try {
+        await session.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [this.#key(streamId)]);
+      } catch (e) {
+        throw toStoreError(e, this.#opts.schema, `releasing the lease of ${streamId}`, this.#closed);
+      }
+    };
+  }
+
+  #key(streamId: string): string {
+    return `actorfold:${this.#opts.schema}:${streamId}`;
+  }
+
+  /** Who holds the lock of `key` (undefined when it was released meanwhile). */
+  async #owner(session: PoolClient, key: string): Promise<string | undefined> {
+    try {
+      const { rows } = await session.query<{ application_name: string | null; pid: number }>(
+        `WITH k AS (SELECT hashtextextended($1, 0) AS key)
+         SELECT a.application_name, l.pid FROM k, pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid`,
+        [key],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      const app = row.application_name ?? '';
+      return app.startsWith(APPLICATION_PREFIX)
+        ? app.slice(APPLICATION_PREFIX.length)
+        : `PostgreSQL backend pid ${row.pid}${app === '' ? '' : ` (${app})`}`;
+    } catch (e) {
+      return `unknown (looking it up failed: ${describe(e)})`;
+    }
+  }
+
+  /** The dedicated session, opened on first use and again after it was lost. */
+  async #connect(): Promise<PoolClient> {
+    if (this.#closed) throw toStoreError(new Error('closed'), this.#opts.schema, 'taking a lease', true);
+    if (this.#current !== undefined) return this.#current;
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<PoolClient> {
+    let session: PoolClient | undefined;
+    try {
+      session = await this.#opts.connect();
+      const s = session;
+      const lost = () => {
+        if (this.#current !== s) return;
+        // Every lock of the session is gone with it.
+        this.#current = undefined;
+        this.#held.clear();
+        s.release(true);
+      };
+      s.on('error', lost);
+      s.on('end', lost);
+      const name = truncateUtf8(`${APPLICATION_PREFIX}${this.#opts.nodeId}`, MAX_APPLICATION_NAME);
+      await s.query("SELECT set_config('application_name', $1, false)", [name]);
+      if (this.#closed) throw new Error('closed');
+      this.#current = s;
+      return s;
+    } catch (e) {
+      session?.release(true);
+      throw toStoreError(e, this.#opts.schema, 'opening the lease session', this.#closed);
+    }
+  }
+}
+
+function truncateUtf8(s: string, bytes: number): string {
+  let out = s;
+  while (Buffer.byteLength(out) > bytes) out = out.slice(0, -1);
+  return out;
+}

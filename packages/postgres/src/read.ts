@@ -1,0 +1,170 @@
+/**
+ * readStream and readAll: keyset pages over the events table, each page one short statement
+ * (no cursor holds a connection while a slow consumer thinks). The first page also reads the
+ * head (stream head or log head) in the same snapshot; later pages stop there, so a read sees
+ * what existed when it started, like memoryStore and levelStore, and ends even while other
+ * nodes append. Versions and positions are contiguous by construction (global-order.ts): a
+ * hole is damage and raises CorruptData; so does a row that does not decode.
+ */
+import { CorruptData, type EventEnvelope, parseStreamId } from '@actorfold/core';
+import type { StoreContext } from './store-context.js';
+
+/** Rows fetched per statement. */
+const PAGE_SIZE = 1000;
+
+const COLUMNS = 'position, stream_id, version, type, data, metadata, schema_version, event_timestamp';
+
+/** An events row as `rowMode: 'array'` returns it (bigints as text), plus the head column. */
+type EventRow = [
+  position: string,
+  streamId: string,
+  version: string,
+  type: string,
+  data: string,
+  metadata: string,
+  schemaVersion: number,
+  timestamp: string,
+  head?: string | null,
+];
+
+/** Yields the stream's events from `fromVersion` (>= 1), at most `limit`. */
+export async function* readStreamPages(
+  ctx: StoreContext,
+  streamId: string,
+  fromVersion: number,
+  limit: number,
+): AsyncGenerator<EventEnvelope> {
+  const { events } = ctx.names;
+  let next = fromVersion;
+  let remaining = limit;
+  let head: number | undefined;
+  while (remaining > 0) {
+    const size = Math.min(PAGE_SIZE, remaining);
+    const rows = await ctx.io(`reading stream ${streamId}`, async () => {
+      const { rows } =
+        head === undefined
+          ? await ctx.pool.query<EventRow>({
+              text: `SELECT ${COLUMNS}, (SELECT max(version) FROM ${events} WHERE stream_id = $1) AS head
+                     FROM ${events} WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`,
+              values: [streamId, next, size],
+              rowMode: 'array',
+            })
+          : await ctx.pool.query<EventRow>({
+              text: `SELECT ${COLUMNS} FROM ${events}
+                     WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version LIMIT $4`,
+              values: [streamId, next, head, size],
+              rowMode: 'array',
+            });
+      return rows;
+    });
+    const first = rows[0];
+    if (first === undefined) return;
+    head ??= Number(first[8]);
+    for (const row of rows) {
+      const e = decodeRow(row);
+      if (e.version !== next) {
+        throw new CorruptData(streamId, next, `version ${next} is missing (the next stored is ${e.version})`);
+      }
+      ctx.ensureOpen();
+      yield e;
+      next++;
+      remaining--;
+    }
+    if (next > head) return;
+    if (rows.length < size) {
+      throw new CorruptData(streamId, next, `version ${next} is missing (the stream's head is ${head})`);
+    }
+  }
+}
+
+/** Yields the global log from `fromPosition` (>= 1), at most `limit` events. */
+export async function* readAllPages(
+  ctx: StoreContext,
+  fromPosition: number,
+  limit: number,
+): AsyncGenerator<EventEnvelope> {
+  const { events, logHead } = ctx.names;
+  let next = fromPosition;
+  let remaining = limit;
+  let head: number | undefined;
+  while (remaining > 0) {
+    const size = Math.min(PAGE_SIZE, remaining);
+    const rows = await ctx.io('reading the global log', async () => {
+      const { rows } =
+        head === undefined
+          ? await ctx.pool.query<EventRow>({
+              text: `SELECT ${COLUMNS}, (SELECT position FROM ${logHead}) AS head
+                     FROM ${events} WHERE position >= $1 ORDER BY position LIMIT $2`,
+              values: [next, size],
+              rowMode: 'array',
+            })
+          : await ctx.pool.query<EventRow>({
+              text: `SELECT ${COLUMNS} FROM ${events}
+                     WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT $3`,
+              values: [next, head, size],
+              rowMode: 'array',
+            });
+      return rows;
+    });
+    const first = rows[0];
+    if (first === undefined) return;
+    head ??= Number(first[8]);
+    for (const row of rows) {
+      const e = decodeRow(row);
+      if (e.position !== next) {
+        throw new CorruptData(
+          e.streamId,
+          e.version,
+          `position ${next} is missing before position ${e.position}`,
+        );
+      }
+      ctx.ensureOpen();
+      yield e;
+      next++;
+      remaining--;
+    }
+    if (next > head) return;
+    if (rows.length < size) {
+      throw new CorruptData('$all', next, `position ${next} is missing (the log head is ${head})`);
+    }
+  }
+}
+
+/**
+ * An envelope from a row: data and metadata parsed anew (JSON.parse keeps a `__proto__` key as
+ * plain data). A row that does not decode raises CorruptData naming its stream and version.
+ */
+function decodeRow(row: EventRow): EventEnvelope {
+  const [position, streamId, version, type, data, metadata, schemaVersion, timestamp] = row;
+  const v = Number(version);
+  let parsedData: unknown;
+  let parsedMetadata: unknown;
+  try {
+    parsedData = JSON.parse(data);
+    parsedMetadata = JSON.parse(metadata);
+  } catch (e) {
+    throw new CorruptData(streamId, v, `the stored event is not valid JSON: ${String(e)}`, { cause: e });
+  }
+  if (!isPlainObject(parsedData) || (parsedData as { type?: unknown }).type !== type) {
+    throw new CorruptData(streamId, v, `the stored data is not an object of type ${JSON.stringify(type)}`);
+  }
+  if (!isPlainObject(parsedMetadata))
+    throw new CorruptData(streamId, v, 'the stored metadata is not an object');
+  const { aggregateType, aggregateId } = parseStreamId(streamId);
+  return {
+    streamId,
+    aggregateType,
+    aggregateId,
+    version: v,
+    position: Number(position),
+    type,
+    data: parsedData as EventEnvelope['data'],
+    schemaVersion,
+    metadata: parsedMetadata as EventEnvelope['metadata'],
+    timestamp,
+  };
+}
+
+function isPlainObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,65 @@
+/**
+ * The SQL names of one store: every table lives in its own PostgreSQL schema, so several
+ * stores (or test runs) share a database without touching each other. Schema names are
+ * restricted to plain lowercase identifiers, so they are safe to splice into SQL and into the
+ * LISTEN channel name without quoting rules to get wrong.
+ */
+import { InvalidArgument } from '@actorfold/core';
+import type { Client, Pool, PoolClient } from 'pg';
+
+/** Anything that runs a query: the store's pool, a client taken from it, or a one-off client. */
+export type Queryable = Pool | PoolClient | Client;
+
+/** The schema used when none is given. */
+export const DEFAULT_SCHEMA = 'actorfold';
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The qualified names of one store's objects. */
+export interface SqlNames {
+  readonly schema: string;
+  readonly events: string;
+  readonly logHead: string;
+  readonly snapshots: string;
+  readonly checkpoints: string;
+  readonly migrations: string;
+  /** The append function (see global-order.ts). */
+  readonly appendFunction: string;
+  /** The LISTEN/NOTIFY channel that announces the log head after each committed append. */
+  readonly channel: string;
+}
+
+/** Throws InvalidArgument unless `schema` is a lowercase identifier of at most 48 characters. */
+function checkSchemaName(schema: unknown): string {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new InvalidArgument(
+      `schema must be a lowercase identifier (a-z, 0-9, _; not starting with a digit; at most 48 characters), got ${JSON.stringify(schema)}`,
+    );
+  }
+  return schema;
+}
+
+/** The names of the store in `schema` (checked). */
+export function sqlNames(schema: string): SqlNames {
+  const s = checkSchemaName(schema);
+  return {
+    schema: s,
+    events: `${s}.events`,
+    logHead: `${s}.log_head`,
+    snapshots: `${s}.snapshots`,
+    checkpoints: `${s}.checkpoints`,
+    migrations: `${s}.schema_migrations`,
+    appendFunction: `${s}.append_events`,
+    channel: `actorfold_${s}`,
+  };
+}
+
+/**
+ * Throws InvalidArgument when a string that is stored as PostgreSQL text (not inside JSON)
+ * could not round-trip: text cannot hold U+0000, and a lone surrogate would be stored as U+FFFD.
+ */
+export function assertStorableText(value: string, what: string): void {
+  if (value.includes('\u0000')) throw new InvalidArgument(`${what} must not contain U+0000`);
+  if (LONE_SURROGATE.test(value)) throw new InvalidArgument(`${what} must not contain a lone surrogate`);
+}

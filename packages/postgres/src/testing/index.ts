@@ -1,0 +1,6 @@
+export {
+  startTemporaryServer,
+  type TemporaryServer,
+  type TemporaryServerOptions,
+  temporaryServerUnavailable,
+} from './temporary-server.js';

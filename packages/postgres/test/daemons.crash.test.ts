@@ -1,0 +1,171 @@
+/**
+ * Three daemons on one database hammer the same 50 ledgers with tagged, commandId-carrying
+ * commands; one is SIGKILLed mid-run. From the database afterwards: every acknowledged command is
+ * stored exactly once and whole, every stream is contiguous, the global log holds exactly the
+ * stream events in increasing positions, and re-sending commands (acknowledged ones, and the
+ * killed daemon's unacknowledged ones, as a client would) appends nothing twice.
+ */
+import { createRuntime, type EventEnvelope } from '@actorfold/core';
+import { describe, expect, it } from 'vitest';
+import { migrate, postgresStore } from '../src/index.js';
+import { type Child, startChild } from './support/child.js';
+import { freshDatabase, skipReason } from './support/database.js';
+import { DEDUPE_WINDOW, type LedgerEvent, ledger } from './support/ledger.js';
+
+const DAEMONS = ['a', 'b', 'c'];
+const KILLED = 'b';
+const CONCURRENCY = 8;
+const AGGREGATES = 50;
+
+interface Command {
+  readonly node: string;
+  readonly id: string;
+  readonly tag: string;
+  readonly parts: number;
+}
+
+describe.skipIf(skipReason !== undefined)(
+  `three daemons sharing one PostgreSQL store ${skipReason ?? ''}`,
+  () => {
+    it('store every acknowledged command exactly once, keep every stream contiguous and append nothing twice on retries, with one daemon SIGKILLed mid-run', async () => {
+      const url = await freshDatabase('daemons');
+      const schema = 'ledgers';
+      await migrate({ connectionString: url, schema });
+      const children = new Map<string, Child>(
+        DAEMONS.map((node) => [
+          node,
+          startChild('daemon-child', [url, schema, node, String(CONCURRENCY), String(AGGREGATES)]),
+        ]),
+      );
+      await Promise.all([...children.values()].map((c) => c.waitFor('READY')));
+      await waitForAcks(children, 300);
+      await sleep(300 + Math.random() * 500);
+      const killed = children.get(KILLED) as Child;
+      killed.process.kill('SIGKILL');
+      expect((await killed.exited).signal, killed.stderr()).toBe('SIGKILL');
+      // The others go on without it for a while, then stop cleanly.
+      await sleep(800);
+      for (const [node, child] of children) if (node !== KILLED) child.process.kill('SIGTERM');
+      for (const [node, child] of children) {
+        if (node === KILLED) continue;
+        const { code } = await child.exited;
+        expect(code, child.stderr()).toBe(0);
+      }
+
+      const acked = new Map<string, Command>();
+      const sent = new Map<string, Command>();
+      let retries = 0;
+      let conflictRetries = 0;
+      for (const [node, child] of children) {
+        for (const line of child.lines) {
+          const [kind, a, b, c] = line.split(' ');
+          if (kind === 'SEND' || kind === 'ACK') {
+            const cmd = { node, id: a as string, tag: b as string, parts: Number(c) };
+            (kind === 'SEND' ? sent : acked).set(cmd.tag, cmd);
+          } else if (kind === 'RETRY') retries++;
+          else if (kind === 'DONE') conflictRetries += Number(a);
+          else expect(['READY'], `unexpected output of daemon ${node}: ${line}`).toContain(line);
+        }
+      }
+      for (const node of DAEMONS) {
+        expect(
+          [...acked.values()].filter((c) => c.node === node).length,
+          `daemon ${node} acknowledged`,
+        ).toBeGreaterThan(20);
+      }
+
+      // The runtime's shutdown closes the store; closing again in `finally` is a no-op.
+      const store = await postgresStore({ connectionString: url, schema });
+      try {
+        const before = await verify(store, acked);
+        // What the killed daemon sent but never acknowledged may or may not be stored: a client
+        // re-sends it (here to a fresh node) and it must end up stored exactly once.
+        const unacked = [...sent.values()].filter((c) => !acked.has(c.tag));
+        expect(unacked.every((c) => c.node === KILLED)).toBe(true);
+        const runtime = await createRuntime({ store, aggregates: [ledger], dedupeWindow: DEDUPE_WINDOW });
+        let resentStored = 0;
+        for (const c of unacked) {
+          const r = await runtime
+            .get(ledger, c.id)
+            .execute({ type: 'record', tag: c.tag, parts: c.parts }, { commandId: c.tag });
+          if (r.deduplicated) resentStored++;
+          acked.set(c.tag, c);
+        }
+        // Re-sending every acknowledged command appends nothing.
+        for (const c of acked.values()) {
+          const r = await runtime
+            .get(ledger, c.id)
+            .execute({ type: 'record', tag: c.tag, parts: c.parts }, { commandId: c.tag });
+          expect(r.deduplicated, c.tag).toBe(true);
+        }
+        const after = await verify(store, acked);
+        const stats = runtime.stats();
+        await runtime.shutdown();
+        // Only the unacknowledged commands that had not been stored appended anything.
+        expect(stats.eventsAppended).toBe(after - before);
+        console.info(
+          `three daemons: ${acked.size} commands, ${after} events, ${conflictRetries} conflict re-decisions in the survivors, ` +
+            `${retries} client retries, ${unacked.length} unacknowledged re-sent (${resentStored} had been stored)`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+  },
+);
+
+/**
+ * Checks the database against the acknowledged commands; returns the number of events stored.
+ */
+async function verify(
+  store: Awaited<ReturnType<typeof postgresStore>>,
+  acked: ReadonlyMap<string, Command>,
+): Promise<number> {
+  let total = 0;
+  const seenTags = new Set<string>();
+  for (let n = 0; n < AGGREGATES; n++) {
+    const id = `l${n}`;
+    const events: EventEnvelope[] = [];
+    for await (const e of store.readStream(`ledger/${id}`)) events.push(e);
+    total += events.length;
+    expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+    for (let i = 0; i < events.length; ) {
+      const first = events[i]?.data as LedgerEvent;
+      expect(seenTags.has(first.tag), `${first.tag} stored twice`).toBe(false);
+      seenTags.add(first.tag);
+      for (let part = 0; part < first.of; part++) {
+        const e = events[i + part];
+        expect(e?.data, `${id}@${i + part + 1}: command ${first.tag} torn`).toEqual({
+          type: 'Recorded',
+          tag: first.tag,
+          part,
+          of: first.of,
+        });
+        expect(e?.metadata.commandId).toBe(first.tag);
+      }
+      i += first.of;
+    }
+  }
+  for (const c of acked.values()) expect(seenTags.has(c.tag), `acknowledged ${c.tag} lost`).toBe(true);
+  // The global log holds exactly the stream events, at positions 1..total.
+  let position = 0;
+  for await (const e of store.readAll()) {
+    expect(e.position).toBe(position + 1);
+    position = e.position;
+  }
+  expect(position).toBe(total);
+  return total;
+}
+
+/** Resolves once every daemon has acknowledged at least `n` commands. */
+async function waitForAcks(children: ReadonlyMap<string, Child>, n: number): Promise<void> {
+  for (;;) {
+    const counts = [...children.values()].map((c) => c.lines.filter((l) => l.startsWith('ACK')).length);
+    if (counts.every((k) => k >= n)) return;
+    await sleep(50);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
