@@ -205,5 +205,25 @@ export async function idleActorHeap(opts: BenchOptions): Promise<ScenarioReport>
       `A p-queue 9 instance per actor would cost ${num(pqueue)} B on its own, a setTimeout per idle actor ` +
         `${num(timer)} B.`,
     ],
+    losses: [
+      ...(withId(deduped.actorBytes) > BUDGET_BYTES
+        ? [
+            `Idle actor with a commandId: ${num(withId(deduped.actorBytes))} B, over the ${BUDGET_BYTES} B ` +
+              `budget; its dedupe window adds ${num(deduped.actorBytes - plain.actorBytes)} B.`,
+          ]
+        : []),
+      ...(withId(plain.actorBytes) > pqueue
+        ? [
+            `Idle actor: ${num(withId(plain.actorBytes))} B, more than a bare p-queue 9 instance (${num(pqueue)} B).`,
+          ]
+        : []),
+    ],
+    headlines: [
+      {
+        what: `heap per idle resident actor at ${num(n)} actors (with its stream id)`,
+        value: `${num(withId(plain.actorBytes))} B; ${num(withId(deduped.actorBytes))} B with one commandId`,
+        against: `budget ${BUDGET_BYTES} B; one p-queue 9 instance alone ${num(pqueue)} B`,
+      },
+    ],
   };
 }

@@ -164,6 +164,7 @@ export async function mailboxHop(opts: BenchOptions): Promise<ScenarioReport> {
   const rows: string[][] = [];
   const spread: string[][] = [];
   const findings: string[] = [];
+  const losses: string[] = [];
   for (const shape of shapes) {
     const samples = await measureShape(shape, rounds);
     const us = (name: string) => median(samples.get(name)?.us ?? []);
@@ -172,6 +173,12 @@ export async function mailboxHop(opts: BenchOptions): Promise<ScenarioReport> {
     for (const [name, { us: xs, gcUs }] of samples) {
       const cells = [Math.min(...xs), median(xs), Math.max(...xs), median(gcUs)].map((x) => num(x, 3));
       spread.push([shape.label, name, ...cells]);
+    }
+    if (af > pq) {
+      losses.push(
+        `Mailbox hop, ${shape.label}: the whole runtime path (handle, registry, mailbox, actor, metrics) took ` +
+          `${ratio(af, pq)} a bare p-queue 9 task around the same decide.`,
+      );
     }
     findings.push(
       `${shape.label}: ${num(af, 2)} µs per command through actorfold, ${ratio(af, pq)} p-queue's ` +
@@ -215,5 +222,6 @@ export async function mailboxHop(opts: BenchOptions): Promise<ScenarioReport> {
       },
     ],
     findings,
+    losses,
   };
 }

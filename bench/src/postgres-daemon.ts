@@ -1,0 +1,80 @@
+/**
+ * One daemon of the PostgreSQL scenario (postgres-appends.ts), run as its own process: a runtime
+ * on postgresStore whose `clients` callers each await one `deposit` on a random account before
+ * issuing the next. Prints READY once every account is active, starts on a `GO` line on stdin,
+ * runs for `durationMs`, then prints one `RESULT <json>` line and exits.
+ *
+ * A command that still fails with VERSION_CONFLICT after the runtime's own re-decisions
+ * (`maxConflictRetries`, default 3) is sent again with the same commandId, as a client would.
+ *
+ * argv: url schema nodeId accounts clients durationMs
+ */
+import { createInterface } from 'node:readline';
+import { createRuntime, isVersionConflict } from '@actorfold/core';
+import { postgresStore } from '@actorfold/postgres';
+import { account } from './level-rig.js';
+
+const [url, schema, nodeId, accounts, clients, durationMs] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+
+const store = await postgresStore({ connectionString: url, schema, nodeId });
+const runtime = await createRuntime({ store, aggregates: [account] });
+const handles = Array.from({ length: Number(accounts) }, (_, i) => runtime.get(account, `acc-${i}`));
+await Promise.all(handles.map((h) => h.state()));
+process.stdout.write('READY\n');
+await new Promise<void>((resolve) => {
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line !== 'GO') return;
+    lines.close(); // stdin must not keep the process alive once the run is over
+    resolve();
+  });
+});
+
+const latencies: number[] = [];
+let clientRetries = 0;
+const before = store.stats();
+const started = performance.now();
+const deadline = started + Number(durationMs);
+let seq = 0;
+async function client(): Promise<void> {
+  while (performance.now() < deadline) {
+    const h = handles[Math.floor(Math.random() * handles.length)] as (typeof handles)[number];
+    const commandId = `${nodeId}-${seq++}`;
+    const t = performance.now();
+    for (;;) {
+      try {
+        await h.execute({ type: 'deposit' }, { commandId });
+        break;
+      } catch (e) {
+        if (!isVersionConflict(e)) throw e;
+        clientRetries++;
+      }
+    }
+    latencies.push(performance.now() - t);
+  }
+}
+await Promise.all(Array.from({ length: Number(clients) }, () => client()));
+const seconds = (performance.now() - started) / 1000;
+const after = store.stats();
+const { conflictRetries } = runtime.stats();
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+process.stdout.write(
+  `RESULT ${JSON.stringify({
+    commands: latencies.length,
+    seconds,
+    batches: after.batches - before.batches,
+    conflictRetries,
+    clientRetries,
+    p50: pct(0.5),
+    p99: pct(0.99),
+  })}\n`,
+);
+await runtime.shutdown();
