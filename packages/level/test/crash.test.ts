@@ -4,12 +4,13 @@
  * then prove from the folder that nothing acknowledged was lost, duplicated or torn.
  */
 import { writeFileSync } from 'node:fs';
-import { createRuntime, type EventEnvelope } from '@actorfold/core';
+import { createRuntime } from '@actorfold/core';
+import { verifyLedger } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import { type Durability, levelStore } from '../src/index.js';
 import { startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
-import { DEDUPE_WINDOW, type LedgerEvent, ledger } from './support/ledger.js';
+import { DEDUPE_WINDOW, ledger } from './support/ledger.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
 const ROUNDS = SOAK ? 40 : 6;
@@ -64,47 +65,10 @@ for (const durability of ['fsync', 'os'] as const satisfies readonly Durability[
 
         const store = await levelStore({ path: folder, durability });
         try {
-          const byId = new Map<string, Acked[]>();
-          for (const a of acked.values()) byId.set(a.id, [...(byId.get(a.id) ?? []), a]);
-          let total = 0;
-          const seenTags = new Set<string>();
-          for (let n = 0; n < AGGREGATES; n++) {
-            const id = `l${n}`;
-            const events: EventEnvelope[] = [];
-            for await (const e of store.readStream(`ledger/${id}`)) events.push(e);
-            total += events.length;
-            // Versions contiguous from 1.
-            expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
-            // Commands whole: each tag is one run of parts 0..of-1, carrying its commandId; never twice.
-            for (let i = 0; i < events.length; ) {
-              const first = events[i]?.data as LedgerEvent;
-              expect(seenTags.has(first.tag), `${first.tag} stored twice`).toBe(false);
-              seenTags.add(first.tag);
-              for (let part = 0; part < first.of; part++) {
-                const e = events[i + part];
-                expect(e?.data, `${id}@${i + part + 1}: command ${first.tag} torn`).toEqual({
-                  type: 'Recorded',
-                  tag: first.tag,
-                  part,
-                  of: first.of,
-                });
-                expect(e?.metadata.commandId).toBe(first.tag);
-              }
-              i += first.of;
-            }
-            const stored = new Set(events.map((e) => (e.data as LedgerEvent).tag));
-            for (const a of byId.get(id) ?? [])
-              expect(stored.has(a.tag), `acknowledged ${a.tag} lost`).toBe(true);
-          }
-          // The global log holds exactly the stream events, in strictly increasing positions.
-          let count = 0;
-          let last = 0;
-          for await (const e of store.readAll()) {
-            expect(e.position).toBeGreaterThan(last);
-            last = e.position;
-            count++;
-          }
-          expect(count).toBe(total);
+          const total = await verifyLedger(store, {
+            streams: Array.from({ length: AGGREGATES }, (_, n) => `ledger/l${n}`),
+            acknowledged: [...acked.values()].map((a) => ({ streamId: `ledger/${a.id}`, tag: a.tag })),
+          });
 
           // Re-sending every acknowledged command appends nothing.
           const runtime = await createRuntime({ store, aggregates: [ledger], dedupeWindow: DEDUPE_WINDOW });

@@ -5,12 +5,13 @@
  * stream events in increasing positions, and re-sending commands (acknowledged ones, and the
  * killed daemon's unacknowledged ones, as a client would) appends nothing twice.
  */
-import { createRuntime, type EventEnvelope } from '@actorfold/core';
+import { createRuntime } from '@actorfold/core';
+import { verifyLedger } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import { migrate, postgresStore } from '../src/index.js';
 import { type Child, startChild } from './support/child.js';
 import { freshDatabase, skipReason } from './support/database.js';
-import { DEDUPE_WINDOW, type LedgerEvent, ledger } from './support/ledger.js';
+import { DEDUPE_WINDOW, ledger } from './support/ledger.js';
 
 const DAEMONS = ['a', 'b', 'c'];
 const KILLED = 'b';
@@ -114,47 +115,15 @@ describe.skipIf(skipReason !== undefined)(
   },
 );
 
-/**
- * Checks the database against the acknowledged commands; returns the number of events stored.
- */
-async function verify(
+/** Checks the database against the acknowledged commands; returns the number of events stored. */
+function verify(
   store: Awaited<ReturnType<typeof postgresStore>>,
   acked: ReadonlyMap<string, Command>,
 ): Promise<number> {
-  let total = 0;
-  const seenTags = new Set<string>();
-  for (let n = 0; n < AGGREGATES; n++) {
-    const id = `l${n}`;
-    const events: EventEnvelope[] = [];
-    for await (const e of store.readStream(`ledger/${id}`)) events.push(e);
-    total += events.length;
-    expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
-    for (let i = 0; i < events.length; ) {
-      const first = events[i]?.data as LedgerEvent;
-      expect(seenTags.has(first.tag), `${first.tag} stored twice`).toBe(false);
-      seenTags.add(first.tag);
-      for (let part = 0; part < first.of; part++) {
-        const e = events[i + part];
-        expect(e?.data, `${id}@${i + part + 1}: command ${first.tag} torn`).toEqual({
-          type: 'Recorded',
-          tag: first.tag,
-          part,
-          of: first.of,
-        });
-        expect(e?.metadata.commandId).toBe(first.tag);
-      }
-      i += first.of;
-    }
-  }
-  for (const c of acked.values()) expect(seenTags.has(c.tag), `acknowledged ${c.tag} lost`).toBe(true);
-  // The global log holds exactly the stream events, at positions 1..total.
-  let position = 0;
-  for await (const e of store.readAll()) {
-    expect(e.position).toBe(position + 1);
-    position = e.position;
-  }
-  expect(position).toBe(total);
-  return total;
+  return verifyLedger(store, {
+    streams: Array.from({ length: AGGREGATES }, (_, n) => `ledger/l${n}`),
+    acknowledged: [...acked.values()].map((c) => ({ streamId: `ledger/${c.id}`, tag: c.tag })),
+  });
 }
 
 /** Resolves once every daemon has acknowledged at least `n` commands. */

@@ -9,3 +9,4 @@ export {
 } from './given.js';
 export type { ScenarioOptions, ScenarioResult } from './run-scenario.js';
 export { ScenarioFailure } from './scenario-failure.js';
+export { type LedgerExpectations, verifyLedger } from './verify-ledger.js';
