@@ -15,7 +15,7 @@ import { isProjectionDefinition, type ProjectionDefinition } from './projection.
 import { Projection, type ProjectionStatus } from './projection-runner.js';
 import { Registry } from './registry.js';
 import { Request, type SnapshotResult } from './request.js';
-import type { EventEnvelope, EventStore } from './store.js';
+import { type EventEnvelope, type EventStore, parseStreamId } from './store.js';
 import { type SubscribeOptions, Subscription } from './subscription.js';
 import { type Watcher, Watchers } from './watchers.js';
 
@@ -121,6 +121,8 @@ export class Runtime {
   readonly #dispatcher: Dispatcher;
   #shutdown: Promise<void> | undefined;
   readonly #projections = new Map<string, Projection>();
+  /** Follows the log for watched streams other processes write to (shared stores only). */
+  #watchFollower: AbortController | undefined;
 
   /** @internal Use `createRuntime`. */
   constructor(
@@ -166,8 +168,14 @@ export class Runtime {
         return request.promise;
       },
       isResident: (streamId) => registry.get(streamId)?.resident === true,
-      addWatcher: (streamId: string, w: Watcher) => ctx.watchers.add(streamId, w),
-      removeWatcher: (streamId: string, w: Watcher) => ctx.watchers.remove(streamId, w),
+      addWatcher: (streamId: string, w: Watcher) => {
+        ctx.watchers.add(streamId, w);
+        this.#followForWatchers();
+      },
+      removeWatcher: (streamId: string, w: Watcher) => {
+        ctx.watchers.remove(streamId, w);
+        if (ctx.watchers.size === 0) this.#watchFollower?.abort();
+      },
     };
   }
 
@@ -286,6 +294,52 @@ export class Runtime {
     return Array.from(this.#projections.values(), (p) => p.status());
   }
 
+  /**
+   * On a store other processes write to (no `knownStreamVersion`), watchers must also hear of their
+   * appends. While anyone watches, one subscription follows the log from its end and asks each
+   * watched stream's actor for its state; the actor's refresh then notifies the watchers as for
+   * any change. A store this runtime writes alone needs none of it: its actors see every change.
+   */
+  #followForWatchers(): void {
+    const { store, tail, watchers, logger } = this.#ctx;
+    if (store.knownStreamVersion !== undefined || this.#watchFollower !== undefined || this.#shutdown !== undefined) {
+      return;
+    }
+    const abort = new AbortController();
+    this.#watchFollower = abort;
+    // One refresh per stream at a time; an event that lands meanwhile asks for one more after it.
+    const refreshing = new Map<string, boolean>();
+    const refresh = (type: string, id: string, streamId: string): void => {
+      refreshing.set(streamId, false);
+      this.get(type, id)
+        .state()
+        .catch((err: unknown) => logger.debug({ err, streamId }, 'watch refresh failed'))
+        .finally(() => {
+          const again = refreshing.get(streamId) === true;
+          refreshing.delete(streamId);
+          if (again && watchers.has(streamId)) refresh(type, id, streamId);
+        });
+    };
+    void (async () => {
+      // A watch read its first state before this follower knew where the log ended: refresh every
+      // watched stream once the starting point is fixed, so nothing in between is missed.
+      const from = (await store.lastPosition?.()) ?? 0;
+      for (const streamId of [...watchers.streams()]) {
+        const { aggregateType, aggregateId } = parseStreamId(streamId);
+        refresh(aggregateType, aggregateId, streamId);
+      }
+      for await (const e of new Subscription(store, tail, { fromPosition: from + 1, signal: abort.signal })) {
+        if (!watchers.has(e.streamId)) continue;
+        if (refreshing.has(e.streamId)) refreshing.set(e.streamId, true);
+        else refresh(e.aggregateType, e.aggregateId, e.streamId);
+      }
+    })()
+      .catch((err: unknown) => logger.warn({ err }, 'following the log for watchers stopped'))
+      .finally(() => {
+        if (this.#watchFollower === abort) this.#watchFollower = undefined;
+      });
+  }
+
   /** Every resident actor with its status, version and mailbox depth. */
   actors(): ActorInfo[] {
     const { registry, reaper } = this.#ctx;
@@ -346,6 +400,7 @@ export class Runtime {
     const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    this.#watchFollower?.abort();
     tail.close();
     const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
     if (!(await within(gone, timeoutMs, clock))) {

@@ -34,6 +34,16 @@ export class Watchers {
     if (set?.delete(w) && set.size === 0) this.#byStream.delete(streamId);
   }
 
+  /** The watched streams. */
+  streams(): IterableIterator<string> {
+    return this.#byStream.keys();
+  }
+
+  /** Whether anyone watches the stream. */
+  has(streamId: string): boolean {
+    return this.#byStream.has(streamId);
+  }
+
   notify(streamId: string, version: number, state: unknown): void {
     const set = this.#byStream.get(streamId);
     if (set === undefined) return;

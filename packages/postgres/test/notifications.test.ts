@@ -135,6 +135,28 @@ describe.skipIf(skipReason !== undefined)(`notifications across nodes ${skipReas
       await nodeB.shutdown();
     }
   });
+
+  it("lets a watcher on one node follow another node's changes to the aggregate", async () => {
+    const [storeA, storeB] = await twoNodes({ pollIntervalMs: 60_000 });
+    const a = await createRuntime({ store: storeA, aggregates: [account] });
+    const b = await createRuntime({ store: storeB, aggregates: [account] });
+    try {
+      const seen: number[] = [];
+      const watching = (async () => {
+        for await (const u of a.get(account, 'watched').watch()) {
+          seen.push(u.state.balance);
+          if (u.state.balance === 6) return;
+        }
+      })();
+      await until(() => seen.length > 0);
+      for (const amount of [1, 2, 3]) await b.get(account, 'watched').execute({ type: 'deposit', amount });
+      await watching;
+      expect(seen.at(-1)).toBe(6);
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
+    }
+  });
 });
 
 /** Waits (up to 10 s) for `condition`, checking every 10 ms. */
