@@ -302,7 +302,11 @@ export class Runtime {
    */
   #followForWatchers(): void {
     const { store, tail, watchers, logger } = this.#ctx;
-    if (store.knownStreamVersion !== undefined || this.#watchFollower !== undefined || this.#shutdown !== undefined) {
+    if (
+      store.knownStreamVersion !== undefined ||
+      this.#watchFollower !== undefined ||
+      this.#shutdown !== undefined
+    ) {
       return;
     }
     const abort = new AbortController();
