@@ -85,6 +85,8 @@ export {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStreamId,
+  type EncodedNewEvent,
+  encodeNewEvents,
   toJson,
 } from './store-input.js';
 export type { SubscribeOptions, SubscriptionFilter } from './subscription.js';

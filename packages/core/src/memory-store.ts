@@ -27,6 +27,7 @@ import {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStreamId,
+  encodeNewEvents,
   toJson,
 } from './store-input.js';
 
@@ -72,6 +73,7 @@ const NO_EVENTS: readonly StoredEvent[] = [];
  */
 export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
   const clock = opts.clock;
+  const now = clock === undefined ? Date.now : () => clock.now();
   /** The global log: position p lives at index p - 1. */
   const log: StoredEvent[] = [];
   /** Each stream's events: version v lives at index v - 1. Arrays only ever grow. */
@@ -188,32 +190,14 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
 
       // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing.
       const { aggregateType, aggregateId } = parseStreamId(streamId);
-      const batch: StoredEvent[] = [];
-      let now: string | undefined;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i] as (typeof events)[number];
-        let timestamp = e.timestamp;
-        if (timestamp === undefined) {
-          // One clock read per batch: the events of one append share their default timestamp.
-          now ??= new Date(clock?.now() ?? Date.now()).toISOString();
-          timestamp = now;
-        }
-        batch.push({
-          streamId,
-          aggregateType,
-          aggregateId,
-          version: actual + i + 1,
-          position: log.length + i + 1,
-          type: e.data.type,
-          data: toJson(e.data, `${streamId}: events[${i}].data`),
-          schemaVersion: e.schemaVersion ?? 1,
-          metadata:
-            e.metadata === undefined
-              ? EMPTY_METADATA
-              : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
-          timestamp,
-        });
-      }
+      const batch: StoredEvent[] = encodeNewEvents(streamId, events, now).map((e, i) => ({
+        streamId,
+        aggregateType,
+        aggregateId,
+        version: actual + i + 1,
+        position: log.length + i + 1,
+        ...e,
+      }));
       if (stream === undefined) {
         stream = [];
         streams.set(streamId, stream);

@@ -133,6 +133,45 @@ export function assertCheckpoint(name: unknown, position: unknown): asserts posi
   }
 }
 
+/** A new event as a store keeps it: data and metadata as JSON text, defaults applied. */
+export interface EncodedNewEvent {
+  readonly type: string;
+  /** JSON text of `data`. */
+  readonly data: string;
+  readonly schemaVersion: number;
+  /** JSON text of `metadata` (`{}` when absent). */
+  readonly metadata: string;
+  /** ISO-8601: the event's own, or the append's default. */
+  readonly timestamp: string;
+}
+
+/**
+ * Encodes events that passed {@link assertNewEvents}: JSON text for data and metadata, schema
+ * version 1 and the time of `now()` as defaults. One clock read per append: its events share
+ * their default timestamp. Throws InvalidArgument for a value JSON cannot hold, before anything
+ * is stored.
+ */
+export function encodeNewEvents(
+  streamId: string,
+  events: readonly NewEvent[],
+  now: () => number,
+): EncodedNewEvent[] {
+  const encoded: EncodedNewEvent[] = new Array(events.length);
+  let defaultTimestamp: string | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as NewEvent;
+    if (e.timestamp === undefined) defaultTimestamp ??= new Date(now()).toISOString();
+    encoded[i] = {
+      type: e.data.type,
+      data: toJson(e.data, `${streamId}: events[${i}].data`),
+      schemaVersion: e.schemaVersion ?? 1,
+      metadata: e.metadata === undefined ? '{}' : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
+      timestamp: e.timestamp ?? (defaultTimestamp as string),
+    };
+  }
+  return encoded;
+}
+
 /**
  * JSON.stringify, with the TypeError it throws for a BigInt or a cycle turned into
  * InvalidArgument: durable stores keep JSON, so a value JSON cannot hold is a caller error.

@@ -14,10 +14,10 @@ import {
   type DomainEvent,
   type EventEnvelope,
   type EventStore,
+  encodeNewEvents,
   InvalidArgument,
   type NewEvent,
   StoreError,
-  toJson,
 } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
@@ -33,7 +33,6 @@ import {
   streamKey,
 } from './keys.js';
 import { LevelHandle } from './level-handle.js';
-import { EMPTY_METADATA, type EncodedEvent } from './record.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -130,34 +129,6 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
   const now = clock === undefined ? Date.now : () => clock.now();
   let closing: Promise<void> | undefined;
 
-  /** One clock read per append: its events share their default timestamp. */
-  const stamp = (): string => `"${new Date(now()).toISOString()}"`;
-
-  /** Validated and JSON-encoded before queueing: a value JSON cannot hold fails only its own append. */
-  function encode(streamId: string, events: readonly NewEvent[]): EncodedEvent[] {
-    const encoded: EncodedEvent[] = new Array(events.length);
-    let defaultTimestamp: string | undefined;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i] as (typeof events)[number];
-      let timestamp: string;
-      if (e.timestamp === undefined) {
-        defaultTimestamp ??= stamp();
-        timestamp = defaultTimestamp;
-      } else timestamp = JSON.stringify(e.timestamp);
-      encoded[i] = {
-        type: e.data.type,
-        data: toJson(e.data, `${streamId}: events[${i}].data`),
-        schemaVersion: e.schemaVersion ?? 1,
-        metadata:
-          e.metadata === undefined
-            ? EMPTY_METADATA
-            : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
-        timestamp,
-      };
-    }
-    return encoded;
-  }
-
   return {
     path,
     durability,
@@ -177,7 +148,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
         assertNoSeparator(streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
-        const encoded = encode(streamId, events);
+        const encoded = encodeNewEvents(streamId, events, now);
         return new Promise((resolve, reject) => {
           writer.enqueue({
             streamId,

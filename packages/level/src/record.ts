@@ -7,21 +7,18 @@
  * streamId and version come first so that a record too damaged to parse can still name them.
  * JSON.parse defines `__proto__` as an own data property, so hostile keys stay plain data.
  */
-import { CorruptData, type EventEnvelope, type EventMetadata, parseStreamId } from '@actorfold/core';
+import {
+  CorruptData,
+  type EncodedNewEvent,
+  type EventEnvelope,
+  type EventMetadata,
+  parseStreamId,
+} from '@actorfold/core';
 
 /** The parts of a record that the writer knows before it assigns version and position. */
-export interface EncodedEvent {
-  readonly type: string;
-  /** JSON text of the event data. */
-  readonly data: string;
-  readonly schemaVersion: number;
-  /** JSON text of the metadata, or `{}`. */
-  readonly metadata: string;
-  /** JSON string literal of the timestamp (quoted). */
-  readonly timestamp: string;
-}
+export type EncodedEvent = EncodedNewEvent;
 
-export const EMPTY_METADATA = '{}';
+const EMPTY_METADATA = '{}';
 
 /** Joins the parts into the record text; the data was encoded by the caller. */
 export function encodeRecord(
@@ -30,7 +27,7 @@ export function encodeRecord(
   position: number,
   e: EncodedEvent,
 ): string {
-  return `[${streamIdJson},${version},${position},${e.schemaVersion},${e.timestamp},${e.metadata},${e.data}]`;
+  return `[${streamIdJson},${version},${position},${e.schemaVersion},${JSON.stringify(e.timestamp)},${e.metadata},${e.data}]`;
 }
 
 /** A fresh envelope from the encoded parts of an event just written (no record to parse). */
@@ -52,7 +49,7 @@ export function envelopeOf(
     data: JSON.parse(e.data),
     schemaVersion: e.schemaVersion,
     metadata: e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata),
-    timestamp: JSON.parse(e.timestamp),
+    timestamp: e.timestamp,
   };
 }
 

@@ -12,20 +12,13 @@
  * StoreError IO; if the failure came at commit time the batch may in fact be stored, which is
  * why callers retry with the same commandId (the runtime then finds it and deduplicates).
  */
-import { type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
+import { type EncodedNewEvent, type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
 import type { StoreContext } from './store-context.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 
 /** One event, validated and encoded before it is queued. */
-export interface EncodedEvent {
-  readonly type: string;
-  /** JSON text of the data. */
-  readonly data: string;
-  /** JSON text of the metadata. */
-  readonly metadata: string;
-  readonly schemaVersion: number;
-  readonly timestamp: string;
-}
+/** A new event, JSON-encoded by core's `encodeNewEvents`. */
+export type EncodedEvent = EncodedNewEvent;
 
 interface PendingAppend {
   readonly streamId: string;

@@ -17,10 +17,10 @@ import {
   type DomainEvent,
   type EventEnvelope,
   type EventStore,
+  encodeNewEvents,
   InvalidArgument,
   type NewEvent,
   StoreError,
-  toJson,
 } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
 import { AppendQueue, type EncodedEvent } from './append.js';
@@ -181,25 +181,11 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
 
   /** Validated and JSON-encoded before queueing: a value JSON cannot hold fails only its own append. */
   function encode(streamId: string, events: readonly NewEvent[]): EncodedEvent[] {
-    const encoded: EncodedEvent[] = new Array(events.length);
-    let defaultTimestamp: string | undefined;
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i] as (typeof events)[number];
-      // One clock read per append: its events share their default timestamp.
-      let timestamp = e.timestamp;
-      if (timestamp === undefined) {
-        defaultTimestamp ??= new Date(now()).toISOString();
-        timestamp = defaultTimestamp;
-      }
-      assertStorableText(e.data.type, `${streamId}: events[${i}].data.type`);
-      assertStorableText(timestamp, `${streamId}: events[${i}].timestamp`);
-      encoded[i] = {
-        type: e.data.type,
-        data: toJson(e.data, `${streamId}: events[${i}].data`),
-        schemaVersion: e.schemaVersion ?? 1,
-        metadata: e.metadata === undefined ? '{}' : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
-        timestamp,
-      };
+    const encoded = encodeNewEvents(streamId, events, now);
+    // PostgreSQL text cannot hold what JSON text may: check the columns stored as text.
+    for (const [i, e] of encoded.entries()) {
+      assertStorableText(e.type, `${streamId}: events[${i}].data.type`);
+      assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
     }
     return encoded;
   }
