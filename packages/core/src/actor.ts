@@ -1,28 +1,39 @@
 import type { Logger } from 'pino';
-import type { AnyAggregate, Command, DecideContext, SnapshotPolicy } from './aggregate.js';
-import type { RuntimeContext } from './context.js';
-import { DedupeWindow, readCommandEvents } from './dedupe.js';
+import type { ActorHost, HostedActor } from './actor-host.js';
+import {
+  type ActorStatus,
+  isResident,
+  nextStatus,
+  publicStatus,
+  type Status,
+  type Transition,
+} from './actor-status.js';
+import type { AnyAggregate, SnapshotPolicy } from './aggregate.js';
+import { commandStep } from './command-step.js';
+import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import {
   ActorCrashed,
-  CorruptData,
-  DecideFailed,
   InvalidArgument,
   isActorfoldError,
   isRejection,
   isVersionConflict,
   StoreError,
-  VersionConflict,
 } from './errors.js';
 import type { IdleNode } from './idle-reaper.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { Metrics } from './metrics.js';
+import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
-import type { ExecuteResult, Request } from './request.js';
-import { buildSnapshot, restoreSnapshot, snapshotDue } from './snapshot-policy.js';
-import { type DomainEvent, type EventEnvelope, isDomainEvent, type Snapshot } from './store.js';
-
-/** The actor lifecycle of ARCHITECTURE.md: `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
-export type ActorStatus = 'activating' | 'ready' | 'busy' | 'evicting' | 'stopped' | 'crashed';
+import {
+  type CommandRequest,
+  type ExecuteResult,
+  eventMetadata,
+  type Request,
+  type SnapshotRequest,
+  type StateRequest,
+} from './request.js';
+import { buildSnapshot, snapshotDue } from './snapshot-policy.js';
+import type { EventEnvelope } from './store.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -30,22 +41,23 @@ interface Deferred {
 }
 
 /**
- * The single writer of one aggregate's stream. Requests wait in its bounded mailbox and run
- * one at a time: refresh from the store, decide, evolve, append, reply.
+ * The single writer of one aggregate's stream, as a thin shell: requests wait in its bounded
+ * mailbox and run one at a time; the shell does the I/O (refresh, append, lease, snapshots)
+ * and the replies around the pure command step (command-step.ts) and recovery (recovery.ts).
  *
  * Every field here is paid for by every resident actor, so rarely needed things (the dedupe
  * window, the child logger, the "gone" promise) are created on first use.
  */
-export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
+export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   idlePrev: IdleNode | null = null;
   idleNext: IdleNode | null = null;
   idleSince = 0;
   readonly def: AnyAggregate;
   readonly id: string;
   readonly streamId: string;
-  readonly #ctx: RuntimeContext;
+  readonly #host: ActorHost;
   readonly #mailbox: Mailbox<Request>;
-  #status: ActorStatus = 'activating';
+  #status: Status = 'activating';
   #state: unknown;
   #version = 0;
   #snapshotVersion = 0;
@@ -53,12 +65,11 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   #snapshotting: Promise<void> | null = null;
   /** Gives back the store's lease on this aggregate (lease mode of a shared store). */
   #release: (() => Promise<void>) | undefined = undefined;
-  #evictWhenReady = false;
   #gone: Deferred | null = null;
   #log: Logger | null = null;
 
-  constructor(ctx: RuntimeContext, def: AnyAggregate, id: string, streamId: string) {
-    this.#ctx = ctx;
+  constructor(host: ActorHost, def: AnyAggregate, id: string, streamId: string) {
+    this.#host = host;
     this.def = def;
     this.id = id;
     this.streamId = streamId;
@@ -66,7 +77,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   }
 
   get status(): ActorStatus {
-    return this.#status;
+    return publicStatus(this.#status);
   }
 
   get version(): number {
@@ -80,12 +91,32 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   /** Whether new requests may be queued here (otherwise the registry starts a successor). */
   get accepting(): boolean {
     const s = this.#status;
-    return s === 'ready' || s === 'busy' || (s === 'activating' && !this.#evictWhenReady);
+    return s === 'ready' || s === 'busy' || s === 'activating';
   }
 
   /** Whether this actor is still the stream's writer (not yet stopped or crashed). */
   get resident(): boolean {
-    return this.#status !== 'stopped' && this.#status !== 'crashed';
+    return isResident(this.#status);
+  }
+
+  /**
+   * The one way the status changes: the transition table is `nextStatus`; the gauges that
+   * count actors by status follow here. Returns the new status.
+   */
+  #to(transition: Transition): Status {
+    const before = this.#status;
+    const after = nextStatus(before, transition);
+    if (after === before) return after;
+    this.#status = after;
+    const host = this.#host;
+    const wasActivating = before === 'activating' || before === 'activating-then-evict';
+    if (wasActivating && after !== 'activating-then-evict') host.activating--;
+    if (!isResident(after)) {
+      host.resident--;
+      host.busy(this);
+      host.forget(this);
+    }
+    return after;
   }
 
   /**
@@ -94,15 +125,16 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    * recovery permit, while requests queue in the (held) mailbox.
    */
   activate(predecessor: AggregateActor | undefined): void {
-    this.#ctx.resident++;
+    const host = this.#host;
+    host.resident++;
+    host.activating++;
     // Lease mode needs the asynchronous acquire before anything: no ready-at-once shortcut then.
-    if (predecessor === undefined && this.#ctx.store.acquire === undefined && this.#knownEmpty()) {
+    if (predecessor === undefined && host.store.acquire === undefined && this.#knownEmpty()) {
       this.#state = this.def.initialState();
-      this.#status = 'ready';
-      this.#ctx.metrics.counters.activations++;
+      this.#to('recovered');
+      host.metrics.counters.activations++;
       return;
     }
-    this.#ctx.activating++;
     this.#mailbox.hold();
     void this.#activate(predecessor);
   }
@@ -110,20 +142,47 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   /** True when the store knows, without I/O, that the stream is empty (a store that cannot tell: false). */
   #knownEmpty(): boolean {
     try {
-      return this.#ctx.store.knownStreamVersion?.(this.streamId) === 0;
+      return this.#host.store.knownStreamVersion?.(this.streamId) === 0;
     } catch {
       return false; // e.g. a closed store: recovery reports the failure to the waiting callers
     }
   }
 
+  async #activate(predecessor: AggregateActor | undefined): Promise<void> {
+    const host = this.#host;
+    const started = performance.now();
+    try {
+      if (predecessor !== undefined) await predecessor.whenGone();
+      if (host.store.acquire !== undefined) this.#release = await host.store.acquire(this.streamId);
+      await host.withRecoveryPermit(async () => {
+        const recovered = await recover(host, this.def, this.streamId, () => this.#logger());
+        this.#snapshotVersion = recovered.snapshotVersion;
+        this.#apply(recovered);
+      });
+    } catch (error) {
+      this.#crash(error, undefined);
+      return;
+    }
+    if (this.#status === 'crashed') return;
+    host.metrics.counters.activations++;
+    Metrics.record(host.metrics.recoveryLatency, performance.now() - started);
+    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
+    const status = this.#to('recovered');
+    const queued = this.#mailbox.size > 0;
+    this.#mailbox.release(); // with requests queued, drained() takes it from here
+    if (queued) return;
+    if (status === 'evicting') void this.#finishEviction();
+    else host.idle(this);
+  }
+
   /** Queues a request; false when the mailbox is full. The caller checked `accepting`. */
   enqueue(request: Request): boolean {
-    const ctx = this.#ctx;
-    ctx.reaper.untrack(this);
-    ctx.mailboxDepth++;
-    if (this.#mailbox.offer(request, ctx.options.mailboxCapacity)) return true;
-    ctx.mailboxDepth--;
-    if (this.#status === 'ready') ctx.reaper.track(this);
+    const host = this.#host;
+    host.busy(this);
+    host.mailboxDepth++;
+    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) return true;
+    host.mailboxDepth--;
+    if (this.#status === 'ready') host.idle(this);
     return false;
   }
 
@@ -132,17 +191,10 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    * stops. Resolves once it is gone (stopped or crashed).
    */
   requestEviction(): Promise<void> {
-    switch (this.#status) {
-      case 'ready':
-        this.#status = 'evicting';
-        if (this.#mailbox.size === 0) void this.#finishEviction();
-        break;
-      case 'busy':
-        this.#status = 'evicting'; // drained() finishes the eviction
-        break;
-      case 'activating':
-        this.#evictWhenReady = true;
-        break;
+    const was = this.#status;
+    // From busy, drained() finishes the eviction; from activating, the end of recovery does.
+    if (this.#to('evict') === 'evicting' && was === 'ready' && this.#mailbox.size === 0) {
+      void this.#finishEviction();
     }
     return this.whenGone();
   }
@@ -163,28 +215,28 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   /** Fails every request not yet started (shutdown past its deadline). */
   abandonQueued(error: Error): void {
     for (const r of this.#mailbox.takeAll()) {
-      this.#ctx.mailboxDepth--;
+      this.#host.mailboxDepth--;
       r.fail(error);
     }
   }
 
   idleTimeout(): void {
     if (this.#status === 'ready' && this.#mailbox.size === 0) {
-      this.#status = 'evicting';
+      this.#to('evict');
       void this.#finishEviction();
     }
   }
 
   drained(): void {
     if (this.#status === 'evicting') void this.#finishEviction();
-    else if (this.#status === 'ready') this.#ctx.reaper.track(this);
+    else if (this.#status === 'ready') this.#host.idle(this);
   }
 
   process(request: Request): Promise<void> | undefined {
-    this.#ctx.mailboxDepth--;
-    // Timed out while waiting: the caller is gone, so the command never runs.
+    this.#host.mailboxDepth--;
+    // Timed out while waiting: the caller is gone, so the request never runs.
     if (request.settled) return undefined;
-    if (this.#status === 'ready') this.#status = 'busy';
+    this.#to('start');
     return this.#run(request);
   }
 
@@ -194,28 +246,34 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     try {
       const refreshing = this.#refresh();
       if (refreshing !== undefined) await refreshing;
-      if (request.kind === 'state') {
-        request.succeed({ state: this.#state, version: this.#version });
-        return;
+      switch (request.kind) {
+        case 'state':
+          this.#reportState(request);
+          return;
+        case 'snapshot':
+          await this.#snapshotNow(request);
+          return;
+        default:
+          outcome = await this.#command(request);
       }
-      if (request.kind === 'snapshot') {
-        await this.#snapshotNow(request);
-        return;
-      }
-      outcome = await this.#handle(request);
     } catch (error) {
       // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
       this.#crash(error, request);
       return;
     } finally {
-      if (this.#status === 'busy') this.#status = 'ready';
+      this.#to('finish');
     }
     this.#settle(request, outcome, performance.now() - started);
   }
 
+  /** A `state` request: the refreshed state and version. */
+  #reportState(request: StateRequest): void {
+    request.succeed({ state: this.#state, version: this.#version });
+  }
+
   /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
-  #settle(request: Request, outcome: ExecuteResult | Refused, ms: number): void {
-    const { metrics, options } = this.#ctx;
+  #settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void {
+    const { metrics, options } = this.#host;
     const { counters } = metrics;
     if (outcome instanceof Refused) {
       if (outcome.rejected) counters.commandsRejected++;
@@ -227,115 +285,94 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
     if (request.kind === 'execute') {
       Metrics.record(metrics.commandLatency, ms);
       if (ms >= options.slowCommandMs) {
-        this.#logger().warn({ command: request.command?.type, durationMs: Math.round(ms) }, 'slow command');
+        this.#logger().warn({ command: request.command.type, durationMs: Math.round(ms) }, 'slow command');
       }
     }
     if (outcome instanceof Refused) request.fail(outcome.error);
     else request.succeed(outcome);
   }
 
-  /** Runs one execute or inject request. Throws only for what must crash the actor. */
-  async #handle(request: Request): Promise<ExecuteResult | Refused> {
-    const { metrics, store, options } = this.#ctx;
-    const { counters } = metrics;
-    const opts = request.options;
-    const metadata = request.eventMetadata();
+  /**
+   * An execute or inject request: the command step decides, the shell appends (retrying on
+   * another writer's conflict) and applies. Throws only for what must crash the actor.
+   */
+  async #command(request: CommandRequest): Promise<ExecuteResult | Refused> {
+    const host = this.#host;
+    const { commandId, expectedVersion } = request.options;
+    const metadata = eventMetadata(request.options);
     for (let attempt = 0; ; attempt++) {
-      if (opts.commandId !== undefined) {
-        const seen = this.#dedupe?.get(opts.commandId);
-        if (seen !== undefined) return this.#duplicate(opts.commandId, seen);
+      const outcome = commandStep(
+        this.def,
+        this.id,
+        this.streamId,
+        this.#state,
+        this.#version,
+        this.#dedupe,
+        request,
+        metadata,
+        host.clock.now(),
+      );
+      switch (outcome.kind) {
+        case 'duplicate':
+          return this.#duplicate(commandId as string, outcome.at);
+        case 'refused':
+          this.#logRefusal(outcome, request);
+          return outcome;
+        case 'nothing':
+          if (commandId !== undefined) this.#remember(commandId, -this.#version);
+          return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
-      if (opts.expectedVersion !== undefined && opts.expectedVersion !== this.#version) {
-        return new Refused(new VersionConflict(this.streamId, opts.expectedVersion, this.#version), true);
-      }
-      const events =
-        request.kind === 'inject'
-          ? (request.events as readonly DomainEvent[])
-          : this.#decide(request, metadata);
-      if (events instanceof Refused) return events;
-      if (events.length === 0) {
-        if (opts.commandId !== undefined) this.#remember(opts.commandId, -this.#version);
-        return { events: [], version: this.#version, state: this.#state, deduplicated: false };
-      }
-      // Evolve before appending: an event that evolve cannot fold never reaches the stream,
-      // and a failed append leaves the current state untouched (invariant 4).
-      let next = this.#state;
-      for (const e of events) next = this.def.evolve(next, e);
-      const timestamp = new Date(this.#ctx.clock.now()).toISOString();
+      const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
       let stored: EventEnvelope[];
       try {
-        stored = await store.append(
+        stored = await host.store.append(
           this.streamId,
-          events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
+          outcome.events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
           { expectedVersion: this.#version },
         );
       } catch (error) {
-        if (
-          isVersionConflict(error) &&
-          opts.expectedVersion === undefined &&
-          attempt < options.maxConflictRetries
-        ) {
+        const conflict = isVersionConflict(error);
+        if (conflict && expectedVersion === undefined && attempt < host.options.maxConflictRetries) {
           // Another writer got there first: catch up and decide again on the fresh state.
-          counters.conflictRetries++;
+          host.metrics.counters.conflictRetries++;
           await this.#catchUp(undefined);
           continue;
         }
-        return new Refused(asStoreError(error), isVersionConflict(error));
+        return new Refused(asStoreError(error), conflict);
       }
       const from = this.#version + 1;
       const last = stored[stored.length - 1] as EventEnvelope;
-      this.#state = next;
+      this.#state = outcome.state;
       this.#version = last.version;
-      this.#ctx.tail.appended(last.position);
-      if (opts.commandId !== undefined) this.#remember(opts.commandId, from);
-      counters.eventsAppended += stored.length;
+      host.appended(last.position);
+      if (commandId !== undefined) this.#remember(commandId, from);
+      host.metrics.counters.eventsAppended += stored.length;
       this.#changed();
       if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
       return { events: stored, version: this.#version, state: this.#state, deduplicated: false };
     }
   }
 
-  /** Runs decide; a refusal or a bug becomes a Refused outcome. */
-  #decide(request: Request, metadata: DecideContext['metadata']): readonly DomainEvent[] | Refused {
-    const ctx: DecideContext = {
-      aggregateType: this.def.type,
-      aggregateId: this.id,
-      version: this.#version,
-      now: new Date(this.#ctx.clock.now()),
-      metadata,
-    };
-    let events: readonly DomainEvent[];
-    try {
-      events = this.def.decide(this.#state, request.command as Command, ctx);
-    } catch (error) {
-      if (isRejection(error)) {
-        if (this.#ctx.logger.isLevelEnabled('debug'))
-          this.#logger().debug({ reason: error.reason }, 'command rejected');
-        return new Refused(error, true);
-      }
-      this.#logger().error({ err: error, command: request.command?.type }, 'decide threw');
-      return new Refused(new DecideFailed(this.streamId, error), false);
+  #logRefusal(refused: Refused, request: CommandRequest): void {
+    const error = refused.error;
+    if (refused.thrown !== undefined) {
+      const command = request.kind === 'execute' ? request.command.type : undefined;
+      this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+    } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
+      this.#logger().debug({ reason: error.reason }, 'command rejected');
     }
-    if (!Array.isArray(events) || !events.every(isDomainEvent)) {
-      const why = new InvalidArgument(
-        'decide must return an array of objects with a string `type` (non-empty)',
-      );
-      return new Refused(new DecideFailed(this.streamId, why), false);
-    }
-    return events;
   }
 
   /** The original result of an accepted commandId, its events read back from the store. */
   async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
-    const events = await readCommandEvents(this.#ctx.store, this.streamId, commandId, at);
+    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, at);
     const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
     return { events, version, state: this.#state, deduplicated: true };
   }
 
   #remember(commandId: string, at: number): void {
-    if (this.#dedupe === null) this.#dedupe = new DedupeWindow(this.#ctx.options.dedupeWindow);
-    this.#dedupe.add(commandId, at);
+    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at);
   }
 
   /**
@@ -343,114 +380,24 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    * head without I/O and nothing changed; otherwise reads the tail.
    */
   #refresh(): Promise<void> | undefined {
-    const known = this.#ctx.store.knownStreamVersion?.(this.streamId);
+    const known = this.#host.store.knownStreamVersion?.(this.streamId);
     if (known === this.#version) return undefined;
     return this.#catchUp(known);
   }
 
   /** Folds every stored event past the actor's version. Throws CorruptData on a gap or rewind. */
   async #catchUp(knownHead: number | undefined): Promise<void> {
-    const store = this.#ctx.store;
-    const head = knownHead ?? (await store.streamVersion(this.streamId));
-    if (head === this.#version) return;
-    if (head < this.#version) {
-      throw new CorruptData(
-        this.streamId,
-        head,
-        `the stream ends at version ${head}, behind version ${this.#version} already applied`,
-      );
-    }
-    let state = this.#state;
-    let version = this.#version;
-    for await (const env of store.readStream(this.streamId, { fromVersion: version + 1 })) {
-      if (env.version !== version + 1) {
-        throw new CorruptData(
-          this.streamId,
-          version + 1,
-          `expected version ${version + 1}, read ${env.version}`,
-        );
-      }
-      state = this.def.evolve(state, env.data);
-      version = env.version;
-      const commandId = env.metadata.commandId;
-      if (typeof commandId === 'string') this.#remember(commandId, version);
-    }
-    if (version < head)
-      throw new CorruptData(this.streamId, version + 1, `missing: the stream's head is ${head}`);
-    this.#state = state;
-    this.#version = version;
-    this.#changed();
+    const from: Folded = { state: this.#state, version: this.#version, dedupe: this.#dedupe };
+    const { store, options } = this.#host;
+    const folded = await catchUp(store, this.def, this.streamId, from, options.dedupeWindow, knownHead);
+    if (folded !== undefined) this.#apply(folded);
   }
 
-  async #activate(predecessor: AggregateActor | undefined): Promise<void> {
-    const ctx = this.#ctx;
-    const started = performance.now();
-    try {
-      if (predecessor !== undefined) await predecessor.whenGone();
-      if (ctx.store.acquire !== undefined) this.#release = await ctx.store.acquire(this.streamId);
-      await ctx.permits.add(() => this.#recover());
-    } catch (error) {
-      this.#crash(error, undefined);
-      return;
-    }
-    if (this.#status !== 'activating') return;
-    ctx.activating--;
-    ctx.metrics.counters.activations++;
-    Metrics.record(ctx.metrics.recoveryLatency, performance.now() - started);
-    if (ctx.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
-    this.#status = this.#evictWhenReady ? 'evicting' : 'ready';
-    if (this.#mailbox.size > 0) {
-      this.#mailbox.release(); // drained() takes it from here
-      return;
-    }
-    this.#mailbox.release();
-    if (this.#status === 'evicting') void this.#finishEviction();
-    else ctx.reaper.track(this);
-  }
-
-  /** Loads the newest usable snapshot, then replays the tail of the stream. */
-  async #recover(): Promise<void> {
-    const store = this.#ctx.store;
-    this.#state = this.def.initialState();
-    this.#version = 0;
-    const policy = this.def.snapshots;
-    if (policy !== undefined) {
-      const snapshot = await this.#loadSnapshot();
-      if (snapshot !== undefined) {
-        const head = await store.streamVersion(this.streamId);
-        this.#restore(snapshot, policy, head);
-      }
-    }
-    await this.#catchUp(undefined);
-  }
-
-  /** The newest snapshot; a stored one that cannot be read counts as none (invariant 7). */
-  async #loadSnapshot(): Promise<Snapshot | undefined> {
-    try {
-      return await this.#ctx.store.snapshots.load(this.streamId);
-    } catch (error) {
-      if (!(isActorfoldError(error) && error.code === 'CORRUPT_DATA')) throw error;
-      this.#ctx.metrics.counters.snapshotsIgnored++;
-      this.#logger().warn({ err: error }, 'snapshot unreadable, replaying in full');
-      return undefined;
-    }
-  }
-
-  /** Applies a snapshot if it is usable; otherwise warns and leaves the initial state (full replay). */
-  #restore(snapshot: Snapshot, policy: SnapshotPolicy<unknown>, head: number): void {
-    const { counters } = this.#ctx.metrics;
-    const restored = restoreSnapshot(snapshot, policy, head, this.#ctx.options.dedupeWindow);
-    if (!restored.ok) {
-      counters.snapshotsIgnored++;
-      const msg = `snapshot ignored, replaying in full: ${restored.problem}`;
-      this.#logger().warn({ snapshotVersion: snapshot.version }, msg);
-      return;
-    }
-    counters.snapshotHits++;
-    this.#state = restored.state;
-    this.#version = restored.version;
-    this.#snapshotVersion = restored.version;
-    this.#dedupe = restored.dedupe;
+  #apply(folded: Folded): void {
+    this.#state = folded.state;
+    this.#version = folded.version;
+    this.#dedupe = folded.dedupe;
+    if (folded.version > 0) this.#changed();
   }
 
   /** Saves a snapshot when the policy says it is due; tracks the save so eviction can wait for it. */
@@ -466,7 +413,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   }
 
   /** An operator's "snapshot now": saved whether or not the policy says it is due; replies with its version. */
-  async #snapshotNow(request: Request): Promise<void> {
+  async #snapshotNow(request: SnapshotRequest): Promise<void> {
     const policy = this.def.snapshots;
     if (policy === undefined) {
       request.fail(new InvalidArgument(`aggregate '${this.def.type}' has no snapshot policy`));
@@ -488,7 +435,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
 
   /** Saves a snapshot of the current state; false (warned and counted) when that failed. */
   async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<boolean> {
-    const { counters } = this.#ctx.metrics;
+    const { counters } = this.#host.metrics;
     const version = this.#version;
     try {
       const snapshot = buildSnapshot(
@@ -497,9 +444,9 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
         version,
         this.#state,
         this.#dedupe,
-        this.#ctx.clock.now(),
+        this.#host.clock.now(),
       );
-      await this.#ctx.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
+      await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
       counters.snapshotSaves++;
       return true;
@@ -512,19 +459,17 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   }
 
   async #finishEviction(): Promise<void> {
-    const ctx = this.#ctx;
-    ctx.reaper.untrack(this);
+    const host = this.#host;
+    host.busy(this);
     if (this.#snapshotting !== null) await this.#snapshotting;
     const saving = this.#maybeSnapshot(true);
     if (saving !== undefined) await saving;
     if (this.#status !== 'evicting') return;
     // The lease is free before a successor (here or on another node) starts recovering.
     await this.#giveBackLease();
-    this.#status = 'stopped';
-    ctx.resident--;
-    ctx.metrics.counters.evictions++;
-    ctx.registry.forget(this);
-    if (ctx.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'evicted');
+    if (this.#to('stop') !== 'stopped') return;
+    host.metrics.counters.evictions++;
+    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'evicted');
     this.#gone?.resolve();
   }
 
@@ -534,19 +479,15 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
    */
   #crash(cause: unknown, current: Request | undefined): void {
     if (!this.resident) return;
-    const ctx = this.#ctx;
-    if (this.#status === 'activating') ctx.activating--;
-    this.#status = 'crashed';
-    ctx.resident--;
-    ctx.reaper.untrack(this);
-    ctx.registry.forget(this);
+    const host = this.#host;
+    this.#to('crash');
     void this.#giveBackLease();
     const code = isActorfoldError(cause) ? cause.code : undefined;
     if (code === 'NOT_OWNER') {
       // Not a crash: another node hosts the aggregate; the callers may retry.
       this.#logger().debug({ err: cause }, 'not the owner');
     } else {
-      ctx.metrics.counters.crashes++;
+      host.metrics.counters.crashes++;
       this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
     }
     // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
@@ -555,7 +496,7 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
     if (current !== undefined) {
-      if (current.kind === 'execute') ctx.metrics.counters.commandsFailed++;
+      if (current.kind === 'execute') host.metrics.counters.commandsFailed++;
       current.fail(error);
     }
     this.abandonQueued(error);
@@ -575,12 +516,12 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
   }
 
   #changed(): void {
-    if (this.#ctx.watchers.size > 0) this.#ctx.watchers.notify(this.streamId, this.#version, this.#state);
+    this.#host.changed(this.streamId, this.#version, this.#state);
   }
 
   #logger(): Logger {
     if (this.#log === null) {
-      this.#log = this.#ctx.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
+      this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
     }
     return this.#log;
   }

@@ -1,41 +1,61 @@
-import type PQueue from 'p-queue';
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import type { ActorHost } from './actor-host.js';
 import type { Clock } from './clock.js';
-import type { IdleReaper } from './idle-reaper.js';
-import type { LogTail } from './log-tail.js';
-import type { Metrics } from './metrics.js';
-import type { Registry } from './registry.js';
+import { IdleReaper } from './idle-reaper.js';
+import { LogTail } from './log-tail.js';
+import { Metrics } from './metrics.js';
+import { Registry } from './registry.js';
+import type { ResolvedOptions } from './runtime-options.js';
 import type { EventStore } from './store.js';
-import type { Watchers } from './watchers.js';
+import { Watchers } from './watchers.js';
 
-/** Runtime settings after defaults were applied. */
-export interface ResolvedOptions {
-  readonly idleTimeoutMs: number;
-  readonly mailboxCapacity: number;
-  readonly maxConcurrentRecoveries: number;
-  readonly commandTimeoutMs: number;
-  readonly dedupeWindow: number;
-  readonly slowCommandMs: number;
-  readonly maxConflictRetries: number;
-}
-
-/** What every actor of a runtime shares: one object, so an actor pays one pointer for all of it. */
-export interface RuntimeContext {
-  readonly store: EventStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+/** What a runtime's parts share: the host its actors see, plus the runtime's own machinery. */
+export interface RuntimeContext extends ActorHost {
+  readonly options: ResolvedOptions;
   readonly reaper: IdleReaper;
   readonly permits: PQueue;
   readonly registry: Registry;
   readonly watchers: Watchers;
   /** Wakes subscribers when the global log grows. */
   readonly tail: LogTail;
-  readonly options: ResolvedOptions;
-  /** Actors that exist and are not stopped or crashed (an evicting one and its waiting successor both count). */
-  resident: number;
-  /** Actors waiting for or running recovery. */
-  activating: number;
-  /** Requests waiting in all mailboxes (not yet started). */
-  mailboxDepth: number;
+}
+
+/** Builds a runtime's context: one object, so an actor pays one pointer for all of it. */
+export function createContext(
+  store: EventStore,
+  options: ResolvedOptions,
+  logger: Logger,
+  clock: Clock,
+): RuntimeContext {
+  const registry = new Registry();
+  const reaper = new IdleReaper(clock, options.idleTimeoutMs);
+  const permits = new PQueue({ concurrency: options.maxConcurrentRecoveries });
+  const watchers = new Watchers();
+  const tail = new LogTail(store, clock);
+  const ctx: RuntimeContext = {
+    store,
+    clock,
+    logger,
+    metrics: new Metrics(),
+    options,
+    reaper,
+    permits,
+    registry,
+    watchers,
+    tail,
+    resident: 0,
+    activating: 0,
+    mailboxDepth: 0,
+    idle: (actor) => reaper.track(actor),
+    busy: (actor) => reaper.untrack(actor),
+    withRecoveryPermit: (recover) => permits.add(recover),
+    appended: (position) => tail.appended(position),
+    changed: (streamId, version, state) => {
+      if (watchers.size > 0) watchers.notify(streamId, version, state);
+    },
+    forget: (actor) => registry.forget(actor),
+  };
+  registry.bind(ctx);
+  return ctx;
 }

@@ -72,6 +72,18 @@ export class DedupeWindow {
   }
 }
 
+/** Records a command in the window, creating the window on first use (most actors never need one). */
+export function remember(
+  window: DedupeWindow | null,
+  capacity: number,
+  commandId: string,
+  at: number,
+): DedupeWindow {
+  const w = window ?? new DedupeWindow(capacity);
+  w.add(commandId, at);
+  return w;
+}
+
 /**
  * The events of an accepted command: the run from `at` that carries its commandId (a
  * command's events are contiguous). None for a command that appended nothing (`at <= 0`).

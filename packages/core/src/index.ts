@@ -1,4 +1,4 @@
-export type { ActorStatus } from './actor.js';
+export type { ActorStatus } from './actor-status.js';
 export {
   type AggregateDefinition,
   type AggregateSpec,
@@ -55,10 +55,10 @@ export {
   type ActorInfo,
   createRuntime,
   Runtime,
-  type RuntimeOptions,
   type RuntimeStats,
   type ShutdownOptions,
 } from './runtime.js';
+export type { RuntimeOptions } from './runtime-options.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export {
   type AppendOptions,

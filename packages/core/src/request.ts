@@ -39,44 +39,28 @@ export interface StateResult<S = unknown> {
   version: number;
 }
 
-export type RequestKind = 'execute' | 'inject' | 'state' | 'snapshot';
-
 /**
- * One message in an actor's mailbox, with the promise its caller awaits. Settling is
- * idempotent so a timeout and a late reply can race harmlessly.
+ * The caller's side of a request: the promise it awaits. Settling is idempotent so a timeout
+ * and a late reply can race harmlessly.
  */
-export class Request {
+abstract class Reply<T> {
   settled = false;
-  readonly kind: RequestKind;
   readonly streamId: string;
-  readonly command: Command | undefined;
-  readonly events: readonly DomainEvent[] | undefined;
-  readonly options: ExecuteOptions;
   /** When the caller stops waiting (clock ms); Infinity without a timeout. */
   deadline = Number.POSITIVE_INFINITY;
-  readonly promise: Promise<unknown>;
-  #resolve!: (value: unknown) => void;
+  readonly promise: Promise<T>;
+  #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
 
-  constructor(
-    kind: RequestKind,
-    streamId: string,
-    command: Command | undefined,
-    events: readonly DomainEvent[] | undefined,
-    options: ExecuteOptions,
-  ) {
-    this.kind = kind;
+  constructor(streamId: string) {
     this.streamId = streamId;
-    this.command = command;
-    this.events = events;
-    this.options = options;
-    this.promise = new Promise((resolve, reject) => {
+    this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
   }
 
-  succeed(value: ExecuteResult | StateResult | SnapshotResult): void {
+  succeed(value: T): void {
     if (this.settled) return;
     this.settled = true;
     this.#resolve(value);
@@ -87,15 +71,54 @@ export class Request {
     this.settled = true;
     this.#reject(error);
   }
+}
 
-  /** The metadata stored with the events of this request. */
-  eventMetadata(): EventMetadata {
-    const o = this.options;
-    const m: EventMetadata = o.metadata === undefined ? {} : { ...o.metadata };
-    if (o.commandId !== undefined) m.commandId = o.commandId;
-    if (o.correlationId !== undefined) m.correlationId = o.correlationId;
-    if (o.causationId !== undefined) m.causationId = o.causationId;
-    if (o.tenantId !== undefined) m.tenantId = o.tenantId;
-    return m;
+/** Run a command through decide. */
+export class ExecuteRequest extends Reply<ExecuteResult> {
+  readonly kind = 'execute';
+  constructor(
+    streamId: string,
+    readonly command: Command,
+    readonly options: ExecuteOptions,
+  ) {
+    super(streamId);
   }
+}
+
+/** Append pre-validated events, skipping decide. */
+export class InjectRequest extends Reply<ExecuteResult> {
+  readonly kind = 'inject';
+  constructor(
+    streamId: string,
+    readonly events: readonly DomainEvent[],
+    readonly options: ExecuteOptions,
+  ) {
+    super(streamId);
+  }
+}
+
+/** Read the refreshed state and version. */
+export class StateRequest extends Reply<StateResult> {
+  readonly kind = 'state';
+}
+
+/** Save a snapshot now. */
+export class SnapshotRequest extends Reply<SnapshotResult> {
+  readonly kind = 'snapshot';
+}
+
+/** One message in an actor's mailbox: a tagged union, one handler per kind in the actor. */
+export type Request = ExecuteRequest | InjectRequest | StateRequest | SnapshotRequest;
+
+/** The requests that may append events. */
+export type CommandRequest = ExecuteRequest | InjectRequest;
+
+/** The metadata stored with the events of a request. */
+export function eventMetadata(o: ExecuteOptions): EventMetadata {
+  const m: EventMetadata = o.metadata === undefined ? {} : { ...o.metadata };
+  if (o.commandId !== undefined) m.commandId = o.commandId;
+  if (o.correlationId !== undefined) m.correlationId = o.correlationId;
+  if (o.causationId !== undefined) m.causationId = o.causationId;
+  if (o.tenantId !== undefined) m.tenantId = o.tenantId;
+  return m;
 }
