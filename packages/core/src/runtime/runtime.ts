@@ -1,20 +1,20 @@
 import { type Logger, pino } from 'pino';
-import type { ActorStatus } from './actor-status.js';
-import { type AnyAggregate, isAggregateDefinition } from './aggregate.js';
-import { type Clock, systemClock } from './clock.js';
+import type { ActorStatus } from '../actor/actor-status.js';
+import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
+import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
+import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
+import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
+import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
+import { memoryStore } from '../store/memory-store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
+import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
-import { InvalidArgument, RuntimeClosed, UnknownAggregate } from './errors.js';
 import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
-import { memoryStore } from './memory-store.js';
-import { type Counters, Metrics, type MetricsSnapshot } from './metrics.js';
-import { isProjectionDefinition, type ProjectionDefinition } from './projection.js';
-import { Projection, type ProjectionStatus } from './projection-runner.js';
-import { SnapshotRequest, type SnapshotResult } from './request.js';
 import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './runtime-options.js';
-import type { EventEnvelope, EventStore } from './store.js';
-import { type SubscribeOptions, Subscription } from './subscription.js';
 import { WatchFollower } from './watch-follower.js';
 
 /** Shutdown options. */

@@ -1,5 +1,5 @@
-import type { Command } from './aggregate.js';
-import type { DomainEvent, EventEnvelope, EventMetadata } from './store.js';
+import type { Command } from '../aggregate/aggregate.js';
+import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
 
 /** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
 export interface ExecuteOptions {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { ActorOptions } from './actor-host.js';
-import { type AnyAggregate, isPositiveInt } from './aggregate.js';
-import type { Clock } from './clock.js';
-import { InvalidArgument } from './errors.js';
-import type { EventStore } from './store.js';
+import type { ActorOptions } from '../actor/actor-host.js';
+import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
+import type { Clock } from '../clock.js';
+import { InvalidArgument } from '../errors.js';
+import type { EventStore } from '../store/store.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {

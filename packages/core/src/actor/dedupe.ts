@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventStore } from './store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
 
 /**
  * The commandIds a stream accepted most recently, and where each one's events start.

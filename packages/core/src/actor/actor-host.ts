@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
-import type { IdleNode } from './idle-reaper.js';
-import type { Metrics } from './metrics.js';
-import type { EventStore } from './store.js';
+import type { Clock } from '../clock.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { IdleNode } from '../runtime/idle-reaper.js';
+import type { EventStore } from '../store/store.js';
 
 /** The runtime settings an actor reads. */
 export interface ActorOptions {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
+import type { AnyAggregate } from '../aggregate/aggregate.js';
+import { CorruptData, isActorfoldError } from '../errors.js';
+import type { EventStore, Snapshot } from '../store/store.js';
 import type { ActorHost } from './actor-host.js';
-import type { AnyAggregate } from './aggregate.js';
 import { type DedupeWindow, remember } from './dedupe.js';
-import { CorruptData, isActorfoldError } from './errors.js';
 import { restoreSnapshot } from './snapshot-policy.js';
-import type { EventStore, Snapshot } from './store.js';
 
 /**
  * Recovery: how an actor rebuilds its state from the store (newest usable snapshot, then the

@@ -1,4 +1,16 @@
 import type { Logger } from 'pino';
+import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
+import {
+  ActorCrashed,
+  InvalidArgument,
+  isActorfoldError,
+  isRejection,
+  isVersionConflict,
+  StoreError,
+} from '../errors.js';
+import { Metrics } from '../observability/metrics.js';
+import type { IdleNode } from '../runtime/idle-reaper.js';
+import type { EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -8,20 +20,9 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import type { AnyAggregate, SnapshotPolicy } from './aggregate.js';
 import { commandStep } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
-import {
-  ActorCrashed,
-  InvalidArgument,
-  isActorfoldError,
-  isRejection,
-  isVersionConflict,
-  StoreError,
-} from './errors.js';
-import type { IdleNode } from './idle-reaper.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
-import { Metrics } from './metrics.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
 import {
@@ -33,7 +34,6 @@ import {
   type StateRequest,
 } from './request.js';
 import { buildSnapshot, snapshotDue } from './snapshot-policy.js';
-import type { EventEnvelope } from './store.js';
 
 interface Deferred {
   promise: Promise<void>;

@@ -1,14 +1,14 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { ActorHost } from './actor-host.js';
-import type { Clock } from './clock.js';
+import type { ActorHost } from '../actor/actor-host.js';
+import type { Clock } from '../clock.js';
+import { Metrics } from '../observability/metrics.js';
+import type { EventStore } from '../store/store.js';
+import { LogTail } from '../subscriptions/log-tail.js';
+import { Watchers } from '../subscriptions/watchers.js';
 import { IdleReaper } from './idle-reaper.js';
-import { LogTail } from './log-tail.js';
-import { Metrics } from './metrics.js';
 import { Registry } from './registry.js';
 import type { ResolvedOptions } from './runtime-options.js';
-import type { EventStore } from './store.js';
-import { Watchers } from './watchers.js';
 
 /** What a runtime's parts share: the host its actors see, plus the runtime's own machinery. */
 export interface RuntimeContext extends ActorHost {

@@ -1,5 +1,3 @@
-import type { AnyAggregate, CommandOf, EventOf, StateOf } from './aggregate.js';
-import { InvalidArgument, InvalidCommand } from './errors.js';
 import {
   type ExecuteOptions,
   ExecuteRequest,
@@ -8,9 +6,11 @@ import {
   type Request,
   StateRequest,
   type StateResult,
-} from './request.js';
-import { isDomainEvent } from './store.js';
-import type { Watcher, WatchUpdate } from './watchers.js';
+} from '../actor/request.js';
+import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
+import { InvalidArgument, InvalidCommand } from '../errors.js';
+import { isDomainEvent } from '../store/store.js';
+import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
 
 /** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
 export interface AggregateIdentity {

@@ -1,6 +1,6 @@
+import { MailboxFull, RuntimeClosed } from '../errors.js';
 import type { CommandTimeouts } from './command-timeouts.js';
 import type { RuntimeContext } from './context.js';
-import { MailboxFull, RuntimeClosed } from './errors.js';
 import type { Dispatcher } from './handle.js';
 import type { WatchFollower } from './watch-follower.js';
 

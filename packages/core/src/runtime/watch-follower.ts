@@ -1,6 +1,6 @@
+import { parseStreamId } from '../store/store.js';
+import { Subscription } from '../subscriptions/subscription.js';
 import type { RuntimeContext } from './context.js';
-import { parseStreamId } from './store.js';
-import { Subscription } from './subscription.js';
 
 /**
  * On a store other processes write to (no `knownStreamVersion`), watchers must also hear of their

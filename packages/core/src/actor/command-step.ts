@@ -1,9 +1,9 @@
-import type { AnyAggregate, Command, DecideContext } from './aggregate.js';
+import type { AnyAggregate, Command, DecideContext } from '../aggregate/aggregate.js';
+import { DecideFailed, InvalidArgument, isRejection, VersionConflict } from '../errors.js';
+import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { DedupeWindow } from './dedupe.js';
-import { DecideFailed, InvalidArgument, isRejection, VersionConflict } from './errors.js';
 import { Refused } from './refused.js';
 import type { CommandRequest } from './request.js';
-import { type DomainEvent, type EventMetadata, isDomainEvent } from './store.js';
 
 /**
  * The runtime's command step: the one place where a command's fate is decided, as pure

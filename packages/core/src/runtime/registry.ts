@@ -1,6 +1,6 @@
-import { AggregateActor } from './actor.js';
-import type { ActorHost, HostedActor } from './actor-host.js';
-import type { AnyAggregate } from './aggregate.js';
+import { AggregateActor } from '../actor/actor.js';
+import type { ActorHost, HostedActor } from '../actor/actor-host.js';
+import type { AnyAggregate } from '../aggregate/aggregate.js';
 
 /**
  * Owns the map from stream id to its actor, and so the single-writer rule (invariant 1): a
