@@ -15,7 +15,7 @@ export type StatechartErrorCode = Extract<
 export interface UnsupportedFeature {
   /** Dotted state node id, e.g. `'switch.requested'`. */
   readonly stateId: string;
-  /** `'invoke'`, `'after'`, `'spawnChild'`, `'sendTo'`, `'delayed raise'`, `'custom action'`, `'wildcard'`, `'spawned actor'`. */
+  /** `'invoke'`, `'after'`, `'spawnChild'`, `'spawn'` (in `assign`), `'sendTo'`, `'delayed raise'`, `'custom action'`, `'wildcard'`, `'spawned actor'`. */
   readonly feature: string;
   /** What it is and why it cannot be replayed. */
   readonly message: string;
