@@ -82,6 +82,9 @@ describe('the daemon validates commands', () => {
       expect(answer.body.error.message).toMatch(/amount: expected a number/);
       expect(answer.body.error.issues).toEqual([{ path: 'amount', message: 'amount: expected a number' }]);
     }
+    // The client hands the issues on, too.
+    const typed = await failure(api.execute('account', 'ada', { type: 'deposit', amount: '5' }));
+    expect(typed).toMatchObject({ status: 400, code: 'INVALID_COMMAND', issues: [{ path: 'amount' }] });
     await api.execute('account', 'ada', { type: 'deposit', amount: 1 });
     expect(await api.state('account', 'ada')).toMatchObject({ version: 3, state: { balance: 6 } });
     // What was stored replays to the same: restart on the same folder.

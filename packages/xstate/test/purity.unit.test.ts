@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AnyAggregate, createRuntime, type Runtime } from '@actorfold/core';
+import { levelStore } from '@actorfold/level';
 import { given } from '@actorfold/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { assign, emit, setup } from 'xstate';
 import { fromMachine, ImpureMachine, isImpureMachine, type WithAcceptedAt } from '../src/index.js';
 import { approval } from './support/approval.js';
-import { disk, start } from './support/runtime.js';
 
 // Shaped like the todo and circle-drawer machines among xstate's own examples: an id made up
 // inside `assign` from random numbers, or from the clock.
@@ -188,41 +192,60 @@ describe('the impurity check of statechart aggregates', () => {
   });
 });
 
-describe('checkPurity at runtime', () => {
+describe('checkPurity at runtime, on a LevelDB folder', () => {
+  const root = mkdtempSync(join(tmpdir(), 'af-xstate-purity-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let n = 0;
+  const folder = () => join(root, `store-${++n}`);
+  const open: Runtime[] = [];
+  afterEach(async () => {
+    for (const rt of open.splice(0)) await rt.shutdown();
+  });
+  const startOn = async (path: string, def: AnyAggregate): Promise<Runtime> => {
+    const rt = await createRuntime({ store: levelStore({ path }), aggregates: [def] });
+    open.push(rt);
+    return rt;
+  };
+  const restart = async (rt: Runtime, path: string, def: AnyAggregate): Promise<Runtime> => {
+    await rt.shutdown();
+    open.splice(open.indexOf(rt), 1);
+    return startOn(path, def);
+  };
+
   it('refuses an impure transition as DECIDE_FAILED caused by ImpureMachine, storing nothing, the actor kept', async () => {
     const checked = fromMachine({ type: 'todos', machines: { v1: randomTodos }, checkPurity: true });
     expect(checked.checkPurity).toBe(true);
-    const store = disk();
-    const rt = await start(store, [checked]);
+    const path = folder();
+    const rt = await startOn(path, checked);
     const h = rt.get(checked, 'list-1');
     const error = await h.execute({ type: 'addTodo', title: 'milk' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'DECIDE_FAILED' });
     expect(isImpureMachine((error as Error).cause)).toBe(true);
     expect((error as Error).message).toMatch(/command 'addTodo' in state 'ready'/);
-    expect(await store.streamVersion('todos/list-1')).toBe(0);
     expect(h.isAlive()).toBe(true);
+    expect((await h.state()).version).toBe(0);
+    const again = await restart(rt, path, checked);
+    expect((await again.get(checked, 'list-1').state()).version).toBe(0);
   });
 
   it('without it the same machine is accepted, and replay then gives another id: the bug the check exists for', async () => {
     expect(todos.checkPurity).toBe(false);
-    const store = disk();
-    const rt = await start(store, [todos]);
+    const path = folder();
+    const rt = await startOn(path, todos);
     const live = await rt.get(todos, 'list-1').execute({ type: 'addTodo', title: 'milk' });
-    await rt.shutdown();
-    const again = await start(store, [todos]);
+    const again = await restart(rt, path, todos);
     const { state } = await again.get(todos, 'list-1').state();
     expect(state.context.todos[0]?.id).not.toBe(live.state.context.todos[0]?.id);
   });
 
-  it('lets pure machines through with the check on, through a runtime and after a restart', async () => {
+  it('lets pure machines through with the check on, and a restart replays the same state', async () => {
     const def = fromMachine({ type: 'todos', machines: { v1: pureTodos }, checkPurity: true });
-    const store = disk();
-    const rt = await start(store, [def]);
+    const path = folder();
+    const rt = await startOn(path, def);
     const h = rt.get(def, 'list-1');
     await h.execute({ type: 'addTodo', title: 'milk' });
     const live = await h.execute({ type: 'addTodo', title: 'eggs' });
-    await rt.shutdown();
-    const again = await start(store, [def]);
+    const again = await restart(rt, path, def);
     expect((await again.get(def, 'list-1').state()).state).toEqual(live.state);
   });
 });
