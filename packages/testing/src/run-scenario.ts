@@ -116,12 +116,7 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   try {
     events = definition.decide(state, validated.command, contextFor());
   } catch (error) {
-    if (isImpure(error))
-      throw new ScenarioFailure(
-        `${title()}
-${messageOf(error)}`,
-        { cause: error },
-      );
+    if (isImpure(error)) throw new ScenarioFailure(`${title()}\n${messageOf(error)}`, { cause: error });
     if (setup.checkPurity) await decideAgain(definition, state, validated.command, contextFor, error, title);
     return isRejection(error) ? { kind: 'rejected', error } : { kind: 'decide-threw', error };
   }
@@ -171,8 +166,7 @@ async function decideAgain<S, C extends Command, E extends DomainEvent>(
   const difference = firstDifference(outcome(first), outcome(second), 'decide');
   if (difference === undefined) return;
   throw new ScenarioFailure(
-    `${title()}
-decide is not pure: the command ${showInline(command)} gave two different results when ` +
+    `${title()}\ndecide is not pure: the command ${showInline(command)} gave two different results when ` +
       `decided twice on the same state (${difference}). decide must read only the state, the command ` +
       'and ctx (ctx.now for the time, ids from the command or the state): the runtime may decide again, ' +
       'and replay must agree with what was acknowledged',
@@ -197,8 +191,7 @@ function evolveAgain<S, C extends Command, E extends DomainEvent>(
   const difference = firstDifference(after, again, 'state');
   if (difference === undefined) return;
   throw new ScenarioFailure(
-    `${title()}
-evolve is not pure: folding event #${index + 1} ${showInline(event)} twice into the same ` +
+    `${title()}\nevolve is not pure: folding event #${index + 1} ${showInline(event)} twice into the same ` +
       `state gave two different states (${difference}). evolve must read only the state and the event, ` +
       'or replay rebuilds a state other than the one execute returned',
   );
