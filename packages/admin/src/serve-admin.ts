@@ -10,7 +10,9 @@ import { type Logger, pino } from 'pino';
 import { AdminError, toErrorResponse } from './admin-error.js';
 import * as routes from './admin-routes.js';
 import { streamTail, tailOptions } from './event-tail.js';
+import type { Histogram } from './histogram.js';
 import { listenPrivately } from './private-socket.js';
+import { eventLoopMonitor } from './process-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
 export interface AdminServerOptions {
@@ -18,6 +20,8 @@ export interface AdminServerOptions {
   socketPath: string;
   /** A pino logger for failed requests; default silent. */
   logger?: Logger;
+  /** Histograms the host observes, added to `GET /metrics`. */
+  histograms?: readonly Histogram[];
 }
 
 /** A running admin endpoint. */
@@ -28,7 +32,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-type Answer = { json: unknown } | { text: string; contentType: string } | { streamed: true };
+type Answer = { json: unknown; status?: number } | { text: string; contentType: string } | { streamed: true };
 
 interface Route {
   method: 'GET' | 'POST';
@@ -43,6 +47,14 @@ const json =
 
 const ROUTES: readonly Route[] = [
   { method: 'GET', path: ['v1', 'health'], handle: json(routes.health) },
+  {
+    method: 'GET',
+    path: ['v1', 'ready'],
+    handle: (ctx) => {
+      const view = routes.ready(ctx);
+      return { json: view, status: view.ready ? 200 : 503 };
+    },
+  },
   { method: 'GET', path: ['v1', 'stats'], handle: json(routes.stats) },
   { method: 'GET', path: ['v1', 'metrics'], handle: json(routes.metricsJson) },
   {
@@ -83,6 +95,8 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
   const socketPath = resolve(options.socketPath);
   const logger = options.logger ?? pino({ level: 'silent' });
   const startedAt = Date.now();
+  const eventLoop = eventLoopMonitor();
+  const metrics = { histograms: options.histograms ?? [], eventLoop };
   /** One controller per request in flight, aborted on close so that live tails end. */
   const inFlight = new Set<AbortController>();
 
@@ -105,8 +119,12 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     try {
       const url = new URL(req.url ?? '/', 'http://admin');
       const { route, params } = match(req.method ?? 'GET', url.pathname);
-      const answer = await route.handle({ runtime, query: url.searchParams, params, startedAt }, res, signal);
-      if ('json' in answer) send(res, 200, answer.json);
+      const answer = await route.handle(
+        { runtime, query: url.searchParams, params, startedAt, exposition: metrics },
+        res,
+        signal,
+      );
+      if ('json' in answer) send(res, answer.status ?? 200, answer.json);
       else if ('text' in answer) {
         res.writeHead(200, { 'content-type': answer.contentType }).end(answer.text);
       }
@@ -125,7 +143,10 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     }
   }
 
-  await listenPrivately(server, socketPath);
+  await listenPrivately(server, socketPath).catch((e: unknown) => {
+    eventLoop.disable();
+    throw e;
+  });
   const { ino } = await lstat(socketPath);
   logger.info({ socketPath }, 'admin socket listening');
 
@@ -134,6 +155,7 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     socketPath,
     close() {
       closing ??= (async () => {
+        eventLoop.disable();
         for (const c of inFlight) c.abort();
         await new Promise<void>((done) => {
           server.close(() => done());

@@ -111,7 +111,12 @@ describe('the admin read views', () => {
     const text = await raw(s.socketPath, 'GET', '/metrics');
     expect(text.type).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.body).toContain('actorfold_commands_ok_total 2\n');
-    expect(await admin.prometheus()).toBe(text.body);
+    expect(text.body).toContain('actorfold_resident_actors{aggregate_type="counter"} 1\n');
+    expect(text.body).toContain('actorfold_resident_actors{aggregate_type="note"} 0\n');
+    expect(text.body).toMatch(/^process_cpu_seconds_total \d/m);
+    // The same exposition through the client (process metrics move between two scrapes).
+    const names = (t: string) => t.split('\n').filter((l) => l.startsWith('# TYPE'));
+    expect(names(await admin.prometheus())).toEqual(names(text.body));
   });
 });
 
