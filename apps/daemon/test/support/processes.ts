@@ -27,10 +27,15 @@ export function distFile(name: string): string {
 }
 
 /** Starts `node <file> ...args` with an IPC channel. */
-export function spawnNode(file: string, args: readonly string[], opts: { cwd?: string } = {}): Spawned {
+export function spawnNode(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Spawned {
   const child = spawn(process.execPath, [file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.env === undefined ? {} : { env: opts.env }),
   });
   const lines: string[] = [];
   let err = '';
