@@ -46,7 +46,13 @@ export interface AdminClient {
   metrics(): Promise<MetricsView>;
   /** The Prometheus text exposition of the metrics. */
   prometheus(): Promise<string>;
-  actors(opts?: { type?: string; limit?: number; stateSize?: boolean }): Promise<ActorsView>;
+  actors(opts?: {
+    type?: string;
+    limit?: number;
+    stateSize?: boolean;
+    /** `stream` (default): in stream id order; `mailbox`: fullest mailbox first. */
+    sort?: 'stream' | 'mailbox';
+  }): Promise<ActorsView>;
   inspect(type: string, id: string, opts?: { events?: number }): Promise<InspectView>;
   evict(type: string, id: string): Promise<EvictView>;
   snapshot(type: string, id: string): Promise<SnapshotTakenView>;

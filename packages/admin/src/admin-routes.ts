@@ -99,14 +99,25 @@ export function metricsText({ runtime, query, exposition: options }: RouteContex
   return exposition(runtime, options);
 }
 
-/** Resident actors in stream id order, optionally with the byte size of each state's JSON. */
+/**
+ * Resident actors in stream id order (or, with `sort=mailbox`, fullest mailbox first), optionally
+ * with the byte size of each state's JSON; `byType` counts every resident actor per type.
+ */
 export async function actors({ runtime, query }: RouteContext): Promise<ActorsView> {
-  onlyParams(query, ['type', 'limit', 'stateSize']);
+  onlyParams(query, ['type', 'limit', 'stateSize', 'sort']);
   const type = stringParam(query, 'type');
   const withSize = boolParam(query, 'stateSize');
+  const sort = stringParam(query, 'sort') ?? 'stream';
+  if (sort !== 'stream' && sort !== 'mailbox')
+    throw new AdminError('BAD_REQUEST', `sort must be stream or mailbox, got ${JSON.stringify(sort)}`);
   const limit = intParam(query, 'limit', PAGE.default, 1, withSize ? STATE_SIZE_MAX : PAGE.max);
-  const all = runtime.actors().filter((a) => type === undefined || a.type === type);
-  all.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+  const resident = runtime.actors();
+  const byType: Record<string, number> = {};
+  for (const a of resident) byType[a.type] = (byType[a.type] ?? 0) + 1;
+  const all = resident.filter((a) => type === undefined || a.type === type);
+  const byStream = (a: ActorView, b: ActorView) =>
+    a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0;
+  all.sort(sort === 'mailbox' ? (a, b) => b.mailboxDepth - a.mailboxDepth || byStream(a, b) : byStream);
   const listed: ActorView[] = all.slice(0, limit);
   if (withSize) {
     // One state request per actor, in its mailbox order: a consistent state, at the price of
@@ -119,7 +130,7 @@ export async function actors({ runtime, query }: RouteContext): Promise<ActorsVi
       }),
     );
   }
-  return { total: all.length, actors: listed };
+  return { total: all.length, byType, actors: listed };
 }
 
 /** One aggregate's state, its actor (when resident) and its newest events. */

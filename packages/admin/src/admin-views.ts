@@ -31,6 +31,8 @@ export interface ActorView extends ActorInfo {
 export interface ActorsView {
   /** Resident actors matching the filter, before `limit`. */
   total: number;
+  /** Every resident actor (whatever the filter) counted per aggregate type. */
+  byType: Record<string, number>;
   actors: ActorView[];
 }
 

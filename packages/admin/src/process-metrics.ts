@@ -61,8 +61,9 @@ export function processMetrics(loop?: IntervalHistogram): string {
     'Number of active resources keeping the event loop alive',
     [['', process.getActiveResourcesInfo().length]],
   );
-  if (loop !== undefined && loop.count > 0) {
-    const s = (ns: number) => ns / 1e9;
+  if (loop !== undefined) {
+    // Before the first sample the monitor reads NaN/huge values: report 0 then, never a gap.
+    const s = (ns: number) => (loop.count === 0 ? 0 : ns / 1e9);
     metric('nodejs_eventloop_lag_mean_seconds', 'gauge', 'The mean of the recorded event loop delays', [
       ['', s(loop.mean)],
     ]);
