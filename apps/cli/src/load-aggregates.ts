@@ -4,9 +4,9 @@
  * A TypeScript module is loaded through tsx when tsx can be found (from the module's folder, or
  * next to the CLI); otherwise the error says how to load it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AnyAggregate, isAggregateDefinition } from '@actorfold/core';
 import { CliError, EXIT } from './cli-error.js';
@@ -85,13 +85,20 @@ interface TsxApi {
 /** tsx's import API, found from the user's module first (their project), then from the CLI. */
 async function tsxApi(modulePath: string): Promise<TsxApi | undefined> {
   for (const from of [pathToFileURL(`${dirname(modulePath)}/`).href, import.meta.url]) {
-    let resolved: string;
+    let manifest: string;
     try {
-      resolved = createRequire(from).resolve('tsx/esm/api');
+      manifest = createRequire(from).resolve('tsx/package.json');
     } catch {
       continue;
     }
-    const api = (await import(pathToFileURL(resolved).href)) as Partial<TsxApi>;
+    // The ESM entry of `tsx/esm/api` from its exports map (require.resolve would give the CJS one).
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      exports?: Record<string, { import?: string | { default?: string } }>;
+    };
+    const entry = pkg.exports?.['./esm/api']?.import;
+    const file = typeof entry === 'string' ? entry : entry?.default;
+    if (file === undefined) continue;
+    const api = (await import(pathToFileURL(join(dirname(manifest), file)).href)) as Partial<TsxApi>;
     if (typeof api.tsImport === 'function') return api as TsxApi;
   }
   return undefined;

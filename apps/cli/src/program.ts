@@ -18,6 +18,7 @@ import { state } from './commands/state.js';
 import { stats } from './commands/stats.js';
 import { streams } from './commands/streams.js';
 import { tail } from './commands/tail.js';
+import { top } from './commands/top.js';
 import { verify } from './commands/verify.js';
 import { disableColor, Output } from './output.js';
 import { target } from './target.js';
@@ -253,6 +254,22 @@ export function buildProgram(): Command {
     .addOption(socket(true))
     .option(...JSON_FLAG)
     .action((o) => projections(o, out(o)));
+
+  program
+    .command('top')
+    .description(
+      'a live view of the daemon: actors, busiest mailboxes, commands/s, latency, projection lag (q quits)',
+    )
+    .addOption(socket(true))
+    .option('--interval <ms>', 'refresh every this many milliseconds', positiveInt, 1000)
+    .option('--limit <n>', 'busiest mailboxes to list', positiveInt, 10)
+    .option('--once', 'print one view and exit (sampled over one interval, for the rates)', false)
+    .option('--json', 'with --once: the view as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  actorfold top --socket data/admin.sock\n  actorfold top --socket data/admin.sock --once --json | jq .rates',
+    )
+    .action((o) => top(o, out(o)));
 
   program
     .command('tail')
