@@ -4,6 +4,8 @@
  * terminal back (main screen, cooked mode, echo). Skipped, saying why, only when tmux is absent.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +112,8 @@ describe.skipIf(!hasTmux)(
   () => {
     afterAll(async () => {
       await tmux('kill-server').catch(() => undefined);
+      // The server is gone with its last session, but may leave its socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.()}`, server), { force: true });
     });
 
     for (const [name, key] of [

@@ -126,7 +126,7 @@ async function handle(
     }
     if (kind === 'ready' && type === undefined) {
       allow(req, 'GET');
-      const view = readiness(runtime);
+      const view = await readiness(runtime);
       return send(res, view.ready ? 200 : 503, view);
     }
     if (kind === 'read-models' && type !== undefined && id === undefined) {

@@ -63,7 +63,7 @@ export function health({ runtime, query, startedAt }: RouteContext): HealthView 
   };
 }
 
-export function ready({ runtime, query }: RouteContext): ReadyView {
+export function ready({ runtime, query }: RouteContext): Promise<ReadyView> {
   onlyParams(query, []);
   return readiness(runtime);
 }
@@ -94,7 +94,7 @@ export function metricsJson({ runtime, query }: RouteContext) {
   return runtime.metrics();
 }
 
-export function metricsText({ runtime, query, exposition: options }: RouteContext): string {
+export function metricsText({ runtime, query, exposition: options }: RouteContext): Promise<string> {
   onlyParams(query, []);
   return exposition(runtime, options);
 }

@@ -20,15 +20,16 @@ export interface ExpositionOptions {
 }
 
 /** The exposition text for `runtime` now. */
-export function exposition(runtime: Runtime, options: ExpositionOptions = {}): string {
-  const parts = [toPrometheus(runtime.metrics()), runtimeDetail(runtime)];
+export async function exposition(runtime: Runtime, options: ExpositionOptions = {}): Promise<string> {
+  const ready = (await readiness(runtime)).ready;
+  const parts = [toPrometheus(runtime.metrics()), runtimeDetail(runtime, ready)];
   for (const h of options.histograms ?? []) parts.push(h.render());
   parts.push(processMetrics(options.eventLoop));
   return parts.join('');
 }
 
 /** What the runtime exposes per aggregate type (resident actors, queued requests) and per projection. */
-function runtimeDetail(runtime: Runtime): string {
+function runtimeDetail(runtime: Runtime, ready: boolean): string {
   const out: string[] = [];
   const gauge = (name: string, help: string, samples: Array<[Record<string, string>, number]>) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
@@ -70,8 +71,6 @@ function runtimeDetail(runtime: Runtime): string {
     '1 while the projection runs, 0 once it failed or stopped',
     projections.map((p) => [{ projection: p.name }, p.state === 'failed' || p.state === 'stopped' ? 0 : 1]),
   );
-  gauge('actorfold_ready', '1 when the daemon is ready for traffic (GET /v1/ready)', [
-    [{}, readiness(runtime).ready ? 1 : 0],
-  ]);
+  gauge('actorfold_ready', '1 when the daemon is ready for traffic (GET /v1/ready)', [[{}, ready ? 1 : 0]]);
   return `${out.join('\n')}\n`;
 }

@@ -8,25 +8,37 @@
 import type { Runtime } from '@actorfold/core';
 import type { ReadyView } from './admin-views.js';
 
-/**
- * Projections seen caught up, per runtime. Under steady load a projection flips between
- * `running` and `caught-up`: once it has reached the end of the log it counts as caught up.
- */
-const caughtUp = new WeakMap<Runtime, Set<string>>();
+/** Per runtime and projection: the log position it must reach, or 'reached'. */
+const trackers = new WeakMap<Runtime, Map<string, number | 'reached'>>();
 
-/** Whether `runtime` is ready, and why not. */
-export function readiness(runtime: Runtime): ReadyView {
-  let seen = caughtUp.get(runtime);
-  if (seen === undefined) {
-    seen = new Set();
-    caughtUp.set(runtime, seen);
+/**
+ * Whether `runtime` is ready, and why not. A projection counts as caught up once it has handled
+ * the log as it stood when readiness first saw the projection (the store's head then), or has
+ * reached the end of the log (`caught-up`): under steady load it may never be idle at the end,
+ * but it does pass that backlog. Once caught up it stays so, unless it fails. Call it once when
+ * the daemon starts (serveAdmin does), so that the backlog is measured from then.
+ */
+export async function readiness(runtime: Runtime): Promise<ReadyView> {
+  let targets = trackers.get(runtime);
+  if (targets === undefined) {
+    targets = new Map();
+    trackers.set(runtime, targets);
+  }
+  const projections = runtime.projections();
+  if (projections.some((p) => !targets.has(p.name))) {
+    // The runtime's own view of the log's end only counts appends it has heard of: ask the store.
+    const head = await (runtime.store.lastPosition?.() ?? Promise.resolve(0)).catch(() => 0);
+    for (const p of projections)
+      if (!targets.has(p.name)) targets.set(p.name, Math.max(head, p.position + p.lag));
   }
   const waiting: string[] = [];
   const failed: string[] = [];
   for (const p of runtime.projections()) {
-    if (p.state === 'caught-up') seen.add(p.name);
+    const target = targets.get(p.name) ?? 0;
+    const reached = target === 'reached' || p.state === 'caught-up' || p.position >= target;
+    if (reached) targets.set(p.name, 'reached');
     if (p.state === 'failed' || p.state === 'stopped') failed.push(p.name);
-    else if (!seen.has(p.name)) waiting.push(p.name);
+    else if (!reached) waiting.push(p.name);
   }
   const reasons: string[] = [];
   if (runtime.closed) reasons.push('shutting down');

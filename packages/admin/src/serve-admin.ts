@@ -14,6 +14,7 @@ import type { Histogram } from './histogram.js';
 import { listenPrivately } from './private-socket.js';
 import { eventLoopMonitor } from './process-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import { readiness } from './readiness.js';
 
 export interface AdminServerOptions {
   /** Where to create the socket (mode 0600). A stale socket file there is replaced; a live one is not. */
@@ -50,8 +51,8 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: ['v1', 'ready'],
-    handle: (ctx) => {
-      const view = routes.ready(ctx);
+    handle: async (ctx) => {
+      const view = await routes.ready(ctx);
       return { json: view, status: view.ready ? 200 : 503 };
     },
   },
@@ -60,7 +61,7 @@ const ROUTES: readonly Route[] = [
   {
     method: 'GET',
     path: ['metrics'],
-    handle: (ctx) => ({ text: routes.metricsText(ctx), contentType: PROMETHEUS_CONTENT_TYPE }),
+    handle: async (ctx) => ({ text: await routes.metricsText(ctx), contentType: PROMETHEUS_CONTENT_TYPE }),
   },
   { method: 'GET', path: ['v1', 'actors'], handle: json(routes.actors) },
   { method: 'GET', path: ['v1', 'actors', ':type', ':id'], handle: json(routes.inspect) },
@@ -95,6 +96,7 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
   const socketPath = resolve(options.socketPath);
   const logger = options.logger ?? pino({ level: 'silent' });
   const startedAt = Date.now();
+  void readiness(runtime); // measures the projections' backlog from now (see readiness.ts)
   const eventLoop = eventLoopMonitor();
   const metrics = { histograms: options.histograms ?? [], eventLoop };
   /** One controller per request in flight, aborted on close so that live tails end. */

@@ -12,6 +12,7 @@ import { AdminError } from './admin-error.js';
 import { type ExpositionOptions, exposition } from './exposition.js';
 import { eventLoopMonitor } from './process-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import { readiness } from './readiness.js';
 
 export interface MetricsServerOptions extends Omit<ExpositionOptions, 'eventLoop'> {
   /** The TCP port; 0 picks a free one (see `port` on the result). */
@@ -43,6 +44,7 @@ export async function serveMetrics(runtime: Runtime, options: MetricsServerOptio
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? pino({ level: 'silent' });
   const eventLoop = eventLoopMonitor();
+  void readiness(runtime); // measures the projections' backlog from now (see readiness.ts)
   const server = createServer((req, res) => {
     req.resume();
     const path = new URL(req.url ?? '/', 'http://metrics').pathname;
@@ -54,13 +56,17 @@ export async function serveMetrics(runtime: Runtime, options: MetricsServerOptio
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    try {
-      const text = exposition(runtime, { ...options, eventLoop });
-      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(req.method === 'HEAD' ? '' : text);
-    } catch (err) {
-      logger.error({ err }, 'rendering the metrics failed');
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
-    }
+    exposition(runtime, { ...options, eventLoop }).then(
+      (text) => {
+        res
+          .writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE })
+          .end(req.method === 'HEAD' ? '' : text);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'rendering the metrics failed');
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

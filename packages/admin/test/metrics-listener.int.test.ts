@@ -68,7 +68,7 @@ describe('serveMetrics', () => {
     );
     for (const line of text.trimEnd().split('\n')) {
       if (line.startsWith('#')) continue;
-      expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
+      expect(line).toMatch(/^[a-z_][a-z0-9_]*(\{[^}]*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/);
       const name = line.split(/[{ ]/)[0] as string;
       expect(typed.has(name) || typed.has(name.replace(/_(bucket|sum|count)$/, ''))).toBe(true);
     }

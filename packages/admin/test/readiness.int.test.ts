@@ -5,7 +5,7 @@
 import { defineProjection } from '@actorfold/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { adminClient } from '../src/index.js';
-import { counter, raw, type Served, served } from './support/fixture.js';
+import { counter, freshDir, raw, type Served, served } from './support/fixture.js';
 
 let s: Served;
 beforeEach(async () => {
@@ -45,6 +45,39 @@ describe('readiness', () => {
     const admin = adminClient(s.socketPath);
     await until(async () => (await admin.ready()).ready);
     expect((await raw(s.socketPath, 'GET', '/v1/ready')).status).toBe(200);
+  });
+
+  it('after a restart, is not ready until a projection has handled the backlog already in the store', async () => {
+    const dir = freshDir();
+    const before = await served(dir);
+    for (let i = 0; i < 5; i++) await before.runtime.get(counter, 'a').execute({ type: 'add', by: 1 });
+    await before.close();
+    // A new process on the same folder: its runtime has seen no append yet.
+    const after = await served(dir);
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      after.runtime.project(
+        defineProjection({
+          name: 'slow',
+          init: () => 0,
+          handlers: {
+            Added: async (n: number) => {
+              await gate;
+              return n + 1;
+            },
+          },
+        }),
+      );
+      const admin = adminClient(after.socketPath);
+      expect(await admin.ready()).toEqual({ ready: false, reasons: ['projections catching up: slow'] });
+      release();
+      await until(async () => (await admin.ready()).ready);
+    } finally {
+      await after.close();
+    }
   });
 
   it('is not ready once a projection has failed', async () => {
