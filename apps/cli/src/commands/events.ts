@@ -2,7 +2,7 @@
 import { eventMatcher, filteredPage, isFiltering } from '@actorfold/admin';
 import type { EventEnvelope } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
-import { brief, count, type Output } from '../output.js';
+import { brief, count, type Output, plural } from '../output.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
 
 export interface EventsOptions extends WhereOptions {
@@ -89,6 +89,10 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
   const matching = isFiltering(filter) ? ' matching' : '';
   if (first === undefined || last === undefined)
     out.note(`no${matching} events from version ${opts.from ?? 1}${of}`);
+  else if (matching !== '')
+    out.note(
+      `${plural(result.events.length, 'matching event')} in versions ${first.version}..${last.version}${of}`,
+    );
   else out.note(`versions ${first.version}..${last.version}${of}`);
   if (result.next !== null) {
     // As the user wrote it, so the line can be pasted back.

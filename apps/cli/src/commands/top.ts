@@ -114,7 +114,7 @@ async function sample(client: AdminClient, limit: number, previous: Totals | und
 }
 
 /** The view as lines of text, `width` columns at most. */
-export function render(view: TopView, socket: string, width: number): string[] {
+export function render(view: TopView, socket: string, width: number, live = true): string[] {
   const pc = colors();
   const rate = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(1));
   const ms = (n: number) => n.toFixed(2);
@@ -146,7 +146,7 @@ export function render(view: TopView, socket: string, width: number): string[] {
     lines.push(
       `  ${p.name.padEnd(20)} ${p.state.padEnd(10)} lag ${count(p.lag).padStart(8)}  at ${count(p.position)}${p.error === undefined ? '' : `  ${pc.red(p.error)}`}`,
     );
-  lines.push('', pc.dim(`${view.at}   q or Ctrl-C quits`));
+  lines.push('', pc.dim(live ? `${view.at}   q or Ctrl-C quits` : view.at));
   return lines.map((l) => clip(l, width));
 }
 
@@ -175,7 +175,7 @@ export async function top(opts: TopOptions, out: Output): Promise<void> {
     await sleep(opts.interval);
     const { view } = await sample(client, opts.limit, first.totals);
     if (out.json) return out.data(view);
-    for (const line of render(view, opts.socket, Number.POSITIVE_INFINITY)) out.line(line);
+    for (const line of render(view, opts.socket, Number.POSITIVE_INFINITY, false)) out.line(line);
     return;
   }
   if (out.json) throw new CliError(EXIT.USAGE, '--json needs --once (one view for scripts)');
