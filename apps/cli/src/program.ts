@@ -72,7 +72,10 @@ const socket = (required: boolean) => {
 };
 /** A `--socket` on an offline-only command, only to say so plainly. */
 const offlineOnly = () => new Option('--socket <path>').hideHelp();
-const AGGREGATE = ['aggregate', 'type/id (account/alice), or the type with the id as a second word'] as const;
+const AGGREGATE = [
+  '<aggregate>',
+  'type/id (account/alice), or the type with the id as a second word',
+] as const;
 const ID = ['[id]', 'the id, when the first word is only the type'] as const;
 
 function refuseSocket(command: string, o: { socket?: string; data?: string }, liveForm: string): void {
@@ -132,7 +135,7 @@ export function buildProgram(): Command {
   program
     .command('events')
     .description("one stream's events, a page at a time, optionally only some types or times")
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .option(...DATA)
     .addOption(socket(false))
@@ -154,7 +157,7 @@ export function buildProgram(): Command {
   program
     .command('snapshots')
     .description('the snapshots kept for a stream, newest first')
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .option(...DATA)
     .addOption(socket(false))
@@ -166,7 +169,7 @@ export function buildProgram(): Command {
   program
     .command('state')
     .description("replay a stream's state offline with the aggregates a module exports (writes nothing)")
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .option(...DATA)
     .addOption(offlineOnly())
@@ -230,7 +233,7 @@ export function buildProgram(): Command {
   program
     .command('inspect')
     .description("one aggregate's state, its actor and its newest events")
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .addOption(socket(true))
     .option('--events <n>', 'newest events to show', nonNegativeInt, 10)
@@ -290,7 +293,7 @@ export function buildProgram(): Command {
   program
     .command('evict')
     .description('passivate an actor now (it finishes queued work and snapshots if due)')
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .addOption(socket(true))
     .option(...JSON_FLAG)
@@ -302,7 +305,7 @@ export function buildProgram(): Command {
   program
     .command('snapshot')
     .description('save a snapshot of one aggregate now (its type must have a snapshot policy)')
-    .argument(`<${AGGREGATE[0]}>`, AGGREGATE[1])
+    .argument(...AGGREGATE)
     .argument(...ID)
     .addOption(socket(true))
     .option(...JSON_FLAG)

@@ -96,6 +96,17 @@ describe('events filters', () => {
       'Withdrawn,Opened',
     ]);
     expect(live.events.map((e) => e.type)).toEqual(['Opened', 'Withdrawn']);
+    const table = await cli([
+      'events',
+      'account',
+      'alice',
+      '--socket',
+      daemon.socket,
+      '--type',
+      'Withdrawn,Opened',
+    ]);
+    expect(table.stdout).toMatch(/^ +1 +1 +Opened /m);
+    expect(table.stdout).toContain('2 matching events in versions 1..7');
     const text = await cli(['events', 'account/alice', '--data', data, '--type', 'Closed']);
     expect(text.stdout).toContain('no matching events from version 1');
   });

@@ -60,6 +60,10 @@ describe('actorfold top --once', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^actorfold top {2}.+ {2}pid \d+/);
     expect(text.stdout).toContain('busiest mailboxes');
+    expect(text.stdout).not.toContain('q or Ctrl-C quits');
+    const jsonLive = await cli(['top', '--socket', daemon.socket, '--json']);
+    expect(jsonLive.code).toBe(2);
+    expect(jsonLive.stderr).toContain('--json needs --once');
     const piped = await cli(['top', '--socket', daemon.socket]);
     expect(piped.code).toBe(2);
     expect(piped.stderr).toContain('top draws on a terminal, and this is not one');
