@@ -8,12 +8,11 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { freshDir } from './support/processes.js';
+import { freePort, freshDir } from './support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const deploy = (file: string) => join(root, 'deploy', file);
@@ -72,14 +71,6 @@ function pm2File(): Recipe {
     stopSignal: 'SIGINT',
     stopTimeoutMs: app.kill_timeout,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** The file's settings with its paths under `dir` and a free port, as this machine allows. */

@@ -5,12 +5,19 @@
  */
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { distFile, freshDir, isReady, type Ready, type Spawned, spawnNode } from './support/processes.js';
+import {
+  distFile,
+  freePort,
+  freshDir,
+  isReady,
+  type Ready,
+  type Spawned,
+  spawnNode,
+} from './support/processes.js';
 
 const running: Spawned[] = [];
 afterEach(async () => {
@@ -41,14 +48,6 @@ function adminGet(socketPath: string, path: string): Promise<{ status: number; b
       .on('error', reject)
       .end();
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('the daemon in operation', () => {
