@@ -6,12 +6,14 @@
  *   GET  /v1/aggregates/:type/:id → 200 { streamId, version, state }
  *   GET  /v1/read-models/:name[?atLeast=<position>]
  *        → 200 { name, status: { state, position, checkpoint, lag }, model }  (waits up to 5 s for `atLeast`)
- *   GET  /v1/health               → 200 { ok: true }
+ *   GET  /v1/health               → 200 { ok: true }   (the process answers)
+ *   GET  /v1/ready                → 200 { ready: true } | 503 { ready: false, reasons }  (route traffic here)
  *
  * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readiness } from '@actorfold/admin';
 import {
   type ExecuteOptions,
   isActorfoldError,
@@ -73,10 +75,18 @@ export interface CommandApi {
 /** Starts the command API for `runtime` on `host:port` (port 0: any free port). */
 export async function startCommandApi(
   runtime: Runtime,
-  opts: { host: string; port: number; logger: Logger; readModels?: ReadonlyMap<string, ReadModel> },
+  opts: {
+    host: string;
+    port: number;
+    logger: Logger;
+    readModels?: ReadonlyMap<string, ReadModel>;
+    /** Sees every request as it arrives (the daemon times commands with it). */
+    onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  },
 ): Promise<CommandApi> {
   const readModels = opts.readModels ?? new Map<string, ReadModel>();
   const server: Server = createServer((req, res) => {
+    opts.onRequest?.(req, res);
     handle(runtime, readModels, req, res).catch((e: unknown) => {
       opts.logger.error({ err: e }, 'command API handler failed');
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
@@ -125,6 +135,11 @@ async function handle(
     if (kind === 'health' && type === undefined) {
       allow(req, 'GET');
       return send(res, 200, { ok: true });
+    }
+    if (kind === 'ready' && type === undefined) {
+      allow(req, 'GET');
+      const view = await readiness(runtime);
+      return send(res, view.ready ? 200 : 503, view);
     }
     if (kind === 'read-models' && type !== undefined && id === undefined) {
       allow(req, 'GET');
