@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isActorfoldError, type StoreError } from '@actorfold/core';
+import { ClassicLevel } from 'classic-level';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { startChild } from './support/child.js';
@@ -30,6 +32,41 @@ describe('the store folder lock', () => {
     await first.close();
     // Released on close: the folder opens again.
     await (await levelStore({ path })).close();
+  });
+
+  it('refuses a second open through a symlink, a `..` detour or a trailing slash with LOCKED: one writer per folder', async () => {
+    const path = freshFolder();
+    const first = await levelStore({ path });
+    const link = freshFolder('link');
+    symlinkSync(path, link);
+    const detour = join(path, '..', path.split('/').pop() as string);
+    for (const spelling of [link, `${path}/`, detour, `${link}/.`]) {
+      const error = await openError(spelling);
+      expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'LOCKED' });
+    }
+    // The two writers of the issue: the second runtime never gets to acknowledge anything.
+    await first.append('a/1', [{ data: { type: 'x' } }], { expectedVersion: 0 });
+    await first.close();
+    // Released on close, for every spelling.
+    const again = await levelStore({ path: link });
+    expect(await again.streamVersion('a/1')).toBe(1);
+    expect(await openError(path)).toMatchObject({ reason: 'LOCKED' });
+    await again.close();
+  });
+
+  it('releases the folder when an open fails after taking it', async () => {
+    const path = freshFolder();
+    const db = new ClassicLevel<string, string>(path);
+    await db.open();
+    await db.put('mformat', '99'); // a format this version refuses, found after the folder is taken
+    await db.close();
+    const other = freshFolder('link');
+    symlinkSync(path, other);
+    for (const spelling of [path, other, path]) {
+      const error = await openError(spelling);
+      expect(error).toMatchObject({ reason: 'IO' });
+      expect(error.message).toContain('store format "99" is not supported');
+    }
   });
 
   it('refuses an open while another process holds the folder, and opens once that process is SIGKILLed', async () => {
