@@ -100,6 +100,8 @@ export interface LevelStore extends EventStore {
    * otherwise such a store does not open), or undefined.
    */
   readonly lostTail: LostTail | undefined;
+  /** The newest global position (0 when empty); always available on this store. */
+  lastPosition(): Promise<number>;
   /**
    * The streams in the folder with their head versions, in id order (one key read per stream).
    * For operators' tools: `prefix` filters, `after` and `limit` page.

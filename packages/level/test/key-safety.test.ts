@@ -104,7 +104,8 @@ describe('stream ids and their LevelDB keys', () => {
           }
           for (const [streamId, tags] of model) {
             const read: string[] = [];
-            for await (const e of store.readStream(streamId)) read.push((e.data as { tag: string }).tag);
+            for await (const e of store.readStream(streamId))
+              read.push((e.data as unknown as { tag: string }).tag);
             expect(read).toEqual(tags);
           }
         }),
