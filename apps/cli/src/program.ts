@@ -10,6 +10,7 @@ import { evict } from './commands/evict.js';
 import { inspect } from './commands/inspect.js';
 import { metrics } from './commands/metrics.js';
 import { projections } from './commands/projections.js';
+import { repair } from './commands/repair.js';
 import { snapshot } from './commands/snapshot.js';
 import { snapshots } from './commands/snapshots.js';
 import { state } from './commands/state.js';
@@ -134,6 +135,25 @@ export function buildProgram(): Command {
     .option(...JSON_FLAG)
     .addHelpText('after', '\nExits 1 when it finds any problem, after printing the report.')
     .action((o) => verify(o, out(o)));
+
+  program
+    .command('repair')
+    .description(
+      "run LevelDB's repair on a damaged store folder (a backup is taken first), then verify; the daemon must be stopped",
+    )
+    .requiredOption(...DATA)
+    .option(
+      '--backup <dir>',
+      'copy the folder here before repairing it in place (default <data>.backup-<time>)',
+    )
+    .option('--into <dir>', 'repair a copy made here instead, leaving --data as it is')
+    .option('--max-problems <n>', 'stop listing problems after this many', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExits 0 when everything acknowledged came back and verify passes; 1 when events were lost or verify found problems.\nExample: actorfold repair --data data/store',
+    )
+    .action((o) => repair(o, out(o)));
 
   program
     .command('stats')
