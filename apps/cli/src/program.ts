@@ -19,6 +19,7 @@ import { streams } from './commands/streams.js';
 import { tail } from './commands/tail.js';
 import { verify } from './commands/verify.js';
 import { Output } from './output.js';
+import { allowForeignSocket } from './store-access.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -66,7 +67,11 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', EXIT_CODES);
+    .addHelpText('after', EXIT_CODES)
+    .option('--allow-foreign-socket', 'talk to an admin socket owned by another user (refused by default)')
+    .hook('preAction', (cmd) => {
+      if (cmd.opts().allowForeignSocket === true) allowForeignSocket();
+    });
   const out = (o: { json?: boolean }) => new Output(o.json === true);
 
   program

@@ -3,6 +3,7 @@
  * through a running daemon's admin socket (`--socket`). Offline never writes events, snapshots
  * or checkpoints; it fails plainly when a daemon holds the folder's lock.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type AdminClient, adminClient } from '@actorfold/admin';
 import { isActorfoldError } from '@actorfold/core';
@@ -102,7 +103,35 @@ export async function withStore<T>(
   }
 }
 
-/** The admin client for a socket path. */
+let foreignSocketAllowed = process.env.ACTORFOLD_ALLOW_FOREIGN_SOCKET === '1';
+
+/** `--allow-foreign-socket`: talk to an admin socket another user owns. */
+export function allowForeignSocket(): void {
+  foreignSocketAllowed = true;
+}
+
+/**
+ * The admin client for a socket path. Refuses a socket owned by another user (root aside) unless
+ * allowed: whoever owns the socket answers for the daemon, so a socket someone else put there
+ * (a shared /tmp, a mistyped path) would receive this user's commands and feed back what it likes.
+ */
 export function live(socket: string): AdminClient {
-  return adminClient(resolve(socket));
+  const path = resolve(socket);
+  const uid = process.getuid?.();
+  if (!foreignSocketAllowed && uid !== undefined) {
+    let owner: number | undefined;
+    try {
+      owner = statSync(path).uid;
+    } catch {
+      owner = undefined; // missing: the client says it plainly
+    }
+    if (owner !== undefined && owner !== uid && owner !== 0) {
+      throw new CliError(
+        EXIT.UNREACHABLE,
+        `the admin socket ${path} belongs to another user (uid ${owner}, you are uid ${uid}): refusing to talk to it`,
+        'if that user runs the daemon and you trust it, add --allow-foreign-socket (or set ACTORFOLD_ALLOW_FOREIGN_SOCKET=1)',
+      );
+    }
+  }
+  return adminClient(path);
 }
