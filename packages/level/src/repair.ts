@@ -7,15 +7,15 @@
  * which acknowledged positions did not come back; the repair then accepts that loss, so the store
  * opens again.
  */
-import { cp } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { cp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { StoreError } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
 import { lockFolder } from './folder-lock.js';
 import { levelStore } from './level-store.js';
 import { describe, isLockedError } from './store-errors.js';
 import { inspectFolder } from './store-folder.js';
-import { type LostTail, readTailMark, writeTailMark } from './tail-mark.js';
+import { type LostTail, readTailMark, TAIL_MARK_FILE, writeTailMark } from './tail-mark.js';
 
 export interface RepairOptions {
   /** The damaged store folder. */
@@ -58,10 +58,11 @@ export async function repairLevelStore(opts: RepairOptions): Promise<RepairResul
   try {
     await assertNoOtherProcess(path);
     let recorded: number | undefined;
+    let markUnreadable = false;
     try {
       recorded = await readTailMark(path);
     } catch {
-      recorded = undefined; // an unreadable mark is no evidence either way
+      markUnreadable = true; // no evidence either way; the copy keeps it for whoever investigates
     }
     const copy = resolve((opts.backup ?? opts.into) as string);
     try {
@@ -81,6 +82,7 @@ export async function repairLevelStore(opts: RepairOptions): Promise<RepairResul
     } catch (e) {
       throw new StoreError('IO', `LevelDB's repair of ${repaired} failed: ${describe(e)}`, { cause: e });
     }
+    if (markUnreadable) await rm(join(repaired, TAIL_MARK_FILE), { force: true });
     // levelStore takes the folder itself.
     lock.release();
     const store = await levelStore({ path: repaired, tailLoss: 'open' });

@@ -23,7 +23,7 @@ export type FolderState =
   | { kind: 'not-a-folder' };
 
 /** Files LevelDB writes before its database exists (a crash mid-create can leave them alone). */
-const HARMLESS = new Set(['LOCK', 'LOG', 'LOG.old', TAIL_MARK_FILE]);
+const HARMLESS = new Set(['LOCK', 'LOG', 'LOG.old', TAIL_MARK_FILE, `${TAIL_MARK_FILE}.tmp`]);
 /** Files that belong to a LevelDB database: tables, logs, manifests, CURRENT and its temp file. */
 const LEVELDB_FILE = /^(?:\d+\.(?:log|ldb|sst|dbtmp)|MANIFEST-\d+|CURRENT)$/;
 

@@ -31,7 +31,12 @@ export async function readTailMark(folder: string): Promise<number | undefined> 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const position = (JSON.parse(text) as { lastPosition?: unknown } | null)?.lastPosition;
+  let position: unknown;
+  try {
+    position = (JSON.parse(text) as { lastPosition?: unknown } | null)?.lastPosition;
+  } catch {
+    position = undefined;
+  }
   if (!Number.isSafeInteger(position) || (position as number) < 0) {
     throw new StoreError(
       'DAMAGED',

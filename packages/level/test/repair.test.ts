@@ -2,7 +2,7 @@
  * repairLevelStore brings a damaged folder back with LevelDB's own repair, always keeping a copy
  * of the folder as it was, and says which acknowledged positions did not come back.
  */
-import { existsSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { levelStore, repairLevelStore } from '../src/index.js';
@@ -78,6 +78,19 @@ describe('repairing a store folder', () => {
     await store.close();
     // The backup still shows the loss.
     await expect(levelStore({ path: `${path}.backup` })).rejects.toMatchObject({ reason: 'DAMAGED' });
+  });
+
+  it('repairs a folder whose tail mark does not hold a position (refused at open as DAMAGED)', async () => {
+    const path = await seeded(100);
+    writeFileSync(join(path, 'actorfold-tail.json'), '{"lastPos');
+    await expect(levelStore({ path })).rejects.toMatchObject({ reason: 'DAMAGED' });
+    writeFileSync(join(path, 'actorfold-tail.json'), '{"lastPosition":"x"}');
+    await expect(levelStore({ path })).rejects.toMatchObject({ reason: 'DAMAGED' });
+    const result = await repairLevelStore({ path, backup: `${path}.backup` });
+    expect(result).toMatchObject({ recordedLastPosition: undefined, lastPosition: 100, lostTail: undefined });
+    const store = await levelStore({ path });
+    expect(await store.lastPosition()).toBe(100);
+    await store.close();
   });
 
   it('refuses a folder another process holds (LOCKED) or one that holds no store (NOT_FOUND), copying nothing', async () => {
