@@ -161,10 +161,9 @@ async function checkFolder(path: string, create: boolean): Promise<boolean> {
     case 'store':
       return false;
     case 'damaged':
-      throw new StoreError(
-        'DAMAGED',
-        `the store folder ${path} is damaged: ${state.why}. Refusing to open it (a new database ` +
-          `would delete its table files). Stop everything using it and run: actorfold repair --data ${path}`,
+      throw damaged(
+        path,
+        `is damaged: ${state.why}. Refusing to open it (a new database would delete its table files)`,
       );
     case 'foreign':
       throw new StoreError(
@@ -203,14 +202,19 @@ async function openDb(path: string, createIfMissing: boolean): Promise<ClassicLe
     // LevelDB found its own files inconsistent (a table file the manifest lists is missing, a bad
     // checksum in the manifest): damage, not an I/O failure.
     if (/corruption|does not exist/i.test(message)) {
-      throw new StoreError(
-        'DAMAGED',
-        `the store folder ${path} is damaged: ${message}. Stop everything using it and run: actorfold repair --data ${path}`,
-        { cause: e },
-      );
+      throw damaged(path, `is damaged: ${message}`, e);
     }
     throw new StoreError('IO', `cannot open the store folder ${path}: ${message}`, { cause: e });
   }
+}
+
+/** StoreError DAMAGED naming the folder, what is wrong, and the way out. */
+function damaged(path: string, what: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'DAMAGED',
+    `the store folder ${path} ${what}. Stop everything using it and run: actorfold repair --data ${path}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 interface OpenState {
@@ -232,11 +236,10 @@ async function readOpenState(h: LevelHandle, tailLoss: 'refuse' | 'open'): Promi
     const recorded = (await readTailMark(path)) ?? 0;
     const lostTail = recorded >= nextPosition ? { from: nextPosition, to: recorded } : undefined;
     if (lostTail !== undefined && tailLoss === 'refuse') {
-      throw new StoreError(
-        'DAMAGED',
-        `the store folder ${path} lost acknowledged events: positions ${lostTail.from}..${lostTail.to} are missing ` +
-          `(the newest log was cut short). Refusing to open it (new events would reuse those positions). ` +
-          `Stop everything using it and run: actorfold repair --data ${path}`,
+      throw damaged(
+        path,
+        `lost acknowledged events: positions ${lostTail.from}..${lostTail.to} are missing (the newest log was cut short). ` +
+          'Refusing to open it (new events would reuse those positions)',
       );
     }
     return { nextPosition, recorded, lostTail };
