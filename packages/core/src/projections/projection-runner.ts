@@ -5,11 +5,11 @@
  * projection at that event; `restart()` resumes there.
  */
 import type { Logger } from 'pino';
-import { InvalidArgument, ProjectionFailed } from './errors.js';
-import type { LogTail } from './log-tail.js';
+import { InvalidArgument, ProjectionFailed } from '../errors.js';
+import type { EventStore } from '../store/store.js';
+import type { LogTail } from '../subscriptions/log-tail.js';
+import { Subscription } from '../subscriptions/subscription.js';
 import type { ProjectionDefinition } from './projection.js';
-import type { EventStore } from './store.js';
-import { Subscription } from './subscription.js';
 
 export type ProjectionState = 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped';
 

@@ -5,9 +5,9 @@
  * skip nor repeat an event. Pull-based: the next page is read only when the consumer has taken
  * the last one, so a slow consumer holds at most one page in memory and slows only its own reads.
  */
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument } from '../errors.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
 import type { LogTail } from './log-tail.js';
-import type { EventEnvelope, EventStore } from './store.js';
 
 export interface SubscriptionFilter {
   /** Only events of these aggregate types. */
