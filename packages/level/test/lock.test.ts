@@ -1,4 +1,5 @@
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isActorfoldError, type StoreError } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
@@ -6,6 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
+
+/** A private mount namespace (as an unprivileged user namespace) lets the test bind-mount a folder. */
+function canBindMount(): boolean {
+  try {
+    execFileSync('unshare', ['-rm', 'sh', '-c', 'mount --bind /tmp /mnt'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function openError(path: string): Promise<StoreError> {
   const started = performance.now();
@@ -53,6 +64,26 @@ describe('the store folder lock', () => {
     expect(await openError(path)).toMatchObject({ reason: 'LOCKED' });
     await again.close();
   });
+
+  it.skipIf(!canBindMount())(
+    'refuses a second open through a bind mount of the folder with LOCKED',
+    async () => {
+      const path = freshFolder();
+      mkdirSync(path);
+      const mount = freshFolder('bind');
+      mkdirSync(mount);
+      const child = startChild('two-spellings', [path, mount], {
+        wrap: ['unshare', '-rm', 'sh', '-c', `mount --bind ${path} ${mount} && exec "$@"`, 'sh'],
+      });
+      const { code } = await child.exited;
+      expect(code, child.stderr()).toBe(0);
+      expect(JSON.parse(child.lines.at(-1) as string)).toMatchObject({
+        opened: false,
+        code: 'STORE_ERROR',
+        reason: 'LOCKED',
+      });
+    },
+  );
 
   it('releases the folder when an open fails after taking it', async () => {
     const path = freshFolder();
