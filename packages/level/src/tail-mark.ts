@@ -79,8 +79,6 @@ export class TailMarker {
   #recorded: number;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
-  /** The last failure to write the mark, kept for close() to report; appends are not failed for it. */
-  failure: unknown;
 
   constructor(o: {
     folder: string;
@@ -122,8 +120,9 @@ export class TailMarker {
       await this.#syncFirst?.();
       await writeTailMark(this.#folder, position);
       this.#recorded = position;
-    } catch (e) {
-      this.failure = e;
+    } catch {
+      // The older mark stays: loss detection covers less until the next write succeeds, and no
+      // append fails for it (the events themselves are in LevelDB's log).
     }
   }
 }
