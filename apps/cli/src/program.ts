@@ -12,6 +12,7 @@ import { evict } from './commands/evict.js';
 import { inspect } from './commands/inspect.js';
 import { metrics } from './commands/metrics.js';
 import { projections } from './commands/projections.js';
+import { repair } from './commands/repair.js';
 import { snapshot } from './commands/snapshot.js';
 import { snapshots } from './commands/snapshots.js';
 import { state } from './commands/state.js';
@@ -21,6 +22,7 @@ import { tail } from './commands/tail.js';
 import { top } from './commands/top.js';
 import { verify } from './commands/verify.js';
 import { disableColor, Output } from './output.js';
+import { allowForeignSocket } from './store-access.js';
 import { target } from './target.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -107,7 +109,9 @@ export function buildProgram(): Command {
       'after',
       `${EXIT_CODES}\n\nEnvironment:\n  ACTORFOLD_SOCKET  the default --socket (an explicit --data wins)\n  NO_COLOR          no colors\n  ACTORFOLD_DEBUG=1 stack traces on failures`,
     )
+    .option('--allow-foreign-socket', 'talk to an admin socket owned by another user (refused by default)')
     .hook('preAction', (root, action) => {
+      if (root.opts().allowForeignSocket === true) allowForeignSocket();
       if (root.opts().color === false) disableColor();
       // A socket from ACTORFOLD_SOCKET must not turn `--data x` into "give one, not both".
       if (action.getOptionValueSource('socket') === 'env' && action.opts().data !== undefined)
@@ -207,6 +211,25 @@ export function buildProgram(): Command {
       );
       return verify(o, out(o));
     });
+
+  program
+    .command('repair')
+    .description(
+      "run LevelDB's repair on a damaged store folder (a backup is taken first), then verify; the daemon must be stopped",
+    )
+    .requiredOption(...DATA)
+    .option(
+      '--backup <dir>',
+      'copy the folder here before repairing it in place (default <data>.backup-<time>)',
+    )
+    .option('--into <dir>', 'repair a copy made here instead, leaving --data as it is')
+    .option('--max-problems <n>', 'stop listing problems after this many', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExits 0 when everything acknowledged came back and verify passes; 1 when events were lost or verify found problems.\nExample: actorfold repair --data data/store',
+    )
+    .action((o) => repair(o, out(o)));
 
   program
     .command('stats')

@@ -10,7 +10,7 @@
 import { type EventEnvelope, isActorfoldError } from '@actorfold/core';
 import type { LevelStore } from '@actorfold/level';
 
-export type ProblemKind = 'stream' | 'log' | 'snapshot' | 'listing';
+export type ProblemKind = 'stream' | 'log' | 'snapshot' | 'listing' | 'tail';
 
 export interface Problem {
   kind: ProblemKind;
@@ -30,6 +30,11 @@ export interface VerifyReport {
   /** Records read through the global log. */
   logEvents: number;
   snapshots: number;
+  /**
+   * Acknowledged positions missing from the end of the log (the store's tail mark recorded them
+   * as written), or null. See docs/store-internals.md for what this can and cannot notice.
+   */
+  lostTail: { from: number; to: number } | null;
   problems: Problem[];
   /** True when more problems existed than `maxProblems`: the list stops there. */
   truncated: boolean;
@@ -51,6 +56,7 @@ export async function verifyStore(store: LevelStore, opts: VerifyOptions = {}): 
     events: 0,
     logEvents: 0,
     snapshots: 0,
+    lostTail: store.lostTail ?? null,
     problems: [],
     truncated: false,
   };
@@ -64,6 +70,17 @@ export async function verifyStore(store: LevelStore, opts: VerifyOptions = {}): 
     done += n;
     if (done % 500 < n) opts.onProgress?.(done, total);
   };
+
+  // 0. The tail: acknowledged positions after the newest one found.
+  const lost = store.lostTail;
+  if (lost !== undefined) {
+    const count = lost.to - lost.from + 1;
+    problem({
+      kind: 'tail',
+      position: lost.from,
+      message: `positions ${lost.from}..${lost.to} (${count} event${count === 1 ? '' : 's'}) were acknowledged and are missing: the newest log lost its tail`,
+    });
+  }
 
   // 1. Stream heads, one key read per stream.
   const heads = new Map<string, number>();

@@ -12,7 +12,7 @@
  * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { readiness } from '@actorfold/admin';
 import {
   type ExecuteOptions,
@@ -66,8 +66,17 @@ class ApiError extends Error {
 /** The running API: its port, and `close()` that stops accepting and waits for requests in flight. */
 export interface CommandApi {
   readonly port: number;
-  /** Stops accepting connections; resolves once the requests in flight have been answered. */
+  /**
+   * Starts the drain: stops accepting connections, answers every request that arrives on an open
+   * keep-alive connection with 503 RUNTIME_CLOSED and `Connection: close`; resolves once every
+   * connection has ended (see closeAllConnections).
+   */
   close(): Promise<void>;
+  /**
+   * After close(): waits until every connection has ended or `maxMs` passed, so a request already
+   * on its way over a keep-alive connection still gets its 503 rather than a reset.
+   */
+  settle(maxMs: number): Promise<void>;
   /** Cuts whatever connections are left (after the runtime has shut down). */
   closeAllConnections(): void;
 }
@@ -85,8 +94,21 @@ export async function startCommandApi(
   },
 ): Promise<CommandApi> {
   const readModels = opts.readModels ?? new Map<string, ReadModel>();
+  let draining = false;
   const server: Server = createServer((req, res) => {
     opts.onRequest?.(req, res);
+    if (draining) {
+      // A keep-alive client learns that the daemon is going away, instead of finding its
+      // connection reset; Connection: close makes it open a new one (to the next daemon) next time.
+      req.resume();
+      send(
+        res,
+        503,
+        { error: { code: 'RUNTIME_CLOSED', message: 'the daemon is stopping; retry shortly' } },
+        { connection: 'close', 'retry-after': '1' },
+      );
+      return;
+    }
     handle(runtime, readModels, req, res).catch((e: unknown) => {
       opts.logger.error({ err: e }, 'command API handler failed');
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
@@ -105,11 +127,24 @@ export async function startCommandApi(
   return {
     port: (server.address() as AddressInfo).port,
     close() {
-      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+      // net.Server's close, not http.Server's: the latter also drops idle keep-alive connections
+      // at once, and a request a client is sending on one right then meets a reset. These stay
+      // open to get the 503 above, until closeAllConnections.
+      closing ??= new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       return closing;
+    },
+    async settle(maxMs) {
+      const until = Date.now() + maxMs;
+      while (Date.now() < until && (await connections(server)) > 0)
+        await new Promise((r) => setTimeout(r, 10));
     },
     closeAllConnections: () => server.closeAllConnections(),
   };
+}
+
+function connections(server: Server): Promise<number> {
+  return new Promise((resolve) => server.getConnections((e, n) => resolve(e === null ? n : 0)));
 }
 
 /** A projection the API serves: its status, a way to wait for a position, and what of its state it shows. */

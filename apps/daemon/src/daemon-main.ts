@@ -4,13 +4,17 @@
  * data }` once the store is open and both ports listen. SIGTERM, SIGINT, or the supervisor going
  * away (IPC disconnect) stop it cleanly: exit 0, or 1 if stopping outlived its deadline.
  *
- * Exit codes: 0 stopped cleanly; 1 failed (start, crash, or a stop past its deadline); 2 bad usage;
- * 3 the store folder is locked by another process.
+ * Exit codes (DAEMON_EXIT): 0 stopped cleanly; 1 failed (start, crash, or a stop past its
+ * deadline); 2 bad usage; 3 the store folder is locked by another process; 4 the port or the admin
+ * socket is in use; 5 the store folder is damaged or holds no store. The supervisor restarts
+ * neither 2, 4 nor 5.
  */
+import { isAdminError } from '@actorfold/admin';
 import { isActorfoldError } from '@actorfold/core';
 import { pino } from 'pino';
 import { startDaemon } from './daemon.js';
-import { DAEMON_USAGE, parseDaemonOptions, UsageError } from './daemon-options.js';
+import { DAEMON_USAGE, type DaemonOptions, parseDaemonOptions, UsageError } from './daemon-options.js';
+import { DAEMON_EXIT } from './exit-codes.js';
 
 /** The message sent to the supervisor over IPC once the daemon serves. */
 export interface ReadyMessage {
@@ -29,7 +33,7 @@ try {
 } catch (e) {
   if (!(e instanceof UsageError)) throw e;
   process.stderr.write(`daemon: ${e.message}\n\n${DAEMON_USAGE}`);
-  process.exit(2);
+  process.exit(DAEMON_EXIT.USAGE);
 }
 if (options === undefined) {
   process.stdout.write(DAEMON_USAGE);
@@ -53,13 +57,42 @@ let daemon: Awaited<ReturnType<typeof startDaemon>>;
 try {
   daemon = await startDaemon(opts, logger);
 } catch (e) {
-  const locked =
-    isActorfoldError(e) && e.code === 'STORE_ERROR' && (e as { reason?: string }).reason === 'LOCKED';
+  const failed = startFailure(e, opts);
+  if (failed === undefined) {
+    logger.fatal({ err: e, data: opts.data }, 'start failed');
+    process.exit(DAEMON_EXIT.FAILED);
+  }
+  // A known cause: one clear line in the log and on stderr, no stack trace.
   logger.fatal(
-    { err: e, data: opts.data },
-    locked ? 'the store folder is locked by another process' : 'start failed',
+    { data: opts.data, port: opts.port, socket: opts.socket, exitCode: failed.code },
+    failed.message,
   );
-  process.exit(locked ? 3 : 1);
+  process.stderr.write(`daemon: ${failed.message}\n`);
+  process.exit(failed.code);
+}
+
+/** The exit code and message of a start failure an operator can act on; undefined for the rest. */
+function startFailure(e: unknown, o: DaemonOptions): { code: number; message: string } | undefined {
+  const err = e as { code?: unknown; reason?: unknown; message?: unknown; syscall?: unknown };
+  if (isActorfoldError(e) && e.code === 'STORE_ERROR') {
+    if (err.reason === 'LOCKED')
+      return { code: DAEMON_EXIT.LOCKED, message: 'the store folder is locked by another process' };
+    if (err.reason === 'DAMAGED' || err.reason === 'NOT_FOUND')
+      return { code: DAEMON_EXIT.STORE_UNUSABLE, message: String(err.message) };
+  }
+  if (err?.code === 'EADDRINUSE' && err.syscall === 'listen') {
+    return {
+      code: DAEMON_EXIT.ADDRESS_IN_USE,
+      message: `port ${o.port} on ${o.host} is in use by another process: stop it or start with another --port`,
+    };
+  }
+  if (isAdminError(e) && e.code === 'SOCKET_IN_USE') {
+    return {
+      code: DAEMON_EXIT.ADDRESS_IN_USE,
+      message: `the admin socket ${o.socket} is in use by another live process: stop it or give another --socket`,
+    };
+  }
+  return undefined;
 }
 
 let stopping = false;

@@ -14,6 +14,9 @@ import { commandLatency } from './command-latency.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { aggregates, balances, openSwitches } from './domain/index.js';
 
+/** How long open keep-alive connections may linger after the runtime shut down (503s only). */
+const DRAIN_LINGER_MS = 500;
+
 /** A started daemon. */
 export interface Daemon {
   /** The command API's port (the one asked for, or the one picked for port 0). */
@@ -118,7 +121,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       stopping ??= (async () => {
         const apiClosed = api.close(); // refuse new connections; requests in flight still run
         await runtime.shutdown({ timeoutMs: options.shutdownTimeoutMs });
-        // Anything still connected can only get RuntimeClosed now.
+        // Keep-alive clients get a last moment to receive their 503 and hang up; anything still
+        // connected after that is cut.
+        await api.settle(DRAIN_LINGER_MS);
         api.closeAllConnections();
         await apiClosed;
         // Last, so operators can watch the drain through the admin socket and the metrics.

@@ -4,7 +4,8 @@
  * daemon right after the demo the same way a signal would (that is how CI runs it).
  *
  * Exit codes: 0 stopped cleanly; 1 the daemon could not be kept running (restart budget spent),
- * needed SIGKILL, or the demo failed; 2 bad usage.
+ * needed SIGKILL, or the demo failed; 2 bad usage; 4 or 5 the daemon stopped on a configuration
+ * error and was not restarted (its port or socket is in use; its store is damaged).
  * When spawned with an IPC channel, each `{ type: 'ready' }` of a (re)started daemon is relayed.
  */
 import { relative } from 'node:path';

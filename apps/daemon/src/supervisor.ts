@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { NOT_RESTARTED } from './exit-codes.js';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
 export interface SupervisorOptions {
@@ -46,7 +47,10 @@ export class Supervisor extends EventEmitter<{ ready: [ReadyInfo]; state: [Super
   #grace: NodeJS.Timeout | undefined;
   #escalated = false;
   #finish!: (code: number) => void;
-  /** The supervisor's exit code once it is done: 0 stopped cleanly, 1 gave up or had to SIGKILL. */
+  /**
+   * The supervisor's exit code once it is done: 0 stopped cleanly, 1 gave up or had to SIGKILL,
+   * or the daemon's own code when it stopped on a configuration error (2, 4, 5: DAEMON_EXIT).
+   */
   readonly done: Promise<number>;
 
   constructor(options: SupervisorOptions) {
@@ -145,6 +149,12 @@ export class Supervisor extends EventEmitter<{ ready: [ReadyInfo]; state: [Super
       if (code === 0) {
         this.#log.info({ daemonPid: pid }, 'daemon exited 0 on its own: not restarting');
         this.#end('stopped', 0);
+        return;
+      }
+      if (code !== null && NOT_RESTARTED.has(code)) {
+        // A configuration error (port taken, store damaged, bad flags): a restart cannot fix it.
+        this.#log.error({ daemonPid: pid, code }, 'daemon stopped on a configuration error: not restarting');
+        this.#end('failed', code);
         return;
       }
       this.#log.warn({ daemonPid: pid, code, signal, upForMs }, 'daemon crashed');

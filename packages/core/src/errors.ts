@@ -193,10 +193,14 @@ export class ProjectionFailed extends ActorfoldError {
   }
 }
 
-/** Why a store failed; `LOCKED` means another process holds the store. */
-export type StoreErrorReason = 'IO' | 'LOCKED' | 'CLOSED';
+/**
+ * Why a store failed: `LOCKED` another process (or store) holds it; `DAMAGED` its files show a
+ * broken database (refused rather than opened or created over; see `actorfold repair`);
+ * `NOT_FOUND` there is no store where one must already exist (`create: false`).
+ */
+export type StoreErrorReason = 'IO' | 'LOCKED' | 'CLOSED' | 'DAMAGED' | 'NOT_FOUND';
 
-/** The store failed (I/O, closed, or locked by another process). */
+/** The store failed (I/O, closed, locked by another process, damaged, or missing). */
 export class StoreError extends ActorfoldError {
   readonly reason: StoreErrorReason;
   constructor(reason: StoreErrorReason, message: string, options?: { cause?: unknown }) {

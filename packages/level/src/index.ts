@@ -5,4 +5,6 @@ export {
   type LevelStoreStats,
   levelStore,
 } from './level-store.js';
+export { type RepairOptions, type RepairResult, repairLevelStore } from './repair.js';
 export type { ListStreamsOptions, StreamInfo } from './stream-listing.js';
+export type { LostTail } from './tail-mark.js';

@@ -3,6 +3,7 @@
  * runtime, opened exclusively; appends group-committed; every read one range scan.
  * See docs/store-internals.md for the key layout and what each durability level promises.
  */
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   assertExpectedVersion,
@@ -21,9 +22,10 @@ import {
 } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
+import { type FolderLock, lockFolder } from './folder-lock.js';
 import { GroupCommit } from './group-commit.js';
 import {
-  assertNoSeparator,
+  assertStorableId,
   FORMAT_KEY,
   FORMAT_VERSION,
   hexAtEnd,
@@ -31,13 +33,16 @@ import {
   logKey,
   streamEnd,
   streamKey,
+  TAIL_SYNC_KEY,
 } from './keys.js';
 import { LevelHandle } from './level-handle.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
+import { inspectFolder } from './store-folder.js';
 import { StreamHeads } from './stream-heads.js';
 import { type ListStreamsOptions, listStreams, type StreamInfo } from './stream-listing.js';
+import { type LostTail, readTailMark, TailMarker } from './tail-mark.js';
 
 /**
  * How far an acknowledged append has gone:
@@ -49,8 +54,31 @@ import { type ListStreamsOptions, listStreams, type StreamInfo } from './stream-
 export type Durability = 'fsync' | 'os';
 
 export interface LevelStoreOptions {
-  /** The store folder; created when missing. One process at a time may open it. */
+  /**
+   * The store folder. A store is created only in a missing or empty folder; a folder holding a
+   * broken database (no `CURRENT`, a missing manifest) is refused with StoreError reason DAMAGED,
+   * never created over. One store at a time may open it, in any process, whatever path reaches it.
+   */
   path: string;
+  /**
+   * `false`: the store must already exist; a missing or empty folder fails with StoreError reason
+   * NOT_FOUND instead of becoming a new, empty store (for daemons that must find their data).
+   * Default `true`.
+   */
+  create?: boolean;
+  /**
+   * What to do when acknowledged events are found missing at open (the newest position is below
+   * the recorded tail mark, see docs/store-internals.md): `'refuse'` (default) fails with
+   * StoreError reason DAMAGED naming the missing positions; `'open'` opens anyway and reports
+   * them in `lostTail`, for inspection and repair tools. While a loss stands, the mark is left
+   * as it is.
+   */
+  tailLoss?: 'refuse' | 'open';
+  /**
+   * How often at most the tail mark is rewritten while appends go on (one small fsync'd file per
+   * interval, off the append path; and always on close). Default 1000 ms.
+   */
+  tailMarkIntervalMs?: number;
   /** Default `'fsync'`. */
   durability?: Durability;
   /** Stamps events appended without a `timestamp`; read as epoch milliseconds. Default: the system clock. */
@@ -67,6 +95,13 @@ export interface LevelStore extends EventStore {
   /** The absolute folder path. */
   readonly path: string;
   readonly durability: Durability;
+  /**
+   * Acknowledged positions found missing when the store opened (only with `tailLoss: 'open'`;
+   * otherwise such a store does not open), or undefined.
+   */
+  readonly lostTail: LostTail | undefined;
+  /** The newest global position (0 when empty); always available on this store. */
+  lastPosition(): Promise<number>;
   /**
    * The streams in the folder with their head versions, in id order (one key read per stream).
    * For operators' tools: `prefix` filters, `after` and `limit` page.
@@ -91,33 +126,139 @@ export interface LevelStoreStats {
  * const runtime = await createRuntime({ store: levelStore({ path: './data' }), aggregates: [account] });
  */
 export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
-  const { path, durability, clock, streamHeadCacheSize } = checkOptions(opts);
-  const db = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  const o = checkOptions(opts);
+  const { path, durability } = o;
+  const createIfMissing = await checkFolder(path, o.create);
+  const lock = await lockFolder(path).catch((e: unknown) => {
+    throw e instanceof StoreError
+      ? e
+      : new StoreError('IO', `cannot open the store folder ${path}: ${describe(e)}`, { cause: e });
+  });
+  let db: ClassicLevel<string, string> | undefined;
+  try {
+    db = await openDb(path, createIfMissing);
+    const opened = await readOpenState(new LevelHandle(db, path, durability === 'fsync'), o.tailLoss);
+    return serve(db, lock, opened, o);
+  } catch (e) {
+    await db?.close().catch(() => undefined);
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * Whether LevelDB may create a database in the folder: only a missing or empty one. Creates a
+ * missing folder (so it can be locked) unless `create` is false. Throws DAMAGED, NOT_FOUND or IO.
+ */
+async function checkFolder(path: string, create: boolean): Promise<boolean> {
+  let state: Awaited<ReturnType<typeof inspectFolder>>;
+  try {
+    state = await inspectFolder(path);
+  } catch (e) {
+    throw new StoreError('IO', `cannot read the store folder ${path}: ${describe(e)}`, { cause: e });
+  }
+  switch (state.kind) {
+    case 'store':
+      return false;
+    case 'damaged':
+      throw damaged(
+        path,
+        `is damaged: ${state.why}. Refusing to open it (a new database would delete its table files)`,
+      );
+    case 'foreign':
+      throw new StoreError(
+        'NOT_FOUND',
+        `${path} holds no store but other files (${state.files.join(', ')}): refusing to create a store in it; give an empty or new folder`,
+      );
+    case 'not-a-folder':
+      throw new StoreError('IO', `cannot open the store folder ${path}: it is not a folder`);
+    default:
+      if (!create) {
+        throw new StoreError(
+          'NOT_FOUND',
+          `no store in ${path} (the folder is ${state.kind}) and create is false: give the folder the store was created in`,
+        );
+      }
+      if (state.kind === 'missing') await mkdir(path, { recursive: true });
+      return true;
+  }
+}
+
+async function openDb(path: string, createIfMissing: boolean): Promise<ClassicLevel<string, string>> {
+  const db = new ClassicLevel<string, string>(path, {
+    keyEncoding: 'utf8',
+    valueEncoding: 'utf8',
+    createIfMissing,
+  });
   try {
     await db.open();
+    return db;
   } catch (e) {
     if (isLockedError(e)) {
       const why = `the store folder ${path} is in use by another process or store (LevelDB lock held)`;
       throw new StoreError('LOCKED', why, { cause: e });
     }
-    throw new StoreError('IO', `cannot open the store folder ${path}: ${describe(e)}`, { cause: e });
+    const message = describe(e);
+    // LevelDB found its own files inconsistent (a table file the manifest lists is missing, a bad
+    // checksum in the manifest): damage, not an I/O failure.
+    if (/corruption|does not exist/i.test(message)) {
+      throw damaged(path, `is damaged: ${message}`, e);
+    }
+    throw new StoreError('IO', `cannot open the store folder ${path}: ${message}`, { cause: e });
   }
+}
 
-  const h = new LevelHandle(db, path, durability === 'fsync');
-  let nextPosition: number;
+/** StoreError DAMAGED naming the folder, what is wrong, and the way out. */
+function damaged(path: string, what: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'DAMAGED',
+    `the store folder ${path} ${what}. Stop everything using it and run: actorfold repair --data ${path}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+interface OpenState {
+  nextPosition: number;
+  /** The position the tail mark recorded (0 without one). */
+  recorded: number;
+  lostTail: LostTail | undefined;
+}
+
+/** The format check, the next position, and the tail mark compared with what the log holds. */
+async function readOpenState(h: LevelHandle, tailLoss: 'refuse' | 'open'): Promise<OpenState> {
+  const { db, path } = h;
   try {
     await checkFormat(h);
     const [last] = await db.keys({ gt: 'l', lt: LOG_END, reverse: true, limit: 1 }).all();
-    nextPosition = last === undefined ? 1 : hexAtEnd(last) + 1;
+    const nextPosition = last === undefined ? 1 : hexAtEnd(last) + 1;
     if (!Number.isSafeInteger(nextPosition))
       throw new StoreError('IO', `${path}: the last log key ${JSON.stringify(last)} is damaged`);
+    const recorded = (await readTailMark(path)) ?? 0;
+    const lostTail = recorded >= nextPosition ? { from: nextPosition, to: recorded } : undefined;
+    if (lostTail !== undefined && tailLoss === 'refuse') {
+      throw damaged(
+        path,
+        `lost acknowledged events: positions ${lostTail.from}..${lostTail.to} are missing (the newest log was cut short). ` +
+          'Refusing to open it (new events would reuse those positions)',
+      );
+    }
+    return { nextPosition, recorded, lostTail };
   } catch (e) {
-    await db.close();
     throw e instanceof StoreError
       ? e
       : new StoreError('IO', `cannot read the store folder ${path}: ${describe(e)}`, { cause: e });
   }
+}
 
+/** The store over an opened folder. */
+function serve(
+  db: ClassicLevel<string, string>,
+  lock: FolderLock,
+  opened: OpenState,
+  o: CheckedOptions,
+): LevelStore {
+  const { path, durability, clock, streamHeadCacheSize } = o;
+  const h = new LevelHandle(db, path, durability === 'fsync');
   const heads = new StreamHeads(streamHeadCacheSize);
   const readHead = async (streamId: string): Promise<number> => {
     const [last] = await h.io('reading a stream head', () =>
@@ -125,13 +266,34 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
     );
     return last === undefined ? 0 : hexAtEnd(last);
   };
-  const writer = new GroupCommit({ db, path, heads, sync: h.sync, nextPosition, readHead });
+  const writer = new GroupCommit({
+    db,
+    path,
+    heads,
+    sync: h.sync,
+    nextPosition: opened.nextPosition,
+    readHead,
+  });
+  // While a lost tail stands (tailLoss 'open'), the mark keeps recording it.
+  const marker =
+    opened.lostTail === undefined
+      ? new TailMarker({
+          folder: path,
+          intervalMs: o.tailMarkIntervalMs,
+          recorded: opened.recorded,
+          position: () => writer.lastPosition,
+          // 'os' acknowledges before the log reaches the disk: sync it before recording a position.
+          ...(h.sync ? {} : { syncFirst: () => db.put(TAIL_SYNC_KEY, '', { sync: true }) }),
+        })
+      : undefined;
+  if (marker !== undefined) writer.listeners.add(() => marker.committed());
   const now = clock === undefined ? Date.now : () => clock.now();
   let closing: Promise<void> | undefined;
 
   return {
     path,
     durability,
+    lostTail: opened.lostTail,
     listStreams(listOpts = {}) {
       h.ensureOpen();
       return listStreams(h, readHead, listOpts);
@@ -145,7 +307,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
       try {
         h.ensureOpen();
         assertStreamId(streamId);
-        assertNoSeparator(streamId);
+        assertStorableId(streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const encoded = encodeNewEvents(streamId, events, now);
@@ -166,7 +328,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
     readStream(streamId, readOpts) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertNoSeparator(streamId);
+      assertStorableId(streamId);
       const { fromVersion, limit } = assertReadStreamOptions(readOpts);
       return new RecordIterator(h, {
         gte: streamKey(streamId, fromVersion),
@@ -186,7 +348,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
     async streamVersion(streamId) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertNoSeparator(streamId);
+      assertStorableId(streamId);
       const known = heads.get(streamId);
       if (known !== undefined) return known;
       const commits = writer.commits;
@@ -225,7 +387,12 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
         await writer.drain();
         writer.listeners.clear();
         heads.clear();
-        await db.close();
+        try {
+          await marker?.close();
+          await db.close();
+        } finally {
+          lock.release();
+        }
       })();
       return closing;
     },
@@ -237,12 +404,23 @@ interface CheckedOptions {
   durability: Durability;
   clock: Pick<Clock, 'now'> | undefined;
   streamHeadCacheSize: number;
+  create: boolean;
+  tailLoss: 'refuse' | 'open';
+  tailMarkIntervalMs: number;
 }
 
 function checkOptions(opts: LevelStoreOptions): CheckedOptions {
   if (typeof opts !== 'object' || opts === null)
     throw new InvalidArgument('levelStore: options must be an object with a path');
-  const { path, durability = 'fsync', clock, streamHeadCacheSize = 100_000 } = opts;
+  const {
+    path,
+    durability = 'fsync',
+    clock,
+    streamHeadCacheSize = 100_000,
+    create = true,
+    tailLoss = 'refuse',
+    tailMarkIntervalMs = 1000,
+  } = opts;
   if (typeof path !== 'string' || path.length === 0)
     throw new InvalidArgument('levelStore: path must be a non-empty string');
   if (durability !== 'fsync' && durability !== 'os') {
@@ -255,7 +433,22 @@ function checkOptions(opts: LevelStoreOptions): CheckedOptions {
   if (!Number.isSafeInteger(streamHeadCacheSize) || streamHeadCacheSize < 1) {
     throw new InvalidArgument('levelStore: streamHeadCacheSize must be a positive integer');
   }
-  return { path: resolve(path), durability, clock, streamHeadCacheSize };
+  if (typeof create !== 'boolean') throw new InvalidArgument('levelStore: create must be a boolean');
+  if (tailLoss !== 'refuse' && tailLoss !== 'open')
+    throw new InvalidArgument(
+      `levelStore: tailLoss must be 'refuse' or 'open', got ${JSON.stringify(tailLoss)}`,
+    );
+  if (!Number.isSafeInteger(tailMarkIntervalMs) || tailMarkIntervalMs < 1)
+    throw new InvalidArgument('levelStore: tailMarkIntervalMs must be a positive integer');
+  return {
+    path: resolve(path),
+    durability,
+    clock,
+    streamHeadCacheSize,
+    create,
+    tailLoss,
+    tailMarkIntervalMs,
+  };
 }
 
 /** Writes the format marker into a new folder; refuses a folder written in another format. */

@@ -7,17 +7,23 @@ import { verifyStore } from '../store-verifier.js';
 
 export async function verify(opts: { data: string; maxProblems: number }, out: Output): Promise<void> {
   const liveForm = 'actorfold actors --socket <path> (verify itself needs the folder: stop the daemon first)';
-  const report = await withStore(opts.data, liveForm, async (store) => {
-    const bar = progress('verifying', { json: out.json });
-    try {
-      return await verifyStore(store, {
-        maxProblems: opts.maxProblems,
-        onProgress: (done, total) => bar.update(done, total),
-      });
-    } finally {
-      bar.stop();
-    }
-  });
+  // A store that lost its tail refuses to open for work; verify opens it to report the loss.
+  const report = await withStore(
+    opts.data,
+    liveForm,
+    async (store) => {
+      const bar = progress('verifying', { json: out.json });
+      try {
+        return await verifyStore(store, {
+          maxProblems: opts.maxProblems,
+          onProgress: (done, total) => bar.update(done, total),
+        });
+      } finally {
+        bar.stop();
+      }
+    },
+    { tailLoss: 'open' },
+  );
   if (out.json) out.data(report);
   else {
     const summary = `${plural(report.streams, 'stream')}, ${plural(report.events, 'event')}, ${plural(report.logEvents, 'log record')}, ${plural(report.snapshots, 'snapshot')}`;
