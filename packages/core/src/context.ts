@@ -6,6 +6,7 @@ import type { LogTail } from './log-tail.js';
 import type { Metrics } from './metrics.js';
 import type { Registry } from './registry.js';
 import type { EventStore } from './store.js';
+import type { RetryBackoff, StoreRetry } from './store-retry.js';
 import type { Watchers } from './watchers.js';
 
 /** Runtime settings after defaults were applied. */
@@ -17,6 +18,7 @@ export interface ResolvedOptions {
   readonly dedupeWindow: number;
   readonly slowCommandMs: number;
   readonly maxConflictRetries: number;
+  readonly storeRetry: RetryBackoff;
 }
 
 /** What every actor of a runtime shares: one object, so an actor pays one pointer for all of it. */
@@ -31,6 +33,8 @@ export interface RuntimeContext {
   readonly watchers: Watchers;
   /** Wakes subscribers when the global log grows. */
   readonly tail: LogTail;
+  /** Retries the store calls of subscriptions and projections through an outage. */
+  readonly retry: StoreRetry;
   readonly options: ResolvedOptions;
   /** Actors that exist and are not stopped or crashed (an evicting one and its waiting successor both count). */
   resident: number;

@@ -25,6 +25,7 @@ export {
   isActorfoldError,
   isRejection,
   isRetryable,
+  isTransientStoreError,
   isVersionConflict,
   MailboxFull,
   NotOwner,
@@ -89,5 +90,10 @@ export {
   encodeNewEvents,
   toJson,
 } from './store-input.js';
-export type { SubscribeOptions, SubscriptionFilter } from './subscription.js';
+export type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionFilter,
+  SubscriptionRetrying,
+} from './subscription.js';
 export type { WatchUpdate } from './watchers.js';

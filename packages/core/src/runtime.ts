@@ -15,7 +15,8 @@ import { isProjectionDefinition, type ProjectionDefinition } from './projection.
 import { Projection, type ProjectionStatus } from './projection-runner.js';
 import { Registry } from './registry.js';
 import { Request, type SnapshotResult } from './request.js';
-import { type EventEnvelope, type EventStore, parseStreamId } from './store.js';
+import { type EventStore, parseStreamId } from './store.js';
+import { DEFAULT_RETRY_BACKOFF, type RetryBackoff, StoreRetry } from './store-retry.js';
 import { type SubscribeOptions, Subscription } from './subscription.js';
 import { type Watcher, Watchers } from './watchers.js';
 
@@ -43,6 +44,12 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Time source for idle eviction and timeouts; default the system clock. */
   clock?: Clock;
+  /**
+   * How subscriptions and projections wait between retries of a store call that failed
+   * transiently (StoreError IO or CONNECTION): doubling from `initialMs` (default 100) up to
+   * `maxMs` (default 5000), each delay jittered to between half and all of it.
+   */
+  storeRetry?: { initialMs?: number; maxMs?: number };
 }
 
 /** Shutdown options. */
@@ -81,6 +88,7 @@ const DEFAULTS: ResolvedOptions = {
   dedupeWindow: 1000,
   slowCommandMs: 1000,
   maxConflictRetries: 3,
+  storeRetry: DEFAULT_RETRY_BACKOFF,
 };
 
 /**
@@ -134,6 +142,7 @@ export class Runtime {
   ) {
     const metrics = new Metrics();
     const registry = new Registry();
+    const tail = new LogTail(store, clock);
     this.#ctx = {
       store,
       clock,
@@ -144,7 +153,8 @@ export class Runtime {
       reaper: new IdleReaper(clock, options.idleTimeoutMs),
       permits: new PQueue({ concurrency: options.maxConcurrentRecoveries }),
       watchers: new Watchers(),
-      tail: new LogTail(store, clock),
+      tail,
+      retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
       resident: 0,
       activating: 0,
       mailboxDepth: 0,
@@ -255,11 +265,13 @@ export class Runtime {
    * The global log as an async iterable: the stored events from `fromPosition` (default 1; `'end'`
    * for only new ones), then each new event as it is appended, with no gap and no duplicate at
    * the switch-over. Pull-based: a slow consumer holds at most one page. Ends when the runtime
-   * shuts down, `signal` aborts, or the loop breaks.
+   * shuts down, `signal` aborts, or the loop breaks. A store outage only delays it: reads that
+   * fail transiently are retried with backoff (`subscription.retrying` says so meanwhile);
+   * CORRUPT_DATA or another store failure ends it with that error.
    */
-  subscribe(options?: SubscribeOptions): AsyncIterableIterator<EventEnvelope> {
+  subscribe(options?: SubscribeOptions): Subscription {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return new Subscription(this.#ctx.store, this.#ctx.tail, options);
+    return new Subscription(this.#ctx, options);
   }
 
   /**
@@ -278,10 +290,11 @@ export class Runtime {
         throw new InvalidArgument(`projection '${def.name}' is already running`);
       }
     }
-    const { store, tail, logger } = this.#ctx;
+    const { store, tail, retry, logger } = this.#ctx;
     const projection = new Projection<S>(def as ProjectionDefinition<S>, {
       store,
       tail,
+      retry,
       logger: logger.child({ projection: def.name }),
     });
     this.#projections.set(def.name, projection as Projection);
@@ -301,7 +314,8 @@ export class Runtime {
    * any change. A store this runtime writes alone needs none of it: its actors see every change.
    */
   #followForWatchers(): void {
-    const { store, tail, watchers, logger } = this.#ctx;
+    const ctx = this.#ctx;
+    const { store, watchers, logger } = ctx;
     if (
       store.knownStreamVersion !== undefined ||
       this.#watchFollower !== undefined ||
@@ -327,12 +341,16 @@ export class Runtime {
     void (async () => {
       // A watch read its first state before this follower knew where the log ended: refresh every
       // watched stream once the starting point is fixed, so nothing in between is missed.
-      const from = (await store.lastPosition?.()) ?? 0;
+      const from = await ctx.retry.run(
+        'watch: reading the log head',
+        async () => (await store.lastPosition?.()) ?? 0,
+        abort.signal,
+      );
       for (const streamId of [...watchers.streams()]) {
         const { aggregateType, aggregateId } = parseStreamId(streamId);
         refresh(aggregateType, aggregateId, streamId);
       }
-      for await (const e of new Subscription(store, tail, { fromPosition: from + 1, signal: abort.signal })) {
+      for await (const e of new Subscription(ctx, { fromPosition: from + 1, signal: abort.signal })) {
         if (!watchers.has(e.streamId)) continue;
         if (refreshing.has(e.streamId)) refreshing.set(e.streamId, true);
         else refresh(e.aggregateType, e.aggregateId, e.streamId);
@@ -382,6 +400,7 @@ export class Runtime {
         activatingActors: ctx.activating,
         mailboxDepth: ctx.mailboxDepth,
         idleActors: ctx.reaper.size,
+        storeRetrying: ctx.metrics.retrying,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
@@ -460,5 +479,24 @@ function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     }
     r.maxConflictRetries = o.maxConflictRetries;
   }
+  if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
   return r;
+}
+
+function resolveBackoff(o: NonNullable<RuntimeOptions['storeRetry']>): RetryBackoff {
+  if (typeof o !== 'object' || o === null)
+    throw new InvalidArgument('storeRetry must be an object { initialMs, maxMs }');
+  const {
+    initialMs = DEFAULT_RETRY_BACKOFF.initialMs,
+    maxMs = Math.max(initialMs, DEFAULT_RETRY_BACKOFF.maxMs),
+  } = o;
+  for (const [key, v] of [
+    ['initialMs', initialMs],
+    ['maxMs', maxMs],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1)
+      throw new InvalidArgument(`storeRetry.${key} must be a number of milliseconds >= 1, got ${String(v)}`);
+  }
+  if (maxMs < initialMs) throw new InvalidArgument('storeRetry.maxMs must be >= storeRetry.initialMs');
+  return { initialMs, maxMs };
 }
