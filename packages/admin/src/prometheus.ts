@@ -26,6 +26,7 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   commandTimeouts: 'Callers that stopped waiting (CommandTimeout)',
   mailboxFull: 'Commands refused with MailboxFull',
   storeRetries: 'Store calls of subscriptions and projections retried after a transient failure',
+  leasesLost: 'Actors evicted at once because the store lost their lease',
 };
 
 const GAUGE_HELP: Readonly<Record<string, string>> = {

@@ -10,6 +10,7 @@ import {
   isActorfoldError,
   isRejection,
   isVersionConflict,
+  MailboxFull,
   StoreError,
   VersionConflict,
 } from './errors.js';
@@ -158,6 +159,37 @@ export class AggregateActor implements MailboxProcessor<Request>, IdleNode {
       this.#gone = { promise, resolve };
     }
     return this.#gone.promise;
+  }
+
+  /**
+   * The store lost this actor's lease (the session holding it died): another node may host the
+   * aggregate now, so this actor stops being its writer at once. Requests not yet started move,
+   * in order, to a successor, which acquires the lease again before it recovers (and answers
+   * NOT_OWNER if another node got it first); a command already running finishes, its append still
+   * guarded by expectedVersion. Without queued requests, the next request starts the successor.
+   */
+  leaseLost(): void {
+    if (this.#release === undefined || !this.resident) return;
+    // Nothing to give back: the lock went with its session.
+    this.#release = undefined;
+    const ctx = this.#ctx;
+    ctx.metrics.counters.leasesLost++;
+    this.#logger().warn(
+      { version: this.#version },
+      'lease lost (its database session ended): evicting now; the next request acquires it again',
+    );
+    // With a successor already queueing newer requests (this one was evicting), moving these
+    // behind them would break arrival order: they finish here, before the successor starts.
+    const queued = ctx.registry.get(this.streamId) === this ? this.#mailbox.takeAll() : [];
+    void this.requestEviction();
+    for (const request of queued) {
+      ctx.mailboxDepth--;
+      const successor = ctx.registry.route(this.def, this.id, this.streamId);
+      if (!successor.enqueue(request)) {
+        ctx.metrics.counters.mailboxFull++;
+        request.fail(new MailboxFull(this.streamId, ctx.options.mailboxCapacity));
+      }
+    }
   }
 
   /** Fails every request not yet started (shutdown past its deadline). */

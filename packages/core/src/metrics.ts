@@ -30,6 +30,8 @@ export interface Counters {
   mailboxFull: number;
   /** Store calls of subscriptions and projections tried again after a transient failure. */
   storeRetries: number;
+  /** Actors evicted at once because the store lost their lease (lease mode). */
+  leasesLost: number;
 }
 
 /** What `runtime.metrics()` returns. */
@@ -68,6 +70,7 @@ export class Metrics {
     commandTimeouts: 0,
     mailboxFull: 0,
     storeRetries: 0,
+    leasesLost: 0,
   };
   /** Subscriptions and projections between a transient store failure and the call's success. */
   retrying = 0;

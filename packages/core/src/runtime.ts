@@ -131,6 +131,8 @@ export class Runtime {
   readonly #projections = new Map<string, Projection>();
   /** Follows the log for watched streams other processes write to (shared stores only). */
   #watchFollower: AbortController | undefined;
+  /** Stops listening for leases the store lost (lease mode). */
+  readonly #stopLeaseWatch: (() => void) | undefined;
 
   /** @internal Use `createRuntime`. */
   constructor(
@@ -160,6 +162,10 @@ export class Runtime {
       mailboxDepth: 0,
     };
     registry.bind(this.#ctx);
+    // Lease mode: an actor whose lease went with a dead session must stop writing at once.
+    this.#stopLeaseWatch = store.onLeaseLost?.((streamIds) => {
+      for (const streamId of streamIds) registry.get(streamId)?.leaseLost();
+    });
     this.#aggregates = aggregates;
     this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
       metrics.counters.commandTimeouts++;
@@ -436,6 +442,7 @@ export class Runtime {
     reaper.clear();
     this.#timeouts.clear();
     watchers.endAll();
+    this.#stopLeaseWatch?.();
     await store.close();
   }
 }
