@@ -137,10 +137,19 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
   // An idle client of our pool that loses its connection must not crash the process.
   const onPoolError = (): void => undefined;
   if (ownsPool) pool.on('error', onPoolError);
+  // Nor may a checked-out one: node-postgres emits 'error' on a client whose server went away
+  // (a restart, an immediate shutdown) even while a query of ours is failing with that error,
+  // and the pool listens only to idle clients. The failing call reports it (StoreError
+  // CONNECTION) and the pool discards the broken client.
+  const onPoolConnect = (client: PoolClient): void => {
+    client.on('error', onPoolError);
+  };
+  pool.on('connect', onPoolConnect);
   try {
     if (o.migrate) await migrate({ pool, schema: names.schema });
     await assertMigrated(pool, names);
   } catch (e) {
+    pool.off('connect', onPoolConnect);
     if (ownsPool) await pool.end().catch(() => undefined);
     const cause = e instanceof StoreError ? e.cause : e;
     if (isConnectionError(cause)) {
@@ -297,6 +306,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         await notifier.close();
         // Every lease is released explicitly: other nodes can take over once this resolves.
         await leases?.close();
+        pool.off('connect', onPoolConnect);
         if (ownsPool) await pool.end().catch(() => undefined);
         else pool.off('error', onPoolError);
       })();
