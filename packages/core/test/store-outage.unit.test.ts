@@ -14,7 +14,7 @@ import {
   type Runtime,
   type Subscription,
 } from '../src/index.js';
-import { backoffDelay } from '../src/store-retry.js';
+import { backoffDelay } from '../src/subscriptions/store-retry.js';
 import { counter } from './support/counter.js';
 import { OutageStore } from './support/outage-store.js';
 

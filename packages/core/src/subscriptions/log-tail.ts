@@ -5,8 +5,8 @@
  * the counter to move. An append that lands between its read and its wait is therefore never
  * missed (no lost wake-up), and waiting costs nothing while nobody subscribes.
  */
-import type { Clock, TimerHandle } from './clock.js';
-import type { EventStore } from './store.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { EventStore } from '../store/store.js';
 
 /** How often subscribers re-read a store that cannot tell them about appends. */
 const POLL_MS = 1_000;

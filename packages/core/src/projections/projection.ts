@@ -2,8 +2,8 @@
  * A projection definition: a read model folded from the global log. `defineProjection` checks
  * the spec once; `runtime.project(def)` runs it (projection-runner.ts).
  */
-import { InvalidArgument } from './errors.js';
-import type { EventEnvelope } from './store.js';
+import { InvalidArgument } from '../errors.js';
+import type { EventEnvelope } from '../store/store.js';
 
 /**
  * Folds one event into the read model: return the new state, or nothing to keep the (mutated)

@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventStore } from './store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
 
 /**
  * The commandIds a stream accepted most recently, and where each one's events start.
@@ -70,6 +70,18 @@ export class DedupeWindow {
     }
     return w;
   }
+}
+
+/** Records a command in the window, creating the window on first use (most actors never need one). */
+export function remember(
+  window: DedupeWindow | null,
+  capacity: number,
+  commandId: string,
+  at: number,
+): DedupeWindow {
+  const w = window ?? new DedupeWindow(capacity);
+  w.add(commandId, at);
+  return w;
 }
 
 /**

@@ -4,9 +4,12 @@
  * crash is thrown instead, never wrapped in this.
  */
 export class Refused {
+  readonly kind = 'refused';
   constructor(
     readonly error: unknown,
     /** Counted as rejected (the caller's or the domain's doing) rather than failed. */
     readonly rejected: boolean,
+    /** What decide threw when that was a bug rather than a rejection (logged at error). */
+    readonly thrown?: unknown,
   ) {}
 }

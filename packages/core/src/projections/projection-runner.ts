@@ -7,10 +7,10 @@
  * last position handled, with the read model kept in memory.
  */
 import type { Logger } from 'pino';
-import { InvalidArgument, isTransientStoreError, ProjectionFailed } from './errors.js';
+import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import type { RetryObserver } from '../subscriptions/store-retry.js';
+import { type LogReader, Subscription } from '../subscriptions/subscription.js';
 import type { ProjectionDefinition } from './projection.js';
-import type { RetryObserver } from './store-retry.js';
-import { type LogReader, Subscription } from './subscription.js';
 
 /**
  * `retrying`: a store call failed transiently (the store is unreachable) and is tried again after a

@@ -1,6 +1,6 @@
-import type { SnapshotPolicy } from './aggregate.js';
+import type { SnapshotPolicy } from '../aggregate/aggregate.js';
+import type { Snapshot } from '../store/store.js';
 import { DedupeWindow } from './dedupe.js';
-import type { Snapshot } from './store.js';
 
 /**
  * The snapshot rules, apart from the actor that applies them: when one is due, how one is

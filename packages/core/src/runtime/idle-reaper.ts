@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 
 /** An idle actor as the reaper sees it: an intrusive list node, so tracking costs no allocation. */
 export interface IdleNode {

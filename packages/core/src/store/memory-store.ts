@@ -4,8 +4,8 @@
  * code that passes against it does not start failing on LevelDB because it relied on sharing
  * live objects with the store or on values JSON cannot hold.
  */
-import type { Clock } from './clock.js';
-import { StoreError, VersionConflict } from './errors.js';
+import type { Clock } from '../clock.js';
+import { StoreError, VersionConflict } from '../errors.js';
 import {
   type AppendOptions,
   type CheckpointStore,

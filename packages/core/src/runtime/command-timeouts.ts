@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from './clock.js';
-import { CommandTimeout } from './errors.js';
-import type { Request } from './request.js';
+import type { Request } from '../actor/request.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { CommandTimeout } from '../errors.js';
 
 /**
  * Fails requests whose caller has waited `timeoutMs`, with one timer for all of them.

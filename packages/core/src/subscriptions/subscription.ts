@@ -10,9 +10,9 @@
  * so the consumer sees every event once, in order, just later. CORRUPT_DATA and other failures
  * end the iteration with that error; a shutdown or an aborted signal ends it quietly.
  */
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument } from '../errors.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
 import type { LogTail } from './log-tail.js';
-import type { EventEnvelope, EventStore } from './store.js';
 import type { RetryObserver, StoreRetry } from './store-retry.js';
 
 /** What a subscription reads from: the runtime's store, its log tail and its retrying. */

@@ -1,8 +1,16 @@
-import type { AnyAggregate, CommandOf, EventOf, StateOf } from './aggregate.js';
-import { InvalidArgument, InvalidCommand } from './errors.js';
-import { type ExecuteOptions, type ExecuteResult, Request, type StateResult } from './request.js';
-import { isDomainEvent } from './store.js';
-import type { Watcher, WatchUpdate } from './watchers.js';
+import {
+  type ExecuteOptions,
+  ExecuteRequest,
+  type ExecuteResult,
+  InjectRequest,
+  type Request,
+  StateRequest,
+  type StateResult,
+} from '../actor/request.js';
+import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
+import { InvalidArgument, InvalidCommand } from '../errors.js';
+import { isDomainEvent } from '../store/store.js';
+import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
 
 /** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
 export interface AggregateIdentity {
@@ -53,8 +61,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const problem = checkOptions(options) ?? checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
     const validator = this.#def.validateCommand;
-    if (validator === undefined)
-      return this.#send(new Request('execute', this.#streamId, command, undefined, options));
+    if (validator === undefined) return this.#send(new ExecuteRequest(this.#streamId, command, options));
     try {
       const result = validator['~standard'].validate(command);
       if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options));
@@ -67,7 +74,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
 
   /** The aggregate's state and version, refreshed from the store, in order with its commands. */
   state(): Promise<StateResult<StateOf<D>>> {
-    return this.#send(new Request('state', this.#streamId, undefined, undefined, {}));
+    return this.#send(new StateRequest(this.#streamId));
   }
 
   /** Appends pre-validated events through the actor, skipping decide (imports, repairs). */
@@ -81,7 +88,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
         ? undefined
         : new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'));
     if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(new Request('inject', this.#streamId, undefined, events, options));
+    return this.#send(new InjectRequest(this.#streamId, events, options));
   }
 
   /** Whether an actor is resident right now (false after eviction; the next call respawns it). */
@@ -147,7 +154,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const command = result.value;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(new Request('execute', this.#streamId, command as CommandOf<D>, undefined, options));
+    return this.#send(new ExecuteRequest(this.#streamId, command as CommandOf<D>, options));
   }
 
   #send<T>(request: Request): Promise<T> {

@@ -1,56 +1,21 @@
-import PQueue from 'p-queue';
 import { type Logger, pino } from 'pino';
-import type { ActorStatus } from './actor.js';
-import { type AnyAggregate, isAggregateDefinition, isPositiveInt } from './aggregate.js';
-import { type Clock, systemClock } from './clock.js';
+import type { ActorStatus } from '../actor/actor-status.js';
+import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
+import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
+import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
+import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
+import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
+import { memoryStore } from '../store/memory-store.js';
+import type { EventStore } from '../store/store.js';
+import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import { CommandTimeouts } from './command-timeouts.js';
-import type { ResolvedOptions, RuntimeContext } from './context.js';
-import { InvalidArgument, MailboxFull, RuntimeClosed, UnknownAggregate } from './errors.js';
+import { createContext, type RuntimeContext } from './context.js';
+import { createDispatcher } from './dispatch.js';
 import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
-import { IdleReaper } from './idle-reaper.js';
-import { LogTail } from './log-tail.js';
-import { memoryStore } from './memory-store.js';
-import { type Counters, Metrics, type MetricsSnapshot } from './metrics.js';
-import { isProjectionDefinition, type ProjectionDefinition } from './projection.js';
-import { Projection, type ProjectionStatus } from './projection-runner.js';
-import { Registry } from './registry.js';
-import { Request, type SnapshotResult } from './request.js';
-import { type EventStore, parseStreamId } from './store.js';
-import { DEFAULT_RETRY_BACKOFF, type RetryBackoff, StoreRetry } from './store-retry.js';
-import { type SubscribeOptions, Subscription } from './subscription.js';
-import { type Watcher, Watchers } from './watchers.js';
-
-/** Options of `createRuntime`. */
-export interface RuntimeOptions {
-  /** The event store; default `memoryStore()`. A promise is awaited (stores that open asynchronously). */
-  store?: EventStore | Promise<EventStore>;
-  /** The aggregates this runtime serves. */
-  aggregates: readonly AnyAggregate[];
-  /** Evict an actor after this long without requests. Default 300 000 (5 min); Infinity never evicts. */
-  idleTimeoutMs?: number;
-  /** Requests one actor may hold (running one included); beyond it: MailboxFull. Default 1024. */
-  mailboxCapacity?: number;
-  /** Actors recovering from the store at once. Default 16. */
-  maxConcurrentRecoveries?: number;
-  /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
-  commandTimeoutMs?: number;
-  /** commandIds remembered per stream for idempotent retries. Default 1000. */
-  dedupeWindow?: number;
-  /** Commands slower than this are logged at warn. Default 1000 ms. */
-  slowCommandMs?: number;
-  /** Times a command is re-decided after another writer's conflicting append. Default 3. */
-  maxConflictRetries?: number;
-  /** A pino logger; default silent. Actors log through child loggers with aggregateType and aggregateId. */
-  logger?: Logger;
-  /** Time source for idle eviction and timeouts; default the system clock. */
-  clock?: Clock;
-  /**
-   * How subscriptions and projections wait between retries of a store call that failed
-   * transiently (StoreError IO or CONNECTION): doubling from `initialMs` (default 100) up to
-   * `maxMs` (default 5000), each delay jittered to between half and all of it.
-   */
-  storeRetry?: { initialMs?: number; maxMs?: number };
-}
+import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './runtime-options.js';
+import { WatchFollower } from './watch-follower.js';
 
 /** Shutdown options. */
 export interface ShutdownOptions {
@@ -79,17 +44,6 @@ export interface RuntimeStats extends Counters {
   recoveriesWaiting: number;
   closed: boolean;
 }
-
-const DEFAULTS: ResolvedOptions = {
-  idleTimeoutMs: 300_000,
-  mailboxCapacity: 1024,
-  maxConcurrentRecoveries: 16,
-  commandTimeoutMs: 30_000,
-  dedupeWindow: 1000,
-  slowCommandMs: 1000,
-  maxConflictRetries: 3,
-  storeRetry: DEFAULT_RETRY_BACKOFF,
-};
 
 /**
  * Starts a runtime: the registry of mailbox actors in front of an event store.
@@ -129,8 +83,7 @@ export class Runtime {
   readonly #dispatcher: Dispatcher;
   #shutdown: Promise<void> | undefined;
   readonly #projections = new Map<string, Projection>();
-  /** Follows the log for watched streams other processes write to (shared stores only). */
-  #watchFollower: AbortController | undefined;
+  readonly #follower: WatchFollower;
   /** Stops listening for leases the store lost (lease mode). */
   readonly #stopLeaseWatch: (() => void) | undefined;
 
@@ -142,57 +95,18 @@ export class Runtime {
     logger: Logger,
     clock: Clock,
   ) {
-    const metrics = new Metrics();
-    const registry = new Registry();
-    const tail = new LogTail(store, clock);
-    this.#ctx = {
-      store,
-      clock,
-      logger,
-      metrics,
-      registry,
-      options,
-      reaper: new IdleReaper(clock, options.idleTimeoutMs),
-      permits: new PQueue({ concurrency: options.maxConcurrentRecoveries }),
-      watchers: new Watchers(),
-      tail,
-      retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
-      resident: 0,
-      activating: 0,
-      mailboxDepth: 0,
-    };
-    registry.bind(this.#ctx);
-    // Lease mode: an actor whose lease went with a dead session must stop writing at once.
-    this.#stopLeaseWatch = store.onLeaseLost?.((streamIds) => {
-      for (const streamId of streamIds) registry.get(streamId)?.leaseLost();
-    });
+    const ctx = createContext(store, options, logger, clock);
+    this.#ctx = ctx;
     this.#aggregates = aggregates;
     this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
-      metrics.counters.commandTimeouts++;
+      ctx.metrics.counters.commandTimeouts++;
     });
-    const ctx = this.#ctx;
-    const timeouts = this.#timeouts;
-    this.#dispatcher = {
-      dispatch: (def, id, request) => {
-        if (this.#shutdown !== undefined) return Promise.reject(new RuntimeClosed());
-        const actor = registry.route(def, id, request.streamId);
-        if (!actor.enqueue(request)) {
-          metrics.counters.mailboxFull++;
-          return Promise.reject(new MailboxFull(request.streamId, options.mailboxCapacity));
-        }
-        timeouts.watch(request);
-        return request.promise;
-      },
-      isResident: (streamId) => registry.get(streamId)?.resident === true,
-      addWatcher: (streamId: string, w: Watcher) => {
-        ctx.watchers.add(streamId, w);
-        this.#followForWatchers();
-      },
-      removeWatcher: (streamId: string, w: Watcher) => {
-        ctx.watchers.remove(streamId, w);
-        if (ctx.watchers.size === 0) this.#watchFollower?.abort();
-      },
-    };
+    this.#follower = new WatchFollower(ctx, (type, id) => this.get(type, id).state());
+    // Lease mode: an actor whose lease went with a dead session must stop writing at once.
+    this.#stopLeaseWatch = store.onLeaseLost?.((streamIds) => {
+      for (const streamId of streamIds) ctx.registry.get(streamId)?.leaseLost();
+    });
+    this.#dispatcher = createDispatcher(ctx, this.#timeouts, this.#follower, () => this.closed);
   }
 
   /** The store this runtime writes to. */
@@ -260,7 +174,7 @@ export class Runtime {
     try {
       const handle = this.get(typeof target === 'string' ? target : target.type, id);
       const def = this.#aggregates.get(handle.identity.type) as AnyAggregate;
-      const request = new Request('snapshot', handle.streamId, undefined, undefined, {});
+      const request = new SnapshotRequest(handle.streamId);
       return this.#dispatcher.dispatch(def, handle.identity.id, request) as Promise<SnapshotResult>;
     } catch (e) {
       return Promise.reject(e);
@@ -311,61 +225,6 @@ export class Runtime {
   /** The status of every projection started on this runtime. */
   projections(): ProjectionStatus[] {
     return Array.from(this.#projections.values(), (p) => p.status());
-  }
-
-  /**
-   * On a store other processes write to (no `knownStreamVersion`), watchers must also hear of their
-   * appends. While anyone watches, one subscription follows the log from its end and asks each
-   * watched stream's actor for its state; the actor's refresh then notifies the watchers as for
-   * any change. A store this runtime writes alone needs none of it: its actors see every change.
-   */
-  #followForWatchers(): void {
-    const ctx = this.#ctx;
-    const { store, watchers, logger } = ctx;
-    if (
-      store.knownStreamVersion !== undefined ||
-      this.#watchFollower !== undefined ||
-      this.#shutdown !== undefined
-    ) {
-      return;
-    }
-    const abort = new AbortController();
-    this.#watchFollower = abort;
-    // One refresh per stream at a time; an event that lands meanwhile asks for one more after it.
-    const refreshing = new Map<string, boolean>();
-    const refresh = (type: string, id: string, streamId: string): void => {
-      refreshing.set(streamId, false);
-      this.get(type, id)
-        .state()
-        .catch((err: unknown) => logger.debug({ err, streamId }, 'watch refresh failed'))
-        .finally(() => {
-          const again = refreshing.get(streamId) === true;
-          refreshing.delete(streamId);
-          if (again && watchers.has(streamId)) refresh(type, id, streamId);
-        });
-    };
-    void (async () => {
-      // A watch read its first state before this follower knew where the log ended: refresh every
-      // watched stream once the starting point is fixed, so nothing in between is missed.
-      const from = await ctx.retry.run(
-        'watch: reading the log head',
-        async () => (await store.lastPosition?.()) ?? 0,
-        abort.signal,
-      );
-      for (const streamId of [...watchers.streams()]) {
-        const { aggregateType, aggregateId } = parseStreamId(streamId);
-        refresh(aggregateType, aggregateId, streamId);
-      }
-      for await (const e of new Subscription(ctx, { fromPosition: from + 1, signal: abort.signal })) {
-        if (!watchers.has(e.streamId)) continue;
-        if (refreshing.has(e.streamId)) refreshing.set(e.streamId, true);
-        else refresh(e.aggregateType, e.aggregateId, e.streamId);
-      }
-    })()
-      .catch((err: unknown) => logger.warn({ err }, 'following the log for watchers stopped'))
-      .finally(() => {
-        if (this.#watchFollower === abort) this.#watchFollower = undefined;
-      });
   }
 
   /** Every resident actor with its status, version and mailbox depth. */
@@ -429,7 +288,7 @@ export class Runtime {
     const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
-    this.#watchFollower?.abort();
+    this.#follower.stop();
     tail.close();
     const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
     if (!(await within(gone, timeoutMs, clock))) {
@@ -458,52 +317,4 @@ async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<bo
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
-}
-
-function resolveOptions(o: RuntimeOptions): ResolvedOptions {
-  const r: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } = { ...DEFAULTS };
-  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries', 'dedupeWindow'] as const;
-  for (const key of positive) {
-    const v = o[key];
-    if (v === undefined) continue;
-    if (!isPositiveInt(v)) throw new InvalidArgument(`${key} must be a positive integer, got ${String(v)}`);
-    r[key] = v;
-  }
-  const durations = ['idleTimeoutMs', 'commandTimeoutMs', 'slowCommandMs'] as const;
-  for (const key of durations) {
-    const v = o[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-      throw new InvalidArgument(`${key} must be a number of milliseconds >= 0, got ${String(v)}`);
-    }
-    r[key] = v;
-  }
-  if (o.idleTimeoutMs === 0)
-    throw new InvalidArgument('idleTimeoutMs must be > 0 (use Infinity to never evict)');
-  if (o.maxConflictRetries !== undefined) {
-    if (!Number.isInteger(o.maxConflictRetries) || o.maxConflictRetries < 0) {
-      throw new InvalidArgument('maxConflictRetries must be an integer >= 0');
-    }
-    r.maxConflictRetries = o.maxConflictRetries;
-  }
-  if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
-  return r;
-}
-
-function resolveBackoff(o: NonNullable<RuntimeOptions['storeRetry']>): RetryBackoff {
-  if (typeof o !== 'object' || o === null)
-    throw new InvalidArgument('storeRetry must be an object { initialMs, maxMs }');
-  const {
-    initialMs = DEFAULT_RETRY_BACKOFF.initialMs,
-    maxMs = Math.max(initialMs, DEFAULT_RETRY_BACKOFF.maxMs),
-  } = o;
-  for (const [key, v] of [
-    ['initialMs', initialMs],
-    ['maxMs', maxMs],
-  ] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1)
-      throw new InvalidArgument(`storeRetry.${key} must be a number of milliseconds >= 1, got ${String(v)}`);
-  }
-  if (maxMs < initialMs) throw new InvalidArgument('storeRetry.maxMs must be >= storeRetry.initialMs');
-  return { initialMs, maxMs };
 }

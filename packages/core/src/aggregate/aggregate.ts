@@ -1,6 +1,6 @@
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument } from '../errors.js';
+import type { DomainEvent, EventMetadata } from '../store/store.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
-import type { DomainEvent, EventMetadata } from './store.js';
 
 /** A command: any object with a string `type`. */
 export interface Command {

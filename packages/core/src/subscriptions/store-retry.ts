@@ -6,9 +6,9 @@
  * rethrown at once, and so is the last failure when the caller stops or the runtime shuts down.
  */
 import type { Logger } from 'pino';
-import { isTransientStoreError } from './errors.js';
+import { isTransientStoreError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { LogTail } from './log-tail.js';
-import type { Metrics } from './metrics.js';
 
 /** The delays between retries: doubling from `initialMs` up to `maxMs`. */
 export interface RetryBackoff {

@@ -3,7 +3,7 @@
  * memoryStore, levelStore and later stores reject the same inputs with the same InvalidArgument
  * messages. Each check is a cheap typeof/integer test: they sit on the append and read hot paths.
  */
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument } from '../errors.js';
 import type {
   AppendOptions,
   NewEvent,

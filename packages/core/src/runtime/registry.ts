@@ -1,6 +1,6 @@
-import { AggregateActor } from './actor.js';
-import type { AnyAggregate } from './aggregate.js';
-import type { RuntimeContext } from './context.js';
+import { AggregateActor } from '../actor/actor.js';
+import type { ActorHost, HostedActor } from '../actor/actor-host.js';
+import type { AnyAggregate } from '../aggregate/aggregate.js';
 
 /**
  * Owns the map from stream id to its actor, and so the single-writer rule (invariant 1): a
@@ -9,11 +9,11 @@ import type { RuntimeContext } from './context.js';
  */
 export class Registry {
   readonly #actors = new Map<string, AggregateActor>();
-  #ctx: RuntimeContext | undefined;
+  #host: ActorHost | undefined;
 
-  /** Binds the registry to its runtime (the context refers back to the registry). */
-  bind(ctx: RuntimeContext): void {
-    this.#ctx = ctx;
+  /** Binds the registry to the host its actors run in (the host refers back to the registry). */
+  bind(host: ActorHost): void {
+    this.#host = host;
   }
 
   /** Actors in the map: one per stream, the newest if one is handing over. */
@@ -34,14 +34,14 @@ export class Registry {
   route(def: AnyAggregate, id: string, streamId: string): AggregateActor {
     const current = this.#actors.get(streamId);
     if (current?.accepting) return current;
-    const actor = new AggregateActor(this.#ctx as RuntimeContext, def, id, streamId);
+    const actor = new AggregateActor(this.#host as ActorHost, def, id, streamId);
     this.#actors.set(streamId, actor);
     actor.activate(current);
     return actor;
   }
 
   /** Removes the actor's entry, unless a successor already replaced it. */
-  forget(actor: AggregateActor): void {
+  forget(actor: HostedActor): void {
     if (this.#actors.get(actor.streamId) === actor) this.#actors.delete(actor.streamId);
   }
 
