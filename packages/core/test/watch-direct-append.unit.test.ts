@@ -44,7 +44,7 @@ describe('watch and appends made through the store', () => {
     expect(seen.map((u) => u.version)).toEqual([1, 2, 3]);
   });
 
-  it('does not wake watchers of other streams, and still delivers changes made through handles once each', async () => {
+  it('yields each version of the watched aggregate once, in order, among appends to other streams, through handles and through the store', async () => {
     const store = memoryStore();
     const rt = await createRuntime({ store, aggregates: [counter] });
     open.push(rt);
