@@ -56,7 +56,7 @@ export class WatchFollower {
         if (!watchers.has(e.streamId)) continue;
         // Its resident actor holds this version already, and told the watchers when it got it.
         const actor = registry.get(e.streamId);
-        if (actor !== undefined && actor.resident && actor.version >= e.version) continue;
+        if (actor?.resident && actor.version >= e.version) continue;
         if (refreshing.has(e.streamId)) refreshing.set(e.streamId, true);
         else refresh(e.aggregateType, e.aggregateId, e.streamId);
       }
