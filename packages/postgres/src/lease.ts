@@ -31,6 +31,8 @@ export interface LeaseKeeperOptions {
 }
 
 const APPLICATION_PREFIX = 'actorfold:';
+/** How long `close()` waits for the server to confirm that every lease is released. */
+const UNLOCK_ALL_TIMEOUT_MS = 5_000;
 /** PostgreSQL truncates application_name to 63 bytes. */
 const MAX_APPLICATION_NAME = 63;
 
@@ -96,12 +98,19 @@ export class LeaseKeeper {
     this.#current = undefined;
     this.#held.clear();
     if (session === undefined) return;
-    try {
-      // Queued behind any acquire still in flight on this session, so that one is released too.
-      await session.query('SELECT pg_advisory_unlock_all()');
-    } catch {
-      // The session is already broken: PostgreSQL drops its locks as it ends it.
-    }
+    // Queued behind any acquire still in flight on this session, so that one is released too.
+    // Bounded: a session cut off by the network would answer only after the keepalive gave up,
+    // and its locks are freed with it anyway.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      session.query('SELECT pg_advisory_unlock_all()').catch(() => {
+        // The session is already broken: PostgreSQL drops its locks as it ends it.
+      }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, UNLOCK_ALL_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     session.release(true);
   }
 
