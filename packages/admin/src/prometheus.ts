@@ -25,6 +25,8 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   conflictRetries: 'Commands re-decided after a conflicting append',
   commandTimeouts: 'Callers that stopped waiting (CommandTimeout)',
   mailboxFull: 'Commands refused with MailboxFull',
+  storeRetries: 'Store calls of subscriptions and projections retried after a transient failure',
+  leasesLost: 'Actors evicted at once because the store lost their lease',
 };
 
 const GAUGE_HELP: Readonly<Record<string, string>> = {
@@ -32,6 +34,7 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   activatingActors: 'Actors recovering from the store',
   mailboxDepth: 'Requests waiting in all mailboxes',
   idleActors: 'Resident actors with nothing to do',
+  storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
 };
 
 /** `commandsOk` → `commands_ok` */

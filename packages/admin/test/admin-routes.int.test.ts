@@ -1,4 +1,5 @@
 /** Every admin route against a runtime on a real LevelDB folder, through the client and raw HTTP. */
+import { type CheckpointStore, defineProjection, type EventStore, StoreError } from '@actorfold/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AdminClient, adminClient } from '../src/index.js';
 import { counter, note, raw, type Served, served } from './support/fixture.js';
@@ -242,5 +243,71 @@ describe('bad admin requests', () => {
         expect(snap.state).toEqual({ n: snap.version });
       }
     }
+  });
+});
+
+describe('projections during a store outage', () => {
+  it('lists a projection whose store is unreachable as retrying, with the last error and attempt, then caught up', async () => {
+    let down = false;
+    const gate = () => {
+      if (down) throw new StoreError('CONNECTION', 'connection refused (the server is restarting)');
+    };
+    // The checkpoints fail while `down`, as a database's would: the projection's save is retried.
+    const flaky = (store: EventStore): EventStore =>
+      new Proxy(store, {
+        get(target, key) {
+          if (key === 'checkpoints') {
+            const cp = target.checkpoints;
+            return {
+              get: async (name) => {
+                gate();
+                return cp.get(name);
+              },
+              set: async (name, position) => {
+                gate();
+                return cp.set(name, position);
+              },
+              getState: async (name) => {
+                gate();
+                return cp.getState?.(name);
+              },
+              setState: async (name, position, state) => {
+                gate();
+                return cp.setState?.(name, position, state);
+              },
+            } satisfies CheckpointStore;
+          }
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    await s.close();
+    s = await served(undefined, flaky);
+    admin = adminClient(s.socketPath);
+    const p = s.runtime.project(
+      defineProjection({ name: 'total', init: () => 0, handlers: { Added: (n: number) => n + 1 } }),
+    );
+    await add('a', 2);
+    await expect.poll(() => p.status().checkpoint).toBe(2);
+    down = true;
+    await add('a', 1);
+    await expect
+      .poll(async () => (await admin.projections()).projections[0]?.attempt ?? 0)
+      .toBeGreaterThan(1);
+    const view = await admin.projections();
+    expect(view.projections[0]).toMatchObject({
+      name: 'total',
+      state: 'retrying',
+      position: 3,
+      checkpoint: 2,
+      error: expect.stringContaining('connection refused'),
+    });
+    expect((await admin.metrics()).gauges.storeRetrying).toBe(1);
+    expect(await admin.prometheus()).toMatch(/^actorfold_store_retrying 1$/m);
+    down = false;
+    await expect.poll(async () => (await admin.projections()).projections[0]?.state).toBe('caught-up');
+    const after = (await admin.projections()).projections[0];
+    expect(after).toMatchObject({ position: 3, checkpoint: 3 });
+    expect(after?.error).toBeUndefined();
   });
 });

@@ -194,13 +194,16 @@ export class ProjectionFailed extends ActorfoldError {
 }
 
 /**
- * Why a store failed: `LOCKED` another process (or store) holds it; `DAMAGED` its files show a
- * broken database (refused rather than opened or created over; see `actorfold repair`);
- * `NOT_FOUND` there is no store where one must already exist (`create: false`).
+ * Why a store failed. `IO`: reading or writing failed (a disk error, a failed query);
+ * `CONNECTION`: the store cannot reach its server right now (refused, reset, the server shutting
+ * down or restarting); `LOCKED`: another process (or store) holds the store; `CLOSED`: the store
+ * was closed; `DAMAGED`: its files show a broken database (refused rather than opened or created
+ * over; see `actorfold repair`); `NOT_FOUND`: there is no store where one must already exist
+ * (`create: false`). IO and CONNECTION are transient (see {@link isTransientStoreError}).
  */
-export type StoreErrorReason = 'IO' | 'LOCKED' | 'CLOSED' | 'DAMAGED' | 'NOT_FOUND';
+export type StoreErrorReason = 'IO' | 'CONNECTION' | 'LOCKED' | 'CLOSED' | 'DAMAGED' | 'NOT_FOUND';
 
-/** The store failed (I/O, closed, locked by another process, damaged, or missing). */
+/** The store failed (I/O, connection lost, closed, locked by another process, damaged, or missing). */
 export class StoreError extends ActorfoldError {
   readonly reason: StoreErrorReason;
   constructor(reason: StoreErrorReason, message: string, options?: { cause?: unknown }) {
@@ -235,9 +238,27 @@ export function isVersionConflict(e: unknown): e is VersionConflict {
   return isActorfoldError(e) && e.code === 'VERSION_CONFLICT';
 }
 
-/** True when retrying the same call (with the same commandId) may succeed. */
+/**
+ * True when retrying the same call (with the same commandId) may succeed: the codes above, and a
+ * store that lost its connection (StoreError reason CONNECTION).
+ */
 export function isRetryable(e: unknown): boolean {
-  return isActorfoldError(e) && RETRYABLE.has(e.code);
+  return isActorfoldError(e) && (RETRYABLE.has(e.code) || storeReason(e) === 'CONNECTION');
+}
+
+/**
+ * True for a store failure that may pass by itself: StoreError with reason IO or CONNECTION (a
+ * disk or query error, a server that is down or restarting). Subscriptions and projections back
+ * off and retry these; CLOSED, LOCKED, CORRUPT_DATA and anything that is not a StoreError are not
+ * transient.
+ */
+export function isTransientStoreError(e: unknown): boolean {
+  const reason = storeReason(e);
+  return reason === 'IO' || reason === 'CONNECTION';
+}
+
+function storeReason(e: unknown): StoreErrorReason | undefined {
+  return isActorfoldError(e) && e.code === 'STORE_ERROR' ? (e as StoreError).reason : undefined;
 }
 
 /**

@@ -27,6 +27,7 @@ export {
   isActorfoldError,
   isRejection,
   isRetryable,
+  isTransientStoreError,
   isVersionConflict,
   MailboxFull,
   NotOwner,
@@ -89,5 +90,10 @@ export {
   encodeNewEvents,
   toJson,
 } from './store/store-input.js';
-export type { SubscribeOptions, SubscriptionFilter } from './subscriptions/subscription.js';
+export type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionFilter,
+  SubscriptionRetrying,
+} from './subscriptions/subscription.js';
 export type { WatchUpdate } from './subscriptions/watchers.js';

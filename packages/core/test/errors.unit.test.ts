@@ -3,9 +3,11 @@ import {
   ActorCrashed,
   ActorfoldError,
   CommandTimeout,
+  CorruptData,
   isActorfoldError,
   isRejection,
   isRetryable,
+  isTransientStoreError,
   isVersionConflict,
   MailboxFull,
   Rejection,
@@ -50,12 +52,23 @@ describe('errors', () => {
     expect(e).toBeInstanceOf(ActorfoldError);
   });
 
-  it('marks mailbox-full, timeouts and crashes as retryable, and nothing else', () => {
+  it('marks mailbox-full, timeouts, crashes and a lost store connection as retryable, and nothing else', () => {
     expect(isRetryable(new MailboxFull('a/1', 4))).toBe(true);
     expect(isRetryable(new CommandTimeout('a/1', 10))).toBe(true);
     expect(isRetryable(new ActorCrashed('a/1', new Error('x')))).toBe(true);
+    expect(isRetryable(new StoreError('CONNECTION', 'server restarting'))).toBe(true);
     expect(isRetryable(new Rejection('no'))).toBe(false);
     expect(isRetryable(new StoreError('LOCKED', 'held'))).toBe(false);
+    expect(isRetryable(new StoreError('IO', 'disk full'))).toBe(false);
     expect(isRetryable(new Error('plain'))).toBe(false);
+  });
+
+  it('calls only IO and CONNECTION store errors transient (what subscriptions and projections retry)', () => {
+    expect(isTransientStoreError(new StoreError('IO', 'read failed'))).toBe(true);
+    expect(isTransientStoreError(new StoreError('CONNECTION', 'refused'))).toBe(true);
+    expect(isTransientStoreError(new StoreError('CLOSED', 'closed'))).toBe(false);
+    expect(isTransientStoreError(new StoreError('LOCKED', 'held'))).toBe(false);
+    expect(isTransientStoreError(new CorruptData('a/1', 3, 'gap'))).toBe(false);
+    expect(isTransientStoreError(Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' }))).toBe(false);
   });
 });

@@ -3,8 +3,13 @@
  * session-level PostgreSQL advisory lock on (schema, stream id), held by one dedicated session
  * per store. Another node's try-lock fails at once and answers NotOwner naming the holder, found
  * through pg_locks and the holder's `application_name` (`actorfold:<nodeId>`). A lease is
- * released when the actor is evicted; when a node dies, its session ends and PostgreSQL drops
- * every lock it held, so another node can take over.
+ * released when the actor is evicted, and every lease with `pg_advisory_unlock_all()` when the
+ * store closes, before the session ends: once `close()` resolved, another node gets them at once
+ * (ending the session alone frees them only when the server has noticed, a moment later). When
+ * a node dies, its session ends and PostgreSQL drops every lock it held, so another node can
+ * take over. When the session dies under a live node (a server restart, a network cut), the
+ * streams it held are reported to `onLost` listeners (the runtime evicts those actors at once);
+ * the next acquire opens a new session.
  *
  * The lock key is a 64-bit hash (`hashtextextended`) of `actorfold:<schema>:<stream id>`: two
  * streams share a key with negligible probability (about 1e-9 for 200,000 resident actors).
@@ -26,6 +31,8 @@ export interface LeaseKeeperOptions {
 }
 
 const APPLICATION_PREFIX = 'actorfold:';
+/** How long `close()` waits for the server to confirm that every lease is released. */
+const UNLOCK_ALL_TIMEOUT_MS = 5_000;
 /** PostgreSQL truncates application_name to 63 bytes. */
 const MAX_APPLICATION_NAME = 63;
 
@@ -36,6 +43,7 @@ export class LeaseKeeper {
   #opening: Promise<PoolClient> | undefined;
   /** Streams leased by this store, with how many holders share the (re-entrant) lock. */
   readonly #held = new Map<string, number>();
+  readonly #lostListeners = new Set<(streamIds: readonly string[]) => void>();
   #closed = false;
 
   constructor(opts: LeaseKeeperOptions) {
@@ -70,14 +78,40 @@ export class LeaseKeeper {
     return this.#releaser(session, streamId);
   }
 
-  /** Ends the session: PostgreSQL releases every lease at once. Idempotent. */
+  /** Calls `listener` with the streams whose leases went with a session that died. Returns its removal. */
+  onLost(listener: (streamIds: readonly string[]) => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => {
+      this.#lostListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Releases every lease, then ends the session. Resolves once the locks are free for other
+   * nodes. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#lostListeners.clear();
     await this.#opening?.catch(() => undefined);
     const session = this.#current;
     this.#current = undefined;
     this.#held.clear();
-    session?.release(true);
+    if (session === undefined) return;
+    // Queued behind any acquire still in flight on this session, so that one is released too.
+    // Bounded: a session cut off by the network would answer only after the keepalive gave up,
+    // and its locks are freed with it anyway.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      session.query('SELECT pg_advisory_unlock_all()').catch(() => {
+        // The session is already broken: PostgreSQL drops its locks as it ends it.
+      }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, UNLOCK_ALL_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    session.release(true);
   }
 
   #releaser(session: PoolClient, streamId: string): ReleaseLease {
@@ -141,10 +175,13 @@ export class LeaseKeeper {
       const s = session;
       const lost = () => {
         if (this.#current !== s) return;
-        // Every lock of the session is gone with it.
+        // Every lock of the session is gone with it: whoever hosts those streams must stop.
         this.#current = undefined;
+        const streamIds = [...this.#held.keys()];
         this.#held.clear();
         s.release(true);
+        if (streamIds.length === 0) return;
+        for (const listener of [...this.#lostListeners]) listener(streamIds);
       };
       s.on('error', lost);
       s.on('end', lost);

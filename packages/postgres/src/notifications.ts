@@ -6,7 +6,8 @@
  *
  * Notifications are lost only while that session is down (not yet connected, or dropped with the
  * network or a server restart). Then the store polls the log head every `pollIntervalMs`,
- * reconnects with a growing delay, and after each successful LISTEN reads the head once more, so
+ * reconnects with a growing, jittered delay (capped at 30 s), and after each successful LISTEN
+ * reads the head once more, so
  * nothing committed in between goes unannounced. Appends made through this store are announced
  * directly, before they resolve. Listeners hear only positions newer than the last one announced.
  */
@@ -153,10 +154,13 @@ export class AppendNotifier {
 
   #retryLater(): void {
     if (this.#closed || this.#reconnectTimer !== undefined) return;
-    const delay = Math.min(
+    // Doubling per failure in a row, capped, and jittered so that the nodes of a cluster that
+    // lost their server together do not all reconnect in the same instant.
+    const ceiling = Math.min(
       MAX_RECONNECT_DELAY_MS,
       this.#opts.pollIntervalMs * 2 ** Math.min(10, this.#consecutiveFailures - 1),
     );
+    const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (!this.#closed) void this.#listen();

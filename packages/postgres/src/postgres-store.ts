@@ -33,7 +33,7 @@ import { readAllPages, readStreamPages } from './read.js';
 import { assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
-import { describe } from './store-errors.js';
+import { describe, isConnectionError } from './store-errors.js';
 
 /** How nodes coordinate who hosts an aggregate. */
 export type Ownership = 'optimistic' | 'lease';
@@ -91,6 +91,11 @@ export interface PostgresStore extends EventStore {
    * release it. Re-entrant: each acquire needs its own release.
    */
   acquire?(streamId: string): Promise<ReleaseLease>;
+  /**
+   * Lease mode only: hears of leases lost because their session died (a server restart, a
+   * network cut): another node may take those streams. The runtime listens and evicts the actors.
+   */
+  onLeaseLost?(listener: (streamIds: readonly string[]) => void): () => void;
   /** Lease mode: the streams this node holds leases for. */
   leases(): string[];
   /** Counts since open, and how notifications arrive right now. */
@@ -108,8 +113,8 @@ export interface PostgresStoreStats {
 }
 
 /**
- * Opens the store in `schema` on the given database. Fails with StoreError (reason IO) when
- * PostgreSQL cannot be reached or the schema is not migrated (the message says what to run).
+ * Opens the store in `schema` on the given database. Fails with StoreError reason CONNECTION when
+ * PostgreSQL cannot be reached, IO when the schema is not migrated (the message says what to run).
  * @example
  * const runtime = await createRuntime({
  *   store: postgresStore({ connectionString: process.env.DATABASE_URL, schema: 'billing', migrate: true }),
@@ -132,11 +137,28 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
   // An idle client of our pool that loses its connection must not crash the process.
   const onPoolError = (): void => undefined;
   if (ownsPool) pool.on('error', onPoolError);
+  // Nor may a checked-out one: node-postgres emits 'error' on a client whose server went away
+  // (a restart, an immediate shutdown) even while a query of ours is failing with that error,
+  // and the pool listens only to idle clients. The failing call reports it (StoreError
+  // CONNECTION) and the pool discards the broken client.
+  const onPoolConnect = (client: PoolClient): void => {
+    client.on('error', onPoolError);
+  };
+  pool.on('connect', onPoolConnect);
   try {
     if (o.migrate) await migrate({ pool, schema: names.schema });
     await assertMigrated(pool, names);
   } catch (e) {
+    pool.off('connect', onPoolConnect);
     if (ownsPool) await pool.end().catch(() => undefined);
+    const cause = e instanceof StoreError ? e.cause : e;
+    if (isConnectionError(cause)) {
+      throw new StoreError(
+        'CONNECTION',
+        `cannot open the PostgreSQL store (schema ${names.schema}): the server is unreachable: ${describe(cause)}`,
+        { cause },
+      );
+    }
     if (e instanceof StoreError) throw e;
     throw new StoreError('IO', `cannot open the PostgreSQL store (schema ${names.schema}): ${describe(e)}`, {
       cause: e,
@@ -155,7 +177,14 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
       client.on('error', () => undefined); // the owner also listens and handles it
       return client;
     }
-    const client = new pg.Client({ connectionString: o.connectionString, application_name: applicationName });
+    // TCP keepalive: a session cut off without a FIN (a network partition) is noticed in tens of
+    // seconds rather than the kernel's default two hours.
+    const client = new pg.Client({
+      connectionString: o.connectionString,
+      application_name: applicationName,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     client.on('error', () => undefined); // the owner also listens and handles it
     await client.connect();
     return Object.assign(client, {
@@ -259,6 +288,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
             assertStorableText(streamId, 'streamId');
             return leases.acquire(streamId);
           },
+          onLeaseLost: (listener: (streamIds: readonly string[]) => void) => leases.onLost(listener),
         }),
 
     leases: () => leases?.held() ?? [],
@@ -274,7 +304,9 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         await writer.drain();
         ctx.markClosed();
         await notifier.close();
+        // Every lease is released explicitly: other nodes can take over once this resolves.
         await leases?.close();
+        pool.off('connect', onPoolConnect);
         if (ownsPool) await pool.end().catch(() => undefined);
         else pool.off('error', onPoolError);
       })();

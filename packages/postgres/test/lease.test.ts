@@ -4,6 +4,7 @@
  * holder's process is SIGKILLed (PostgreSQL drops a dead session's locks).
  */
 import { createRuntime, defineAggregate, isActorfoldError, isRetryable } from '@actorfold/core';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isNotOwner, migrate, type NotOwner, type PostgresStore, postgresStore } from '../src/index.js';
 import { startChild } from './support/child.js';
@@ -95,6 +96,77 @@ describe.skipIf(skipReason !== undefined)(`lease mode ${skipReason ?? ''}`, () =
       await b.acquire?.('account/2');
     } finally {
       await b.close();
+    }
+  });
+
+  /** Ends node's lease session from outside, as a server restart or a network cut would. */
+  async function killLeaseSession(nodeId: string): Promise<void> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ ended: boolean }>(
+        `SELECT pg_terminate_backend(a.pid) AS ended FROM pg_stat_activity a
+         WHERE a.application_name = $1 AND a.datname = current_database()
+           AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory')`,
+        [`actorfold:${nodeId}`],
+      );
+      expect(rows).toEqual([{ ended: true }]);
+    } finally {
+      await admin.end();
+    }
+  }
+
+  it('reports the leases of a session that died to onLeaseLost, frees them for other nodes, and leases again on a new session', async () => {
+    const schema = freshSchema('l');
+    await migrate({ connectionString: url, schema });
+    const a = await node(schema, 'node-a');
+    const b = await node(schema, 'node-b');
+    try {
+      const lost: string[][] = [];
+      a.onLeaseLost?.((ids) => lost.push([...ids]));
+      await a.acquire?.('account/1');
+      await a.acquire?.('account/2');
+      await killLeaseSession('node-a');
+      await expect.poll(() => lost).toEqual([['account/1', 'account/2']]);
+      expect(a.leases()).toEqual([]);
+      const releaseB = await b.acquire?.('account/1');
+      expect((await notOwner(a, 'account/1')).owner).toBe('node-b');
+      await releaseB?.();
+      await a.acquire?.('account/1');
+      expect(a.leases()).toEqual(['account/1']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('through a runtime: a lost lease session evicts the actor at once; another node takes over, and the first is told NOT_OWNER', async () => {
+    const schema = freshSchema('l');
+    await migrate({ connectionString: url, schema });
+    const counter = defineAggregate<{ n: number }, { type: 'add' }, { type: 'Added' }>({
+      type: 'counter',
+      initialState: () => ({ n: 0 }),
+      decide: () => [{ type: 'Added' }],
+      evolve: (s) => ({ n: s.n + 1 }),
+    });
+    const a = await createRuntime({ store: node(schema, 'node-a'), aggregates: [counter] });
+    const b = await createRuntime({ store: node(schema, 'node-b'), aggregates: [counter] });
+    try {
+      const onA = a.get(counter, 'x');
+      await onA.execute({ type: 'add' });
+      await killLeaseSession('node-a');
+      await expect.poll(() => onA.isAlive()).toBe(false);
+      expect(a.metrics().counters).toMatchObject({ leasesLost: 1, crashes: 0 });
+      expect((await b.get(counter, 'x').execute({ type: 'add' })).version).toBe(2);
+      await expect(onA.execute({ type: 'add' })).rejects.toMatchObject({
+        code: 'NOT_OWNER',
+        owner: 'node-b',
+      });
+      await b.evict(counter, 'x');
+      expect((await onA.execute({ type: 'add' })).version).toBe(3);
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
     }
   });
 

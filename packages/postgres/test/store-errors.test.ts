@@ -4,7 +4,7 @@
  * values PostgreSQL text cannot hold.
  */
 import { createServer } from 'node:net';
-import { isVersionConflict } from '@actorfold/core';
+import { isRetryable, isVersionConflict } from '@actorfold/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, type PostgresStore, postgresStore } from '../src/index.js';
@@ -105,13 +105,14 @@ describe.skipIf(skipReason !== undefined)(`postgresStore failures and damage ${s
     }
   });
 
-  it('fails to open with STORE_ERROR reason IO when PostgreSQL cannot be reached', async () => {
+  it('fails to open with STORE_ERROR reason CONNECTION (retryable) when PostgreSQL cannot be reached', async () => {
     const port = await closedPort();
     const error = await postgresStore({
       connectionString: `postgres://postgres:secret@127.0.0.1:${port}/none`,
       schema: 'x',
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'IO' });
+    expect(error).toMatchObject({ code: 'STORE_ERROR', reason: 'CONNECTION' });
+    expect(isRetryable(error)).toBe(true);
     expect((error as Error).message).toContain('ECONNREFUSED');
     expect((error as Error).message).not.toContain('secret');
   });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, defineAggregate, type Runtime, reject } from '@actorfold/core';
+import { createRuntime, defineAggregate, type EventStore, type Runtime, reject } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { afterAll } from 'vitest';
 import { type AdminServer, serveAdmin } from '../../src/index.js';
@@ -49,12 +49,14 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** A runtime on a LevelDB folder (a fresh one unless `dir` is given), served on an admin socket. */
-export async function served(dir = freshDir()): Promise<Served> {
+/** A runtime on a LevelDB folder (a fresh one unless `dir` is given; its store seen through `wrap`, when given), served on an admin socket. */
+export async function served(dir = freshDir(), wrap?: (store: EventStore) => EventStore): Promise<Served> {
+  const store = await levelStore({ path: join(dir, 'store') });
   const runtime = await createRuntime({
-    store: levelStore({ path: join(dir, 'store') }),
+    store: wrap === undefined ? store : wrap(store),
     aggregates: [counter, note],
     idleTimeoutMs: 60_000,
+    storeRetry: { initialMs: 5, maxMs: 50 },
   });
   const admin = await serveAdmin(runtime, { socketPath: join(dir, 'admin.sock') });
   return {

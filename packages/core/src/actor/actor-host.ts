@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import type { AnyAggregate } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
 import type { EventStore } from '../store/store.js';
+import type { Request } from './request.js';
 
 /** The runtime settings an actor reads. */
 export interface ActorOptions {
@@ -46,4 +48,11 @@ export interface ActorHost {
   changed(streamId: string, version: number, state: unknown): void;
   /** The actor is gone: its registry entry goes, unless a successor already replaced it. */
   forget(actor: HostedActor): void;
+  /** Whether `actor` is its stream's newest actor (no successor takes requests for it yet). */
+  isNewest(actor: HostedActor): boolean;
+  /**
+   * Queues `request` on the actor that takes the stream's new requests (a successor, started
+   * now, when the current one is on its way out); fails it with MailboxFull when that is full.
+   */
+  redirect(def: AnyAggregate, id: string, streamId: string, request: Request): void;
 }

@@ -212,6 +212,33 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#gone.promise;
   }
 
+  /**
+   * The store lost this actor's lease (the session holding it died): another node may host the
+   * aggregate now, so this actor stops being its writer at once. Requests not yet started move,
+   * in order, to a successor, which acquires the lease again before it recovers (and answers
+   * NOT_OWNER if another node got it first); a command already running finishes, its append still
+   * guarded by expectedVersion. Without queued requests, the next request starts the successor.
+   */
+  leaseLost(): void {
+    if (this.#release === undefined || !this.resident) return;
+    // Nothing to give back: the lock went with its session.
+    this.#release = undefined;
+    const host = this.#host;
+    host.metrics.counters.leasesLost++;
+    this.#logger().warn(
+      { version: this.#version },
+      'lease lost (its database session ended): evicting now; the next request acquires it again',
+    );
+    // With a successor already queueing newer requests (this one was evicting), moving these
+    // behind them would break arrival order: they finish here, before the successor starts.
+    const queued = host.isNewest(this) ? this.#mailbox.takeAll() : [];
+    void this.requestEviction();
+    for (const request of queued) {
+      host.mailboxDepth--;
+      host.redirect(this.def, this.id, this.streamId, request);
+    }
+  }
+
   /** Fails every request not yet started (shutdown past its deadline). */
   abandonQueued(error: Error): void {
     for (const r of this.#mailbox.takeAll()) {

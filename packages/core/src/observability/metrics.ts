@@ -28,12 +28,23 @@ export interface Counters {
   conflictRetries: number;
   commandTimeouts: number;
   mailboxFull: number;
+  /** Store calls of subscriptions and projections tried again after a transient failure. */
+  storeRetries: number;
+  /** Actors evicted at once because the store lost their lease (lease mode). */
+  leasesLost: number;
 }
 
 /** What `runtime.metrics()` returns. */
 export interface MetricsSnapshot {
   counters: Counters;
-  gauges: { liveActors: number; activatingActors: number; mailboxDepth: number; idleActors: number };
+  gauges: {
+    liveActors: number;
+    activatingActors: number;
+    mailboxDepth: number;
+    idleActors: number;
+    /** Subscriptions and projections waiting to retry a store call that failed transiently. */
+    storeRetrying: number;
+  };
   latency: { command: LatencySummary; recovery: LatencySummary };
 }
 
@@ -58,7 +69,11 @@ export class Metrics {
     conflictRetries: 0,
     commandTimeouts: 0,
     mailboxFull: 0,
+    storeRetries: 0,
+    leasesLost: 0,
   };
+  /** Subscriptions and projections between a transient store failure and the call's success. */
+  retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
 

@@ -2,16 +2,22 @@
  * A running projection: reads the global log from its checkpoint through a Subscription, calls
  * the handler of each event in order, and saves the checkpoint (with the read model, in
  * exactly-once mode) only after the handlers succeeded. A handler that throws stops the
- * projection at that event; `restart()` resumes there.
+ * projection at that event; `restart()` resumes there. A store outage does not: reads, checkpoint
+ * loads and saves that fail transiently are retried with backoff (state `retrying`), from the
+ * last position handled, with the read model kept in memory.
  */
 import type { Logger } from 'pino';
-import { InvalidArgument, ProjectionFailed } from '../errors.js';
-import type { EventStore } from '../store/store.js';
-import type { LogTail } from '../subscriptions/log-tail.js';
-import { Subscription } from '../subscriptions/subscription.js';
+import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import type { RetryObserver } from '../subscriptions/store-retry.js';
+import { type LogReader, Subscription } from '../subscriptions/subscription.js';
 import type { ProjectionDefinition } from './projection.js';
 
-export type ProjectionState = 'starting' | 'running' | 'caught-up' | 'failed' | 'stopped';
+/**
+ * `retrying`: a store call failed transiently (the store is unreachable) and is tried again after a
+ * backoff; `error` holds the last failure. `failed`: stopped for good at `error` (a handler threw,
+ * CORRUPT_DATA, or another non-transient failure) until `restart()`.
+ */
+export type ProjectionState = 'starting' | 'running' | 'caught-up' | 'retrying' | 'failed' | 'stopped';
 
 export interface ProjectionStatus {
   name: string;
@@ -22,14 +28,14 @@ export interface ProjectionStatus {
   checkpoint: number;
   /** Events in the log after `position` (by the newest position this runtime knows of). */
   lag: number;
-  /** Why it stopped, when `state` is `'failed'`. */
+  /** Why it stopped, when `state` is `'failed'`; the last store failure, when `'retrying'`. */
   error?: Error;
+  /** Failed attempts in a row, when `state` is `'retrying'`. */
+  attempt?: number;
 }
 
 /** What a projection needs from its runtime. */
-export interface ProjectionHost {
-  readonly store: EventStore;
-  readonly tail: LogTail;
+export interface ProjectionHost extends LogReader {
   readonly logger: Logger;
 }
 
@@ -40,6 +46,9 @@ export class Projection<S = unknown> {
   #position = 0;
   #checkpoint = 0;
   #error: Error | undefined;
+  #attempt = 0;
+  /** The state to go back to when a retried store call succeeds. */
+  #beforeRetry: ProjectionState = 'running';
   #abort: AbortController | undefined;
   #running: Promise<void> | undefined;
   #waiters: Array<{ position: number; resolve: () => void; reject: (e: Error) => void }> = [];
@@ -75,6 +84,7 @@ export class Projection<S = unknown> {
       checkpoint: this.#checkpoint,
       lag,
       ...(this.#error === undefined ? {} : { error: this.#error }),
+      ...(this.#state === 'retrying' ? { attempt: this.#attempt } : {}),
     };
   }
 
@@ -124,26 +134,48 @@ export class Projection<S = unknown> {
 
   async #run(signal: AbortSignal): Promise<void> {
     const { def } = this;
-    const { store, tail, logger } = this.#host;
+    const host = this.#host;
+    const { store, logger } = host;
+    const observer: RetryObserver = {
+      retrying: (error, attempt) => {
+        if (this.#state !== 'retrying') this.#beforeRetry = this.#state;
+        this.#state = 'retrying';
+        this.#error = error;
+        this.#attempt = attempt;
+      },
+      ended: () => {
+        if (this.#state === 'retrying') this.#state = this.#beforeRetry;
+        this.#error = undefined;
+        this.#attempt = 0;
+      },
+    };
+    const retrying = <T>(what: string, fn: () => Promise<T>) =>
+      host.retry.run(`projection '${def.name}': ${what}`, fn, signal, observer);
     let dirty = 0;
     const commit = async () => {
       if (dirty === 0) return;
-      if (def.mode === 'exactly-once')
-        await store.checkpoints.setState?.(def.name, this.#position, this.#model);
-      else await store.checkpoints.set(def.name, this.#position);
-      this.#checkpoint = this.#position;
+      // The same position and model again after a failure: saving twice is harmless.
+      const position = this.#position;
+      const model = this.#model;
+      await retrying('saving the checkpoint', async () => {
+        if (def.mode === 'exactly-once') await store.checkpoints.setState?.(def.name, position, model);
+        else await store.checkpoints.set(def.name, position);
+      });
+      this.#checkpoint = position;
       dirty = 0;
     };
     try {
-      await this.#load();
+      await retrying('loading the checkpoint', () => this.#load());
       const subscription = new Subscription(
-        store,
-        tail,
+        host,
         { fromPosition: this.#position + 1, signal },
-        async () => {
-          // Caught up: save what is pending before waiting for new events.
-          await commit();
-          this.#state = 'caught-up';
+        {
+          onCaughtUp: async () => {
+            // Caught up: save what is pending before waiting for new events.
+            await commit();
+            this.#state = 'caught-up';
+          },
+          retry: observer,
         },
       );
       this.#state = 'running';
@@ -179,6 +211,16 @@ export class Projection<S = unknown> {
       await commit();
       this.#state = 'stopped';
     } catch (error) {
+      if (signal.aborted && isTransientStoreError(error)) {
+        // Stopped while the store was unreachable: nothing failed; it resumes from its checkpoint.
+        this.#state = 'stopped';
+        this.#error = undefined;
+        logger.warn(
+          { projection: def.name, position: this.#position, checkpoint: this.#checkpoint, err: error },
+          `projection '${def.name}' stopped while the store was unreachable`,
+        );
+        return;
+      }
       this.#state = 'failed';
       this.#error = error instanceof Error ? error : new Error(String(error));
       if (!(error instanceof ProjectionFailed)) {

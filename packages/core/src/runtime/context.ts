@@ -2,9 +2,11 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actor/actor-host.js';
 import type { Clock } from '../clock.js';
+import { MailboxFull } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
 import type { EventStore } from '../store/store.js';
 import { LogTail } from '../subscriptions/log-tail.js';
+import { StoreRetry } from '../subscriptions/store-retry.js';
 import { Watchers } from '../subscriptions/watchers.js';
 import { IdleReaper } from './idle-reaper.js';
 import { Registry } from './registry.js';
@@ -19,6 +21,8 @@ export interface RuntimeContext extends ActorHost {
   readonly watchers: Watchers;
   /** Wakes subscribers when the global log grows. */
   readonly tail: LogTail;
+  /** Retries the store calls of subscriptions and projections through an outage. */
+  readonly retry: StoreRetry;
 }
 
 /** Builds a runtime's context: one object, so an actor pays one pointer for all of it. */
@@ -33,17 +37,19 @@ export function createContext(
   const permits = new PQueue({ concurrency: options.maxConcurrentRecoveries });
   const watchers = new Watchers();
   const tail = new LogTail(store, clock);
+  const metrics = new Metrics();
   const ctx: RuntimeContext = {
     store,
     clock,
     logger,
-    metrics: new Metrics(),
+    metrics,
     options,
     reaper,
     permits,
     registry,
     watchers,
     tail,
+    retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
     resident: 0,
     activating: 0,
     mailboxDepth: 0,
@@ -55,6 +61,12 @@ export function createContext(
       if (watchers.size > 0) watchers.notify(streamId, version, state);
     },
     forget: (actor) => registry.forget(actor),
+    isNewest: (actor) => registry.get(actor.streamId) === actor,
+    redirect: (def, id, streamId, request) => {
+      if (registry.route(def, id, streamId).enqueue(request)) return;
+      metrics.counters.mailboxFull++;
+      request.fail(new MailboxFull(streamId, options.mailboxCapacity));
+    },
   };
   registry.bind(ctx);
   return ctx;

@@ -4,6 +4,7 @@ import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
 import { InvalidArgument } from '../errors.js';
 import type { EventStore } from '../store/store.js';
+import { DEFAULT_RETRY_BACKOFF, type RetryBackoff } from '../subscriptions/store-retry.js';
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions {
@@ -29,6 +30,12 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Time source for idle eviction and timeouts; default the system clock. */
   clock?: Clock;
+  /**
+   * How subscriptions and projections wait between retries of a store call that failed
+   * transiently (StoreError IO or CONNECTION): doubling from `initialMs` (default 100) up to
+   * `maxMs` (default 5000), each delay jittered to between half and all of it.
+   */
+  storeRetry?: { initialMs?: number; maxMs?: number };
 }
 
 /** Runtime settings after defaults were applied. */
@@ -36,6 +43,7 @@ export interface ResolvedOptions extends ActorOptions {
   readonly idleTimeoutMs: number;
   readonly maxConcurrentRecoveries: number;
   readonly commandTimeoutMs: number;
+  readonly storeRetry: RetryBackoff;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -46,6 +54,7 @@ const DEFAULTS: ResolvedOptions = {
   dedupeWindow: 1000,
   slowCommandMs: 1000,
   maxConflictRetries: 3,
+  storeRetry: DEFAULT_RETRY_BACKOFF,
 };
 
 /** Checks the numeric options and fills in the defaults. Throws InvalidArgument naming the option. */
@@ -75,5 +84,24 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     }
     r.maxConflictRetries = o.maxConflictRetries;
   }
+  if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
   return r;
+}
+
+function resolveBackoff(o: NonNullable<RuntimeOptions['storeRetry']>): RetryBackoff {
+  if (typeof o !== 'object' || o === null)
+    throw new InvalidArgument('storeRetry must be an object { initialMs, maxMs }');
+  const {
+    initialMs = DEFAULT_RETRY_BACKOFF.initialMs,
+    maxMs = Math.max(initialMs, DEFAULT_RETRY_BACKOFF.maxMs),
+  } = o;
+  for (const [key, v] of [
+    ['initialMs', initialMs],
+    ['maxMs', maxMs],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1)
+      throw new InvalidArgument(`storeRetry.${key} must be a number of milliseconds >= 1, got ${String(v)}`);
+  }
+  if (maxMs < initialMs) throw new InvalidArgument('storeRetry.maxMs must be >= storeRetry.initialMs');
+  return { initialMs, maxMs };
 }

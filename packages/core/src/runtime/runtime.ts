@@ -8,7 +8,7 @@ import { type Counters, Metrics, type MetricsSnapshot } from '../observability/m
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
-import type { EventEnvelope, EventStore } from '../store/store.js';
+import type { EventStore } from '../store/store.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
@@ -84,6 +84,8 @@ export class Runtime {
   #shutdown: Promise<void> | undefined;
   readonly #projections = new Map<string, Projection>();
   readonly #follower: WatchFollower;
+  /** Stops listening for leases the store lost (lease mode). */
+  readonly #stopLeaseWatch: (() => void) | undefined;
 
   /** @internal Use `createRuntime`. */
   constructor(
@@ -100,6 +102,10 @@ export class Runtime {
       ctx.metrics.counters.commandTimeouts++;
     });
     this.#follower = new WatchFollower(ctx, (type, id) => this.get(type, id).state());
+    // Lease mode: an actor whose lease went with a dead session must stop writing at once.
+    this.#stopLeaseWatch = store.onLeaseLost?.((streamIds) => {
+      for (const streamId of streamIds) ctx.registry.get(streamId)?.leaseLost();
+    });
     this.#dispatcher = createDispatcher(ctx, this.#timeouts, this.#follower, () => this.closed);
   }
 
@@ -179,11 +185,13 @@ export class Runtime {
    * The global log as an async iterable: the stored events from `fromPosition` (default 1; `'end'`
    * for only new ones), then each new event as it is appended, with no gap and no duplicate at
    * the switch-over. Pull-based: a slow consumer holds at most one page. Ends when the runtime
-   * shuts down, `signal` aborts, or the loop breaks.
+   * shuts down, `signal` aborts, or the loop breaks. A store outage only delays it: reads that
+   * fail transiently are retried with backoff (`subscription.retrying` says so meanwhile);
+   * CORRUPT_DATA or another store failure ends it with that error.
    */
-  subscribe(options?: SubscribeOptions): AsyncIterableIterator<EventEnvelope> {
+  subscribe(options?: SubscribeOptions): Subscription {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return new Subscription(this.#ctx.store, this.#ctx.tail, options);
+    return new Subscription(this.#ctx, options);
   }
 
   /**
@@ -202,10 +210,11 @@ export class Runtime {
         throw new InvalidArgument(`projection '${def.name}' is already running`);
       }
     }
-    const { store, tail, logger } = this.#ctx;
+    const { store, tail, retry, logger } = this.#ctx;
     const projection = new Projection<S>(def as ProjectionDefinition<S>, {
       store,
       tail,
+      retry,
       logger: logger.child({ projection: def.name }),
     });
     this.#projections.set(def.name, projection as Projection);
@@ -256,6 +265,7 @@ export class Runtime {
         activatingActors: ctx.activating,
         mailboxDepth: ctx.mailboxDepth,
         idleActors: ctx.reaper.size,
+        storeRetrying: ctx.metrics.retrying,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
@@ -291,6 +301,7 @@ export class Runtime {
     reaper.clear();
     this.#timeouts.clear();
     watchers.endAll();
+    this.#stopLeaseWatch?.();
     await store.close();
   }
 }

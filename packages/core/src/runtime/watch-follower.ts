@@ -3,10 +3,13 @@ import { Subscription } from '../subscriptions/subscription.js';
 import type { RuntimeContext } from './context.js';
 
 /**
- * On a store other processes write to (no `knownStreamVersion`), watchers must also hear of their
- * appends. While anyone watches, one subscription follows the log from its end and asks each
- * watched stream's actor for its state; the actor's refresh then notifies the watchers as for
- * any change. A store this runtime writes alone needs none of it: its actors see every change.
+ * Watchers hear of every append, not only those made through this runtime's actors: another
+ * process's on a shared store, and one made straight through the store object (an import, a
+ * repair script). While anyone watches, one subscription follows the log from its end, woken by
+ * the store's append notification (`onAppend`; a poll for a store without it), and asks each
+ * watched stream's actor for its state whenever an event of that stream is newer than what the
+ * actor holds; the actor's refresh then notifies the watchers as for any change. Events the
+ * actor appended itself (it already holds their version) cost nothing more than the log read.
  */
 export class WatchFollower {
   readonly #ctx: RuntimeContext;
@@ -19,10 +22,10 @@ export class WatchFollower {
     this.#refreshState = refreshState;
   }
 
-  /** Follows the log if this store needs it and nobody follows yet. */
+  /** Follows the log, unless it already does. */
   start(): void {
-    const { store, tail, watchers, logger } = this.#ctx;
-    if (store.knownStreamVersion !== undefined || this.#following !== undefined) return;
+    const { store, watchers, registry, logger } = this.#ctx;
+    if (this.#following !== undefined) return;
     const abort = new AbortController();
     this.#following = abort;
     // One refresh per stream at a time; an event that lands meanwhile asks for one more after it.
@@ -40,13 +43,20 @@ export class WatchFollower {
     void (async () => {
       // A watch read its first state before this follower knew where the log ended: refresh every
       // watched stream once the starting point is fixed, so nothing in between is missed.
-      const from = (await store.lastPosition?.()) ?? 0;
+      const from = await this.#ctx.retry.run(
+        'watch: reading the log head',
+        async () => (await store.lastPosition?.()) ?? 0,
+        abort.signal,
+      );
       for (const streamId of [...watchers.streams()]) {
         const { aggregateType, aggregateId } = parseStreamId(streamId);
         refresh(aggregateType, aggregateId, streamId);
       }
-      for await (const e of new Subscription(store, tail, { fromPosition: from + 1, signal: abort.signal })) {
+      for await (const e of new Subscription(this.#ctx, { fromPosition: from + 1, signal: abort.signal })) {
         if (!watchers.has(e.streamId)) continue;
+        // Its resident actor holds this version already, and told the watchers when it got it.
+        const actor = registry.get(e.streamId);
+        if (actor?.resident && actor.version >= e.version) continue;
         if (refreshing.has(e.streamId)) refreshing.set(e.streamId, true);
         else refresh(e.aggregateType, e.aggregateId, e.streamId);
       }

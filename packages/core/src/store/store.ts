@@ -149,6 +149,13 @@ export interface EventStore {
    * actor is evicted or crashes); rejects with NotOwner (retryable) when another node holds it.
    */
   acquire?(streamId: string): Promise<() => Promise<void>>;
+  /**
+   * Lease mode: calls `listener` with the streams whose leases the store lost without their being
+   * given back (the session holding them died, and the database dropped them with it), so that
+   * another node may take them over. The runtime evicts those actors at once; their next request
+   * acquires the lease again. Returns the function that removes the listener.
+   */
+  onLeaseLost?(listener: (streamIds: readonly string[]) => void): () => void;
   readonly snapshots: SnapshotStore;
   readonly checkpoints: CheckpointStore;
   /** Idempotent. Every later call fails with StoreError reason CLOSED. */

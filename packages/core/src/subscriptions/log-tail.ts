@@ -15,6 +15,8 @@ export class LogTail {
   #seq = 0;
   #closed = false;
   #waiters = new Set<() => void>();
+  /** Backoff pauses in progress: ended early by `close()`. */
+  readonly #pauses = new Set<() => void>();
   #lastPosition = 0;
   #stopListening: (() => void) | undefined;
   #poll: TimerHandle | undefined;
@@ -71,12 +73,32 @@ export class LogTail {
     });
   }
 
-  /** Wakes every waiter for the last time and stops listening. */
+  /**
+   * Resolves after `ms` (on the runtime's clock), or earlier when the tail closes or `signal`
+   * aborts. Unlike `wait`, appends do not end it: a backoff after a failed read.
+   */
+  pause(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.#closed || signal?.aborted === true) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#clock.clearTimeout(timer);
+        this.#pauses.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(done, ms);
+      this.#pauses.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Wakes every waiter for the last time, ends every pause and stops listening. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopListening?.();
     if (this.#poll !== undefined) this.#clock.clearTimeout(this.#poll);
+    for (const done of [...this.#pauses]) done();
     this.notify();
   }
 

@@ -4,10 +4,39 @@
  * same loop, "read the next page after the last position seen", so the switch-over can neither
  * skip nor repeat an event. Pull-based: the next page is read only when the consumer has taken
  * the last one, so a slow consumer holds at most one page in memory and slows only its own reads.
+ *
+ * A store outage does not end it: a page is delivered only once it was read whole, and a read
+ * that fails with a transient store error is retried from the same position (store-retry.ts),
+ * so the consumer sees every event once, in order, just later. CORRUPT_DATA and other failures
+ * end the iteration with that error; a shutdown or an aborted signal ends it quietly.
  */
 import { InvalidArgument } from '../errors.js';
 import type { EventEnvelope, EventStore } from '../store/store.js';
 import type { LogTail } from './log-tail.js';
+import type { RetryObserver, StoreRetry } from './store-retry.js';
+
+/** What a subscription reads from: the runtime's store, its log tail and its retrying. */
+export interface LogReader {
+  readonly store: EventStore;
+  readonly tail: LogTail;
+  readonly retry: StoreRetry;
+}
+
+/** Hooks of the runtime's own subscriptions (projections, the watch follower). */
+export interface SubscriptionHooks {
+  /** Runs whenever a read found nothing new, before waiting for appends. */
+  onCaughtUp?: () => Promise<void>;
+  /** Told when a read fails transiently and when reading works again. */
+  retry?: RetryObserver;
+}
+
+/** A subscription waiting to read again after a transient store failure. */
+export interface SubscriptionRetrying {
+  /** The last failure. */
+  error: Error;
+  /** Failures in a row so far. */
+  attempt: number;
+}
 
 export interface SubscriptionFilter {
   /** Only events of these aggregate types. */
@@ -50,11 +79,14 @@ export function checkSubscribeOptions(o: SubscribeOptions | undefined): {
   return { fromPosition, filter, signal, pageSize };
 }
 
+/** The iterator `runtime.subscribe()` returns. */
 export class Subscription implements AsyncIterableIterator<EventEnvelope> {
   #next: number | undefined;
   #page: EventEnvelope[] = [];
   #index = 0;
   #done = false;
+  #retrying: SubscriptionRetrying | undefined;
+  readonly #reader: LogReader;
   readonly #store: EventStore;
   readonly #tail: LogTail;
   readonly #from: number | 'end';
@@ -62,20 +94,26 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
   readonly #signal: AbortSignal | undefined;
   readonly #types: ReadonlySet<string> | undefined;
   readonly #eventTypes: ReadonlySet<string> | undefined;
+  readonly #hooks: SubscriptionHooks;
+  readonly #observer: RetryObserver;
 
-  readonly #onCaughtUp: (() => Promise<void>) | undefined;
-
-  /** `onCaughtUp` runs whenever a read found nothing new, before waiting for appends. */
-  constructor(
-    store: EventStore,
-    tail: LogTail,
-    options: SubscribeOptions | undefined,
-    onCaughtUp?: () => Promise<void>,
-  ) {
+  /** @internal Use `runtime.subscribe()`. */
+  constructor(reader: LogReader, options: SubscribeOptions | undefined, hooks: SubscriptionHooks = {}) {
     const o = checkSubscribeOptions(options);
-    this.#onCaughtUp = onCaughtUp;
-    this.#store = store;
-    this.#tail = tail;
+    this.#hooks = hooks;
+    this.#reader = reader;
+    this.#store = reader.store;
+    this.#tail = reader.tail;
+    this.#observer = {
+      retrying: (error, attempt, delayMs) => {
+        this.#retrying = { error, attempt };
+        hooks.retry?.retrying(error, attempt, delayMs);
+      },
+      ended: () => {
+        this.#retrying = undefined;
+        hooks.retry?.ended();
+      },
+    };
     this.#from = o.fromPosition;
     this.#pageSize = o.pageSize;
     this.#signal = o.signal;
@@ -92,27 +130,39 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
     return (this.#next ?? 1) - 1;
   }
 
+  /** Set while a read failed transiently and waits to be tried again; undefined otherwise. */
+  get retrying(): SubscriptionRetrying | undefined {
+    return this.#retrying;
+  }
+
   async next(): Promise<IteratorResult<EventEnvelope>> {
     for (;;) {
       while (this.#index < this.#page.length) {
         const e = this.#page[this.#index++] as EventEnvelope;
         if (this.#wanted(e)) return { done: false, value: e };
       }
-      if (this.#done || this.#tail.closed || this.#signal?.aborted === true) return this.return();
-      this.#next ??=
-        this.#from === 'end'
-          ? ((await this.#store.lastPosition?.()) ?? (await this.#scanToEnd())) + 1
-          : Math.max(1, this.#from);
+      if (this.#done || this.#stopped()) return this.return();
       // Remember the tail's counter before reading: an append after this read still wakes us.
       const seen = this.#tail.mark();
-      this.#page = [];
-      this.#index = 0;
-      for await (const e of this.#store.readAll({ fromPosition: this.#next, limit: this.#pageSize }))
-        this.#page.push(e);
+      try {
+        this.#next ??=
+          this.#from === 'end'
+            ? (await this.#read('reading the log head', () => this.#end())) + 1
+            : Math.max(1, this.#from);
+        const from = this.#next;
+        this.#index = 0;
+        this.#page = [];
+        this.#page = await this.#read('reading the global log', () => this.#readPage(from));
+      } catch (error) {
+        // Given up because we were told to stop: end quietly, as a shutdown does.
+        if (this.#stopped()) return this.return();
+        this.#done = true;
+        throw error;
+      }
       const last = this.#page.at(-1);
       if (last !== undefined) this.#next = last.position + 1;
       else {
-        if (this.#onCaughtUp !== undefined) await this.#onCaughtUp();
+        if (this.#hooks.onCaughtUp !== undefined) await this.#hooks.onCaughtUp();
         await this.#tail.wait(seen, this.#signal);
       }
     }
@@ -131,8 +181,25 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
     );
   }
 
-  /** The newest position, for a store without `lastPosition`: read to the end once. */
-  async #scanToEnd(): Promise<number> {
+  /** The runtime shut down or the signal aborted. */
+  #stopped(): boolean {
+    return this.#tail.closed || this.#signal?.aborted === true;
+  }
+
+  #read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.#reader.retry.run(what, fn, this.#signal, this.#observer);
+  }
+
+  /** One page from `from`, read whole before any of it is delivered (a failed read delivers nothing). */
+  async #readPage(from: number): Promise<EventEnvelope[]> {
+    const page: EventEnvelope[] = [];
+    for await (const e of this.#store.readAll({ fromPosition: from, limit: this.#pageSize })) page.push(e);
+    return page;
+  }
+
+  /** The newest position; a store without `lastPosition` is read to the end once. */
+  async #end(): Promise<number> {
+    if (this.#store.lastPosition !== undefined) return this.#store.lastPosition();
     let last = 0;
     for await (const e of this.#store.readAll()) last = e.position;
     return last;

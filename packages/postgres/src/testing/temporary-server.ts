@@ -1,7 +1,8 @@
 /**
  * A throwaway PostgreSQL server for tests and benchmarks: `initdb` into a temporary folder, a
  * free port on 127.0.0.1, the Unix socket inside that folder, fsync on (the default), stopped
- * and removed by `stop()`. initdb refuses to run as root, so when this process is root the
+ * and removed by `stop()`. `halt()` and `resume()` stop it (as a crash would, by default) and
+ * start it again on the same port, for outage tests. initdb refuses to run as root, so when this process is root the
  * server runs as the `postgres` system user (through `runuser`), in a folder owned by it.
  */
 import { execFile } from 'node:child_process';
@@ -33,6 +34,15 @@ export interface TemporaryServer {
   url(database?: string): string;
   /** Creates a database (a no-op when it exists) and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server without removing its folder, by default with `-m immediate`: every backend
+   * is killed at once, nothing is checkpointed, and the next start recovers from the WAL, as after
+   * a power cut or a crash (committed transactions survive; fsync is on). `'fast'` is a clean
+   * shutdown. A no-op when it is not running.
+   */
+  halt(mode?: 'immediate' | 'fast'): Promise<void>;
+  /** Starts a halted server again, on the same port. A no-op when it is running. */
+  resume(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -76,14 +86,48 @@ export async function startTemporaryServer(opts: TemporaryServerOptions = {}): P
   const data = join(root, 'data');
   const user = 'postgres';
   let started = false;
+  let removed = false;
+  const halt = async (mode: 'immediate' | 'fast' = 'immediate'): Promise<void> => {
+    if (!started) return;
+    started = false;
+    await run(...wrap([join(binDir, 'pg_ctl'), 'stop', '-D', data, '-m', mode, '-w'])).catch(() => {
+      // Already gone (killed from outside): nothing left to stop.
+    });
+  };
   const stop = async (): Promise<void> => {
-    if (started) {
-      started = false;
-      await run(...wrap([join(binDir, 'pg_ctl'), 'stop', '-D', data, '-m', 'fast', '-w'])).catch(() => {
-        // Already gone (killed from outside): nothing left to stop.
-      });
-    }
+    await halt('fast');
+    removed = true;
     rmSync(root, { recursive: true, force: true });
+  };
+  const settings: Record<string, string | number> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: root,
+    max_connections: 200,
+    // Lease mode holds one advisory lock per resident actor in the shared lock table.
+    max_locks_per_transaction: 256,
+    fsync: 'on',
+    ...opts.settings,
+  };
+  const start = async (port: number): Promise<void> => {
+    const options = Object.entries({ ...settings, port })
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' ');
+    await run(
+      ...wrap([
+        join(binDir, 'pg_ctl'),
+        'start',
+        '-D',
+        data,
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        join(root, 'server.log'),
+        '-o',
+        options,
+      ]),
+    );
+    started = true;
   };
   try {
     await run(
@@ -100,38 +144,20 @@ export async function startTemporaryServer(opts: TemporaryServerOptions = {}): P
         '--no-instructions',
       ]),
     );
-    const settings: Record<string, string | number> = {
-      listen_addresses: '127.0.0.1',
-      unix_socket_directories: root,
-      max_connections: 200,
-      // Lease mode holds one advisory lock per resident actor in the shared lock table.
-      max_locks_per_transaction: 256,
-      fsync: 'on',
-      ...opts.settings,
-    };
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
-      const options = Object.entries({ ...settings, port })
-        .map(([k, v]) => `-c ${k}=${v}`)
-        .join(' ');
       try {
-        await run(
-          ...wrap([
-            join(binDir, 'pg_ctl'),
-            'start',
-            '-D',
-            data,
-            '-w',
-            '-t',
-            '60',
-            '-l',
-            join(root, 'server.log'),
-            '-o',
-            options,
-          ]),
-        );
-        started = true;
-        return server(port, user, stop);
+        await start(port);
+        const resume = async (): Promise<void> => {
+          if (removed) throw new Error('the temporary server was stopped and removed');
+          if (started) return;
+          try {
+            await start(port);
+          } catch (e) {
+            throw new Error(`pg_ctl start failed: ${serverLog(root) || String(e)}`);
+          }
+        };
+        return server(port, user, { halt, resume, stop });
       } catch (e) {
         // Another process took the port between our probe and the server's bind: try another.
         if (attempt >= 3) throw new Error(`pg_ctl start failed: ${serverLog(root) || String(e)}`);
@@ -143,7 +169,11 @@ export async function startTemporaryServer(opts: TemporaryServerOptions = {}): P
   }
 }
 
-function server(port: number, user: string, stop: () => Promise<void>): TemporaryServer {
+function server(
+  port: number,
+  user: string,
+  control: Pick<TemporaryServer, 'halt' | 'resume' | 'stop'>,
+): TemporaryServer {
   const host = '127.0.0.1';
   const url = (database = 'postgres') => `postgres://${user}@${host}:${port}/${database}`;
   return {
@@ -166,7 +196,7 @@ function server(port: number, user: string, stop: () => Promise<void>): Temporar
       }
       return url(name);
     },
-    stop,
+    ...control,
   };
 }
 
