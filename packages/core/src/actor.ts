@@ -21,7 +21,7 @@ import type { ExecuteResult, Request } from './request.js';
 import { buildSnapshot, restoreSnapshot, snapshotDue } from './snapshot-policy.js';
 import { type DomainEvent, type EventEnvelope, isDomainEvent, type Snapshot } from './store.js';
 
-/** The actor lifecycle of ARCHITECTURE.md: `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
+/** The actor lifecycle (docs/architecture.md): `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
 export type ActorStatus = 'activating' | 'ready' | 'busy' | 'evicting' | 'stopped' | 'crashed';
 
 interface Deferred {

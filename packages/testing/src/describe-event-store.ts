@@ -1,6 +1,6 @@
 /**
  * The EventStore conformance suite: every store (memoryStore, levelStore, ...) runs it from a
- * one-line spec, so they all keep the contract of API.md the same way.
+ * one-line spec, so they all keep @actorfold/core's EventStore contract the same way.
  */
 import {
   type ActorfoldError,
