@@ -37,7 +37,7 @@ export class UsageError extends Error {
 
 export const DAEMON_USAGE = `actorfold example daemon
 
-usage: node dist/daemon.js [options]
+usage: npm run daemon -- [options]     (or: node apps/daemon/dist/daemon-main.js [options])
 
   --data <dir>                store folder               (env ACTORFOLD_DATA, default data/store)
   --socket <path>             admin socket, mode 0600    (env ACTORFOLD_SOCKET, default data/admin.sock)
