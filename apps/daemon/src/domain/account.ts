@@ -1,3 +1,4 @@
+// #region account (shown in docs/getting-started.md)
 import { defineAggregate, reject } from '@actorfold/core';
 
 export type AccountCommand =
@@ -53,3 +54,4 @@ export const account = defineAggregate<AccountState, AccountCommand, AccountEven
   },
   snapshots: { every: 50, schemaVersion: 1 },
 });
+// #endregion account
