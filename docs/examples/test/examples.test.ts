@@ -39,4 +39,12 @@ describe('the documentation examples', () => {
       '3',
     ]);
   });
+
+  it('projections: subscribe reads the log from position 1, a projection catches up to a position', async () => {
+    expect(await runExample('projections')).toEqual([
+      '1 account/alice Opened',
+      '2 account/alice Deposited',
+      '{"total":5,"byAccount":{"alice":5}} true',
+    ]);
+  });
 });
