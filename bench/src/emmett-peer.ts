@@ -258,7 +258,7 @@ export async function emmettPeer(opts: BenchOptions): Promise<ScenarioReport> {
     title: 'Peer: Emmett',
     method:
       `Emmett ${versionOf('@event-driven-io/emmett')} and emmett-sqlite ${versionOf('@event-driven-io/emmett-sqlite')} ` +
-      `(on sqlite3 ${versionOf('sqlite3')}), installed as devDependencies of bench/. Both frameworks run the same ` +
+      `(on sqlite3 ${versionOf('sqlite3')}), installed by bench/'s own package.json. Both frameworks run the same ` +
       '`initialState`, `decide` and `evolve` functions (a ledger: `deposit` appends one `Deposited` event with ' +
       '`{ amount, note }` as its data). Emmett: `CommandHandler({ evolve, initialState })` and ' +
       "`handle(store, 'ledger-acc-N', state => decide(state, cmd))` on `getInMemoryEventStore()`, on " +

@@ -77,8 +77,8 @@ function document(reports: readonly ScenarioReport[], seconds: number): string {
         ['run time', `${seconds.toFixed(0)} s`],
         [
           'reproduce',
-          `\`${COMMAND}\` at the repository root (turbo builds the packages, then runs ` +
-            '`node --expose-gc --import tsx src/run.ts` in `bench/`)',
+          `\`${COMMAND}\` at the repository root (turbo builds the packages, \`npm ci\` installs bench/'s ` +
+            'own peers once, then `node --expose-gc --import tsx src/run.ts` runs in `bench/`)',
         ],
       ],
       numeric: [],

@@ -69,7 +69,7 @@ export function envName(flag: string): string {
 
 export const DAEMON_USAGE = `actorfold example daemon
 
-usage: node apps/daemon/dist/daemon-main.js [options]     (or in apps/daemon: npm run daemon -- [options])
+usage: node apps/daemon/dist/daemon-main.js [options]     (or from the repository root: npm run daemon -- [options])
 
 Every flag can also be set as an environment variable; the flag wins.
 

@@ -99,8 +99,19 @@ const supervisor = new Supervisor({
   restart: { maxRestarts: o.maxRestarts, windowMs: o.windowMs },
   logger,
 });
-process.on('SIGTERM', () => void supervisor.stop('SIGTERM'));
-process.on('SIGINT', () => void supervisor.stop('SIGINT'));
+// Under `npm start` one Ctrl-C arrives twice within milliseconds: the terminal signals the whole
+// foreground process group and npm forwards its own copy. Only a signal at least
+// DUPLICATE_SIGNAL_MS after the first is a second stop request (which SIGKILLs the daemon).
+const DUPLICATE_SIGNAL_MS = 1000;
+let firstSignalAt: number | undefined;
+const onSignal = (signal: 'SIGTERM' | 'SIGINT') => {
+  const now = performance.now();
+  if (firstSignalAt !== undefined && now - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+  firstSignalAt ??= now;
+  void supervisor.stop(signal);
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
 supervisor.on('ready', (info) => process.send?.(info));
 
 const firstReady = new Promise<ReadyInfo | undefined>((done) => {

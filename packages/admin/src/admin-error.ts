@@ -27,7 +27,7 @@ export type AdminErrorCode =
   /** Anything unexpected; the message says what. */
   | 'INTERNAL';
 
-/** HTTP status per code: the admin layer's codes and the runtime's (API.md). Unknown codes are 500. */
+/** HTTP status per code: the admin layer's codes and the runtime's (@actorfold/core's ErrorCode). Unknown codes are 500. */
 const STATUS: Readonly<Record<string, number>> = {
   BAD_REQUEST: 400,
   INVALID_ARGUMENT: 400,

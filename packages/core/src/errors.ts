@@ -6,7 +6,7 @@
 
 const BRAND = Symbol.for('actorfold.error');
 
-/** The stable codes of API.md, plus INVALID_ARGUMENT for misuse of the API itself. */
+/** The stable codes of the public API (never renamed), plus INVALID_ARGUMENT for misuse of the API itself. */
 export type ErrorCode =
   | 'REJECTED'
   | 'INVALID_COMMAND'

@@ -1,5 +1,5 @@
 /**
- * Hunts for breakage of the runtime's invariants (ARCHITECTURE.md 1–4, 6, 8, 9): random
+ * Hunts for breakage of the runtime's invariants (docs/architecture.md, 1–4, 6, 8, 9): random
  * interleavings of concurrent commands, explicit evictions, idle timeouts, evolve crashes and
  * runtime restarts, over a store whose appends and reads take random turns of the event loop.
  * After each run, the stored streams are compared with what callers were told and with a model.

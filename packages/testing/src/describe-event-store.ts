@@ -1,6 +1,6 @@
 /**
  * The EventStore conformance suite: every store (memoryStore, levelStore, ...) runs it from a
- * one-line spec, so they all keep the contract of API.md the same way.
+ * one-line spec, so they all keep @actorfold/core's EventStore contract the same way.
  */
 import {
   type ActorfoldError,
@@ -16,7 +16,7 @@ import {
   type VersionConflict,
 } from '@actorfold/core';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { vitest } from './vitest-api.js';
 
 export interface DescribeEventStoreOptions {
   /**
@@ -44,6 +44,7 @@ export function describeEventStore(
   makeStore: () => EventStore | Promise<EventStore>,
   opts: DescribeEventStoreOptions = {},
 ): void {
+  const { afterEach, beforeEach, describe, expect, it } = vitest('describeEventStore');
   describe(`${name} conforms to the EventStore contract`, () => {
     let store: EventStore;
     beforeEach(async () => {
@@ -627,6 +628,6 @@ async function expectCode(fn: () => unknown, code: ErrorCode): Promise<Actorfold
     error = e;
   }
   if (!isActorfoldError(error)) throw new Error(`expected an ActorfoldError ${code}, got ${String(error)}`);
-  expect(error.code).toBe(code);
+  vitest('describeEventStore').expect(error.code).toBe(code);
   return error;
 }

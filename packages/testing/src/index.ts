@@ -7,6 +7,7 @@ export {
   givenState,
   type When,
 } from './given.js';
+export { MissingPeer } from './missing-peer.js';
 export type { ScenarioOptions, ScenarioResult } from './run-scenario.js';
 export { ScenarioFailure } from './scenario-failure.js';
 export { type LedgerExpectations, verifyLedger } from './verify-ledger.js';

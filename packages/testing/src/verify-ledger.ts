@@ -3,8 +3,8 @@
  * store must hold after processes were killed mid-work.
  */
 import type { EventEnvelope, EventStore } from '@actorfold/core';
-import { expect } from 'vitest';
 import type { LedgerEvent } from './crash/ledger.js';
+import { vitest } from './vitest-api.js';
 
 export interface LedgerExpectations {
   /** Every ledger stream the test wrote to, e.g. `ledger/l0`. */
@@ -20,6 +20,7 @@ export interface LedgerExpectations {
  * exactly the streams' events at positions 1..n. Returns n.
  */
 export async function verifyLedger(store: EventStore, expected: LedgerExpectations): Promise<number> {
+  const { expect } = vitest('verifyLedger');
   let total = 0;
   const seen = new Map<string, string>();
   for (const streamId of expected.streams) {

@@ -1,3 +1,4 @@
+// #region account (shown in docs/getting-started.md)
 import { defineAggregate, reject } from '@actorfold/core';
 import * as v from 'valibot';
 import { namedIssues } from './named-issues.js';
@@ -87,3 +88,4 @@ export const account = defineAggregate<AccountState, AccountCommand, AccountEven
   validateCommand: accountCommandSchema,
   snapshots: { every: 50, schemaVersion: 1 },
 });
+// #endregion account

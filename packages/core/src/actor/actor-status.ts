@@ -1,4 +1,4 @@
-/** The actor lifecycle of ARCHITECTURE.md: `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
+/** The actor lifecycle (docs/architecture.md): `activating → ready ⇄ busy → evicting → stopped`, any → `crashed`. */
 export type ActorStatus = 'activating' | 'ready' | 'busy' | 'evicting' | 'stopped' | 'crashed';
 
 /**

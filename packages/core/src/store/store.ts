@@ -114,7 +114,7 @@ export interface CheckpointStore {
   delete?(name: string): Promise<void>;
 }
 
-/** The event store contract of API.md. */
+/** The event store contract every store keeps (@actorfold/testing's describeEventStore checks it). */
 export interface EventStore {
   /** Appends atomically with contiguous versions; VersionConflict when `expectedVersion` does not match. */
   append<E extends DomainEvent>(

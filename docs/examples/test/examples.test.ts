@@ -1,0 +1,50 @@
+/**
+ * The code of README.md and docs/ runs as written: each example file is a program, started with
+ * `node --import tsx` in an empty folder (its `./data` lands there), and what it prints is what
+ * the comments in the docs say it prints.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+// tsx from this package's node_modules, since the examples run in a folder outside the repository.
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const scratch = mkdtempSync(join(tmpdir(), 'af-examples-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs one example file in a fresh empty folder; resolves to the lines it printed. */
+async function runExample(name: string): Promise<string[]> {
+  const cwd = mkdtempSync(join(scratch, `${name}-`));
+  const file = fileURLToPath(new URL(`../src/${name}.ts`, import.meta.url));
+  const { stdout } = await run(process.execPath, ['--import', tsx, file], { cwd });
+  return stdout.trim().split('\n');
+}
+
+describe('the documentation examples', () => {
+  it("README's taste opens an account, deposits and prints version 2, balance 5", async () => {
+    expect(await runExample('taste')).toEqual(['2 5']);
+  });
+
+  it('getting-started runs top to bottom: open, deposit, a deduplicated retry, a rejection, a handle by name, stop', async () => {
+    expect(await runExample('getting-started')).toEqual([
+      '2 5 1 false',
+      '2 true',
+      'insufficient-funds { balance: 5 }',
+      '3',
+    ]);
+  });
+
+  it('projections: subscribe reads the log from position 1, a projection catches up to a position', async () => {
+    expect(await runExample('projections')).toEqual([
+      '1 account/alice Opened',
+      '2 account/alice Deposited',
+      '{"total":5,"byAccount":{"alice":5}} true',
+    ]);
+  });
+});
