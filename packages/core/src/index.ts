@@ -7,6 +7,8 @@ export {
   type Command,
   type CommandOf,
   type DecideContext,
+  type Decision,
+  type DomainErrors,
   defineAggregate,
   type EventOf,
   isAggregateDefinition,

@@ -102,7 +102,8 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   };
   let events: readonly E[];
   try {
-    events = definition.decide(state, validated.command, ctx);
+    // Awaited: decide may return a promise; its rejection counts as a throw.
+    events = await definition.decide(state, validated.command, ctx);
   } catch (error) {
     return isRejection(error) ? { kind: 'rejected', error } : { kind: 'decide-threw', error };
   }

@@ -301,7 +301,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const { commandId, expectedVersion } = request.options;
     const metadata = eventMetadata(request.options);
     for (let attempt = 0; ; attempt++) {
-      const outcome = commandStep(
+      const stepped = commandStep(
         this.def,
         this.id,
         this.streamId,
@@ -312,6 +312,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         metadata,
         host.clock.now(),
       );
+      // A synchronous decide costs no await.
+      const outcome = stepped instanceof Promise ? await stepped : stepped;
       switch (outcome.kind) {
         case 'duplicate':
           return this.#duplicate(commandId as string, outcome.at);

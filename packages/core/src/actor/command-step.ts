@@ -1,5 +1,5 @@
-import type { AnyAggregate, Command, DecideContext } from '../aggregate/aggregate.js';
-import { DecideFailed, InvalidArgument, isRejection, VersionConflict } from '../errors.js';
+import type { AnyAggregate, DecideContext, DomainErrors } from '../aggregate/aggregate.js';
+import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { DedupeWindow } from './dedupe.js';
 import { Refused } from './refused.js';
@@ -35,7 +35,8 @@ export type StepOutcome = Append | Nothing | Duplicate | Refused;
 const NOTHING: Nothing = Object.freeze({ kind: 'nothing' });
 
 /**
- * Decides one execute or inject request at `version`. Throws only when `evolve` throws: the
+ * Decides one execute or inject request at `version`: synchronously when decide returns an
+ * array, as a promise when it returns one. Throws (or rejects) only when `evolve` throws: the
  * state can then no longer be trusted, which is the actor's crash, not the command's refusal.
  * Events are folded before anything is stored, so an event evolve cannot fold never reaches
  * the stream and a failed append leaves the state untouched (invariant 4).
@@ -50,7 +51,7 @@ export function commandStep(
   request: CommandRequest,
   metadata: EventMetadata,
   now: number,
-): StepOutcome {
+): StepOutcome | Promise<StepOutcome> {
   const { commandId, expectedVersion } = request.options;
   if (commandId !== undefined && dedupe !== null) {
     const at = dedupe.get(commandId);
@@ -59,43 +60,72 @@ export function commandStep(
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
-  const events =
-    request.kind === 'inject'
-      ? request.events
-      : decide(def, streamId, state, request.command, {
-          aggregateType: def.type,
-          aggregateId: id,
-          version,
-          now: new Date(now),
-          metadata,
-        });
-  if (events instanceof Refused) return events;
+  if (request.kind === 'inject') return fold(def, state, request.events);
+  const ctx: DecideContext = {
+    aggregateType: def.type,
+    aggregateId: id,
+    version,
+    now: new Date(now),
+    metadata,
+  };
+  let decided: readonly DomainEvent[] | Promise<readonly DomainEvent[]>;
+  try {
+    decided = def.decide(state, request.command, ctx);
+  } catch (error) {
+    return refusal(def, streamId, error);
+  }
+  if (!isThenable(decided)) return decidedEvents(def, streamId, state, decided);
+  // Both outcomes handled here: a rejected decide can never become an unhandled rejection.
+  return Promise.resolve(decided).then(
+    (events) => decidedEvents(def, streamId, state, events),
+    (error: unknown) => refusal(def, streamId, error),
+  );
+}
+
+/** Checks what decide returned, then folds it. */
+function decidedEvents(def: AnyAggregate, streamId: string, state: unknown, events: unknown): StepOutcome {
+  if (!Array.isArray(events) || !events.every(isDomainEvent)) {
+    const why = new InvalidArgument(
+      'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
+    );
+    return new Refused(new DecideFailed(streamId, why), false);
+  }
+  return fold(def, state, events);
+}
+
+/** The outcome of events that passed every check: folded into the state before anything is stored. */
+function fold(def: AnyAggregate, state: unknown, events: readonly DomainEvent[]): StepOutcome {
   if (events.length === 0) return NOTHING;
   let next = state;
   for (const e of events) next = def.evolve(next, e);
   return { kind: 'append', events, state: next };
 }
 
-/** Runs decide; a rejection or a bug becomes a Refused outcome. */
-function decide(
-  def: AnyAggregate,
-  streamId: string,
-  state: unknown,
-  command: Command,
-  ctx: DecideContext,
-): readonly DomainEvent[] | Refused {
-  let events: readonly DomainEvent[];
+/** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */
+function refusal(def: AnyAggregate, streamId: string, error: unknown): Refused {
+  if (isRejection(error)) return new Refused(error, true);
+  if (isDomainError(def.domainErrors, error)) return new Refused(asRejection(error as Error), true);
+  return new Refused(new DecideFailed(streamId, error), false, error);
+}
+
+function isDomainError(domainErrors: DomainErrors | undefined, error: unknown): boolean {
+  if (domainErrors === undefined || !(error instanceof Error)) return false;
+  if (typeof domainErrors !== 'function') return domainErrors.some((c) => error instanceof c);
   try {
-    events = def.decide(state, command, ctx);
-  } catch (error) {
-    if (isRejection(error)) return new Refused(error, true);
-    return new Refused(new DecideFailed(streamId, error), false, error);
+    return domainErrors(error) === true;
+  } catch {
+    return false; // a predicate that throws names nothing: the error stays a bug in decide
   }
-  if (!Array.isArray(events) || !events.every(isDomainEvent)) {
-    const why = new InvalidArgument(
-      'decide must return an array of objects with a string `type` (non-empty)',
-    );
-    return new Refused(new DecideFailed(streamId, why), false);
-  }
-  return events;
+}
+
+/** A domain error as a Rejection: reason = its string `code`, else its `name`; the same message. */
+function asRejection(error: Error): Rejection {
+  const code = (error as { code?: unknown }).code;
+  const rejection = new Rejection(typeof code === 'string' && code.length > 0 ? code : error.name);
+  rejection.message = error.message;
+  return rejection;
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -35,13 +35,28 @@ export interface SnapshotPolicy<S> {
   decode?(data: unknown): S;
 }
 
-/** What `defineAggregate` takes. */
-export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
+/** What decide returns: the new events, now or as a promise. */
+export type Decision<E extends DomainEvent> = readonly E[] | Promise<readonly E[]>;
+
+/**
+ * What `defineAggregate` takes. `D` is what this aggregate's decide returns (inferred: a
+ * definition whose decide is synchronous keeps a synchronous type).
+ */
+export interface AggregateSpec<
+  S,
+  C extends Command,
+  E extends DomainEvent,
+  D extends Decision<E> = Decision<E>,
+> {
   /** Names the streams: `${type}/${id}`. Non-empty, without `/`. */
   type: string;
   initialState(): S;
-  /** Pure: returns the new events (`[]` = no-op) or throws through `reject()`. */
-  decide(state: S, command: C, ctx: DecideContext): readonly E[];
+  /**
+   * Pure: returns the new events (`[]` = no-op), or a promise of them, or throws through
+   * `reject()` (or an error `domainErrors` names). A synchronous decide costs no extra await; a
+   * rejected promise is handled exactly like a throw.
+   */
+  decide(state: S, command: C, ctx: DecideContext): D;
   /** Pure fold of one event into the state. Must not mutate its input state. */
   evolve(state: S, event: E): S;
   snapshots?: SnapshotPolicy<S>;
@@ -49,7 +64,18 @@ export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
   validateCommand?: StandardSchemaV1<unknown, C>;
   /** Stored as each event's `schemaVersion`. Default 1. */
   eventSchemaVersion?: number;
+  /**
+   * Which errors thrown by decide are refusals rather than bugs: error classes, or a predicate.
+   * A match becomes a `Rejection` (REJECTED) whose `reason` is the error's string `code` if it
+   * has one, else its `name`, with the error's message; logged at debug, not error.
+   */
+  domainErrors?: DomainErrors;
 }
+
+/** The errors an aggregate's decide throws to refuse a command (see `AggregateSpec.domainErrors`). */
+export type DomainErrors =
+  | ReadonlyArray<abstract new (...args: never[]) => Error>
+  | ((error: unknown) => boolean);
 
 const DEFINITION = Symbol.for('actorfold.aggregate');
 
@@ -58,7 +84,8 @@ export interface AggregateDefinition<
   S = unknown,
   C extends Command = Command,
   E extends DomainEvent = DomainEvent,
-> extends Readonly<AggregateSpec<S, C, E>> {
+  D extends Decision<E> = Decision<E>,
+> extends Readonly<AggregateSpec<S, C, E, D>> {
   readonly [DEFINITION]: true;
   readonly eventSchemaVersion: number;
 }
@@ -83,9 +110,12 @@ export type EventOf<D> = D extends AggregateDefinition<unknown, Command, infer E
  *   evolve: (s, e) => ({ n: s.n + e.by }),
  * });
  */
-export function defineAggregate<S, C extends Command, E extends DomainEvent>(
-  spec: AggregateSpec<S, C, E>,
-): AggregateDefinition<S, C, E> {
+export function defineAggregate<
+  S,
+  C extends Command,
+  E extends DomainEvent,
+  D extends Decision<E> = Decision<E>,
+>(spec: AggregateSpec<S, C, E, D>): AggregateDefinition<S, C, E, D> {
   if (typeof spec !== 'object' || spec === null)
     throw new InvalidArgument('defineAggregate needs a spec object');
   const { type } = spec;
@@ -112,6 +142,16 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
     if (snap.keep !== undefined && !isPositiveInt(snap.keep)) {
       throw new InvalidArgument(`aggregate '${type}': snapshots.keep must be a positive integer`);
     }
+  }
+  const domainErrors = spec.domainErrors;
+  if (
+    domainErrors !== undefined &&
+    typeof domainErrors !== 'function' &&
+    !(Array.isArray(domainErrors) && domainErrors.every((c) => typeof c === 'function'))
+  ) {
+    throw new InvalidArgument(
+      `aggregate '${type}': domainErrors must be an array of error classes or a predicate function`,
+    );
   }
   const validator = spec.validateCommand;
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
