@@ -24,6 +24,7 @@ export {
   CorruptData,
   DecideFailed,
   type ErrorCode,
+  IdempotencyConflict,
   InvalidArgument,
   InvalidCommand,
   isActorfoldError,

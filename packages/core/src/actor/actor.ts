@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
 import {
   ActorCrashed,
+  IdempotencyConflict,
   InvalidArgument,
   isActorfoldError,
   isRejection,
@@ -20,8 +21,9 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import { commandStep } from './command-step.js';
+import { commandStep, type Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
+import { fingerprint } from './fingerprint.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
@@ -316,14 +318,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       const outcome = stepped instanceof Promise ? await stepped : stepped;
       switch (outcome.kind) {
         case 'duplicate':
-          return this.#duplicate(commandId as string, outcome.at);
+          return this.#duplicate(request, commandId as string, outcome);
         case 'refused':
           this.#logRefusal(outcome, request);
           return outcome;
         case 'nothing':
-          if (commandId !== undefined) this.#remember(commandId, -this.#version);
+          if (commandId !== undefined) this.#remember(commandId, -this.#version, fingerprintOf(request));
           return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
+      // Computed once per command (not per conflict retry), and only when something is stored.
+      if (metadata.fingerprint === undefined) metadata.fingerprint = fingerprintOf(request);
       const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
       let stored: EventEnvelope[];
@@ -366,15 +370,27 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
   }
 
-  /** The original result of an accepted commandId, its events read back from the store. */
-  async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
-    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, at);
-    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
+  /**
+   * The original result of an accepted commandId, its events read back from the store; refused
+   * with IdempotencyConflict when the original was a different command (fingerprints differ).
+   */
+  async #duplicate(
+    request: CommandRequest,
+    commandId: string,
+    seen: Duplicate,
+  ): Promise<ExecuteResult | Refused> {
+    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
+    const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
+    // Events stored before fingerprints existed carry none: they are taken as the same command.
+    if (typeof original === 'string' && original !== fingerprintOf(request)) {
+      return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
+    }
+    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - seen.at;
     return { events, version, state: this.#state, deduplicated: true };
   }
 
-  #remember(commandId: string, at: number): void {
-    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at);
+  #remember(commandId: string, at: number, fingerprint?: string): void {
+    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at, fingerprint);
   }
 
   /**
@@ -533,4 +549,9 @@ function asStoreError(error: unknown): unknown {
   return isActorfoldError(error)
     ? error
     : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
+}
+
+/** The fingerprint of what the caller sent: the command, or the injected events. */
+function fingerprintOf(request: CommandRequest): string {
+  return fingerprint(request.kind === 'execute' ? request.command : request.events);
 }

@@ -23,10 +23,14 @@ export interface Nothing {
   readonly kind: 'nothing';
 }
 
-/** The commandId was accepted before; `at` is where its events start (`<= 0`: none, at version `-at`). */
+/**
+ * The commandId was accepted before; `at` is where its events start (`<= 0`: none, at version
+ * `-at`, and then `fingerprint` is the original command's, if known).
+ */
 export interface Duplicate {
   readonly kind: 'duplicate';
   readonly at: number;
+  readonly fingerprint: string | undefined;
 }
 
 /** What becomes of a command: append / nothing to do / duplicate / refused. */
@@ -54,8 +58,8 @@ export function commandStep(
 ): StepOutcome | Promise<StepOutcome> {
   const { commandId, expectedVersion } = request.options;
   if (commandId !== undefined && dedupe !== null) {
-    const at = dedupe.get(commandId);
-    if (at !== undefined) return { kind: 'duplicate', at };
+    const seen = dedupe.remembered(commandId);
+    if (seen !== undefined) return { kind: 'duplicate', at: seen.at, fingerprint: seen.fingerprint };
   }
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
