@@ -87,6 +87,7 @@ export {
   assertReadStreamOptions,
   assertSnapshot,
   assertSnapshotSaveOptions,
+  assertStorableId,
   assertStreamId,
   type EncodedNewEvent,
   encodeNewEvents,

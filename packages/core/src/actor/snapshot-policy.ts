@@ -8,7 +8,7 @@ import { DedupeWindow } from './dedupe.js';
  * of truth, so anything doubtful is ignored and the stream replayed in full).
  */
 
-/** Due after `every` events since the last snapshot; on eviction, after any (unless `onEvict: false`). */
+/** Due after `every` events since the last snapshot (never for `every: 0`); on eviction, after any (unless `onEvict: false`). */
 export function snapshotDue(
   policy: SnapshotPolicy<unknown>,
   version: number,
@@ -16,7 +16,7 @@ export function snapshotDue(
   evicting: boolean,
 ): boolean {
   const behind = version - snapshotVersion;
-  return evicting ? behind > 0 && policy.onEvict !== false : behind >= policy.every;
+  return evicting ? behind > 0 && policy.onEvict !== false : policy.every > 0 && behind >= policy.every;
 }
 
 /** Builds the record to store. Throws when the policy's `encode` throws. */

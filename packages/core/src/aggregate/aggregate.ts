@@ -1,5 +1,6 @@
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** A command: any object with a string `type`. */
@@ -21,7 +22,7 @@ export interface DecideContext {
 
 /** When and how an aggregate's state is snapshotted. */
 export interface SnapshotPolicy<S> {
-  /** Save a snapshot once at least this many events were appended since the last one. */
+  /** Save a snapshot once at least this many events were appended since the last one; 0: only on eviction and by `runtime.snapshot()`. */
   every: number;
   /** Bump when the encoded shape changes: snapshots of another version are ignored and the stream replayed. */
   schemaVersion: number;
@@ -124,6 +125,7 @@ export function defineAggregate<
       `aggregate type must be a non-empty string without '/', got ${JSON.stringify(type)}`,
     );
   }
+  assertStorableId('aggregate type', type);
   for (const fn of ['initialState', 'decide', 'evolve'] as const) {
     if (typeof spec[fn] !== 'function')
       throw new InvalidArgument(`aggregate '${type}': ${fn} must be a function`);
@@ -134,8 +136,11 @@ export function defineAggregate<
   }
   const snap = spec.snapshots;
   if (snap !== undefined) {
-    if (!isPositiveInt(snap.every))
-      throw new InvalidArgument(`aggregate '${type}': snapshots.every must be a positive integer`);
+    if (!Number.isInteger(snap.every) || snap.every < 0) {
+      throw new InvalidArgument(
+        `aggregate '${type}': snapshots.every must be an integer >= 0 (0: only on eviction or by hand)`,
+      );
+    }
     if (!Number.isInteger(snap.schemaVersion)) {
       throw new InvalidArgument(`aggregate '${type}': snapshots.schemaVersion must be an integer`);
     }

@@ -9,12 +9,19 @@ import { isProjectionDefinition, type ProjectionDefinition } from '../projection
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
 import type { EventEnvelope, EventStore } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
 import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
-import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './runtime-options.js';
+import {
+  assertTimerMs,
+  checkStore,
+  type ResolvedOptions,
+  type RuntimeOptions,
+  resolveOptions,
+} from './runtime-options.js';
 import { WatchFollower } from './watch-follower.js';
 
 /** Shutdown options. */
@@ -66,6 +73,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     aggregates.set(def.type, def);
   }
   const store = await (options.store ?? memoryStore());
+  checkStore(store);
   return new Runtime(
     store,
     aggregates,
@@ -139,11 +147,7 @@ export class Runtime {
     if (isAggregateDefinition(target) && target !== def) {
       throw new InvalidArgument(`a different definition is registered as '${type}'`);
     }
-    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
-      throw new InvalidArgument(
-        `aggregate id must be a non-empty string, got ${JSON.stringify(aggregateId)}`,
-      );
-    }
+    assertStorableId('aggregate id', aggregateId);
     return new AggregateHandle(this.#dispatcher, def, aggregateId);
   }
 
@@ -270,7 +274,15 @@ export class Runtime {
    * Idempotent.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.#shutdown === undefined) this.#shutdown = this.#close(options.timeoutMs ?? 10_000);
+    if (this.#shutdown === undefined) {
+      const timeoutMs = options?.timeoutMs ?? 10_000;
+      try {
+        assertTimerMs('timeoutMs', timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#shutdown = this.#close(timeoutMs);
+    }
     return this.#shutdown;
   }
 
@@ -297,6 +309,7 @@ export class Runtime {
 
 /** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
 async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  if (ms === Number.POSITIVE_INFINITY) return p.then(() => true);
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const late = new Promise<false>((resolve) => {
     timer = clock.setTimeout(() => resolve(false), ms);
