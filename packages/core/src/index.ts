@@ -13,6 +13,8 @@ export {
   type StateOf,
 } from './aggregate.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
+export { type Codec, encodeEvent, UnstorableValue } from './codec.js';
+export { codecByName } from './codec-by-name.js';
 export {
   ActorCrashed,
   ActorfoldError,
@@ -39,6 +41,7 @@ export {
   VersionConflict,
 } from './errors.js';
 export { AggregateHandle, type AggregateIdentity } from './handle.js';
+export { jsonCodec } from './json-codec.js';
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
 export type { Counters, LatencySummary, MetricsSnapshot } from './metrics.js';
 export {
@@ -51,6 +54,7 @@ export {
 } from './projection.js';
 export type { Projection, ProjectionState, ProjectionStatus } from './projection-runner.js';
 export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './request.js';
+export { richCodec } from './rich-codec.js';
 export {
   type ActorInfo,
   createRuntime,
