@@ -117,17 +117,15 @@ function walkArray(array: readonly unknown[]): unknown[] {
 function walkObject(object: object): object {
   const proto: unknown = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) throw new Refusal(describeValue(object), HINT.object);
-  // Own keys of every kind, so symbol keys, hidden properties and getters are seen too.
-  const keys = Reflect.ownKeys(object);
   enter(object);
   // A null-prototype object becomes a plain one, as JSON.parse gives back on replay.
   let copy: Record<string, unknown> | undefined = proto === null ? {} : undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string | symbol;
-    if (typeof key === 'symbol')
-      throw withStep(new Refusal('a symbol key', HINT.symbolKey), propertyStep(key));
-    const d = Object.getOwnPropertyDescriptor(object, key) as PropertyDescriptor;
-    if (!d.enumerable) throw withStep(new Refusal('a non-enumerable property', HINT.hidden), keyStep(key));
+  let own = 0;
+  // for-in walks V8's cached key list without allocating one; a descriptor per key shows getters.
+  for (const key in object) {
+    const d = Object.getOwnPropertyDescriptor(object, key);
+    if (d === undefined) continue; // inherited (an enumerable key added to Object.prototype): JSON skips it too
+    own++;
     if (d.get !== undefined || d.set !== undefined) {
       throw withStep(new Refusal(d.get ? 'a getter' : 'a setter', HINT.accessor), keyStep(key));
     }
@@ -146,16 +144,38 @@ function walkObject(object: object): object {
     if (copy !== undefined) {
       if (out !== undefined) setOwn(copy, key, out);
     } else if (item === undefined || changed(item, out)) {
-      copy = {};
-      for (let j = 0; j < i; j++) {
-        const k = keys[j] as string;
-        setOwn(copy, k, (object as Record<string, unknown>)[k]);
-      }
+      copy = copyBefore(object, key);
       if (out !== undefined) setOwn(copy, key, out);
     }
   }
+  // Keys for-in does not show: non-enumerable ones and symbols. Counting is cheaper than listing them all.
+  if (Object.getOwnPropertyNames(object).length !== own || Object.getOwnPropertySymbols(object).length > 0) {
+    throw hiddenKey(object);
+  }
   ancestors.pop();
   return copy ?? object;
+}
+
+/** A plain copy of the object's own enumerable properties that come before `stop`. */
+function copyBefore(object: object, stop: string): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key in object) {
+    if (key === stop) break;
+    if (Object.hasOwn(object, key)) setOwn(copy, key, (object as Record<string, unknown>)[key]);
+  }
+  return copy;
+}
+
+/** The refusal for the first symbol key or non-enumerable property of an object that has one. */
+function hiddenKey(object: object): Refusal {
+  for (const key of Reflect.ownKeys(object)) {
+    if (typeof key === 'symbol')
+      return withStep(new Refusal('a symbol key', HINT.symbolKey), propertyStep(key)) as Refusal;
+    if (!Object.prototype.propertyIsEnumerable.call(object, key)) {
+      return withStep(new Refusal('a non-enumerable property', HINT.hidden), keyStep(key)) as Refusal;
+    }
+  }
+  return new Refusal('a hidden property', HINT.hidden);
 }
 
 /** True when the walk normalised the value: a new object, or -0 made 0 (which `!==` cannot see). */
