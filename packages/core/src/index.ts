@@ -40,6 +40,7 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
+export { type Decider, type DecisionResult, type FromDeciderOptions, fromDecider } from './from-decider.js';
 export { AggregateHandle, type AggregateIdentity } from './handle.js';
 export { jsonCodec } from './json-codec.js';
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
