@@ -15,7 +15,9 @@ import {
   valueArb,
 } from './support/hostile.js';
 
-const RUNS = process.env.ACTORFOLD_SOAK ? 20_000 : 1_000;
+const RUNS = process.env.ACTORFOLD_SOAK ? 10_000 : 1_000;
+/** Long soak runs take minutes on a busy machine. */
+const TIMEOUT = process.env.ACTORFOLD_SOAK ? 600_000 : 60_000;
 const ROOT = 'state';
 const KEPT: ReadonlySet<unknown> = new Set([
   Object.prototype,
@@ -76,26 +78,34 @@ function isExactJson(value: unknown): boolean {
 }
 
 describe('richCodec', () => {
-  it('refuses with a path to what it does not keep, or gives back exactly what it was given', () => {
-    fc.assert(roundTrips(richCodec), { numRuns: RUNS });
-  });
+  it(
+    'refuses with a path to what it does not keep, or gives back exactly what it was given',
+    () => {
+      fc.assert(roundTrips(richCodec), { numRuns: RUNS });
+    },
+    TIMEOUT,
+  );
 
-  it('keeps an event’s own string type at the top of its encoded data', () => {
-    fc.assert(
-      fc.property(eventArb, (event) => {
-        let data: unknown;
-        try {
-          data = encodeEvent(richCodec, event, 'events[0]');
-        } catch (e) {
-          expect(e).toBeInstanceOf(UnstorableValue);
-          return;
-        }
-        expect(Object.getOwnPropertyDescriptor(data, 'type')?.value).toBe(event.type);
-        expect(JSON.parse(JSON.stringify(data)).type).toBe(event.type);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'keeps an event’s own string type at the top of its encoded data',
+    () => {
+      fc.assert(
+        fc.property(eventArb, (event) => {
+          let data: unknown;
+          try {
+            data = encodeEvent(richCodec, event, 'events[0]');
+          } catch (e) {
+            expect(e).toBeInstanceOf(UnstorableValue);
+            return;
+          }
+          expect(Object.getOwnPropertyDescriptor(data, 'type')?.value).toBe(event.type);
+          expect(JSON.parse(JSON.stringify(data)).type).toBe(event.type);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
   describe('the property catches a weakened codec', () => {
     const weakened: Array<[string, Codec]> = [
@@ -122,9 +132,13 @@ describe('richCodec', () => {
       ],
     ];
     for (const [name, codec] of weakened) {
-      it(name, () => {
-        expect(fc.check(roundTrips(codec), { numRuns: RUNS }).failed).toBe(true);
-      });
+      it(
+        name,
+        () => {
+          expect(fc.check(roundTrips(codec), { numRuns: RUNS }).failed).toBe(true);
+        },
+        TIMEOUT,
+      );
     }
   });
 });
