@@ -15,8 +15,18 @@ export {
   type SnapshotPolicy,
   type StateOf,
 } from './aggregate/aggregate.js';
+export {
+  type Decider,
+  type DecisionResult,
+  type FromDeciderOptions,
+  fromDecider,
+} from './aggregate/from-decider.js';
 export type { StandardSchemaV1 } from './aggregate/standard-schema.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
+export { type Codec, encodeEvent, UnstorableValue } from './codec/codec.js';
+export { codecByName } from './codec/codec-by-name.js';
+export { jsonCodec } from './codec/json-codec.js';
+export { richCodec } from './codec/rich-codec.js';
 export {
   ActorCrashed,
   ActorfoldError,

@@ -12,6 +12,7 @@ import {
   isRejection,
   type Rejection,
 } from '@actorfold/core';
+import { domainRejection } from './domain-rejection.js';
 import { indent, showInline, showList } from './plain-data.js';
 import { ScenarioFailure } from './scenario-failure.js';
 
@@ -105,7 +106,8 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
     // Awaited: decide may return a promise; its rejection counts as a throw.
     events = await definition.decide(state, validated.command, ctx);
   } catch (error) {
-    return isRejection(error) ? { kind: 'rejected', error } : { kind: 'decide-threw', error };
+    const rejection = isRejection(error) ? error : domainRejection(definition, error);
+    return rejection === undefined ? { kind: 'decide-threw', error } : { kind: 'rejected', error: rejection };
   }
   if (!Array.isArray(events)) {
     const error = new TypeError(`decide must return an array of events, got ${showInline(events)}`);
