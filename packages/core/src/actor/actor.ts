@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { decodeEnvelope } from '../codec/stored-data.js';
 import {
   ActorCrashed,
   IdempotencyConflict,
@@ -11,7 +13,7 @@ import {
 } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
-import type { EventEnvelope } from '../store/store.js';
+import type { DomainEvent, EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -35,7 +37,7 @@ import {
   type SnapshotRequest,
   type StateRequest,
 } from './request.js';
-import { buildSnapshot, snapshotDue } from './snapshot-policy.js';
+import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -327,7 +329,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
       // Computed once per command (not per conflict retry), and only when something is stored.
-      if (metadata.fingerprint === undefined) metadata.fingerprint = fingerprintOf(request);
+      if (metadata.fingerprint === undefined) {
+        metadata.fingerprint = fingerprintOf(request);
+        // Recorded so the data stays readable whatever the aggregate's codec later becomes.
+        if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
+      }
       const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
       let stored: EventEnvelope[];
@@ -356,7 +362,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       host.metrics.counters.eventsAppended += stored.length;
       this.#changed();
       if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
-      return { events: stored, version: this.#version, state: this.#state, deduplicated: false };
+      // Callers see the events as evolve saw them (the stored encoding, decoded).
+      const events =
+        outcome.decoded === outcome.events
+          ? stored
+          : stored.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+      return { events, version: this.#version, state: this.#state, deduplicated: false };
     }
   }
 
@@ -379,7 +390,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     commandId: string,
     seen: Duplicate,
   ): Promise<ExecuteResult | Refused> {
-    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
+    const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
+    const events = stored.map((env) => decodeEnvelope(env, this.def.codec));
     const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
     // Events stored before fingerprints existed carry none: they are taken as the same command.
     if (typeof original === 'string' && original !== fingerprintOf(request)) {
@@ -458,12 +470,24 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     try {
       const snapshot = buildSnapshot(
         policy,
+        this.def.codec,
         this.streamId,
         version,
         this.#state,
         this.#dedupe,
         this.#host.clock.now(),
       );
+      if (snapshot instanceof SnapshotRefused) {
+        // Never saved lossy; said once per aggregate type, since every such state will be refused.
+        counters.snapshotsRefused++;
+        if (this.#host.firstTime(`snapshot refused: ${this.def.type}`)) {
+          this.#logger().warn(
+            { err: snapshot.error, version },
+            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state (replay stays correct, only slower; choose a codec or snapshots.encode that can)`,
+          );
+        }
+        return false;
+      }
       await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
       counters.snapshotSaves++;

@@ -1,4 +1,6 @@
 import type { AnyAggregate, DecideContext, DomainErrors } from '../aggregate/aggregate.js';
+import { encodeEvent } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { DedupeWindow } from './dedupe.js';
@@ -11,10 +13,14 @@ import type { CommandRequest } from './request.js';
  * does the I/O around it (refresh before, append and reply after).
  */
 
-/** Append these events; `state` is the aggregate's state after them. */
+/**
+ * Append these events (encoded by the aggregate's codec); `state` is the aggregate's state after
+ * them, folded from their decoded encodings (`decoded`, the same as `events` for plain JSON).
+ */
 export interface Append {
   readonly kind: 'append';
   readonly events: readonly DomainEvent[];
+  readonly decoded: readonly DomainEvent[];
   readonly state: unknown;
 }
 
@@ -64,7 +70,7 @@ export function commandStep(
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
-  if (request.kind === 'inject') return fold(def, state, request.events);
+  if (request.kind === 'inject') return fold(def, streamId, state, request.events);
   const ctx: DecideContext = {
     aggregateType: def.type,
     aggregateId: id,
@@ -94,15 +100,47 @@ function decidedEvents(def: AnyAggregate, streamId: string, state: unknown, even
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  return fold(def, state, events);
+  return fold(def, streamId, state, events);
 }
 
-/** The outcome of events that passed every check: folded into the state before anything is stored. */
-function fold(def: AnyAggregate, state: unknown, events: readonly DomainEvent[]): StepOutcome {
+/**
+ * Encodes the events with the aggregate's codec (an event it cannot keep exactly refuses the
+ * command, nothing stored), then folds what replay will see, `decode(encode(event))`, into the
+ * state before anything is stored. Plain JSON passes through without a copy.
+ */
+function fold(
+  def: AnyAggregate,
+  streamId: string,
+  state: unknown,
+  events: readonly DomainEvent[],
+): StepOutcome {
   if (events.length === 0) return NOTHING;
+  const codec = def.codec;
+  let encoded: DomainEvent[] | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    let data: unknown;
+    try {
+      data = encodeEvent(codec, event, `events[${i}]`);
+    } catch (error) {
+      return new Refused(unstorable(streamId, event, error), false);
+    }
+    if (encoded === undefined && data !== event) encoded = events.slice(0, i);
+    encoded?.push(data as DomainEvent);
+  }
+  const stored = encoded ?? events;
+  const decoded = codec === jsonCodec ? stored : stored.map((e) => codec.decode(e) as DomainEvent);
   let next = state;
-  for (const e of events) next = def.evolve(next, e);
-  return { kind: 'append', events, state: next };
+  for (const e of decoded) next = def.evolve(next, e);
+  return { kind: 'append', events: stored, decoded, state: next };
+}
+
+/** The codec's refusal, naming the stream and the event type besides the path it names. */
+function unstorable(streamId: string, event: unknown, error: unknown): InvalidArgument {
+  const type = (event as { type?: unknown } | null)?.type;
+  const what = typeof type === 'string' ? `event '${type}'` : 'an event';
+  const why = error instanceof Error ? error.message : String(error);
+  return new InvalidArgument(`${streamId}: ${what} cannot be stored: ${why}`);
 }
 
 /** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */

@@ -1,3 +1,5 @@
+import type { Codec } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
@@ -71,6 +73,12 @@ export interface AggregateSpec<
    * has one, else its `name`, with the error's message; logged at debug, not error.
    */
   domainErrors?: DomainErrors;
+  /**
+   * How event data and snapshot state are kept in the store. Default `jsonCodec` (strict JSON:
+   * anything JSON would change is refused before it is stored); `richCodec` keeps Date, Map,
+   * Set and BigInt. Evolve sees exactly what replay will give it: the decoded encoding.
+   */
+  codec?: Codec;
 }
 
 /** The errors an aggregate's decide throws to refuse a command (see `AggregateSpec.domainErrors`). */
@@ -89,6 +97,7 @@ export interface AggregateDefinition<
 > extends Readonly<AggregateSpec<S, C, E, D>> {
   readonly [DEFINITION]: true;
   readonly eventSchemaVersion: number;
+  readonly codec: Codec;
 }
 
 /** Any aggregate definition, whatever its state, command and event types (methods are bivariant). */
@@ -158,11 +167,22 @@ export function defineAggregate<
       `aggregate '${type}': domainErrors must be an array of error classes or a predicate function`,
     );
   }
+  const codec = spec.codec ?? jsonCodec;
+  if (
+    typeof codec !== 'object' ||
+    codec === null ||
+    typeof codec.name !== 'string' ||
+    codec.name.length === 0 ||
+    typeof codec.encode !== 'function' ||
+    typeof codec.decode !== 'function'
+  ) {
+    throw new InvalidArgument(`aggregate '${type}': codec must have a name, encode() and decode()`);
+  }
   const validator = spec.validateCommand;
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
     throw new InvalidArgument(`aggregate '${type}': validateCommand must be a Standard Schema validator`);
   }
-  return Object.freeze({ ...spec, eventSchemaVersion, [DEFINITION]: true as const });
+  return Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
 }
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { InvalidArgument, ProjectionFailed } from '../errors.js';
-import type { EventStore } from '../store/store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
 import type { LogTail } from '../subscriptions/log-tail.js';
 import { Subscription } from '../subscriptions/subscription.js';
 import type { ProjectionDefinition } from './projection.js';
@@ -31,6 +31,8 @@ export interface ProjectionHost {
   readonly store: EventStore;
   readonly tail: LogTail;
   readonly logger: Logger;
+  /** An event's data as its aggregate's codec decodes it (the runtime knows each aggregate type's codec). */
+  readonly decode?: (event: EventEnvelope) => EventEnvelope;
 }
 
 export class Projection<S = unknown> {
@@ -156,7 +158,7 @@ export class Projection<S = unknown> {
         ) {
           let next: S | undefined;
           try {
-            next = await handler(this.#model, e);
+            next = await handler(this.#model, this.#host.decode === undefined ? e : this.#host.decode(e));
           } catch (cause) {
             const error = new ProjectionFailed(def.name, e.position, e.type, cause);
             logger.error(

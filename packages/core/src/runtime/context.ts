@@ -33,6 +33,7 @@ export function createContext(
   const permits = new PQueue({ concurrency: options.maxConcurrentRecoveries });
   const watchers = new Watchers();
   const tail = new LogTail(store, clock);
+  const said = new Set<string>();
   const ctx: RuntimeContext = {
     store,
     clock,
@@ -55,6 +56,11 @@ export function createContext(
       if (watchers.size > 0) watchers.notify(streamId, version, state);
     },
     forget: (actor) => registry.forget(actor),
+    firstTime: (key) => {
+      if (said.has(key)) return false;
+      said.add(key);
+      return true;
+    },
   };
   registry.bind(ctx);
   return ctx;

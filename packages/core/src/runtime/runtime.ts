@@ -3,6 +3,8 @@ import type { ActorStatus } from '../actor/actor-status.js';
 import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { type Clock, systemClock } from '../clock.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { decodeEnvelope } from '../codec/stored-data.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
 import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
@@ -187,8 +189,14 @@ export class Runtime {
    */
   subscribe(options?: SubscribeOptions): AsyncIterableIterator<EventEnvelope> {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return new Subscription(this.#ctx.store, this.#ctx.tail, options);
+    return decoded(new Subscription(this.#ctx.store, this.#ctx.tail, options), this.#decode);
   }
+
+  /** An event's data as its aggregate's codec decodes it (the same envelope for plain JSON). */
+  readonly #decode = (env: EventEnvelope): EventEnvelope =>
+    env.metadata.codec === undefined
+      ? env
+      : decodeEnvelope(env, this.#aggregates.get(env.aggregateType)?.codec ?? jsonCodec);
 
   /**
    * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
@@ -211,6 +219,7 @@ export class Runtime {
       store,
       tail,
       logger: logger.child({ projection: def.name }),
+      decode: this.#decode,
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();
@@ -319,4 +328,12 @@ async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<bo
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
+}
+
+/** The subscription's events, decoded; ending the loop ends the subscription. */
+async function* decoded(
+  subscription: AsyncIterableIterator<EventEnvelope>,
+  decode: (env: EventEnvelope) => EventEnvelope,
+): AsyncGenerator<EventEnvelope, void, undefined> {
+  for await (const env of subscription) yield decode(env);
 }
