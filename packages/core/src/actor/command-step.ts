@@ -135,12 +135,16 @@ function fold(
   return { kind: 'append', events: stored, decoded, state: next };
 }
 
-/** The codec's refusal, naming the stream and the event type besides the path it names. */
+/** The codec's refusal (its UnstorableValue kept, `.path` and `.found` included), naming the stream and event type too. */
 function unstorable(streamId: string, event: unknown, error: unknown): InvalidArgument {
   const type = (event as { type?: unknown } | null)?.type;
   const what = typeof type === 'string' ? `event '${type}'` : 'an event';
-  const why = error instanceof Error ? error.message : String(error);
-  return new InvalidArgument(`${streamId}: ${what} cannot be stored: ${why}`);
+  const prefix = `${streamId}: ${what} cannot be stored: `;
+  if (error instanceof InvalidArgument) {
+    error.message = prefix + error.message;
+    return error;
+  }
+  return new InvalidArgument(prefix + (error instanceof Error ? error.message : String(error)));
 }
 
 /** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */
