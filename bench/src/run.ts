@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationStorm } from './activation-storm.js';
+import { codecCheck } from './codec-check.js';
 import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
 import { hotPath } from './hot-path.js';
@@ -34,6 +35,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['eviction-heap', evictionHeap],
   ['activation-storm', activationStorm],
   ['mailbox-hop', mailboxHop],
+  ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
 ];
 const DOCS = new URL('../../docs/', import.meta.url);

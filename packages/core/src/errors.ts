@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'IMPURE_MACHINE'
   | 'PROJECTION_FAILED'
   // Lease mode of a shared store: another node hosts the aggregate right now.
-  | 'NOT_OWNER';
+  | 'NOT_OWNER'
+  // A commandId reused for a different command.
+  | 'IDEMPOTENCY_CONFLICT';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set([
@@ -91,6 +93,23 @@ export class VersionConflict extends ActorfoldError {
     this.streamId = streamId;
     this.expected = expected;
     this.actual = actual;
+  }
+}
+
+/**
+ * A commandId already accepted for a different command (as payment APIs refuse a reused
+ * idempotency key). Not retryable: the caller must pick a new commandId or send the original.
+ */
+export class IdempotencyConflict extends ActorfoldError {
+  readonly streamId: string;
+  readonly commandId: string;
+  constructor(streamId: string, commandId: string) {
+    super(
+      'IDEMPOTENCY_CONFLICT',
+      `${streamId}: commandId '${commandId}' was already accepted for a different command`,
+    );
+    this.streamId = streamId;
+    this.commandId = commandId;
   }
 }
 

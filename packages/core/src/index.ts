@@ -7,14 +7,26 @@ export {
   type Command,
   type CommandOf,
   type DecideContext,
+  type Decision,
+  type DomainErrors,
   defineAggregate,
   type EventOf,
   isAggregateDefinition,
   type SnapshotPolicy,
   type StateOf,
 } from './aggregate/aggregate.js';
+export {
+  type Decider,
+  type DecisionResult,
+  type FromDeciderOptions,
+  fromDecider,
+} from './aggregate/from-decider.js';
 export type { StandardSchemaV1 } from './aggregate/standard-schema.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
+export { type Codec, encodeEvent, UnstorableValue } from './codec/codec.js';
+export { codecByName } from './codec/codec-by-name.js';
+export { jsonCodec } from './codec/json-codec.js';
+export { richCodec } from './codec/rich-codec.js';
 export {
   ActorCrashed,
   ActorfoldError,
@@ -22,6 +34,7 @@ export {
   CorruptData,
   DecideFailed,
   type ErrorCode,
+  IdempotencyConflict,
   InvalidArgument,
   InvalidCommand,
   isActorfoldError,
@@ -85,6 +98,7 @@ export {
   assertReadStreamOptions,
   assertSnapshot,
   assertSnapshotSaveOptions,
+  assertStorableId,
   assertStreamId,
   type EncodedNewEvent,
   encodeNewEvents,

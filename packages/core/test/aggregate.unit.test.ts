@@ -21,7 +21,7 @@ describe('defineAggregate', () => {
     ['an empty type', { ...base, type: '' }, /non-empty string without '\/'/],
     ["a type containing '/'", { ...base, type: 'a/b' }, /without '\/'/],
     ['a missing decide', { ...base, decide: undefined }, /decide must be a function/],
-    ['snapshots.every of 0', { ...base, snapshots: { every: 0, schemaVersion: 1 } }, /snapshots.every/],
+    ['snapshots.every of -1', { ...base, snapshots: { every: -1, schemaVersion: 1 } }, /snapshots.every/],
     [
       'a non-integer snapshot schemaVersion',
       { ...base, snapshots: { every: 5, schemaVersion: 1.5 } },

@@ -86,10 +86,14 @@ describe('idempotent retries (commandId)', () => {
   it('keeps a commandId of a no-op command for the actor lifetime (nothing is stored to rebuild it from)', async () => {
     const h = (await start(disk())).get(counter, 'c1');
     await h.execute({ type: 'noop' }, { commandId: 'n' });
-    expect(await h.execute({ type: 'add', by: 1 }, { commandId: 'n' })).toMatchObject({
+    expect(await h.execute({ type: 'noop' }, { commandId: 'n' })).toMatchObject({
       deduplicated: true,
       version: 0,
       events: [],
+    });
+    // Its fingerprint is kept with it: a different command under that commandId is told apart.
+    await expect(h.execute({ type: 'add', by: 1 }, { commandId: 'n' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_CONFLICT',
     });
   });
 

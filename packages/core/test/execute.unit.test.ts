@@ -204,7 +204,11 @@ describe('execute', () => {
     const r = await h.inject([{ type: 'Added', by: 7, tag: 'imported' }], { commandId: 'import-1' });
     expect(r.version).toBe(1);
     expect(r.state).toEqual({ n: 7, tags: ['imported'] });
-    expect((await h.inject([{ type: 'Added', by: 7 }], { commandId: 'import-1' })).deduplicated).toBe(true);
+    const again = await h.inject([{ type: 'Added', by: 7, tag: 'imported' }], { commandId: 'import-1' });
+    expect(again.deduplicated).toBe(true);
+    await expect(h.inject([{ type: 'Added', by: 7 }], { commandId: 'import-1' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_CONFLICT',
+    });
     await expect(h.inject([{ by: 1 }] as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

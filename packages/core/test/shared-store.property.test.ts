@@ -128,6 +128,8 @@ describe('two runtimes on one shared store', () => {
               const id = e.metadata.commandId as string;
               byCommandId.set(id, (byCommandId.get(id) ?? 0) + 1);
             }
+            const byCommandIdTags = (id: string) =>
+              stream.filter((e) => e.metadata.commandId === id).map(tagOf);
             for (const s of sent.filter((x) => x.agg === agg)) {
               const stored = tags.filter((t) => t === s.tag).length;
               if (s.ok !== undefined && !s.ok.deduplicated) {
@@ -136,7 +138,13 @@ describe('two runtimes on one shared store', () => {
               } else {
                 expect(stored).toBe(0);
               }
-              if (s.err !== undefined) expect(s.err.code).toBe('VERSION_CONFLICT'); // only after 50 lost races
+              // A reuse of a commandId here is a different command (its own tag): refused as a
+              // conflict once the first is stored; VERSION_CONFLICT only after 50 lost races.
+              if (s.err?.code === 'IDEMPOTENCY_CONFLICT') {
+                const stored = byCommandIdTags(s.commandId);
+                expect(stored.length).toBeGreaterThan(0);
+                expect(stored).not.toContain(s.tag);
+              } else if (s.err !== undefined) expect(s.err.code).toBe('VERSION_CONFLICT');
             }
             // A commandId never lands twice, whichever runtime the retry went to.
             for (const [id, count] of byCommandId) {

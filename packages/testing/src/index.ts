@@ -1,4 +1,5 @@
 export { type DescribeEventStoreOptions, describeEventStore } from './describe-event-store.js';
+export { type DescribeReplayFidelityOptions, describeReplayFidelity } from './describe-replay-fidelity.js';
 export {
   type ErrorMatcher,
   type Given,

@@ -13,6 +13,7 @@ import {
   isRejection,
   type Rejection,
 } from '@actorfold/core';
+import { domainRejection } from './domain-rejection.js';
 import { indent, showInline, showList } from './plain-data.js';
 import { firstDifference, purityChecked, replayCopy, withClockMovedOn } from './purity-check.js';
 import { ScenarioFailure } from './scenario-failure.js';
@@ -114,11 +115,13 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   });
   let events: readonly E[];
   try {
-    events = definition.decide(state, validated.command, contextFor());
+    // Awaited: decide may return a promise; its rejection counts as a throw.
+    events = await definition.decide(state, validated.command, contextFor());
   } catch (error) {
     if (isImpure(error)) throw new ScenarioFailure(`${title()}\n${messageOf(error)}`, { cause: error });
     if (setup.checkPurity) await decideAgain(definition, state, validated.command, contextFor, error, title);
-    return isRejection(error) ? { kind: 'rejected', error } : { kind: 'decide-threw', error };
+    const rejection = isRejection(error) ? error : domainRejection(definition, error);
+    return rejection === undefined ? { kind: 'decide-threw', error } : { kind: 'rejected', error: rejection };
   }
   if (!Array.isArray(events)) {
     const error = new TypeError(`decide must return an array of events, got ${showInline(events)}`);

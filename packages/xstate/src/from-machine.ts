@@ -89,7 +89,12 @@ export type StatechartDefinition<
   TContext,
   C extends Command,
   X extends EventObject = EmittedEvent,
-> = AggregateDefinition<StatechartState<TContext>, C, StatechartEvent<C, X>> & {
+> = AggregateDefinition<
+  StatechartState<TContext>,
+  C,
+  StatechartEvent<C, X>,
+  readonly StatechartEvent<C, X>[]
+> & {
   /** Every registered workflow version, in the order of `machines`. */
   readonly workflowVersions: readonly string[];
   /** The version new processes start on. */

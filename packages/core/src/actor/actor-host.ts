@@ -46,6 +46,8 @@ export interface ActorHost {
   appended(position: number): void;
   /** The stream's state changed (tells its watchers, if any). */
   changed(streamId: string, version: number, state: unknown): void;
+  /** True the first time it is asked about `key` in this runtime (for warnings said once). */
+  firstTime(key: string): boolean;
   /** The actor is gone: its registry entry goes, unless a successor already replaced it. */
   forget(actor: HostedActor): void;
   /** Whether `actor` is its stream's newest actor (no successor takes requests for it yet). */

@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { decodeEnvelope } from '../codec/stored-data.js';
 import {
   ActorCrashed,
+  IdempotencyConflict,
   InvalidArgument,
   isActorfoldError,
   isRejection,
@@ -10,7 +13,7 @@ import {
 } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
-import type { EventEnvelope } from '../store/store.js';
+import type { DomainEvent, EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -20,8 +23,9 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import { commandStep } from './command-step.js';
+import { commandStep, type Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
+import { fingerprint } from './fingerprint.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
@@ -33,7 +37,7 @@ import {
   type SnapshotRequest,
   type StateRequest,
 } from './request.js';
-import { buildSnapshot, snapshotDue } from './snapshot-policy.js';
+import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -328,7 +332,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const { commandId, expectedVersion } = request.options;
     const metadata = eventMetadata(request.options);
     for (let attempt = 0; ; attempt++) {
-      const outcome = commandStep(
+      const stepped = commandStep(
         this.def,
         this.id,
         this.streamId,
@@ -339,15 +343,23 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         metadata,
         host.clock.now(),
       );
+      // A synchronous decide costs no await.
+      const outcome = stepped instanceof Promise ? await stepped : stepped;
       switch (outcome.kind) {
         case 'duplicate':
-          return this.#duplicate(commandId as string, outcome.at);
+          return this.#duplicate(request, commandId as string, outcome);
         case 'refused':
           this.#logRefusal(outcome, request);
           return outcome;
         case 'nothing':
-          if (commandId !== undefined) this.#remember(commandId, -this.#version);
+          if (commandId !== undefined) this.#remember(commandId, -this.#version, fingerprintOf(request));
           return { events: [], version: this.#version, state: this.#state, deduplicated: false };
+      }
+      // Computed once per command (not per conflict retry), and only when something is stored.
+      if (metadata.fingerprint === undefined) {
+        metadata.fingerprint = fingerprintOf(request);
+        // Recorded so the data stays readable whatever the aggregate's codec later becomes.
+        if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
       }
       const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
@@ -377,7 +389,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       host.metrics.counters.eventsAppended += stored.length;
       this.#changed();
       if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
-      return { events: stored, version: this.#version, state: this.#state, deduplicated: false };
+      // Callers see the events as evolve saw them (the stored encoding, decoded).
+      const events =
+        outcome.decoded === outcome.events
+          ? stored
+          : stored.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+      return { events, version: this.#version, state: this.#state, deduplicated: false };
     }
   }
 
@@ -391,15 +408,28 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
   }
 
-  /** The original result of an accepted commandId, its events read back from the store. */
-  async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
-    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, at);
-    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
+  /**
+   * The original result of an accepted commandId, its events read back from the store; refused
+   * with IdempotencyConflict when the original was a different command (fingerprints differ).
+   */
+  async #duplicate(
+    request: CommandRequest,
+    commandId: string,
+    seen: Duplicate,
+  ): Promise<ExecuteResult | Refused> {
+    const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
+    const events = stored.map((env) => decodeEnvelope(env, this.def.codec));
+    const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
+    // Events stored before fingerprints existed carry none: they are taken as the same command.
+    if (typeof original === 'string' && original !== fingerprintOf(request)) {
+      return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
+    }
+    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - seen.at;
     return { events, version, state: this.#state, deduplicated: true };
   }
 
-  #remember(commandId: string, at: number): void {
-    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at);
+  #remember(commandId: string, at: number, fingerprint?: string): void {
+    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at, fingerprint);
   }
 
   /**
@@ -467,12 +497,24 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     try {
       const snapshot = buildSnapshot(
         policy,
+        this.def.codec,
         this.streamId,
         version,
         this.#state,
         this.#dedupe,
         this.#host.clock.now(),
       );
+      if (snapshot instanceof SnapshotRefused) {
+        // Never saved lossy; said once per aggregate type, since every such state will be refused.
+        counters.snapshotsRefused++;
+        if (this.#host.firstTime(`snapshot refused: ${this.def.type}`)) {
+          this.#logger().warn(
+            { err: snapshot.error, version },
+            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state (replay stays correct, only slower; choose a codec or snapshots.encode that can)`,
+          );
+        }
+        return false;
+      }
       await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
       counters.snapshotSaves++;
@@ -558,4 +600,9 @@ function asStoreError(error: unknown): unknown {
   return isActorfoldError(error)
     ? error
     : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
+}
+
+/** The fingerprint of what the caller sent: the command, or the injected events. */
+function fingerprintOf(request: CommandRequest): string {
+  return fingerprint(request.kind === 'execute' ? request.command : request.events);
 }

@@ -1,5 +1,7 @@
-import type { AnyAggregate, Command, DecideContext } from '../aggregate/aggregate.js';
-import { DecideFailed, InvalidArgument, isRejection, VersionConflict } from '../errors.js';
+import type { AnyAggregate, DecideContext, DomainErrors } from '../aggregate/aggregate.js';
+import { encodeEvent } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { DedupeWindow } from './dedupe.js';
 import { Refused } from './refused.js';
@@ -11,10 +13,14 @@ import type { CommandRequest } from './request.js';
  * does the I/O around it (refresh before, append and reply after).
  */
 
-/** Append these events; `state` is the aggregate's state after them. */
+/**
+ * Append these events (encoded by the aggregate's codec); `state` is the aggregate's state after
+ * them, folded from their decoded encodings (`decoded`, the same as `events` for plain JSON).
+ */
 export interface Append {
   readonly kind: 'append';
   readonly events: readonly DomainEvent[];
+  readonly decoded: readonly DomainEvent[];
   readonly state: unknown;
 }
 
@@ -23,10 +29,14 @@ export interface Nothing {
   readonly kind: 'nothing';
 }
 
-/** The commandId was accepted before; `at` is where its events start (`<= 0`: none, at version `-at`). */
+/**
+ * The commandId was accepted before; `at` is where its events start (`<= 0`: none, at version
+ * `-at`, and then `fingerprint` is the original command's, if known).
+ */
 export interface Duplicate {
   readonly kind: 'duplicate';
   readonly at: number;
+  readonly fingerprint: string | undefined;
 }
 
 /** What becomes of a command: append / nothing to do / duplicate / refused. */
@@ -35,7 +45,8 @@ export type StepOutcome = Append | Nothing | Duplicate | Refused;
 const NOTHING: Nothing = Object.freeze({ kind: 'nothing' });
 
 /**
- * Decides one execute or inject request at `version`. Throws only when `evolve` throws: the
+ * Decides one execute or inject request at `version`: synchronously when decide returns an
+ * array, as a promise when it returns one. Throws (or rejects) only when `evolve` throws: the
  * state can then no longer be trusted, which is the actor's crash, not the command's refusal.
  * Events are folded before anything is stored, so an event evolve cannot fold never reaches
  * the stream and a failed append leaves the state untouched (invariant 4).
@@ -50,52 +61,117 @@ export function commandStep(
   request: CommandRequest,
   metadata: EventMetadata,
   now: number,
-): StepOutcome {
+): StepOutcome | Promise<StepOutcome> {
   const { commandId, expectedVersion } = request.options;
   if (commandId !== undefined && dedupe !== null) {
-    const at = dedupe.get(commandId);
-    if (at !== undefined) return { kind: 'duplicate', at };
+    const seen = dedupe.remembered(commandId);
+    if (seen !== undefined) return { kind: 'duplicate', at: seen.at, fingerprint: seen.fingerprint };
   }
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
-  const events =
-    request.kind === 'inject'
-      ? request.events
-      : decide(def, streamId, state, request.command, {
-          aggregateType: def.type,
-          aggregateId: id,
-          version,
-          now: new Date(now),
-          metadata,
-        });
-  if (events instanceof Refused) return events;
-  if (events.length === 0) return NOTHING;
-  let next = state;
-  for (const e of events) next = def.evolve(next, e);
-  return { kind: 'append', events, state: next };
+  if (request.kind === 'inject') return fold(def, streamId, state, request.events);
+  const ctx: DecideContext = {
+    aggregateType: def.type,
+    aggregateId: id,
+    version,
+    now: new Date(now),
+    metadata,
+  };
+  let decided: readonly DomainEvent[] | Promise<readonly DomainEvent[]>;
+  try {
+    decided = def.decide(state, request.command, ctx);
+  } catch (error) {
+    return refusal(def, streamId, error);
+  }
+  if (!isThenable(decided)) return decidedEvents(def, streamId, state, decided);
+  // Both outcomes handled here: a rejected decide can never become an unhandled rejection.
+  return Promise.resolve(decided).then(
+    (events) => decidedEvents(def, streamId, state, events),
+    (error: unknown) => refusal(def, streamId, error),
+  );
 }
 
-/** Runs decide; a rejection or a bug becomes a Refused outcome. */
-function decide(
-  def: AnyAggregate,
-  streamId: string,
-  state: unknown,
-  command: Command,
-  ctx: DecideContext,
-): readonly DomainEvent[] | Refused {
-  let events: readonly DomainEvent[];
-  try {
-    events = def.decide(state, command, ctx);
-  } catch (error) {
-    if (isRejection(error)) return new Refused(error, true);
-    return new Refused(new DecideFailed(streamId, error), false, error);
-  }
+/** Checks what decide returned, then folds it. */
+function decidedEvents(def: AnyAggregate, streamId: string, state: unknown, events: unknown): StepOutcome {
   if (!Array.isArray(events) || !events.every(isDomainEvent)) {
     const why = new InvalidArgument(
-      'decide must return an array of objects with a string `type` (non-empty)',
+      'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  return events;
+  return fold(def, streamId, state, events);
+}
+
+/**
+ * Encodes the events with the aggregate's codec (an event it cannot keep exactly refuses the
+ * command, nothing stored), then folds what replay will see, `decode(encode(event))`, into the
+ * state before anything is stored. Plain JSON passes through without a copy.
+ */
+function fold(
+  def: AnyAggregate,
+  streamId: string,
+  state: unknown,
+  events: readonly DomainEvent[],
+): StepOutcome {
+  if (events.length === 0) return NOTHING;
+  const codec = def.codec;
+  let encoded: DomainEvent[] | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    let data: unknown;
+    try {
+      data = encodeEvent(codec, event, `events[${i}]`);
+    } catch (error) {
+      return new Refused(unstorable(streamId, event, error), false);
+    }
+    if (encoded === undefined && data !== event) encoded = events.slice(0, i);
+    encoded?.push(data as DomainEvent);
+  }
+  const stored = encoded ?? events;
+  const decoded = codec === jsonCodec ? stored : stored.map((e) => codec.decode(e) as DomainEvent);
+  let next = state;
+  for (const e of decoded) next = def.evolve(next, e);
+  return { kind: 'append', events: stored, decoded, state: next };
+}
+
+/** The codec's refusal (its UnstorableValue kept, `.path` and `.found` included), naming the stream and event type too. */
+function unstorable(streamId: string, event: unknown, error: unknown): InvalidArgument {
+  const type = (event as { type?: unknown } | null)?.type;
+  const what = typeof type === 'string' ? `event '${type}'` : 'an event';
+  const prefix = `${streamId}: ${what} cannot be stored: `;
+  if (error instanceof InvalidArgument) {
+    error.message = prefix + error.message;
+    return error;
+  }
+  return new InvalidArgument(prefix + (error instanceof Error ? error.message : String(error)));
+}
+
+/** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */
+function refusal(def: AnyAggregate, streamId: string, error: unknown): Refused {
+  if (isRejection(error)) return new Refused(error, true);
+  if (isDomainError(def.domainErrors, error)) return new Refused(asRejection(error as Error), true);
+  return new Refused(new DecideFailed(streamId, error), false, error);
+}
+
+function isDomainError(domainErrors: DomainErrors | undefined, error: unknown): boolean {
+  if (domainErrors === undefined || !(error instanceof Error)) return false;
+  if (typeof domainErrors !== 'function') return domainErrors.some((c) => error instanceof c);
+  try {
+    return domainErrors(error) === true;
+  } catch {
+    return false; // a predicate that throws names nothing: the error stays a bug in decide
+  }
+}
+
+/** A domain error as a Rejection: reason = its string `code`, else its `name`; the same message. */
+function asRejection(error: Error): Rejection {
+  const code = (error as { code?: unknown }).code;
+  const rejection = new Rejection(typeof code === 'string' && code.length > 0 ? code : error.name);
+  rejection.message = error.message;
+  return rejection;
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -1,21 +1,42 @@
 import type { EventEnvelope, EventStore } from '../store/store.js';
 
 /**
+ * A command that appended nothing, with its fingerprint: the stream holds nothing to compare a
+ * reused commandId against, so the window keeps it (rare, so an object only for these).
+ */
+interface EmptyCommand {
+  readonly at: number;
+  readonly fingerprint: string;
+}
+
+/** `at`, or for a command that appended nothing and had a fingerprint, that and its fingerprint. */
+type Entry = number | EmptyCommand;
+
+/** Where a remembered command's events start, and its fingerprint when only the window knows it. */
+export interface Remembered {
+  /** `>= 1`: the version of its first event; `<= 0`: it appended nothing at version `-at`. */
+  readonly at: number;
+  /** Only for a command that appended nothing (the others' fingerprints are in their events). */
+  readonly fingerprint: string | undefined;
+}
+
+/**
  * The commandIds a stream accepted most recently, and where each one's events start.
  * Rebuilt on recovery from event metadata (and carried in snapshots), so retries after a
  * restart are recognised (ARCHITECTURE invariant 6).
  *
  * An entry is one number, `at`: `at >= 1` is the version of the command's first event (its
- * events are the contiguous run from there that carries its commandId); `at <= 0` marks a
- * command that appended nothing while the stream was at version `-at`. A window holding a
- * single commandId keeps it inline and allocates no Map: most aggregates see few retries, and
- * every byte here is paid by every resident actor (docs/internals.md).
+ * events are the contiguous run from there that carries its commandId and its fingerprint);
+ * `at <= 0` marks a command that appended nothing while the stream was at version `-at` (kept
+ * with its fingerprint). A window holding a single commandId keeps it inline and allocates no
+ * Map: most aggregates see few retries, and every byte here is paid by every resident actor
+ * (docs/internals.md).
  */
 export class DedupeWindow {
   #firstId: string | undefined;
-  #firstAt = 0;
+  #firstAt: Entry = 0;
   /** Insertion-ordered once a second id arrives: the oldest entry is the first key. */
-  #entries: Map<string, number> | null = null;
+  #entries: Map<string, Entry> | null = null;
   readonly #capacity: number;
 
   constructor(capacity: number) {
@@ -28,17 +49,33 @@ export class DedupeWindow {
 
   /** Where the command's events start (`<= 0`: it appended nothing at version `-at`), or undefined. */
   get(commandId: string): number | undefined {
+    const entry = this.#entry(commandId);
+    return typeof entry === 'object' ? entry.at : entry;
+  }
+
+  /** The remembered command, or undefined. */
+  remembered(commandId: string): Remembered | undefined {
+    const entry = this.#entry(commandId);
+    if (entry === undefined) return undefined;
+    return typeof entry === 'object' ? entry : { at: entry, fingerprint: undefined };
+  }
+
+  #entry(commandId: string): Entry | undefined {
     if (this.#entries !== null) return this.#entries.get(commandId);
     return commandId === this.#firstId ? this.#firstAt : undefined;
   }
 
-  /** Records a command; a commandId already present keeps its first entry (replay meets each event). */
-  add(commandId: string, at: number): void {
+  /**
+   * Records a command; a commandId already present keeps its first entry (replay meets each
+   * event). The fingerprint is kept only for a command that appended nothing (`at <= 0`).
+   */
+  add(commandId: string, at: number, fingerprint?: string): void {
+    const entry: Entry = at <= 0 && fingerprint !== undefined ? { at, fingerprint } : at;
     if (this.#entries === null) {
       if (this.#firstId === undefined || this.#capacity === 1) {
         if (this.#firstId !== commandId) {
           this.#firstId = commandId;
-          this.#firstAt = at;
+          this.#firstAt = entry;
         }
         return;
       }
@@ -47,16 +84,21 @@ export class DedupeWindow {
       this.#firstId = undefined;
     }
     if (this.#entries.has(commandId)) return;
-    this.#entries.set(commandId, at);
+    this.#entries.set(commandId, entry);
     if (this.#entries.size > this.#capacity) {
       this.#entries.delete(this.#entries.keys().next().value as string);
     }
   }
 
-  /** The window as JSON-compatible pairs, oldest first (stored in snapshots). */
-  toJSON(): Array<[string, number]> {
-    if (this.#entries !== null) return Array.from(this.#entries);
-    return this.#firstId === undefined ? [] : [[this.#firstId, this.#firstAt]];
+  /** The window as JSON-compatible tuples `[commandId, at]` or `[commandId, at, fingerprint]`, oldest first (stored in snapshots). */
+  toJSON(): Array<[string, number] | [string, number, string]> {
+    const pairs: Array<[string, Entry]> =
+      this.#entries !== null
+        ? Array.from(this.#entries)
+        : this.#firstId === undefined
+          ? []
+          : [[this.#firstId, this.#firstAt]];
+    return pairs.map(([id, e]) => (typeof e === 'object' ? [id, e.at, e.fingerprint] : [id, e]));
   }
 
   /** Restores a window saved by `toJSON`; undefined when malformed (the caller then replays in full). */
@@ -64,23 +106,31 @@ export class DedupeWindow {
     if (!Array.isArray(entries)) return undefined;
     const w = new DedupeWindow(capacity);
     for (const e of entries) {
-      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || !Number.isInteger(e[1]))
+      if (
+        !Array.isArray(e) ||
+        (e.length !== 2 && e.length !== 3) ||
+        typeof e[0] !== 'string' ||
+        !Number.isInteger(e[1]) ||
+        (e.length === 3 && typeof e[2] !== 'string')
+      )
         return undefined;
-      w.add(e[0], e[1]);
+      w.add(e[0], e[1], e[2]);
     }
     return w;
   }
 }
 
-/** Records a command in the window, creating the window on first use (most actors never need one). */
+/** Records a command in the window, creating the window on first use (most actors never need one); none with capacity 0. */
 export function remember(
   window: DedupeWindow | null,
   capacity: number,
   commandId: string,
   at: number,
-): DedupeWindow {
+  fingerprint?: string,
+): DedupeWindow | null {
+  if (capacity === 0) return null; // `dedupeWindow: 0`: idempotent retries are off
   const w = window ?? new DedupeWindow(capacity);
-  w.add(commandId, at);
+  w.add(commandId, at, fingerprint);
   return w;
 }
 

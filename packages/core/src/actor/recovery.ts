@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
+import { decodeEventData } from '../codec/stored-data.js';
 import { CorruptData, isActorfoldError } from '../errors.js';
-import type { EventStore, Snapshot } from '../store/store.js';
+import type { DomainEvent, EventStore, Snapshot } from '../store/store.js';
 import type { ActorHost } from './actor-host.js';
 import { type DedupeWindow, remember } from './dedupe.js';
 import { restoreSnapshot } from './snapshot-policy.js';
@@ -50,7 +51,7 @@ export async function catchUp(
     if (env.version !== version + 1) {
       throw new CorruptData(streamId, version + 1, `expected version ${version + 1}, read ${env.version}`);
     }
-    state = def.evolve(state, env.data);
+    state = def.evolve(state, decodeEventData(env, def.codec) as DomainEvent);
     version = env.version;
     const commandId = env.metadata.commandId;
     if (typeof commandId === 'string') dedupe = remember(dedupe, dedupeCapacity, commandId, version);
@@ -75,7 +76,7 @@ export async function recover(
     if (snapshot !== undefined) {
       const { counters } = host.metrics;
       const head = await store.streamVersion(streamId);
-      const restored = restoreSnapshot(snapshot, policy, head, options.dedupeWindow);
+      const restored = restoreSnapshot(snapshot, policy, def.codec, head, options.dedupeWindow);
       if (restored.ok) {
         counters.snapshotHits++;
         folded = restored;

@@ -1,4 +1,7 @@
 import type { SnapshotPolicy } from '../aggregate/aggregate.js';
+import type { Codec } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { codecOf } from '../codec/stored-data.js';
 import type { Snapshot } from '../store/store.js';
 import { DedupeWindow } from './dedupe.js';
 
@@ -8,7 +11,7 @@ import { DedupeWindow } from './dedupe.js';
  * of truth, so anything doubtful is ignored and the stream replayed in full).
  */
 
-/** Due after `every` events since the last snapshot; on eviction, after any (unless `onEvict: false`). */
+/** Due after `every` events since the last snapshot (never for `every: 0`); on eviction, after any (unless `onEvict: false`). */
 export function snapshotDue(
   policy: SnapshotPolicy<unknown>,
   version: number,
@@ -16,26 +19,46 @@ export function snapshotDue(
   evicting: boolean,
 ): boolean {
   const behind = version - snapshotVersion;
-  return evicting ? behind > 0 && policy.onEvict !== false : behind >= policy.every;
+  return evicting ? behind > 0 && policy.onEvict !== false : policy.every > 0 && behind >= policy.every;
 }
 
-/** Builds the record to store. Throws when the policy's `encode` throws. */
+/** A state the aggregate's codec cannot keep exactly: that snapshot is refused (never saved lossy). */
+export class SnapshotRefused {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Builds the record to store: state → the policy's `encode` → the codec (recorded when not
+ * 'json'). Returns SnapshotRefused when the codec refuses the state; throws when `encode` throws.
+ */
 export function buildSnapshot(
   policy: SnapshotPolicy<unknown>,
+  codec: Codec,
   streamId: string,
   version: number,
   state: unknown,
   dedupe: DedupeWindow | null,
   now: number,
-): Snapshot {
+): Snapshot | SnapshotRefused {
+  const encoded = policy.encode ? policy.encode(state) : state;
+  let data: unknown;
+  try {
+    data = codec.encode(encoded, 'state');
+  } catch (error) {
+    return new SnapshotRefused(error);
+  }
   const snapshot: Snapshot = {
     streamId,
     version,
     schemaVersion: policy.schemaVersion,
-    state: policy.encode ? policy.encode(state) : state,
+    state: data,
     timestamp: new Date(now).toISOString(),
   };
-  if (dedupe !== null) snapshot.runtime = { dedupe: dedupe.toJSON() };
+  if (dedupe !== null || codec !== jsonCodec) {
+    snapshot.runtime = {};
+    if (dedupe !== null) snapshot.runtime.dedupe = dedupe.toJSON();
+    if (codec !== jsonCodec) snapshot.runtime.codec = codec.name;
+  }
   return snapshot;
 }
 
@@ -48,6 +71,7 @@ export type Restored =
 export function restoreSnapshot(
   snapshot: Snapshot,
   policy: SnapshotPolicy<unknown>,
+  own: Codec,
   head: number,
   dedupeCapacity: number,
 ): Restored {
@@ -60,9 +84,13 @@ export function restoreSnapshot(
   if (!Number.isInteger(snapshot.version) || snapshot.version < 1 || snapshot.version > head) {
     return { ok: false, problem: `version ${snapshot.version} is outside the stream (head ${head})` };
   }
+  const codec = codecOf(snapshot.runtime?.codec, own);
+  if (codec === undefined)
+    return { ok: false, problem: `unknown codec ${JSON.stringify(snapshot.runtime?.codec)}` };
   let state: unknown;
   try {
-    state = policy.decode ? policy.decode(snapshot.state) : snapshot.state;
+    const data = codec.decode(snapshot.state);
+    state = policy.decode ? policy.decode(data) : data;
   } catch (error) {
     return { ok: false, problem: `decode failed: ${error instanceof Error ? error.message : String(error)}` };
   }

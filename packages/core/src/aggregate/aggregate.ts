@@ -1,5 +1,8 @@
+import type { Codec } from '../codec/codec.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** A command: any object with a string `type`. */
@@ -21,7 +24,7 @@ export interface DecideContext {
 
 /** When and how an aggregate's state is snapshotted. */
 export interface SnapshotPolicy<S> {
-  /** Save a snapshot once at least this many events were appended since the last one. */
+  /** Save a snapshot once at least this many events were appended since the last one; 0: only on eviction and by `runtime.snapshot()`. */
   every: number;
   /** Bump when the encoded shape changes: snapshots of another version are ignored and the stream replayed. */
   schemaVersion: number;
@@ -35,13 +38,28 @@ export interface SnapshotPolicy<S> {
   decode?(data: unknown): S;
 }
 
-/** What `defineAggregate` takes. */
-export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
+/** What decide returns: the new events, now or as a promise. */
+export type Decision<E extends DomainEvent> = readonly E[] | Promise<readonly E[]>;
+
+/**
+ * What `defineAggregate` takes. `D` is what this aggregate's decide returns (inferred: a
+ * definition whose decide is synchronous keeps a synchronous type).
+ */
+export interface AggregateSpec<
+  S,
+  C extends Command,
+  E extends DomainEvent,
+  D extends Decision<E> = Decision<E>,
+> {
   /** Names the streams: `${type}/${id}`. Non-empty, without `/`. */
   type: string;
   initialState(): S;
-  /** Pure: returns the new events (`[]` = no-op) or throws through `reject()`. */
-  decide(state: S, command: C, ctx: DecideContext): readonly E[];
+  /**
+   * Pure: returns the new events (`[]` = no-op), or a promise of them, or throws through
+   * `reject()` (or an error `domainErrors` names). A synchronous decide costs no extra await; a
+   * rejected promise is handled exactly like a throw.
+   */
+  decide(state: S, command: C, ctx: DecideContext): D;
   /** Pure fold of one event into the state. Must not mutate its input state. */
   evolve(state: S, event: E): S;
   snapshots?: SnapshotPolicy<S>;
@@ -49,7 +67,24 @@ export interface AggregateSpec<S, C extends Command, E extends DomainEvent> {
   validateCommand?: StandardSchemaV1<unknown, C>;
   /** Stored as each event's `schemaVersion`. Default 1. */
   eventSchemaVersion?: number;
+  /**
+   * Which errors thrown by decide are refusals rather than bugs: error classes, or a predicate.
+   * A match becomes a `Rejection` (REJECTED) whose `reason` is the error's string `code` if it
+   * has one, else its `name`, with the error's message; logged at debug, not error.
+   */
+  domainErrors?: DomainErrors;
+  /**
+   * How event data and snapshot state are kept in the store. Default `jsonCodec` (strict JSON:
+   * anything JSON would change is refused before it is stored); `richCodec` keeps Date, Map,
+   * Set and BigInt. Evolve sees exactly what replay will give it: the decoded encoding.
+   */
+  codec?: Codec;
 }
+
+/** The errors an aggregate's decide throws to refuse a command (see `AggregateSpec.domainErrors`). */
+export type DomainErrors =
+  | ReadonlyArray<abstract new (...args: never[]) => Error>
+  | ((error: unknown) => boolean);
 
 const DEFINITION = Symbol.for('actorfold.aggregate');
 
@@ -58,9 +93,11 @@ export interface AggregateDefinition<
   S = unknown,
   C extends Command = Command,
   E extends DomainEvent = DomainEvent,
-> extends Readonly<AggregateSpec<S, C, E>> {
+  D extends Decision<E> = Decision<E>,
+> extends Readonly<AggregateSpec<S, C, E, D>> {
   readonly [DEFINITION]: true;
   readonly eventSchemaVersion: number;
+  readonly codec: Codec;
 }
 
 /** Any aggregate definition, whatever its state, command and event types (methods are bivariant). */
@@ -83,9 +120,12 @@ export type EventOf<D> = D extends AggregateDefinition<unknown, Command, infer E
  *   evolve: (s, e) => ({ n: s.n + e.by }),
  * });
  */
-export function defineAggregate<S, C extends Command, E extends DomainEvent>(
-  spec: AggregateSpec<S, C, E>,
-): AggregateDefinition<S, C, E> {
+export function defineAggregate<
+  S,
+  C extends Command,
+  E extends DomainEvent,
+  D extends Decision<E> = Decision<E>,
+>(spec: AggregateSpec<S, C, E, D>): AggregateDefinition<S, C, E, D> {
   if (typeof spec !== 'object' || spec === null)
     throw new InvalidArgument('defineAggregate needs a spec object');
   const { type } = spec;
@@ -94,6 +134,7 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
       `aggregate type must be a non-empty string without '/', got ${JSON.stringify(type)}`,
     );
   }
+  assertStorableId('aggregate type', type);
   for (const fn of ['initialState', 'decide', 'evolve'] as const) {
     if (typeof spec[fn] !== 'function')
       throw new InvalidArgument(`aggregate '${type}': ${fn} must be a function`);
@@ -104,8 +145,11 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
   }
   const snap = spec.snapshots;
   if (snap !== undefined) {
-    if (!isPositiveInt(snap.every))
-      throw new InvalidArgument(`aggregate '${type}': snapshots.every must be a positive integer`);
+    if (!Number.isInteger(snap.every) || snap.every < 0) {
+      throw new InvalidArgument(
+        `aggregate '${type}': snapshots.every must be an integer >= 0 (0: only on eviction or by hand)`,
+      );
+    }
     if (!Number.isInteger(snap.schemaVersion)) {
       throw new InvalidArgument(`aggregate '${type}': snapshots.schemaVersion must be an integer`);
     }
@@ -113,11 +157,32 @@ export function defineAggregate<S, C extends Command, E extends DomainEvent>(
       throw new InvalidArgument(`aggregate '${type}': snapshots.keep must be a positive integer`);
     }
   }
+  const domainErrors = spec.domainErrors;
+  if (
+    domainErrors !== undefined &&
+    typeof domainErrors !== 'function' &&
+    !(Array.isArray(domainErrors) && domainErrors.every((c) => typeof c === 'function'))
+  ) {
+    throw new InvalidArgument(
+      `aggregate '${type}': domainErrors must be an array of error classes or a predicate function`,
+    );
+  }
+  const codec = spec.codec ?? jsonCodec;
+  if (
+    typeof codec !== 'object' ||
+    codec === null ||
+    typeof codec.name !== 'string' ||
+    codec.name.length === 0 ||
+    typeof codec.encode !== 'function' ||
+    typeof codec.decode !== 'function'
+  ) {
+    throw new InvalidArgument(`aggregate '${type}': codec must have a name, encode() and decode()`);
+  }
   const validator = spec.validateCommand;
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
     throw new InvalidArgument(`aggregate '${type}': validateCommand must be a Standard Schema validator`);
   }
-  return Object.freeze({ ...spec, eventSchemaVersion, [DEFINITION]: true as const });
+  return Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
 }
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */

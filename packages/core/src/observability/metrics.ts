@@ -25,6 +25,8 @@ export interface Counters {
   snapshotSaveFailures: number;
   snapshotHits: number;
   snapshotsIgnored: number;
+  /** Snapshots not saved because the aggregate's codec cannot keep the state exactly. */
+  snapshotsRefused: number;
   conflictRetries: number;
   commandTimeouts: number;
   mailboxFull: number;
@@ -66,6 +68,7 @@ export class Metrics {
     snapshotSaveFailures: 0,
     snapshotHits: 0,
     snapshotsIgnored: 0,
+    snapshotsRefused: 0,
     conflictRetries: 0,
     commandTimeouts: 0,
     mailboxFull: 0,

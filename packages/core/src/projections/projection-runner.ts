@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
 import { type LogReader, Subscription } from '../subscriptions/subscription.js';
 import type { ProjectionDefinition } from './projection.js';
@@ -37,6 +38,8 @@ export interface ProjectionStatus {
 /** What a projection needs from its runtime. */
 export interface ProjectionHost extends LogReader {
   readonly logger: Logger;
+  /** An event's data as its aggregate's codec decodes it (the runtime knows each aggregate type's codec). */
+  readonly decode?: (event: EventEnvelope) => EventEnvelope;
 }
 
 export class Projection<S = unknown> {
@@ -188,7 +191,7 @@ export class Projection<S = unknown> {
         ) {
           let next: S | undefined;
           try {
-            next = await handler(this.#model, e);
+            next = await handler(this.#model, this.#host.decode === undefined ? e : this.#host.decode(e));
           } catch (cause) {
             const error = new ProjectionFailed(def.name, e.position, e.type, cause);
             logger.error(

@@ -38,6 +38,7 @@ export function createContext(
   const watchers = new Watchers();
   const tail = new LogTail(store, clock);
   const metrics = new Metrics();
+  const said = new Set<string>();
   const ctx: RuntimeContext = {
     store,
     clock,
@@ -66,6 +67,11 @@ export function createContext(
       if (registry.route(def, id, streamId).enqueue(request)) return;
       metrics.counters.mailboxFull++;
       request.fail(new MailboxFull(streamId, options.mailboxCapacity));
+    },
+    firstTime: (key) => {
+      if (said.has(key)) return false;
+      said.add(key);
+      return true;
     },
   };
   registry.bind(ctx);

@@ -168,6 +168,8 @@ function checkCommand(command: unknown): InvalidCommand | undefined {
 }
 
 const STRING_OPTIONS = ['commandId', 'correlationId', 'causationId', 'tenantId'] as const;
+/** Metadata keys the runtime owns: set through the options (or by the runtime), never in `metadata`. */
+const RESERVED_METADATA = [...STRING_OPTIONS, 'codec', 'fingerprint'] as const;
 
 function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
   if (typeof o !== 'object' || o === null) return new InvalidArgument('options must be an object');
@@ -181,11 +183,17 @@ function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
   if (ev !== undefined && !(Number.isInteger(ev) && ev >= 0)) {
     return new InvalidArgument(`expectedVersion must be an integer >= 0, got ${String(ev)}`);
   }
-  if (
-    o.metadata !== undefined &&
-    (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))
-  ) {
-    return new InvalidArgument('metadata must be a plain object');
+  const metadata = o.metadata;
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      return new InvalidArgument('metadata must be a plain object');
+    }
+    for (const key of RESERVED_METADATA) {
+      if (Object.hasOwn(metadata, key)) {
+        const hint = key === 'codec' || key === 'fingerprint' ? '' : ` (use the ${key} option)`;
+        return new InvalidArgument(`metadata.${key} is the runtime's to set${hint}`);
+      }
+    }
   }
   return undefined;
 }

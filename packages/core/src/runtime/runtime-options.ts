@@ -57,27 +57,59 @@ const DEFAULTS: ResolvedOptions = {
   storeRetry: DEFAULT_RETRY_BACKOFF,
 };
 
+/** The longest delay Node's timers keep (a longer one fires after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checks a timer duration: a number of ms from 0 to MAX_TIMER_MS, or Infinity (no timer).
+ * Throws InvalidArgument naming the option.
+ */
+export function assertTimerMs(name: string, v: unknown): asserts v is number {
+  if (
+    typeof v !== 'number' ||
+    Number.isNaN(v) ||
+    v < 0 ||
+    (v > MAX_TIMER_MS && v !== Number.POSITIVE_INFINITY)
+  ) {
+    throw new InvalidArgument(
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS} (what timers allow), or Infinity, got ${String(v)}`,
+    );
+  }
+}
+
 /** Checks the numeric options and fills in the defaults. Throws InvalidArgument naming the option. */
 export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   const r: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } = { ...DEFAULTS };
-  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries', 'dedupeWindow'] as const;
+  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries'] as const;
   for (const key of positive) {
     const v = o[key];
     if (v === undefined) continue;
     if (!isPositiveInt(v)) throw new InvalidArgument(`${key} must be a positive integer, got ${String(v)}`);
     r[key] = v;
   }
+  if (o.dedupeWindow !== undefined) {
+    if (!Number.isInteger(o.dedupeWindow) || o.dedupeWindow < 0) {
+      throw new InvalidArgument(
+        `dedupeWindow must be an integer >= 0 (0: no idempotent retries), got ${String(o.dedupeWindow)}`,
+      );
+    }
+    r.dedupeWindow = o.dedupeWindow;
+  }
   const durations = ['idleTimeoutMs', 'commandTimeoutMs', 'slowCommandMs'] as const;
   for (const key of durations) {
     const v = o[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-      throw new InvalidArgument(`${key} must be a number of milliseconds >= 0, got ${String(v)}`);
-    }
+    // slowCommandMs sets no timer: any duration is meaningful.
+    if (key === 'slowCommandMs') {
+      if (typeof v !== 'number' || Number.isNaN(v) || v < 0)
+        throw new InvalidArgument(`slowCommandMs must be a number of milliseconds >= 0, got ${String(v)}`);
+    } else assertTimerMs(key, v);
     r[key] = v;
   }
   if (o.idleTimeoutMs === 0)
     throw new InvalidArgument('idleTimeoutMs must be > 0 (use Infinity to never evict)');
+  checkShape('logger', o.logger, LOGGER_METHODS);
+  checkShape('clock', o.clock, ['now', 'setTimeout', 'clearTimeout']);
   if (o.maxConflictRetries !== undefined) {
     if (!Number.isInteger(o.maxConflictRetries) || o.maxConflictRetries < 0) {
       throw new InvalidArgument('maxConflictRetries must be an integer >= 0');
@@ -104,4 +136,36 @@ function resolveBackoff(o: NonNullable<RuntimeOptions['storeRetry']>): RetryBack
   }
   if (maxMs < initialMs) throw new InvalidArgument('storeRetry.maxMs must be >= storeRetry.initialMs');
   return { initialMs, maxMs };
+}
+
+/** What the runtime calls on a logger (pino's shape). */
+const LOGGER_METHODS = ['child', 'isLevelEnabled', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** What the runtime calls on a store; the optional ones are checked only for their type. */
+const STORE_METHODS = ['append', 'readStream', 'readAll', 'streamVersion', 'close'];
+const STORE_OPTIONAL = ['knownStreamVersion', 'lastPosition', 'onAppend', 'acquire', 'onLeaseLost'];
+
+/** Throws InvalidArgument naming the option when `value` (if given) lacks one of `methods`. */
+function checkShape(name: string, value: unknown, methods: readonly string[]): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgument(`${name} must be an object with ${methods.join(', ')}; got ${String(value)}`);
+  }
+  const missing = methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) throw new InvalidArgument(`${name} has no ${missing.join(', ')} method`);
+}
+
+/** Checks that the opened store has every method the runtime calls. Throws InvalidArgument naming `store`. */
+export function checkStore(store: unknown): asserts store is EventStore {
+  checkShape('store', store, STORE_METHODS);
+  const s = store as Record<string, unknown>;
+  for (const m of STORE_OPTIONAL) {
+    if (s[m] !== undefined && typeof s[m] !== 'function')
+      throw new InvalidArgument(`store.${m} must be a function`);
+  }
+  const snapshots = s.snapshots as Record<string, unknown> | undefined;
+  if (typeof snapshots !== 'object' || snapshots === null)
+    throw new InvalidArgument('store has no snapshots store');
+  checkShape('store.snapshots', snapshots, ['load', 'save']);
+  checkShape('store.checkpoints', s.checkpoints, ['get', 'set']);
 }

@@ -3,18 +3,27 @@ import type { ActorStatus } from '../actor/actor-status.js';
 import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { type Clock, systemClock } from '../clock.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import { decodeEnvelope } from '../codec/stored-data.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
 import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
-import type { EventStore } from '../store/store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
 import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
-import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './runtime-options.js';
+import {
+  assertTimerMs,
+  checkStore,
+  type ResolvedOptions,
+  type RuntimeOptions,
+  resolveOptions,
+} from './runtime-options.js';
 import { WatchFollower } from './watch-follower.js';
 
 /** Shutdown options. */
@@ -66,6 +75,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     aggregates.set(def.type, def);
   }
   const store = await (options.store ?? memoryStore());
+  checkStore(store);
   return new Runtime(
     store,
     aggregates,
@@ -145,11 +155,7 @@ export class Runtime {
     if (isAggregateDefinition(target) && target !== def) {
       throw new InvalidArgument(`a different definition is registered as '${type}'`);
     }
-    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
-      throw new InvalidArgument(
-        `aggregate id must be a non-empty string, got ${JSON.stringify(aggregateId)}`,
-      );
-    }
+    assertStorableId('aggregate id', aggregateId);
     return new AggregateHandle(this.#dispatcher, def, aggregateId);
   }
 
@@ -191,8 +197,14 @@ export class Runtime {
    */
   subscribe(options?: SubscribeOptions): Subscription {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return new Subscription(this.#ctx, options);
+    return decoded(new Subscription(this.#ctx, options), this.#decode);
   }
+
+  /** An event's data as its aggregate's codec decodes it (the same envelope for plain JSON). */
+  readonly #decode = (env: EventEnvelope): EventEnvelope =>
+    env.metadata.codec === undefined
+      ? env
+      : decodeEnvelope(env, this.#aggregates.get(env.aggregateType)?.codec ?? jsonCodec);
 
   /**
    * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
@@ -216,6 +228,7 @@ export class Runtime {
       tail,
       retry,
       logger: logger.child({ projection: def.name }),
+      decode: this.#decode,
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();
@@ -280,7 +293,15 @@ export class Runtime {
    * Idempotent.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.#shutdown === undefined) this.#shutdown = this.#close(options.timeoutMs ?? 10_000);
+    if (this.#shutdown === undefined) {
+      const timeoutMs = options?.timeoutMs ?? 10_000;
+      try {
+        assertTimerMs('timeoutMs', timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#shutdown = this.#close(timeoutMs);
+    }
     return this.#shutdown;
   }
 
@@ -308,6 +329,7 @@ export class Runtime {
 
 /** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
 async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  if (ms === Number.POSITIVE_INFINITY) return p.then(() => true);
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   const late = new Promise<false>((resolve) => {
     timer = clock.setTimeout(() => resolve(false), ms);
@@ -317,4 +339,12 @@ async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<bo
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
+}
+
+/** The subscription's events, decoded; ending the loop ends the subscription. */
+async function* decoded(
+  subscription: AsyncIterableIterator<EventEnvelope>,
+  decode: (env: EventEnvelope) => EventEnvelope,
+): AsyncGenerator<EventEnvelope, void, undefined> {
+  for await (const env of subscription) yield decode(env);
 }

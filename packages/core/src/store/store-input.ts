@@ -13,10 +13,28 @@ import type {
   SnapshotSaveOptions,
 } from './store.js';
 
-/** Throws InvalidArgument unless `streamId` is a non-empty string. */
+/** Throws InvalidArgument unless `streamId` is a string every store can keep (see `assertStorableId`). */
 export function assertStreamId(streamId: unknown): asserts streamId is string {
-  if (typeof streamId !== 'string' || streamId.length === 0) {
-    throw new InvalidArgument(`streamId must be a non-empty string, got ${show(streamId)}`);
+  assertStorableId('streamId', streamId);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Throws InvalidArgument (naming `what`) unless `id` is a non-empty string without U+0000 and
+ * without a lone surrogate: what every store can keep and give back exactly (a C string ends at
+ * U+0000; UTF-8 cannot encode a lone surrogate). `runtime.get()` checks aggregate types and ids
+ * with it, and every store checks stream ids with it, so all stores refuse the same ids.
+ */
+export function assertStorableId(what: string, id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new InvalidArgument(`${what} must be a non-empty string, got ${show(id)}`);
+  }
+  if (id.includes('\u0000')) throw new InvalidArgument(`${what} must not contain U+0000, got ${show(id)}`);
+  if (LONE_SURROGATE.test(id)) {
+    throw new InvalidArgument(
+      `${what} must not contain a lone surrogate (not valid Unicode), got ${show(id)}`,
+    );
   }
 }
 

@@ -75,8 +75,13 @@ export interface Snapshot {
   state: unknown;
   /** Runtime bookkeeping saved beside the state (the commandId dedupe window). */
   runtime?: {
-    /** Recent commandIds with the version their events start at (`<= 0`: appended nothing at version `-n`). */
-    dedupe?: Array<[commandId: string, at: number]>;
+    /**
+     * Recent commandIds with the version their events start at (`<= 0`: appended nothing at
+     * version `-n`, then with the command's fingerprint when it had one).
+     */
+    dedupe?: Array<[commandId: string, at: number] | [commandId: string, at: number, fingerprint: string]>;
+    /** The codec that encoded `state`, when not 'json'. */
+    codec?: string;
   };
   /** ISO-8601 UTC. */
   timestamp: string;

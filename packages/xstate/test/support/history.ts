@@ -21,7 +21,8 @@ export function history<S, C extends Command, E extends DomainEvent>(
     const timed = 'at' in step && 'command' in step;
     const command = timed ? (step as { command: C }).command : (step as C);
     const now = timed ? new Date((step as { at: string }).at) : new Date(T0 + i * 60_000);
-    for (const e of def.decide(state, command, decideContext(events.length, now))) {
+    // Statecharts decide synchronously (decide may return a promise in general).
+    for (const e of def.decide(state, command, decideContext(events.length, now)) as readonly E[]) {
       events.push(e);
       state = def.evolve(state, e);
     }

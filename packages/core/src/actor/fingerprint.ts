@@ -1,0 +1,49 @@
+/**
+ * A command's fingerprint: a short hash of its canonical JSON (object keys sorted), stored with
+ * its events as `metadata.fingerprint`, so a commandId reused for a different command is told
+ * apart from a retry of the same one. Not a security measure: it catches mistakes, not forgers.
+ */
+export function fingerprint(value: unknown): string {
+  const text = canonicalJson(value, new Set());
+  // Two 32-bit FNV-1a lanes with different offsets and multipliers: 64 bits, in 16 hex digits.
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return hex8(a) + hex8(b);
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/** JSON with sorted keys; values JSON cannot write get a stable spelling instead of an error. */
+function canonicalJson(value: unknown, path: Set<object>): string {
+  if (typeof value === 'bigint') return `"${value}n"`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (path.has(value)) return '"[cycle]"';
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === 'function') return canonicalJson(json.call(value), path);
+  path.add(value);
+  let out: string;
+  if (value instanceof Map) {
+    out = `{"Map":${canonicalJson([...value], path)}}`;
+  } else if (value instanceof Set) {
+    out = `{"Set":${canonicalJson([...value], path)}}`;
+  } else if (Array.isArray(value)) {
+    out = `[${value.map((v) => canonicalJson(v, path)).join(',')}]`;
+  } else {
+    const parts: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      parts.push(`${JSON.stringify(key)}:${canonicalJson(v, path)}`);
+    }
+    out = `{${parts.join(',')}}`;
+  }
+  path.delete(value);
+  return out;
+}

@@ -1,0 +1,197 @@
+/**
+ * The default codec: strict JSON. It checks that a value is data JSON keeps exactly, so that the
+ * object `evolve` folds live equals what `JSON.parse` gives back on replay, and decodes by doing
+ * nothing. The check runs on every event of every command: it walks the value once, allocates
+ * nothing for a value that is already exact and returns that same value.
+ */
+import {
+  type Codec,
+  describeValue,
+  extraArrayKey,
+  keyStep,
+  propertyStep,
+  Refusal,
+  withStep,
+} from './codec.js';
+
+const HINT = {
+  number: 'JSON keeps only finite numbers; store it as a string, or use the rich codec',
+  bigint: 'JSON has no BigInt; store it as a string, or use the rich codec',
+  object: 'JSON keeps only plain objects and arrays; store its data, or use the rich codec',
+  toJSON: 'JSON would store what toJSON returns, not this object; store that data itself',
+  function: 'functions are not data',
+  symbol: 'symbols are not data',
+  undefinedInArray: 'JSON stores undefined in an array as null; use null',
+  hole: 'JSON stores a hole as null; use null',
+  undefined: 'JSON has no undefined value',
+  symbolKey: 'JSON drops symbol keys',
+  hidden: 'JSON drops non-enumerable properties',
+  accessor: 'JSON stores what a getter returned once, evolve would call it again; store a plain value',
+  cycle: 'JSON cannot hold a cycle',
+  extra: 'JSON keeps only the items of an array',
+} as const;
+
+/**
+ * The objects enclosing the one being walked, to refuse cycles. Shared by every call (no
+ * allocation per encode); `encode` restores its length when a walk is abandoned.
+ */
+const ancestors: object[] = [];
+
+/**
+ * Strict JSON: refuses what JSON would change; normalises what JSON changes harmlessly (drops
+ * undefined-valued keys, makes -0 0 and null-prototype objects plain), copying only then.
+ */
+export const jsonCodec: Codec = Object.freeze({
+  name: 'json',
+  encode(value: unknown, path: string): unknown {
+    const depth = ancestors.length;
+    try {
+      if (value === undefined) throw new Refusal('undefined', HINT.undefined);
+      return walk(value);
+    } catch (e) {
+      ancestors.length = depth;
+      if (e instanceof Refusal) throw e.toError('json', path);
+      throw e;
+    }
+  },
+  decode(data: unknown): unknown {
+    return data;
+  },
+});
+
+/** The value, or a copy with undefined-valued keys dropped and -0 made 0 (only then is a copy made). */
+function walk(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (value === 0) return 0; // -0 === 0: JSON writes it as 0
+      if (value - value !== 0) throw new Refusal(describeValue(value), HINT.number); // NaN, ±Infinity
+      return value;
+    case 'object':
+      if (value === null) return value;
+      return Array.isArray(value) ? walkArray(value) : walkObject(value);
+    case 'bigint':
+      throw new Refusal('BigInt', HINT.bigint);
+    case 'function':
+      throw new Refusal('a function', HINT.function);
+    case 'symbol':
+      throw new Refusal('a symbol', HINT.symbol);
+    default:
+      throw new Refusal(describeValue(value), HINT.undefined);
+  }
+}
+
+function walkArray(array: readonly unknown[]): unknown[] {
+  if (Object.getPrototypeOf(array) !== Array.prototype) {
+    throw new Refusal(describeValue(array), HINT.object);
+  }
+  const extra = extraArrayKey(array);
+  if (extra !== undefined)
+    throw withStep(new Refusal('a property added to an array', HINT.extra), propertyStep(extra));
+  enter(array);
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (item === undefined) {
+      const found = i in array ? 'undefined' : 'a hole (sparse array)';
+      throw withStep(new Refusal(found, i in array ? HINT.undefinedInArray : HINT.hole), `[${i}]`);
+    }
+    let out: unknown;
+    try {
+      out = walk(item);
+    } catch (e) {
+      throw withStep(e, `[${i}]`);
+    }
+    if (copy !== undefined) copy.push(out);
+    else if (changed(item, out)) {
+      copy = array.slice(0, i);
+      copy.push(out);
+    }
+  }
+  ancestors.pop();
+  return copy ?? (array as unknown[]);
+}
+
+function walkObject(object: object): object {
+  const proto: unknown = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) throw new Refusal(describeValue(object), HINT.object);
+  enter(object);
+  // A null-prototype object becomes a plain one, as JSON.parse gives back on replay.
+  let copy: Record<string, unknown> | undefined = proto === null ? {} : undefined;
+  let own = 0;
+  // for-in walks V8's cached key list without allocating one; a descriptor per key shows getters.
+  for (const key in object) {
+    const d = Object.getOwnPropertyDescriptor(object, key);
+    if (d === undefined) continue; // inherited (an enumerable key added to Object.prototype): JSON skips it too
+    own++;
+    if (d.get !== undefined || d.set !== undefined) {
+      throw withStep(new Refusal(d.get ? 'a getter' : 'a setter', HINT.accessor), keyStep(key));
+    }
+    const item: unknown = d.value;
+    let out: unknown;
+    if (item === undefined) out = undefined;
+    else if (key === 'toJSON' && typeof item === 'function') {
+      throw withStep(new Refusal('a toJSON method', HINT.toJSON), keyStep(key));
+    } else {
+      try {
+        out = walk(item);
+      } catch (e) {
+        throw withStep(e, keyStep(key));
+      }
+    }
+    if (copy !== undefined) {
+      if (out !== undefined) setOwn(copy, key, out);
+    } else if (item === undefined || changed(item, out)) {
+      copy = copyBefore(object, key);
+      if (out !== undefined) setOwn(copy, key, out);
+    }
+  }
+  // Keys for-in does not show: non-enumerable ones and symbols. Counting is cheaper than listing them all.
+  if (Object.getOwnPropertyNames(object).length !== own || Object.getOwnPropertySymbols(object).length > 0) {
+    throw hiddenKey(object);
+  }
+  ancestors.pop();
+  return copy ?? object;
+}
+
+/** A plain copy of the object's own enumerable properties that come before `stop`. */
+function copyBefore(object: object, stop: string): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key in object) {
+    if (key === stop) break;
+    if (Object.hasOwn(object, key)) setOwn(copy, key, (object as Record<string, unknown>)[key]);
+  }
+  return copy;
+}
+
+/** The refusal for the first symbol key or non-enumerable property of an object that has one. */
+function hiddenKey(object: object): Refusal {
+  for (const key of Reflect.ownKeys(object)) {
+    if (typeof key === 'symbol')
+      return withStep(new Refusal('a symbol key', HINT.symbolKey), propertyStep(key)) as Refusal;
+    if (!Object.prototype.propertyIsEnumerable.call(object, key)) {
+      return withStep(new Refusal('a non-enumerable property', HINT.hidden), keyStep(key)) as Refusal;
+    }
+  }
+  return new Refusal('a hidden property', HINT.hidden);
+}
+
+/** True when the walk normalised the value: a new object, or -0 made 0 (which `!==` cannot see). */
+function changed(item: unknown, out: unknown): boolean {
+  return out !== item || (out === 0 && 1 / (item as number) < 0);
+}
+
+function enter(object: object): void {
+  if (ancestors.includes(object))
+    throw new Refusal('a cycle (a reference to an enclosing object)', HINT.cycle);
+  ancestors.push(object);
+}
+
+/** Sets an own data property, also for the key `__proto__` (which plain assignment would not). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else target[key] = value;
+}

@@ -1,0 +1,4 @@
+import { memoryStore } from '@actorfold/core';
+import { describeReplayFidelity } from '../src/index.js';
+
+describeReplayFidelity('memoryStore', () => memoryStore());
