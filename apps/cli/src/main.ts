@@ -22,7 +22,8 @@ try {
     code = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? EXIT.OK : EXIT.USAGE;
   } else {
     const err = toCliError(e);
-    const command = process.argv[2] ?? '';
+    // The command's name, past any global option such as --no-color.
+    const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
     process.stderr.write(`actorfold ${command}: ${err.message}\n`);
     if (err.hint !== undefined) process.stderr.write(`${err.hint.replace(/^/gm, '  ')}\n`);
     if (process.env.ACTORFOLD_DEBUG === '1')

@@ -1,10 +1,23 @@
 /**
  * Where the CLI writes: JSON for scripts (`--json`, one document per command, or one line per
  * event for `tail`), readable tables otherwise. Colors come from picocolors, which turns them
- * off when stdout is not a terminal or NO_COLOR is set.
+ * off when stdout is not a terminal or NO_COLOR is set; `--no-color` turns them off too.
  */
 import Table from 'cli-table3';
-import pc from 'picocolors';
+import picocolors from 'picocolors';
+
+type Colors = ReturnType<typeof picocolors.createColors>;
+let pc: Colors = picocolors;
+
+/** The colors to use now (plain functions once `--no-color` turned them off). */
+export function colors(): Colors {
+  return pc;
+}
+
+/** `--no-color`: every later output is plain text. */
+export function disableColor(): void {
+  pc = picocolors.createColors(false);
+}
 
 export type Align = 'left' | 'right';
 

@@ -3,7 +3,9 @@
  * delegate to `commands/*`; failures propagate to main.ts, which maps them to exit codes.
  */
 import { createRequire } from 'node:module';
-import { Command, InvalidArgumentError } from 'commander';
+import { parseInstant } from '@actorfold/admin';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, EXIT } from './cli-error.js';
 import { actors } from './commands/actors.js';
 import { events } from './commands/events.js';
 import { evict } from './commands/evict.js';
@@ -16,8 +18,10 @@ import { state } from './commands/state.js';
 import { stats } from './commands/stats.js';
 import { streams } from './commands/streams.js';
 import { tail } from './commands/tail.js';
+import { top } from './commands/top.js';
 import { verify } from './commands/verify.js';
-import { Output } from './output.js';
+import { disableColor, Output } from './output.js';
+import { target } from './target.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -48,6 +52,12 @@ function positionOrEnd(value: string): number | 'end' {
   return value === 'end' ? 'end' : positiveInt(value);
 }
 
+function instant(value: string): string {
+  if (parseInstant(value) === undefined)
+    throw new InvalidArgumentError('must be an ISO 8601 time, like 2026-03-01 or 2026-03-01T12:00:00Z');
+  return value;
+}
+
 function list(value: string): string[] {
   const items = value.split(',').filter((s) => s.length > 0);
   if (items.length === 0) throw new InvalidArgumentError('must name at least one value');
@@ -55,7 +65,33 @@ function list(value: string): string[] {
 }
 
 const DATA = ['--data <dir>', 'a store folder, read offline (the daemon must not be running on it)'] as const;
-const SOCKET = ['--socket <path>', "a running daemon's admin socket"] as const;
+/** `--socket`, defaulting to ACTORFOLD_SOCKET (which an explicit --data overrides; see the hook below). */
+const socket = (required: boolean) => {
+  const o = new Option('--socket <path>', "a running daemon's admin socket").env('ACTORFOLD_SOCKET');
+  return required ? o.makeOptionMandatory() : o;
+};
+/** A `--socket` on an offline-only command, only to say so plainly. */
+const offlineOnly = () => new Option('--socket <path>').hideHelp();
+const AGGREGATE = [
+  '<aggregate>',
+  'type/id (account/alice), or the type with the id as a second word',
+] as const;
+const ID = ['[id]', 'the id, when the first word is only the type'] as const;
+
+function refuseSocket(command: string, o: { socket?: string; data?: string }, liveForm: string): void {
+  if (o.socket !== undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      `${command} works offline: give the store folder with --data <dir> (the daemon must not be running on it)`,
+      `to look at a running daemon instead: ${liveForm}`,
+    );
+  if (o.data === undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      `${command} needs --data <dir> (a store folder)`,
+      `see actorfold ${command} --help`,
+    );
+}
 const JSON_FLAG = ['--json', 'print JSON for scripts instead of tables'] as const;
 
 /** Builds the program. `exitOverride` makes commander throw instead of exiting, so main decides the code. */
@@ -65,14 +101,25 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', EXIT_CODES);
+    .showSuggestionAfterError(true)
+    .option('--no-color', 'plain text without colors (also NO_COLOR=1)')
+    .addHelpText(
+      'after',
+      `${EXIT_CODES}\n\nEnvironment:\n  ACTORFOLD_SOCKET  the default --socket (an explicit --data wins)\n  NO_COLOR          no colors\n  ACTORFOLD_DEBUG=1 stack traces on failures`,
+    )
+    .hook('preAction', (root, action) => {
+      if (root.opts().color === false) disableColor();
+      // A socket from ACTORFOLD_SOCKET must not turn `--data x` into "give one, not both".
+      if (action.getOptionValueSource('socket') === 'env' && action.opts().data !== undefined)
+        action.setOptionValue('socket', undefined);
+    });
   const out = (o: { json?: boolean }) => new Output(o.json === true);
 
   program
     .command('streams')
     .description('list streams with their event counts, in id order')
     .option(...DATA)
-    .option(...SOCKET)
+    .addOption(socket(false))
     .option('--type <type>', 'only streams of this aggregate type')
     .option('--prefix <prefix>', 'only stream ids starting with this (after the type, with --type)')
     .option('--min-events <n>', 'only streams with at least this many events', positiveInt)
@@ -86,35 +133,49 @@ export function buildProgram(): Command {
     .action((o) => streams(o, out(o)));
 
   program
-    .command('events <stream>')
-    .description("one stream's events, a page at a time")
+    .command('events')
+    .description("one stream's events, a page at a time, optionally only some types or times")
+    .argument(...AGGREGATE)
+    .argument(...ID)
     .option(...DATA)
-    .option(...SOCKET)
+    .addOption(socket(false))
     .option('--from <version>', 'first version to show (default 1)', positiveInt)
     .option('--last <n>', 'the newest n events instead', positiveInt)
     .option('--limit <n>', 'events per page', positiveInt, 100)
+    .option('--type <types>', 'only these event types (comma-separated)', list)
+    .option('--since <time>', 'only events at or after this ISO 8601 time', instant)
+    .option('--until <time>', 'only events before this ISO 8601 time', instant)
     .option(...JSON_FLAG)
     .addHelpText(
       'after',
-      '\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account/alice --socket data/admin.sock --last 5',
+      '\nWith --type/--since/--until, --limit and --last count matching events.\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account alice --socket data/admin.sock --last 5\n  actorfold events account/alice --data data/store --type Withdrawn --since 2026-03-01 --until 2026-04-01',
     )
-    .action((stream: string, o) => events(stream, o, out(o)));
+    .action((first: string, second: string | undefined, o) =>
+      events(target(first, second).stream, o, out(o)),
+    );
 
   program
-    .command('snapshots <stream>')
+    .command('snapshots')
     .description('the snapshots kept for a stream, newest first')
+    .argument(...AGGREGATE)
+    .argument(...ID)
     .option(...DATA)
-    .option(...SOCKET)
+    .addOption(socket(false))
     .option(...JSON_FLAG)
-    .action((stream: string, o) => snapshots(stream, o, out(o)));
+    .action((first: string, second: string | undefined, o) =>
+      snapshots(target(first, second).stream, o, out(o)),
+    );
 
   program
-    .command('state <stream>')
+    .command('state')
     .description("replay a stream's state offline with the aggregates a module exports (writes nothing)")
-    .requiredOption(...DATA)
+    .argument(...AGGREGATE)
+    .argument(...ID)
+    .option(...DATA)
+    .addOption(offlineOnly())
     .requiredOption(
       '--module <file>',
-      'a built ES module exporting the aggregate definitions (for example apps/daemon/dist/domain/index.js)',
+      'an ES module exporting the aggregate definitions: built .js (for example apps/daemon/dist/domain/index.js), or .ts when tsx is installed',
     )
     .option('--to <version>', 'replay up to this version only', positiveInt)
     .option(...JSON_FLAG)
@@ -122,31 +183,43 @@ export function buildProgram(): Command {
       'after',
       '\nExample: actorfold state account/alice --data data/store --module apps/daemon/dist/domain/index.js',
     )
-    .action((stream: string, o) => state(stream, o, out(o)));
+    .action((first: string, second: string | undefined, o) => {
+      const t = target(first, second);
+      refuseSocket('state', o, `actorfold inspect ${t.type} ${t.id} --socket ${o.socket ?? '<path>'}`);
+      return state(t.stream, o, out(o));
+    });
 
   program
     .command('verify')
     .description(
       'check a store folder end to end: records decode, versions contiguous, positions increasing, log complete, snapshots sane',
     )
-    .requiredOption(...DATA)
+    .option(...DATA)
+    .addOption(offlineOnly())
     .option('--max-problems <n>', 'stop listing problems after this many', positiveInt, 100)
     .option(...JSON_FLAG)
     .addHelpText('after', '\nExits 1 when it finds any problem, after printing the report.')
-    .action((o) => verify(o, out(o)));
+    .action((o) => {
+      refuseSocket(
+        'verify',
+        o,
+        `actorfold stats --socket ${o.socket ?? '<path>'} (verify itself needs the folder: stop the daemon first)`,
+      );
+      return verify(o, out(o));
+    });
 
   program
     .command('stats')
     .description("a store folder's size and contents (offline) or a daemon's counters (live)")
     .option(...DATA)
-    .option(...SOCKET)
+    .addOption(socket(false))
     .option(...JSON_FLAG)
     .action((o) => stats(o, out(o)));
 
   program
     .command('actors')
     .description("the daemon's resident actors")
-    .requiredOption(...SOCKET)
+    .addOption(socket(true))
     .option('--type <type>', 'only actors of this aggregate type')
     .option('--limit <n>', 'actors to show', positiveInt, 100)
     .option(
@@ -158,17 +231,22 @@ export function buildProgram(): Command {
     .action((o) => actors(o, out(o)));
 
   program
-    .command('inspect <type> <id>')
+    .command('inspect')
     .description("one aggregate's state, its actor and its newest events")
-    .requiredOption(...SOCKET)
+    .argument(...AGGREGATE)
+    .argument(...ID)
+    .addOption(socket(true))
     .option('--events <n>', 'newest events to show', nonNegativeInt, 10)
     .option(...JSON_FLAG)
-    .action((type: string, id: string, o) => inspect(type, id, o, out(o)));
+    .action((first: string, second: string | undefined, o) => {
+      const t = target(first, second);
+      return inspect(t.type, t.id, o, out(o));
+    });
 
   program
     .command('metrics')
     .description("the daemon's counters, gauges and latency percentiles")
-    .requiredOption(...SOCKET)
+    .addOption(socket(true))
     .option('--prometheus', 'print the Prometheus text exposition instead', false)
     .option(...JSON_FLAG)
     .action((o) => metrics(o, out(o)));
@@ -176,14 +254,30 @@ export function buildProgram(): Command {
   program
     .command('projections')
     .description("the daemon's projections: state, position, saved checkpoint and lag behind the log")
-    .requiredOption(...SOCKET)
+    .addOption(socket(true))
     .option(...JSON_FLAG)
     .action((o) => projections(o, out(o)));
 
   program
+    .command('top')
+    .description(
+      'a live view of the daemon: actors, busiest mailboxes, commands/s, latency, projection lag (q quits)',
+    )
+    .addOption(socket(true))
+    .option('--interval <ms>', 'refresh every this many milliseconds', positiveInt, 1000)
+    .option('--limit <n>', 'busiest mailboxes to list', positiveInt, 10)
+    .option('--once', 'print one view and exit (sampled over one interval, for the rates)', false)
+    .option('--json', 'with --once: the view as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  actorfold top --socket data/admin.sock\n  actorfold top --socket data/admin.sock --once --json | jq .rates',
+    )
+    .action((o) => top(o, out(o)));
+
+  program
     .command('tail')
     .description('follow new events as the daemon appends them (Ctrl-C stops)')
-    .requiredOption(...SOCKET)
+    .addOption(socket(true))
     .option(
       '--from <position>',
       "'end' for new events only, or a global position to catch up from",
@@ -197,18 +291,28 @@ export function buildProgram(): Command {
     .action((o) => tail(o, out(o)));
 
   program
-    .command('evict <type> <id>')
+    .command('evict')
     .description('passivate an actor now (it finishes queued work and snapshots if due)')
-    .requiredOption(...SOCKET)
+    .argument(...AGGREGATE)
+    .argument(...ID)
+    .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((type: string, id: string, o) => evict(type, id, o, out(o)));
+    .action((first: string, second: string | undefined, o) => {
+      const t = target(first, second);
+      return evict(t.type, t.id, o, out(o));
+    });
 
   program
-    .command('snapshot <type> <id>')
+    .command('snapshot')
     .description('save a snapshot of one aggregate now (its type must have a snapshot policy)')
-    .requiredOption(...SOCKET)
+    .argument(...AGGREGATE)
+    .argument(...ID)
+    .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((type: string, id: string, o) => snapshot(type, id, o, out(o)));
+    .action((first: string, second: string | undefined, o) => {
+      const t = target(first, second);
+      return snapshot(t.type, t.id, o, out(o));
+    });
 
   return program;
 }

@@ -5,7 +5,7 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  /** Sets how far the scan is; `total` may grow as it learns more. */
+  /** Sets how far the scan is; `total` may be learnt (or grow) as the scan goes. */
   update(done: number, total?: number): void;
   stop(): void;
 }
@@ -15,27 +15,51 @@ const NONE: Progress = { update: () => undefined, stop: () => undefined };
 /** Updates are drawn at most this often. */
 const FPS = 10;
 
+export interface ProgressOptions {
+  json: boolean;
+  /** The total when known at the start; without it the bar counts until a total arrives. */
+  total?: number;
+  /** Where to draw; default stderr, and only when both stdout and stderr are terminals. */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
 /**
- * A bar labelled `label` when the terminal can show one; a no-op otherwise. With `total`
- * undefined the bar counts without a percentage.
+ * A bar labelled `label` when the terminal can show one; a no-op otherwise. Until a total is
+ * known it shows a plain count (never a percentage of a made-up total); once `update` brings
+ * one, it becomes a bar with a percentage.
  */
-export function progress(label: string, opts: { json: boolean; total?: number }): Progress {
-  if (opts.json || process.stdout.isTTY !== true || process.stderr.isTTY !== true) return NONE;
-  const known = opts.total !== undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      format: known ? `${label} [{bar}] {percentage}% {value}/{total}` : `${label} {value}`,
-      fps: FPS,
-      clearOnComplete: true,
-      hideCursor: true,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+export function progress(label: string, opts: ProgressOptions): Progress {
+  const stream = opts.stream ?? process.stderr;
+  if (opts.json) return NONE;
+  if (opts.stream === undefined && (process.stdout.isTTY !== true || process.stderr.isTTY !== true))
+    return NONE;
+  const make = (known: boolean) =>
+    new cliProgress.SingleBar(
+      {
+        format: known ? `${label} [{bar}] {percentage}% {value}/{total}` : `${label} {value}`,
+        fps: FPS,
+        clearOnComplete: true,
+        hideCursor: true,
+        stream,
+        // Drawn on any stream given explicitly (a terminal by the check above, or a test's).
+        noTTYOutput: opts.stream !== undefined,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  let known = opts.total !== undefined;
+  let bar = make(known);
   bar.start(opts.total ?? 0, 0);
   return {
     update(done, total) {
-      if (total !== undefined) bar.setTotal(total);
+      if (total !== undefined && !known) {
+        // The count so far becomes the start of a bar with its percentage.
+        bar.stop();
+        known = true;
+        bar = make(true);
+        bar.start(Math.max(total, done), done);
+        return;
+      }
+      if (total !== undefined) bar.setTotal(Math.max(total, done));
       bar.update(done);
     },
     stop: () => bar.stop(),

@@ -15,6 +15,8 @@ const COMMANDS = [
   'tail',
   'evict',
   'snapshot',
+  'projections',
+  'top',
 ];
 
 describe('the actorfold command line', () => {
@@ -45,9 +47,10 @@ describe('the actorfold command line', () => {
         "option '--limit <n>' argument 'ten' is invalid. must be a positive integer",
       ],
       [['events', 'account/a', '--data', 'x', '--from', '0'], 'must be a positive integer'],
-      [['events'], "missing required argument 'stream'"],
+      [['events'], "missing required argument 'aggregate'"],
+      [['inspect', 'account', '--socket', 's'], 'cannot tell the aggregate from "account"'],
       [['actors'], "required option '--socket <path>' not specified"],
-      [['verify'], "required option '--data <dir>' not specified"],
+      [['verify'], 'verify needs --data <dir> (a store folder)'],
       [['state', 'account/a', '--data', 'x'], "required option '--module <file>' not specified"],
       [['streams'], 'say where to look: --data <dir> (a store folder) or --socket <path> (a running daemon)'],
       [['streams', '--data', 'x', '--socket', 'y'], 'give either --data <dir> or --socket <path>, not both'],

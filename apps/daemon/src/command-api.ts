@@ -6,20 +6,24 @@
  *   GET  /v1/aggregates/:type/:id → 200 { streamId, version, state }
  *   GET  /v1/read-models/:name[?atLeast=<position>]
  *        → 200 { name, status: { state, position, checkpoint, lag }, model }  (waits up to 5 s for `atLeast`)
- *   GET  /v1/health               → 200 { ok: true }
+ *   GET  /v1/health               → 200 { ok: true }   (the process answers)
+ *   GET  /v1/ready                → 200 { ready: true } | 503 { ready: false, reasons }  (route traffic here)
  *
  * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readiness } from '@actorfold/admin';
 import {
   type ExecuteOptions,
   isActorfoldError,
   isRejection,
   type Projection,
   type Runtime,
+  type StandardSchemaV1,
 } from '@actorfold/core';
 import type { Logger } from 'pino';
+import { issuePath } from './domain/named-issues.js';
 
 /** Status per error code, in one place (STYLE: map codes at the edge). Unknown codes are 500. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -38,12 +42,22 @@ const STATUS: Readonly<Record<string, number>> = {
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * How much of an oversized body is still read (and thrown away) after the 413 went out, so that
+ * the client, still sending, gets to read it: closing a socket with unread data resets it, and a
+ * reset makes the client drop the answer it had not read yet. Beyond this the socket is cut.
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+const BODY_SHAPE = '{ "command": { "type": … }, "commandId"?: … }';
 
 /** A failure of the HTTP layer itself (bad JSON, unknown route). */
 class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** Set when the request body is still arriving: the answer is completed once it has. */
+    readonly bodyRead?: Promise<void>,
   ) {
     super(message);
   }
@@ -61,10 +75,18 @@ export interface CommandApi {
 /** Starts the command API for `runtime` on `host:port` (port 0: any free port). */
 export async function startCommandApi(
   runtime: Runtime,
-  opts: { host: string; port: number; logger: Logger; readModels?: ReadonlyMap<string, ReadModel> },
+  opts: {
+    host: string;
+    port: number;
+    logger: Logger;
+    readModels?: ReadonlyMap<string, ReadModel>;
+    /** Sees every request as it arrives (the daemon times commands with it). */
+    onRequest?: (req: IncomingMessage, res: ServerResponse) => void;
+  },
 ): Promise<CommandApi> {
   const readModels = opts.readModels ?? new Map<string, ReadModel>();
   const server: Server = createServer((req, res) => {
+    opts.onRequest?.(req, res);
     handle(runtime, readModels, req, res).catch((e: unknown) => {
       opts.logger.error({ err: e }, 'command API handler failed');
       if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
@@ -114,6 +136,11 @@ async function handle(
       allow(req, 'GET');
       return send(res, 200, { ok: true });
     }
+    if (kind === 'ready' && type === undefined) {
+      allow(req, 'GET');
+      const view = await readiness(runtime);
+      return send(res, view.ready ? 200 : 503, view);
+    }
     if (kind === 'read-models' && type !== undefined && id === undefined) {
       allow(req, 'GET');
       return send(res, 200, await readModel(readModels, decode(type), url.searchParams));
@@ -128,9 +155,14 @@ async function handle(
     if (kind !== 'commands') throw notFound(url.pathname);
     allow(req, 'POST');
     const body = await readJson(req);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ApiError(
+        'BAD_REQUEST',
+        `the body must be a JSON object ${BODY_SHAPE}, not ${jsonKind(body)}`,
+      );
     const { command, ...options } = body as { command?: unknown } & Record<string, unknown>;
-    if (typeof command !== 'object' || command === null)
-      throw new ApiError('BAD_REQUEST', 'the body must be { "command": { "type": … }, "commandId"?: … }');
+    if (typeof command !== 'object' || command === null || Array.isArray(command))
+      throw new ApiError('BAD_REQUEST', `"command" must be an object: the body is ${BODY_SHAPE}`);
     const r = await handle.execute(command as { type: string }, executeOptions(options));
     send(res, 200, {
       streamId: handle.streamId,
@@ -163,18 +195,30 @@ function executeOptions(o: Record<string, unknown>): ExecuteOptions {
   return out as ExecuteOptions;
 }
 
+/**
+ * The body as JSON, at most MAX_BODY_BYTES of it. An oversized body (by its content-length or
+ * as it arrives) fails with PAYLOAD_TOO_LARGE at once; the rest is read and discarded while the
+ * 413 is answered, and the connection closes once the body has ended.
+ */
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const tooLarge = () => {
+      req.off('data', collect);
+      chunks.length = 0;
+      const message = `the body exceeds ${MAX_BODY_BYTES} bytes`;
+      reject(new ApiError('PAYLOAD_TOO_LARGE', message, discardRest(req)));
+    };
+    const collect = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError('PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
+      if (size > MAX_BODY_BYTES) tooLarge();
+      else chunks.push(chunk);
+    };
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return tooLarge();
+    req.on('data', collect);
     req.once('end', () => {
+      if (size > MAX_BODY_BYTES) return;
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {
@@ -185,12 +229,45 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+/**
+ * Reads what is left of a refused body into nothing; resolves once it has ended (or the socket
+ * was cut past MAX_DISCARDED_BYTES).
+ */
+function discardRest(req: IncomingMessage): Promise<void> {
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) req.socket.destroy();
+  });
+  return new Promise((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+  });
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
 function sendError(res: ServerResponse, e: unknown): void {
   if (res.headersSent) res.destroy();
-  else if (e instanceof ApiError) {
+  else if (e instanceof ApiError && e.bodyRead !== undefined) {
+    // The whole answer goes out now, but the response ends (and the connection closes) only
+    // once the client has sent its body: closing earlier would reset the connection under it.
+    const text = JSON.stringify({ error: { code: e.code, message: e.message } });
+    res.writeHead(STATUS[e.code] ?? 500, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      connection: 'close',
+    });
+    res.write(text);
+    void e.bodyRead.then(() => res.end());
+  } else if (e instanceof ApiError) {
     send(res, STATUS[e.code] ?? 500, { error: { code: e.code, message: e.message } });
   } else if (isActorfoldError(e)) {
     const error: Record<string, unknown> = { code: e.code, message: e.message };
+    if (e.code === 'INVALID_COMMAND') error.issues = issuesOf(e);
     if (isRejection(e)) {
       error.reason = e.reason;
       if (e.details !== undefined) error.details = e.details;
@@ -201,6 +278,15 @@ function sendError(res: ServerResponse, e: unknown): void {
   } else {
     send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
   }
+}
+
+/** The validation issues of an InvalidCommand as `{ path, message }`: which field, and what is wrong with it. */
+function issuesOf(e: unknown): Array<{ path?: string; message: string }> {
+  const issues = (e as { issues?: ReadonlyArray<StandardSchemaV1.Issue> }).issues ?? [];
+  return issues.map((issue) => {
+    const path = issuePath(issue);
+    return path === '' ? { message: issue.message } : { path, message: issue.message };
+  });
 }
 
 /** A read model's state; with `atLeast`, once it has caught up to that position (or after 5 s). */

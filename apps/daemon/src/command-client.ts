@@ -18,6 +18,8 @@ export class CommandFailed extends Error {
     message: string,
     readonly reason?: string,
     readonly details?: unknown,
+    /** For INVALID_COMMAND: which field is wrong, and how. */
+    readonly issues?: ReadonlyArray<{ path?: string; message: string }>,
   ) {
     super(message);
   }
@@ -65,9 +67,15 @@ export class CommandClient {
 
 async function answer<T>(res: Response): Promise<T> {
   const body = (await res.json()) as T & {
-    error?: { code: string; message: string; reason?: string; details?: unknown };
+    error?: {
+      code: string;
+      message: string;
+      reason?: string;
+      details?: unknown;
+      issues?: Array<{ path?: string; message: string }>;
+    };
   };
   if (res.ok) return body;
   const e = body.error ?? { code: 'UNKNOWN', message: `HTTP ${res.status}` };
-  throw new CommandFailed(res.status, e.code, e.message, e.reason, e.details);
+  throw new CommandFailed(res.status, e.code, e.message, e.reason, e.details, e.issues);
 }

@@ -19,6 +19,8 @@ export interface ReadyMessage {
   port: number;
   socket: string;
   data: string;
+  /** The metrics listener's port, when `--metrics-port` asked for one. */
+  metricsPort?: number;
 }
 
 let options: ReturnType<typeof parseDaemonOptions>;
@@ -86,12 +88,16 @@ process.on('SIGINT', () => void stop('SIGINT'));
 // The supervisor died (even by SIGKILL): stop rather than run on unsupervised.
 process.on('disconnect', () => void stop('supervisor gone (IPC channel closed)'));
 
-logger.info({ port: daemon.port, socket: opts.socket, data: opts.data }, 'ready');
+logger.info(
+  { port: daemon.port, socket: opts.socket, data: opts.data, metricsPort: daemon.metricsPort },
+  'ready',
+);
 const ready: ReadyMessage = {
   type: 'ready',
   pid: process.pid,
   port: daemon.port,
   socket: opts.socket,
   data: opts.data,
+  ...(daemon.metricsPort === undefined ? {} : { metricsPort: daemon.metricsPort }),
 };
 process.send?.(ready);

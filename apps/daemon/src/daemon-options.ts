@@ -1,6 +1,8 @@
 /**
- * The daemon's settings, from command-line flags with environment fallbacks. A bad value is a
- * UsageError: the entry point prints it and exits 2, never with a stack trace.
+ * The daemon's settings: every flag also as an `ACTORFOLD_*` environment variable (`--data` as
+ * ACTORFOLD_DATA, `--shutdown-timeout-ms` as ACTORFOLD_SHUTDOWN_TIMEOUT_MS, …); a flag wins over
+ * its variable. A bad value is a UsageError: the entry point prints it and exits 2, never with a
+ * stack trace.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,8 @@ export interface DaemonOptions {
   idleTimeoutMs: number;
   /** How long mailboxes may drain on SIGTERM/SIGINT; the process exits by this plus 5 s whatever happens. */
   shutdownTimeoutMs: number;
+  /** A TCP listener for Prometheus (`GET /metrics`), when asked for; 0 picks a free port. */
+  metrics?: { host: string; port: number };
   /**
    * Where events live: the embedded LevelDB folder (`--data`), or a PostgreSQL database shared with
    * other daemons (`--postgres <url>`, docs/scale-out.md).
@@ -35,24 +39,47 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** The flags, each with its value placeholder, what it does and its default (as printed). */
+const FLAGS = [
+  ['data', '<dir>', 'store folder', 'data/store'],
+  ['socket', '<path>', 'admin socket, mode 0600', 'data/admin.sock'],
+  ['host', '<addr>', 'command API address', '127.0.0.1'],
+  ['port', '<n>', 'command API port, 0 = any', '3100'],
+  ['log-level', '<level>', 'pino level (also LOG_LEVEL)', 'info'],
+  ['durability', 'fsync|os', 'store durability', 'fsync'],
+  ['idle-timeout-ms', '<n>', 'evict idle actors after', '60000'],
+  ['shutdown-timeout-ms', '<n>', 'drain deadline on SIGTERM', '10000'],
+  ['metrics-port', '<n>', 'serve GET /metrics for Prometheus on TCP', 'off'],
+  ['metrics-host', '<addr>', 'the metrics listener address', '127.0.0.1'],
+  ['postgres', '<url>', 'a shared PostgreSQL store instead of --data', 'off'],
+  ['pg-schema', '<name>', 'its schema (migrated at start)', 'actorfold'],
+  ['ownership', 'optimistic|lease', 'lease: one daemon at a time hosts an aggregate', 'optimistic'],
+  ['node-id', '<id>', 'this daemon in lease errors', 'host:pid'],
+] as const;
+
+type Flag = (typeof FLAGS)[number][0];
+
+/** The daemon's flag names (without `--`), for the supervisor to pass them through. */
+export const DAEMON_FLAGS: readonly Flag[] = FLAGS.map(([name]) => name);
+
+/** The environment variable of a flag: `shutdown-timeout-ms` → ACTORFOLD_SHUTDOWN_TIMEOUT_MS. */
+export function envName(flag: string): string {
+  return `ACTORFOLD_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
 export const DAEMON_USAGE = `actorfold example daemon
 
-usage: node dist/daemon.js [options]
+usage: node apps/daemon/dist/daemon-main.js [options]     (or in apps/daemon: npm run daemon -- [options])
 
-  --data <dir>                store folder               (env ACTORFOLD_DATA, default data/store)
-  --socket <path>             admin socket, mode 0600    (env ACTORFOLD_SOCKET, default data/admin.sock)
-  --host <addr>               command API address        (default 127.0.0.1)
-  --port <n>                  command API port, 0 = any  (env ACTORFOLD_PORT, default 3100)
-  --log-level <level>         pino level                 (env LOG_LEVEL, default info)
-  --durability fsync|os       store durability           (default fsync)
-  --idle-timeout-ms <n>       evict idle actors after    (default 60000)
-  --shutdown-timeout-ms <n>   drain deadline on SIGTERM  (default 10000)
-  --postgres <url>            use a shared PostgreSQL store instead of --data (env ACTORFOLD_POSTGRES_URL);
-                              the schema is migrated at start
-  --pg-schema <name>          its schema                 (default actorfold)
-  --ownership optimistic|lease  lease: one daemon at a time hosts an aggregate (default optimistic)
-  --node-id <id>              this daemon's name in lease errors (default host:pid)
-  -h, --help                  this text
+Every flag can also be set as an environment variable; the flag wins.
+
+${FLAGS.map(([name, value, what, fallback]) => {
+  const flag = `  --${name} ${value}`.padEnd(34);
+  return `${flag}${what}\n${' '.repeat(34)}(env ${envName(name)}, default ${fallback})`;
+}).join('\n')}
+  -h, --help                      this text
+
+The PostgreSQL URL is also read from ACTORFOLD_POSTGRES_URL.
 `;
 
 /** Parses `argv` (without node and script); returns undefined when --help was asked for. */
@@ -67,18 +94,7 @@ export function parseDaemonOptions(
       strict: true,
       allowPositionals: false,
       options: {
-        data: { type: 'string' },
-        socket: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'log-level': { type: 'string' },
-        durability: { type: 'string' },
-        'idle-timeout-ms': { type: 'string' },
-        'shutdown-timeout-ms': { type: 'string' },
-        postgres: { type: 'string' },
-        'pg-schema': { type: 'string' },
-        ownership: { type: 'string' },
-        'node-id': { type: 'string' },
+        ...Object.fromEntries(FLAGS.map(([name]) => [name, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -86,21 +102,31 @@ export function parseDaemonOptions(
     throw new UsageError((e as Error).message);
   }
   if (values.help === true) return undefined;
-  const str = (name: string, fallback: string) => {
+  /** The flag's value, else its variable's (an empty variable counts as unset), else undefined. */
+  const given = (name: Flag, ...aliases: string[]): string | undefined => {
     const v = values[name];
-    return typeof v === 'string' ? v : fallback;
+    if (typeof v === 'string') return v;
+    for (const key of [envName(name), ...aliases]) {
+      const e = env[key];
+      if (e !== undefined && e !== '') return e;
+    }
+    return undefined;
   };
+  const str = (name: Flag, fallback: string, ...aliases: string[]) => given(name, ...aliases) ?? fallback;
   const durability = str('durability', 'fsync');
   if (durability !== 'fsync' && durability !== 'os')
     throw new UsageError(`--durability must be fsync or os, got ${durability}`);
   const ownership = str('ownership', 'optimistic');
   if (ownership !== 'optimistic' && ownership !== 'lease')
     throw new UsageError(`--ownership must be optimistic or lease, got ${ownership}`);
-  const url = str('postgres', env.ACTORFOLD_POSTGRES_URL ?? '');
-  if (url === '' && (values['pg-schema'] !== undefined || values.ownership !== undefined)) {
+  const url = str('postgres', '', 'ACTORFOLD_POSTGRES_URL');
+  if (url === '' && (given('pg-schema') !== undefined || given('ownership') !== undefined)) {
     throw new UsageError('--pg-schema and --ownership need --postgres <url>');
   }
-  const nodeId = values['node-id'];
+  const metricsPort = given('metrics-port');
+  if (metricsPort === undefined && given('metrics-host') !== undefined) {
+    throw new UsageError('--metrics-host needs --metrics-port <n>');
+  }
   return {
     ...(url === ''
       ? {}
@@ -109,14 +135,22 @@ export function parseDaemonOptions(
             url,
             schema: str('pg-schema', 'actorfold'),
             ownership,
-            nodeId: typeof nodeId === 'string' ? nodeId : undefined,
+            nodeId: given('node-id'),
           },
         }),
-    data: resolve(str('data', env.ACTORFOLD_DATA ?? 'data/store')),
-    socket: resolve(str('socket', env.ACTORFOLD_SOCKET ?? 'data/admin.sock')),
+    ...(metricsPort === undefined
+      ? {}
+      : {
+          metrics: {
+            host: str('metrics-host', '127.0.0.1'),
+            port: integer('--metrics-port', metricsPort, 0, 65_535),
+          },
+        }),
+    data: resolve(str('data', 'data/store')),
+    socket: resolve(str('socket', 'data/admin.sock')),
     host: str('host', '127.0.0.1'),
-    port: integer('--port', str('port', env.ACTORFOLD_PORT ?? '3100'), 0, 65_535),
-    logLevel: str('log-level', env.LOG_LEVEL ?? 'info'),
+    port: integer('--port', str('port', '3100'), 0, 65_535),
+    logLevel: str('log-level', 'info', 'LOG_LEVEL'),
     durability,
     idleTimeoutMs: integer('--idle-timeout-ms', str('idle-timeout-ms', '60000'), 1, 2 ** 31 - 1),
     shutdownTimeoutMs: integer('--shutdown-timeout-ms', str('shutdown-timeout-ms', '10000'), 0, 2 ** 31 - 1),

@@ -4,12 +4,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { serveAdmin } from '@actorfold/admin';
+import { type MetricsServer, serveAdmin, serveMetrics } from '@actorfold/admin';
 import { createRuntime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { postgresStore } from '@actorfold/postgres';
 import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
+import { commandLatency } from './command-latency.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { aggregates, balances, openSwitches } from './domain/index.js';
 
@@ -17,6 +18,8 @@ import { aggregates, balances, openSwitches } from './domain/index.js';
 export interface Daemon {
   /** The command API's port (the one asked for, or the one picked for port 0). */
   readonly port: number;
+  /** The metrics listener's port, when one was asked for. */
+  readonly metricsPort: number | undefined;
   /**
    * Stops accepting commands, lets mailboxes drain (up to the shutdown timeout), closes the store
    * and the admin socket. Idempotent.
@@ -70,15 +73,34 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       },
     ],
   ]);
+  const latency = commandLatency(runtime.aggregateTypes);
   let api: Awaited<ReturnType<typeof startCommandApi>>;
   let admin: Awaited<ReturnType<typeof serveAdmin>>;
+  let metrics: MetricsServer | undefined;
   try {
-    api = await startCommandApi(runtime, { host: options.host, port: options.port, logger, readModels });
+    api = await startCommandApi(runtime, {
+      host: options.host,
+      port: options.port,
+      logger,
+      readModels,
+      onRequest: latency.onRequest,
+    });
     try {
       admin = await serveAdmin(runtime, {
         socketPath: options.socket,
         logger: logger.child({ component: 'admin' }),
+        histograms: [latency.histogram],
       });
+      if (options.metrics !== undefined) {
+        metrics = await serveMetrics(runtime, {
+          ...options.metrics,
+          histograms: [latency.histogram],
+          logger: logger.child({ component: 'metrics' }),
+        }).catch(async (e: unknown) => {
+          await admin.close();
+          throw e;
+        });
+      }
     } catch (e) {
       await api.close();
       throw e;
@@ -91,6 +113,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   return {
     port: api.port,
+    metricsPort: metrics?.port,
     stop() {
       stopping ??= (async () => {
         const apiClosed = api.close(); // refuse new connections; requests in flight still run
@@ -98,8 +121,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
         // Anything still connected can only get RuntimeClosed now.
         api.closeAllConnections();
         await apiClosed;
-        // Last, so operators can watch the drain through the admin socket.
-        await admin.close();
+        // Last, so operators can watch the drain through the admin socket and the metrics.
+        await Promise.all([admin.close(), metrics?.close()]);
       })();
       return stopping;
     },

@@ -7,11 +7,11 @@
  * needed SIGKILL, or the demo failed; 2 bad usage.
  * When spawned with an IPC channel, each `{ type: 'ready' }` of a (re)started daemon is relayed.
  */
-import { relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { integer, UsageError } from './daemon-options.js';
+import { DAEMON_FLAGS, envName, integer, parseDaemonOptions, UsageError } from './daemon-options.js';
 import { demoLoad } from './demo-load.js';
 import { type ReadyInfo, Supervisor } from './supervisor.js';
 
@@ -19,49 +19,63 @@ const USAGE = `actorfold example: the daemon under its supervisor
 
 usage: npm start -- [options]        (or: node apps/daemon/dist/supervise.js [options])
 
-  --data <dir>              store folder                  (default data/store)
-  --socket <path>           admin socket                  (default data/admin.sock)
-  --port <n>                command API port, 0 = any     (default 3100)
-  --log-level <level>       pino level of both processes  (default info)
   --no-demo                 start without the demo load
   --exit-after-demo         stop cleanly after the demo load (what CI runs)
-  --grace-ms <n>            SIGKILL the daemon this long after forwarding a stop signal (default 15000)
-  --max-restarts <n>        restart budget per window     (default 5)
-  --restart-window-ms <n>   the budget's window           (default 60000)
+  --grace-ms <n>            SIGKILL the daemon this long after forwarding a stop signal
+                            (env ACTORFOLD_GRACE_MS, default the drain deadline + 10000)
+  --max-restarts <n>        restart budget per window     (env ACTORFOLD_MAX_RESTARTS, default 5)
+  --restart-window-ms <n>   the budget's window           (env ACTORFOLD_RESTART_WINDOW_MS, default 60000)
   -h, --help                this text
+
+Every daemon flag is passed through to the daemon (--data, --socket, --port, --log-level,
+--metrics-port, --shutdown-timeout-ms, …; see npm run daemon -- --help), and every
+ACTORFOLD_* variable reaches it too; a flag wins over its variable.
 `;
 
 function parse() {
   try {
-    const { values } = parseArgs({
+    const { values: parsed } = parseArgs({
       strict: true,
       allowPositionals: false,
       options: {
-        data: { type: 'string', default: 'data/store' },
-        socket: { type: 'string', default: 'data/admin.sock' },
-        port: { type: 'string', default: '3100' },
-        'log-level': { type: 'string', default: 'info' },
+        ...Object.fromEntries(DAEMON_FLAGS.map((name) => [name, { type: 'string' as const }])),
         'no-demo': { type: 'boolean', default: false },
         'exit-after-demo': { type: 'boolean', default: false },
-        'grace-ms': { type: 'string', default: '15000' },
-        'max-restarts': { type: 'string', default: '5' },
-        'restart-window-ms': { type: 'string', default: '60000' },
+        'grace-ms': { type: 'string' },
+        'max-restarts': { type: 'string' },
+        'restart-window-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
+    const values = parsed as typeof parsed & Record<string, string | boolean | undefined>;
     if (values['no-demo'] && values['exit-after-demo'])
       throw new UsageError('--exit-after-demo needs the demo: drop --no-demo');
+    // The daemon's own parse checks the whole set (flags and variables) before anything starts.
+    const daemonArgs = DAEMON_FLAGS.flatMap((name) => {
+      const v = values[name];
+      return typeof v === 'string' ? [`--${name}`, v] : [];
+    });
+    const daemon = parseDaemonOptions(daemonArgs);
+    if (daemon === undefined) throw new UsageError('unreachable: no --help here');
+    const setting = (name: string, fallback: string) => {
+      const v = values[name];
+      return typeof v === 'string' ? v : process.env[envName(name)] || fallback;
+    };
     return {
       help: values.help,
-      data: resolve(values.data),
-      socket: resolve(values.socket),
-      port: integer('--port', values.port, 0, 65_535),
-      logLevel: values['log-level'],
+      daemonArgs,
+      logLevel: daemon.logLevel,
       demo: !values['no-demo'],
       exitAfterDemo: values['exit-after-demo'],
-      graceMs: integer('--grace-ms', values['grace-ms'], 0, 2 ** 31 - 1),
-      maxRestarts: integer('--max-restarts', values['max-restarts'], 0, 1000),
-      windowMs: integer('--restart-window-ms', values['restart-window-ms'], 1, 2 ** 31 - 1),
+      // The daemon exits by its drain deadline + 5 s on its own: SIGKILL only after that.
+      graceMs: integer(
+        '--grace-ms',
+        setting('grace-ms', String(daemon.shutdownTimeoutMs + 10_000)),
+        0,
+        2 ** 31 - 1,
+      ),
+      maxRestarts: integer('--max-restarts', setting('max-restarts', '5'), 0, 1000),
+      windowMs: integer('--restart-window-ms', setting('restart-window-ms', '60000'), 1, 2 ** 31 - 1),
     };
   } catch (e) {
     process.stderr.write(`supervisor: ${(e as Error).message}\n\n${USAGE}`);
@@ -79,7 +93,7 @@ if (o.help) {
 const logger = pino({ name: 'supervisor', level: o.logLevel }, pino.destination({ dest: 1, sync: true }));
 const supervisor = new Supervisor({
   script: fileURLToPath(new URL('./daemon-main.js', import.meta.url)),
-  args: ['--data', o.data, '--socket', o.socket, '--port', String(o.port), '--log-level', o.logLevel],
+  args: o.daemonArgs,
   graceMs: o.graceMs,
   restart: { maxRestarts: o.maxRestarts, windowMs: o.windowMs },
   logger,

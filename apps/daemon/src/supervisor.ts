@@ -31,6 +31,7 @@ export interface ReadyInfo {
   port: number;
   socket: string;
   data: string;
+  metricsPort?: number;
 }
 
 export type SupervisorState = 'idle' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'stopped' | 'failed';

@@ -46,8 +46,23 @@ describe('account', () => {
       await open.when({ type: 'deposit', amount: 5 }).thenState((s) => s.balance === 15);
     });
 
-    it.each([0, -5, Number.NaN])('rejects a deposit of %s as invalid-amount', async (amount) => {
+    it.each([0, -5])('rejects a deposit of %s as invalid-amount', async (amount) => {
       await open.when({ type: 'deposit', amount }).thenRejects('invalid-amount');
+    });
+
+    it.each([
+      ['NaN', Number.NaN, 'amount: expected a number'],
+      ['Infinity (what JSON 1e309 parses to)', Number.POSITIVE_INFINITY, 'amount: expected a whole number'],
+      ['a fraction', 1.5, 'amount: expected a whole number'],
+      ['the string "5"', '5', 'amount: expected a number'],
+    ])('refuses a deposit of %s as an invalid command naming the amount', async (_what, amount, message) => {
+      await open.when({ type: 'deposit', amount: amount as number }).thenInvalid(message);
+    });
+
+    it('rejects a deposit that would take the balance past 2^53 - 1 as balance-limit', async () => {
+      await open
+        .when({ type: 'deposit', amount: Number.MAX_SAFE_INTEGER })
+        .thenRejects('balance-limit', { balance: 10 });
     });
 
     it('pays out a withdrawal up to the balance', async () => {
@@ -55,8 +70,17 @@ describe('account', () => {
       await open.when({ type: 'withdraw', amount: 10 }).thenState((s) => s.balance === 0);
     });
 
-    it.each([0, -5, Number.NaN])('rejects a withdrawal of %s as invalid-amount', async (amount) => {
+    it.each([0, -5])('rejects a withdrawal of %s as invalid-amount', async (amount) => {
       await open.when({ type: 'withdraw', amount }).thenRejects('invalid-amount');
+    });
+
+    it('refuses commands of unknown types, with extra fields, or missing fields, naming the field', async () => {
+      await open
+        .when({ type: 'fly' } as never)
+        .thenInvalid(/^account: invalid command: type: expected one of "open"/);
+      await open.when({ type: 'close', color: 'red' } as never).thenInvalid('color: ');
+      await open.when({ type: 'withdraw' } as never).thenInvalid('amount: ');
+      await given(account).when({ type: 'open', owner: ' ' }).thenInvalid('owner: must not be empty');
     });
 
     it('rejects a withdrawal above the balance as insufficient-funds, with the balance in the details', async () => {

@@ -89,13 +89,35 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
     });
 
     it.each([
-      ['a MaLo-ID with a wrong check digit', { meteringPoint: '51238696782' }],
-      ['a MaLo-ID of 10 digits', { meteringPoint: '5123869678' }],
+      [
+        'a MaLo-ID with a wrong check digit',
+        { meteringPoint: '51238696782' },
+        'meteringPoint: expected a MaLo-ID',
+      ],
+      ['a MaLo-ID of 10 digits', { meteringPoint: '5123869678' }, 'meteringPoint: expected a MaLo-ID'],
+      [
+        'a grid operator id that is not 13 digits',
+        { gridOperator: '99' },
+        'gridOperator: expected a market partner id',
+      ],
+      ['a malformed switch date', { switchDate: '15.01.2025' }, 'switchDate: expected a date YYYY-MM-DD'],
+      ['a number for a switch date', { switchDate: 20250115 }, 'switchDate: expected a string'],
+    ])('refuses a request with %s as an invalid command naming the field', async (_what, change, message) => {
+      await given(supplierSwitch)
+        .when({ ...request, ...change } as SupplierSwitchCommand)
+        .thenInvalid(message);
+    });
+
+    it('refuses an unknown command type naming the accepted ones', async () => {
+      await given(supplierSwitch)
+        .when({ type: 'fly' } as never)
+        .thenInvalid(/type: expected one of "requestSwitch", .*"startSupply", got "fly"/);
+    });
+
+    it.each([
       ['the same old and new supplier', { oldSupplier: NEW_SUPPLIER }],
-      ['a grid operator id that is not 13 digits', { gridOperator: '99' }],
       ['a switch date today', { switchDate: '2025-01-01' }],
       ['a switch date in the past', { switchDate: '2024-12-31' }],
-      ['a malformed switch date', { switchDate: '15.01.2025' }],
     ])('refuses a request with %s as invalid-state', async (_what, change) => {
       await given(supplierSwitch)
         .when({ ...request, ...change })

@@ -15,6 +15,7 @@ import type {
   InspectView,
   MetricsView,
   ProjectionsView,
+  ReadyView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,
@@ -39,17 +40,36 @@ export interface TailOptions {
 export interface AdminClient {
   readonly socketPath: string;
   health(): Promise<HealthView>;
+  /** Whether the daemon is ready for traffic; a daemon that is not answers 503, returned here as the view. */
+  ready(): Promise<ReadyView>;
   stats(): Promise<StatsView>;
   metrics(): Promise<MetricsView>;
   /** The Prometheus text exposition of the metrics. */
   prometheus(): Promise<string>;
-  actors(opts?: { type?: string; limit?: number; stateSize?: boolean }): Promise<ActorsView>;
+  actors(opts?: {
+    type?: string;
+    limit?: number;
+    stateSize?: boolean;
+    /** `stream` (default): in stream id order; `mailbox`: fullest mailbox first. */
+    sort?: 'stream' | 'mailbox';
+  }): Promise<ActorsView>;
   inspect(type: string, id: string, opts?: { events?: number }): Promise<InspectView>;
   evict(type: string, id: string): Promise<EvictView>;
   snapshot(type: string, id: string): Promise<SnapshotTakenView>;
   streams(opts?: { prefix?: string; after?: string; limit?: number }): Promise<StreamsView>;
   /** A page of one stream (`stream`, `from` a version, or its `last` n) or of the global log (`from` a position). */
-  events(opts?: { stream?: string; from?: number; last?: number; limit?: number }): Promise<EventsView>;
+  events(opts?: {
+    stream?: string;
+    from?: number;
+    last?: number;
+    limit?: number;
+    /** Only these event types. */
+    type?: readonly string[];
+    /** ISO 8601: only events at or after this time. */
+    since?: string;
+    /** ISO 8601: only events before this time. */
+    until?: string;
+  }): Promise<EventsView>;
   snapshots(stream: string): Promise<SnapshotsView>;
   /** The status of every projection the daemon runs. */
   projections(): Promise<ProjectionsView>;
@@ -68,10 +88,17 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
   const actorPath = (type: string, id: string, action?: string) =>
     `/v1/actors/${encodeURIComponent(type)}/${encodeURIComponent(id)}${action === undefined ? '' : `/${action}`}`;
 
-  const call = async <T>(method: 'GET' | 'POST', path: string, query: Query = {}): Promise<T> => {
+  /** `alsoOk`: statuses whose body is a view too (503 from /v1/ready). */
+  const call = async <T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Query = {},
+    alsoOk: readonly number[] = [],
+  ): Promise<T> => {
     const res = await send(socketPath, method, path + toQuery(query), timeoutMs);
     const text = await readAll(res);
-    if (res.statusCode !== 200) throw fromErrorAnswer(res.statusCode ?? 0, text);
+    const status = res.statusCode ?? 0;
+    if (status !== 200 && !alsoOk.includes(status)) throw fromErrorAnswer(status, text);
     if (!(res.headers['content-type'] ?? '').startsWith('application/json')) return text as T;
     try {
       return JSON.parse(text) as T;
@@ -83,6 +110,7 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
   return {
     socketPath,
     health: () => call('GET', '/v1/health'),
+    ready: () => call('GET', '/v1/ready', {}, [503]),
     stats: () => call('GET', '/v1/stats'),
     metrics: () => call('GET', '/v1/metrics'),
     prometheus: () => call('GET', '/metrics'),

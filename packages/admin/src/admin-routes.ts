@@ -13,13 +13,16 @@ import type {
   HealthView,
   InspectView,
   ProjectionsView,
+  ReadyView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,
   StreamsView,
 } from './admin-views.js';
-import { toPrometheus } from './prometheus.js';
-import { boolParam, intParam, onlyParams, stringParam } from './query.js';
+import { type EventFilter, eventMatcher, filteredPage, isFiltering, parseInstant } from './event-filter.js';
+import { type ExpositionOptions, exposition } from './exposition.js';
+import { boolParam, intParam, listParam, onlyParams, stringParam } from './query.js';
+import { readiness } from './readiness.js';
 
 /** Page sizes: defaults and ceilings, so one request cannot ask the daemon for everything. */
 const PAGE = { default: 100, max: 10_000 } as const;
@@ -33,6 +36,8 @@ export interface RouteContext {
   readonly query: URLSearchParams;
   readonly params: Readonly<Record<string, string>>;
   readonly startedAt: number;
+  /** What `/metrics` adds to the runtime's own metrics. */
+  readonly exposition: ExpositionOptions;
 }
 
 /** A store that can list its streams (the LevelDB store can; the contract does not require it). */
@@ -56,6 +61,11 @@ export function health({ runtime, query, startedAt }: RouteContext): HealthView 
     uptimeMs: Date.now() - startedAt,
     aggregateTypes: runtime.aggregateTypes,
   };
+}
+
+export function ready({ runtime, query }: RouteContext): Promise<ReadyView> {
+  onlyParams(query, []);
+  return readiness(runtime);
 }
 
 export function stats({ runtime, query, startedAt }: RouteContext): StatsView {
@@ -84,19 +94,30 @@ export function metricsJson({ runtime, query }: RouteContext) {
   return runtime.metrics();
 }
 
-export function metricsText({ runtime, query }: RouteContext): string {
+export function metricsText({ runtime, query, exposition: options }: RouteContext): Promise<string> {
   onlyParams(query, []);
-  return toPrometheus(runtime.metrics());
+  return exposition(runtime, options);
 }
 
-/** Resident actors in stream id order, optionally with the byte size of each state's JSON. */
+/**
+ * Resident actors in stream id order (or, with `sort=mailbox`, fullest mailbox first), optionally
+ * with the byte size of each state's JSON; `byType` counts every resident actor per type.
+ */
 export async function actors({ runtime, query }: RouteContext): Promise<ActorsView> {
-  onlyParams(query, ['type', 'limit', 'stateSize']);
+  onlyParams(query, ['type', 'limit', 'stateSize', 'sort']);
   const type = stringParam(query, 'type');
   const withSize = boolParam(query, 'stateSize');
+  const sort = stringParam(query, 'sort') ?? 'stream';
+  if (sort !== 'stream' && sort !== 'mailbox')
+    throw new AdminError('BAD_REQUEST', `sort must be stream or mailbox, got ${JSON.stringify(sort)}`);
   const limit = intParam(query, 'limit', PAGE.default, 1, withSize ? STATE_SIZE_MAX : PAGE.max);
-  const all = runtime.actors().filter((a) => type === undefined || a.type === type);
-  all.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+  const resident = runtime.actors();
+  const byType: Record<string, number> = {};
+  for (const a of resident) byType[a.type] = (byType[a.type] ?? 0) + 1;
+  const all = resident.filter((a) => type === undefined || a.type === type);
+  const byStream = (a: ActorView, b: ActorView) =>
+    a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0;
+  all.sort(sort === 'mailbox' ? (a, b) => b.mailboxDepth - a.mailboxDepth || byStream(a, b) : byStream);
   const listed: ActorView[] = all.slice(0, limit);
   if (withSize) {
     // One state request per actor, in its mailbox order: a consistent state, at the price of
@@ -109,7 +130,7 @@ export async function actors({ runtime, query }: RouteContext): Promise<ActorsVi
       }),
     );
   }
-  return { total: all.length, actors: listed };
+  return { total: all.length, byType, actors: listed };
 }
 
 /** One aggregate's state, its actor (when resident) and its newest events. */
@@ -186,36 +207,62 @@ export async function streams({ runtime, query }: RouteContext): Promise<Streams
 
 /**
  * A page of one stream's events (`stream`, from a version; or its `last` n) or of the global log
- * (from a position).
+ * (from a position), optionally only of some event types (`type=a,b`) and times (`since`, `until`:
+ * ISO 8601; `since` inclusive, `until` exclusive). With a filter, `limit` and `last` count matching
+ * events, and the read goes on until it has them (or reaches the end).
  */
 export async function events({ runtime, query }: RouteContext): Promise<EventsView> {
-  onlyParams(query, ['stream', 'from', 'last', 'limit']);
+  onlyParams(query, ['stream', 'from', 'last', 'limit', 'type', 'since', 'until']);
   const stream = stringParam(query, 'stream');
-  let from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
+  const from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
   const last = intParam(query, 'last', 0, 1, PAGE.max);
-  let limit = intParam(query, 'limit', PAGE.default, 1, PAGE.max);
+  const limit = intParam(query, 'limit', PAGE.default, 1, PAGE.max);
+  const filter: EventFilter = {
+    ...optional('types', listParam(query, 'type')),
+    ...optional('since', instantParam(query, 'since')),
+    ...optional('until', instantParam(query, 'until')),
+  };
   if (last > 0 && (stream === undefined || query.has('from'))) {
     throw new AdminError('BAD_REQUEST', 'last takes a stream and no from');
   }
   const store = runtime.store;
+  let start = from;
   if (stream !== undefined) {
     const version = await store.streamVersion(stream);
     if (version === 0) throw new AdminError('NOT_FOUND', `stream ${stream} has no events`);
-    if (last > 0) {
-      from = Math.max(1, version - last + 1);
-      limit = last;
-    }
+    // Unfiltered, the newest n are simply the last n versions; filtered, the whole stream is read.
+    if (last > 0 && !isFiltering(filter)) start = Math.max(1, version - last + 1);
   }
-  const read =
-    stream === undefined
-      ? store.readAll({ fromPosition: from, limit: limit + 1 })
-      : store.readStream(stream, { fromVersion: from, limit: limit + 1 });
-  const page = await collect(read);
-  const more = page.length > limit;
-  const list = page.slice(0, limit);
+  const read = (max: number | undefined) => {
+    const bound = max === undefined ? {} : { limit: max };
+    return stream === undefined
+      ? store.readAll({ fromPosition: start, ...bound })
+      : store.readStream(stream, { fromVersion: start, ...bound });
+  };
+  const n = last > 0 ? last : limit;
+  const { events: list, more } = isFiltering(filter)
+    ? await filteredPage(read(undefined), eventMatcher(filter), { limit: n, last: last > 0 })
+    : await filteredPage(read(n + 1), () => true, { limit: n });
   const end = list.at(-1);
   const next = more && end !== undefined ? (stream === undefined ? end.position : end.version) + 1 : null;
   return { stream: stream ?? null, events: list, next };
+}
+
+function instantParam(q: URLSearchParams, name: string): number | undefined {
+  const raw = stringParam(q, name);
+  if (raw === undefined) return undefined;
+  const at = parseInstant(raw);
+  if (at === undefined)
+    throw new AdminError(
+      'BAD_REQUEST',
+      `${name} must be an ISO 8601 time (like 2026-03-01T12:00:00Z), got ${JSON.stringify(raw)}`,
+    );
+  return at;
+}
+
+/** `{ [key]: value }` when value is defined, else `{}` (for exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 export async function snapshots({ runtime, query }: RouteContext): Promise<SnapshotsView> {

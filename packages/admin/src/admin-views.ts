@@ -19,6 +19,9 @@ export interface HealthView {
   aggregateTypes: string[];
 }
 
+/** `GET /v1/ready`: 200 when ready, 503 with the reasons when not. */
+export type ReadyView = { ready: true } | { ready: false; reasons: string[] };
+
 /** One resident actor; `stateBytes` only when asked for (`stateSize=true`), else absent. */
 export interface ActorView extends ActorInfo {
   stateBytes?: number;
@@ -28,6 +31,8 @@ export interface ActorView extends ActorInfo {
 export interface ActorsView {
   /** Resident actors matching the filter, before `limit`. */
   total: number;
+  /** Every resident actor (whatever the filter) counted per aggregate type. */
+  byType: Record<string, number>;
   actors: ActorView[];
 }
 

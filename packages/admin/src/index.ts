@@ -15,11 +15,23 @@ export type {
   InspectView,
   MetricsView,
   ProjectionsView,
+  ReadyView,
   SnapshotsView,
   SnapshotTakenView,
   StatsView,
   StreamsView,
 } from './admin-views.js';
+export {
+  type EventFilter,
+  eventMatcher,
+  filteredPage,
+  isFiltering,
+  parseInstant,
+} from './event-filter.js';
 export { NDJSON_CONTENT_TYPE, type SubscribeOptions } from './event-tail.js';
+export { type ExpositionOptions, exposition } from './exposition.js';
+export { Histogram, LATENCY_BUCKETS } from './histogram.js';
 export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from './prometheus.js';
+export { readiness } from './readiness.js';
 export { type AdminServer, type AdminServerOptions, serveAdmin } from './serve-admin.js';
+export { type MetricsServer, type MetricsServerOptions, serveMetrics } from './serve-metrics.js';

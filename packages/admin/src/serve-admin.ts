@@ -10,14 +10,19 @@ import { type Logger, pino } from 'pino';
 import { AdminError, toErrorResponse } from './admin-error.js';
 import * as routes from './admin-routes.js';
 import { streamTail, tailOptions } from './event-tail.js';
+import type { Histogram } from './histogram.js';
 import { listenPrivately } from './private-socket.js';
+import { eventLoopMonitor } from './process-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+import { readiness } from './readiness.js';
 
 export interface AdminServerOptions {
   /** Where to create the socket (mode 0600). A stale socket file there is replaced; a live one is not. */
   socketPath: string;
   /** A pino logger for failed requests; default silent. */
   logger?: Logger;
+  /** Histograms the host observes, added to `GET /metrics`. */
+  histograms?: readonly Histogram[];
 }
 
 /** A running admin endpoint. */
@@ -28,7 +33,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-type Answer = { json: unknown } | { text: string; contentType: string } | { streamed: true };
+type Answer = { json: unknown; status?: number } | { text: string; contentType: string } | { streamed: true };
 
 interface Route {
   method: 'GET' | 'POST';
@@ -43,12 +48,20 @@ const json =
 
 const ROUTES: readonly Route[] = [
   { method: 'GET', path: ['v1', 'health'], handle: json(routes.health) },
+  {
+    method: 'GET',
+    path: ['v1', 'ready'],
+    handle: async (ctx) => {
+      const view = await routes.ready(ctx);
+      return { json: view, status: view.ready ? 200 : 503 };
+    },
+  },
   { method: 'GET', path: ['v1', 'stats'], handle: json(routes.stats) },
   { method: 'GET', path: ['v1', 'metrics'], handle: json(routes.metricsJson) },
   {
     method: 'GET',
     path: ['metrics'],
-    handle: (ctx) => ({ text: routes.metricsText(ctx), contentType: PROMETHEUS_CONTENT_TYPE }),
+    handle: async (ctx) => ({ text: await routes.metricsText(ctx), contentType: PROMETHEUS_CONTENT_TYPE }),
   },
   { method: 'GET', path: ['v1', 'actors'], handle: json(routes.actors) },
   { method: 'GET', path: ['v1', 'actors', ':type', ':id'], handle: json(routes.inspect) },
@@ -83,6 +96,9 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
   const socketPath = resolve(options.socketPath);
   const logger = options.logger ?? pino({ level: 'silent' });
   const startedAt = Date.now();
+  void readiness(runtime); // measures the projections' backlog from now (see readiness.ts)
+  const eventLoop = eventLoopMonitor();
+  const metrics = { histograms: options.histograms ?? [], eventLoop };
   /** One controller per request in flight, aborted on close so that live tails end. */
   const inFlight = new Set<AbortController>();
 
@@ -105,8 +121,12 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     try {
       const url = new URL(req.url ?? '/', 'http://admin');
       const { route, params } = match(req.method ?? 'GET', url.pathname);
-      const answer = await route.handle({ runtime, query: url.searchParams, params, startedAt }, res, signal);
-      if ('json' in answer) send(res, 200, answer.json);
+      const answer = await route.handle(
+        { runtime, query: url.searchParams, params, startedAt, exposition: metrics },
+        res,
+        signal,
+      );
+      if ('json' in answer) send(res, answer.status ?? 200, answer.json);
       else if ('text' in answer) {
         res.writeHead(200, { 'content-type': answer.contentType }).end(answer.text);
       }
@@ -125,7 +145,10 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     }
   }
 
-  await listenPrivately(server, socketPath);
+  await listenPrivately(server, socketPath).catch((e: unknown) => {
+    eventLoop.disable();
+    throw e;
+  });
   const { ino } = await lstat(socketPath);
   logger.info({ socketPath }, 'admin socket listening');
 
@@ -134,6 +157,7 @@ export async function serveAdmin(runtime: Runtime, options: AdminServerOptions):
     socketPath,
     close() {
       closing ??= (async () => {
+        eventLoop.disable();
         for (const c of inFlight) c.abort();
         await new Promise<void>((done) => {
           server.close(() => done());

@@ -16,6 +16,32 @@ async function add(id: string, times: number): Promise<void> {
 }
 
 describe('the admin read views', () => {
+  it('filters events by type and time, counting only matching events in a page', async () => {
+    await add('a', 3);
+    await s.runtime.get(counter, 'a').execute({ type: 'add', by: 0 });
+    const all = (await admin.events({ stream: 'counter/a' })).events;
+    expect(all).toHaveLength(4);
+    const none = await admin.events({ stream: 'counter/a', type: ['Nope'] });
+    expect(none).toEqual({ stream: 'counter/a', events: [], next: null });
+    const page = await admin.events({ stream: 'counter/a', type: ['Added'], limit: 2 });
+    expect(page.events.map((e) => e.version)).toEqual([1, 2]);
+    expect(page.next).toBe(3);
+    const second = all[1]?.timestamp as string;
+    const since = await admin.events({ stream: 'counter/a', since: second });
+    expect(since.events.every((e) => Date.parse(e.timestamp) >= Date.parse(second))).toBe(true);
+    expect(since.events.map((e) => e.version)).toContain(2);
+    const until = await admin.events({ stream: 'counter/a', until: second });
+    expect(until.events.every((e) => Date.parse(e.timestamp) < Date.parse(second))).toBe(true);
+    const lastTwo = await admin.events({ stream: 'counter/a', type: ['Added'], last: 2 });
+    expect(lastTwo.events.map((e) => e.version)).toEqual([3, 4]);
+    const log = await admin.events({ type: ['Added'], until: '2000-01-01' });
+    expect(log.events).toEqual([]);
+    await expect(admin.events({ stream: 'counter/a', since: 'tuesday' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('since must be an ISO 8601 time'),
+    });
+  });
+
   it('lists resident actors with type, id, version, mailbox depth and idle time, in stream order', async () => {
     await add('b', 2);
     await add('a', 3);
@@ -32,6 +58,21 @@ describe('the admin read views', () => {
     );
     expect((await admin.actors({ type: 'note' })).actors.map((a) => a.id)).toEqual(['n1']);
     expect(await admin.actors({ limit: 1 })).toMatchObject({ total: 3, actors: [{ id: 'a' }] });
+  });
+
+  it('sorts actors by mailbox depth on request and counts them per type', async () => {
+    await add('a', 1);
+    await s.runtime.get(note, 'n1').execute({ type: 'write' });
+    const busy = Array.from({ length: 300 }, () =>
+      s.runtime.get(counter, 'b').execute({ type: 'add', by: 1 }),
+    );
+    const view = await admin.actors({ sort: 'mailbox' });
+    await Promise.all(busy);
+    expect(view.byType).toEqual({ counter: 2, note: 1 });
+    const depths = view.actors.map((a) => a.mailboxDepth);
+    expect(depths).toEqual([...depths].sort((x, y) => y - x));
+    expect((await admin.actors({ type: 'note' })).byType).toEqual({ counter: 2, note: 1 });
+    await expect(raw(s.socketPath, 'GET', '/v1/actors?sort=size')).resolves.toMatchObject({ status: 400 });
   });
 
   it("measures each state's JSON size only when asked", async () => {
@@ -111,7 +152,12 @@ describe('the admin read views', () => {
     const text = await raw(s.socketPath, 'GET', '/metrics');
     expect(text.type).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text.body).toContain('actorfold_commands_ok_total 2\n');
-    expect(await admin.prometheus()).toBe(text.body);
+    expect(text.body).toContain('actorfold_resident_actors{aggregate_type="counter"} 1\n');
+    expect(text.body).toContain('actorfold_resident_actors{aggregate_type="note"} 0\n');
+    expect(text.body).toMatch(/^process_cpu_seconds_total \d/m);
+    // The same exposition through the client (process metrics move between two scrapes).
+    const names = (t: string) => t.split('\n').filter((l) => l.startsWith('# TYPE'));
+    expect(names(await admin.prometheus())).toEqual(names(text.body));
   });
 });
 

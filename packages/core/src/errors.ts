@@ -23,6 +23,7 @@ export type ErrorCode =
   // @actorfold/xstate: a stream's workflow version is not registered, or its machine changed in place.
   | 'UNKNOWN_WORKFLOW_VERSION'
   | 'WORKFLOW_DIVERGED'
+  | 'IMPURE_MACHINE'
   | 'PROJECTION_FAILED'
   // Lease mode of a shared store: another node hosts the aggregate right now.
   | 'NOT_OWNER';

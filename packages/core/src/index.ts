@@ -1,4 +1,5 @@
-export type { ActorStatus } from './actor.js';
+export type { ActorStatus } from './actor/actor-status.js';
+export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './actor/request.js';
 export {
   type AggregateDefinition,
   type AggregateSpec,
@@ -11,10 +12,19 @@ export {
   isAggregateDefinition,
   type SnapshotPolicy,
   type StateOf,
-} from './aggregate.js';
+} from './aggregate/aggregate.js';
+export {
+  type Decider,
+  type DecisionResult,
+  type FromDeciderOptions,
+  fromDecider,
+} from './aggregate/from-decider.js';
+export type { StandardSchemaV1 } from './aggregate/standard-schema.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
-export { type Codec, encodeEvent, UnstorableValue } from './codec.js';
-export { codecByName } from './codec-by-name.js';
+export { type Codec, encodeEvent, UnstorableValue } from './codec/codec.js';
+export { codecByName } from './codec/codec-by-name.js';
+export { jsonCodec } from './codec/json-codec.js';
+export { richCodec } from './codec/rich-codec.js';
 export {
   ActorCrashed,
   ActorfoldError,
@@ -40,11 +50,7 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
-export { type Decider, type DecisionResult, type FromDeciderOptions, fromDecider } from './from-decider.js';
-export { AggregateHandle, type AggregateIdentity } from './handle.js';
-export { jsonCodec } from './json-codec.js';
-export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
-export type { Counters, LatencySummary, MetricsSnapshot } from './metrics.js';
+export type { Counters, LatencySummary, MetricsSnapshot } from './observability/metrics.js';
 export {
   defineProjection,
   isProjectionDefinition,
@@ -52,19 +58,18 @@ export {
   type ProjectionHandler,
   type ProjectionMode,
   type ProjectionSpec,
-} from './projection.js';
-export type { Projection, ProjectionState, ProjectionStatus } from './projection-runner.js';
-export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './request.js';
-export { richCodec } from './rich-codec.js';
+} from './projections/projection.js';
+export type { Projection, ProjectionState, ProjectionStatus } from './projections/projection-runner.js';
+export { AggregateHandle, type AggregateIdentity } from './runtime/handle.js';
 export {
   type ActorInfo,
   createRuntime,
   Runtime,
-  type RuntimeOptions,
   type RuntimeStats,
   type ShutdownOptions,
-} from './runtime.js';
-export type { StandardSchemaV1 } from './standard-schema.js';
+} from './runtime/runtime.js';
+export type { RuntimeOptions } from './runtime/runtime-options.js';
+export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
 export {
   type AppendOptions,
   type CheckpointStore,
@@ -79,7 +84,7 @@ export {
   type Snapshot,
   type SnapshotSaveOptions,
   type SnapshotStore,
-} from './store.js';
+} from './store/store.js';
 export {
   assertCheckpoint,
   assertCheckpointName,
@@ -93,6 +98,6 @@ export {
   type EncodedNewEvent,
   encodeNewEvents,
   toJson,
-} from './store-input.js';
-export type { SubscribeOptions, SubscriptionFilter } from './subscription.js';
-export type { WatchUpdate } from './watchers.js';
+} from './store/store-input.js';
+export type { SubscribeOptions, SubscriptionFilter } from './subscriptions/subscription.js';
+export type { WatchUpdate } from './subscriptions/watchers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DedupeWindow } from '../src/dedupe.js';
+import { DedupeWindow } from '../src/actor/dedupe.js';
 
 describe('DedupeWindow', () => {
   it('remembers where each command starts, keeping the first entry when an id comes again', () => {

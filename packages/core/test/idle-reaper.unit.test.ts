@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type IdleNode, IdleReaper } from '../src/idle-reaper.js';
 import { SimulatedClock } from '../src/index.js';
+import { type IdleNode, IdleReaper } from '../src/runtime/idle-reaper.js';
 
 function node(name: string, fired: string[]): IdleNode {
   return {

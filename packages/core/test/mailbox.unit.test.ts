@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Mailbox, type MailboxProcessor } from '../src/mailbox.js';
+import { Mailbox, type MailboxProcessor } from '../src/actor/mailbox.js';
 import { flush } from './support/probe-store.js';
 
 function recorder(asyncWork: boolean) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../src/clock.js';
 import { isActorfoldError } from '../src/errors.js';
-import { memoryStore } from '../src/memory-store.js';
-import type { EventEnvelope, NewEvent } from '../src/store.js';
+import { memoryStore } from '../src/store/memory-store.js';
+import type { EventEnvelope, NewEvent } from '../src/store/store.js';
 
 // Behaviour specific to memoryStore; the shared contract is covered by the conformance suite in
 // @actorfold/testing (packages/testing/test/memory-store.conformance.test.ts).

@@ -3,6 +3,8 @@
  * `evolve`, pass the command through `validateCommand` and `decide`, fold what decide returned,
  * and compare the outcome with what the test expects. It depends on no test runner: a wrong
  * expectation rejects with a {@link ScenarioFailure}, a plain Error every runner reports.
+ * Every scenario also decides twice and folds each event twice (purity-check.ts): an aggregate
+ * whose replay would differ from what execute returned fails, whatever the test expected.
  */
 import type { AggregateDefinition, Command, DomainEvent, InvalidCommand, Rejection } from '@actorfold/core';
 import { deepEqual, indent, show, showInline, showList } from './plain-data.js';
@@ -56,7 +58,8 @@ export interface When<S, E extends DomainEvent> {
 
 /**
  * Starts a scenario from the aggregate's initial state and the given events. S, C and E are
- * inferred from the definition, so events and commands are typechecked.
+ * inferred from the definition, so events and commands are typechecked. `options.checkPurity`
+ * (default true) fails the scenario when decide or evolve gives two results for the same input.
  * @example
  * await given(account, [{ type: 'Opened', owner: 'ada' }])
  *   .when({ type: 'deposit', amount: 5 })

@@ -9,11 +9,13 @@ import {
   type DomainEvent,
   type EventMetadata,
   InvalidCommand,
+  isActorfoldError,
   isRejection,
   type Rejection,
 } from '@actorfold/core';
 import { domainRejection } from './domain-rejection.js';
 import { indent, showInline, showList } from './plain-data.js';
+import { firstDifference, purityChecked, replayCopy, withClockMovedOn } from './purity-check.js';
 import { ScenarioFailure } from './scenario-failure.js';
 
 /** The DecideContext a scenario gives decide; every field has a deterministic default. */
@@ -24,6 +26,12 @@ export interface ScenarioOptions {
   now?: Date;
   /** `ctx.metadata`. Default `{}`. */
   metadata?: EventMetadata;
+  /**
+   * Decide twice and fold each event twice (the second time a copy, with the clock moved on), and
+   * fail the scenario when the results differ (see purity-check.ts). Default true; turn it off
+   * only for a test that shows an impurity on purpose.
+   */
+  checkPurity?: boolean;
 }
 
 /** What an accepted command led to. */
@@ -48,16 +56,20 @@ export interface Setup<S, C extends Command, E extends DomainEvent> {
   readonly aggregateId: string;
   readonly now: Date;
   readonly metadata: EventMetadata;
+  readonly checkPurity: boolean;
 }
 
 /** The context fields of a Setup, with their defaults. */
 export function contextOf(
   options: ScenarioOptions,
-): Pick<Setup<never, never, never>, 'aggregateId' | 'now' | 'metadata'> {
+): Pick<Setup<never, never, never>, 'aggregateId' | 'now' | 'metadata' | 'checkPurity'> {
   const now = options.now ?? new Date(DEFAULT_NOW);
   if (!(now instanceof Date) || Number.isNaN(now.getTime()))
     throw new TypeError(`scenario option 'now' must be a valid Date`);
-  return { aggregateId: options.aggregateId ?? 'test', now, metadata: options.metadata ?? {} };
+  const checkPurity = options.checkPurity ?? true;
+  if (typeof checkPurity !== 'boolean')
+    throw new TypeError(`scenario option 'checkPurity' must be a boolean`);
+  return { aggregateId: options.aggregateId ?? 'test', now, metadata: options.metadata ?? {}, checkPurity };
 }
 
 /** How a scenario's command ended, before any expectation looks at it. */
@@ -79,7 +91,7 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   command: C,
   title: () => string,
 ): Promise<Outcome<S, E>> {
-  const { definition } = setup;
+  const definition = setup.checkPurity ? purityChecked(setup.definition) : setup.definition;
   let state = setup.start === undefined ? definition.initialState() : setup.start.state;
   for (const [i, event] of setup.events.entries()) {
     try {
@@ -94,18 +106,20 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   const version = setup.version + setup.events.length;
   const validated = await validate(definition, command, title);
   if (validated instanceof InvalidCommand) return { kind: 'invalid', error: validated };
-  const ctx: DecideContext = {
+  const contextFor = (): DecideContext => ({
     aggregateType: definition.type,
     aggregateId: setup.aggregateId,
     version,
     now: new Date(setup.now.getTime()),
     metadata: { ...setup.metadata },
-  };
+  });
   let events: readonly E[];
   try {
     // Awaited: decide may return a promise; its rejection counts as a throw.
-    events = await definition.decide(state, validated.command, ctx);
+    events = await definition.decide(state, validated.command, contextFor());
   } catch (error) {
+    if (isImpure(error)) throw new ScenarioFailure(`${title()}\n${messageOf(error)}`, { cause: error });
+    if (setup.checkPurity) await decideAgain(definition, state, validated.command, contextFor, error, title);
     const rejection = isRejection(error) ? error : domainRejection(definition, error);
     return rejection === undefined ? { kind: 'decide-threw', error } : { kind: 'rejected', error: rejection };
   }
@@ -113,14 +127,77 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
     const error = new TypeError(`decide must return an array of events, got ${showInline(events)}`);
     return { kind: 'decide-threw', error };
   }
+  if (setup.checkPurity) await decideAgain(definition, state, validated.command, contextFor, events, title);
   for (const [index, event] of events.entries()) {
+    const before = state;
     try {
       state = definition.evolve(state, event);
     } catch (error) {
       return { kind: 'evolve-threw', error, events, index };
     }
+    if (setup.checkPurity) evolveAgain(definition, before, event, index, state, title);
   }
   return { kind: 'accepted', result: { events, state, version: version + events.length } };
+}
+
+/** The error code of @actorfold/xstate's ImpureMachine: the definition's own check found an impurity. */
+function isImpure(error: unknown): boolean {
+  return isActorfoldError(error) && (error.code as string) === 'IMPURE_MACHINE';
+}
+
+/** Decides a second time, with the clock moved on; fails the scenario when the outcome differs. */
+async function decideAgain<S, C extends Command, E extends DomainEvent>(
+  definition: AggregateDefinition<S, C, E>,
+  state: S,
+  command: C,
+  contextFor: () => DecideContext,
+  first: readonly E[] | unknown,
+  title: () => string,
+): Promise<void> {
+  let second: unknown;
+  try {
+    second = await withClockMovedOn(() => definition.decide(state, command, contextFor()));
+  } catch (error) {
+    second = error;
+  }
+  const outcome = (x: unknown) =>
+    Array.isArray(x)
+      ? x
+      : isRejection(x)
+        ? { rejected: x.reason, details: x.details }
+        : { threw: messageOf(x) };
+  const difference = firstDifference(outcome(first), outcome(second), 'decide');
+  if (difference === undefined) return;
+  throw new ScenarioFailure(
+    `${title()}\ndecide is not pure: the command ${showInline(command)} gave two different results when ` +
+      `decided twice on the same state (${difference}). decide must read only the state, the command ` +
+      'and ctx (ctx.now for the time, ids from the command or the state): the runtime may decide again, ' +
+      'and replay must agree with what was acknowledged',
+  );
+}
+
+/** Folds an event a second time (a copy, as replay gives it, with the clock moved on) and compares. */
+function evolveAgain<S, C extends Command, E extends DomainEvent>(
+  definition: AggregateDefinition<S, C, E>,
+  before: S,
+  event: E,
+  index: number,
+  after: S,
+  title: () => string,
+): void {
+  let again: unknown;
+  try {
+    again = withClockMovedOn(() => definition.evolve(before, replayCopy(event)));
+  } catch (error) {
+    again = { threw: messageOf(error) };
+  }
+  const difference = firstDifference(after, again, 'state');
+  if (difference === undefined) return;
+  throw new ScenarioFailure(
+    `${title()}\nevolve is not pure: folding event #${index + 1} ${showInline(event)} twice into the same ` +
+      `state gave two different states (${difference}). evolve must read only the state and the event, ` +
+      'or replay rebuilds a state other than the one execute returned',
+  );
 }
 
 /** Mirrors the runtime: the validator's output is the command decide sees; it must have a string `type`. */

@@ -6,13 +6,16 @@
 import { ActorfoldError, type ErrorCode, InvalidArgument, isActorfoldError } from '@actorfold/core';
 
 /** The codes of this package (listed in core's `ErrorCode`). */
-export type StatechartErrorCode = Extract<ErrorCode, 'UNKNOWN_WORKFLOW_VERSION' | 'WORKFLOW_DIVERGED'>;
+export type StatechartErrorCode = Extract<
+  ErrorCode,
+  'UNKNOWN_WORKFLOW_VERSION' | 'WORKFLOW_DIVERGED' | 'IMPURE_MACHINE'
+>;
 
 /** One feature of a machine that cannot be event-sourced, and where it sits. */
 export interface UnsupportedFeature {
   /** Dotted state node id, e.g. `'switch.requested'`. */
   readonly stateId: string;
-  /** `'invoke'`, `'after'`, `'spawnChild'`, `'sendTo'`, `'delayed raise'`, `'custom action'`, `'wildcard'`, `'spawned actor'`. */
+  /** `'invoke'`, `'after'`, `'spawnChild'`, `'spawn'` (in `assign`), `'sendTo'`, `'delayed raise'`, `'custom action'`, `'wildcard'`, `'spawned actor'`. */
   readonly feature: string;
   /** What it is and why it cannot be replayed. */
   readonly message: string;
@@ -71,6 +74,52 @@ export class WorkflowDiverged extends ActorfoldError {
     this.aggregateType = aggregateType;
     this.workflowVersion = workflowVersion;
   }
+}
+
+/**
+ * Taking the same command twice from the same state gave two different results: a guard or an
+ * assigner reads something other than the context and the event (`Math.random()`, `Date.now()`,
+ * `new Date()`, a counter outside the machine). Replay would then rebuild a different context
+ * from the very events that were acknowledged. Thrown by decide when the purity check is on
+ * (`fromMachine({ checkPurity: true })`, always in `given()`); nothing is stored.
+ */
+export class ImpureMachine extends ActorfoldError {
+  readonly aggregateType: string;
+  readonly workflowVersion: string;
+  /** The state the transition started from (`'ready'`, or `{"review":"firstLine"}`). */
+  readonly state: string;
+  /** The command type whose transition is not pure. */
+  readonly commandType: string;
+  /** The actions that ran on the transition, by name (`'addTodo'`) or kind (`'assign'`): the suspects. */
+  readonly actions: readonly string[];
+  /** Where the two runs differ, e.g. `context.todos[0].id: "k3j2" vs "9x1c"`. */
+  readonly difference: string;
+  constructor(
+    where: { aggregateType: string; workflowVersion: string; state: string; commandType: string },
+    actions: readonly string[],
+    difference: string,
+  ) {
+    const suspects = actions.length === 0 ? "a guard, or the machine's context factory" : actions.join(', ');
+    super(
+      'IMPURE_MACHINE',
+      `${where.aggregateType}: workflow version '${where.workflowVersion}' is not pure: command ` +
+        `'${where.commandType}' in state ${where.state} gave two different results when taken twice ` +
+        `(${difference}); look at ${suspects}. A guard or assigner must read only the context and the ` +
+        'event: use event.acceptedAt for time, and ids from the command or the context, never ' +
+        'Math.random(), Date.now() or new Date(), or replay builds a different context',
+    );
+    this.aggregateType = where.aggregateType;
+    this.workflowVersion = where.workflowVersion;
+    this.state = where.state;
+    this.commandType = where.commandType;
+    this.actions = actions;
+    this.difference = difference;
+  }
+}
+
+/** True for an {@link ImpureMachine} (any installed copy). */
+export function isImpureMachine(e: unknown): e is ImpureMachine {
+  return isActorfoldError(e) && (e.code as string) === 'IMPURE_MACHINE';
 }
 
 /**

@@ -16,6 +16,7 @@ import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic, EventOb
 import { statechartCommandValidator } from './command-validator.js';
 import { UnsupportedMachine } from './errors.js';
 import { eventTypeTable } from './event-naming.js';
+import { WITH_PURITY_CHECK } from './purity-hook.js';
 import { snapshotCodec } from './snapshot-codec.js';
 import type { CommandOfEvent, EmittedEvent, StatechartEvent } from './statechart-event.js';
 import { StatechartProcess } from './statechart-process.js';
@@ -74,6 +75,13 @@ export interface FromMachineOptions<M extends Machines> {
   validateCommand?: StandardSchemaV1<unknown, NoInfer<MachinesCommand<M>>>;
   /** Stored as each event's `schemaVersion`. Default 1. */
   eventSchemaVersion?: number;
+  /**
+   * Take every accepted command's transition twice and compare the results (state, context,
+   * emitted events); a difference refuses the command with `ImpureMachine` (IMPURE_MACHINE,
+   * surfacing as DECIDE_FAILED's `cause`) and stores nothing. Default false: it doubles the
+   * cost of each transition. `given()` from @actorfold/testing always checks.
+   */
+  checkPurity?: boolean;
 }
 
 /** What `fromMachine` returns: an aggregate definition plus its workflow versions. */
@@ -88,6 +96,8 @@ export type StatechartDefinition<
   readonly currentWorkflowVersion: string;
   /** The domain event types this aggregate records, one per command type (for projections' handlers). */
   readonly eventTypes: readonly string[];
+  /** Whether decide takes each transition twice and compares (the `checkPurity` option). */
+  readonly checkPurity: boolean;
 };
 
 type AnyState = StatechartState<unknown>;
@@ -98,7 +108,9 @@ type AnyCommand = Command;
  * is a machine event: accepted when the process's current state can take it (guards included),
  * otherwise refused with `Rejection` reason `'invalid-state'` and details `{ state, accepted }`,
  * or `'completed'` after a final state. Throws `UnsupportedMachine` (INVALID_ARGUMENT) for
- * machines that cannot be event-sourced (invoke, after, spawn, sendTo, custom actions, wildcards).
+ * machines that cannot be event-sourced (invoke, after, spawn — in `assign` too —, sendTo,
+ * custom actions, wildcards); with `checkPurity`, `ImpureMachine` when the initial context
+ * already differs between two runs.
  * @example
  * const supplierSwitch = fromMachine({
  *   type: 'supplier-switch',
@@ -114,6 +126,18 @@ export function fromMachine<M extends Machines>(
 ): StatechartDefinition<MachinesContext<M>, MachinesCommand<M>, MachinesEmitted<M>> {
   if (typeof options !== 'object' || options === null)
     throw new InvalidArgument('fromMachine needs an options object');
+  if (options.checkPurity !== undefined && typeof options.checkPurity !== 'boolean')
+    throw new InvalidArgument(`${String(options.type)}: checkPurity must be a boolean`);
+  return build(options, options.checkPurity ?? false) as unknown as StatechartDefinition<
+    MachinesContext<M>,
+    MachinesCommand<M>,
+    MachinesEmitted<M>
+  >;
+}
+
+type AnyDefinition = AggregateDefinition<AnyState, AnyCommand, StatechartEvent<AnyCommand>>;
+
+function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: boolean): AnyDefinition {
   const { type } = options;
   const versions = new WorkflowVersions(String(type), options.machines, options.current);
   const commandTypes = new Set<string>();
@@ -124,12 +148,18 @@ export function fromMachine<M extends Machines>(
   }
   const eventTypes = eventTypeTable(String(type), [...commandTypes], options.eventTypes);
   const snapshots = new MachineSnapshots();
-  const process = new StatechartProcess(versions, snapshots, eventTypes);
+  const process = new StatechartProcess(versions, snapshots, eventTypes, checkPurity);
+  // A dry run of every version's start: a context factory that spawns (or, with checkPurity,
+  // differs between runs) is refused now rather than on the first command of every process.
+  for (const name of versions.names) process.startOf(name);
+  let checked: AnyDefinition | undefined;
 
   const spec: AggregateSpec<AnyState, AnyCommand, StatechartEvent<AnyCommand>> & {
     workflowVersions: readonly string[];
     currentWorkflowVersion: string;
     eventTypes: readonly string[];
+    checkPurity: boolean;
+    [WITH_PURITY_CHECK]: () => AnyDefinition;
   } = {
     type,
     initialState: () => process.initialState(),
@@ -139,17 +169,21 @@ export function fromMachine<M extends Machines>(
     workflowVersions: versions.names,
     currentWorkflowVersion: versions.current,
     eventTypes: Object.freeze([...new Set(eventTypes.values())]),
+    checkPurity,
+    // given() asks for this variant: the same machines, checked on every transition.
+    [WITH_PURITY_CHECK]: () => {
+      if (checkPurity) return definition;
+      checked ??= build(options, true);
+      return checked;
+    },
   };
   if (options.eventSchemaVersion !== undefined) spec.eventSchemaVersion = options.eventSchemaVersion;
   if (options.snapshots !== undefined)
     spec.snapshots = snapshotPolicy(versions, snapshots, options.snapshots);
   // The extra fields survive defineAggregate's copy of the spec; the state, command and event
   // types are those of the machines, which the generic spec above cannot spell.
-  return defineAggregate(spec) as unknown as StatechartDefinition<
-    MachinesContext<M>,
-    MachinesCommand<M>,
-    MachinesEmitted<M>
-  >;
+  const definition = defineAggregate(spec);
+  return definition;
 }
 
 function snapshotPolicy(

@@ -1,4 +1,6 @@
 export {
+  ImpureMachine,
+  isImpureMachine,
   isUnknownWorkflowVersion,
   isWorkflowDiverged,
   type StatechartErrorCode,

@@ -12,8 +12,14 @@ import {
   transition,
 } from 'xstate';
 import { acceptedCommands } from './accepted-commands.js';
-import { UnsupportedMachine, WorkflowDiverged } from './errors.js';
+import { ImpureMachine, UnsupportedMachine, WorkflowDiverged } from './errors.js';
 import { pastTenseEventType } from './event-naming.js';
+import {
+  actionsTaken,
+  type TransitionResult,
+  transitionDifference,
+  withClockMovedOn,
+} from './purity-check.js';
 import {
   asJsonData,
   machineEventOf,
@@ -38,6 +44,7 @@ export class StatechartProcess {
   readonly #versions: WorkflowVersions;
   readonly #snapshots: MachineSnapshots;
   readonly #eventTypes: ReadonlyMap<string, string>;
+  readonly #checkPurity: boolean;
   readonly #initial = new Map<string, Step>();
   #initialState: AnyState | undefined;
   /** The state decide computed for each event it returned, so evolve need not run the machine twice. */
@@ -47,10 +54,12 @@ export class StatechartProcess {
     versions: WorkflowVersions,
     snapshots: MachineSnapshots,
     eventTypes: ReadonlyMap<string, string>,
+    checkPurity: boolean,
   ) {
     this.#versions = versions;
     this.#snapshots = snapshots;
     this.#eventTypes = eventTypes;
+    this.#checkPurity = checkPurity;
   }
 
   /** Before its first command a process is in the initial state of the current version. */
@@ -87,6 +96,12 @@ export class StatechartProcess {
       );
     }
     const step = this.#run(machine, from, event, version, true);
+    if (this.#checkPurity) {
+      const again = withClockMovedOn(() => this.#run(machine, from, event, version, true));
+      this.#comparePurity(step, again, { version, state: show(from.value), commandType: command.type }, () =>
+        actionsTaken(machine, from, event),
+      );
+    }
     // Every type a machine takes is in the table; the rule covers anything xstate adds later.
     const eventType = this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type);
     const record = recordOf(eventType, input, acceptedAt, first ? version : undefined, [
@@ -119,15 +134,48 @@ export class StatechartProcess {
     return this.#snapshots.stateOf(this.#run(machine, from, machineEvent, version, false).snapshot, version);
   }
 
+  /** Runs (and caches) a version's initial transition: throws for one that spawns, or is impure when checked. */
+  startOf(version: string): void {
+    this.#start(version);
+  }
+
   /** The initial snapshot of a version, and what its entry actions emitted. Pure, so cached. */
   #start(version: string): Step {
     let step = this.#initial.get(version);
     if (step === undefined) {
-      const [snapshot, actions] = initialTransition(this.#versions.machine(version));
+      const machine = this.#versions.machine(version);
+      const [snapshot, actions] = initialTransition(machine);
       step = checked(this.#versions.aggregateType, version, snapshot, actions);
+      if (this.#checkPurity) {
+        const [snapshot2, actions2] = withClockMovedOn(() => initialTransition(machine));
+        const again = checked(this.#versions.aggregateType, version, snapshot2, actions2);
+        this.#comparePurity(step, again, { version, state: '(initial)', commandType: '(start)' }, () => [
+          `the context factory and the initial entry actions of '${machine.id}'`,
+        ]);
+      }
       this.#initial.set(version, step);
     }
     return step;
+  }
+
+  #comparePurity(
+    a: TransitionResult,
+    b: TransitionResult,
+    where: { version: string; state: string; commandType: string },
+    suspects: () => string[],
+  ): void {
+    const difference = transitionDifference(a, b);
+    if (difference === undefined) return;
+    throw new ImpureMachine(
+      {
+        aggregateType: this.#versions.aggregateType,
+        workflowVersion: where.version,
+        state: where.state,
+        commandType: where.commandType,
+      },
+      suspects(),
+      difference,
+    );
   }
 
   #run(

@@ -6,17 +6,20 @@
  *
  * - `invoke`: an invoked actor (promise, callback, child machine) runs outside the stream.
  * - `after`: delayed transitions need durable timers, which actorfold does not have yet.
- * - `spawnChild`, and `spawn` inside `assign` (seen only when a transition actually spawns).
+ * - `spawnChild`, and `spawn` inside `assign` (found by a dry run of each assigner, see
+ *   assigner-probe.ts), also where `enqueueActions` enqueues such an assign.
  * - `sendTo` / `sendParent` / `forwardTo`: there is no other actor to send to.
  * - `raise` with a `delay`: a timer again.
  * - custom actions (functions, or named actions whose implementation is a function): their side
  *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
  *
- * Not visible before running: what `enqueueActions` enqueues and `spawn` inside `assign`. Those
- * are checked on every accepted command by {@link unsupportedInTransition}.
+ * What a dry run cannot see (an assigner reaching `spawn` only on some path, custom code
+ * enqueued by `enqueueActions`) is still checked on every accepted command by
+ * {@link unsupportedInTransition}.
  */
 import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, StateNode } from 'xstate';
+import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
 import type { UnsupportedFeature } from './errors.js';
 
 /** Built-in actions that are pure or, without children and timers, harmless no-ops. */
@@ -28,6 +31,8 @@ const HARMLESS = new Set([
   'xstate.stopChild',
   'xstate.enqueueActions',
 ]);
+
+const SPAWNED = 'a spawned actor runs outside the event stream, so replay cannot reproduce it';
 
 const ADVICE_EMIT = 'record the fact with emit() and act on the emitted event outside the machine';
 
@@ -109,6 +114,15 @@ function actionProblem(
       message: `custom action '${name}' runs code whose side effects would never run (decide and replay are pure); ${ADVICE_EMIT}`,
     };
   }
+  if (type === 'xstate.assign' && assignerSpawns((impl as { assignment?: unknown }).assignment)) {
+    return { feature: 'spawn', message: `${describe(name)} calls spawn: ${SPAWNED}` };
+  }
+  if (type === 'xstate.enqueueActions') {
+    const enqueued = enqueuedByDryRun((impl as { collect?: unknown }).collect);
+    if (enqueued.spawnsChild || enqueued.assignments.some(assignerSpawns)) {
+      return { feature: 'spawn', message: `${describe(name)} enqueues a spawn: ${SPAWNED}` };
+    }
+  }
   const raised = (impl as { event?: { type?: unknown } }).event?.type;
   // `after` is built from a delayed raise of 'xstate.after.…', already reported as `after`.
   if (typeof raised === 'string' && raised.startsWith('xstate.after.')) return undefined;
@@ -135,6 +149,11 @@ function builtinProblem(type: string, delay: unknown): { feature: string; messag
     };
   }
   return undefined;
+}
+
+/** `action 'name'` for a named action, `an inline assign` for an anonymous built-in. */
+function describe(name: string): string {
+  return name.startsWith('xstate.') ? `an inline ${name.slice('xstate.'.length)}` : `action '${name}'`;
 }
 
 /** The `xstate.*` type of a built-in action creator's result; undefined for user code. */

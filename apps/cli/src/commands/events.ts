@@ -1,7 +1,8 @@
 /** `actorfold events <stream>`: one stream's events, a page at a time. */
+import { eventMatcher, filteredPage, isFiltering } from '@actorfold/admin';
 import type { EventEnvelope } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
-import { brief, count, type Output } from '../output.js';
+import { brief, count, type Output, plural } from '../output.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
 
 export interface EventsOptions extends WhereOptions {
@@ -9,6 +10,12 @@ export interface EventsOptions extends WhereOptions {
   /** The newest n events instead of a page from `from`. */
   last?: number;
   limit: number;
+  /** Only these event types. */
+  type?: string[];
+  /** ISO 8601, as given: only events at or after it. */
+  since?: string;
+  /** ISO 8601, as given: only events before it. */
+  until?: string;
 }
 
 /** The `--json` shape: `next` is the `--from` of the next page, or null at the end. */
@@ -24,6 +31,11 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
   const w = where('events', opts, { offline: true, live: true });
   if (opts.last !== undefined && opts.from !== undefined)
     throw new CliError(EXIT.USAGE, 'give --from or --last, not both');
+  const filter = {
+    ...(opts.type === undefined ? {} : { types: opts.type }),
+    ...(opts.since === undefined ? {} : { since: Date.parse(opts.since) }),
+    ...(opts.until === undefined ? {} : { until: Date.parse(opts.until) }),
+  };
   let result: EventsResult;
   if (w.mode === 'offline') {
     result = await withStore(w.data, `actorfold events ${stream} --socket <path>`, async (store) => {
@@ -34,15 +46,28 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
           `stream ${stream} has no events`,
           'list them with actorfold streams',
         );
-      const from = opts.last === undefined ? (opts.from ?? 1) : Math.max(1, version - opts.last + 1);
       const limit = opts.last ?? opts.limit;
+      if (isFiltering(filter)) {
+        // Filtered: read on until `limit` events match (with --last, the whole stream).
+        const read = store.readStream(stream, { fromVersion: opts.from ?? 1 });
+        const page = await filteredPage(read, eventMatcher(filter), { limit, last: opts.last !== undefined });
+        const end = page.events.at(-1);
+        return { stream, version, events: page.events, next: page.more && end ? end.version + 1 : null };
+      }
+      const from = opts.last === undefined ? (opts.from ?? 1) : Math.max(1, version - opts.last + 1);
       const page: EventEnvelope[] = [];
       for await (const e of store.readStream(stream, { fromVersion: from, limit: limit + 1 })) page.push(e);
       return finish(stream, version, page, limit);
     });
   } else {
     const page = opts.last === undefined ? { from: opts.from ?? 1, limit: opts.limit } : { last: opts.last };
-    const answer = await live(w.socket).events({ stream, ...page });
+    const answer = await live(w.socket).events({
+      stream,
+      ...page,
+      ...(opts.type === undefined ? {} : { type: opts.type }),
+      ...(opts.since === undefined ? {} : { since: opts.since }),
+      ...(opts.until === undefined ? {} : { until: opts.until }),
+    });
     result = { stream, version: null, events: answer.events, next: answer.next };
   }
   if (out.json) return out.data(result);
@@ -61,12 +86,25 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
   const first = result.events[0];
   const last = result.events.at(-1);
   const of = result.version === null ? '' : ` of ${count(result.version)}`;
-  if (first === undefined || last === undefined) out.note(`no events from version ${opts.from ?? 1}${of}`);
+  const matching = isFiltering(filter) ? ' matching' : '';
+  if (first === undefined || last === undefined)
+    out.note(`no${matching} events from version ${opts.from ?? 1}${of}`);
+  else if (matching !== '')
+    out.note(
+      `${plural(result.events.length, 'matching event')} in versions ${first.version}..${last.version}${of}`,
+    );
   else out.note(`versions ${first.version}..${last.version}${of}`);
   if (result.next !== null) {
     // As the user wrote it, so the line can be pasted back.
     const at = w.mode === 'offline' ? `--data ${opts.data}` : `--socket ${opts.socket}`;
-    out.note(`next page: actorfold events ${stream} --from ${result.next} --limit ${opts.limit} ${at}`);
+    const filters = [
+      opts.type === undefined ? '' : ` --type ${opts.type.join(',')}`,
+      opts.since === undefined ? '' : ` --since ${opts.since}`,
+      opts.until === undefined ? '' : ` --until ${opts.until}`,
+    ].join('');
+    out.note(
+      `next page: actorfold events ${stream} --from ${result.next} --limit ${opts.limit}${filters} ${at}`,
+    );
   }
 }
 

@@ -2,8 +2,7 @@
  * `actorfold tail --socket`: new events as the daemon appends them, until Ctrl-C, `--limit`
  * events, or the daemon stops. With `--json`, one JSON event per line (NDJSON).
  */
-import pc from 'picocolors';
-import { brief, type Output } from '../output.js';
+import { brief, colors, type Output } from '../output.js';
 import { live } from '../store-access.js';
 
 export interface TailCommandOptions {
@@ -27,6 +26,7 @@ export async function tail(opts: TailCommandOptions, out: Output): Promise<void>
       ...(opts.event === undefined ? {} : { events: opts.event }),
       signal: controller.signal,
     });
+    const pc = colors();
     for await (const e of events) {
       if (out.json) out.jsonLine(e);
       else

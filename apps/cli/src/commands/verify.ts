@@ -8,7 +8,7 @@ import { verifyStore } from '../store-verifier.js';
 export async function verify(opts: { data: string; maxProblems: number }, out: Output): Promise<void> {
   const liveForm = 'actorfold actors --socket <path> (verify itself needs the folder: stop the daemon first)';
   const report = await withStore(opts.data, liveForm, async (store) => {
-    const bar = progress('verifying', { json: out.json, total: 1 });
+    const bar = progress('verifying', { json: out.json });
     try {
       return await verifyStore(store, {
         maxProblems: opts.maxProblems,

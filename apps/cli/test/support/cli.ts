@@ -10,12 +10,20 @@ export interface CliRun {
 
 const bin = fileURLToPath(new URL('../../bin/actorfold.js', import.meta.url));
 
-/** `actorfold ...args`, with NO_COLOR so output is plain text. */
-export function cli(args: readonly string[], opts: { cwd?: string } = {}): Promise<CliRun> {
+/**
+ * `actorfold ...args`, with NO_COLOR so output is plain text (unless `env` says otherwise; a
+ * variable set to undefined there is removed).
+ */
+export function cli(
+  args: readonly string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env,
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
     });
     let stdout = '';

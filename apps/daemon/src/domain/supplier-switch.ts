@@ -11,7 +11,9 @@
  * messages with deadlines in working days; dates here are calendar days in UTC.
  */
 import { fromMachine, type WithAcceptedAt } from '@actorfold/xstate';
+import * as v from 'valibot';
 import { and, assign, emit, setup } from 'xstate';
+import { namedIssues } from './named-issues.js';
 
 /** Answer codes of a grid operator's rejection. Illustrative, in the style of the market's codes; not the official list. */
 export const rejectionReasons = {
@@ -216,9 +218,46 @@ export const supplierSwitchV2 = switchSetup.createMachine({
   },
 });
 
+const text = v.pipe(v.string('expected a string'), v.nonEmpty('must not be empty'));
+const partnerId = v.pipe(
+  v.string('expected a string'),
+  v.regex(/^\d{13}$/, 'expected a market partner id of 13 digits'),
+);
+
+/**
+ * The commands' shapes and field formats; a request the formats allow may still be refused by
+ * the process's guards (a switch date not ahead, a supplier switching to itself: `invalid-state`).
+ */
+export const supplierSwitchCommandSchema = namedIssues<SupplierSwitchCommand>(
+  v.variant(
+    'type',
+    [
+      v.strictObject({
+        type: v.literal('requestSwitch'),
+        meteringPoint: v.pipe(
+          v.string('expected a string'),
+          v.check(isMaLoId, 'expected a MaLo-ID: 11 digits, the last a valid check digit'),
+        ),
+        newSupplier: partnerId,
+        oldSupplier: partnerId,
+        gridOperator: partnerId,
+        switchDate: v.pipe(v.string('expected a string'), v.isoDate('expected a date YYYY-MM-DD')),
+      }),
+      v.strictObject({ type: v.literal('confirmSwitch') }),
+      v.strictObject({ type: v.literal('rejectSwitch'), reasonCode: text }),
+      v.strictObject({ type: v.literal('cancelSwitch'), reason: text }),
+      v.strictObject({ type: v.literal('verifyMasterData'), meterNumber: text }),
+      v.strictObject({ type: v.literal('startSupply') }),
+    ],
+    (issue) =>
+      `expected one of "requestSwitch", "confirmSwitch", "rejectSwitch", "cancelSwitch", "verifyMasterData", "startSupply", got ${issue.received}`,
+  ),
+);
+
 /** The supplier-switch process: one stream per switch, e.g. `supplier-switch/51238696781-2025-05-01`. */
 export const supplierSwitch = fromMachine({
   type: 'supplier-switch',
   machines: { 'FV2025-04-01': supplierSwitchV1, 'FV2025-10-01': supplierSwitchV2 },
   snapshots: { every: 20 },
+  validateCommand: supplierSwitchCommandSchema,
 });

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,10 +28,15 @@ export function distFile(name: string): string {
 }
 
 /** Starts `node <file> ...args` with an IPC channel. */
-export function spawnNode(file: string, args: readonly string[], opts: { cwd?: string } = {}): Spawned {
+export function spawnNode(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Spawned {
   const child = spawn(process.execPath, [file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    ...(opts.env === undefined ? {} : { env: opts.env }),
   });
   const lines: string[] = [];
   let err = '';
@@ -139,4 +145,13 @@ export function logEntries(lines: readonly string[]): Array<Record<string, unkno
       return [];
     }
   });
+}
+
+/** A TCP port free on 127.0.0.1 right now (for settings that cannot say 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }

@@ -49,9 +49,8 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** A runtime on a LevelDB folder, served on an admin socket. */
-export async function served(): Promise<Served> {
-  const dir = freshDir();
+/** A runtime on a LevelDB folder (a fresh one unless `dir` is given), served on an admin socket. */
+export async function served(dir = freshDir()): Promise<Served> {
   const runtime = await createRuntime({
     store: levelStore({ path: join(dir, 'store') }),
     aggregates: [counter, note],

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { IdleNode } from '../runtime/idle-reaper.js';
+import type { EventStore } from '../store/store.js';
+
+/** The runtime settings an actor reads. */
+export interface ActorOptions {
+  readonly mailboxCapacity: number;
+  readonly dedupeWindow: number;
+  readonly slowCommandMs: number;
+  readonly maxConflictRetries: number;
+}
+
+/** An actor as the host knows it: an idle-list node with its stream. */
+export interface HostedActor extends IdleNode {
+  readonly streamId: string;
+}
+
+/**
+ * What an actor needs from the runtime that hosts it, and nothing more: the actor module
+ * depends on this interface only, never on the registry or the runtime. One object per
+ * runtime, so an actor pays one pointer for all of it.
+ */
+export interface ActorHost {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly options: ActorOptions;
+  /** Actors that exist and are not stopped or crashed (an evicting one and its waiting successor both count). */
+  resident: number;
+  /** Actors waiting for or running recovery. */
+  activating: number;
+  /** Requests waiting in all mailboxes (not yet started). */
+  mailboxDepth: number;
+  /** Starts the actor's idle clock (it has nothing to do). */
+  idle(actor: HostedActor): void;
+  /** Stops the actor's idle clock (it got work, or it is going away). */
+  busy(actor: HostedActor): void;
+  /** Runs a recovery when a permit is free (bounded concurrent recoveries). */
+  withRecoveryPermit(recover: () => Promise<void>): Promise<void>;
+  /** The global log grew up to `position` (wakes subscribers). */
+  appended(position: number): void;
+  /** The stream's state changed (tells its watchers, if any). */
+  changed(streamId: string, version: number, state: unknown): void;
+  /** The actor is gone: its registry entry goes, unless a successor already replaced it. */
+  forget(actor: HostedActor): void;
+}

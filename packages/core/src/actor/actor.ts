@@ -1,0 +1,534 @@
+import type { Logger } from 'pino';
+import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
+import {
+  ActorCrashed,
+  InvalidArgument,
+  isActorfoldError,
+  isRejection,
+  isVersionConflict,
+  StoreError,
+} from '../errors.js';
+import { Metrics } from '../observability/metrics.js';
+import type { IdleNode } from '../runtime/idle-reaper.js';
+import type { EventEnvelope } from '../store/store.js';
+import type { ActorHost, HostedActor } from './actor-host.js';
+import {
+  type ActorStatus,
+  isResident,
+  nextStatus,
+  publicStatus,
+  type Status,
+  type Transition,
+} from './actor-status.js';
+import { commandStep } from './command-step.js';
+import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
+import { Mailbox, type MailboxProcessor } from './mailbox.js';
+import { catchUp, type Folded, recover } from './recovery.js';
+import { Refused } from './refused.js';
+import {
+  type CommandRequest,
+  type ExecuteResult,
+  eventMetadata,
+  type Request,
+  type SnapshotRequest,
+  type StateRequest,
+} from './request.js';
+import { buildSnapshot, snapshotDue } from './snapshot-policy.js';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+/**
+ * The single writer of one aggregate's stream, as a thin shell: requests wait in its bounded
+ * mailbox and run one at a time; the shell does the I/O (refresh, append, lease, snapshots)
+ * and the replies around the pure command step (command-step.ts) and recovery (recovery.ts).
+ *
+ * Every field here is paid for by every resident actor, so rarely needed things (the dedupe
+ * window, the child logger, the "gone" promise) are created on first use.
+ */
+export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
+  idlePrev: IdleNode | null = null;
+  idleNext: IdleNode | null = null;
+  idleSince = 0;
+  readonly def: AnyAggregate;
+  readonly id: string;
+  readonly streamId: string;
+  readonly #host: ActorHost;
+  readonly #mailbox: Mailbox<Request>;
+  #status: Status = 'activating';
+  #state: unknown;
+  #version = 0;
+  #snapshotVersion = 0;
+  #dedupe: DedupeWindow | null = null;
+  #snapshotting: Promise<void> | null = null;
+  /** Gives back the store's lease on this aggregate (lease mode of a shared store). */
+  #release: (() => Promise<void>) | undefined = undefined;
+  #gone: Deferred | null = null;
+  #log: Logger | null = null;
+
+  constructor(host: ActorHost, def: AnyAggregate, id: string, streamId: string) {
+    this.#host = host;
+    this.def = def;
+    this.id = id;
+    this.streamId = streamId;
+    this.#mailbox = new Mailbox<Request>(this);
+  }
+
+  get status(): ActorStatus {
+    return publicStatus(this.#status);
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  get mailboxSize(): number {
+    return this.#mailbox.size;
+  }
+
+  /** Whether new requests may be queued here (otherwise the registry starts a successor). */
+  get accepting(): boolean {
+    const s = this.#status;
+    return s === 'ready' || s === 'busy' || s === 'activating';
+  }
+
+  /** Whether this actor is still the stream's writer (not yet stopped or crashed). */
+  get resident(): boolean {
+    return isResident(this.#status);
+  }
+
+  /**
+   * The one way the status changes: the transition table is `nextStatus`; the gauges that
+   * count actors by status follow here. Returns the new status.
+   */
+  #to(transition: Transition): Status {
+    const before = this.#status;
+    const after = nextStatus(before, transition);
+    if (after === before) return after;
+    this.#status = after;
+    const host = this.#host;
+    const wasActivating = before === 'activating' || before === 'activating-then-evict';
+    if (wasActivating && after !== 'activating-then-evict') host.activating--;
+    if (!isResident(after)) {
+      host.resident--;
+      host.busy(this);
+      host.forget(this);
+    }
+    return after;
+  }
+
+  /**
+   * Brings the actor to `ready`. A stream the store knows to be empty needs no recovery and
+   * is ready at once; otherwise the actor waits for its predecessor to be gone and for a
+   * recovery permit, while requests queue in the (held) mailbox.
+   */
+  activate(predecessor: AggregateActor | undefined): void {
+    const host = this.#host;
+    host.resident++;
+    host.activating++;
+    // Lease mode needs the asynchronous acquire before anything: no ready-at-once shortcut then.
+    if (predecessor === undefined && host.store.acquire === undefined && this.#knownEmpty()) {
+      this.#state = this.def.initialState();
+      this.#to('recovered');
+      host.metrics.counters.activations++;
+      return;
+    }
+    this.#mailbox.hold();
+    void this.#activate(predecessor);
+  }
+
+  /** True when the store knows, without I/O, that the stream is empty (a store that cannot tell: false). */
+  #knownEmpty(): boolean {
+    try {
+      return this.#host.store.knownStreamVersion?.(this.streamId) === 0;
+    } catch {
+      return false; // e.g. a closed store: recovery reports the failure to the waiting callers
+    }
+  }
+
+  async #activate(predecessor: AggregateActor | undefined): Promise<void> {
+    const host = this.#host;
+    const started = performance.now();
+    try {
+      if (predecessor !== undefined) await predecessor.whenGone();
+      if (host.store.acquire !== undefined) this.#release = await host.store.acquire(this.streamId);
+      await host.withRecoveryPermit(async () => {
+        const recovered = await recover(host, this.def, this.streamId, () => this.#logger());
+        this.#snapshotVersion = recovered.snapshotVersion;
+        this.#apply(recovered);
+      });
+    } catch (error) {
+      this.#crash(error, undefined);
+      return;
+    }
+    if (this.#status === 'crashed') return;
+    host.metrics.counters.activations++;
+    Metrics.record(host.metrics.recoveryLatency, performance.now() - started);
+    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
+    const status = this.#to('recovered');
+    const queued = this.#mailbox.size > 0;
+    this.#mailbox.release(); // with requests queued, drained() takes it from here
+    if (queued) return;
+    if (status === 'evicting') void this.#finishEviction();
+    else host.idle(this);
+  }
+
+  /** Queues a request; false when the mailbox is full. The caller checked `accepting`. */
+  enqueue(request: Request): boolean {
+    const host = this.#host;
+    host.busy(this);
+    host.mailboxDepth++;
+    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) return true;
+    host.mailboxDepth--;
+    if (this.#status === 'ready') host.idle(this);
+    return false;
+  }
+
+  /**
+   * Asks the actor to go: it takes no new requests, finishes those it has, snapshots if due and
+   * stops. Resolves once it is gone (stopped or crashed).
+   */
+  requestEviction(): Promise<void> {
+    const was = this.#status;
+    // From busy, drained() finishes the eviction; from activating, the end of recovery does.
+    if (this.#to('evict') === 'evicting' && was === 'ready' && this.#mailbox.size === 0) {
+      void this.#finishEviction();
+    }
+    return this.whenGone();
+  }
+
+  /** Resolves once the actor is stopped or crashed: a successor may then take over the stream. */
+  whenGone(): Promise<void> {
+    if (!this.resident) return Promise.resolve();
+    if (this.#gone === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#gone = { promise, resolve };
+    }
+    return this.#gone.promise;
+  }
+
+  /** Fails every request not yet started (shutdown past its deadline). */
+  abandonQueued(error: Error): void {
+    for (const r of this.#mailbox.takeAll()) {
+      this.#host.mailboxDepth--;
+      r.fail(error);
+    }
+  }
+
+  idleTimeout(): void {
+    if (this.#status === 'ready' && this.#mailbox.size === 0) {
+      this.#to('evict');
+      void this.#finishEviction();
+    }
+  }
+
+  drained(): void {
+    if (this.#status === 'evicting') void this.#finishEviction();
+    else if (this.#status === 'ready') this.#host.idle(this);
+  }
+
+  process(request: Request): Promise<void> | undefined {
+    this.#host.mailboxDepth--;
+    // Timed out while waiting: the caller is gone, so the request never runs.
+    if (request.settled) return undefined;
+    this.#to('start');
+    return this.#run(request);
+  }
+
+  async #run(request: Request): Promise<void> {
+    const started = performance.now();
+    let outcome: ExecuteResult | Refused;
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+      switch (request.kind) {
+        case 'state':
+          this.#reportState(request);
+          return;
+        case 'snapshot':
+          await this.#snapshotNow(request);
+          return;
+        default:
+          outcome = await this.#command(request);
+      }
+    } catch (error) {
+      // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
+      this.#crash(error, request);
+      return;
+    } finally {
+      this.#to('finish');
+    }
+    this.#settle(request, outcome, performance.now() - started);
+  }
+
+  /** A `state` request: the refreshed state and version. */
+  #reportState(request: StateRequest): void {
+    request.succeed({ state: this.#state, version: this.#version });
+  }
+
+  /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
+  #settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void {
+    const { metrics, options } = this.#host;
+    const { counters } = metrics;
+    if (outcome instanceof Refused) {
+      if (outcome.rejected) counters.commandsRejected++;
+      else counters.commandsFailed++;
+    } else {
+      counters.commandsOk++;
+      if (outcome.deduplicated) counters.dedupeHits++;
+    }
+    if (request.kind === 'execute') {
+      Metrics.record(metrics.commandLatency, ms);
+      if (ms >= options.slowCommandMs) {
+        this.#logger().warn({ command: request.command.type, durationMs: Math.round(ms) }, 'slow command');
+      }
+    }
+    if (outcome instanceof Refused) request.fail(outcome.error);
+    else request.succeed(outcome);
+  }
+
+  /**
+   * An execute or inject request: the command step decides, the shell appends (retrying on
+   * another writer's conflict) and applies. Throws only for what must crash the actor.
+   */
+  async #command(request: CommandRequest): Promise<ExecuteResult | Refused> {
+    const host = this.#host;
+    const { commandId, expectedVersion } = request.options;
+    const metadata = eventMetadata(request.options);
+    for (let attempt = 0; ; attempt++) {
+      const outcome = commandStep(
+        this.def,
+        this.id,
+        this.streamId,
+        this.#state,
+        this.#version,
+        this.#dedupe,
+        request,
+        metadata,
+        host.clock.now(),
+      );
+      switch (outcome.kind) {
+        case 'duplicate':
+          return this.#duplicate(commandId as string, outcome.at);
+        case 'refused':
+          this.#logRefusal(outcome, request);
+          return outcome;
+        case 'nothing':
+          if (commandId !== undefined) this.#remember(commandId, -this.#version);
+          return { events: [], version: this.#version, state: this.#state, deduplicated: false };
+      }
+      const timestamp = new Date(host.clock.now()).toISOString();
+      const schemaVersion = this.def.eventSchemaVersion;
+      let stored: EventEnvelope[];
+      try {
+        stored = await host.store.append(
+          this.streamId,
+          outcome.events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
+          { expectedVersion: this.#version },
+        );
+      } catch (error) {
+        const conflict = isVersionConflict(error);
+        if (conflict && expectedVersion === undefined && attempt < host.options.maxConflictRetries) {
+          // Another writer got there first: catch up and decide again on the fresh state.
+          host.metrics.counters.conflictRetries++;
+          await this.#catchUp(undefined);
+          continue;
+        }
+        return new Refused(asStoreError(error), conflict);
+      }
+      const from = this.#version + 1;
+      const last = stored[stored.length - 1] as EventEnvelope;
+      this.#state = outcome.state;
+      this.#version = last.version;
+      host.appended(last.position);
+      if (commandId !== undefined) this.#remember(commandId, from);
+      host.metrics.counters.eventsAppended += stored.length;
+      this.#changed();
+      if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
+      return { events: stored, version: this.#version, state: this.#state, deduplicated: false };
+    }
+  }
+
+  #logRefusal(refused: Refused, request: CommandRequest): void {
+    const error = refused.error;
+    if (refused.thrown !== undefined) {
+      const command = request.kind === 'execute' ? request.command.type : undefined;
+      this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+    } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
+      this.#logger().debug({ reason: error.reason }, 'command rejected');
+    }
+  }
+
+  /** The original result of an accepted commandId, its events read back from the store. */
+  async #duplicate(commandId: string, at: number): Promise<ExecuteResult> {
+    const events = await readCommandEvents(this.#host.store, this.streamId, commandId, at);
+    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - at;
+    return { events, version, state: this.#state, deduplicated: true };
+  }
+
+  #remember(commandId: string, at: number): void {
+    this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at);
+  }
+
+  /**
+   * Refresh before each command (invariant 3). O(1) and synchronous when the store knows the
+   * head without I/O and nothing changed; otherwise reads the tail.
+   */
+  #refresh(): Promise<void> | undefined {
+    const known = this.#host.store.knownStreamVersion?.(this.streamId);
+    if (known === this.#version) return undefined;
+    return this.#catchUp(known);
+  }
+
+  /** Folds every stored event past the actor's version. Throws CorruptData on a gap or rewind. */
+  async #catchUp(knownHead: number | undefined): Promise<void> {
+    const from: Folded = { state: this.#state, version: this.#version, dedupe: this.#dedupe };
+    const { store, options } = this.#host;
+    const folded = await catchUp(store, this.def, this.streamId, from, options.dedupeWindow, knownHead);
+    if (folded !== undefined) this.#apply(folded);
+  }
+
+  #apply(folded: Folded): void {
+    this.#state = folded.state;
+    this.#version = folded.version;
+    this.#dedupe = folded.dedupe;
+    if (folded.version > 0) this.#changed();
+  }
+
+  /** Saves a snapshot when the policy says it is due; tracks the save so eviction can wait for it. */
+  #maybeSnapshot(evicting: boolean): Promise<void> | undefined {
+    const policy = this.def.snapshots;
+    if (policy === undefined || !snapshotDue(policy, this.#version, this.#snapshotVersion, evicting))
+      return undefined;
+    const saving = this.#saveSnapshot(policy).then(() => {
+      this.#snapshotting = null;
+    });
+    this.#snapshotting = saving;
+    return saving;
+  }
+
+  /** An operator's "snapshot now": saved whether or not the policy says it is due; replies with its version. */
+  async #snapshotNow(request: SnapshotRequest): Promise<void> {
+    const policy = this.def.snapshots;
+    if (policy === undefined) {
+      request.fail(new InvalidArgument(`aggregate '${this.def.type}' has no snapshot policy`));
+      return;
+    }
+    if (this.#snapshotting !== null) await this.#snapshotting;
+    if (this.#version === 0) {
+      request.succeed({ version: 0, saved: false });
+      return;
+    }
+    const saving = this.#saveSnapshot(policy).finally(() => {
+      this.#snapshotting = null;
+    });
+    this.#snapshotting = saving.then(() => undefined);
+    if (await saving) request.succeed({ version: this.#version, saved: true });
+    else
+      request.fail(new StoreError('IO', `${this.streamId}: the snapshot could not be saved (see the log)`));
+  }
+
+  /** Saves a snapshot of the current state; false (warned and counted) when that failed. */
+  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<boolean> {
+    const { counters } = this.#host.metrics;
+    const version = this.#version;
+    try {
+      const snapshot = buildSnapshot(
+        policy,
+        this.streamId,
+        version,
+        this.#state,
+        this.#dedupe,
+        this.#host.clock.now(),
+      );
+      await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
+      this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
+      counters.snapshotSaves++;
+      return true;
+    } catch (error) {
+      // A snapshot is only an optimisation (invariant 7): warn, count, carry on.
+      counters.snapshotSaveFailures++;
+      this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      return false;
+    }
+  }
+
+  async #finishEviction(): Promise<void> {
+    const host = this.#host;
+    host.busy(this);
+    if (this.#snapshotting !== null) await this.#snapshotting;
+    const saving = this.#maybeSnapshot(true);
+    if (saving !== undefined) await saving;
+    if (this.#status !== 'evicting') return;
+    // The lease is free before a successor (here or on another node) starts recovering.
+    await this.#giveBackLease();
+    if (this.#to('stop') !== 'stopped') return;
+    host.metrics.counters.evictions++;
+    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'evicted');
+    this.#gone?.resolve();
+  }
+
+  /**
+   * The actor can no longer trust its state (evolve threw, refresh or recovery failed): it
+   * leaves the registry and fails every waiting request; the next call respawns it (invariant 8).
+   */
+  #crash(cause: unknown, current: Request | undefined): void {
+    if (!this.resident) return;
+    const host = this.#host;
+    this.#to('crash');
+    void this.#giveBackLease();
+    const code = isActorfoldError(cause) ? cause.code : undefined;
+    if (code === 'NOT_OWNER') {
+      // Not a crash: another node hosts the aggregate; the callers may retry.
+      this.#logger().debug({ err: cause }, 'not the owner');
+    } else {
+      host.metrics.counters.crashes++;
+      this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+    }
+    // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
+    const error =
+      code === 'CORRUPT_DATA' || code === 'STORE_ERROR' || code === 'NOT_OWNER'
+        ? (cause as Error)
+        : new ActorCrashed(this.streamId, cause);
+    if (current !== undefined) {
+      if (current.kind === 'execute') host.metrics.counters.commandsFailed++;
+      current.fail(error);
+    }
+    this.abandonQueued(error);
+    this.#gone?.resolve();
+  }
+
+  async #giveBackLease(): Promise<void> {
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    try {
+      await release();
+    } catch (error) {
+      // The store drops a lease whose session ended; nothing else to do than say so.
+      this.#logger().warn({ err: error }, 'lease release failed');
+    }
+  }
+
+  #changed(): void {
+    this.#host.changed(this.streamId, this.#version, this.#state);
+  }
+
+  #logger(): Logger {
+    if (this.#log === null) {
+      this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
+    }
+    return this.#log;
+  }
+}
+
+function asStoreError(error: unknown): unknown {
+  return isActorfoldError(error)
+    ? error
+    : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
+}

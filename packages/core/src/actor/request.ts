@@ -1,0 +1,124 @@
+import type { Command } from '../aggregate/aggregate.js';
+import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
+
+/** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
+export interface ExecuteOptions {
+  /** Idempotency key: a retry with an accepted commandId returns the original result and appends nothing. */
+  commandId?: string;
+  /** Optimistic check: the stream must be at exactly this version when the command runs. */
+  expectedVersion?: number;
+  correlationId?: string;
+  causationId?: string;
+  tenantId?: string;
+  /** Extra metadata stored with each event. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What `execute` and `inject` resolve to. */
+export interface ExecuteResult<S = unknown, E extends DomainEvent = DomainEvent> {
+  /** The stored events of this command (for a deduplicated retry: those of the original). */
+  events: EventEnvelope<E>[];
+  /** The stream's version after the command (for a deduplicated retry: after the original). */
+  version: number;
+  /** The aggregate's state now. */
+  state: S;
+  /** True when the commandId had already been accepted and nothing was appended. */
+  deduplicated: boolean;
+}
+
+/** What `runtime.snapshot()` resolves to. */
+export interface SnapshotResult {
+  /** The version the snapshot holds (0: the stream is empty and nothing was saved). */
+  version: number;
+  saved: boolean;
+}
+
+/** What `h.state()` resolves to. */
+export interface StateResult<S = unknown> {
+  state: S;
+  version: number;
+}
+
+/**
+ * The caller's side of a request: the promise it awaits. Settling is idempotent so a timeout
+ * and a late reply can race harmlessly.
+ */
+abstract class Reply<T> {
+  settled = false;
+  readonly streamId: string;
+  /** When the caller stops waiting (clock ms); Infinity without a timeout. */
+  deadline = Number.POSITIVE_INFINITY;
+  readonly promise: Promise<T>;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(streamId: string) {
+    this.streamId = streamId;
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  succeed(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#resolve(value);
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.#reject(error);
+  }
+}
+
+/** Run a command through decide. */
+export class ExecuteRequest extends Reply<ExecuteResult> {
+  readonly kind = 'execute';
+  constructor(
+    streamId: string,
+    readonly command: Command,
+    readonly options: ExecuteOptions,
+  ) {
+    super(streamId);
+  }
+}
+
+/** Append pre-validated events, skipping decide. */
+export class InjectRequest extends Reply<ExecuteResult> {
+  readonly kind = 'inject';
+  constructor(
+    streamId: string,
+    readonly events: readonly DomainEvent[],
+    readonly options: ExecuteOptions,
+  ) {
+    super(streamId);
+  }
+}
+
+/** Read the refreshed state and version. */
+export class StateRequest extends Reply<StateResult> {
+  readonly kind = 'state';
+}
+
+/** Save a snapshot now. */
+export class SnapshotRequest extends Reply<SnapshotResult> {
+  readonly kind = 'snapshot';
+}
+
+/** One message in an actor's mailbox: a tagged union, one handler per kind in the actor. */
+export type Request = ExecuteRequest | InjectRequest | StateRequest | SnapshotRequest;
+
+/** The requests that may append events. */
+export type CommandRequest = ExecuteRequest | InjectRequest;
+
+/** The metadata stored with the events of a request. */
+export function eventMetadata(o: ExecuteOptions): EventMetadata {
+  const m: EventMetadata = o.metadata === undefined ? {} : { ...o.metadata };
+  if (o.commandId !== undefined) m.commandId = o.commandId;
+  if (o.correlationId !== undefined) m.correlationId = o.correlationId;
+  if (o.causationId !== undefined) m.causationId = o.causationId;
+  if (o.tenantId !== undefined) m.tenantId = o.tenantId;
+  return m;
+}

@@ -1,0 +1,80 @@
+import type { Request } from '../actor/request.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { CommandTimeout } from '../errors.js';
+
+/**
+ * Fails requests whose caller has waited `timeoutMs`, with one timer for all of them.
+ * Every request gets the same timeout, so arrival order is deadline order: a FIFO with a
+ * moving head replaces a per-command timer. Settled requests are dropped from the head as new
+ * ones arrive, so under steady load the queue holds about what is in flight.
+ */
+export class CommandTimeouts {
+  #queue: Request[] = [];
+  #head = 0;
+  #timer: TimerHandle | null = null;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #onTimeout: () => void;
+
+  /** `timeoutMs` of 0 or Infinity disables timeouts. */
+  constructor(clock: Clock, timeoutMs: number, onTimeout: () => void) {
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+    this.#onTimeout = onTimeout;
+  }
+
+  get enabled(): boolean {
+    return this.#timeoutMs > 0 && Number.isFinite(this.#timeoutMs);
+  }
+
+  /** Starts the caller's clock for a request just queued. */
+  watch(request: Request): void {
+    if (!this.enabled) return;
+    request.deadline = this.#clock.now() + this.#timeoutMs;
+    this.#dropSettled();
+    this.#queue.push(request);
+    if (this.#timer === null) this.#arm();
+  }
+
+  /** Cancels the timer (shutdown). */
+  clear(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #arm(): void {
+    this.#dropSettled();
+    const first = this.#queue[this.#head];
+    if (first === undefined) return;
+    const delay = Math.max(0, first.deadline - this.#clock.now());
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), delay);
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    const now = this.#clock.now();
+    for (;;) {
+      this.#dropSettled();
+      const first = this.#queue[this.#head];
+      if (first === undefined || first.deadline > now) break;
+      this.#head++;
+      this.#onTimeout();
+      first.fail(new CommandTimeout(first.streamId, this.#timeoutMs));
+    }
+    this.#arm();
+  }
+
+  #dropSettled(): void {
+    const q = this.#queue;
+    while (this.#head < q.length && (q[this.#head] as Request).settled) this.#head++;
+    if (this.#head === q.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

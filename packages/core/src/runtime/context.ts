@@ -1,0 +1,61 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { ActorHost } from '../actor/actor-host.js';
+import type { Clock } from '../clock.js';
+import { Metrics } from '../observability/metrics.js';
+import type { EventStore } from '../store/store.js';
+import { LogTail } from '../subscriptions/log-tail.js';
+import { Watchers } from '../subscriptions/watchers.js';
+import { IdleReaper } from './idle-reaper.js';
+import { Registry } from './registry.js';
+import type { ResolvedOptions } from './runtime-options.js';
+
+/** What a runtime's parts share: the host its actors see, plus the runtime's own machinery. */
+export interface RuntimeContext extends ActorHost {
+  readonly options: ResolvedOptions;
+  readonly reaper: IdleReaper;
+  readonly permits: PQueue;
+  readonly registry: Registry;
+  readonly watchers: Watchers;
+  /** Wakes subscribers when the global log grows. */
+  readonly tail: LogTail;
+}
+
+/** Builds a runtime's context: one object, so an actor pays one pointer for all of it. */
+export function createContext(
+  store: EventStore,
+  options: ResolvedOptions,
+  logger: Logger,
+  clock: Clock,
+): RuntimeContext {
+  const registry = new Registry();
+  const reaper = new IdleReaper(clock, options.idleTimeoutMs);
+  const permits = new PQueue({ concurrency: options.maxConcurrentRecoveries });
+  const watchers = new Watchers();
+  const tail = new LogTail(store, clock);
+  const ctx: RuntimeContext = {
+    store,
+    clock,
+    logger,
+    metrics: new Metrics(),
+    options,
+    reaper,
+    permits,
+    registry,
+    watchers,
+    tail,
+    resident: 0,
+    activating: 0,
+    mailboxDepth: 0,
+    idle: (actor) => reaper.track(actor),
+    busy: (actor) => reaper.untrack(actor),
+    withRecoveryPermit: (recover) => permits.add(recover),
+    appended: (position) => tail.appended(position),
+    changed: (streamId, version, state) => {
+      if (watchers.size > 0) watchers.notify(streamId, version, state);
+    },
+    forget: (actor) => registry.forget(actor),
+  };
+  registry.bind(ctx);
+  return ctx;
+}

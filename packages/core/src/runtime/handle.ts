@@ -1,0 +1,191 @@
+import {
+  type ExecuteOptions,
+  ExecuteRequest,
+  type ExecuteResult,
+  InjectRequest,
+  type Request,
+  StateRequest,
+  type StateResult,
+} from '../actor/request.js';
+import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
+import { InvalidArgument, InvalidCommand } from '../errors.js';
+import { isDomainEvent } from '../store/store.js';
+import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
+
+/** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
+export interface AggregateIdentity {
+  readonly type: string;
+  readonly id: string;
+}
+
+/** What a handle needs from its runtime (internal). */
+export interface Dispatcher {
+  dispatch(def: AnyAggregate, id: string, request: Request): Promise<unknown>;
+  isResident(streamId: string): boolean;
+  addWatcher(streamId: string, watcher: Watcher): void;
+  removeWatcher(streamId: string, watcher: Watcher): void;
+}
+
+/**
+ * A cheap, immutable reference to one aggregate instance. It never holds an actor: every
+ * call goes through the registry, which activates or respawns one as needed.
+ */
+export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
+  readonly identity: AggregateIdentity;
+  readonly #runtime: Dispatcher;
+  readonly #def: D;
+  readonly #streamId: string;
+
+  /** @internal Use `runtime.get()`. */
+  constructor(runtime: Dispatcher, def: D, id: string) {
+    this.#runtime = runtime;
+    this.#def = def;
+    this.#streamId = `${def.type}/${id}`;
+    this.identity = Object.freeze({ type: def.type, id });
+    Object.freeze(this);
+  }
+
+  /** `${type}/${id}`, the name of the aggregate's event stream. */
+  get streamId(): string {
+    return this.#streamId;
+  }
+
+  /**
+   * Runs a command: validate, queue in the actor's mailbox, refresh, decide, append, evolve.
+   * @example const { version, state } = await h.execute({ type: 'deposit', amount: 5 }, { commandId: 'c-1' });
+   */
+  execute(
+    command: CommandOf<D>,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
+    const problem = checkOptions(options) ?? checkCommand(command);
+    if (problem !== undefined) return Promise.reject(problem);
+    const validator = this.#def.validateCommand;
+    if (validator === undefined) return this.#send(new ExecuteRequest(this.#streamId, command, options));
+    try {
+      const result = validator['~standard'].validate(command);
+      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options));
+      return this.#afterValidation(result, options);
+    } catch (error) {
+      // A validator that throws instead of reporting issues: a rejected promise all the same.
+      return Promise.reject(error);
+    }
+  }
+
+  /** The aggregate's state and version, refreshed from the store, in order with its commands. */
+  state(): Promise<StateResult<StateOf<D>>> {
+    return this.#send(new StateRequest(this.#streamId));
+  }
+
+  /** Appends pre-validated events through the actor, skipping decide (imports, repairs). */
+  inject(
+    events: readonly EventOf<D>[],
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
+    const problem =
+      checkOptions(options) ??
+      (Array.isArray(events) && events.every(isDomainEvent)
+        ? undefined
+        : new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'));
+    if (problem !== undefined) return Promise.reject(problem);
+    return this.#send(new InjectRequest(this.#streamId, events, options));
+  }
+
+  /** Whether an actor is resident right now (false after eviction; the next call respawns it). */
+  isAlive(): boolean {
+    return this.#runtime.isResident(this.#streamId);
+  }
+
+  /**
+   * The state now, then after each change: never a version twice, never backwards, always
+   * reaching the latest (a slow reader may skip versions). Ends when the runtime shuts down.
+   */
+  async *watch(): AsyncGenerator<WatchUpdate<StateOf<D>>, void, undefined> {
+    let latest: WatchUpdate | undefined;
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const watcher: Watcher = {
+      push(update) {
+        if (latest === undefined || update.version > latest.version) latest = update;
+        wake?.();
+      },
+      end() {
+        ended = true;
+        wake?.();
+      },
+    };
+    // Registered before the first read, so a change racing with that read is not lost.
+    this.#runtime.addWatcher(this.#streamId, watcher);
+    try {
+      const first = await this.state();
+      watcher.push(first);
+      let last = -1;
+      for (;;) {
+        const update = latest as WatchUpdate;
+        if (update.version > last) {
+          last = update.version;
+          yield update as WatchUpdate<StateOf<D>>;
+          continue;
+        }
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      this.#runtime.removeWatcher(this.#streamId, watcher);
+    }
+  }
+
+  #afterValidation(
+    result: {
+      readonly value?: unknown;
+      readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
+    },
+    options: ExecuteOptions,
+  ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
+    if (result.issues !== undefined) {
+      const summary = result.issues.map((i) => i.message).join('; ');
+      return Promise.reject(
+        new InvalidCommand(`${this.#def.type}: invalid command: ${summary}`, result.issues),
+      );
+    }
+    const command = result.value;
+    const problem = checkCommand(command);
+    if (problem !== undefined) return Promise.reject(problem);
+    return this.#send(new ExecuteRequest(this.#streamId, command as CommandOf<D>, options));
+  }
+
+  #send<T>(request: Request): Promise<T> {
+    return this.#runtime.dispatch(this.#def, this.identity.id, request) as Promise<T>;
+  }
+}
+
+function checkCommand(command: unknown): InvalidCommand | undefined {
+  if (isDomainEvent(command)) return undefined;
+  return new InvalidCommand('a command must be an object with a string `type` (non-empty)');
+}
+
+const STRING_OPTIONS = ['commandId', 'correlationId', 'causationId', 'tenantId'] as const;
+
+function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
+  if (typeof o !== 'object' || o === null) return new InvalidArgument('options must be an object');
+  for (const key of STRING_OPTIONS) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      return new InvalidArgument(`${key} must be a non-empty string`);
+    }
+  }
+  const ev = o.expectedVersion;
+  if (ev !== undefined && !(Number.isInteger(ev) && ev >= 0)) {
+    return new InvalidArgument(`expectedVersion must be an integer >= 0, got ${String(ev)}`);
+  }
+  if (
+    o.metadata !== undefined &&
+    (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))
+  ) {
+    return new InvalidArgument('metadata must be a plain object');
+  }
+  return undefined;
+}

@@ -1,0 +1,309 @@
+import { type Logger, pino } from 'pino';
+import type { ActorStatus } from '../actor/actor-status.js';
+import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
+import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
+import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
+import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
+import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
+import { memoryStore } from '../store/memory-store.js';
+import type { EventEnvelope, EventStore } from '../store/store.js';
+import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
+import { CommandTimeouts } from './command-timeouts.js';
+import { createContext, type RuntimeContext } from './context.js';
+import { createDispatcher } from './dispatch.js';
+import { AggregateHandle, type AggregateIdentity, type Dispatcher } from './handle.js';
+import { type ResolvedOptions, type RuntimeOptions, resolveOptions } from './runtime-options.js';
+import { WatchFollower } from './watch-follower.js';
+
+/** Shutdown options. */
+export interface ShutdownOptions {
+  /** How long to let mailboxes drain before queued commands fail with RuntimeClosed. Default 10 000. */
+  timeoutMs?: number;
+}
+
+/** One resident actor, as `runtime.actors()` lists it. */
+export interface ActorInfo {
+  type: string;
+  id: string;
+  streamId: string;
+  status: ActorStatus;
+  version: number;
+  mailboxDepth: number;
+  /** Milliseconds since the actor went idle; undefined while it has work or is activating. */
+  idleForMs: number | undefined;
+}
+
+/** A quick look at the runtime, as `runtime.stats()` returns it. */
+export interface RuntimeStats extends Counters {
+  liveActors: number;
+  activatingActors: number;
+  idleActors: number;
+  mailboxDepth: number;
+  recoveriesWaiting: number;
+  closed: boolean;
+}
+
+/**
+ * Starts a runtime: the registry of mailbox actors in front of an event store.
+ * @example
+ * const runtime = await createRuntime({ aggregates: [account] });
+ * await runtime.get(account, 'acc-1').execute({ type: 'deposit', amount: 5 });
+ * await runtime.shutdown();
+ */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidArgument('createRuntime needs an options object');
+  const resolved = resolveOptions(options);
+  const aggregates = new Map<string, AnyAggregate>();
+  if (!Array.isArray(options.aggregates))
+    throw new InvalidArgument('options.aggregates must be an array of definitions');
+  for (const def of options.aggregates) {
+    if (!isAggregateDefinition(def))
+      throw new InvalidArgument('options.aggregates: use defineAggregate() for each entry');
+    if (aggregates.has(def.type)) throw new InvalidArgument(`two aggregates are registered as '${def.type}'`);
+    aggregates.set(def.type, def);
+  }
+  const store = await (options.store ?? memoryStore());
+  return new Runtime(
+    store,
+    aggregates,
+    resolved,
+    options.logger ?? pino({ level: 'silent' }),
+    options.clock ?? systemClock,
+  );
+}
+
+/** Serves commands for the registered aggregates through cheap handles. Create with `createRuntime`. */
+export class Runtime {
+  readonly #ctx: RuntimeContext;
+  readonly #aggregates: ReadonlyMap<string, AnyAggregate>;
+  readonly #timeouts: CommandTimeouts;
+  readonly #dispatcher: Dispatcher;
+  #shutdown: Promise<void> | undefined;
+  readonly #projections = new Map<string, Projection>();
+  readonly #follower: WatchFollower;
+
+  /** @internal Use `createRuntime`. */
+  constructor(
+    store: EventStore,
+    aggregates: ReadonlyMap<string, AnyAggregate>,
+    options: ResolvedOptions,
+    logger: Logger,
+    clock: Clock,
+  ) {
+    const ctx = createContext(store, options, logger, clock);
+    this.#ctx = ctx;
+    this.#aggregates = aggregates;
+    this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
+      ctx.metrics.counters.commandTimeouts++;
+    });
+    this.#follower = new WatchFollower(ctx, (type, id) => this.get(type, id).state());
+    this.#dispatcher = createDispatcher(ctx, this.#timeouts, this.#follower, () => this.closed);
+  }
+
+  /** The store this runtime writes to. */
+  get store(): EventStore {
+    return this.#ctx.store;
+  }
+
+  /** The registered aggregate types. */
+  get aggregateTypes(): string[] {
+    return [...this.#aggregates.keys()];
+  }
+
+  /** True once `shutdown` was called. */
+  get closed(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /**
+   * A handle for one aggregate instance: by definition and id, by type name and id, or by identity.
+   * Handles are cheap; this never touches the store.
+   */
+  get<D extends AnyAggregate>(def: D, id: string): AggregateHandle<D>;
+  get(type: string, id: string): AggregateHandle;
+  get(identity: AggregateIdentity): AggregateHandle;
+  get(target: AnyAggregate | string | AggregateIdentity, id?: string): AggregateHandle {
+    let type: string;
+    let aggregateId: unknown = id;
+    if (typeof target === 'string') type = target;
+    else if (isAggregateDefinition(target)) type = target.type;
+    else if (typeof target === 'object' && target !== null && typeof target.type === 'string') {
+      type = target.type;
+      aggregateId = target.id;
+    } else throw new InvalidArgument('get() takes a definition, a type name or an identity');
+    const def = this.#aggregates.get(type);
+    if (def === undefined) throw new UnknownAggregate(type, this.aggregateTypes);
+    if (isAggregateDefinition(target) && target !== def) {
+      throw new InvalidArgument(`a different definition is registered as '${type}'`);
+    }
+    if (typeof aggregateId !== 'string' || aggregateId.length === 0) {
+      throw new InvalidArgument(
+        `aggregate id must be a non-empty string, got ${JSON.stringify(aggregateId)}`,
+      );
+    }
+    return new AggregateHandle(this.#dispatcher, def, aggregateId);
+  }
+
+  /**
+   * Passivates an actor now: it finishes what is queued, snapshots if due and stops.
+   * Resolves to false when none was resident.
+   */
+  async evict(target: AnyAggregate | string, id: string): Promise<boolean> {
+    const handle = this.get(typeof target === 'string' ? target : target.type, id);
+    const actor = this.#ctx.registry.get(handle.streamId);
+    if (actor === undefined || !actor.resident) return false;
+    await actor.requestEviction();
+    return true;
+  }
+
+  /**
+   * Saves a snapshot of one aggregate now, in order with its commands and whatever its policy's
+   * schedule (activating the actor when none is resident). `saved` is false for an empty stream.
+   * Fails with InvalidArgument when the aggregate has no snapshot policy.
+   */
+  snapshot(target: AnyAggregate | string, id: string): Promise<SnapshotResult> {
+    try {
+      const handle = this.get(typeof target === 'string' ? target : target.type, id);
+      const def = this.#aggregates.get(handle.identity.type) as AnyAggregate;
+      const request = new SnapshotRequest(handle.streamId);
+      return this.#dispatcher.dispatch(def, handle.identity.id, request) as Promise<SnapshotResult>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The global log as an async iterable: the stored events from `fromPosition` (default 1; `'end'`
+   * for only new ones), then each new event as it is appended, with no gap and no duplicate at
+   * the switch-over. Pull-based: a slow consumer holds at most one page. Ends when the runtime
+   * shuts down, `signal` aborts, or the loop breaks.
+   */
+  subscribe(options?: SubscribeOptions): AsyncIterableIterator<EventEnvelope> {
+    if (this.#shutdown !== undefined) throw new RuntimeClosed();
+    return new Subscription(this.#ctx.store, this.#ctx.tail, options);
+  }
+
+  /**
+   * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
+   * its control (status, state, waitFor, stop, restart, rebuild). Projecting a name that is
+   * already running fails with InvalidArgument; one that failed or stopped is started again.
+   */
+  project<S>(def: ProjectionDefinition<S>): Projection<S> {
+    if (this.#shutdown !== undefined) throw new RuntimeClosed();
+    if (!isProjectionDefinition(def))
+      throw new InvalidArgument('project() takes a definition made by defineProjection');
+    const existing = this.#projections.get(def.name);
+    if (existing !== undefined) {
+      const { state } = existing.status();
+      if (state !== 'failed' && state !== 'stopped') {
+        throw new InvalidArgument(`projection '${def.name}' is already running`);
+      }
+    }
+    const { store, tail, logger } = this.#ctx;
+    const projection = new Projection<S>(def as ProjectionDefinition<S>, {
+      store,
+      tail,
+      logger: logger.child({ projection: def.name }),
+    });
+    this.#projections.set(def.name, projection as Projection);
+    projection.start();
+    return projection;
+  }
+
+  /** The status of every projection started on this runtime. */
+  projections(): ProjectionStatus[] {
+    return Array.from(this.#projections.values(), (p) => p.status());
+  }
+
+  /** Every resident actor with its status, version and mailbox depth. */
+  actors(): ActorInfo[] {
+    const { registry, reaper } = this.#ctx;
+    return Array.from(registry.values(), (a) => ({
+      type: a.def.type,
+      id: a.id,
+      streamId: a.streamId,
+      status: a.status,
+      version: a.version,
+      mailboxDepth: a.mailboxSize,
+      idleForMs: a.status === 'ready' && a.mailboxSize === 0 ? reaper.idleFor(a) : undefined,
+    }));
+  }
+
+  /** Live counts and totals since start. */
+  stats(): RuntimeStats {
+    const ctx = this.#ctx;
+    return {
+      liveActors: ctx.resident,
+      activatingActors: ctx.activating,
+      idleActors: ctx.reaper.size,
+      mailboxDepth: ctx.mailboxDepth,
+      recoveriesWaiting: ctx.permits.size,
+      closed: this.closed,
+      ...ctx.metrics.counters,
+    };
+  }
+
+  /** Counters, gauges and latency percentiles (ms). */
+  metrics(): MetricsSnapshot {
+    const ctx = this.#ctx;
+    return {
+      counters: { ...ctx.metrics.counters },
+      gauges: {
+        liveActors: ctx.resident,
+        activatingActors: ctx.activating,
+        mailboxDepth: ctx.mailboxDepth,
+        idleActors: ctx.reaper.size,
+      },
+      latency: {
+        command: Metrics.summarize(ctx.metrics.commandLatency),
+        recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
+      },
+    };
+  }
+
+  /**
+   * Refuses new commands, lets every mailbox drain (up to `timeoutMs`; later, queued commands
+   * fail with RuntimeClosed), evicts every actor (snapshotting if due) and closes the store.
+   * Idempotent.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#shutdown === undefined) this.#shutdown = this.#close(options.timeoutMs ?? 10_000);
+    return this.#shutdown;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
+    // Projections first: each finishes its event and saves its checkpoint while the store is open.
+    await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    this.#follower.stop();
+    tail.close();
+    const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
+    if (!(await within(gone, timeoutMs, clock))) {
+      logger.warn({ timeoutMs }, 'shutdown: mailboxes did not drain in time; failing queued commands');
+      for (const a of registry.values())
+        a.abandonQueued(new RuntimeClosed('shut down before the command ran'));
+      if (!(await within(gone, timeoutMs, clock)))
+        logger.warn('shutdown: commands still running; closing the store');
+    }
+    reaper.clear();
+    this.#timeouts.clear();
+    watchers.endAll();
+    await store.close();
+  }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
+async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = clock.setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+  }
+}

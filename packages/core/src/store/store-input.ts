@@ -1,0 +1,218 @@
+/**
+ * Argument checks every EventStore implementation runs before touching its data, so that
+ * memoryStore, levelStore and later stores reject the same inputs with the same InvalidArgument
+ * messages. Each check is a cheap typeof/integer test: they sit on the append and read hot paths.
+ */
+import { InvalidArgument } from '../errors.js';
+import type {
+  AppendOptions,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  Snapshot,
+  SnapshotSaveOptions,
+} from './store.js';
+
+/** Throws InvalidArgument unless `streamId` is a non-empty string. */
+export function assertStreamId(streamId: unknown): asserts streamId is string {
+  if (typeof streamId !== 'string' || streamId.length === 0) {
+    throw new InvalidArgument(`streamId must be a non-empty string, got ${show(streamId)}`);
+  }
+}
+
+/**
+ * Throws InvalidArgument unless `events` is an array of NewEvent: each `data` an object (not an
+ * array) with a non-empty string `type`, and `schemaVersion`, `metadata`, `timestamp` well-formed
+ * when present. Runs before any write, so a bad event anywhere in a batch appends nothing.
+ */
+export function assertNewEvents(streamId: string, events: unknown): asserts events is readonly NewEvent[] {
+  if (!Array.isArray(events))
+    throw new InvalidArgument(`${streamId}: events must be an array, got ${show(events)}`);
+  for (let i = 0; i < events.length; i++) {
+    const event: unknown = events[i];
+    if (!isObject(event))
+      throw new InvalidArgument(`${streamId}: events[${i}] must be an object, got ${show(event)}`);
+    const { data, schemaVersion, metadata, timestamp } = event as Partial<Record<keyof NewEvent, unknown>>;
+    if (!isObject(data)) {
+      throw new InvalidArgument(`${streamId}: events[${i}].data must be an object, got ${show(data)}`);
+    }
+    const type: unknown = (data as { type?: unknown }).type;
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].data.type must be a non-empty string, got ${show(type)}`,
+      );
+    }
+    if (schemaVersion !== undefined && !isInt(schemaVersion, 1)) {
+      throw new InvalidArgument(`${streamId}: events[${i}].schemaVersion must be a positive integer`);
+    }
+    if (metadata !== undefined && !isObject(metadata)) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].metadata must be an object, got ${show(metadata)}`,
+      );
+    }
+    if (timestamp !== undefined && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
+      throw new InvalidArgument(`${streamId}: events[${i}].timestamp must be an ISO-8601 string`);
+    }
+  }
+}
+
+/** Throws InvalidArgument unless `opts.expectedVersion` is an integer >= 0; returns it. */
+export function assertExpectedVersion(streamId: string, opts: unknown): number {
+  const expected: unknown = isObject(opts) ? (opts as Partial<AppendOptions>).expectedVersion : undefined;
+  if (!isInt(expected, 0)) {
+    throw new InvalidArgument(`${streamId}: expectedVersion must be an integer >= 0, got ${show(expected)}`);
+  }
+  return expected;
+}
+
+/**
+ * Throws InvalidArgument unless the options are undefined or carry integer `fromVersion` >= 0
+ * and `limit` >= 0. Returns them with defaults applied (fromVersion 0 reads from the start,
+ * like 1; limit defaults to Infinity).
+ */
+export function assertReadStreamOptions(opts: unknown): { fromVersion: number; limit: number } {
+  const o = readOptions(opts, 'readStream');
+  const { fromVersion = 1, limit } = o as ReadStreamOptions;
+  if (!isInt(fromVersion, 0)) throw new InvalidArgument(`readStream: fromVersion must be an integer >= 0`);
+  return { fromVersion: Math.max(1, fromVersion), limit: readLimit(limit, 'readStream') };
+}
+
+/** Like {@link assertReadStreamOptions} for `readAll`'s `fromPosition` and `limit`. */
+export function assertReadAllOptions(opts: unknown): { fromPosition: number; limit: number } {
+  const o = readOptions(opts, 'readAll');
+  const { fromPosition = 1, limit } = o as ReadAllOptions;
+  if (!isInt(fromPosition, 0)) throw new InvalidArgument(`readAll: fromPosition must be an integer >= 0`);
+  return { fromPosition: Math.max(1, fromPosition), limit: readLimit(limit, 'readAll') };
+}
+
+/**
+ * Throws InvalidArgument unless `snapshot` has a valid streamId, an integer version >= 1, an
+ * integer schemaVersion, a string timestamp and, when present, an object `runtime`.
+ */
+export function assertSnapshot(snapshot: unknown): asserts snapshot is Snapshot {
+  if (!isObject(snapshot)) throw new InvalidArgument(`snapshot must be an object, got ${show(snapshot)}`);
+  const s = snapshot as Partial<Record<keyof Snapshot, unknown>>;
+  assertStreamId(s.streamId);
+  if (!isInt(s.version, 1))
+    throw new InvalidArgument(`${s.streamId}: snapshot version must be an integer >= 1`);
+  if (!isInt(s.schemaVersion, Number.MIN_SAFE_INTEGER)) {
+    throw new InvalidArgument(`${s.streamId}: snapshot schemaVersion must be an integer`);
+  }
+  if (typeof s.timestamp !== 'string')
+    throw new InvalidArgument(`${s.streamId}: snapshot timestamp must be a string`);
+  if (s.runtime !== undefined && !isObject(s.runtime)) {
+    throw new InvalidArgument(`${s.streamId}: snapshot runtime must be an object when present`);
+  }
+}
+
+/** Throws InvalidArgument unless `opts.keep` is absent or a positive integer; returns keep (default 2). */
+export function assertSnapshotSaveOptions(opts: unknown): number {
+  if (opts === undefined) return 2;
+  if (!isObject(opts))
+    throw new InvalidArgument(`snapshots.save: options must be an object, got ${show(opts)}`);
+  const { keep = 2 } = opts as SnapshotSaveOptions;
+  if (!isInt(keep, 1))
+    throw new InvalidArgument(`snapshots.save: keep must be a positive integer, got ${show(keep)}`);
+  return keep;
+}
+
+/** Throws InvalidArgument unless the checkpoint `name` is a non-empty string. */
+export function assertCheckpointName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgument(`checkpoint name must be a non-empty string, got ${show(name)}`);
+  }
+}
+
+/** Throws InvalidArgument unless `name` is valid and `position` an integer >= 0. */
+export function assertCheckpoint(name: unknown, position: unknown): asserts position is number {
+  assertCheckpointName(name);
+  if (!isInt(position, 0)) {
+    throw new InvalidArgument(
+      `checkpoint '${name}': position must be an integer >= 0, got ${show(position)}`,
+    );
+  }
+}
+
+/** A new event as a store keeps it: data and metadata as JSON text, defaults applied. */
+export interface EncodedNewEvent {
+  readonly type: string;
+  /** JSON text of `data`. */
+  readonly data: string;
+  readonly schemaVersion: number;
+  /** JSON text of `metadata` (`{}` when absent). */
+  readonly metadata: string;
+  /** ISO-8601: the event's own, or the append's default. */
+  readonly timestamp: string;
+}
+
+/**
+ * Encodes events that passed {@link assertNewEvents}: JSON text for data and metadata, schema
+ * version 1 and the time of `now()` as defaults. One clock read per append: its events share
+ * their default timestamp. Throws InvalidArgument for a value JSON cannot hold, before anything
+ * is stored.
+ */
+export function encodeNewEvents(
+  streamId: string,
+  events: readonly NewEvent[],
+  now: () => number,
+): EncodedNewEvent[] {
+  const encoded: EncodedNewEvent[] = new Array(events.length);
+  let defaultTimestamp: string | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as NewEvent;
+    if (e.timestamp === undefined) defaultTimestamp ??= new Date(now()).toISOString();
+    encoded[i] = {
+      type: e.data.type,
+      data: toJson(e.data, `${streamId}: events[${i}].data`),
+      schemaVersion: e.schemaVersion ?? 1,
+      metadata: e.metadata === undefined ? '{}' : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
+      timestamp: e.timestamp ?? (defaultTimestamp as string),
+    };
+  }
+  return encoded;
+}
+
+/**
+ * JSON.stringify, with the TypeError it throws for a BigInt or a cycle turned into
+ * InvalidArgument: durable stores keep JSON, so a value JSON cannot hold is a caller error.
+ */
+export function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    throw new InvalidArgument(
+      `${what} is not JSON-serializable: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  // A toJSON returning undefined (or a function) makes stringify return undefined: nothing to store.
+  if (json === undefined) throw new InvalidArgument(`${what} is not JSON-serializable`);
+  return json;
+}
+
+function readOptions(opts: unknown, method: string): object {
+  if (opts === undefined) return {};
+  if (!isObject(opts)) throw new InvalidArgument(`${method}: options must be an object, got ${show(opts)}`);
+  return opts;
+}
+
+function readLimit(limit: unknown, method: string): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY;
+  if (!isInt(limit, 0))
+    throw new InvalidArgument(`${method}: limit must be an integer >= 0, got ${show(limit)}`);
+  return limit;
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isInt(v: unknown, min: number): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}
