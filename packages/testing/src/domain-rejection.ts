@@ -1,7 +1,7 @@
 /**
  * An aggregate's `domainErrors` option names the errors its decide throws to refuse a command
  * (classes, or a predicate). Scenarios turn such an error into the Rejection the runtime gives
- * callers: reason = the error's string `code` when it has one, else its `name`; its message kept.
+ * callers: reason = the error's non-empty string `code`, else its `name`; its message as it is.
  */
 import { type AggregateDefinition, type Command, type DomainEvent, Rejection } from '@actorfold/core';
 
@@ -14,15 +14,20 @@ export function domainRejection<S, C extends Command, E extends DomainEvent>(
 ): Rejection | undefined {
   // Read loosely: the option is optional, and older definitions do not have it at all.
   const named = (definition as { domainErrors?: unknown }).domainErrors;
-  if (named === undefined || !isDomainError(named, error)) return undefined;
-  const e = error as { code?: unknown; name?: unknown; message?: unknown };
-  const reason = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'Error';
-  return new Rejection(reason, typeof e.message === 'string' ? e.message : undefined);
+  if (!(error instanceof Error) || !isDomainError(named, error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const rejection = new Rejection(typeof code === 'string' && code.length > 0 ? code : error.name);
+  rejection.message = error.message;
+  return rejection;
 }
 
-function isDomainError(named: unknown, error: unknown): boolean {
+function isDomainError(named: unknown, error: Error): boolean {
   if (Array.isArray(named))
     return named.some((c) => typeof c === 'function' && error instanceof (c as ErrorClass));
-  // A predicate: any function that is not itself an error class.
-  return typeof named === 'function' && (named as (error: unknown) => unknown)(error) === true;
+  if (typeof named !== 'function') return false;
+  try {
+    return (named as (error: unknown) => unknown)(error) === true;
+  } catch {
+    return false; // a predicate that throws names nothing: the error stays a bug in decide
+  }
 }

@@ -87,6 +87,7 @@ export const payload: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie)
  * (a Date is no string, a Map no object, NaN no null, a class instance no plain object), with
  * only the differences the strict JSON codec documents as harmless normalisations ignored: an
  * undefined-valued key counts as absent, -0 as 0, and a null-prototype object as a plain one.
+ * Functions (which only a state evolve rebuilds can hold) are equal when their code is.
  */
 export function sameState(
   a: unknown,
@@ -96,6 +97,8 @@ export function sameState(
 ): string | undefined {
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
     if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return undefined;
+    // evolve makes a new function on every fold: the same code is the same function here.
+    if (typeof a === 'function' && typeof b === 'function' && String(a) === String(b)) return undefined;
     return `${path}: ${show(a)} vs ${show(b)}`;
   }
   // A cycle: equal so far when both sides loop back to the same pair.
@@ -110,7 +113,13 @@ export function sameState(
 function compareObjects(a: object, b: object, path: string, onPath: Map<object, object>): string | undefined {
   const protoA = plainProto(a);
   const protoB = plainProto(b);
-  if (protoA !== protoB) return `${path}: ${kind(a)} vs ${kind(b)}`;
+  if (protoA !== protoB) {
+    // `Object.create({ ... })` in evolve makes a new prototype on every fold: compare those by content.
+    const anonymous = (p: unknown) => typeof p === 'object' && p !== null && !Object.hasOwn(p, 'constructor');
+    if (!anonymous(protoA) || !anonymous(protoB)) return `${path}: ${kind(a)} vs ${kind(b)}`;
+    const diff = sameState(protoA, protoB, `${path}.[[Prototype]]`, onPath);
+    if (diff !== undefined) return diff;
+  }
   if (a instanceof Date) {
     const [x, y] = [a.getTime(), (b as Date).getTime()];
     return x === y || (Number.isNaN(x) && Number.isNaN(y)) ? undefined : `${path}: ${show(a)} vs ${show(b)}`;

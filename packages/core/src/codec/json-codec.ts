@@ -1,8 +1,8 @@
 /**
  * The default codec: strict JSON. It checks that a value is data JSON keeps exactly, so that the
  * object `evolve` folds live equals what `JSON.parse` gives back on replay, and decodes by doing
- * nothing. The check runs on every event of every command: it walks the value once, allocates
- * nothing for a value that is already exact and returns that same value.
+ * nothing. The check runs on every event of every command: it walks the value once and returns a
+ * value that is already exact as it is (no copy); only what it normalises is copied.
  */
 import {
   type Codec,
