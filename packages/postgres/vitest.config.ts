@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 // One throwaway PostgreSQL server (test/support/pg-server.ts) serves every test file; each file
 // works in its own database. The crash and gap tests spawn processes and wait for them:
@@ -8,9 +8,5 @@ export default defineConfig({
     globalSetup: ['test/support/pg-server.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // `*.after-merge.test.ts` need runtime work from other branches; ACTORFOLD_AFTER_MERGE=1 runs them.
-    exclude: process.env.ACTORFOLD_AFTER_MERGE
-      ? configDefaults.exclude
-      : [...configDefaults.exclude, '**/*.after-merge.test.ts'],
   },
 });

@@ -41,7 +41,7 @@ const balances = defineProjection({
 const p = runtime.project(balances);
 await p.waitFor(position); // read your writes: resolves once events up to `position` are in
 p.state(); // the read model (treat it as read-only)
-p.status(); // { name, state, position, checkpoint, lag, error? }
+p.status(); // { name, state, position, checkpoint, lag, error?, attempt? }
 // #endregion projection
 console.log(JSON.stringify(p.state()), p.status().position === position);
 await runtime.shutdown();

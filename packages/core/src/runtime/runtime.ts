@@ -197,7 +197,7 @@ export class Runtime {
    */
   subscribe(options?: SubscribeOptions): Subscription {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return decoded(new Subscription(this.#ctx, options), this.#decode);
+    return new Subscription(this.#ctx, options, { decode: this.#decode });
   }
 
   /** An event's data as its aggregate's codec decodes it (the same envelope for plain JSON). */
@@ -339,12 +339,4 @@ async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<bo
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
   }
-}
-
-/** The subscription's events, decoded; ending the loop ends the subscription. */
-async function* decoded(
-  subscription: AsyncIterableIterator<EventEnvelope>,
-  decode: (env: EventEnvelope) => EventEnvelope,
-): AsyncGenerator<EventEnvelope, void, undefined> {
-  for await (const env of subscription) yield decode(env);
 }

@@ -28,6 +28,8 @@ export interface SubscriptionHooks {
   onCaughtUp?: () => Promise<void>;
   /** Told when a read fails transiently and when reading works again. */
   retry?: RetryObserver;
+  /** Turns each delivered event into what its reader sees (the runtime decodes by the aggregate's codec). */
+  decode?: (event: EventEnvelope) => EventEnvelope;
 }
 
 /** A subscription waiting to read again after a transient store failure. */
@@ -139,7 +141,10 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
     for (;;) {
       while (this.#index < this.#page.length) {
         const e = this.#page[this.#index++] as EventEnvelope;
-        if (this.#wanted(e)) return { done: false, value: e };
+        if (this.#wanted(e)) {
+          const decode = this.#hooks.decode;
+          return { done: false, value: decode === undefined ? e : decode(e) };
+        }
       }
       if (this.#done || this.#stopped()) return this.return();
       // Remember the tail's counter before reading: an append after this read still wakes us.
