@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== undefined)(`a PostgreSQL outage ${unavailable ??
       idleTimeoutMs: 200,
       storeRetry: { initialMs: 20, maxMs: 400 },
     });
-    const acknowledged: Array<{ streamId: string; tag: string }> = [];
+    const acknowledged: Array<{ streamId: string; tag: string; parts: number }> = [];
     const failures: string[] = [];
     let stopping = false;
     let retried = 0;
@@ -91,7 +91,7 @@ describe.skipIf(unavailable !== undefined)(`a PostgreSQL outage ${unavailable ??
         for (const started = Date.now(); ; ) {
           try {
             await runtime.get(ledger, id).execute({ type: 'record', tag, parts }, { commandId: tag });
-            acknowledged.push({ streamId: `ledger/${id}`, tag });
+            acknowledged.push({ streamId: `ledger/${id}`, tag, parts });
             break;
           } catch (e) {
             const storeFailure = isActorfoldError(e) && e.code === 'STORE_ERROR';
@@ -171,12 +171,12 @@ describe.skipIf(unavailable !== undefined)(`a PostgreSQL outage ${unavailable ??
 
     const streams = Array.from({ length: AGGREGATES }, (_, i) => `ledger/l${i}`);
     expect(await verifyLedger(store, { streams, acknowledged })).toBe(last);
-    // Re-sending every acknowledged commandId appends nothing.
+    // Re-sending every acknowledged command with its commandId appends nothing.
     for (const a of acknowledged) {
       const id = a.streamId.slice('ledger/'.length);
       const again = await runtime
         .get(ledger, id)
-        .execute({ type: 'record', tag: a.tag, parts: 1 }, { commandId: a.tag });
+        .execute({ type: 'record', tag: a.tag, parts: a.parts }, { commandId: a.tag });
       expect(again.deduplicated).toBe(true);
     }
     expect(await store.lastPosition()).toBe(last);
