@@ -113,6 +113,14 @@ describe('idempotency', () => {
     expect((await h.state()).state).toEqual({ n: 5, tags: [] });
   });
 
+  it('stores a fingerprint only with a commandId (nothing to compare it with otherwise)', async () => {
+    const h = (await start()).get(counter, 'c');
+    const plain = await h.execute({ type: 'add', by: 1 });
+    expect(plain.events[0]?.metadata).not.toHaveProperty('fingerprint');
+    const keyed = await h.execute({ type: 'add', by: 1 }, { commandId: 'k1' });
+    expect(keyed.events[0]?.metadata.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+
   it('gives the same fingerprint whatever the order of the command keys', async () => {
     const h = (await start()).get(counter, 'c');
     await h.execute({ type: 'add', by: 5, tag: 'x' }, { commandId: 'k' });

@@ -355,12 +355,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           if (commandId !== undefined) this.#remember(commandId, -this.#version, fingerprintOf(request));
           return { events: [], version: this.#version, state: this.#state, deduplicated: false };
       }
-      // Computed once per command (not per conflict retry), and only when something is stored.
-      if (metadata.fingerprint === undefined) {
+      // Once per command (not per conflict retry), only when something is stored, and the
+      // fingerprint only for a commandId (the one thing it is compared for): no cost otherwise.
+      if (commandId !== undefined && metadata.fingerprint === undefined)
         metadata.fingerprint = fingerprintOf(request);
-        // Recorded so the data stays readable whatever the aggregate's codec later becomes.
-        if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
-      }
+      // Recorded so the data stays readable whatever the aggregate's codec later becomes.
+      if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
       const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
       let stored: EventEnvelope[];
