@@ -16,9 +16,9 @@ import {
   richCodec,
 } from '@actorfold/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import { HOSTILE_VALUES, payload, sameState } from './hostile-values.js';
 import { keepOpen } from './keep-open.js';
+import { vitest } from './vitest-api.js';
 
 export interface DescribeReplayFidelityOptions {
   /**
@@ -127,6 +127,7 @@ export function describeReplayFidelity(
   makeStore: () => EventStore | Promise<EventStore>,
   opts: DescribeReplayFidelityOptions = {},
 ): void {
+  const { describe, expect, it } = vitest('describeReplayFidelity');
   const runs = opts.runs ?? (process.env.ACTORFOLD_SOAK ? 400 : 40);
   describe(`${name} replays what execute acknowledged`, () => {
     it(

@@ -1,7 +1,7 @@
 /**
- * Vitest is an optional peer: `describeEventStore` and `verifyLedger` use its API, the
+ * Vitest is an optional peer: `describeEventStore`, `describeReplayFidelity` and `verifyLedger` use its API, the
  * given/when/then helpers use none. It is loaded here once, so that importing this package
- * without Vitest installed works and only those two functions fail, saying what to install.
+ * without Vitest installed works and only those three functions fail, saying what to install.
  * (The top-level await makes this package ESM-only for `require()`: import it.)
  */
 import type * as Vitest from 'vitest';
