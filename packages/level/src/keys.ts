@@ -9,7 +9,6 @@
  *   c<name>                  → checkpoint position
  *   m<name>                  → store metadata (format version)
  */
-import { InvalidArgument } from '@actorfold/core';
 
 /** 14 hex digits hold every safe integer (2^53 < 16^14). */
 const WIDTH = 14;
@@ -34,28 +33,14 @@ export function hexAtEnd(key: string): number {
   return /^[0-9a-f]{14}$/.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
 }
 
-/** A UTF-16 code unit of a surrogate pair standing alone (`u` mode sees it as one code point). */
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /**
- * Throws InvalidArgument for an id the key encoding cannot keep apart from every other id, before
- * anything is written:
- * - U+0000 separates the id from the version; allowed, one stream's keys could fall inside
- *   another's range;
- * - a lone surrogate has no UTF-8 form: the encoder writes U+FFFD for it, so `x\uD800`, `x\uDC00`
- *   and `x\uFFFD` would share every key.
- * Every other string encodes to distinct UTF-8 bytes, so keys are injective over accepted ids.
- * `kind` names the id in the message. (Local to this store until core's shared id check
- * replaces it: same name, same contract.)
+ * The key encoding is injective over the ids core's `assertStorableId` accepts (every store calls
+ * it through `assertStreamId`, and this store also for checkpoint names): U+0000 separates an id
+ * from its version, so an id holding it could fall inside another's key range; a lone surrogate
+ * has no UTF-8 form (the encoder writes U+FFFD, so `x\uD800`, `x\uDC00` and `x\uFFFD` would share
+ * every key). Every other string encodes to distinct UTF-8 bytes. test/key-safety.test.ts proves it.
  */
-export function assertStorableId(id: string, kind = 'stream id'): void {
-  if (id.includes(SEP)) throw new InvalidArgument(`${JSON.stringify(id)}: ${kind} must not contain U+0000`);
-  if (LONE_SURROGATE.test(id)) {
-    throw new InvalidArgument(
-      `${JSON.stringify(id)}: ${kind} must be well-formed Unicode (it holds a lone surrogate, which has no UTF-8 form)`,
-    );
-  }
-}
+export { assertStorableId } from '@actorfold/core';
 
 export const streamKey = (streamId: string, version: number): string => `s${streamId}${SEP}${hex(version)}`;
 /** The exclusive upper bound of every event key of a stream. */

@@ -307,7 +307,7 @@ function serve(
       try {
         h.ensureOpen();
         assertStreamId(streamId);
-        assertStorableId(streamId);
+        assertStorableId('stream id', streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const encoded = encodeNewEvents(streamId, events, now);
@@ -328,7 +328,7 @@ function serve(
     readStream(streamId, readOpts) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertStorableId(streamId);
+      assertStorableId('stream id', streamId);
       const { fromVersion, limit } = assertReadStreamOptions(readOpts);
       return new RecordIterator(h, {
         gte: streamKey(streamId, fromVersion),
@@ -348,7 +348,7 @@ function serve(
     async streamVersion(streamId) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertStorableId(streamId);
+      assertStorableId('stream id', streamId);
       const known = heads.get(streamId);
       if (known !== undefined) return known;
       const commits = writer.commits;

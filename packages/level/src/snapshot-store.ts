@@ -46,7 +46,7 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
   function checkedId(streamId: unknown): string {
     h.ensureOpen();
     assertStreamId(streamId);
-    assertStorableId(streamId);
+    assertStorableId('stream id', streamId);
     return streamId;
   }
 
@@ -54,7 +54,7 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
     async save(snapshot, opts) {
       h.ensureOpen();
       assertSnapshot(snapshot);
-      assertStorableId(snapshot.streamId);
+      assertStorableId('stream id', snapshot.streamId);
       const keep = assertSnapshotSaveOptions(opts);
       const { streamId, version } = snapshot;
       const json = toJson(snapshot, `${streamId}: snapshot`);

@@ -40,7 +40,7 @@ const idArb = fc
 
 function accepted(id: string): boolean {
   try {
-    assertStorableId(id);
+    assertStorableId('stream id', id);
     return true;
   } catch (e) {
     expect(isActorfoldError(e) && e.code === 'INVALID_ARGUMENT').toBe(true);
