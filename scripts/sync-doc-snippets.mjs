@@ -3,8 +3,9 @@
  * Code in README.md and docs/*.md comes from files that are typechecked and run by the tests.
  * A code block preceded by `<!-- snippet: <path>#<region> -->` (path from the repository root)
  * gets the lines between `// #region <region>` and `// #endregion <region>` of that file,
- * dedented. `node scripts/sync-doc-snippets.mjs` rewrites the blocks; `--check` (CI) changes
- * nothing and exits 1 naming every block that differs from its source.
+ * dedented (a region in several parts: see region()). `node scripts/sync-doc-snippets.mjs`
+ * rewrites the blocks; `--check` (CI) changes nothing and exits 1 naming every block that
+ * differs from its source.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,17 +15,27 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
 const MARKER = /^<!-- snippet: (\S+?)#([\w-]+) -->\n```(\w*)\n[\s\S]*?^```$/gm;
 
-/** The region's lines, without the region comments, dedented. */
+/**
+ * The region's lines, without region comments, each part dedented. A region may be opened and closed
+ * several times in one file (to leave out what lies between): its parts are joined by a blank line.
+ */
 function region(file, name) {
   const lines = readFileSync(join(root, file), 'utf8').split('\n');
-  const start = lines.findIndex(
-    (l) => l.trim() === `// #region ${name}` || l.trim().startsWith(`// #region ${name} `),
-  );
-  const end = lines.findIndex((l, i) => i > start && l.trim() === `// #endregion ${name}`);
-  if (start < 0 || end < 0) throw new Error(`${file} has no region ${name}`);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)[0].length));
-  return body.map((l) => l.slice(indent)).join('\n');
+  const opens = (l) => l.trim() === `// #region ${name}` || l.trim().startsWith(`// #region ${name} `);
+  const parts = [];
+  for (let start = lines.findIndex(opens); start >= 0; ) {
+    const end = lines.findIndex((l, i) => i > start && l.trim() === `// #endregion ${name}`);
+    if (end < 0) break;
+    parts.push(dedent(lines.slice(start + 1, end).filter((l) => !/^\s*\/\/ #(end)?region\b/.test(l))));
+    start = lines.findIndex((l, i) => i > end && opens(l));
+  }
+  if (parts.length === 0) throw new Error(`${file} has no region ${name}`);
+  return parts.flatMap((p, i) => (i === 0 ? p : ['', ...p])).join('\n');
+}
+
+function dedent(lines) {
+  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)[0].length));
+  return lines.map((l) => l.slice(indent));
 }
 
 const docs = [

@@ -138,13 +138,17 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
   });
 
   describe('awaiting the grid operator', () => {
+    // #region testing (shown in docs/statecharts.md)
     const pending = given(supplierSwitch, requested);
+    // #endregion testing
 
     it('takes a confirmation, a rejection or a cancellation', async () => {
+      // #region testing (shown in docs/statecharts.md)
       await pending.when({ type: 'startSupply' }).thenRejects('invalid-state', {
         state: 'requested',
         accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch'],
       });
+      // #endregion testing
     });
 
     it('is confirmed before the switch date, and the old supplier is notified of its last supply day', async () => {
@@ -166,9 +170,11 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
     });
 
     it('can no longer be confirmed on the switch date: the confirmation is refused and not offered', async () => {
+      // #region testing (shown in docs/statecharts.md)
       await given(supplierSwitch, requested, SWITCH_DAY)
         .when({ type: 'confirmSwitch' })
         .thenRejects('invalid-state', { state: 'requested', accepted: ['rejectSwitch', 'cancelSwitch'] });
+      // #endregion testing
     });
 
     it.each(Object.keys(rejectionReasons))(

@@ -47,4 +47,12 @@ describe('the documentation examples', () => {
       '{"total":5,"byAccount":{"alice":5}} true',
     ]);
   });
+  it("statecharts: the supplier switch lists what it accepts; a deploy without the process's workflow version crashes the actor", async () => {
+    expect(await runExample('statecharts')).toEqual([
+      'true',
+      'true',
+      'true',
+      "FV2025-10-01 [ 'FV2025-04-01' ]",
+    ]);
+  });
 });

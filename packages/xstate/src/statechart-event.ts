@@ -24,6 +24,7 @@ export interface EmittedEvent {
 }
 
 /** The domain event recording one accepted command (`X`: the machine's emitted events). */
+// #region statechart-event (shown in docs/statecharts.md)
 export interface StatechartEvent<C extends Command = Command, X extends EventObject = EmittedEvent> {
   /** Past tense of the command type (`confirmSwitch` → `SwitchConfirmed`), or as named in `eventTypes`. */
   readonly type: string;
@@ -36,6 +37,7 @@ export interface StatechartEvent<C extends Command = Command, X extends EventObj
   /** The events the machine emitted (`emit` actions) while taking the command; absent when none. */
   readonly emitted?: readonly X[];
 }
+// #endregion statechart-event
 
 /** The machine event of a recorded command. */
 export function machineEventOf(command: Command, acceptedAt: string): WithAcceptedAt<Command> {

@@ -5,6 +5,7 @@
 import type { AnyMachineSnapshot, AnyStateMachine, MachineContext, StateValue } from 'xstate';
 
 /** What `h.state()` resolves to for a statechart aggregate. */
+// #region statechart-state (shown in docs/statecharts.md)
 export interface StatechartState<TContext = MachineContext> {
   /** The machine's state value: `'requested'`, or `{ confirmed: 'awaitingMasterData' }` for nested states. */
   readonly value: StateValue;
@@ -15,6 +16,7 @@ export interface StatechartState<TContext = MachineContext> {
   /** True once the machine reached a top-level final state: commands are then refused as `completed`. */
   readonly done: boolean;
 }
+// #endregion statechart-state
 
 /**
  * Pairs each state the aggregate returns with its full machine snapshot (history values

@@ -8,7 +8,12 @@ import { supplierSwitch } from './supplier-switch.js';
 
 export { type AccountCommand, type AccountEvent, type AccountState, account } from './account.js';
 export { type Balances, balances, type OpenSwitches, openSwitches, readModels } from './read-models.js';
-export { type SupplierSwitchCommand, supplierSwitch } from './supplier-switch.js';
+export {
+  type SupplierSwitchCommand,
+  supplierSwitch,
+  supplierSwitchV1,
+  supplierSwitchV2,
+} from './supplier-switch.js';
 
 /** Every aggregate the daemon registers. */
 export const aggregates: readonly AnyAggregate[] = [account, supplierSwitch];

@@ -10,9 +10,11 @@
  * started on FV2025-04-01 finish on it. Deliberately simplified: real processes run on UTILMD
  * messages with deadlines in working days; dates here are calendar days in UTC.
  */
+// #region definition (shown in docs/statecharts.md)
 import { fromMachine, type WithAcceptedAt } from '@actorfold/xstate';
 import * as v from 'valibot';
 import { and, assign, emit, setup } from 'xstate';
+// #endregion definition
 import { namedIssues } from './named-issues.js';
 
 /** Answer codes of a grid operator's rejection. Illustrative, in the style of the market's codes; not the official list. */
@@ -76,6 +78,7 @@ const isPartnerId = (id: string) => /^\d{13}$/.test(id);
 const dayOf = (iso: string) => iso.slice(0, 10);
 const dayBefore = (day: string) => dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString());
 
+// #region definition (shown in docs/statecharts.md)
 const switchSetup = setup({
   types: {
     context: {} as SupplierSwitchContext,
@@ -94,7 +97,9 @@ const switchSetup = setup({
       event.switchDate > dayOf(event.acceptedAt),
     knownReasonCode: ({ event }) =>
       event.type === 'rejectSwitch' && Object.hasOwn(rejectionReasons, event.reasonCode),
+    // #region accepted-at (shown in docs/statecharts.md)
     beforeSwitchDate: ({ context, event }) => dayOf(event.acceptedAt) < context.switchDate,
+    // #endregion accepted-at
     onOrAfterSwitchDate: ({ context, event }) => dayOf(event.acceptedAt) >= context.switchDate,
   },
   actions: {
@@ -217,6 +222,7 @@ export const supplierSwitchV2 = switchSetup.createMachine({
     ...ended,
   },
 });
+// #endregion definition
 
 const text = v.pipe(v.string('expected a string'), v.nonEmpty('must not be empty'));
 const partnerId = v.pipe(
@@ -254,6 +260,7 @@ export const supplierSwitchCommandSchema = namedIssues<SupplierSwitchCommand>(
   ),
 );
 
+// #region definition (shown in docs/statecharts.md)
 /** The supplier-switch process: one stream per switch, e.g. `supplier-switch/51238696781-2025-05-01`. */
 export const supplierSwitch = fromMachine({
   type: 'supplier-switch',
@@ -261,3 +268,4 @@ export const supplierSwitch = fromMachine({
   snapshots: { every: 20 },
   validateCommand: supplierSwitchCommandSchema,
 });
+// #endregion definition
