@@ -285,6 +285,16 @@ function jsonKind(value: unknown): string {
   return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
+/**
+ * The HTTP status of a runtime error: from STATUS by code, except that a store that cannot reach
+ * its database right now (STORE_ERROR, reason CONNECTION) is a 503 the client may retry with the
+ * same commandId, not a 500.
+ */
+export function failureStatus(e: { code: string; reason?: unknown }): number {
+  if (e.code === 'STORE_ERROR' && e.reason === 'CONNECTION') return 503;
+  return STATUS[e.code] ?? 500;
+}
+
 function sendError(res: ServerResponse, e: unknown): void {
   if (res.headersSent) res.destroy();
   else if (e instanceof ApiError && e.bodyRead !== undefined) {
@@ -307,9 +317,11 @@ function sendError(res: ServerResponse, e: unknown): void {
       error.reason = e.reason;
       if (e.details !== undefined) error.details = e.details;
     }
-    // MailboxFull is retryable: say when.
-    const headers: Record<string, string> = e.code === 'MAILBOX_FULL' ? { 'retry-after': '1' } : {};
-    send(res, STATUS[e.code] ?? 500, { error }, headers);
+    if (e.code === 'STORE_ERROR') error.reason = (e as { reason?: unknown }).reason;
+    const status = failureStatus(e);
+    // 503s are worth retrying (a full mailbox, an unreachable database): say when.
+    const headers: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};
+    send(res, status, { error }, headers);
   } else {
     send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
   }
