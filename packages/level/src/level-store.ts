@@ -25,7 +25,6 @@ import { levelCheckpoints } from './checkpoint-store.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
 import { GroupCommit } from './group-commit.js';
 import {
-  assertStorableId,
   FORMAT_KEY,
   FORMAT_VERSION,
   hexAtEnd,
@@ -307,7 +306,6 @@ function serve(
       try {
         h.ensureOpen();
         assertStreamId(streamId);
-        assertStorableId('stream id', streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const encoded = encodeNewEvents(streamId, events, now);
@@ -328,7 +326,6 @@ function serve(
     readStream(streamId, readOpts) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertStorableId('stream id', streamId);
       const { fromVersion, limit } = assertReadStreamOptions(readOpts);
       return new RecordIterator(h, {
         gte: streamKey(streamId, fromVersion),
@@ -348,7 +345,6 @@ function serve(
     async streamVersion(streamId) {
       h.ensureOpen();
       assertStreamId(streamId);
-      assertStorableId('stream id', streamId);
       const known = heads.get(streamId);
       if (known !== undefined) return known;
       const commits = writer.commits;

@@ -11,7 +11,7 @@ import {
   type SnapshotStore,
   toJson,
 } from '@actorfold/core';
-import { assertStorableId, hexAtEnd, snapshotEnd, snapshotKey, snapshotStart } from './keys.js';
+import { hexAtEnd, snapshotEnd, snapshotKey, snapshotStart } from './keys.js';
 import type { LevelHandle } from './level-handle.js';
 
 export function levelSnapshots(h: LevelHandle): SnapshotStore {
@@ -46,7 +46,6 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
   function checkedId(streamId: unknown): string {
     h.ensureOpen();
     assertStreamId(streamId);
-    assertStorableId('stream id', streamId);
     return streamId;
   }
 
@@ -54,7 +53,6 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
     async save(snapshot, opts) {
       h.ensureOpen();
       assertSnapshot(snapshot);
-      assertStorableId('stream id', snapshot.streamId);
       const keep = assertSnapshotSaveOptions(opts);
       const { streamId, version } = snapshot;
       const json = toJson(snapshot, `${streamId}: snapshot`);

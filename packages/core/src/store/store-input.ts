@@ -18,7 +18,8 @@ export function assertStreamId(streamId: unknown): asserts streamId is string {
   assertStorableId('streamId', streamId);
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** `String.prototype.isWellFormed` (Node 20+, ES2024; typed here as the ES2023 lib has no declaration). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * Throws InvalidArgument (naming `what`) unless `id` is a non-empty string without U+0000 and
@@ -31,7 +32,8 @@ export function assertStorableId(what: string, id: unknown): asserts id is strin
     throw new InvalidArgument(`${what} must be a non-empty string, got ${show(id)}`);
   }
   if (id.includes('\u0000')) throw new InvalidArgument(`${what} must not contain U+0000, got ${show(id)}`);
-  if (LONE_SURROGATE.test(id)) {
+  // Native and allocation-free: this runs on every append of every store.
+  if (!isWellFormed(id)) {
     throw new InvalidArgument(
       `${what} must not contain a lone surrogate (not valid Unicode), got ${show(id)}`,
     );
