@@ -111,3 +111,13 @@ export type {
   SubscriptionRetrying,
 } from './subscriptions/subscription.js';
 export type { WatchUpdate } from './subscriptions/watchers.js';
+export type {
+  DecideTimers,
+  MissedTimerPolicy,
+  ScheduleOptions,
+  TimerChange,
+  TimerQuery,
+  TimerRecord,
+  TimerStore,
+  TimerWhen,
+} from './timers/timer.js';

@@ -1,3 +1,5 @@
+import type { TimerChange, TimerStore } from '../timers/timer.js';
+
 /**
  * The store contract every event store implements (memoryStore, levelStore, later postgresStore).
  * The store knows nothing of actors: it keeps versioned streams, a global log, snapshots and checkpoints.
@@ -48,6 +50,11 @@ export interface NewEvent<E extends DomainEvent = DomainEvent> {
 export interface AppendOptions {
   /** The stream's version the caller saw; the append fails with VersionConflict otherwise. */
   expectedVersion: number;
+  /**
+   * Timer changes written atomically with the events, applied in order (durable timers). A
+   * store without `timers` refuses a non-empty list with InvalidArgument.
+   */
+  timers?: readonly TimerChange[];
 }
 
 export interface ReadStreamOptions {
@@ -163,6 +170,8 @@ export interface EventStore {
   onLeaseLost?(listener: (streamIds: readonly string[]) => void): () => void;
   readonly snapshots: SnapshotStore;
   readonly checkpoints: CheckpointStore;
+  /** Durable timers (optional: a store without them runs aggregates that schedule none). */
+  readonly timers?: TimerStore;
   /** Idempotent. Every later call fails with StoreError reason CLOSED. */
   close(): Promise<void>;
 }
