@@ -4,6 +4,7 @@
  * messages. Each check is a cheap typeof/integer test: they sit on the append and read hot paths.
  */
 import { InvalidArgument } from '../errors.js';
+import { isIsoTimestamp, isoTimestamp } from './iso-timestamp.js';
 import type {
   AppendOptions,
   NewEvent,
@@ -70,7 +71,7 @@ export function assertNewEvents(streamId: string, events: unknown): asserts even
         `${streamId}: events[${i}].metadata must be an object, got ${show(metadata)}`,
       );
     }
-    if (timestamp !== undefined && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
+    if (timestamp !== undefined && !isIsoTimestamp(timestamp)) {
       throw new InvalidArgument(`${streamId}: events[${i}].timestamp must be an ISO-8601 string`);
     }
   }
@@ -178,14 +179,24 @@ export function encodeNewEvents(
 ): EncodedNewEvent[] {
   const encoded: EncodedNewEvent[] = new Array(events.length);
   let defaultTimestamp: string | undefined;
+  // The events of one command share one metadata object (the runtime builds one per command):
+  // it is encoded once per run of events that carry that same object.
+  let lastMetadata: object | undefined;
+  let lastMetadataJson = '{}';
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as NewEvent;
-    if (e.timestamp === undefined) defaultTimestamp ??= new Date(now()).toISOString();
+    if (e.timestamp === undefined) defaultTimestamp ??= isoTimestamp(now());
+    const data = toJson(e.data, `${streamId}: events[${i}].data`);
+    const metadata = e.metadata;
+    if (metadata !== undefined && metadata !== lastMetadata) {
+      lastMetadataJson = toJson(metadata, `${streamId}: events[${i}].metadata`);
+      lastMetadata = metadata;
+    }
     encoded[i] = {
       type: e.data.type,
-      data: toJson(e.data, `${streamId}: events[${i}].data`),
+      data,
       schemaVersion: e.schemaVersion ?? 1,
-      metadata: e.metadata === undefined ? '{}' : toJson(e.metadata, `${streamId}: events[${i}].metadata`),
+      metadata: metadata === undefined ? '{}' : lastMetadataJson,
       timestamp: e.timestamp ?? (defaultTimestamp as string),
     };
   }

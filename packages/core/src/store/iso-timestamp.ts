@@ -1,0 +1,37 @@
+/**
+ * ISO-8601 timestamps on the append path, without the per-event Date work. Every command builds
+ * one timestamp and every store checks the timestamp of every event it appends; under load most
+ * appends of one millisecond share that timestamp, so one remembered millisecond and one
+ * remembered valid string save a `Date` allocation, a `toISOString` and a `Date.parse` each.
+ * Both caches hold exactly one entry: a hit returns what the uncached code would have returned.
+ */
+
+let lastMs = Number.NaN;
+let lastIso = '';
+/** The last string `isIsoTimestamp` accepted (or `isoTimestamp` produced). */
+let lastValid = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond asked. Throws RangeError
+ * for a value that is no valid time, as `toISOString` does.
+ */
+export function isoTimestamp(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+/**
+ * Whether `value` is a string `Date.parse` reads as a time: the check stores run on each
+ * event's own `timestamp`. The last accepted string and the last one `isoTimestamp` produced
+ * skip the parse.
+ */
+export function isIsoTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  if (value === lastValid || value === lastIso) return true;
+  if (Number.isNaN(Date.parse(value))) return false;
+  lastValid = value;
+  return true;
+}
