@@ -51,12 +51,11 @@ export function createContext(
   const said = new Set<string>();
   const waiters = new MailboxWaiters();
   const offer = (actor: AggregateActor, request: Request): boolean => {
-    if (waiters.has(actor)) {
-      waiters.add(actor, request);
-      return true;
+    // Behind callers already waiting: first come, first served.
+    if (!waiters.has(actor)) {
+      if (actor.enqueue(request)) return true;
+      if (options.onMailboxFull === 'fail') return false;
     }
-    if (actor.enqueue(request)) return true;
-    if (options.onMailboxFull === 'fail') return false;
     metrics.counters.mailboxWaits++;
     waiters.add(actor, request);
     return true;
