@@ -49,7 +49,7 @@ interface Contestant {
 }
 
 /** A minimal group commit over classic-level: queue puts, write them as one chained batch. */
-function rawGroupCommit(db: ClassicLevel<string, string>, keysPerEvent: 1 | 2, sync: boolean) {
+export function rawGroupCommit(db: ClassicLevel<string, string>, keysPerEvent: 1 | 2, sync: boolean) {
   let queue: Array<{ streamId: string; version: number; resolve: () => void }> = [];
   let writing = false;
   let position = 0;
@@ -79,7 +79,8 @@ function rawGroupCommit(db: ClassicLevel<string, string>, keysPerEvent: 1 | 2, s
     });
 }
 
-async function openRaw(folder: string): Promise<ClassicLevel<string, string>> {
+/** A raw classic-level database in `folder` (the baselines' side). */
+export async function openRaw(folder: string): Promise<ClassicLevel<string, string>> {
   const db = new ClassicLevel<string, string>(folder);
   await db.open();
   return db;

@@ -11,6 +11,7 @@ import { activationStorm } from './activation-storm.js';
 import { codecCheck } from './codec-check.js';
 import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
+import { hotAggregate } from './hot-aggregate.js';
 import { hotPath } from './hot-path.js';
 import { idleActorHeap } from './idle-actor-heap.js';
 import { levelAppends } from './level-appends.js';
@@ -27,6 +28,7 @@ import { renderTable, type ScenarioReport } from './report.js';
 /** In the page's order; the names are what `--only` takes. */
 const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<ScenarioReport>]> = [
   ['hot-path', hotPath],
+  ['hot-aggregate', hotAggregate],
   ['level-appends', levelAppends],
   ['naive-baseline', naiveBaseline],
   ['emmett-peer', emmettPeer],

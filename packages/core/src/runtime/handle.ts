@@ -56,7 +56,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
    */
   execute(
     command: CommandOf<D>,
-    options: ExecuteOptions = {},
+    options: ExecuteOptions = NO_OPTIONS,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     const problem = checkOptions(options) ?? checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
@@ -171,7 +171,11 @@ const STRING_OPTIONS = ['commandId', 'correlationId', 'causationId', 'tenantId']
 /** Metadata keys the runtime owns: set through the options (or by the runtime), never in `metadata`. */
 const RESERVED_METADATA = [...STRING_OPTIONS, 'codec', 'fingerprint'] as const;
 
+/** The options of a call that gave none: one shared frozen object, known valid without a look. */
+const NO_OPTIONS: ExecuteOptions = Object.freeze({});
+
 function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
+  if (o === NO_OPTIONS) return undefined;
   if (typeof o !== 'object' || o === null) return new InvalidArgument('options must be an object');
   for (const key of STRING_OPTIONS) {
     const v = o[key];
