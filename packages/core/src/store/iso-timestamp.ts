@@ -6,10 +6,11 @@
  * Both caches hold exactly one entry: a hit returns what the uncached code would have returned.
  */
 
+// Undefined until a first answer: no string matches before then (not even '').
 let lastMs = Number.NaN;
-let lastIso = '';
-/** The last string `isIsoTimestamp` accepted (or `isoTimestamp` produced). */
-let lastValid = '';
+let lastIso: string | undefined;
+/** The last string `isIsoTimestamp` accepted. */
+let lastValid: string | undefined;
 
 /**
  * `new Date(ms).toISOString()`, remembered for the last millisecond asked. Throws RangeError
@@ -17,10 +18,12 @@ let lastValid = '';
  */
 export function isoTimestamp(ms: number): string {
   if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
+    const iso = new Date(ms).toISOString();
+    lastIso = iso;
     lastMs = ms;
+    return iso;
   }
-  return lastIso;
+  return lastIso as string;
 }
 
 /**
