@@ -374,9 +374,13 @@ const property = () =>
   );
 
 describe('runtime invariants under random interleavings', () => {
-  it('keeps every acknowledged command exactly once, in order, with contiguous versions and model-equal state', async () => {
-    await fc.assert(property(), { numRuns: RUNS });
-  }, RUNS * 1000);
+  it(
+    'keeps every acknowledged command exactly once, in order, with contiguous versions and model-equal state',
+    async () => {
+      await fc.assert(property(), { numRuns: RUNS });
+    },
+    RUNS * 1000,
+  );
 
   // A property that cannot fail proves nothing: each broken batcher must be caught.
   it.each<BrokenBatcherMode>(['reply-before-durable', 'refused-events-through', 'decide-on-batch-start'])(
