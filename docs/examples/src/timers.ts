@@ -28,7 +28,7 @@ const offer = defineAggregate<State, Cmd, Evt>({
         return ctx.firedTimer !== undefined && state.status === 'open' ? [{ type: 'Expired' }] : [];
     }
   },
-  evolve(state, event) {
+  evolve(_state, event) {
     switch (event.type) {
       case 'Made':
         return { status: 'open' };
