@@ -138,7 +138,10 @@ export class Batch {
       const offset = this.events.length;
       const fp = commandId === undefined ? undefined : fingerprintOf(request);
       this.#push(request, outcome.events, fp);
-      if (outcome.timers !== undefined) (this.timers ??= []).push(...outcome.timers);
+      if (outcome.timers !== undefined) {
+        if (this.timers === undefined) this.timers = [];
+        this.timers.push(...outcome.timers);
+      }
       this.state = outcome.state;
       this.version += outcome.events.length;
       this.#record(request, outcome, offset, fp);
