@@ -440,3 +440,44 @@ describe('shared stores (timers.claim)', () => {
     expect(rang[0]?.at).toBeGreaterThanOrEqual(1000);
   });
 });
+
+describe('batches', () => {
+  it('writes the timers of every command of a batch in its one append, each with the version of its own last event', async () => {
+    const clock = new SimulatedClock(0);
+    const inner = memoryStore({ clock });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const appends: Array<{ events: number; timers: number }> = [];
+    const store: EventStore = {
+      ...inner,
+      append: async (streamId, events, opts) => {
+        if (appends.length === 0) await gate; // the first command holds the actor: the rest queue up
+        appends.push({ events: events.length, timers: opts.timers?.length ?? 0 });
+        return inner.append(streamId, events, opts);
+      },
+    };
+    const rt = await start({ store, clock });
+    const h = rt.get(reminder, 'r1');
+    const sent = [0, 1, 2, 3].map((i) =>
+      h.execute({ type: 'set', name: `n${i}`, when: { after: 100 + i }, tag: `t${i}` }),
+    );
+    await flush();
+    release();
+    await Promise.all(sent);
+    expect(appends).toEqual([
+      { events: 1, timers: 1 },
+      { events: 3, timers: 3 },
+    ]);
+    expect((await pending(inner)).map((t) => [t.name, t.version])).toEqual([
+      ['n0', 1],
+      ['n1', 2],
+      ['n2', 3],
+      ['n3', 4],
+    ]);
+    clock.advance(200);
+    await settle();
+    expect((await h.state()).state.rang.map((r) => r.tag)).toEqual(['t0', 't1', 't2', 't3']);
+  });
+});
