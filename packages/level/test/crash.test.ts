@@ -103,6 +103,7 @@ for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBa
             aggregates: [ledger],
             dedupeWindow: DEDUPE_WINDOW,
             onMailboxFull: 'wait',
+            commandTimeoutMs: 0, // the test's ceiling bounds the wait
           });
           const resends = await Promise.all(
             [...acked.values()].map((a) =>
