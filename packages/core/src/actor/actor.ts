@@ -29,8 +29,18 @@ import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
-import type { CommandRequest, ExecuteResult, Request, SnapshotRequest, StateRequest } from './request.js';
+import {
+  type CancelTimerRequest,
+  type CommandRequest,
+  type ExecuteResult,
+  type FireRequest,
+  type Request,
+  type SnapshotRequest,
+  type StateRequest,
+  TimerCommand,
+} from './request.js';
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
+import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
 
 /** A finished batch: its commands and what each is told, and a command left for the next batch. */
 interface BatchDone {
@@ -297,6 +307,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         await this.#query(request);
         return;
       }
+      if (request.kind === 'fire' || request.kind === 'cancel-timer') {
+        await this.#timerRequest(request);
+        return;
+      }
       // A command that did not fit in a batch's byte limit starts the next one.
       let next: CommandRequest | undefined = request;
       while (next !== undefined) {
@@ -342,7 +356,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   #takeCommand(): CommandRequest | undefined {
     for (;;) {
       const next = this.#mailbox.peekNext();
-      if (next === undefined || next.kind === 'state' || next.kind === 'snapshot') return undefined;
+      if (next === undefined || (next.kind !== 'execute' && next.kind !== 'inject')) return undefined;
       this.#mailbox.takeNext();
       this.#host.mailboxDepth--;
       // Timed out while waiting: the caller is gone, so the request never runs.
@@ -410,9 +424,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
         let stored: EventEnvelope[];
         try {
-          stored = await host.store.append(this.streamId, batch.events, {
-            expectedVersion: batch.baseVersion,
-          });
+          stored = await host.store.append(
+            this.streamId,
+            batch.events,
+            appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
+          );
         } catch (error) {
           const conflict = isVersionConflict(error);
           if (!conflict || attempt >= maxConflictRetries) {
@@ -456,6 +472,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     this.#state = batch.state;
     this.#version = last.version;
     host.appended(last.position);
+    if (batch.timers !== undefined) host.timersWritten(this.streamId, batch.timers);
     host.metrics.counters.eventsAppended += stored.length;
     this.#remember(batch, stored);
     this.#changed();
@@ -572,6 +589,46 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
     if (outcome instanceof Refused) request.fail(outcome.error);
     else request.succeed(outcome);
+  }
+
+  /**
+   * A timer request (timer-firing.ts), on the refreshed state. A firing whose timer is still
+   * pending with its version runs the timer's command as the first command of a batch
+   * (`timer:${name}@${version}` as commandId, the stream's version as expectedVersion); the
+   * command step puts the timer's cancel first in the batch's append. Another writer's append
+   * makes it check again, as that append may have cancelled the timer.
+   */
+  async #timerRequest(request: FireRequest | CancelTimerRequest): Promise<void> {
+    const host = this.#host;
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+    } catch (error) {
+      this.#crash(error, [request]);
+      return;
+    }
+    if (request.kind === 'cancel-timer') return cancelTimer(host, request);
+    for (let attempt = 0; ; attempt++) {
+      let pending: boolean;
+      try {
+        pending = await stillPending(host.store, request.timer);
+      } catch (error) {
+        request.fail(error); // the store failed: the timer stays pending and is fired again
+        return;
+      }
+      if (!pending) return request.succeed({ outcome: 'stale', version: this.#version });
+      const command = new TimerCommand(request.timer, this.#version);
+      let next: CommandRequest | undefined = command;
+      while (next !== undefined) {
+        const done = await this.#batch(next);
+        next = done.carry;
+        this.#answer(done); // the timer's command too: settleFiring reads its outcome
+      }
+      const logger = () => this.#logger();
+      const settled = await settleFiring(host, request, command, this.#version, logger);
+      if (settled === 'done') return;
+      if (attempt >= host.options.maxConflictRetries) return request.fail(settled);
+    }
   }
 
   #logRefusal(refused: Refused, request: CommandRequest): void {

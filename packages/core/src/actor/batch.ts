@@ -1,6 +1,7 @@
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import type { DomainEvent, EventMetadata, NewEvent } from '../store/store.js';
+import type { TimerChange } from '../timers/timer.js';
 import { brokenBatcher } from './broken-batcher.js';
 import { commandStep, type StepOutcome } from './command-step.js';
 import type { DedupeWindow } from './dedupe.js';
@@ -43,6 +44,8 @@ export class Batch {
   readonly decided: Decided[] = [];
   /** The events of every accepted command, in order, ready for one `store.append`. */
   readonly events: NewEvent[] = [];
+  /** The timer changes of every accepted command, in order, for the same append (undefined: none). */
+  timers: TimerChange[] | undefined = undefined;
   /** The version the batch's append expects (the actor's version when the batch began). */
   readonly baseVersion: number;
   /** The state and version after every accepted command so far. */
@@ -140,6 +143,10 @@ export class Batch {
       const offset = this.events.length;
       const fp = commandId === undefined ? undefined : fingerprintOf(request);
       this.#push(request, outcome.events, fp);
+      if (outcome.timers !== undefined) {
+        if (this.timers === undefined) this.timers = [];
+        this.timers.push(...outcome.timers);
+      }
       this.state = outcome.state;
       this.version += outcome.events.length;
       this.#record(request, outcome, offset, fp);

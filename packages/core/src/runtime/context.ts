@@ -10,6 +10,7 @@ import type { EventStore } from '../store/store.js';
 import { LogTail } from '../subscriptions/log-tail.js';
 import { StoreRetry } from '../subscriptions/store-retry.js';
 import { Watchers } from '../subscriptions/watchers.js';
+import type { TimerService } from '../timers/timer-service.js';
 import { IdleReaper } from './idle-reaper.js';
 import { MailboxWaiters } from './mailbox-waiters.js';
 import { Registry } from './registry.js';
@@ -26,6 +27,8 @@ export interface RuntimeContext extends ActorHost {
   readonly tail: LogTail;
   /** Retries the store calls of subscriptions and projections through an outage. */
   readonly retry: StoreRetry;
+  /** Fires durable timers; undefined when the store keeps none. Set once by the runtime. */
+  timerService: TimerService | undefined;
   /** Callers waiting for room in full mailboxes (`onMailboxFull: 'wait'`). */
   readonly waiters: MailboxWaiters;
   /**
@@ -72,6 +75,7 @@ export function createContext(
     watchers,
     tail,
     retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
+    timerService: undefined,
     waiters,
     offer,
     get waiting() {
@@ -92,6 +96,7 @@ export function createContext(
     busy: (actor) => reaper.untrack(actor),
     withRecoveryPermit: (recover) => permits.add(recover),
     appended: (position) => tail.appended(position),
+    timersWritten: (streamId, changes) => ctx.timerService?.written(streamId, changes),
     changed: (streamId, version, state) => {
       if (watchers.size > 0) watchers.notify(streamId, version, state);
     },

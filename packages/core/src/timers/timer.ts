@@ -68,10 +68,20 @@ export interface TimerStore {
   /**
    * Shared stores (several runtimes on one database): claims up to `limit` timers due at or
    * before `until` for `owner` during `leaseMs`, so that each due timer fires on one node; a
-   * claim that expired (its node died mid-fire) can be taken by another node. Optional: a
-   * store with one runtime uses `due`.
+   * claim that expired (its node died mid-fire) can be taken by another node. Timers `owner`
+   * already holds are returned again with their lease renewed. Earliest first, like `due`.
+   * Optional: a store with one runtime uses `due`.
    */
   claim?(until: number, limit: number, owner: string, leaseMs: number): Promise<TimerRecord[]>;
+}
+
+/** The timer a command was fired by (`ctx.firedTimer`). */
+export interface FiredTimer {
+  readonly name: string;
+  /** The version of the decision that scheduled it. */
+  readonly version: number;
+  /** When it was due (epoch ms); the firing's `ctx.now` is at or after it. */
+  readonly dueAt: number;
 }
 
 /** When a timer is due: at a moment, or after a delay from the decision's `now` (ms, or an ISO-8601 duration such as 'PT15M'). */
@@ -90,7 +100,7 @@ export interface ScheduleOptions {
  */
 export interface DecideTimers {
   /** Schedules timer `name` (replacing a pending one of that name) to deliver `command` when due. */
-  schedule(name: string, when: TimerWhen, command: Command, opts?: ScheduleOptions): void;
+  schedule<C extends Command>(name: string, when: TimerWhen, command: C, opts?: ScheduleOptions): void;
   /** Cancels the pending timer `name`; nothing when there is none. */
   cancel(name: string): void;
 }
