@@ -21,7 +21,7 @@ export {
   type FromDeciderOptions,
   fromDecider,
 } from './aggregate/from-decider.js';
-export { upcast } from './aggregate/read-events.js';
+export { upcast, upcastEnvelope } from './aggregate/read-events.js';
 export type { StandardSchemaV1 } from './aggregate/standard-schema.js';
 export { type Upcaster, type UpcastResult, upcaster } from './aggregate/upcaster.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';

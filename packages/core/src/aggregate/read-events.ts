@@ -9,7 +9,12 @@ import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope, decodeEventData } from '../codec/stored-data.js';
 import { InvalidArgument, UnknownEventSchema, UpcastFailed } from '../errors.js';
 import { type DomainEvent, type EventEnvelope, isDomainEvent } from '../store/store.js';
-import { type AnyAggregate, isAggregateDefinition } from './aggregate.js';
+import {
+  type AggregateDefinition,
+  type AnyAggregate,
+  type Command,
+  isAggregateDefinition,
+} from './aggregate.js';
 import { chainOf, type Upcaster, type UpcastResult } from './upcaster.js';
 
 /**
@@ -132,6 +137,25 @@ export class EventReader {
     if (env.metadata.codec === undefined && env.schemaVersion === def.eventSchemaVersion) return env;
     return readEnvelope(def, env);
   }
+}
+
+/**
+ * A stored envelope as `definition` reads it, for tools that read a store without a runtime (the
+ * CLI, migrations): decoded by its recorded codec, then upcast. The events in order, each with
+ * the stored `version`, `position`, `metadata` and `timestamp` and the definition's
+ * `schemaVersion`; `[]` when the event is dropped.
+ * @example
+ * for await (const stored of store.readStream('account/a1'))
+ *   for (const e of upcastEnvelope(account, stored)) state = account.evolve(state, e.data);
+ */
+export function upcastEnvelope<E extends DomainEvent>(
+  definition: AggregateDefinition<unknown, Command, E>,
+  envelope: EventEnvelope,
+): readonly EventEnvelope<E>[] {
+  if (!isAggregateDefinition(definition))
+    throw new InvalidArgument('upcastEnvelope() takes a definition made by defineAggregate');
+  const read = readEnvelope(definition, envelope);
+  return (Array.isArray(read) ? read : [read]) as readonly EventEnvelope<E>[];
 }
 
 /**
