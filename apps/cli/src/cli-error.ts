@@ -8,7 +8,7 @@ import { isActorfoldError } from '@actorfold/core';
 /** Exit codes, documented in docs/cli.md. */
 export const EXIT = {
   OK: 0,
-  /** `verify` found problems, or a read met corrupt data. */
+  /** `verify` found problems, or a read met corrupt data or an event from a newer schema. */
   PROBLEMS: 1,
   /** Bad arguments or options. */
   USAGE: 2,
