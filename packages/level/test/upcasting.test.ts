@@ -133,7 +133,9 @@ describe('upcasting on LevelDB: a v1 stream read by v2', () => {
           const seen: Record<string, string[]> = {};
           const end = new AbortController();
           for await (const e of rt.subscribe({ signal: end.signal })) {
-            (seen[e.streamId] ??= []).push((e.data as { type: 'Marked'; mark: string }).mark);
+            const marks = seen[e.streamId] ?? [];
+            marks.push((e.data as { type: 'Marked'; mark: string }).mark);
+            seen[e.streamId] = marks;
             if (e.position === lastPosition) end.abort();
           }
           expect(ids.map((id) => seen[id] ?? [])).toEqual(finalMarks);
