@@ -72,9 +72,10 @@ export function walletUpcasters(spy?: (step: string, stored: { version: number }
 }
 
 /** The later definition; `extra` overrides fields (upcasters, snapshots). */
-export function walletV3(
-  extra: Partial<Parameters<typeof defineAggregate<WalletState, WalletCommand, WalletEvent>>[0]> = {},
-) {
+type WalletSpec = Parameters<typeof defineAggregate<WalletState, WalletCommand, WalletEvent>>[0];
+
+/** The later definition; `extra` overrides fields (upcasters, snapshots; `undefined` removes one). */
+export function walletV3(extra: { [K in keyof WalletSpec]?: WalletSpec[K] | undefined } = {}) {
   return defineAggregate<WalletState, WalletCommand, WalletEvent>({
     type: 'wallet',
     eventSchemaVersion: 3,
@@ -90,6 +91,6 @@ export function walletV3(
     }),
     // The state's shape changed from the first definition's: older snapshots must not be used.
     snapshots: { every: 0, schemaVersion: 2 },
-    ...extra,
+    ...(extra as Partial<WalletSpec>),
   });
 }
