@@ -91,7 +91,11 @@ describe('defineAggregate: upcasters', () => {
       { eventSchemaVersion: 2, upcasters: [{ ...step, fromVersion: 2 }] },
       /from 1 to 1/,
     ],
-    ['an upcaster with the default eventSchemaVersion 1', { upcasters: [step] }, /fromVersion must be/],
+    [
+      'an upcaster with the default eventSchemaVersion 1',
+      { upcasters: [step] },
+      /need an eventSchemaVersion above 1/,
+    ],
     [
       'a fractional fromVersion',
       { eventSchemaVersion: 3, upcasters: [{ ...step, fromVersion: 1.5 }] },

@@ -67,6 +67,10 @@ export function compileUpcasters(
   const where = `aggregate '${aggregateType}': upcasters`;
   if (!Array.isArray(upcasters)) throw new InvalidArgument(`${where} must be an array`);
   if (upcasters.length === 0) return undefined;
+  if (eventSchemaVersion === 1)
+    throw new InvalidArgument(
+      `${where} need an eventSchemaVersion above 1 (they bring older events up to it)`,
+    );
   const steps: Array<Map<string, Upcaster> | undefined> = [];
   for (const [i, u] of upcasters.entries()) {
     const at = `${where}[${i}]`;
