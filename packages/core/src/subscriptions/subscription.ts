@@ -200,6 +200,7 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
   async return(): Promise<IteratorResult<EventEnvelope>> {
     this.#done = true;
     this.#page = [];
+    this.#several = undefined;
     return { done: true, value: undefined };
   }
 
