@@ -293,6 +293,11 @@ describe('a stream written by v1, read by v3', () => {
       [3, 3, 'Credited', 3],
       [4, 4, 'Credited', 3],
     ]);
+    // Ended between two events read from one stored event: nothing more comes.
+    const sub = rt.subscribe();
+    for (let i = 0; i < 2; i++) await sub.next(); // version 1, then the first of version 3
+    await sub.return();
+    expect(await sub.next()).toEqual({ done: true, value: undefined });
     const credited: number[] = [];
     for await (const e of rt.subscribe({ filter: { eventTypes: ['Credited'] } })) {
       credited.push(centsOf(e.data));
