@@ -371,7 +371,7 @@ describe('a statechart aggregate', () => {
           machines: { v1: approvalMachine },
           upcasters: [{ type: 'Submitted', fromVersion: 1, upcast: (e: DomainEvent) => e }],
         }),
-      ).toThrow(/fromVersion must be an integer/);
+      ).toThrow(/need an eventSchemaVersion above 1/);
     });
 
     it("refuses what defineAggregate refuses, such as a type with '/'", () => {
