@@ -12,6 +12,7 @@ import {
   defineProjection,
   type EventEnvelope,
   type EventStore,
+  fromDecider,
   isActorfoldError,
   memoryStore,
   type Runtime,
@@ -19,6 +20,7 @@ import {
   UpcastFailed,
   upcast,
   upcastEnvelope,
+  upcaster,
 } from '../src/index.js';
 import { ProbeStore } from './support/probe-store.js';
 import { type WalletState, walletUpcasters, walletV1, walletV3 } from './support/wallet.js';
@@ -108,6 +110,24 @@ describe('defineAggregate: upcasters', () => {
     ],
   ])('refuses %s with INVALID_ARGUMENT', (_name, extra, message) => {
     expect(() => defineAggregate({ ...base, ...(extra as object) })).toThrow(message);
+  });
+});
+
+describe('fromDecider: upcasters', () => {
+  it('passes them on to the definition', () => {
+    const def = fromDecider(
+      {
+        decide: () => [],
+        evolve: (n: number) => n,
+        initialState: () => 0,
+      },
+      {
+        type: 'decided',
+        eventSchemaVersion: 2,
+        upcasters: [upcaster('Old', 1, () => ({ type: 'New' }))],
+      },
+    );
+    expect(upcast(def, { type: 'Old' }, 1)).toEqual([{ type: 'New' }]);
   });
 });
 
