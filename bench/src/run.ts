@@ -24,6 +24,7 @@ import { naiveBaseline } from './naive-baseline.js';
 import { renderSvg } from './plots.js';
 import { postgresAppends } from './postgres-appends.js';
 import { renderTable, type ScenarioReport } from './report.js';
+import { upcastReplay } from './upcast-replay.js';
 
 /** In the page's order; the names are what `--only` takes. */
 const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<ScenarioReport>]> = [
@@ -33,6 +34,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['naive-baseline', naiveBaseline],
   ['emmett-peer', emmettPeer],
   ['level-replay', levelReplay],
+  ['upcast-replay', upcastReplay],
   ['idle-actor-heap', idleActorHeap],
   ['eviction-heap', evictionHeap],
   ['activation-storm', activationStorm],

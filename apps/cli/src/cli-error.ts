@@ -8,7 +8,7 @@ import { isActorfoldError } from '@actorfold/core';
 /** Exit codes, documented in docs/cli.md. */
 export const EXIT = {
   OK: 0,
-  /** `verify` found problems, or a read met corrupt data. */
+  /** `verify` found problems, or a read met corrupt data or an event from a newer schema. */
   PROBLEMS: 1,
   /** Bad arguments or options. */
   USAGE: 2,
@@ -40,6 +40,7 @@ export class CliError extends Error {
 /** Exit code per error code of the runtime (ActorfoldError) and the admin endpoint (AdminError). */
 const BY_CODE: Readonly<Record<string, ExitCode>> = {
   CORRUPT_DATA: EXIT.PROBLEMS,
+  UNKNOWN_EVENT_SCHEMA: EXIT.PROBLEMS,
   BAD_REQUEST: EXIT.USAGE,
   INVALID_ARGUMENT: EXIT.USAGE,
   NOT_FOUND: EXIT.NOT_FOUND,

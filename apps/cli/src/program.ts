@@ -149,10 +149,15 @@ export function buildProgram(): Command {
     .option('--type <types>', 'only these event types (comma-separated)', list)
     .option('--since <time>', 'only events at or after this ISO 8601 time', instant)
     .option('--until <time>', 'only events before this ISO 8601 time', instant)
+    .option(
+      '--upcast',
+      "offline: show the events as --module's definition reads them (decoded, then upcast to its eventSchemaVersion)",
+    )
+    .option('--module <file>', 'with --upcast: an ES module exporting the aggregate definitions')
     .option(...JSON_FLAG)
     .addHelpText(
       'after',
-      '\nWith --type/--since/--until, --limit and --last count matching events.\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account alice --socket data/admin.sock --last 5\n  actorfold events account/alice --data data/store --type Withdrawn --since 2026-03-01 --until 2026-04-01',
+      '\nWith --type/--since/--until, --limit and --last count matching events (with --upcast, --type matches the upcast type).\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account alice --socket data/admin.sock --last 5\n  actorfold events account/alice --data data/store --type Withdrawn --since 2026-03-01 --until 2026-04-01\n  actorfold events account/alice --data data/store --upcast --module apps/daemon/dist/domain/index.js',
     )
     .action((first: string, second: string | undefined, o) =>
       events(target(first, second).stream, o, out(o)),

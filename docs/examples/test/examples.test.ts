@@ -54,6 +54,14 @@ describe('the documentation examples', () => {
     ]);
   });
 
+  it('upcasting: a stream written by v1 is read by v2 through its upcasters, on a LevelDB folder', async () => {
+    expect(await runExample('upcasting')).toEqual([
+      '{ state: { cents: 500 }, version: 2 }',
+      '3 2',
+      '{ cents: 750 }',
+      "[ { type: 'Credited', cents: 200, currency: 'EUR' } ]",
+    ]);
+  });
   it("statecharts: the supplier switch lists what it accepts; a deploy without the process's workflow version crashes the actor", async () => {
     expect(await runExample('statecharts')).toEqual([
       'true',

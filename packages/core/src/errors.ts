@@ -28,7 +28,11 @@ export type ErrorCode =
   // Lease mode of a shared store: another node hosts the aggregate right now.
   | 'NOT_OWNER'
   // A commandId reused for a different command.
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  // Upcasting: an upcaster threw or returned something other than events.
+  | 'UPCAST_FAILED'
+  // Upcasting: a stored event's schemaVersion is newer than the aggregate definition reading it.
+  | 'UNKNOWN_EVENT_SCHEMA';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set([
@@ -239,6 +243,63 @@ export class CorruptData extends ActorfoldError {
     super('CORRUPT_DATA', `${streamId}@${version}: ${message}`, options);
     this.streamId = streamId;
     this.version = version;
+  }
+}
+
+/**
+ * An upcaster threw, or returned something other than an event, an array of events or `[]`,
+ * for the stored event at `streamId`@`version`. The event is never skipped: recovery crashes the
+ * actor with this error (not retryable: the upcaster must be fixed), a projection or subscription
+ * stops at it.
+ */
+export class UpcastFailed extends ActorfoldError {
+  readonly streamId: string;
+  readonly version: number;
+  /** The type of the event the failing upcaster was given. */
+  readonly eventType: string;
+  /** The schema version that upcaster reads (`Upcaster.fromVersion`). */
+  readonly fromVersion: number;
+  constructor(
+    streamId: string,
+    version: number,
+    eventType: string,
+    fromVersion: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'UPCAST_FAILED',
+      `${streamId}@${version}: the upcaster of ${eventType} from schema version ${fromVersion} ${message}`,
+      options,
+    );
+    this.streamId = streamId;
+    this.version = version;
+    this.eventType = eventType;
+    this.fromVersion = fromVersion;
+  }
+}
+
+/**
+ * A stored event carries a `schemaVersion` newer than the `eventSchemaVersion` of the definition
+ * reading it (written by a newer deployment, say): it is refused rather than folded as if it were
+ * old. Not retryable; deploy the definition that knows that schema.
+ */
+export class UnknownEventSchema extends ActorfoldError {
+  readonly streamId: string;
+  readonly version: number;
+  /** The stored event's schemaVersion. */
+  readonly schemaVersion: number;
+  /** The newest schema version the reading definition knows (its `eventSchemaVersion`). */
+  readonly supported: number;
+  constructor(streamId: string, version: number, schemaVersion: number, supported: number) {
+    super(
+      'UNKNOWN_EVENT_SCHEMA',
+      `${streamId}@${version}: the event has schema version ${schemaVersion}, newer than ${supported}, the newest this definition reads`,
+    );
+    this.streamId = streamId;
+    this.version = version;
+    this.schemaVersion = schemaVersion;
+    this.supported = supported;
   }
 }
 

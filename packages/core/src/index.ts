@@ -28,7 +28,9 @@ export {
   type FromDeciderOptions,
   fromDecider,
 } from './aggregate/from-decider.js';
+export { upcast, upcastEnvelope } from './aggregate/read-events.js';
 export type { StandardSchemaV1 } from './aggregate/standard-schema.js';
+export { type Upcaster, type UpcastResult, upcaster } from './aggregate/upcaster.js';
 export { type Clock, SimulatedClock, systemClock, type TimerHandle } from './clock.js';
 export { type Codec, encodeEvent, UnstorableValue } from './codec/codec.js';
 export { codecByName } from './codec/codec-by-name.js';
@@ -58,6 +60,8 @@ export {
   StoreError,
   type StoreErrorReason,
   UnknownAggregate,
+  UnknownEventSchema,
+  UpcastFailed,
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';

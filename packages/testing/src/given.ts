@@ -33,6 +33,17 @@ export type ErrorMatcher = string | RegExp | ((error: unknown) => unknown);
 export interface Given<S, C extends Command, E extends DomainEvent> {
   /** Adds more events to the history (a new scenario; this one is unchanged). */
   given(events: readonly E[]): Given<S, C, E>;
+  /**
+   * Adds events as a definition at `schemaVersion` stored them (older than this one's
+   * `eventSchemaVersion`, typically): each is read through the definition's upcasters exactly as
+   * replay reads it, and counts as one stream version whatever it becomes (several events, or none).
+   * @example
+   * await given(accountV2)
+   *   .givenAtSchema(1, [{ type: 'Deposited', amount: 5 }])
+   *   .when({ type: 'withdraw', amount: 5 })
+   *   .then([{ type: 'Withdrawn', amount: 5, currency: 'EUR' }]);
+   */
+  givenAtSchema(schemaVersion: number, events: readonly DomainEvent[]): Given<S, C, E>;
   /** The command under test. Nothing runs until one of the `then*` expectations is called. */
   when(command: C): When<S, E>;
 }
@@ -71,7 +82,9 @@ export function given<S, C extends Command, E extends DomainEvent>(
   events: readonly NoInfer<E>[] = [],
   options: ScenarioOptions = {},
 ): Given<S, C, E> {
-  return new GivenStage({ definition, start: undefined, version: 0, events, ...contextOf(options) });
+  const schemaVersion = definition.eventSchemaVersion;
+  const history = events.map((event) => ({ event, schemaVersion }));
+  return new GivenStage({ definition, start: undefined, version: 0, events: history, ...contextOf(options) });
 }
 
 /**
@@ -100,7 +113,14 @@ class GivenStage<S, C extends Command, E extends DomainEvent> implements Given<S
   }
 
   given(events: readonly E[]): Given<S, C, E> {
-    return new GivenStage({ ...this.#setup, events: [...this.#setup.events, ...events] });
+    return this.givenAtSchema(this.#setup.definition.eventSchemaVersion, events);
+  }
+
+  givenAtSchema(schemaVersion: number, events: readonly DomainEvent[]): Given<S, C, E> {
+    if (!Number.isInteger(schemaVersion) || schemaVersion < 1)
+      throw new TypeError(`givenAtSchema: schemaVersion must be a positive integer, got ${schemaVersion}`);
+    const added = events.map((event) => ({ event, schemaVersion }));
+    return new GivenStage({ ...this.#setup, events: [...this.#setup.events, ...added] });
   }
 
   when(command: C): When<S, E> {
@@ -218,7 +238,8 @@ class WhenStage<S, C extends Command, E extends DomainEvent> implements When<S, 
 
   #title(): string {
     const { definition, start, events, aggregateId } = this.#setup;
-    const types = `[${events.map((e) => e.type).join(', ')}]`;
+    const current = definition.eventSchemaVersion;
+    const types = `[${events.map(({ event, schemaVersion: v }) => (v === current ? event.type : `${event.type}@v${v}`)).join(', ')}]`;
     let history = start === undefined ? types : `state ${showInline(start.state)}`;
     if (start === undefined && events.length === 0) history = 'no events';
     else if (start !== undefined && events.length > 0) history += ` then ${types}`;

@@ -4,6 +4,7 @@
  */
 import {
   type AggregateDefinition,
+  type AnyAggregate,
   type Command,
   type DecideContext,
   type DomainEvent,
@@ -13,6 +14,7 @@ import {
   isRejection,
   type Rejection,
   TimerRecorder,
+  upcast,
 } from '@actorfold/core';
 import { domainRejection } from './domain-rejection.js';
 import { indent, showInline, showList } from './plain-data.js';
@@ -47,13 +49,20 @@ export interface ScenarioResult<S, E> {
 
 const DEFAULT_NOW = '2025-01-01T00:00:00Z';
 
+/** One event of a scenario's history, as stored: its data and its schema version. */
+export interface HistoryEvent {
+  readonly event: DomainEvent;
+  readonly schemaVersion: number;
+}
+
 /** Everything a scenario knows before its command: the definition, the history and the context. */
 export interface Setup<S, C extends Command, E extends DomainEvent> {
   readonly definition: AggregateDefinition<S, C, E>;
   /** Set by givenState; otherwise the history starts at `initialState()`. */
   readonly start: { readonly state: S } | undefined;
   readonly version: number;
-  readonly events: readonly E[];
+  /** The history, in order: each event with the schema version it is stored at. */
+  readonly events: readonly HistoryEvent[];
   readonly aggregateId: string;
   readonly now: Date;
   readonly metadata: EventMetadata;
@@ -94,14 +103,33 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
 ): Promise<Outcome<S, E>> {
   const definition = setup.checkPurity ? purityChecked(setup.definition) : setup.definition;
   let state = setup.start === undefined ? definition.initialState() : setup.start.state;
-  for (const [i, event] of setup.events.entries()) {
+  for (const [i, { event, schemaVersion }] of setup.events.entries()) {
+    let read: readonly E[];
     try {
-      state = definition.evolve(state, event);
+      // Exactly as replay reads it: through the definition's upcasters, once.
+      read = (
+        schemaVersion === definition.eventSchemaVersion
+          ? [event]
+          : upcast(definition as AnyAggregate, event, schemaVersion, {
+              aggregateId: setup.aggregateId,
+              version: setup.version + i + 1,
+            })
+      ) as readonly E[];
     } catch (error) {
       throw new ScenarioFailure(
-        `${title()}\nevolve threw on given event #${i + 1} ${showInline(event)}: ${messageOf(error)}`,
+        `${title()}\ngiven event #${i + 1} ${showInline(event)} at schema version ${schemaVersion} cannot be read: ${messageOf(error)}`,
         { cause: error },
       );
+    }
+    for (const e of read) {
+      try {
+        state = definition.evolve(state, e);
+      } catch (error) {
+        throw new ScenarioFailure(
+          `${title()}\nevolve threw on given event #${i + 1} ${showInline(e)}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
     }
   }
   const version = setup.version + setup.events.length;

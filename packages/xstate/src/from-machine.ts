@@ -11,6 +11,7 @@ import {
   InvalidArgument,
   type SnapshotPolicy,
   type StandardSchemaV1,
+  type Upcaster,
 } from '@actorfold/core';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic, EventObject } from 'xstate';
 import { statechartCommandValidator } from './command-validator.js';
@@ -75,6 +76,11 @@ export interface FromMachineOptions<M extends Machines> {
   validateCommand?: StandardSchemaV1<unknown, NoInfer<MachinesCommand<M>>>;
   /** Stored as each event's `schemaVersion`. Default 1. */
   eventSchemaVersion?: number;
+  /**
+   * How events stored under an older `eventSchemaVersion` are read (core's `upcasters`): each
+   * turns one event type at version n into version n + 1, chained on every read.
+   */
+  upcasters?: readonly Upcaster[];
   /**
    * Take every accepted command's transition twice and compare the results (state, context,
    * emitted events); a difference refuses the command with `ImpureMachine` (IMPURE_MACHINE,
@@ -183,6 +189,7 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
     },
   };
   if (options.eventSchemaVersion !== undefined) spec.eventSchemaVersion = options.eventSchemaVersion;
+  if (options.upcasters !== undefined) spec.upcasters = options.upcasters;
   if (options.snapshots !== undefined)
     spec.snapshots = snapshotPolicy(versions, snapshots, options.snapshots);
   // The extra fields survive defineAggregate's copy of the spec; the state, command and event

@@ -1,4 +1,4 @@
-import { type EventOf, isRejection } from '@actorfold/core';
+import { type DomainEvent, type EventOf, isRejection, upcast } from '@actorfold/core';
 import { given } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
@@ -333,6 +333,45 @@ describe('a statechart aggregate', () => {
       expect(approval.eventSchemaVersion).toBe(1);
       const v3 = fromMachine({ type: 'approval', machines: { v1: approvalMachine }, eventSchemaVersion: 3 });
       expect(v3.eventSchemaVersion).toBe(3);
+    });
+
+    it('passes upcasters on: events stored at an older schema are read through them', async () => {
+      // Schema 1 stored the title under another name.
+      const v2 = fromMachine({
+        type: 'approval',
+        machines: { v1: approvalMachine },
+        eventSchemaVersion: 2,
+        upcasters: [
+          {
+            type: 'Submitted',
+            fromVersion: 1,
+            upcast: (e: DomainEvent) => {
+              const { name, ...command } = (e as Event & { command: { name: string } }).command;
+              return { ...e, command: { ...command, title: name } };
+            },
+          },
+        ],
+      });
+      const old = { ...submitted, command: { type: 'submit', name: 'laptop', amount: 800 } };
+      expect(upcast(v2, old, 1)).toEqual([submitted]);
+      const approve = { type: 'approve', by: 'zoe' } as const;
+      const after = await given(v2)
+        .givenAtSchema(1, [old])
+        .when(approve)
+        .thenState(() => true);
+      const same = await given(approval, [submitted])
+        .when(approve)
+        .thenState(() => true);
+      expect(after.state).toEqual(same.state);
+      expect(after.events).toEqual(same.events);
+      expect(after.version).toBe(2);
+      expect(() =>
+        fromMachine({
+          type: 'approval',
+          machines: { v1: approvalMachine },
+          upcasters: [{ type: 'Submitted', fromVersion: 1, upcast: (e: DomainEvent) => e }],
+        }),
+      ).toThrow(/need an eventSchemaVersion above 1/);
     });
 
     it("refuses what defineAggregate refuses, such as a type with '/'", () => {

@@ -1,7 +1,8 @@
 /** `actorfold events <stream>`: one stream's events, a page at a time. */
 import { eventMatcher, filteredPage, isFiltering } from '@actorfold/admin';
-import type { EventEnvelope } from '@actorfold/core';
+import { type AnyAggregate, type EventEnvelope, parseStreamId, upcastEnvelope } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
+import { loadAggregates } from '../load-aggregates.js';
 import { brief, count, type Output, plural } from '../output.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
 
@@ -16,6 +17,10 @@ export interface EventsOptions extends WhereOptions {
   since?: string;
   /** ISO 8601, as given: only events before it. */
   until?: string;
+  /** Show the events as the module's definition reads them (decoded, upcast); needs `module`. */
+  upcast?: boolean;
+  /** The ES module exporting the aggregate definitions (for `upcast`). */
+  module?: string;
 }
 
 /** The `--json` shape: `next` is the `--from` of the next page, or null at the end. */
@@ -37,7 +42,22 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
     ...(opts.until === undefined ? {} : { until: Date.parse(opts.until) }),
   };
   let result: EventsResult;
-  if (w.mode === 'offline') {
+  const def = await upcastingDefinition(stream, opts, w.mode);
+  if (w.mode === 'offline' && def !== undefined) {
+    const match = isFiltering(filter) ? eventMatcher(filter) : undefined;
+    result = await withStore(w.data, `actorfold events ${stream} --socket <path>`, async (store) => {
+      const version = await store.streamVersion(stream);
+      if (version === 0)
+        throw new CliError(
+          EXIT.NOT_FOUND,
+          `stream ${stream} has no events`,
+          'list them with actorfold streams',
+        );
+      const read = store.readStream(stream, { fromVersion: opts.last === undefined ? (opts.from ?? 1) : 1 });
+      const page = await upcastPage(read, def, match, opts.last ?? opts.limit, opts.last !== undefined);
+      return { stream, version, events: page.events, next: page.next };
+    });
+  } else if (w.mode === 'offline') {
     result = await withStore(w.data, `actorfold events ${stream} --socket <path>`, async (store) => {
       const version = await store.streamVersion(stream);
       if (version === 0)
@@ -101,6 +121,7 @@ export async function events(stream: string, opts: EventsOptions, out: Output): 
       opts.type === undefined ? '' : ` --type ${opts.type.join(',')}`,
       opts.since === undefined ? '' : ` --since ${opts.since}`,
       opts.until === undefined ? '' : ` --until ${opts.until}`,
+      opts.upcast === true ? ` --upcast --module ${opts.module}` : '',
     ].join('');
     out.note(
       `next page: actorfold events ${stream} --from ${result.next} --limit ${opts.limit}${filters} ${at}`,
@@ -112,4 +133,54 @@ function finish(stream: string, version: number, page: EventEnvelope[], limit: n
   const more = page.length > limit;
   const list = page.slice(0, limit);
   return { stream, version, events: list, next: more ? (list.at(-1)?.version ?? 0) + 1 : null };
+}
+
+/** The definition whose upcasters `--upcast` reads the stream with; undefined without `--upcast`. */
+async function upcastingDefinition(
+  stream: string,
+  opts: EventsOptions,
+  mode: 'offline' | 'live',
+): Promise<AnyAggregate | undefined> {
+  if (opts.upcast !== true) {
+    if (opts.module !== undefined) throw new CliError(EXIT.USAGE, '--module is only used with --upcast');
+    return undefined;
+  }
+  if (opts.module === undefined)
+    throw new CliError(
+      EXIT.USAGE,
+      '--upcast needs --module <file>: the module exporting the definition whose upcasters read the events',
+    );
+  if (mode !== 'offline')
+    throw new CliError(EXIT.USAGE, '--upcast reads a store folder: give --data, not --socket');
+  const { aggregateType } = parseStreamId(stream);
+  const defs = await loadAggregates(opts.module);
+  const def = defs.get(aggregateType);
+  if (def === undefined) {
+    throw new CliError(
+      EXIT.NOT_FOUND,
+      `${opts.module} exports no aggregate of type '${aggregateType}' (it has: ${[...defs.keys()].join(', ')})`,
+    );
+  }
+  return def;
+}
+
+/**
+ * A page of events as `def` reads them. A page holds whole stored events: the events one stored
+ * event is upcast into are never split between pages, so `next` (a stored version) loses none.
+ * With `last`, the newest `limit` events read.
+ */
+async function upcastPage(
+  read: AsyncIterable<EventEnvelope>,
+  def: AnyAggregate,
+  match: ((e: EventEnvelope) => boolean) | undefined,
+  limit: number,
+  last: boolean,
+): Promise<{ events: EventEnvelope[]; next: number | null }> {
+  let events: EventEnvelope[] = [];
+  for await (const stored of read) {
+    if (!last && events.length >= limit) return { events, next: stored.version };
+    for (const e of upcastEnvelope(def, stored)) if (match === undefined || match(e)) events.push(e);
+    if (last && events.length > limit) events = events.slice(-limit);
+  }
+  return { events, next: null };
 }

@@ -1,9 +1,10 @@
 /**
  * `actorfold state <stream> --module <file>`: an aggregate's state, replayed offline by folding
- * the module's `initialState`/`evolve` over the stream. No runtime is created, so nothing (not
- * even a snapshot) is written.
+ * the module's `initialState`/`evolve` over the stream, each event read as the runtime reads it
+ * (decoded by its codec, then upcast by the definition's upcasters). No runtime is created, so
+ * nothing (not even a snapshot) is written.
  */
-import { parseStreamId } from '@actorfold/core';
+import { type EventEnvelope, parseStreamId, upcastEnvelope } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
 import { loadAggregates } from '../load-aggregates.js';
 import { count, type Output } from '../output.js';
@@ -49,16 +50,10 @@ export async function state(stream: string, opts: StateOptions, out: Output): Pr
     let s = def.initialState();
     let version = 0;
     try {
-      for await (const e of store.readStream(stream, { limit: until })) {
-        try {
-          s = def.evolve(s, e.data);
-        } catch (err) {
-          throw new CliError(
-            EXIT.FAILED,
-            `evolve threw at ${stream} version ${e.version} (${e.type}): ${err instanceof Error ? err.message : String(err)}`,
-          );
-        }
-        version = e.version;
+      for await (const stored of store.readStream(stream, { limit: until })) {
+        // UPCAST_FAILED and UNKNOWN_EVENT_SCHEMA reach the user with their codes.
+        for (const e of upcastEnvelope(def, stored)) s = fold(def.evolve, s, e, stream);
+        version = stored.version;
         if (version % 1000 === 0) bar.update(version);
       }
     } finally {
@@ -71,4 +66,20 @@ export async function state(stream: string, opts: StateOptions, out: Output): Pr
     `${stream} at version ${count(result.version)} (replayed with '${aggregateType}' from ${opts.module})`,
   );
   out.line(JSON.stringify(result.state, null, 2));
+}
+
+function fold(
+  evolve: (state: unknown, event: EventEnvelope['data']) => unknown,
+  s: unknown,
+  e: EventEnvelope,
+  stream: string,
+): unknown {
+  try {
+    return evolve(s, e.data);
+  } catch (err) {
+    throw new CliError(
+      EXIT.FAILED,
+      `evolve threw at ${stream} version ${e.version} (${e.type}): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
-import { decodeEnvelope } from '../codec/stored-data.js';
+import { readEnvelope } from '../aggregate/read-events.js';
 import {
   ActorCrashed,
   IdempotencyConflict,
@@ -652,13 +652,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   ): Promise<ExecuteResult | Refused> {
     const commandId = request.options.commandId as string;
     const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
-    const events = stored.map((env) => decodeEnvelope(env, this.def.codec));
-    const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
+    // As the definition reads them now (decoded, upcast); the version and fingerprint are the stored ones.
+    const events = stored.flatMap((env) => readEnvelope(this.def, env));
+    const original = stored.length > 0 ? stored[0]?.metadata.fingerprint : seen.fingerprint;
     // Events stored before fingerprints existed carry none: they are taken as the same command.
     if (typeof original === 'string' && original !== fingerprintOf(request)) {
       return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
     }
-    const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - seen.at;
+    const version = stored.length > 0 ? (stored[stored.length - 1] as EventEnvelope).version : 0 - seen.at;
     return { events, version, state, deduplicated: true };
   }
 
@@ -795,7 +796,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
     // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
     const error =
-      code === 'CORRUPT_DATA' || code === 'STORE_ERROR' || code === 'NOT_OWNER'
+      code === 'CORRUPT_DATA' ||
+      code === 'STORE_ERROR' ||
+      code === 'NOT_OWNER' ||
+      code === 'UPCAST_FAILED' ||
+      code === 'UNKNOWN_EVENT_SCHEMA'
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
     for (const request of current) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
-import { decodeEventData } from '../codec/stored-data.js';
+import { readEvent } from '../aggregate/read-events.js';
 import { CorruptData, isActorfoldError } from '../errors.js';
 import type { DomainEvent, EventStore, Snapshot } from '../store/store.js';
 import type { ActorHost } from './actor-host.js';
@@ -26,7 +26,9 @@ export interface Recovered extends Folded {
 
 /**
  * Folds every stored event past `version` (up to `knownHead` when the store told it without
- * I/O). Undefined when the stream has not moved. Throws CorruptData on a gap or a rewind.
+ * I/O), each read through the definition's codec and upcasters. Undefined when the stream has
+ * not moved. Throws CorruptData on a gap or a rewind, UpcastFailed or UnknownEventSchema (and
+ * whatever evolve throws) on an event the definition cannot read.
  * The dedupe window is updated in place (and created if an event carries a commandId).
  */
 export async function catchUp(
@@ -51,7 +53,10 @@ export async function catchUp(
     if (env.version !== version + 1) {
       throw new CorruptData(streamId, version + 1, `expected version ${version + 1}, read ${env.version}`);
     }
-    state = def.evolve(state, decodeEventData(env, def.codec) as DomainEvent);
+    // Decoded, then upcast: one stored event may fold as several or as none, under its own version.
+    const read = readEvent(def, env);
+    if (!Array.isArray(read)) state = def.evolve(state, read as DomainEvent);
+    else for (const e of read as readonly DomainEvent[]) state = def.evolve(state, e);
     version = env.version;
     const commandId = env.metadata.commandId;
     if (typeof commandId === 'string') dedupe = remember(dedupe, dedupeCapacity, commandId, version);

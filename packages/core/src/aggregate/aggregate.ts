@@ -5,6 +5,7 @@ import type { DomainEvent, EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
 import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
+import { compileUpcasters, registerUpcasters, type Upcaster } from './upcaster.js';
 
 /** A command: any object with a string `type`. */
 export interface Command {
@@ -74,8 +75,19 @@ export interface AggregateSpec<
   snapshots?: SnapshotPolicy<S>;
   /** Any Standard Schema validator (zod, valibot, arktype...); its output is the command decide sees. */
   validateCommand?: StandardSchemaV1<unknown, C>;
-  /** Stored as each event's `schemaVersion`. Default 1. */
+  /**
+   * Stored as each event's `schemaVersion`. Default 1. Bump it when an event's shape changes and
+   * add `upcasters` that bring events stored under the older versions up to it.
+   */
   eventSchemaVersion?: number;
+  /**
+   * How events stored under an older `schemaVersion` are read: each upcaster turns one event type
+   * at version n into version n + 1 (or another type, several events, or `[]` for none), chained
+   * up to `eventSchemaVersion` on every read (recovery, subscriptions, projections, the CLI).
+   * Stored events are never rewritten. A type without an upcaster for a version keeps its shape
+   * through it. See docs/upcasting.md.
+   */
+  upcasters?: readonly Upcaster[];
   /**
    * Which errors thrown by decide are refusals rather than bugs: error classes, or a predicate.
    * A match becomes a `Rejection` (REJECTED) whose `reason` is the error's string `code` if it
@@ -152,6 +164,7 @@ export function defineAggregate<
   if (!isPositiveInt(eventSchemaVersion)) {
     throw new InvalidArgument(`aggregate '${type}': eventSchemaVersion must be a positive integer`);
   }
+  const chain = compileUpcasters(type, spec.upcasters, eventSchemaVersion);
   const snap = spec.snapshots;
   if (snap !== undefined) {
     if (!Number.isInteger(snap.every) || snap.every < 0) {
@@ -191,7 +204,9 @@ export function defineAggregate<
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
     throw new InvalidArgument(`aggregate '${type}': validateCommand must be a Standard Schema validator`);
   }
-  return Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
+  const definition = Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
+  registerUpcasters(definition, chain);
+  return definition;
 }
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */

@@ -7,6 +7,7 @@
  * last position handled, with the read model kept in memory.
  */
 import type { Logger } from 'pino';
+import type { EventReader } from '../aggregate/read-events.js';
 import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
@@ -38,8 +39,11 @@ export interface ProjectionStatus {
 /** What a projection needs from its runtime. */
 export interface ProjectionHost extends LogReader {
   readonly logger: Logger;
-  /** An event's data as its aggregate's codec decodes it (the runtime knows each aggregate type's codec). */
-  readonly decode?: (event: EventEnvelope) => EventEnvelope;
+  /**
+   * Reads a stored event as its aggregate's definition does (codec, then upcasters): the runtime
+   * knows each aggregate type's definition. Without it, handlers get stored envelopes as they are.
+   */
+  readonly reader?: EventReader;
 }
 
 export class Projection<S = unknown> {
@@ -184,26 +188,19 @@ export class Projection<S = unknown> {
       this.#state = 'running';
       for await (const e of subscription) {
         if (this.#state !== 'running') this.#state = 'running';
-        const handler = def.handlers.get(e.type);
-        if (
-          handler !== undefined &&
-          (def.aggregateTypes === undefined || def.aggregateTypes.has(e.aggregateType))
-        ) {
-          let next: S | undefined;
-          try {
-            next = await handler(this.#model, this.#host.decode === undefined ? e : this.#host.decode(e));
-          } catch (cause) {
-            const error = new ProjectionFailed(def.name, e.position, e.type, cause);
-            logger.error(
-              { projection: def.name, position: e.position, eventType: e.type, err: cause },
-              error.message,
-            );
-            // At-least-once: what was handled stays handled. Exactly-once: the in-memory model may be
-            // half-changed by the failed handler, so the last saved one stays the truth.
-            if (def.mode === 'at-least-once') await commit();
-            throw error;
+        if (def.aggregateTypes === undefined || def.aggregateTypes.has(e.aggregateType)) {
+          const reader = host.reader;
+          if (reader?.upcasts(e)) {
+            // Upcast: its type may change and it may be several events, or none. All of them are
+            // handled before the position moves past the stored event, so a checkpoint never
+            // falls between two events read from one stored event.
+            const read = reader.read(e);
+            if (!Array.isArray(read)) await this.#handle(read as EventEnvelope, commit);
+            else for (const one of read as readonly EventEnvelope[]) await this.#handle(one, commit);
+          } else if (def.handlers.has(e.type)) {
+            // Decoded only when a handler wants it.
+            await this.#handle(reader === undefined ? e : (reader.read(e) as EventEnvelope), commit);
           }
-          if (next !== undefined) this.#model = next;
         }
         this.#position = e.position;
         dirty++;
@@ -233,6 +230,28 @@ export class Projection<S = unknown> {
         );
       }
     }
+  }
+
+  /** Runs the handler of one event (as read), if there is one; a throw stops the projection at it. */
+  async #handle(e: EventEnvelope, commit: () => Promise<void>): Promise<void> {
+    const { def } = this;
+    const handler = def.handlers.get(e.type);
+    if (handler === undefined) return;
+    let next: S | undefined;
+    try {
+      next = await handler(this.#model, e);
+    } catch (cause) {
+      const error = new ProjectionFailed(def.name, e.position, e.type, cause);
+      this.#host.logger.error(
+        { projection: def.name, position: e.position, eventType: e.type, err: cause },
+        error.message,
+      );
+      // At-least-once: what was handled stays handled. Exactly-once: the in-memory model may be
+      // half-changed by the failed handler, so the last saved one stays the truth.
+      if (def.mode === 'at-least-once') await commit();
+      throw error;
+    }
+    if (next !== undefined) this.#model = next;
   }
 
   /** Loads the checkpoint (and, exactly-once, the read model saved with it). */

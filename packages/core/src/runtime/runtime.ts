@@ -10,15 +10,14 @@ import {
   type SnapshotResult,
 } from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
+import { EventReader } from '../aggregate/read-events.js';
 import { type Clock, systemClock } from '../clock.js';
-import { jsonCodec } from '../codec/json-codec.js';
-import { decodeEnvelope } from '../codec/stored-data.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
 import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
-import { type EventEnvelope, type EventStore, parseStreamId } from '../store/store.js';
+import { type EventStore, parseStreamId } from '../store/store.js';
 import { assertStorableId, assertStreamId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
 import type { TimerQuery, TimerRecord } from '../timers/timer.js';
@@ -120,6 +119,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 export class Runtime {
   readonly #ctx: RuntimeContext;
   readonly #aggregates: ReadonlyMap<string, AnyAggregate>;
+  /** Reads stored events as their aggregate's definition does (codec, then upcasters). */
+  readonly #reader: EventReader;
   readonly #timeouts: CommandTimeouts;
   readonly #dispatcher: Dispatcher;
   #shutdown: Promise<void> | undefined;
@@ -139,6 +140,7 @@ export class Runtime {
     const ctx = createContext(store, options, logger, clock);
     this.#ctx = ctx;
     this.#aggregates = aggregates;
+    this.#reader = new EventReader(aggregates);
     this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
       ctx.metrics.counters.commandTimeouts++;
     });
@@ -290,21 +292,18 @@ export class Runtime {
   /**
    * The global log as an async iterable: the stored events from `fromPosition` (default 1; `'end'`
    * for only new ones), then each new event as it is appended, with no gap and no duplicate at
-   * the switch-over. Pull-based: a slow consumer holds at most one page. Ends when the runtime
+   * the switch-over. Each event is read as its aggregate's definition reads it (decoded by its
+   * codec, then upcast: an event stored under an older schema may arrive as several events sharing
+   * its position, or not at all). Pull-based: a slow consumer holds at most one page. Ends when the runtime
    * shuts down, `signal` aborts, or the loop breaks. A store outage only delays it: reads that
    * fail transiently are retried with backoff (`subscription.retrying` says so meanwhile);
    * CORRUPT_DATA or another store failure ends it with that error.
    */
   subscribe(options?: SubscribeOptions): Subscription {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
-    return new Subscription(this.#ctx, options, { decode: this.#decode });
+    const reader = this.#reader;
+    return new Subscription(this.#ctx, options, { read: (env) => reader.read(env) });
   }
-
-  /** An event's data as its aggregate's codec decodes it (the same envelope for plain JSON). */
-  readonly #decode = (env: EventEnvelope): EventEnvelope =>
-    env.metadata.codec === undefined
-      ? env
-      : decodeEnvelope(env, this.#aggregates.get(env.aggregateType)?.codec ?? jsonCodec);
 
   /**
    * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
@@ -328,7 +327,7 @@ export class Runtime {
       tail,
       retry,
       logger: logger.child({ projection: def.name }),
-      decode: this.#decode,
+      reader: this.#reader,
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();

@@ -28,8 +28,12 @@ export interface SubscriptionHooks {
   onCaughtUp?: () => Promise<void>;
   /** Told when a read fails transiently and when reading works again. */
   retry?: RetryObserver;
-  /** Turns each delivered event into what its reader sees (the runtime decodes by the aggregate's codec). */
-  decode?: (event: EventEnvelope) => EventEnvelope;
+  /**
+   * Turns each stored event into what its reader sees: the runtime decodes it by its aggregate's
+   * codec and upcasts it by that aggregate's definition, so one stored event may be delivered as
+   * several (sharing its position) or as none.
+   */
+  read?: (event: EventEnvelope) => EventEnvelope | readonly EventEnvelope[];
 }
 
 /** A subscription waiting to read again after a transient store failure. */
@@ -43,7 +47,7 @@ export interface SubscriptionRetrying {
 export interface SubscriptionFilter {
   /** Only events of these aggregate types. */
   aggregateTypes?: readonly string[];
-  /** Only events of these types (`envelope.type`). */
+  /** Only events of these types (`envelope.type` as read, that is after upcasting). */
   eventTypes?: readonly string[];
 }
 
@@ -86,6 +90,9 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
   #next: number | undefined;
   #page: EventEnvelope[] = [];
   #index = 0;
+  /** The events one stored event was read as, when several: delivered before the page moves on. */
+  #several: readonly EventEnvelope[] | undefined;
+  #severalIndex = 0;
   #done = false;
   #retrying: SubscriptionRetrying | undefined;
   readonly #reader: LogReader;
@@ -139,13 +146,30 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
 
   async next(): Promise<IteratorResult<EventEnvelope>> {
     for (;;) {
-      while (this.#index < this.#page.length) {
-        const e = this.#page[this.#index++] as EventEnvelope;
-        if (this.#wanted(e)) {
-          const decode = this.#hooks.decode;
-          return { done: false, value: decode === undefined ? e : decode(e) };
+      const several = this.#several;
+      if (several !== undefined) {
+        while (this.#severalIndex < several.length) {
+          const e = several[this.#severalIndex++] as EventEnvelope;
+          if (this.#wantedType(e)) return { done: false, value: e };
         }
+        this.#several = undefined;
       }
+      while (this.#index < this.#page.length) {
+        const stored = this.#page[this.#index] as EventEnvelope;
+        if (!this.#wantedAggregate(stored)) {
+          this.#index++;
+          continue;
+        }
+        const read = this.#readOne(stored);
+        this.#index++;
+        if (Array.isArray(read)) {
+          this.#several = read as readonly EventEnvelope[];
+          this.#severalIndex = 0;
+          break;
+        }
+        if (this.#wantedType(read as EventEnvelope)) return { done: false, value: read as EventEnvelope };
+      }
+      if (this.#several !== undefined) continue;
       if (this.#done || this.#stopped()) return this.return();
       // Remember the tail's counter before reading: an append after this read still wakes us.
       const seen = this.#tail.mark();
@@ -176,14 +200,33 @@ export class Subscription implements AsyncIterableIterator<EventEnvelope> {
   async return(): Promise<IteratorResult<EventEnvelope>> {
     this.#done = true;
     this.#page = [];
+    this.#several = undefined;
     return { done: true, value: undefined };
   }
 
-  #wanted(e: EventEnvelope): boolean {
-    return (
-      (this.#types === undefined || this.#types.has(e.aggregateType)) &&
-      (this.#eventTypes === undefined || this.#eventTypes.has(e.type))
-    );
+  #wantedAggregate(e: EventEnvelope): boolean {
+    return this.#types === undefined || this.#types.has(e.aggregateType);
+  }
+
+  /** By the type the reader sees (after upcasting). */
+  #wantedType(e: EventEnvelope): boolean {
+    return this.#eventTypes === undefined || this.#eventTypes.has(e.type);
+  }
+
+  /**
+   * The stored event as the reader sees it. A failure (an event its definition cannot read) ends
+   * the iteration with that error, at that event: it is never skipped.
+   */
+  #readOne(e: EventEnvelope): EventEnvelope | readonly EventEnvelope[] {
+    const read = this.#hooks.read;
+    if (read === undefined) return e;
+    try {
+      return read(e);
+    } catch (error) {
+      this.#done = true;
+      this.#page = [];
+      throw error;
+    }
   }
 
   /** The runtime shut down or the signal aborted. */
