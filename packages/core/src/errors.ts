@@ -28,7 +28,9 @@ export type ErrorCode =
   // Lease mode of a shared store: another node hosts the aggregate right now.
   | 'NOT_OWNER'
   // A commandId reused for a different command.
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  // A before-decide interceptor threw something other than a Rejection (a bug in it).
+  | 'INTERCEPTOR_FAILED';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set([
@@ -150,6 +152,23 @@ export class DecideFailed extends ActorfoldError {
   constructor(streamId: string, cause: unknown) {
     super('DECIDE_FAILED', `${streamId}: decide threw: ${describe(cause)}`, { cause });
     this.streamId = streamId;
+  }
+}
+
+/**
+ * A before-decide interceptor threw (or its promise rejected with) something other than a
+ * Rejection: a bug in the interceptor. That one command fails, nothing is stored, and the actor
+ * stays alive, as with DECIDE_FAILED. `.interceptor` names it (its `name`, or its position).
+ */
+export class InterceptorFailed extends ActorfoldError {
+  readonly streamId: string;
+  readonly interceptor: string;
+  constructor(streamId: string, interceptor: string, cause: unknown) {
+    super('INTERCEPTOR_FAILED', `${streamId}: interceptor '${interceptor}' threw: ${describe(cause)}`, {
+      cause,
+    });
+    this.streamId = streamId;
+    this.interceptor = interceptor;
   }
 }
 

@@ -1,4 +1,11 @@
 export type { ActorStatus } from './actor/actor-status.js';
+export type {
+  AfterAppendContext,
+  BeforeDecideContext,
+  InterceptedAggregate,
+  Interceptor,
+  RefusalContext,
+} from './actor/interceptors.js';
 export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './actor/request.js';
 export {
   type AggregateDefinition,
@@ -35,6 +42,7 @@ export {
   DecideFailed,
   type ErrorCode,
   IdempotencyConflict,
+  InterceptorFailed,
   InvalidArgument,
   InvalidCommand,
   isActorfoldError,
@@ -54,7 +62,22 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
-export type { Counters, LatencySummary, MetricsSnapshot } from './observability/metrics.js';
+export type {
+  AggregateTypeMetrics,
+  Counters,
+  LatencySummary,
+  MetricsSnapshot,
+} from './observability/metrics.js';
+export type {
+  ActivationEnd,
+  ActivationObservation,
+  CommandEnd,
+  CommandObservation,
+  ObservedAggregate,
+  ObservedCommandInfo,
+  ProjectionObservation,
+  RuntimeObserver,
+} from './observability/observer.js';
 export {
   defineProjection,
   isProjectionDefinition,

@@ -23,6 +23,7 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
+import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
 import { commandStep, type Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import { fingerprint } from './fingerprint.js';
@@ -137,6 +138,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#state = this.def.initialState();
       this.#to('recovered');
       host.metrics.counters.activations++;
+      host.metrics.forType(this.def.type).activations++;
+      if (host.observer !== null) {
+        const observed = activationStarting(host, this);
+        if (observed !== undefined) activationEnded(observed, 0, 0, undefined);
+      }
       return;
     }
     this.#mailbox.hold();
@@ -155,6 +161,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   async #activate(predecessor: AggregateActor | undefined): Promise<void> {
     const host = this.#host;
     const started = performance.now();
+    const observed = host.observer === null ? undefined : activationStarting(host, this);
     try {
       if (predecessor !== undefined) await predecessor.whenGone();
       if (host.store.acquire !== undefined) this.#release = await host.store.acquire(this.streamId);
@@ -164,11 +171,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#apply(recovered);
       });
     } catch (error) {
+      if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, error);
       this.#crash(error, undefined);
       return;
     }
+    if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, undefined);
     if (this.#status === 'crashed') return;
     host.metrics.counters.activations++;
+    host.metrics.forType(this.def.type).activations++;
     Metrics.record(host.metrics.recoveryLatency, performance.now() - started);
     if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
     const status = this.#to('recovered');
@@ -295,6 +305,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#to('finish');
     }
     this.#settle(request, outcome, performance.now() - started);
+    if (this.#host.interceptors !== null)
+      commandSettled(this.#host, this, request, outcome, () => this.#logger());
   }
 
   /** A `state` request: the refreshed state and version. */
@@ -306,15 +318,23 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   #settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void {
     const { metrics, options } = this.#host;
     const { counters } = metrics;
+    const byType = metrics.forType(this.def.type);
     if (outcome instanceof Refused) {
-      if (outcome.rejected) counters.commandsRejected++;
-      else counters.commandsFailed++;
+      if (outcome.rejected) {
+        counters.commandsRejected++;
+        byType.commandsRejected++;
+      } else {
+        counters.commandsFailed++;
+        byType.commandsFailed++;
+      }
     } else {
       counters.commandsOk++;
+      byType.commandsOk++;
       if (outcome.deduplicated) counters.dedupeHits++;
     }
     if (request.kind === 'execute') {
       Metrics.record(metrics.commandLatency, ms);
+      Metrics.record(byType.latency, ms);
       if (ms >= options.slowCommandMs) {
         this.#logger().warn({ command: request.command.type, durationMs: Math.round(ms) }, 'slow command');
       }
@@ -331,7 +351,17 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     const { commandId, expectedVersion } = request.options;
     const metadata = eventMetadata(request.options);
+    const observed = request.observed;
+    if (host.interceptors !== null || observed !== undefined) {
+      const starting = commandStarting(host, this, request, this.#state, this.#version, metadata);
+      const refused = starting instanceof Promise ? await starting : starting;
+      if (refused !== undefined) {
+        this.#logRefusal(refused, request);
+        return refused;
+      }
+    }
     for (let attempt = 0; ; attempt++) {
+      const deciding = observed === undefined ? 0 : performance.now();
       const stepped = commandStep(
         this.def,
         this.id,
@@ -345,6 +375,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       );
       // A synchronous decide costs no await.
       const outcome = stepped instanceof Promise ? await stepped : stepped;
+      if (observed !== undefined) observed.decideMs += performance.now() - deciding;
       switch (outcome.kind) {
         case 'duplicate':
           return this.#duplicate(request, commandId as string, outcome);
@@ -364,6 +395,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       const timestamp = new Date(host.clock.now()).toISOString();
       const schemaVersion = this.def.eventSchemaVersion;
       let stored: EventEnvelope[];
+      const appending = observed === undefined ? 0 : performance.now();
       try {
         stored = await host.store.append(
           this.streamId,
@@ -371,6 +403,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           { expectedVersion: this.#version },
         );
       } catch (error) {
+        if (observed !== undefined) observed.appendMs += performance.now() - appending;
         const conflict = isVersionConflict(error);
         if (conflict && expectedVersion === undefined && attempt < host.options.maxConflictRetries) {
           // Another writer got there first: catch up and decide again on the fresh state.
@@ -380,6 +413,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         }
         return new Refused(asStoreError(error), conflict);
       }
+      if (observed !== undefined) observed.appendMs += performance.now() - appending;
       const from = this.#version + 1;
       const last = stored[stored.length - 1] as EventEnvelope;
       this.#state = outcome.state;
@@ -565,7 +599,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
     if (current !== undefined) {
-      if (current.kind === 'execute') host.metrics.counters.commandsFailed++;
+      if (current.kind === 'execute') {
+        host.metrics.counters.commandsFailed++;
+        host.metrics.forType(this.def.type).commandsFailed++;
+      }
       current.fail(error);
     }
     this.abandonQueued(error);

@@ -1,4 +1,6 @@
 import type { Command } from '../aggregate/aggregate.js';
+import { isRejection, isVersionConflict } from '../errors.js';
+import type { ObservedCommand } from '../observability/observer.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
 
 /** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
@@ -73,8 +75,39 @@ abstract class Reply<T> {
   }
 }
 
+/**
+ * An execute or inject request. Every way it can end (reply, refusal, crash, timeout, shutdown)
+ * goes through `succeed` or `fail`, so an observation (when an observer asked for one) ends here.
+ */
+abstract class CommandReply extends Reply<ExecuteResult> {
+  /** Set by the dispatcher only when a runtime observer watches commands. */
+  observed: ObservedCommand | undefined = undefined;
+
+  override succeed(value: ExecuteResult): void {
+    if (this.settled) return;
+    super.succeed(value);
+    this.observed?.end(
+      value.deduplicated ? 'duplicate' : 'ok',
+      undefined,
+      value.events.length,
+      value.version,
+    );
+  }
+
+  override fail(error: unknown): void {
+    if (this.settled) return;
+    super.fail(error);
+    if (this.observed === undefined) return;
+    const rejected =
+      isRejection(error) ||
+      isVersionConflict(error) ||
+      (error as { code?: unknown } | null)?.code === 'IDEMPOTENCY_CONFLICT';
+    this.observed.end(rejected ? 'rejected' : 'failed', error, 0, undefined);
+  }
+}
+
 /** Run a command through decide. */
-export class ExecuteRequest extends Reply<ExecuteResult> {
+export class ExecuteRequest extends CommandReply {
   readonly kind = 'execute';
   constructor(
     streamId: string,
@@ -86,7 +119,7 @@ export class ExecuteRequest extends Reply<ExecuteResult> {
 }
 
 /** Append pre-validated events, skipping decide. */
-export class InjectRequest extends Reply<ExecuteResult> {
+export class InjectRequest extends CommandReply {
   readonly kind = 'inject';
   constructor(
     streamId: string,

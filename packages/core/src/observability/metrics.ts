@@ -34,6 +34,18 @@ export interface Counters {
   storeRetries: number;
   /** Actors evicted at once because the store lost their lease (lease mode). */
   leasesLost: number;
+  /** Interceptor `afterAppend` / `onRefusal` hooks that threw (logged; the command was not affected). */
+  listenerFailures: number;
+}
+
+/** One aggregate type's share of the counters and the command latency. */
+export interface AggregateTypeMetrics {
+  commandsOk: number;
+  commandsRejected: number;
+  commandsFailed: number;
+  activations: number;
+  /** Execute requests, from the actor taking them up to the reply (as `latency.command`). */
+  latency: LatencySummary;
 }
 
 /** What `runtime.metrics()` returns. */
@@ -48,6 +60,27 @@ export interface MetricsSnapshot {
     storeRetrying: number;
   };
   latency: { command: LatencySummary; recovery: LatencySummary };
+  /** Commands, activations and command latency per registered aggregate type. */
+  byAggregateType: Record<string, AggregateTypeMetrics>;
+}
+
+/** One aggregate type's live counters and command latency histogram. */
+export class TypeMetrics {
+  commandsOk = 0;
+  commandsRejected = 0;
+  commandsFailed = 0;
+  activations = 0;
+  readonly latency: RecordableHistogram = createHistogram();
+
+  snapshot(): AggregateTypeMetrics {
+    return {
+      commandsOk: this.commandsOk,
+      commandsRejected: this.commandsRejected,
+      commandsFailed: this.commandsFailed,
+      activations: this.activations,
+      latency: Metrics.summarize(this.latency),
+    };
+  }
 }
 
 /**
@@ -74,11 +107,24 @@ export class Metrics {
     mailboxFull: 0,
     storeRetries: 0,
     leasesLost: 0,
+    listenerFailures: 0,
   };
+  /** Per aggregate type; created for every registered type, so each shows even before its first command. */
+  readonly byType = new Map<string, TypeMetrics>();
   /** Subscriptions and projections between a transient store failure and the call's success. */
   retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
+
+  /** The metrics of one aggregate type (created on first use). */
+  forType(type: string): TypeMetrics {
+    let m = this.byType.get(type);
+    if (m === undefined) {
+      m = new TypeMetrics();
+      this.byType.set(type, m);
+    }
+    return m;
+  }
 
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {

@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
 import { type LogReader, Subscription } from '../subscriptions/subscription.js';
@@ -40,6 +41,8 @@ export interface ProjectionHost extends LogReader {
   readonly logger: Logger;
   /** An event's data as its aggregate's codec decodes it (the runtime knows each aggregate type's codec). */
   readonly decode?: (event: EventEnvelope) => EventEnvelope;
+  /** The runtime's observer (tracing), told of each event handed to a handler; null without one. */
+  readonly observer?: RuntimeObserver | null;
 }
 
 export class Projection<S = unknown> {
@@ -190,9 +193,12 @@ export class Projection<S = unknown> {
           (def.aggregateTypes === undefined || def.aggregateTypes.has(e.aggregateType))
         ) {
           let next: S | undefined;
+          const observed = host.observer ? observeEvent(host.observer, def.name, e) : undefined;
           try {
             next = await handler(this.#model, this.#host.decode === undefined ? e : this.#host.decode(e));
+            if (observed !== undefined) endObservation(observed, undefined);
           } catch (cause) {
+            if (observed !== undefined) endObservation(observed, cause);
             const error = new ProjectionFailed(def.name, e.position, e.type, cause);
             logger.error(
               { projection: def.name, position: e.position, eventType: e.type, err: cause },
@@ -263,5 +269,26 @@ export class Projection<S = unknown> {
 
   #notRunning(): Error {
     return this.#error ?? new InvalidArgument(`projection '${this.def.name}' is ${this.#state}`);
+  }
+}
+
+/** The observer's view of one event handled; undefined when it does not watch it. */
+function observeEvent(
+  observer: RuntimeObserver,
+  projection: string,
+  event: EventEnvelope,
+): ProjectionObservation | undefined {
+  try {
+    return observer.projectionEvent?.(projection, event);
+  } catch {
+    return undefined; // instrumentation never fails a projection
+  }
+}
+
+function endObservation(observed: ProjectionObservation, error: unknown): void {
+  try {
+    observed.ended(error);
+  } catch {
+    // instrumentation never fails a projection
   }
 }

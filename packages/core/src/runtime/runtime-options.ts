@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { ActorOptions } from '../actor/actor-host.js';
+import { assertInterceptors, type Interceptor } from '../actor/interceptors.js';
 import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
 import { InvalidArgument } from '../errors.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import type { EventStore } from '../store/store.js';
 import { DEFAULT_RETRY_BACKOFF, type RetryBackoff } from '../subscriptions/store-retry.js';
 
@@ -36,6 +38,13 @@ export interface RuntimeOptions {
    * `maxMs` (default 5000), each delay jittered to between half and all of it.
    */
   storeRetry?: { initialMs?: number; maxMs?: number };
+  /**
+   * Interceptors for every aggregate's commands (hooks before decide, after an append, on a
+   * refusal). They wrap each aggregate's own: see `Interceptor` for the order and rules.
+   */
+  interceptors?: readonly Interceptor[];
+  /** Instrumentation (tracing): told of commands, activations and projected events. See `RuntimeObserver`. */
+  observer?: RuntimeObserver;
 }
 
 /** Runtime settings after defaults were applied. */
@@ -117,6 +126,9 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     r.maxConflictRetries = o.maxConflictRetries;
   }
   if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
+  assertInterceptors('interceptors', o.interceptors);
+  if (o.observer !== undefined && (typeof o.observer !== 'object' || o.observer === null))
+    throw new InvalidArgument('observer must be an object');
   return r;
 }
 

@@ -1,12 +1,19 @@
 import { type Logger, pino } from 'pino';
 import type { ActorStatus } from '../actor/actor-status.js';
+import { buildInterceptorTable, type InterceptorTable } from '../actor/interceptors.js';
 import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { type Clock, systemClock } from '../clock.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope } from '../codec/stored-data.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
-import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
+import {
+  type AggregateTypeMetrics,
+  type Counters,
+  Metrics,
+  type MetricsSnapshot,
+} from '../observability/metrics.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
@@ -82,6 +89,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     resolved,
     options.logger ?? pino({ level: 'silent' }),
     options.clock ?? systemClock,
+    buildInterceptorTable(options.interceptors ?? [], aggregates.values()),
+    options.observer ?? null,
   );
 }
 
@@ -104,8 +113,12 @@ export class Runtime {
     options: ResolvedOptions,
     logger: Logger,
     clock: Clock,
+    interceptors: InterceptorTable = null,
+    observer: RuntimeObserver | null = null,
   ) {
-    const ctx = createContext(store, options, logger, clock);
+    const ctx = createContext(store, options, logger, clock, interceptors, observer);
+    // Every registered type shows in metrics() from the start, with zeros.
+    for (const type of aggregates.keys()) ctx.metrics.forType(type);
     this.#ctx = ctx;
     this.#aggregates = aggregates;
     this.#timeouts = new CommandTimeouts(clock, options.commandTimeoutMs, () => {
@@ -229,6 +242,7 @@ export class Runtime {
       retry,
       logger: logger.child({ projection: def.name }),
       decode: this.#decode,
+      observer: this.#ctx.observer,
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();
@@ -284,6 +298,9 @@ export class Runtime {
         command: Metrics.summarize(ctx.metrics.commandLatency),
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
       },
+      byAggregateType: Object.fromEntries(
+        Array.from(ctx.metrics.byType, ([type, m]): [string, AggregateTypeMetrics] => [type, m.snapshot()]),
+      ),
     };
   }
 
