@@ -13,6 +13,7 @@ import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
 import { hotPath } from './hot-path.js';
 import { idleActorHeap } from './idle-actor-heap.js';
+import { interceptorCost } from './interceptor-cost.js';
 import { levelAppends } from './level-appends.js';
 import { levelReplay } from './level-replay.js';
 import { removeAllFolders } from './level-rig.js';
@@ -35,6 +36,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['eviction-heap', evictionHeap],
   ['activation-storm', activationStorm],
   ['mailbox-hop', mailboxHop],
+  ['interceptor-cost', interceptorCost],
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
 ];
