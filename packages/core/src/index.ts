@@ -67,6 +67,7 @@ export type {
   Counters,
   LatencySummary,
   MetricsSnapshot,
+  SizeSummary,
 } from './observability/metrics.js';
 export type {
   ActivationEnd,

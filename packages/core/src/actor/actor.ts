@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
-import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope } from '../codec/stored-data.js';
 import {
   ActorCrashed,
@@ -23,21 +22,15 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
+import { Batch, type Decided, fingerprintOf } from './batch.js';
+import { brokenBatcher } from './broken-batcher.js';
 import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
-import { commandStep, type Duplicate } from './command-step.js';
+import type { Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
-import { fingerprint } from './fingerprint.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
-import {
-  type CommandRequest,
-  type ExecuteResult,
-  eventMetadata,
-  type Request,
-  type SnapshotRequest,
-  type StateRequest,
-} from './request.js';
+import type { CommandRequest, ExecuteResult, Request, SnapshotRequest, StateRequest } from './request.js';
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 
 interface Deferred {
@@ -172,7 +165,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       });
     } catch (error) {
       if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, error);
-      this.#crash(error, undefined);
+      this.#crash(error, []);
       return;
     }
     if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, undefined);
@@ -205,12 +198,22 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * stops. Resolves once it is gone (stopped or crashed).
    */
   requestEviction(): Promise<void> {
+    this.#evict();
+    this.#handOver();
+    return this.whenGone();
+  }
+
+  #evict(): void {
     const was = this.#status;
     // From busy, drained() finishes the eviction; from activating, the end of recovery does.
     if (this.#to('evict') === 'evicting' && was === 'ready' && this.#mailbox.size === 0) {
       void this.#finishEviction();
     }
-    return this.whenGone();
+  }
+
+  /** Callers waiting for room here (`onMailboxFull: 'wait'`) go to the stream's next actor. */
+  #handOver(): void {
+    if (this.#host.waiting !== 0) this.#host.handOver(this);
   }
 
   /** Resolves once the actor is stopped or crashed: a successor may then take over the stream. */
@@ -246,11 +249,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     // With a successor already queueing newer requests (this one was evicting), moving these
     // behind them would break arrival order: they finish here, before the successor starts.
     const queued = host.isNewest(this) ? this.#mailbox.takeAll() : [];
-    void this.requestEviction();
+    this.#evict();
     for (const request of queued) {
       host.mailboxDepth--;
       host.redirect(this.def, this.id, this.streamId, request);
     }
+    // Callers still waiting for room came after those: they follow them.
+    this.#handOver();
   }
 
   /** Fails every request not yet started (shutdown past its deadline). */
@@ -281,37 +286,236 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#run(request);
   }
 
+  freed(): void {
+    // Callers waiting for room (`onMailboxFull: 'wait'`) are rare: one comparison otherwise.
+    if (this.#host.waiting !== 0) this.#host.admit(this);
+  }
+
   async #run(request: Request): Promise<void> {
-    const started = performance.now();
-    let outcome: ExecuteResult | Refused;
     try {
-      const refreshing = this.#refresh();
-      if (refreshing !== undefined) await refreshing;
-      switch (request.kind) {
-        case 'state':
-          this.#reportState(request);
-          return;
-        case 'snapshot':
-          await this.#snapshotNow(request);
-          return;
-        default:
-          outcome = await this.#command(request);
+      if (request.kind === 'state' || request.kind === 'snapshot') {
+        await this.#query(request);
+        return;
       }
-    } catch (error) {
-      // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
-      this.#crash(error, request);
-      return;
+      // A command that did not fit in a batch's byte limit starts the next one.
+      let next: CommandRequest | undefined = request;
+      while (next !== undefined) next = await this.#batch(next);
     } finally {
       this.#to('finish');
     }
-    this.#settle(request, outcome, performance.now() - started);
-    if (this.#host.interceptors !== null)
-      commandSettled(this.#host, this, request, outcome, () => this.#logger());
   }
 
-  /** A `state` request: the refreshed state and version. */
-  #reportState(request: StateRequest): void {
-    request.succeed({ state: this.#state, version: this.#version });
+  /** A `state` or `snapshot` request: it ends any batch and runs on the refreshed state. */
+  async #query(request: StateRequest | SnapshotRequest): Promise<void> {
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+      if (request.kind === 'state') request.succeed({ state: this.#state, version: this.#version });
+      else await this.#snapshotNow(request);
+    } catch (error) {
+      // Refresh failed: the in-memory state can no longer be trusted.
+      this.#crash(error, [request]);
+    }
+  }
+
+  /**
+   * The next command queued right behind the running one, taken from the mailbox; undefined when
+   * none (a state or snapshot request ends a batch: requests never change order).
+   */
+  #takeCommand(): CommandRequest | undefined {
+    for (;;) {
+      const next = this.#mailbox.peekNext();
+      if (next === undefined || next.kind === 'state' || next.kind === 'snapshot') return undefined;
+      this.#mailbox.takeNext();
+      this.#host.mailboxDepth--;
+      // Timed out while waiting: the caller is gone, so the request never runs.
+      if (!next.settled) return next;
+    }
+  }
+
+  /**
+   * Runs `first` and the commands queued behind it (up to `maxBatchCommands` and about
+   * `maxBatchBytes` of events) as one batch: each decided on the state the accepted ones before
+   * it leave (batch.ts), all their events in one append, every reply after that append is
+   * durable. Returns a command taken but left for the next batch (it did not fit the bytes).
+   */
+  async #batch(first: CommandRequest): Promise<CommandRequest | undefined> {
+    const host = this.#host;
+    const { maxBatchCommands, maxBatchBytes, maxConflictRetries } = host.options;
+    const started = performance.now();
+    let requests: CommandRequest[] = [first];
+    let carry: CommandRequest | undefined;
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+      for (let attempt = 0; ; attempt++) {
+        const batch = new Batch(
+          this.def,
+          this.id,
+          this.streamId,
+          this.#state,
+          this.#version,
+          this.#dedupe,
+          host.clock.now(),
+        );
+        for (let i = 0; ; i++) {
+          let request = requests[i];
+          if (request === undefined) {
+            // Only the first attempt takes more: a re-decided batch keeps its commands.
+            if (attempt > 0 || i >= maxBatchCommands) break;
+            request = this.#takeCommand();
+            if (request === undefined) break;
+            requests.push(request);
+          }
+          // Interceptors and the observer, once per command, on the state its decide will see.
+          const starting =
+            host.interceptors === null && request.observed === undefined
+              ? undefined
+              : commandStarting(host, this, request, batch.state, batch.version);
+          const refused = starting instanceof Promise ? await starting : starting;
+          const deciding = request.observed === undefined ? 0 : performance.now();
+          const stepped = refused ?? batch.step(request);
+          // A synchronous decide costs no await.
+          const outcome = stepped instanceof Promise ? await stepped : stepped;
+          if (request.observed !== undefined) request.observed.decideMs += performance.now() - deciding;
+          if (!batch.add(request, outcome, attempt === 0 ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
+            carry = requests.pop();
+            break;
+          }
+        }
+        if (attempt === 0) {
+          host.metrics.counters.batches++;
+          Metrics.recordCount(host.metrics.batchSize, requests.length);
+        }
+        if (batch.events.length === 0) {
+          await this.#reply(batch, [], started);
+          return carry;
+        }
+        if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
+        let stored: EventEnvelope[];
+        const appending = host.observer === null ? 0 : performance.now();
+        try {
+          stored = await host.store.append(this.streamId, batch.events, {
+            expectedVersion: batch.baseVersion,
+          });
+          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
+        } catch (error) {
+          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
+          const conflict = isVersionConflict(error);
+          if (!conflict || attempt >= maxConflictRetries) {
+            // Nothing of the batch is applied: every command fails, the actor keeps its state.
+            const refused = new Refused(asStoreError(error), conflict);
+            for (const request of requests) this.#settle(request, refused, performance.now() - started);
+            return carry;
+          }
+          // Another writer got there first: catch up and decide the batch again on the fresh
+          // state, except commands that named the version they expected (it is gone).
+          host.metrics.counters.conflictRetries++;
+          const refused = new Refused(error, true);
+          requests = requests.filter((r) => {
+            if (r.options.expectedVersion === undefined) return true;
+            this.#settle(r, refused, performance.now() - started);
+            return false;
+          });
+          await this.#catchUp(undefined);
+          if (requests.length === 0) return carry;
+          continue;
+        }
+        this.#commit(batch, stored);
+        await this.#reply(batch, stored, started);
+        return carry;
+      }
+    } catch (error) {
+      // Refresh or catch-up failed, or evolve threw: the in-memory state can no longer be trusted.
+      this.#crash(error, carry === undefined ? requests : [...requests, carry]);
+      return undefined;
+    }
+  }
+
+  /** Applies a batch whose append is durable: state, version, dedupe window, watchers, snapshot. */
+  #commit(batch: Batch, stored: EventEnvelope[]): void {
+    const host = this.#host;
+    const last = stored[stored.length - 1] as EventEnvelope;
+    this.#state = batch.state;
+    this.#version = last.version;
+    host.appended(last.position);
+    host.metrics.counters.eventsAppended += stored.length;
+    this.#remember(batch, stored);
+    this.#changed();
+    if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
+  }
+
+  /** Records the batch's accepted commandIds (none stored: where the stream was, with the fingerprint). */
+  #remember(batch: Batch, stored: EventEnvelope[]): void {
+    for (const d of batch.decided) {
+      const commandId = d.request.options.commandId;
+      if (commandId === undefined) continue;
+      const kind = d.outcome.kind;
+      if (kind === 'append') this.#rememberId(commandId, (stored[d.offset] as EventEnvelope).version);
+      else if (kind === 'nothing') this.#rememberId(commandId, -d.version, d.fingerprint);
+    }
+  }
+
+  /** Answers every command of a batch that is applied (or appended nothing), in batch order. */
+  async #reply(batch: Batch, stored: EventEnvelope[], started: number): Promise<void> {
+    if (stored.length === 0) this.#remember(batch, stored);
+    const results: Array<ExecuteResult | Refused> = [];
+    for (const d of batch.decided) {
+      const outcome = d.outcome;
+      let result: ExecuteResult | Refused;
+      switch (outcome.kind) {
+        case 'append': {
+          const mine = stored.slice(d.offset, d.offset + outcome.events.length);
+          // Callers see the events as evolve saw them (the stored encoding, decoded).
+          const events =
+            outcome.decoded === outcome.events
+              ? mine
+              : mine.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+          result = { events, version: d.version, state: d.state, deduplicated: false };
+          break;
+        }
+        case 'nothing':
+          result = { events: [], version: d.version, state: d.state, deduplicated: false };
+          break;
+        case 'refused':
+          this.#logRefusal(outcome, d.request);
+          result = outcome;
+          break;
+        case 'duplicate':
+          result = await this.#duplicate(d.request, outcome, d.state);
+          break;
+        case 'same-batch':
+          result = sameBatchDuplicate(batch, results, d, outcome.first, this.streamId);
+          break;
+      }
+      results.push(result);
+      this.#settle(d.request, result, performance.now() - started);
+    }
+  }
+
+  /** The deliberately broken batcher 'reply-before-durable' (property test only). */
+  #replyEarly(batch: Batch, started: number): void {
+    for (const d of batch.decided) {
+      const outcome = d.outcome;
+      if (outcome.kind !== 'append') continue;
+      const events = outcome.events.map((data, i) => ({
+        streamId: this.streamId,
+        aggregateType: this.def.type,
+        aggregateId: this.id,
+        version: d.version - outcome.events.length + i + 1,
+        position: 0,
+        type: data.type,
+        data,
+        schemaVersion: this.def.eventSchemaVersion,
+        metadata: {},
+        timestamp: '',
+      }));
+      this.#settle(
+        d.request,
+        { events, version: d.version, state: d.state, deduplicated: false },
+        performance.now() - started,
+      );
+    }
   }
 
   /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
@@ -341,95 +545,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
     if (outcome instanceof Refused) request.fail(outcome.error);
     else request.succeed(outcome);
-  }
-
-  /**
-   * An execute or inject request: the command step decides, the shell appends (retrying on
-   * another writer's conflict) and applies. Throws only for what must crash the actor.
-   */
-  async #command(request: CommandRequest): Promise<ExecuteResult | Refused> {
-    const host = this.#host;
-    const { commandId, expectedVersion } = request.options;
-    const metadata = eventMetadata(request.options);
-    const observed = request.observed;
-    if (host.interceptors !== null || observed !== undefined) {
-      const starting = commandStarting(host, this, request, this.#state, this.#version, metadata);
-      const refused = starting instanceof Promise ? await starting : starting;
-      if (refused !== undefined) {
-        this.#logRefusal(refused, request);
-        return refused;
-      }
-    }
-    for (let attempt = 0; ; attempt++) {
-      const deciding = observed === undefined ? 0 : performance.now();
-      const stepped = commandStep(
-        this.def,
-        this.id,
-        this.streamId,
-        this.#state,
-        this.#version,
-        this.#dedupe,
-        request,
-        metadata,
-        host.clock.now(),
-      );
-      // A synchronous decide costs no await.
-      const outcome = stepped instanceof Promise ? await stepped : stepped;
-      if (observed !== undefined) observed.decideMs += performance.now() - deciding;
-      switch (outcome.kind) {
-        case 'duplicate':
-          return this.#duplicate(request, commandId as string, outcome);
-        case 'refused':
-          this.#logRefusal(outcome, request);
-          return outcome;
-        case 'nothing':
-          if (commandId !== undefined) this.#remember(commandId, -this.#version, fingerprintOf(request));
-          return { events: [], version: this.#version, state: this.#state, deduplicated: false };
-      }
-      // Once per command (not per conflict retry), only when something is stored, and the
-      // fingerprint only for a commandId (the one thing it is compared for): no cost otherwise.
-      if (commandId !== undefined && metadata.fingerprint === undefined)
-        metadata.fingerprint = fingerprintOf(request);
-      // Recorded so the data stays readable whatever the aggregate's codec later becomes.
-      if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
-      const timestamp = new Date(host.clock.now()).toISOString();
-      const schemaVersion = this.def.eventSchemaVersion;
-      let stored: EventEnvelope[];
-      const appending = observed === undefined ? 0 : performance.now();
-      try {
-        stored = await host.store.append(
-          this.streamId,
-          outcome.events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
-          { expectedVersion: this.#version },
-        );
-      } catch (error) {
-        if (observed !== undefined) observed.appendMs += performance.now() - appending;
-        const conflict = isVersionConflict(error);
-        if (conflict && expectedVersion === undefined && attempt < host.options.maxConflictRetries) {
-          // Another writer got there first: catch up and decide again on the fresh state.
-          host.metrics.counters.conflictRetries++;
-          await this.#catchUp(undefined);
-          continue;
-        }
-        return new Refused(asStoreError(error), conflict);
-      }
-      if (observed !== undefined) observed.appendMs += performance.now() - appending;
-      const from = this.#version + 1;
-      const last = stored[stored.length - 1] as EventEnvelope;
-      this.#state = outcome.state;
-      this.#version = last.version;
-      host.appended(last.position);
-      if (commandId !== undefined) this.#remember(commandId, from);
-      host.metrics.counters.eventsAppended += stored.length;
-      this.#changed();
-      if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
-      // Callers see the events as evolve saw them (the stored encoding, decoded).
-      const events =
-        outcome.decoded === outcome.events
-          ? stored
-          : stored.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
-      return { events, version: this.#version, state: this.#state, deduplicated: false };
-    }
+    // afterAppend / onRefusal: after the reply, and (in a batch) after the batch's append is durable.
+    if (this.#host.interceptors !== null)
+      commandSettled(this.#host, this, request, outcome, () => this.#logger());
   }
 
   #logRefusal(refused: Refused, request: CommandRequest): void {
@@ -448,9 +566,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    */
   async #duplicate(
     request: CommandRequest,
-    commandId: string,
     seen: Duplicate,
+    state: unknown,
   ): Promise<ExecuteResult | Refused> {
+    const commandId = request.options.commandId as string;
     const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
     const events = stored.map((env) => decodeEnvelope(env, this.def.codec));
     const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
@@ -459,10 +578,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
     }
     const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - seen.at;
-    return { events, version, state: this.#state, deduplicated: true };
+    return { events, version, state, deduplicated: true };
   }
 
-  #remember(commandId: string, at: number, fingerprint?: string): void {
+  #rememberId(commandId: string, at: number, fingerprint?: string): void {
     this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at, fingerprint);
   }
 
@@ -580,7 +699,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * The actor can no longer trust its state (evolve threw, refresh or recovery failed): it
    * leaves the registry and fails every waiting request; the next call respawns it (invariant 8).
    */
-  #crash(cause: unknown, current: Request | undefined): void {
+  #crash(cause: unknown, current: readonly Request[]): void {
     if (!this.resident) return;
     const host = this.#host;
     this.#to('crash');
@@ -598,14 +717,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       code === 'CORRUPT_DATA' || code === 'STORE_ERROR' || code === 'NOT_OWNER'
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
-    if (current !== undefined) {
-      if (current.kind === 'execute') {
+    for (const request of current) {
+      if (request.kind === 'execute' && !request.settled) {
         host.metrics.counters.commandsFailed++;
         host.metrics.forType(this.def.type).commandsFailed++;
       }
-      current.fail(error);
+      request.fail(error);
     }
     this.abandonQueued(error);
+    // Callers waiting for room never reached this actor: a successor serves them.
+    this.#handOver();
     this.#gone?.resolve();
   }
 
@@ -639,7 +760,30 @@ function asStoreError(error: unknown): unknown {
     : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
 }
 
-/** The fingerprint of what the caller sent: the command, or the injected events. */
-function fingerprintOf(request: CommandRequest): string {
-  return fingerprint(request.kind === 'execute' ? request.command : request.events);
+/**
+ * A command whose commandId an earlier command of the same batch used: that command's result
+ * (deduplicated), or IdempotencyConflict when the two commands differ.
+ */
+function sameBatchDuplicate(
+  batch: Batch,
+  results: ReadonlyArray<ExecuteResult | Refused>,
+  d: Decided,
+  first: number,
+  streamId: string,
+): ExecuteResult | Refused {
+  const original = batch.decided[first] as Decided;
+  if (original.fingerprint !== fingerprintOf(d.request)) {
+    return new Refused(new IdempotencyConflict(streamId, d.request.options.commandId as string), true);
+  }
+  const result = results[first] as ExecuteResult;
+  return { events: result.events, version: original.version, state: d.state, deduplicated: true };
+}
+
+/** The batch's size and its append time, for each of its commands an observer watches. */
+function observeAppend(requests: readonly CommandRequest[], ms: number): void {
+  for (const r of requests) {
+    if (r.observed === undefined) continue;
+    r.observed.appendMs += ms;
+    r.observed.batchSize = requests.length;
+  }
 }

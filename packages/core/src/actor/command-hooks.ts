@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import type { ActivationObservation } from '../observability/observer.js';
-import type { EventMetadata } from '../store/store.js';
 import type { ActorHost } from './actor-host.js';
 import { type AfterAppendContext, beforeDecide, notify, type RefusalContext } from './interceptors.js';
 import { Refused } from './refused.js';
-import type { CommandRequest, ExecuteResult } from './request.js';
+import { type CommandRequest, type ExecuteResult, eventMetadata } from './request.js';
 
 /**
  * The actor's call sites for interceptors and the observer, kept out of actor.ts: each is
@@ -30,13 +29,16 @@ export function commandStarting(
   request: CommandRequest,
   state: unknown,
   version: number,
-  metadata: EventMetadata,
 ): Refused | undefined | Promise<Refused | undefined> {
+  // Once per command: a batch decided again after a conflict keeps what the hooks said.
+  if (request.metadata !== undefined) return request.refusal;
+  const metadata = eventMetadata(request.options);
+  request.metadata = metadata;
   request.observed?.start(metadata);
   if (request.kind !== 'execute') return undefined;
   const chain = host.interceptors?.get(actor.def.type);
   if (chain === undefined || chain.before.length === 0) return undefined;
-  return beforeDecide(chain, {
+  const ran = beforeDecide(chain, {
     aggregateType: actor.def.type,
     aggregateId: actor.id,
     streamId: actor.streamId,
@@ -45,6 +47,14 @@ export function commandStarting(
     version,
     metadata,
   });
+  if (ran instanceof Promise) {
+    return ran.then((refused) => {
+      request.refusal = refused;
+      return refused;
+    });
+  }
+  request.refusal = ran;
+  return ran;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Command } from '../aggregate/aggregate.js';
 import { isRejection, isVersionConflict } from '../errors.js';
 import type { ObservedCommand } from '../observability/observer.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
+import type { Refused } from './refused.js';
 
 /** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
 export interface ExecuteOptions {
@@ -82,6 +83,13 @@ abstract class Reply<T> {
 abstract class CommandReply extends Reply<ExecuteResult> {
   /** Set by the dispatcher only when a runtime observer watches commands. */
   observed: ObservedCommand | undefined = undefined;
+  /**
+   * The metadata stored with this command's events, once interceptors or the observer have seen
+   * (and maybe enriched) it; undefined without them (then built from the options when needed).
+   */
+  metadata: EventMetadata | undefined = undefined;
+  /** Why a beforeDecide interceptor refused it (kept for a batch decided again after a conflict). */
+  refusal: Refused | undefined = undefined;
 
   override succeed(value: ExecuteResult): void {
     if (this.settled) return;
@@ -145,6 +153,11 @@ export type Request = ExecuteRequest | InjectRequest | StateRequest | SnapshotRe
 
 /** The requests that may append events. */
 export type CommandRequest = ExecuteRequest | InjectRequest;
+
+/** The metadata stored with a command's events: as interceptors left it, else from its options. */
+export function metadataOf(request: CommandRequest): EventMetadata {
+  return request.metadata ?? eventMetadata(request.options);
+}
 
 /** The metadata stored with the events of a request. */
 export function eventMetadata(o: ExecuteOptions): EventMetadata {

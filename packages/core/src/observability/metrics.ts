@@ -36,6 +36,21 @@ export interface Counters {
   leasesLost: number;
   /** Interceptor `afterAppend` / `onRefusal` hooks that threw (logged; the command was not affected). */
   listenerFailures: number;
+  /** Batches of commands an actor decided together (each at most one store append). */
+  batches: number;
+  /** Callers that waited for room in a full mailbox (`onMailboxFull: 'wait'`). */
+  mailboxWaits: number;
+}
+
+/** Percentiles of a count (the commands per batch). */
+export interface SizeSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
 /** One aggregate type's share of the counters and the command latency. */
@@ -58,8 +73,12 @@ export interface MetricsSnapshot {
     idleActors: number;
     /** Subscriptions and projections waiting to retry a store call that failed transiently. */
     storeRetrying: number;
+    /** Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`). */
+    mailboxWaiting: number;
   };
   latency: { command: LatencySummary; recovery: LatencySummary };
+  /** Commands per batch (1 when every command ran alone). */
+  batchSize: SizeSummary;
   /** Commands, activations and command latency per registered aggregate type. */
   byAggregateType: Record<string, AggregateTypeMetrics>;
 }
@@ -108,6 +127,8 @@ export class Metrics {
     storeRetries: 0,
     leasesLost: 0,
     listenerFailures: 0,
+    batches: 0,
+    mailboxWaits: 0,
   };
   /** Per aggregate type; created for every registered type, so each shows even before its first command. */
   readonly byType = new Map<string, TypeMetrics>();
@@ -115,6 +136,7 @@ export class Metrics {
   retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
+  readonly batchSize: RecordableHistogram = createHistogram();
 
   /** The metrics of one aggregate type (created on first use). */
   forType(type: string): TypeMetrics {
@@ -129,6 +151,25 @@ export class Metrics {
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {
     h.record(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  /** Records a count (a whole number >= 1). */
+  static recordCount(h: RecordableHistogram, n: number): void {
+    h.record(Math.max(1, n));
+  }
+
+  /** The percentiles of a histogram of counts. */
+  static summarizeCounts(h: RecordableHistogram): SizeSummary {
+    if (h.count === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0 };
+    return {
+      count: h.count,
+      min: h.min,
+      max: h.max,
+      mean: h.mean,
+      p50: h.percentile(50),
+      p90: h.percentile(90),
+      p99: h.percentile(99),
+    };
   }
 
   static summarize(h: RecordableHistogram): LatencySummary {

@@ -42,9 +42,9 @@ export function createDispatcher(
     dispatch: (def, id, request) => {
       if (isClosed()) return Promise.reject(new RuntimeClosed());
       const actor = registry.route(def, id, request.streamId);
-      // Before enqueue: the actor may take the request up synchronously.
+      // Before offering: the actor may take the request up synchronously.
       if (observer !== null) observe(observer, def, id, request);
-      if (!actor.enqueue(request)) {
+      if (!ctx.offer(actor, request)) {
         metrics.counters.mailboxFull++;
         // Through the request, so an observation of it ends too.
         request.fail(new MailboxFull(request.streamId, options.mailboxCapacity));

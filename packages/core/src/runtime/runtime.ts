@@ -293,11 +293,13 @@ export class Runtime {
         mailboxDepth: ctx.mailboxDepth,
         idleActors: ctx.reaper.size,
         storeRetrying: ctx.metrics.retrying,
+        mailboxWaiting: ctx.waiters.size,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
       },
+      batchSize: Metrics.summarizeCounts(ctx.metrics.batchSize),
       byAggregateType: Object.fromEntries(
         Array.from(ctx.metrics.byType, ([type, m]): [string, AggregateTypeMetrics] => [type, m.snapshot()]),
       ),
@@ -323,7 +325,10 @@ export class Runtime {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
+    const { registry, clock, logger, reaper, watchers, store, tail, waiters } = this.#ctx;
+    // Callers waiting for room in a full mailbox never got in: they fail now, as new calls do.
+    for (const request of waiters.takeAll())
+      request.fail(new RuntimeClosed('shut down before the command ran'));
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
     this.#follower.stop();
