@@ -11,6 +11,7 @@ import {
   reject,
 } from '../src/index.js';
 import { type CounterCommand, type CounterEvent, type CounterState, counter } from './support/counter.js';
+import { flush, ProbeStore } from './support/probe-store.js';
 
 let runtime: Runtime | undefined;
 afterEach(async () => {
@@ -389,5 +390,66 @@ describe('registration', () => {
     });
     expect(m.counter?.latency.count).toBe(3);
     expect(m.other).toMatchObject({ commandsOk: 0, activations: 0, latency: { count: 0 } });
+  });
+});
+
+describe('inside a batch', () => {
+  it('runs beforeDecide per command on the state the batch reached, afterAppend per command once the append is durable', async () => {
+    let open!: () => void;
+    const held = new Promise<void>((r) => {
+      open = r;
+    });
+    let appends = 0;
+    const durable: number[] = [];
+    const store = new ProbeStore(memoryStore(), {
+      beforeAppend: async () => {
+        if (appends++ === 0) await held;
+      },
+    });
+    const log: string[] = [];
+    const def = counterWith([
+      {
+        beforeDecide(ctx) {
+          const tag = ctx.command.type === 'add' ? ctx.command.tag : ctx.command.type;
+          log.push(`before ${tag} n=${ctx.state.n} v=${ctx.version}`);
+          if (tag === 'w2') reject('not-w2');
+          ctx.metadata.seenBy = tag;
+        },
+        afterAppend(ctx) {
+          log.push(`after ${ctx.command?.type === 'add' ? ctx.command.tag : '?'} v=${ctx.version}`);
+          durable.push(store.calls.append);
+        },
+        onRefusal(ctx) {
+          log.push(`refused ${ctx.command?.type === 'add' ? ctx.command.tag : '?'}`);
+        },
+      },
+    ]);
+    runtime = await createRuntime({ store, aggregates: [def] });
+    const h = runtime.get(def, 'c1');
+    const running = h.execute({ type: 'add', by: 1, tag: 'r' });
+    await flush();
+    const waiting = ['w1', 'w2', 'w3'].map((tag) =>
+      h.execute({ type: 'add', by: 10, tag }).catch((e: { code: string }) => e.code),
+    );
+    open();
+    await running;
+    const results = await Promise.all(waiting);
+    expect(results[1]).toBe('REJECTED');
+    // One append for the three waiting commands: the batch.
+    expect(store.calls.append).toBe(2);
+    expect(log).toEqual([
+      'before r n=0 v=0',
+      'after r v=1',
+      'before w1 n=1 v=1',
+      'before w2 n=11 v=2',
+      'before w3 n=11 v=2',
+      'after w1 v=2',
+      'refused w2',
+      'after w3 v=3',
+    ]);
+    expect(durable).toEqual([1, 2, 2]);
+    const stored = [];
+    for await (const e of runtime.store.readStream('counter/c1')) stored.push(e.metadata.seenBy);
+    expect(stored).toEqual(['r', 'w1', 'w3']);
   });
 });
