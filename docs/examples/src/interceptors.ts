@@ -2,10 +2,10 @@
  * docs/interceptors.md: a runtime-level guard and listener, an aggregate-level interceptor, and
  * what each sees. Runs as one program (test/examples.test.ts) on the in-memory store.
  */
-import { account } from '@actorfold/example-daemon/domain';
 
 // #region interceptors
 import { createRuntime, defineAggregate, type Interceptor, reject } from '@actorfold/core';
+import { account } from '@actorfold/example-daemon/domain';
 
 // Runtime level: every aggregate's commands pass through it.
 const tenantGuard: Interceptor = {
