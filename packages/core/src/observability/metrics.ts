@@ -73,7 +73,10 @@ export interface MetricsSnapshot {
     idleActors: number;
     /** Subscriptions and projections waiting to retry a store call that failed transiently. */
     storeRetrying: number;
-    /** Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`). */
+    /**
+     * Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`); one that timed out
+     * still counts until its turn comes or its actor goes.
+     */
     mailboxWaiting: number;
   };
   latency: { command: LatencySummary; recovery: LatencySummary };
