@@ -452,4 +452,36 @@ describe('inside a batch', () => {
     for await (const e of runtime.store.readStream('counter/c1')) stored.push(e.metadata.seenBy);
     expect(stored).toEqual(['r', 'w1', 'w3']);
   });
+
+  it('runs beforeDecide once per command when another writer forces the batch to be decided again', async () => {
+    const inner = memoryStore();
+    let interfered = false;
+    const store = new ProbeStore(inner, {
+      beforeAppend: async () => {
+        if (interfered) return;
+        interfered = true;
+        // Another writer gets there first: the actor's append conflicts, it catches up and decides again.
+        await inner.append('counter/c1', [{ data: { type: 'Added', by: 100 } }], { expectedVersion: 0 });
+      },
+    });
+    const before: number[] = [];
+    const after: number[] = [];
+    const def = counterWith([
+      {
+        beforeDecide: (ctx) => {
+          before.push(ctx.version);
+          ctx.metadata.checked = true;
+        },
+        afterAppend: (ctx) => void after.push(ctx.version),
+      },
+    ]);
+    runtime = await createRuntime({ store, aggregates: [def] });
+    const r = await runtime.get(def, 'c1').execute({ type: 'add', by: 1 });
+    await settle();
+    expect(r).toMatchObject({ version: 2, state: { n: 101 } });
+    expect(runtime.metrics().counters.conflictRetries).toBe(1);
+    expect(before).toEqual([0]);
+    expect(after).toEqual([2]);
+    expect(r.events[0]?.metadata.checked).toBe(true);
+  });
 });
