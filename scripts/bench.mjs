@@ -45,6 +45,7 @@ step(bin('turbo'), [
   '--filter=@actorfold/core',
   '--filter=@actorfold/level',
   '--filter=@actorfold/postgres',
+  '--filter=@actorfold/otel',
   '--output-logs=errors-only',
 ]);
 

@@ -34,6 +34,7 @@ const PACKAGES = [
     importOnly: true,
   },
   { dir: 'packages/admin', entries: { '.': ['serveAdmin', 'adminClient'] } },
+  { dir: 'packages/otel', entries: { '.': ['otelObserver', 'traceContextOf'] } },
   { dir: 'apps/cli', entries: {} },
 ];
 
@@ -173,6 +174,7 @@ console.log('esm ok');
 import { levelStore } from '@actorfold/level';
 import { given } from '@actorfold/testing';
 import { serveAdmin } from '@actorfold/admin';
+import { otelObserver } from '@actorfold/otel';
 import { postgresStore } from '@actorfold/postgres';
 import { fromMachine } from '@actorfold/xstate';
 type Cmd = { type: 'add'; by: number };
@@ -188,7 +190,7 @@ export async function use(): Promise<number> {
   const { state, events } = await runtime.get(counter, 'c').execute({ type: 'add', by: 1 });
   const first: EventEnvelope | undefined = events[0];
   await given(counter).when({ type: 'add', by: 1 }).then([{ type: 'Added', by: 1 }]);
-  void [serveAdmin, postgresStore, fromMachine, first];
+  void [serveAdmin, postgresStore, fromMachine, first, otelObserver];
   return state.n;
 }
 `,

@@ -16,6 +16,7 @@ const PACKAGES = [
   'packages/postgres',
   'packages/testing',
   'packages/admin',
+  'packages/otel',
 ];
 
 /** The names an entry's source exports: `export { a, type B } from`, `export type { C }`, `export function d`. */

@@ -14,6 +14,7 @@ import { evictionHeap } from './eviction-heap.js';
 import { hotAggregate } from './hot-aggregate.js';
 import { hotPath } from './hot-path.js';
 import { idleActorHeap } from './idle-actor-heap.js';
+import { interceptorCost } from './interceptor-cost.js';
 import { levelAppends } from './level-appends.js';
 import { levelReplay } from './level-replay.js';
 import { removeAllFolders } from './level-rig.js';
@@ -39,6 +40,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['eviction-heap', evictionHeap],
   ['activation-storm', activationStorm],
   ['mailbox-hop', mailboxHop],
+  ['interceptor-cost', interceptorCost],
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
 ];

@@ -32,6 +32,8 @@ export interface DaemonOptions {
     ownership: 'optimistic' | 'lease';
     nodeId: string | undefined;
   };
+  /** Export traces over OTLP/HTTP to this URL (a collector's `/v1/traces`), when asked for (docs/tracing.md). */
+  otelEndpoint?: string;
 }
 
 /** A wrong flag or value; the message says which and what is expected. */
@@ -55,6 +57,7 @@ const FLAGS = [
   ['pg-schema', '<name>', 'its schema (migrated at start)', 'actorfold'],
   ['ownership', 'optimistic|lease', 'lease: one daemon at a time hosts an aggregate', 'optimistic'],
   ['node-id', '<id>', 'this daemon in lease errors', 'host:pid'],
+  ['otel-endpoint', '<url>', 'export traces over OTLP/HTTP (…/v1/traces)', 'off'],
 ] as const;
 
 type Flag = (typeof FLAGS)[number][0];
@@ -123,11 +126,15 @@ export function parseDaemonOptions(
   if (url === '' && (given('pg-schema') !== undefined || given('ownership') !== undefined)) {
     throw new UsageError('--pg-schema and --ownership need --postgres <url>');
   }
+  const otelEndpoint = given('otel-endpoint');
+  if (otelEndpoint !== undefined && !/^https?:\/\/[^/]/.test(otelEndpoint))
+    throw new UsageError(`--otel-endpoint must be an http(s) URL, got ${JSON.stringify(otelEndpoint)}`);
   const metricsPort = given('metrics-port');
   if (metricsPort === undefined && given('metrics-host') !== undefined) {
     throw new UsageError('--metrics-host needs --metrics-port <n>');
   }
   return {
+    ...(otelEndpoint === undefined ? {} : { otelEndpoint }),
     ...(url === ''
       ? {}
       : {

@@ -13,6 +13,7 @@ import { type ReadModel, startCommandApi } from './command-api.js';
 import { commandLatency } from './command-latency.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { aggregates, balances, openSwitches } from './domain/index.js';
+import { startTracing, type Tracing } from './tracing.js';
 
 /** How long open keep-alive connections may linger after the runtime shut down (503s only). */
 const DRAIN_LINGER_MS = 500;
@@ -36,6 +37,11 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   await mkdir(dirname(options.socket), { recursive: true });
   const pg = options.postgres;
   if (pg === undefined) await mkdir(dirname(options.data), { recursive: true });
+  // Loaded only when asked for: without the flag no OpenTelemetry module is imported.
+  const tracing: Tracing | undefined =
+    options.otelEndpoint === undefined
+      ? undefined
+      : await startTracing(options.otelEndpoint, logger.child({ component: 'tracing' }));
   const runtime = await createRuntime({
     store:
       pg === undefined
@@ -50,6 +56,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     aggregates,
     idleTimeoutMs: options.idleTimeoutMs,
     logger: logger.child({ component: 'runtime' }),
+    ...(tracing === undefined ? {} : { observer: tracing.observer }),
   });
   // The read models, kept by exactly-once projections in the same store; served at /v1/read-models.
   const switches = runtime.project(openSwitches);
@@ -110,6 +117,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     }
   } catch (e) {
     await runtime.shutdown();
+    await tracing?.shutdown();
     throw e;
   }
 
@@ -128,6 +136,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
         await apiClosed;
         // Last, so operators can watch the drain through the admin socket and the metrics.
         await Promise.all([admin.close(), metrics?.close()]);
+        // The spans of the drained commands go out before the process ends.
+        await tracing?.shutdown();
       })();
       return stopping;
     },

@@ -25,6 +25,7 @@ describe('the daemon options', () => {
       ACTORFOLD_PG_SCHEMA: 'af',
       ACTORFOLD_OWNERSHIP: 'lease',
       ACTORFOLD_NODE_ID: 'node-a',
+      ACTORFOLD_OTEL_ENDPOINT: 'http://collector:4318/v1/traces',
     };
     // The table covers every flag: a new flag without its variable fails here.
     expect(Object.keys(env).sort()).toEqual(DAEMON_FLAGS.map(envName).sort());
@@ -39,6 +40,7 @@ describe('the daemon options', () => {
       shutdownTimeoutMs: 30000,
       metrics: { host: '0.0.0.0', port: 9464 },
       postgres: { url: 'postgres://x/y', schema: 'af', ownership: 'lease', nodeId: 'node-a' },
+      otelEndpoint: 'http://collector:4318/v1/traces',
     });
   });
 

@@ -70,4 +70,20 @@ describe('the documentation examples', () => {
       "FV2025-10-01 [ 'FV2025-04-01' ]",
     ]);
   });
+
+  it('interceptors: the guard enriches the metadata, the listener hears the append, a command without tenant is refused', async () => {
+    expect(await runExample('interceptors')).toEqual([
+      'appended account/ada 1',
+      'api-1',
+      'refused account/ada REJECTED',
+      'REJECTED no-tenant',
+    ]);
+  });
+
+  it('tracing: the command span, the projection span and a subscriber span share one trace', async () => {
+    expect(await runExample('tracing')).toEqual([
+      'traceparent stored',
+      'command account.deposit, project balances Deposited, notify Deposited',
+    ]);
+  });
 });

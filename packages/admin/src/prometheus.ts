@@ -5,6 +5,7 @@
  * observations; rendering a finished snapshot is a few lines of text.
  */
 import type { MetricsSnapshot } from '@actorfold/core';
+import { labelText } from './histogram.js';
 
 /** The content type Prometheus scrapers expect for this format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -27,6 +28,8 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   mailboxFull: 'Commands refused with MailboxFull',
   storeRetries: 'Store calls of subscriptions and projections retried after a transient failure',
   leasesLost: 'Actors evicted at once because the store lost their lease',
+  listenerFailures:
+    'Interceptor afterAppend/onRefusal hooks that threw (logged; the command was not affected)',
   batches: 'Batches of commands an actor decided together (each at most one store append)',
   mailboxWaits: "Callers that waited for room in a full mailbox (onMailboxFull 'wait')",
 };
@@ -55,8 +58,11 @@ function num(n: number): string {
 
 /**
  * Renders the snapshot: counters as `actorfold_<name>_total`, gauges as `actorfold_<name>`, each
- * latency histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`), and
- * the commands per batch as the summary `actorfold_batch_size` (same quantiles).
+ * latency histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`), the
+ * commands per batch as the summary `actorfold_batch_size` (same quantiles), and the per-type
+ * share as `actorfold_aggregate_commands_total{aggregate_type,outcome}`,
+ * `actorfold_aggregate_activations_total{aggregate_type}` and
+ * `actorfold_aggregate_command_latency_seconds{aggregate_type}`.
  * @example res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(toPrometheus(runtime.metrics()));
  */
 export function toPrometheus(m: MetricsSnapshot): string {
@@ -94,5 +100,57 @@ export function toPrometheus(m: MetricsSnapshot): string {
       `${name}_count ${num(b.count)}`,
     ]);
   }
+  byAggregateType(m, metric);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The per-type share of commands, activations and command latency, as metrics of their own with
+ * an `aggregate_type` label (the unlabelled totals above keep their names and meaning, so a
+ * `sum()` over either never counts twice). A snapshot without `byAggregateType` (an older
+ * runtime) renders none.
+ */
+function byAggregateType(
+  m: MetricsSnapshot,
+  metric: (name: string, type: string, help: string, lines: string[]) => void,
+): void {
+  const types = Object.entries(m.byAggregateType ?? {});
+  if (types.length === 0) return;
+  const commands = 'actorfold_aggregate_commands_total';
+  metric(
+    commands,
+    'counter',
+    'Commands per aggregate type and outcome (ok, rejected, failed)',
+    types.flatMap(([type, t]) => [
+      `${commands}${labelText({ aggregate_type: type, outcome: 'ok' })} ${num(t.commandsOk)}`,
+      `${commands}${labelText({ aggregate_type: type, outcome: 'rejected' })} ${num(t.commandsRejected)}`,
+      `${commands}${labelText({ aggregate_type: type, outcome: 'failed' })} ${num(t.commandsFailed)}`,
+    ]),
+  );
+  const activations = 'actorfold_aggregate_activations_total';
+  metric(
+    activations,
+    'counter',
+    'Actors activated per aggregate type',
+    types.map(([type, t]) => `${activations}${labelText({ aggregate_type: type })} ${num(t.activations)}`),
+  );
+  const latency = 'actorfold_aggregate_command_latency_seconds';
+  const sec = (ms: number) => num(ms / 1000);
+  metric(
+    latency,
+    'summary',
+    'Command latency per aggregate type in seconds',
+    types.flatMap(([type, t]) => {
+      const s = t.latency;
+      const q = (quantile: string) => labelText({ aggregate_type: type, quantile });
+      const l = labelText({ aggregate_type: type });
+      return [
+        `${latency}${q('0.5')} ${sec(s.p50)}`,
+        `${latency}${q('0.9')} ${sec(s.p90)}`,
+        `${latency}${q('0.99')} ${sec(s.p99)}`,
+        `${latency}_sum${l} ${sec(s.mean * s.count)}`,
+        `${latency}_count${l} ${num(s.count)}`,
+      ];
+    }),
+  );
 }

@@ -39,4 +39,42 @@ describe('the Prometheus exposition of the metrics', () => {
       if (!line.startsWith('#')) expect(line).toMatch(/^[a-z_]+(\{quantile="[0-9.]+"\})? -?[0-9.e+-]+$/);
     }
   });
+
+  it('renders commands, activations and latency per aggregate type with an aggregate_type label, totals unchanged', () => {
+    const typed = {
+      ...snapshot,
+      byAggregateType: {
+        account: { commandsOk: 5, commandsRejected: 1, commandsFailed: 0, activations: 2, latency },
+        'supplier-switch': {
+          commandsOk: 0,
+          commandsRejected: 0,
+          commandsFailed: 2,
+          activations: 1,
+          latency: { ...latency, count: 0, mean: 0, p50: 0, p90: 0, p99: 0 },
+        },
+      },
+    } as unknown as MetricsSnapshot;
+    const text = toPrometheus(typed);
+    // The unlabelled totals keep their names and values.
+    expect(text).toContain('\nactorfold_commands_ok_total 3\n');
+    const lines = text.split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '# TYPE actorfold_aggregate_commands_total counter',
+        'actorfold_aggregate_commands_total{aggregate_type="account",outcome="ok"} 5',
+        'actorfold_aggregate_commands_total{aggregate_type="account",outcome="rejected"} 1',
+        'actorfold_aggregate_commands_total{aggregate_type="supplier-switch",outcome="failed"} 2',
+        '# TYPE actorfold_aggregate_activations_total counter',
+        'actorfold_aggregate_activations_total{aggregate_type="account"} 2',
+        'actorfold_aggregate_activations_total{aggregate_type="supplier-switch"} 1',
+        '# TYPE actorfold_aggregate_command_latency_seconds summary',
+        'actorfold_aggregate_command_latency_seconds{aggregate_type="account",quantile="0.99"} 0.009',
+        'actorfold_aggregate_command_latency_seconds_sum{aggregate_type="account"} 0.01',
+        'actorfold_aggregate_command_latency_seconds_count{aggregate_type="account"} 4',
+        'actorfold_aggregate_command_latency_seconds_count{aggregate_type="supplier-switch"} 0',
+      ]),
+    );
+    // Each metric family is declared once.
+    expect(lines.filter((l) => l === '# TYPE actorfold_aggregate_commands_total counter')).toHaveLength(1);
+  });
 });

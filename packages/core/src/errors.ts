@@ -32,7 +32,9 @@ export type ErrorCode =
   // Upcasting: an upcaster threw or returned something other than events.
   | 'UPCAST_FAILED'
   // Upcasting: a stored event's schemaVersion is newer than the aggregate definition reading it.
-  | 'UNKNOWN_EVENT_SCHEMA';
+  | 'UNKNOWN_EVENT_SCHEMA'
+  // A before-decide interceptor threw something other than a Rejection (a bug in it).
+  | 'INTERCEPTOR_FAILED';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set([
@@ -154,6 +156,23 @@ export class DecideFailed extends ActorfoldError {
   constructor(streamId: string, cause: unknown) {
     super('DECIDE_FAILED', `${streamId}: decide threw: ${describe(cause)}`, { cause });
     this.streamId = streamId;
+  }
+}
+
+/**
+ * A before-decide interceptor threw (or its promise rejected with) something other than a
+ * Rejection: a bug in the interceptor. That one command fails, nothing is stored, and the actor
+ * stays alive, as with DECIDE_FAILED. `.interceptor` names it (its `name`, or its position).
+ */
+export class InterceptorFailed extends ActorfoldError {
+  readonly streamId: string;
+  readonly interceptor: string;
+  constructor(streamId: string, interceptor: string, cause: unknown) {
+    super('INTERCEPTOR_FAILED', `${streamId}: interceptor '${interceptor}' threw: ${describe(cause)}`, {
+      cause,
+    });
+    this.streamId = streamId;
+    this.interceptor = interceptor;
   }
 }
 

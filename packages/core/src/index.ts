@@ -1,4 +1,11 @@
 export type { ActorStatus } from './actor/actor-status.js';
+export type {
+  AfterAppendContext,
+  BeforeDecideContext,
+  InterceptedAggregate,
+  Interceptor,
+  RefusalContext,
+} from './actor/interceptors.js';
 export {
   type ExecuteOptions,
   type ExecuteResult,
@@ -44,6 +51,7 @@ export {
   DecideFailed,
   type ErrorCode,
   IdempotencyConflict,
+  InterceptorFailed,
   InvalidArgument,
   InvalidCommand,
   isActorfoldError,
@@ -65,7 +73,23 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
-export type { Counters, LatencySummary, MetricsSnapshot, SizeSummary } from './observability/metrics.js';
+export type {
+  AggregateTypeMetrics,
+  Counters,
+  LatencySummary,
+  MetricsSnapshot,
+  SizeSummary,
+} from './observability/metrics.js';
+export type {
+  ActivationEnd,
+  ActivationObservation,
+  CommandEnd,
+  CommandObservation,
+  ObservedAggregate,
+  ObservedCommandInfo,
+  ProjectionObservation,
+  RuntimeObserver,
+} from './observability/observer.js';
 export {
   defineProjection,
   isProjectionDefinition,

@@ -2,9 +2,11 @@ import type { Logger } from 'pino';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
 import type { EventStore } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
+import type { InterceptorTable } from './interceptors.js';
 import type { Request } from './request.js';
 
 /** The runtime settings an actor reads. */
@@ -35,6 +37,10 @@ export interface ActorHost {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly options: ActorOptions;
+  /** Interceptor chains by aggregate type; null when none is registered (one check on the hot path). */
+  readonly interceptors: InterceptorTable;
+  /** The runtime's observer (tracing); null without one. */
+  readonly observer: RuntimeObserver | null;
   /** Actors that exist and are not stopped or crashed (an evicting one and its waiting successor both count). */
   resident: number;
   /** Actors waiting for or running recovery. */

@@ -24,6 +24,7 @@ import {
 } from './actor-status.js';
 import { Batch, type Decided, fingerprintOf } from './batch.js';
 import { brokenBatcher } from './broken-batcher.js';
+import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
 import type { Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
@@ -149,6 +150,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#state = this.def.initialState();
       this.#to('recovered');
       host.metrics.counters.activations++;
+      host.metrics.forType(this.def.type).activations++;
+      if (host.observer !== null) {
+        const observed = activationStarting(host, this);
+        if (observed !== undefined) activationEnded(observed, 0, 0, undefined);
+      }
       return;
     }
     this.#mailbox.hold();
@@ -167,6 +173,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   async #activate(predecessor: AggregateActor | undefined): Promise<void> {
     const host = this.#host;
     const started = performance.now();
+    const observed = host.observer === null ? undefined : activationStarting(host, this);
     try {
       if (predecessor !== undefined) await predecessor.whenGone();
       if (host.store.acquire !== undefined) this.#release = await host.store.acquire(this.streamId);
@@ -176,11 +183,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#apply(recovered);
       });
     } catch (error) {
+      if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, error);
       this.#crash(error, []);
       return;
     }
+    if (observed !== undefined) activationEnded(observed, this.#snapshotVersion, this.#version, undefined);
     if (this.#status === 'crashed') return;
     host.metrics.counters.activations++;
+    host.metrics.forType(this.def.type).activations++;
     Metrics.record(host.metrics.recoveryLatency, performance.now() - started);
     if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
     const status = this.#to('recovered');
@@ -399,9 +409,17 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             if (request === undefined) break;
             requests.push(request);
           }
-          const stepped = batch.step(request);
+          // Interceptors and the observer, once per command, on the state its decide will see.
+          const starting =
+            host.interceptors === null && request.observed === undefined
+              ? undefined
+              : commandStarting(host, this, request, batch.state, batch.version);
+          const refused = starting instanceof Promise ? await starting : starting;
+          const deciding = request.observed === undefined ? 0 : performance.now();
+          const stepped = refused ?? batch.step(request);
           // A synchronous decide costs no await.
           const outcome = stepped instanceof Promise ? await stepped : stepped;
+          if (request.observed !== undefined) request.observed.decideMs += performance.now() - deciding;
           if (!batch.add(request, outcome, attempt === 0 ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
             carry = requests.pop();
             break;
@@ -423,13 +441,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         }
         if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
         let stored: EventEnvelope[];
+        const appending = host.observer === null ? 0 : performance.now();
         try {
           stored = await host.store.append(
             this.streamId,
             batch.events,
             appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
           );
+          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
         } catch (error) {
+          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
           const conflict = isVersionConflict(error);
           if (!conflict || attempt >= maxConflictRetries) {
             // Nothing of the batch is applied: every command fails, the actor keeps its state.
@@ -574,21 +595,32 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   #settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void {
     const { metrics, options } = this.#host;
     const { counters } = metrics;
+    const byType = metrics.forType(this.def.type);
     if (outcome instanceof Refused) {
-      if (outcome.rejected) counters.commandsRejected++;
-      else counters.commandsFailed++;
+      if (outcome.rejected) {
+        counters.commandsRejected++;
+        byType.commandsRejected++;
+      } else {
+        counters.commandsFailed++;
+        byType.commandsFailed++;
+      }
     } else {
       counters.commandsOk++;
+      byType.commandsOk++;
       if (outcome.deduplicated) counters.dedupeHits++;
     }
     if (request.kind === 'execute') {
       Metrics.record(metrics.commandLatency, ms);
+      Metrics.record(byType.latency, ms);
       if (ms >= options.slowCommandMs) {
         this.#logger().warn({ command: request.command.type, durationMs: Math.round(ms) }, 'slow command');
       }
     }
     if (outcome instanceof Refused) request.fail(outcome.error);
     else request.succeed(outcome);
+    // afterAppend / onRefusal: after the reply, and (in a batch) after the batch's append is durable.
+    if (this.#host.interceptors !== null)
+      commandSettled(this.#host, this, request, outcome, () => this.#logger());
   }
 
   /**
@@ -804,7 +836,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
     for (const request of current) {
-      if (request.kind === 'execute' && !request.settled) host.metrics.counters.commandsFailed++;
+      if (request.kind === 'execute' && !request.settled) {
+        host.metrics.counters.commandsFailed++;
+        host.metrics.forType(this.def.type).commandsFailed++;
+      }
       request.fail(error);
     }
     this.abandonQueued(error);
@@ -860,4 +895,13 @@ function sameBatchDuplicate(
   }
   const result = results[first] as ExecuteResult;
   return { events: result.events, version: original.version, state: d.state, deduplicated: true };
+}
+
+/** The batch's size and its append time, for each of its commands an observer watches. */
+function observeAppend(requests: readonly CommandRequest[], ms: number): void {
+  for (const r of requests) {
+    if (r.observed === undefined) continue;
+    r.observed.appendMs += ms;
+    r.observed.batchSize = requests.length;
+  }
 }

@@ -6,7 +6,7 @@ import { brokenBatcher } from './broken-batcher.js';
 import { commandStep, type StepOutcome } from './command-step.js';
 import type { DedupeWindow } from './dedupe.js';
 import { fingerprint } from './fingerprint.js';
-import { type CommandRequest, eventMetadata } from './request.js';
+import { type CommandRequest, eventMetadata, metadataOf } from './request.js';
 
 /**
  * A command whose commandId an earlier command of the same batch already used (and that one was
@@ -105,7 +105,8 @@ export class Batch {
     const broken = brokenBatcher.mode;
     const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
     // The object decide sees as ctx.metadata is the one stored with the command's events.
-    const metadata = eventMetadata(request.options);
+    // As interceptors left it, when they ran (request.ts, metadataOf).
+    const metadata = metadataOf(request);
     this.#metadata = metadata;
     return commandStep(
       this.#def,

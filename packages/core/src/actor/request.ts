@@ -1,6 +1,9 @@
 import type { Command } from '../aggregate/aggregate.js';
+import { isRejection, isVersionConflict } from '../errors.js';
+import type { ObservedCommand } from '../observability/observer.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
 import type { TimerRecord } from '../timers/timer.js';
+import type { Refused } from './refused.js';
 
 /** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
 export interface ExecuteOptions {
@@ -74,8 +77,46 @@ abstract class Reply<T> {
   }
 }
 
+/**
+ * An execute or inject request. Every way it can end (reply, refusal, crash, timeout, shutdown)
+ * goes through `succeed` or `fail`, so an observation (when an observer asked for one) ends here.
+ */
+abstract class CommandReply extends Reply<ExecuteResult> {
+  /** Set by the dispatcher only when a runtime observer watches commands. */
+  observed: ObservedCommand | undefined = undefined;
+  /**
+   * The metadata stored with this command's events, once interceptors or the observer have seen
+   * (and maybe enriched) it; undefined without them (then built from the options when needed).
+   */
+  metadata: EventMetadata | undefined = undefined;
+  /** Why a beforeDecide interceptor refused it (kept for a batch decided again after a conflict). */
+  refusal: Refused | undefined = undefined;
+
+  override succeed(value: ExecuteResult): void {
+    if (this.settled) return;
+    super.succeed(value);
+    this.observed?.end(
+      value.deduplicated ? 'duplicate' : 'ok',
+      undefined,
+      value.events.length,
+      value.version,
+    );
+  }
+
+  override fail(error: unknown): void {
+    if (this.settled) return;
+    super.fail(error);
+    if (this.observed === undefined) return;
+    const rejected =
+      isRejection(error) ||
+      isVersionConflict(error) ||
+      (error as { code?: unknown } | null)?.code === 'IDEMPOTENCY_CONFLICT';
+    this.observed.end(rejected ? 'rejected' : 'failed', error, 0, undefined);
+  }
+}
+
 /** Run a command through decide. */
-export class ExecuteRequest extends Reply<ExecuteResult> {
+export class ExecuteRequest extends CommandReply {
   readonly kind = 'execute';
   /** The timer this command is the firing of (set only by TimerCommand: no field on other requests). */
   declare readonly timer?: TimerRecord;
@@ -89,7 +130,7 @@ export class ExecuteRequest extends Reply<ExecuteResult> {
 }
 
 /** Append pre-validated events, skipping decide. */
-export class InjectRequest extends Reply<ExecuteResult> {
+export class InjectRequest extends CommandReply {
   readonly kind = 'inject';
   constructor(
     streamId: string,
@@ -185,6 +226,11 @@ export type Request =
 
 /** The requests that may append events. */
 export type CommandRequest = ExecuteRequest | InjectRequest;
+
+/** The metadata stored with a command's events: as interceptors left it, else from its options. */
+export function metadataOf(request: CommandRequest): EventMetadata {
+  return request.metadata ?? eventMetadata(request.options);
+}
 
 /** The metadata stored with the events of a request. */
 export function eventMetadata(o: ExecuteOptions): EventMetadata {

@@ -1,3 +1,5 @@
+import type { Interceptor } from '../actor/interceptors.js';
+import { assertInterceptors } from '../actor/interceptors.js';
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument } from '../errors.js';
@@ -100,6 +102,11 @@ export interface AggregateSpec<
    * Set and BigInt. Evolve sees exactly what replay will give it: the decoded encoding.
    */
   codec?: Codec;
+  /**
+   * This aggregate's interceptors (hooks before decide, after an append, on a refusal). They run
+   * inside the runtime's: see `Interceptor` for the order and the at-most-once rules.
+   */
+  interceptors?: readonly Interceptor<S, C, E>[];
 }
 
 /** The errors an aggregate's decide throws to refuse a command (see `AggregateSpec.domainErrors`). */
@@ -189,6 +196,7 @@ export function defineAggregate<
       `aggregate '${type}': domainErrors must be an array of error classes or a predicate function`,
     );
   }
+  assertInterceptors(`aggregate '${type}': interceptors`, spec.interceptors);
   const codec = spec.codec ?? jsonCodec;
   if (
     typeof codec !== 'object' ||

@@ -40,6 +40,8 @@ export interface Counters {
   timersMissed: number;
   /** Timer firings the aggregate refused (or whose aggregate type is not served): the timer was removed. */
   timersFailed: number;
+  /** Interceptor `afterAppend` / `onRefusal` hooks that threw (logged; the command was not affected). */
+  listenerFailures: number;
   /** Batches of commands an actor decided together (each at most one store append). */
   batches: number;
   /** Callers that waited for room in a full mailbox (`onMailboxFull: 'wait'`). */
@@ -55,6 +57,16 @@ export interface SizeSummary {
   p50: number;
   p90: number;
   p99: number;
+}
+
+/** One aggregate type's share of the counters and the command latency. */
+export interface AggregateTypeMetrics {
+  commandsOk: number;
+  commandsRejected: number;
+  commandsFailed: number;
+  activations: number;
+  /** Execute requests, from the actor taking them up to the reply (as `latency.command`). */
+  latency: LatencySummary;
 }
 
 /** What `runtime.metrics()` returns. */
@@ -81,6 +93,27 @@ export interface MetricsSnapshot {
   latency: { command: LatencySummary; recovery: LatencySummary; timerLag: LatencySummary };
   /** Commands per batch (1 when every command ran alone). */
   batchSize: SizeSummary;
+  /** Commands, activations and command latency per registered aggregate type. */
+  byAggregateType: Record<string, AggregateTypeMetrics>;
+}
+
+/** One aggregate type's live counters and command latency histogram. */
+export class TypeMetrics {
+  commandsOk = 0;
+  commandsRejected = 0;
+  commandsFailed = 0;
+  activations = 0;
+  readonly latency: RecordableHistogram = createHistogram();
+
+  snapshot(): AggregateTypeMetrics {
+    return {
+      commandsOk: this.commandsOk,
+      commandsRejected: this.commandsRejected,
+      commandsFailed: this.commandsFailed,
+      activations: this.activations,
+      latency: Metrics.summarize(this.latency),
+    };
+  }
 }
 
 /**
@@ -110,15 +143,28 @@ export class Metrics {
     timersFired: 0,
     timersMissed: 0,
     timersFailed: 0,
+    listenerFailures: 0,
     batches: 0,
     mailboxWaits: 0,
   };
+  /** Per aggregate type; created for every registered type, so each shows even before its first command. */
+  readonly byType = new Map<string, TypeMetrics>();
   /** Subscriptions and projections between a transient store failure and the call's success. */
   retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
   readonly timerLag: RecordableHistogram = createHistogram();
   readonly batchSize: RecordableHistogram = createHistogram();
+
+  /** The metrics of one aggregate type (created on first use). */
+  forType(type: string): TypeMetrics {
+    let m = this.byType.get(type);
+    if (m === undefined) {
+      m = new TypeMetrics();
+      this.byType.set(type, m);
+    }
+    return m;
+  }
 
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {

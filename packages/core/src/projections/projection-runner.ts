@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { EventReader } from '../aggregate/read-events.js';
 import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
 import { type LogReader, Subscription } from '../subscriptions/subscription.js';
@@ -44,6 +45,8 @@ export interface ProjectionHost extends LogReader {
    * knows each aggregate type's definition. Without it, handlers get stored envelopes as they are.
    */
   readonly reader?: EventReader;
+  /** The runtime's observer (tracing), told of each event handed to a handler; null without one. */
+  readonly observer?: RuntimeObserver | null;
 }
 
 export class Projection<S = unknown> {
@@ -238,9 +241,13 @@ export class Projection<S = unknown> {
     const handler = def.handlers.get(e.type);
     if (handler === undefined) return;
     let next: S | undefined;
+    const observer = this.#host.observer;
+    const observed = observer ? observeEvent(observer, def.name, e) : undefined;
     try {
       next = await handler(this.#model, e);
+      if (observed !== undefined) endObservation(observed, undefined);
     } catch (cause) {
+      if (observed !== undefined) endObservation(observed, cause);
       const error = new ProjectionFailed(def.name, e.position, e.type, cause);
       this.#host.logger.error(
         { projection: def.name, position: e.position, eventType: e.type, err: cause },
@@ -282,5 +289,26 @@ export class Projection<S = unknown> {
 
   #notRunning(): Error {
     return this.#error ?? new InvalidArgument(`projection '${this.def.name}' is ${this.#state}`);
+  }
+}
+
+/** The observer's view of one event handled; undefined when it does not watch it. */
+function observeEvent(
+  observer: RuntimeObserver,
+  projection: string,
+  event: EventEnvelope,
+): ProjectionObservation | undefined {
+  try {
+    return observer.projectionEvent?.(projection, event);
+  } catch {
+    return undefined; // instrumentation never fails a projection
+  }
+}
+
+function endObservation(observed: ProjectionObservation, error: unknown): void {
+  try {
+    observed.ended(error);
+  } catch {
+    // instrumentation never fails a projection
   }
 }

@@ -2,10 +2,12 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { AggregateActor } from '../actor/actor.js';
 import type { ActorHost } from '../actor/actor-host.js';
+import type { InterceptorTable } from '../actor/interceptors.js';
 import type { Request } from '../actor/request.js';
 import type { Clock } from '../clock.js';
 import { MailboxFull } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import type { EventStore } from '../store/store.js';
 import { LogTail } from '../subscriptions/log-tail.js';
 import { StoreRetry } from '../subscriptions/store-retry.js';
@@ -44,6 +46,8 @@ export function createContext(
   options: ResolvedOptions,
   logger: Logger,
   clock: Clock,
+  interceptors: InterceptorTable = null,
+  observer: RuntimeObserver | null = null,
 ): RuntimeContext {
   const registry = new Registry();
   const reaper = new IdleReaper(clock, options.idleTimeoutMs);
@@ -69,6 +73,8 @@ export function createContext(
     logger,
     metrics,
     options,
+    interceptors,
+    observer,
     reaper,
     permits,
     registry,

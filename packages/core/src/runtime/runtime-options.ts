@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { ActorOptions } from '../actor/actor-host.js';
+import { assertInterceptors, type Interceptor } from '../actor/interceptors.js';
 import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
 import { InvalidArgument } from '../errors.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import type { EventStore } from '../store/store.js';
 import { DEFAULT_RETRY_BACKOFF, type RetryBackoff } from '../subscriptions/store-retry.js';
 
@@ -63,6 +65,13 @@ export interface RuntimeOptions {
   timers?: { windowSize?: number; concurrency?: number; pollMs?: number; leaseMs?: number };
   /** Names this runtime where several share a store (the timer claims' owner). Default: host, pid and a random part. */
   runtimeId?: string;
+  /**
+   * Interceptors for every aggregate's commands (hooks before decide, after an append, on a
+   * refusal). They wrap each aggregate's own: see `Interceptor` for the order and rules.
+   */
+  interceptors?: readonly Interceptor[];
+  /** Instrumentation (tracing): told of commands, activations and projected events. See `RuntimeObserver`. */
+  observer?: RuntimeObserver;
 }
 
 /** The timer service's settings after defaults were applied. */
@@ -174,6 +183,9 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
       throw new InvalidArgument(`onMailboxFull must be 'fail' or 'wait', got ${String(o.onMailboxFull)}`);
     r.onMailboxFull = o.onMailboxFull;
   }
+  assertInterceptors('interceptors', o.interceptors);
+  if (o.observer !== undefined && (typeof o.observer !== 'object' || o.observer === null))
+    throw new InvalidArgument('observer must be an object');
   if (o.timers !== undefined) r.timers = resolveTimers(o.timers);
   if (o.runtimeId !== undefined) {
     if (typeof o.runtimeId !== 'string' || o.runtimeId.length === 0)

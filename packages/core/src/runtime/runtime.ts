@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Logger, pino } from 'pino';
 import type { ActorStatus } from '../actor/actor-status.js';
+import { buildInterceptorTable, type InterceptorTable } from '../actor/interceptors.js';
 import {
   CancelTimerRequest,
   FireRequest,
@@ -13,7 +14,13 @@ import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate
 import { EventReader } from '../aggregate/read-events.js';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
-import { type Counters, Metrics, type MetricsSnapshot } from '../observability/metrics.js';
+import {
+  type AggregateTypeMetrics,
+  type Counters,
+  Metrics,
+  type MetricsSnapshot,
+} from '../observability/metrics.js';
+import type { RuntimeObserver } from '../observability/observer.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
@@ -112,6 +119,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     resolved,
     options.logger ?? pino({ level: 'silent' }),
     options.clock ?? systemClock,
+    buildInterceptorTable(options.interceptors ?? [], aggregates.values()),
+    options.observer ?? null,
   );
 }
 
@@ -136,8 +145,12 @@ export class Runtime {
     options: ResolvedOptions,
     logger: Logger,
     clock: Clock,
+    interceptors: InterceptorTable = null,
+    observer: RuntimeObserver | null = null,
   ) {
-    const ctx = createContext(store, options, logger, clock);
+    const ctx = createContext(store, options, logger, clock, interceptors, observer);
+    // Every registered type shows in metrics() from the start, with zeros.
+    for (const type of aggregates.keys()) ctx.metrics.forType(type);
     this.#ctx = ctx;
     this.#aggregates = aggregates;
     this.#reader = new EventReader(aggregates);
@@ -328,6 +341,7 @@ export class Runtime {
       retry,
       logger: logger.child({ projection: def.name }),
       reader: this.#reader,
+      observer: this.#ctx.observer,
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();
@@ -388,6 +402,9 @@ export class Runtime {
         timerLag: Metrics.summarize(ctx.metrics.timerLag),
       },
       batchSize: Metrics.summarizeCounts(ctx.metrics.batchSize),
+      byAggregateType: Object.fromEntries(
+        Array.from(ctx.metrics.byType, ([type, m]): [string, AggregateTypeMetrics] => [type, m.snapshot()]),
+      ),
     };
   }
 

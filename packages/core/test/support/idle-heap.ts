@@ -1,0 +1,84 @@
+/**
+ * Fixture (run with `node --expose-gc --import tsx`): heap held per idle resident actor, on a
+ * runtime without interceptors or observer and on one with both, measured as the bench's
+ * idle-actor-heap scenario does (resident minus evicted, over N actors). Prints JSON.
+ */
+import { setImmediate as tick } from 'node:timers/promises';
+import {
+  createRuntime,
+  defineAggregate,
+  type Interceptor,
+  type RuntimeObserver,
+  type RuntimeOptions,
+} from '../../src/index.js';
+
+const N = Number(process.argv[2] ?? 10_000);
+const BATCH = 1_000;
+type State = Readonly<{ touched: true }>;
+const SHARED: State = Object.freeze({ touched: true });
+const TOUCH = Object.freeze({ type: 'touch' as const });
+
+const hooks: Interceptor = { beforeDecide: () => {}, afterAppend: () => {}, onRefusal: () => {} };
+const observer: RuntimeObserver = {
+  command: () => ({ started: () => {}, ended: () => {} }),
+  activation: () => ({ ended: () => {} }),
+};
+
+function touchAggregate(interceptors: Interceptor[]) {
+  return defineAggregate<State, typeof TOUCH, { type: 'Touched' }>({
+    type: 'touch',
+    initialState: () => SHARED,
+    decide: () => [{ type: 'Touched' }],
+    evolve: () => SHARED,
+    interceptors,
+  });
+}
+
+async function settledHeap(): Promise<number> {
+  const gc = globalThis.gc as () => void;
+  await tick();
+  gc();
+  await tick();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function bytesPerIdleActor(hooked: boolean): Promise<number> {
+  const touch = touchAggregate(hooked ? [hooks] : []);
+  const extra: Partial<RuntimeOptions> = hooked ? { interceptors: [hooks], observer } : {};
+  const runtime = await createRuntime({
+    aggregates: [touch],
+    idleTimeoutMs: Number.POSITIVE_INFINITY,
+    commandTimeoutMs: 0,
+    ...extra,
+  });
+  const id = (i: number) => `acc-${String(i).padStart(8, '0')}`;
+  for (let start = 0; start < N; start += BATCH) {
+    const pending = [];
+    for (let i = start; i < Math.min(N, start + BATCH); i++)
+      pending.push(runtime.get(touch, id(i)).execute(TOUCH));
+    await Promise.all(pending);
+  }
+  // A caller resumes before its actor's mailbox has finished draining: let every actor go idle.
+  for (let turns = 0; runtime.stats().idleActors !== N; turns++) {
+    if (turns > 1_000) throw new Error('not every actor is idle');
+    await tick();
+  }
+  const resident = await settledHeap();
+  for (let start = 0; start < N; start += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, N - start) }, (_, j) => id(start + j));
+    await Promise.all(ids.map((i) => runtime.evict(touch, i)));
+  }
+  const evicted = await settledHeap();
+  await runtime.shutdown();
+  return (resident - evicted) / N;
+}
+
+// A warm-up run (the JIT's and the runtime's first-time allocations), then the two kinds
+// interleaved, twice each, so a drift of the heap over the run does not favour one side.
+await bytesPerIdleActor(false);
+const plain = [await bytesPerIdleActor(false)];
+const hooked = [await bytesPerIdleActor(true)];
+plain.push(await bytesPerIdleActor(false));
+hooked.push(await bytesPerIdleActor(true));
+process.stdout.write(`${JSON.stringify({ plain, hooked })}\n`);
