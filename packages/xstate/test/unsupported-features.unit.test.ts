@@ -168,7 +168,9 @@ describe('machines that cannot be event-sourced', () => {
   });
 
   it('accepts delayed (after) transitions in ms, ISO-8601 durations and named delays, nested ones too', () => {
-    const delayed = setup({ delays: { backoff: ({ context }) => 100 * 2 ** (context as { n: number }).n } }).createMachine({
+    const delayed = setup({
+      delays: { backoff: ({ context }) => 100 * 2 ** (context as { n: number }).n },
+    }).createMachine({
       id: 'm',
       context: { n: 1 },
       initial: 'a',
