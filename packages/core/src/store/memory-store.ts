@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { StoreError, VersionConflict } from '../errors.js';
+import { memoryTimers } from './memory-timers.js';
 import {
   type AppendOptions,
   type CheckpointStore,
@@ -27,6 +28,7 @@ import {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStreamId,
+  assertTimerChanges,
   encodeNewEvents,
   toJson,
 } from './store-input.js';
@@ -87,6 +89,8 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
   function ensureOpen(): void {
     if (closed) throw new StoreError('CLOSED', 'the memory store is closed');
   }
+
+  const timers = memoryTimers(ensureOpen);
 
   /**
    * Yields envelopes for indexes [from, to) of an append-only array. The bound is fixed by the
@@ -183,10 +187,15 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       assertStreamId(streamId);
       const expected = assertExpectedVersion(streamId, appendOpts);
       assertNewEvents(streamId, events);
+      const timerChanges = appendOpts.timers;
+      if (timerChanges !== undefined) assertTimerChanges(streamId, timerChanges, expected, events.length);
       let stream = streams.get(streamId);
       const actual = stream?.length ?? 0;
       if (expected !== actual) throw new VersionConflict(streamId, expected, actual);
       if (events.length === 0) return [];
+      // Encoded before anything changes, like the events: the append stores all of it or nothing.
+      const preparedTimers =
+        timerChanges === undefined || timerChanges.length === 0 ? undefined : timers.prepare(timerChanges);
 
       // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing.
       const { aggregateType, aggregateId } = parseStreamId(streamId);
@@ -206,6 +215,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
         log.push(s);
         stream.push(s);
       }
+      if (preparedTimers !== undefined) timers.apply(streamId, preparedTimers);
       const envelopes = batch.map(toEnvelope) as EventEnvelope<E>[];
       for (const listener of appendListeners) listener(log.length);
       return envelopes;
@@ -253,6 +263,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
 
     snapshots,
     checkpoints,
+    timers: timers.store,
 
     async close() {
       if (closed) return;
@@ -262,6 +273,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       streams.clear();
       snapshotsByStream.clear();
       checkpointsByName.clear();
+      timers.clear();
       appendListeners.clear();
     },
   };
