@@ -7,8 +7,7 @@
  * runtime delivers the delayed event as a command, which decide records like any other, so
  * replay (evolve) re-runs the recorded transition and never schedules or reads a clock.
  */
-import type { Command, DecideContext, DecideTimers } from '@actorfold/core';
-import { InvalidArgument } from '@actorfold/core';
+import type { Command, DecideContext } from '@actorfold/core';
 import type { ExecutableActionObject } from 'xstate';
 
 /** The prefix of the events (and timer names) of delayed transitions. */
@@ -61,13 +60,7 @@ export function timerRequestsOf(actions: readonly ExecutableActionObject[]): Tim
  * step cancels and then schedules its timer again (from this decision's version on).
  */
 export function applyTimerRequests(ctx: DecideContext, requests: readonly TimerRequest[]): void {
-  if (requests.length === 0) return;
-  const timers = (ctx as DecideContext & { readonly timers?: DecideTimers }).timers;
-  if (timers === undefined) {
-    throw new InvalidArgument(
-      `${ctx.aggregateType}: this transition schedules delayed transitions (after), but the runtime gave decide no timers (ctx.timers)`,
-    );
-  }
+  const { timers } = ctx;
   for (const r of requests) {
     if (r.op === 'schedule') timers.schedule(r.name, { after: r.afterMs }, r.command);
     else timers.cancel(r.name);
@@ -75,11 +68,10 @@ export function applyTimerRequests(ctx: DecideContext, requests: readonly TimerR
 }
 
 /**
- * Whether a delayed event arrived as its timer's firing: the runtime gives a firing the
- * commandId `timer:<name>@<version>`. Anything else is a client sending `xstate.after.…` itself,
- * which would take the transition early.
+ * Whether a delayed event arrived as its own timer's firing (`ctx.firedTimer`, set by the
+ * runtime only). Anything else is a client sending `xstate.after.…` itself, which would take
+ * the transition early.
  */
 export function isTimerFiring(ctx: DecideContext, type: string): boolean {
-  const id = ctx.metadata.commandId;
-  return typeof id === 'string' && id.startsWith(`timer:${type}@`);
+  return ctx.firedTimer?.name === type;
 }

@@ -162,7 +162,8 @@ describe('delayed (after) transitions as durable timers', () => {
     p.execute({ type: 'pressButton' });
     let refusal: unknown;
     try {
-      p.execute({ type: GREEN } as never, 'client-1');
+      // Even with a commandId that looks like a timer's: only the runtime sets ctx.firedTimer.
+      p.execute({ type: GREEN } as never);
     } catch (e) {
       refusal = e;
     }

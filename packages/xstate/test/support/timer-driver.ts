@@ -2,7 +2,7 @@
  * One statechart process driven as the runtime drives it, with the durable-timer contract played
  * by a recording fake: decide's `ctx.timers` requests are kept as pending timers (due at `now`
  * plus the delay), advancing the clock fires the due ones in due order as commands with the
- * runtime's commandId `timer:<name>@<version>`, and a firing decide refuses drops its timer.
+ * runtime's commandId `timer:<name>@<version>` and `ctx.firedTimer`, and a firing decide refuses drops its timer.
  * Pure logic only: the runtime-backed tests (from-machine-timers.int.test.ts) use the real service.
  */
 import {
@@ -48,7 +48,7 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
   }
 
   /** Runs a command now; returns the events it recorded (a refusal throws). */
-  execute(command: C, commandId?: string): E[] {
+  execute(command: C, fired?: PendingTimer): E[] {
     const changes: TimerCall[] = [];
     const timers: DecideTimers = {
       schedule: (name, when, cmd, opts) =>
@@ -60,8 +60,10 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
       aggregateId: 'test',
       version: this.events.length,
       now: new Date(this.now),
-      metadata: commandId === undefined ? {} : { commandId },
+      metadata: fired === undefined ? {} : { commandId: `timer:${fired.name}@${fired.version}` },
       timers,
+      firedTimer:
+        fired === undefined ? undefined : { name: fired.name, version: fired.version, dueAt: fired.dueAt },
     };
     const events = this.definition.decide(this.state, command, ctx) as E[];
     if (changes.length > 0 && events.length === 0) throw new Error('timers changed without an event');
@@ -99,7 +101,7 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
       this.pending.delete(next.name);
       let taken = true;
       try {
-        this.execute(next.command as C, `timer:${next.name}@${next.version}`);
+        this.execute(next.command as C, next);
       } catch (error) {
         if (!isRejection(error)) throw error;
         taken = false;
