@@ -121,3 +121,11 @@ export type {
   TimerStore,
   TimerWhen,
 } from './timers/timer.js';
+export {
+  assertDueArgs,
+  assertTimerQuery,
+  decodeTimer,
+  type EncodedTimer,
+  type EncodedTimerChange,
+  encodeTimerChanges,
+} from './timers/timer-input.js';

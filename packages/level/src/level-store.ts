@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  type AppendOptions,
   assertExpectedVersion,
   assertNewEvents,
   assertReadAllOptions,
@@ -16,6 +17,7 @@ import {
   type EventEnvelope,
   type EventStore,
   encodeNewEvents,
+  encodeTimerChanges,
   InvalidArgument,
   type NewEvent,
   StoreError,
@@ -308,6 +310,7 @@ function serve(
         assertStreamId(streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
+        encodeTimerChanges(streamId, (appendOpts as AppendOptions).timers, events.length, false);
         const encoded = encodeNewEvents(streamId, events, now);
         return new Promise((resolve, reject) => {
           writer.enqueue({

@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import {
+  type AppendOptions,
   assertExpectedVersion,
   assertNewEvents,
   assertReadAllOptions,
@@ -18,6 +19,7 @@ import {
   type EventEnvelope,
   type EventStore,
   encodeNewEvents,
+  encodeTimerChanges,
   InvalidArgument,
   type NewEvent,
   StoreError,
@@ -235,6 +237,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         assertStorableText(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
+        encodeTimerChanges(streamId, (appendOpts as AppendOptions).timers, events.length, false);
         return writer.append(streamId, expected, encode(streamId, events)) as Promise<EventEnvelope<E>[]>;
       } catch (e) {
         return Promise.reject(e);

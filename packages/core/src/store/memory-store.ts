@@ -4,8 +4,10 @@
  * code that passes against it does not start failing on LevelDB because it relied on sharing
  * live objects with the store or on values JSON cannot hold.
  */
+
 import type { Clock } from '../clock.js';
 import { StoreError, VersionConflict } from '../errors.js';
+import { encodeTimerChanges } from '../timers/timer-input.js';
 import {
   type AppendOptions,
   type CheckpointStore,
@@ -183,6 +185,8 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       assertStreamId(streamId);
       const expected = assertExpectedVersion(streamId, appendOpts);
       assertNewEvents(streamId, events);
+      // No timers in this store yet: a timer change is refused, never silently dropped.
+      encodeTimerChanges(streamId, appendOpts.timers, events.length, false);
       let stream = streams.get(streamId);
       const actual = stream?.length ?? 0;
       if (expected !== actual) throw new VersionConflict(streamId, expected, actual);
