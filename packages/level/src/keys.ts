@@ -7,7 +7,9 @@
  *   l<position>              → event record        (read the global log from a position: one scan)
  *   n<streamId>\0<version>   → snapshot JSON       (newest first: one reverse scan)
  *   c<name>                  → checkpoint position
- *   m<name>                  → store metadata (format version)
+ *   m<name>                  → store metadata (format version, pending timer count)
+ *   r<streamId>\0<name>      → timer record        (a stream's timer by name: one get; its timers: one scan)
+ *   d<dueAt><streamId>\0<name> → timer record      (due timers, earliest first: one scan up to `until`)
  */
 
 /** 14 hex digits hold every safe integer (2^53 < 16^14). */
@@ -61,4 +63,32 @@ export const STREAMS_START = 's';
 export const STREAMS_END = 't';
 export function streamIdOfKey(key: string): string {
   return key.slice(1, key.length - WIDTH - 1);
+}
+
+/** The number of pending timers, kept in every batch that changes them (decimal). */
+export const TIMER_COUNT_KEY = 'mtimers';
+
+/**
+ * A timer by stream and name. Neither holds U+0000 (both pass `assertStorableId`), so the pair
+ * is injective and one stream's timers are the range [`timerStart`, `timerEnd`).
+ */
+export const timerKey = (streamId: string, name: string): string => `r${streamId}${SEP}${name}`;
+export const timerStart = (streamId: string): string => `r${streamId}${SEP}`;
+export const timerEnd = (streamId: string): string => `r${streamId}${SEP_END}`;
+
+/**
+ * A timer in the due index: fixed-width due time first, so byte order is due order; ties by
+ * stream id, then name (U+0000 sorts below every other character, so `<id>\0<name>` orders as the
+ * pair does, in code point order).
+ */
+export const dueKey = (dueAt: number, streamId: string, name: string): string =>
+  `d${hex(dueAt)}${streamId}${SEP}${name}`;
+export const DUE_START = 'd';
+/** Above every due key ('d' followed by hex digits). */
+export const DUE_END = 'dg';
+/** The exclusive upper bound of the due keys of timers due at or before `until`. */
+export function dueUntil(until: number): string {
+  if (until < 0) return DUE_START;
+  const next = Math.floor(until) + 1;
+  return Number.isSafeInteger(next) ? `d${hex(next)}` : DUE_END;
 }
