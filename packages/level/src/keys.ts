@@ -9,7 +9,8 @@
  *   c<name>                  → checkpoint position
  *   m<name>                  → store metadata (format version, pending timer count)
  *   r<streamId>\0<name>      → timer record        (a stream's timer by name: one get; its timers: one scan)
- *   d<dueAt><streamId>\0<name> → timer record      (due timers, earliest first: one scan up to `until`)
+ *   d<dueAt><streamId>\0<name> → timer record      (due timers, earliest first: one scan up to `until`;
+ *                                                 dueAt: '0' or '1' for its sign, then 14 hex digits)
  */
 
 /** 14 hex digits hold every safe integer (2^53 < 16^14). */
@@ -82,13 +83,22 @@ export const timerEnd = (streamId: string): string => `r${streamId}${SEP_END}`;
  * pair does, in code point order).
  */
 export const dueKey = (dueAt: number, streamId: string, name: string): string =>
-  `d${hex(dueAt)}${streamId}${SEP}${name}`;
+  `d${dueTime(dueAt)}${streamId}${SEP}${name}`;
 export const DUE_START = 'd';
-/** Above every due key ('d' followed by hex digits). */
-export const DUE_END = 'dg';
+/** Above every due key ('d' followed by '0' or '1'). */
+export const DUE_END = 'd2';
+
+/**
+ * A due time (any safe integer) as 15 characters whose byte order is numeric order: '0' and the
+ * hex of `t + MAX_SAFE_INTEGER` for a time before the epoch, '1' and the hex of `t` otherwise.
+ */
+function dueTime(t: number): string {
+  return t < 0 ? `0${hex(t + Number.MAX_SAFE_INTEGER)}` : `1${hex(t)}`;
+}
+
 /** The exclusive upper bound of the due keys of timers due at or before `until`. */
 export function dueUntil(until: number): string {
-  if (until < 0) return DUE_START;
-  const next = Math.floor(until) + 1;
-  return Number.isSafeInteger(next) ? `d${hex(next)}` : DUE_END;
+  if (until >= Number.MAX_SAFE_INTEGER) return DUE_END;
+  if (until < -Number.MAX_SAFE_INTEGER) return DUE_START;
+  return `d${dueTime(Math.floor(until) + 1)}`;
 }

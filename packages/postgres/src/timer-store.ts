@@ -206,10 +206,10 @@ function toRecord(r: TimerRow): TimerRecord {
   return record;
 }
 
-/** A due bound as a bigint parameter: everything for +Infinity, nothing below 0. */
+/** A due bound as a bigint parameter (the infinities clamped to the safe integers). */
 function bound(until: number): number {
   if (until >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
-  return until < 0 ? -1 : Math.floor(until);
+  return until <= -Number.MAX_SAFE_INTEGER ? -Number.MAX_SAFE_INTEGER : Math.floor(until);
 }
 
 const compare = (a: TimerRecord, b: TimerRecord): number =>
@@ -241,7 +241,7 @@ export function postgresTimers(ctx: StoreContext): TimerStore & Required<Pick<Ti
       const { streamId, dueBefore, limit } = assertTimerQuery(query);
       let left = limit;
       // Keyset paging: a large listing never holds more than a page.
-      let after: [number, string, string] = [-1, '', ''];
+      let after: [number, string, string] = [Number.MIN_SAFE_INTEGER, '', ''];
       while (left > 0) {
         const page = Math.min(PAGE, left);
         const { rows } = await ctx.io('listing timers', () =>

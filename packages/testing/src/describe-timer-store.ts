@@ -149,7 +149,7 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         () =>
           store.append('a/1', [ev('B')], {
             expectedVersion: 0,
-            timers: [cancel('keep'), schedule('a/1', 'new', 20, 2), schedule('a/1', 'keep', 99, 2)],
+            timers: [cancel('keep'), schedule('a/1', 'new', 20, 1), schedule('a/1', 'keep', 99, 1)],
           }),
         'VERSION_CONFLICT',
       );
@@ -237,6 +237,8 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         ['c/1', 'later', 1000],
         ['a/1', 'first', 5],
         ['b/1', 'y', 30],
+        ['d/1', 'epoch', 0],
+        ['d/2', 'before-epoch', -7],
       ];
       const versions = new Map<string, number>();
       for (const [streamId, name, dueAt] of plan) {
@@ -247,11 +249,23 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         });
         versions.set(streamId, v + 1);
       }
-      const order = ['a/1:first@5', 'a/1:x@20', 'a/1:y@20', 'a/10:k@20', 'a/2:k@20', 'b/1:y@30', 'b/1:z@30'];
+      const order = [
+        'd/2:before-epoch@-7',
+        'd/1:epoch@0',
+        'a/1:first@5',
+        'a/1:x@20',
+        'a/1:y@20',
+        'a/10:k@20',
+        'a/2:k@20',
+        'b/1:y@30',
+        'b/1:z@30',
+      ];
       expect(summary(await timers.due(30, 100))).toEqual(order);
-      expect(summary(await timers.due(29, 100))).toEqual(order.slice(0, 5));
+      expect(summary(await timers.due(29, 100))).toEqual(order.slice(0, 7));
       expect(summary(await timers.due(30, 3))).toEqual(order.slice(0, 3));
-      expect(await timers.due(4, 100)).toEqual([]);
+      expect(summary(await timers.due(4, 100))).toEqual(order.slice(0, 2));
+      expect(summary(await timers.due(-1, 100))).toEqual(order.slice(0, 1));
+      expect(await timers.due(-8, 100)).toEqual([]);
       expect(await timers.due(30, 0)).toEqual([]);
       expect(summary(await timers.due(5000, 100))).toEqual([...order, 'c/1:later@1000']);
       // due() only reads: asking again gives the same.
@@ -445,7 +459,7 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         fc.record({
           op: fc.constant('schedule' as const),
           name: fc.constantFrom(...names),
-          dueAt: fc.integer({ min: 0, max: 20 }),
+          dueAt: fc.integer({ min: -3, max: 20 }),
         }),
         fc.record({ op: fc.constant('cancel' as const), name: fc.constantFrom(...names) }),
       );
@@ -466,7 +480,7 @@ export function describeTimerStore(c: TimerSuiteContext): void {
       await fc.assert(
         fc.asyncProperty(
           fc.array(step, { maxLength: 25 }),
-          fc.integer({ min: 0, max: 22 }),
+          fc.integer({ min: -4, max: 22 }),
           async (steps, until) => {
             const s = await c.makeStore();
             try {
@@ -485,11 +499,12 @@ export function describeTimerStore(c: TimerSuiteContext): void {
                   if (expected) model.delete(key);
                   continue;
                 }
-                const version = head + 1;
+                const expectedVersion = head + st.skew;
+                // The timer carries the version of the append's event: valid for the version it expects.
+                const version = expectedVersion + 1;
                 const changes: TimerChange[] = st.changes.map((ch) =>
                   ch.op === 'cancel' ? cancel(ch.name) : schedule(st.stream, ch.name, ch.dueAt, version),
                 );
-                const expectedVersion = head + st.skew;
                 if (st.skew !== 0) {
                   await expectCode(
                     () => s.append(st.stream, [ev('M')], { expectedVersion, timers: changes }),

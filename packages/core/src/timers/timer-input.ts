@@ -28,7 +28,7 @@ export interface EncodedTimer {
 /**
  * Checks the timer changes of an append to `streamId` with `eventCount` events and encodes them;
  * undefined when there are none. `supported` false (a store without `timers`) refuses any.
- * Each scheduled timer must belong to `streamId`, have a storable name, an integer `dueAt` >= 0
+ * Each scheduled timer must belong to `streamId`, have a storable name, an integer `dueAt`
  * (epoch ms), an integer `version` >= 1, `missed` 'fire' or 'drop', and a JSON command with a
  * non-empty string `type`. A decision that changes timers records why in an event: changes
  * without events are refused.
@@ -76,7 +76,8 @@ function encodeTimer(streamId: string, timer: unknown, what: string): EncodedTim
       `${what}.timer.streamId must be the append's stream ${JSON.stringify(streamId)}`,
     );
   assertStorableId(`${what}.timer.name`, t.name);
-  if (!isInt(t.dueAt, 0)) throw new InvalidArgument(`${what}.timer.dueAt must be an integer >= 0 (epoch ms)`);
+  if (!isInt(t.dueAt, Number.MIN_SAFE_INTEGER))
+    throw new InvalidArgument(`${what}.timer.dueAt must be an integer (epoch ms)`);
   if (!isInt(t.version, 1)) throw new InvalidArgument(`${what}.timer.version must be an integer >= 1`);
   const missed = t.missed ?? 'fire';
   if (missed !== 'fire' && missed !== 'drop')
