@@ -1,5 +1,12 @@
 export type { ActorStatus } from './actor/actor-status.js';
-export type { ExecuteOptions, ExecuteResult, SnapshotResult, StateResult } from './actor/request.js';
+export {
+  type ExecuteOptions,
+  type ExecuteResult,
+  type FireResult,
+  type SnapshotResult,
+  type StateResult,
+  timerCommandId,
+} from './actor/request.js';
 export {
   type AggregateDefinition,
   type AggregateSpec,
@@ -70,6 +77,7 @@ export {
   createRuntime,
   Runtime,
   type RuntimeStats,
+  type RuntimeTimers,
   type ShutdownOptions,
 } from './runtime/runtime.js';
 export type { RuntimeOptions } from './runtime/runtime-options.js';
@@ -92,6 +100,7 @@ export {
 export {
   assertCheckpoint,
   assertCheckpointName,
+  assertDueArgs,
   assertExpectedVersion,
   assertNewEvents,
   assertReadAllOptions,
@@ -100,6 +109,10 @@ export {
   assertSnapshotSaveOptions,
   assertStorableId,
   assertStreamId,
+  assertTimerChanges,
+  assertTimerKey,
+  assertTimerQuery,
+  assertTimerRecord,
   type EncodedNewEvent,
   encodeNewEvents,
   toJson,
@@ -111,8 +124,10 @@ export type {
   SubscriptionRetrying,
 } from './subscriptions/subscription.js';
 export type { WatchUpdate } from './subscriptions/watchers.js';
+export { addIsoDuration, type IsoDuration, parseIsoDuration } from './timers/iso-duration.js';
 export type {
   DecideTimers,
+  FiredTimer,
   MissedTimerPolicy,
   ScheduleOptions,
   TimerChange,
@@ -122,10 +137,9 @@ export type {
   TimerWhen,
 } from './timers/timer.js';
 export {
-  assertDueArgs,
-  assertTimerQuery,
-  decodeTimer,
   type EncodedTimer,
   type EncodedTimerChange,
   encodeTimerChanges,
 } from './timers/timer-input.js';
+export { compareTimers } from './timers/timer-order.js';
+export { type TimerIntent, TimerRecorder } from './timers/timer-recorder.js';

@@ -5,6 +5,7 @@ import {
   type Decider,
   fromDecider,
   isActorfoldError,
+  TimerRecorder,
 } from '../src/index.js';
 
 type Cmd =
@@ -40,6 +41,7 @@ const ctx: DecideContext = {
   version: 0,
   now: new Date(0),
   metadata: {},
+  timers: new TimerRecorder(0),
 };
 
 describe('fromDecider', () => {

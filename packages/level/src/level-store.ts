@@ -317,7 +317,7 @@ function serve(
         assertStreamId(streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
-        const timers = encodeTimerChanges(streamId, appendOpts.timers, events.length, true);
+        const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
         const encoded = encodeNewEvents(streamId, events, now);
         return new Promise((resolve, reject) => {
           writer.enqueue({

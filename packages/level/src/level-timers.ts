@@ -9,13 +9,11 @@
  */
 import {
   assertDueArgs,
-  assertStorableId,
-  assertStreamId,
+  assertTimerKey,
   assertTimerQuery,
   CorruptData,
   type EncodedTimer,
   type EncodedTimerChange,
-  InvalidArgument,
   type TimerRecord,
   type TimerStore,
 } from '@actorfold/core';
@@ -177,7 +175,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore {
   return {
     async due(until, limit) {
       h.ensureOpen();
-      assertDueArgs('due', until, limit);
+      assertDueArgs(until, limit);
       const out: TimerRecord[] = [];
       for await (const t of scan(DUE_START, dueUntil(until), limit)) out.push(t);
       return out;
@@ -201,8 +199,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore {
 
     async get(streamId, name) {
       h.ensureOpen();
-      assertStreamId(streamId);
-      assertStorableId('timer name', name);
+      assertTimerKey(streamId, name);
       const key = timerKey(streamId, name);
       const value = await h.io('reading a timer', () => db.get(key));
       return value === undefined ? undefined : decode(key, value);
@@ -210,10 +207,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore {
 
     async remove(streamId, name, version) {
       h.ensureOpen();
-      assertStreamId(streamId);
-      assertStorableId('timer name', name);
-      if (!Number.isSafeInteger(version))
-        throw new InvalidArgument('timers.remove: version must be an integer');
+      assertTimerKey(streamId, name, version);
       return d.exclusive(async () => {
         h.ensureOpen();
         const key = timerKey(streamId, name);

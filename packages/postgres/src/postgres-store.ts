@@ -241,7 +241,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         assertStorableText(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
-        const timers = encodeTimerChanges(streamId, appendOpts.timers, events.length, true);
+        const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
         assertJsonbStorable(timers, streamId);
         return writer.append(streamId, expected, encode(streamId, events), timers) as Promise<
           EventEnvelope<E>[]

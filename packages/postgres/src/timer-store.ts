@@ -12,7 +12,7 @@
 import {
   assertDueArgs,
   assertStorableId,
-  assertStreamId,
+  assertTimerKey,
   assertTimerQuery,
   type EncodedTimerChange,
   InvalidArgument,
@@ -225,7 +225,7 @@ export function postgresTimers(ctx: StoreContext): TimerStore & Required<Pick<Ti
   return {
     async due(until, limit) {
       ctx.ensureOpen();
-      assertDueArgs('due', until, limit);
+      assertDueArgs(until, limit);
       if (limit === 0) return [];
       return ctx.io('reading due timers', async () => {
         const { rows } = await ctx.pool.query<TimerRow>(
@@ -262,8 +262,7 @@ ORDER BY ${ORDER} LIMIT $6`,
 
     async get(streamId, name) {
       ctx.ensureOpen();
-      assertStreamId(streamId);
-      assertStorableId('timer name', name);
+      assertTimerKey(streamId, name);
       return ctx.io('reading a timer', async () => {
         const { rows } = await ctx.pool.query<TimerRow>(
           `SELECT ${COLUMNS} FROM ${n.timers} WHERE stream_id = $1 AND name = $2`,
@@ -275,10 +274,7 @@ ORDER BY ${ORDER} LIMIT $6`,
 
     async remove(streamId, name, version) {
       ctx.ensureOpen();
-      assertStreamId(streamId);
-      assertStorableId('timer name', name);
-      if (!Number.isSafeInteger(version))
-        throw new InvalidArgument('timers.remove: version must be an integer');
+      assertTimerKey(streamId, name, version);
       return ctx.io('removing a timer', async () => {
         const { rowCount } = await ctx.pool.query(
           `DELETE FROM ${n.timers} WHERE stream_id = $1 AND name = $2 AND version = $3`,
@@ -298,7 +294,7 @@ ORDER BY ${ORDER} LIMIT $6`,
 
     async claim(until, limit, owner, leaseMs) {
       ctx.ensureOpen();
-      assertDueArgs('claim', until, limit);
+      assertDueArgs(until, limit);
       assertStorableId('timers.claim: owner', owner);
       if (!Number.isSafeInteger(leaseMs) || leaseMs < 1)
         throw new InvalidArgument('timers.claim: leaseMs must be a positive integer');

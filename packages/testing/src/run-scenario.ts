@@ -12,6 +12,7 @@ import {
   isActorfoldError,
   isRejection,
   type Rejection,
+  TimerRecorder,
 } from '@actorfold/core';
 import { domainRejection } from './domain-rejection.js';
 import { indent, showInline, showList } from './plain-data.js';
@@ -106,13 +107,18 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
   const version = setup.version + setup.events.length;
   const validated = await validate(definition, command, title);
   if (validated instanceof InvalidCommand) return { kind: 'invalid', error: validated };
-  const contextFor = (): DecideContext => ({
-    aggregateType: definition.type,
-    aggregateId: setup.aggregateId,
-    version,
-    now: new Date(setup.now.getTime()),
-    metadata: { ...setup.metadata },
-  });
+  const contextFor = (): DecideContext => {
+    const ctx = {
+      aggregateType: definition.type,
+      aggregateId: setup.aggregateId,
+      version,
+      now: new Date(setup.now.getTime()),
+      metadata: { ...setup.metadata },
+    };
+    // Not enumerable: a decide that copies ctx into an event copies data, not the recorder.
+    Object.defineProperty(ctx, 'timers', { value: new TimerRecorder(setup.now.getTime()) });
+    return ctx as DecideContext;
+  };
   let events: readonly E[];
   try {
     // Awaited: decide may return a promise; its rejection counts as a throw.

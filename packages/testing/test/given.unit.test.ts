@@ -19,7 +19,7 @@ type CounterCommand =
 type CounterEvent =
   | { type: 'Added'; by: number; note?: string | undefined }
   | { type: 'Stopped' }
-  | { type: 'Stamped'; context: Omit<DecideContext, 'now'> & { now: string } }
+  | { type: 'Stamped'; context: Omit<DecideContext, 'now' | 'timers' | 'firedTimer'> & { now: string } }
   | { type: 'Broken' };
 
 interface CounterState {

@@ -1,3 +1,4 @@
+import { TimerRecorder } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { fromMachine, pastTenseEventType } from '../src/index.js';
@@ -62,4 +63,11 @@ describe('event names', () => {
   });
 });
 
-const ctx = { aggregateType: 'm', aggregateId: 'x', version: 0, now: new Date(0), metadata: {} };
+const ctx = {
+  aggregateType: 'm',
+  aggregateId: 'x',
+  version: 0,
+  now: new Date(0),
+  metadata: {},
+  timers: new TimerRecorder(0),
+};

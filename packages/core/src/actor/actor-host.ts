@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
 import type { EventStore } from '../store/store.js';
+import type { TimerChange } from '../timers/timer.js';
 import type { Request } from './request.js';
 
 /** The runtime settings an actor reads. */
@@ -42,6 +43,8 @@ export interface ActorHost {
   busy(actor: HostedActor): void;
   /** Runs a recovery when a permit is free (bounded concurrent recoveries). */
   withRecoveryPermit(recover: () => Promise<void>): Promise<void>;
+  /** An append of this runtime changed the stream's timers (the timer service's window follows). */
+  timersWritten(streamId: string, changes: readonly TimerChange[]): void;
   /** The global log grew up to `position` (wakes subscribers). */
   appended(position: number): void;
   /** The stream's state changed (tells its watchers, if any). */

@@ -33,11 +33,14 @@ import {
   type CommandRequest,
   type ExecuteResult,
   eventMetadata,
+  type FireRequest,
   type Request,
   type SnapshotRequest,
   type StateRequest,
+  TimerCommand,
 } from './request.js';
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
+import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -284,6 +287,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         case 'snapshot':
           await this.#snapshotNow(request);
           return;
+        case 'fire':
+          await this.#fire(request);
+          return;
+        case 'cancel-timer':
+          await cancelTimer(this.#host, request);
+          return;
         default:
           outcome = await this.#command(request);
       }
@@ -368,7 +377,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         stored = await host.store.append(
           this.streamId,
           outcome.events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
-          { expectedVersion: this.#version },
+          appendOptions(host.store, this.streamId, this.#version, outcome.timers),
         );
       } catch (error) {
         const conflict = isVersionConflict(error);
@@ -385,6 +394,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#state = outcome.state;
       this.#version = last.version;
       host.appended(last.position);
+      if (outcome.timers !== undefined) host.timersWritten(this.streamId, outcome.timers);
       if (commandId !== undefined) this.#remember(commandId, from);
       host.metrics.counters.eventsAppended += stored.length;
       this.#changed();
@@ -395,6 +405,32 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           ? stored
           : stored.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
       return { events, version: this.#version, state: this.#state, deduplicated: false };
+    }
+  }
+
+  /**
+   * A due timer (timer-firing.ts): if it is still pending with its version, its command is decided
+   * like any command (`timer:${name}@${version}` as commandId, the stream's version as
+   * expectedVersion) and appended with the timer's cancel first; otherwise nothing happens.
+   * Another writer's append makes it catch up and check again, as that append may have cancelled it.
+   */
+  async #fire(request: FireRequest): Promise<void> {
+    const host = this.#host;
+    for (let attempt = 0; ; attempt++) {
+      let pending: boolean;
+      try {
+        pending = await stillPending(host.store, request.timer);
+      } catch (error) {
+        request.fail(error); // the store failed: the timer stays pending and is fired again
+        return;
+      }
+      if (!pending) return request.succeed({ outcome: 'stale', version: this.#version });
+      const outcome = await this.#command(new TimerCommand(request.timer, this.#version));
+      const logger = () => this.#logger();
+      if ((await settleFiring(host, request, outcome, this.#version, logger)) === 'done') return;
+      if (attempt >= host.options.maxConflictRetries) return request.fail((outcome as Refused).error);
+      host.metrics.counters.conflictRetries++;
+      await this.#catchUp(undefined);
     }
   }
 

@@ -1,11 +1,14 @@
-import type { AnyAggregate, DecideContext, DomainErrors } from '../aggregate/aggregate.js';
+import type { AnyAggregate, DomainErrors } from '../aggregate/aggregate.js';
 import { encodeEvent } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
+import type { TimerChange } from '../timers/timer.js';
+import { RuntimeDecideContext } from './decide-context.js';
 import type { DedupeWindow } from './dedupe.js';
 import { Refused } from './refused.js';
 import type { CommandRequest } from './request.js';
+import { decisionTimers } from './timer-step.js';
 
 /**
  * The runtime's command step: the one place where a command's fate is decided, as pure
@@ -22,6 +25,11 @@ export interface Append {
   readonly events: readonly DomainEvent[];
   readonly decoded: readonly DomainEvent[];
   readonly state: unknown;
+  /**
+   * The decision's timer changes, to write in the same append (a firing's cancel of its own
+   * timer first); undefined when there are none.
+   */
+  readonly timers?: readonly TimerChange[] | undefined;
 }
 
 /** Nothing to do: the command decided no event. */
@@ -71,36 +79,47 @@ export function commandStep(
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
   if (request.kind === 'inject') return fold(def, streamId, state, request.events);
-  const ctx: DecideContext = {
-    aggregateType: def.type,
-    aggregateId: id,
-    version,
-    now: new Date(now),
-    metadata,
-  };
+  const timer = request.timer;
+  const fired =
+    timer === undefined ? undefined : { name: timer.name, version: timer.version, dueAt: timer.dueAt };
+  const ctx = new RuntimeDecideContext(def.type, id, version, now, metadata, fired);
   let decided: readonly DomainEvent[] | Promise<readonly DomainEvent[]>;
   try {
     decided = def.decide(state, request.command, ctx);
   } catch (error) {
-    return refusal(def, streamId, error);
+    return ctx.recorder?.error === undefined
+      ? refusal(def, streamId, error)
+      : new Refused(ctx.recorder.error, false);
   }
-  if (!isThenable(decided)) return decidedEvents(def, streamId, state, decided);
+  if (!isThenable(decided)) return decidedEvents(def, streamId, state, decided, ctx);
   // Both outcomes handled here: a rejected decide can never become an unhandled rejection.
   return Promise.resolve(decided).then(
-    (events) => decidedEvents(def, streamId, state, events),
-    (error: unknown) => refusal(def, streamId, error),
+    (events) => decidedEvents(def, streamId, state, events, ctx),
+    (error: unknown) =>
+      ctx.recorder?.error === undefined
+        ? refusal(def, streamId, error)
+        : new Refused(ctx.recorder.error, false),
   );
 }
 
-/** Checks what decide returned, then folds it. */
-function decidedEvents(def: AnyAggregate, streamId: string, state: unknown, events: unknown): StepOutcome {
+/** Checks what decide returned, then folds it with the decision's timer changes. */
+function decidedEvents(
+  def: AnyAggregate,
+  streamId: string,
+  state: unknown,
+  events: unknown,
+  ctx: RuntimeDecideContext,
+): StepOutcome {
   if (!Array.isArray(events) || !events.every(isDomainEvent)) {
     const why = new InvalidArgument(
       'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  return fold(def, streamId, state, events);
+  const folded = fold(def, streamId, state, events);
+  if (folded.kind === 'refused' || (ctx.recorder === undefined && ctx.firedTimer === undefined))
+    return folded;
+  return decisionTimers(folded, streamId, ctx);
 }
 
 /**
@@ -113,7 +132,7 @@ function fold(
   streamId: string,
   state: unknown,
   events: readonly DomainEvent[],
-): StepOutcome {
+): Append | Nothing | Refused {
   if (events.length === 0) return NOTHING;
   const codec = def.codec;
   let encoded: DomainEvent[] | undefined;

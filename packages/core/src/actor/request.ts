@@ -1,5 +1,6 @@
 import type { Command } from '../aggregate/aggregate.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
+import type { TimerRecord } from '../timers/timer.js';
 
 /** Options of `execute` and `inject`. Everything but `expectedVersion` is stored with each event. */
 export interface ExecuteOptions {
@@ -76,6 +77,8 @@ abstract class Reply<T> {
 /** Run a command through decide. */
 export class ExecuteRequest extends Reply<ExecuteResult> {
   readonly kind = 'execute';
+  /** The timer this command is the firing of (set only by TimerCommand: no field on other requests). */
+  declare readonly timer?: TimerRecord;
   constructor(
     streamId: string,
     readonly command: Command,
@@ -107,8 +110,78 @@ export class SnapshotRequest extends Reply<SnapshotResult> {
   readonly kind = 'snapshot';
 }
 
+/** What became of a timer's firing (`runtime.timers().fire()` resolves to it). */
+export interface FireResult {
+  /**
+   * `fired`: its command's events were appended with the timer's removal; `nothing`: its command
+   * decided no event and the timer was removed; `refused`: its command was refused (rejected, or
+   * decide failed) and the timer was removed; `stale`: it was no longer pending with that version
+   * (fired, cancelled or rescheduled meanwhile), nothing done.
+   */
+  outcome: 'fired' | 'nothing' | 'refused' | 'stale';
+  /** The stream's version afterwards. */
+  version: number;
+  /** The refusal, for `refused`. */
+  error?: unknown;
+}
+
+/** Fire a due timer (or one an operator fires by hand): decide its command if it is still pending. */
+export class FireRequest extends Reply<FireResult> {
+  readonly kind = 'fire';
+  constructor(readonly timer: TimerRecord) {
+    super(timer.streamId);
+  }
+}
+
+/** Cancel a pending timer by hand, in order with the aggregate's commands; true when one was removed. */
+export class CancelTimerRequest extends Reply<boolean> {
+  readonly kind = 'cancel-timer';
+  constructor(
+    streamId: string,
+    readonly name: string,
+  ) {
+    super(streamId);
+  }
+}
+
+/**
+ * The command a firing decides: the timer's command, with the commandId derived from the timer's
+ * identity (`timer:${name}@${version}`) and the metadata the timer carries. Its reply is not
+ * awaited by anyone: the FireRequest it serves replies instead.
+ */
+export class TimerCommand extends ExecuteRequest {
+  declare readonly timer: TimerRecord;
+  constructor(timer: TimerRecord, expectedVersion: number) {
+    super(timer.streamId, timer.command, timerCommandOptions(timer, expectedVersion));
+    this.timer = timer;
+  }
+}
+
+/** The commandId of a timer's firing: unique per timer, so a repeated firing is deduplicated. */
+export function timerCommandId(name: string, version: number): string {
+  return `timer:${name}@${version}`;
+}
+
+function timerCommandOptions(timer: TimerRecord, expectedVersion: number): ExecuteOptions {
+  const o: ExecuteOptions = { commandId: timerCommandId(timer.name, timer.version), expectedVersion };
+  const m = timer.metadata;
+  if (m === undefined) return o;
+  const { correlationId, causationId, tenantId, commandId: _ignored, ...rest } = m;
+  if (typeof correlationId === 'string') o.correlationId = correlationId;
+  if (typeof causationId === 'string') o.causationId = causationId;
+  if (typeof tenantId === 'string') o.tenantId = tenantId;
+  if (Object.keys(rest).length > 0) o.metadata = rest;
+  return o;
+}
+
 /** One message in an actor's mailbox: a tagged union, one handler per kind in the actor. */
-export type Request = ExecuteRequest | InjectRequest | StateRequest | SnapshotRequest;
+export type Request =
+  | ExecuteRequest
+  | InjectRequest
+  | StateRequest
+  | SnapshotRequest
+  | FireRequest
+  | CancelTimerRequest;
 
 /** The requests that may append events. */
 export type CommandRequest = ExecuteRequest | InjectRequest;

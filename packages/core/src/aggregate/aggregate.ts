@@ -3,6 +3,7 @@ import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
+import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** A command: any object with a string `type`. */
@@ -20,6 +21,14 @@ export interface DecideContext {
   readonly now: Date;
   /** The metadata that will be stored with the events (commandId, correlationId, ...). */
   readonly metadata: Readonly<EventMetadata>;
+  /**
+   * Schedules and cancels the aggregate's durable timers. What decide asks for here is written in
+   * the same store append as the events it returns, so a decision that changes timers must also
+   * return at least one event (otherwise the command is refused with INVALID_ARGUMENT).
+   */
+  readonly timers: DecideTimers;
+  /** The timer whose firing this command is; undefined for every other command. */
+  readonly firedTimer?: FiredTimer | undefined;
 }
 
 /** When and how an aggregate's state is snapshotted. */

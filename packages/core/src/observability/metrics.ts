@@ -34,6 +34,12 @@ export interface Counters {
   storeRetries: number;
   /** Actors evicted at once because the store lost their lease (lease mode). */
   leasesLost: number;
+  /** Durable timers fired: their command was decided and the timer removed with its effect. */
+  timersFired: number;
+  /** Timers overdue at start with `missed: 'drop'`: removed without firing. */
+  timersMissed: number;
+  /** Timer firings the aggregate refused (or whose aggregate type is not served): the timer was removed. */
+  timersFailed: number;
 }
 
 /** What `runtime.metrics()` returns. */
@@ -46,8 +52,13 @@ export interface MetricsSnapshot {
     idleActors: number;
     /** Subscriptions and projections waiting to retry a store call that failed transiently. */
     storeRetrying: number;
+    /** Pending durable timers in the store (its count, refreshed at most once a second). */
+    timersPending: number;
+    /** Pending timers the timer service holds in memory (at most its window size). */
+    timersHeld: number;
   };
-  latency: { command: LatencySummary; recovery: LatencySummary };
+  /** `timerLag`: from a timer's due time to its firing's reply, by the runtime's clock. */
+  latency: { command: LatencySummary; recovery: LatencySummary; timerLag: LatencySummary };
 }
 
 /**
@@ -74,11 +85,15 @@ export class Metrics {
     mailboxFull: 0,
     storeRetries: 0,
     leasesLost: 0,
+    timersFired: 0,
+    timersMissed: 0,
+    timersFailed: 0,
   };
   /** Subscriptions and projections between a transient store failure and the call's success. */
   retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
+  readonly timerLag: RecordableHistogram = createHistogram();
 
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {

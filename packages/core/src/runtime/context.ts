@@ -8,6 +8,7 @@ import type { EventStore } from '../store/store.js';
 import { LogTail } from '../subscriptions/log-tail.js';
 import { StoreRetry } from '../subscriptions/store-retry.js';
 import { Watchers } from '../subscriptions/watchers.js';
+import type { TimerService } from '../timers/timer-service.js';
 import { IdleReaper } from './idle-reaper.js';
 import { Registry } from './registry.js';
 import type { ResolvedOptions } from './runtime-options.js';
@@ -23,6 +24,8 @@ export interface RuntimeContext extends ActorHost {
   readonly tail: LogTail;
   /** Retries the store calls of subscriptions and projections through an outage. */
   readonly retry: StoreRetry;
+  /** Fires durable timers; undefined when the store keeps none. Set once by the runtime. */
+  timerService: TimerService | undefined;
 }
 
 /** Builds a runtime's context: one object, so an actor pays one pointer for all of it. */
@@ -51,6 +54,7 @@ export function createContext(
     watchers,
     tail,
     retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
+    timerService: undefined,
     resident: 0,
     activating: 0,
     mailboxDepth: 0,
@@ -58,6 +62,7 @@ export function createContext(
     busy: (actor) => reaper.untrack(actor),
     withRecoveryPermit: (recover) => permits.add(recover),
     appended: (position) => tail.appended(position),
+    timersWritten: (streamId, changes) => ctx.timerService?.written(streamId, changes),
     changed: (streamId, version, state) => {
       if (watchers.size > 0) watchers.notify(streamId, version, state);
     },

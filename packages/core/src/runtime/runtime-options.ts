@@ -36,6 +36,23 @@ export interface RuntimeOptions {
    * `maxMs` (default 5000), each delay jittered to between half and all of it.
    */
   storeRetry?: { initialMs?: number; maxMs?: number };
+  /**
+   * The durable-timer service (with a store that keeps timers): `windowSize` (default 1000) most
+   * pending timers held in memory, `concurrency` (default 64) firings in flight at once; on a
+   * shared store (one with `timers.claim`), `pollMs` (default 1000) between claims and `leaseMs`
+   * (default 30 000) a claim lasts.
+   */
+  timers?: { windowSize?: number; concurrency?: number; pollMs?: number; leaseMs?: number };
+  /** Names this runtime where several share a store (the timer claims' owner). Default: host, pid and a random part. */
+  runtimeId?: string;
+}
+
+/** The timer service's settings after defaults were applied. */
+export interface ResolvedTimerOptions {
+  readonly windowSize: number;
+  readonly concurrency: number;
+  readonly pollMs: number;
+  readonly leaseMs: number;
 }
 
 /** Runtime settings after defaults were applied. */
@@ -44,6 +61,9 @@ export interface ResolvedOptions extends ActorOptions {
   readonly maxConcurrentRecoveries: number;
   readonly commandTimeoutMs: number;
   readonly storeRetry: RetryBackoff;
+  readonly timers: ResolvedTimerOptions;
+  /** Undefined: the runtime makes one up. */
+  readonly runtimeId: string | undefined;
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -55,6 +75,8 @@ const DEFAULTS: ResolvedOptions = {
   slowCommandMs: 1000,
   maxConflictRetries: 3,
   storeRetry: DEFAULT_RETRY_BACKOFF,
+  timers: { windowSize: 1000, concurrency: 64, pollMs: 1000, leaseMs: 30_000 },
+  runtimeId: undefined,
 };
 
 /** The longest delay Node's timers keep (a longer one fires after 1 ms). */
@@ -117,6 +139,30 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     r.maxConflictRetries = o.maxConflictRetries;
   }
   if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
+  if (o.timers !== undefined) r.timers = resolveTimers(o.timers);
+  if (o.runtimeId !== undefined) {
+    if (typeof o.runtimeId !== 'string' || o.runtimeId.length === 0)
+      throw new InvalidArgument('runtimeId must be a non-empty string');
+    r.runtimeId = o.runtimeId;
+  }
+  return r;
+}
+
+function resolveTimers(o: NonNullable<RuntimeOptions['timers']>): ResolvedTimerOptions {
+  if (typeof o !== 'object' || o === null)
+    throw new InvalidArgument('timers must be an object { windowSize, concurrency, pollMs, leaseMs }');
+  const r = { ...DEFAULTS.timers, ...o };
+  for (const key of ['windowSize', 'concurrency'] as const) {
+    if (!isPositiveInt(r[key]))
+      throw new InvalidArgument(`timers.${key} must be a positive integer, got ${String(r[key])}`);
+  }
+  for (const key of ['pollMs', 'leaseMs'] as const) {
+    const v = r[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > MAX_TIMER_MS)
+      throw new InvalidArgument(
+        `timers.${key} must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${String(v)}`,
+      );
+  }
   return r;
 }
 

@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type Logger, pino } from 'pino';
 import type { ActorStatus } from '../actor/actor-status.js';
-import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
+import {
+  CancelTimerRequest,
+  FireRequest,
+  type FireResult,
+  SnapshotRequest,
+  type SnapshotResult,
+} from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { type Clock, systemClock } from '../clock.js';
 import { jsonCodec } from '../codec/json-codec.js';
@@ -10,9 +18,12 @@ import { type Counters, Metrics, type MetricsSnapshot } from '../observability/m
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
-import type { EventEnvelope, EventStore } from '../store/store.js';
-import { assertStorableId } from '../store/store-input.js';
+import { type EventEnvelope, type EventStore, parseStreamId } from '../store/store.js';
+import { assertStorableId, assertStreamId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
+import type { TimerQuery, TimerRecord } from '../timers/timer.js';
+import { assertTimerName } from '../timers/timer-recorder.js';
+import { TimerService } from '../timers/timer-service.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
@@ -52,6 +63,26 @@ export interface RuntimeStats extends Counters {
   mailboxDepth: number;
   recoveriesWaiting: number;
   closed: boolean;
+}
+
+/**
+ * An operator's view of the runtime's durable timers (`runtime.timers()`): what is pending, and
+ * firing or cancelling one by hand, in order with the aggregate's commands.
+ */
+export interface RuntimeTimers {
+  /** Pending timers matching the query (stream, due before, limit), earliest due first. */
+  list(query?: TimerQuery): AsyncIterable<TimerRecord>;
+  /** The stream's pending timer of that name, or undefined. */
+  get(streamId: string, name: string): Promise<TimerRecord | undefined>;
+  /** How many timers are pending in the store. */
+  count(): Promise<number>;
+  /**
+   * Fires the pending timer now, whatever its due time, through its aggregate's actor (exactly
+   * as when it comes due). Fails with InvalidArgument when the stream has no such timer.
+   */
+  fire(streamId: string, name: string): Promise<FireResult>;
+  /** Cancels the pending timer through its aggregate's actor; false when there was none. */
+  cancel(streamId: string, name: string): Promise<boolean>;
 }
 
 /**
@@ -117,6 +148,72 @@ export class Runtime {
       for (const streamId of streamIds) ctx.registry.get(streamId)?.leaseLost();
     });
     this.#dispatcher = createDispatcher(ctx, this.#timeouts, this.#follower, () => this.closed);
+    if (store.timers !== undefined) {
+      const owner = options.runtimeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      ctx.timerService = new TimerService(
+        store.timers,
+        clock,
+        logger.child({ component: 'timers' }),
+        ctx.metrics,
+        { ...options.timers, owner, retry: options.storeRetry },
+        (timer) => this.#fireTimer(timer),
+      );
+      ctx.timerService.start();
+    }
+  }
+
+  /** Delivers a timer to its aggregate's actor; a timer of a type this runtime does not serve is removed. */
+  async #fireTimer(timer: TimerRecord): Promise<FireResult> {
+    const { aggregateType, aggregateId } = parseStreamId(timer.streamId);
+    const def = this.#aggregates.get(aggregateType);
+    if (def === undefined) {
+      const error = new UnknownAggregate(aggregateType, this.aggregateTypes);
+      await this.#ctx.store.timers?.remove(timer.streamId, timer.name, timer.version);
+      this.#ctx.logger.error(
+        { err: error, streamId: timer.streamId, timer: timer.name },
+        'timer of an aggregate type this runtime does not serve: removed without firing',
+      );
+      return { outcome: 'refused', version: 0, error };
+    }
+    return this.#dispatcher.dispatch(def, aggregateId, new FireRequest(timer)) as Promise<FireResult>;
+  }
+
+  /**
+   * The durable timers: list, count, and fire or cancel one by hand.
+   * Throws InvalidArgument when the store keeps no timers.
+   * @example for await (const t of runtime.timers().list({ dueBefore: Date.now() })) console.log(t.streamId, t.name);
+   */
+  timers(): RuntimeTimers {
+    const store = this.#ctx.store.timers;
+    if (store === undefined) throw new InvalidArgument('the store keeps no timers (it has no `timers`)');
+    const route = (streamId: string, name: string) => {
+      assertStreamId(streamId);
+      assertTimerName(name);
+      const { aggregateType, aggregateId } = parseStreamId(streamId);
+      return { def: this.get(aggregateType, aggregateId), id: aggregateId };
+    };
+    const dispatch = (streamId: string, name: string, make: () => FireRequest | CancelTimerRequest) => {
+      const { def, id } = route(streamId, name);
+      const aggregate = this.#aggregates.get(def.identity.type) as AnyAggregate;
+      return this.#dispatcher.dispatch(aggregate, id, make());
+    };
+    const counters = this.#ctx.metrics.counters;
+    return {
+      list: (query) => store.list(query),
+      get: (streamId, name) => store.get(streamId, name),
+      count: () => store.count(),
+      fire: async (streamId, name) => {
+        route(streamId, name);
+        const timer = await store.get(streamId, name);
+        if (timer === undefined) throw new InvalidArgument(`${streamId} has no pending timer '${name}'`);
+        const result = (await dispatch(streamId, name, () => new FireRequest(timer))) as FireResult;
+        if (result.outcome === 'fired' || result.outcome === 'nothing') counters.timersFired++;
+        else if (result.outcome === 'refused') counters.timersFailed++;
+        return result;
+      },
+      cancel: async (streamId, name) =>
+        (await dispatch(streamId, name, () => new CancelTimerRequest(streamId, name))) as boolean,
+    };
   }
 
   /** The store this runtime writes to. */
@@ -279,10 +376,13 @@ export class Runtime {
         mailboxDepth: ctx.mailboxDepth,
         idleActors: ctx.reaper.size,
         storeRetrying: ctx.metrics.retrying,
+        timersPending: ctx.timerService?.pendingCount() ?? 0,
+        timersHeld: ctx.timerService?.held ?? 0,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
+        timerLag: Metrics.summarize(ctx.metrics.timerLag),
       },
     };
   }
@@ -307,6 +407,8 @@ export class Runtime {
 
   async #close(timeoutMs: number): Promise<void> {
     const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
+    // No new firings; those in flight finish in their actors, which drain below.
+    this.#ctx.timerService?.stop();
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
     this.#follower.stop();

@@ -4,10 +4,9 @@
  * code that passes against it does not start failing on LevelDB because it relied on sharing
  * live objects with the store or on values JSON cannot hold.
  */
-
 import type { Clock } from '../clock.js';
 import { StoreError, VersionConflict } from '../errors.js';
-import { encodeTimerChanges } from '../timers/timer-input.js';
+import { memoryTimers } from './memory-timers.js';
 import {
   type AppendOptions,
   type CheckpointStore,
@@ -29,6 +28,7 @@ import {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStreamId,
+  assertTimerChanges,
   encodeNewEvents,
   toJson,
 } from './store-input.js';
@@ -89,6 +89,8 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
   function ensureOpen(): void {
     if (closed) throw new StoreError('CLOSED', 'the memory store is closed');
   }
+
+  const timers = memoryTimers(ensureOpen);
 
   /**
    * Yields envelopes for indexes [from, to) of an append-only array. The bound is fixed by the
@@ -185,12 +187,15 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       assertStreamId(streamId);
       const expected = assertExpectedVersion(streamId, appendOpts);
       assertNewEvents(streamId, events);
-      // No timers in this store yet: a timer change is refused, never silently dropped.
-      encodeTimerChanges(streamId, appendOpts.timers, events.length, false);
+      const timerChanges = appendOpts.timers;
+      if (timerChanges !== undefined) assertTimerChanges(streamId, timerChanges, expected, events.length);
       let stream = streams.get(streamId);
       const actual = stream?.length ?? 0;
       if (expected !== actual) throw new VersionConflict(streamId, expected, actual);
       if (events.length === 0) return [];
+      // Encoded before anything changes, like the events: the append stores all of it or nothing.
+      const preparedTimers =
+        timerChanges === undefined || timerChanges.length === 0 ? undefined : timers.prepare(timerChanges);
 
       // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing.
       const { aggregateType, aggregateId } = parseStreamId(streamId);
@@ -210,6 +215,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
         log.push(s);
         stream.push(s);
       }
+      if (preparedTimers !== undefined) timers.apply(streamId, preparedTimers);
       const envelopes = batch.map(toEnvelope) as EventEnvelope<E>[];
       for (const listener of appendListeners) listener(log.length);
       return envelopes;
@@ -257,6 +263,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
 
     snapshots,
     checkpoints,
+    timers: timers.store,
 
     async close() {
       if (closed) return;
@@ -266,6 +273,7 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       streams.clear();
       snapshotsByStream.clear();
       checkpointsByName.clear();
+      timers.clear();
       appendListeners.clear();
     },
   };

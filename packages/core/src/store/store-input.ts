@@ -4,6 +4,7 @@
  * messages. Each check is a cheap typeof/integer test: they sit on the append and read hot paths.
  */
 import { InvalidArgument } from '../errors.js';
+import type { TimerChange, TimerQuery, TimerRecord } from '../timers/timer.js';
 import type {
   AppendOptions,
   NewEvent,
@@ -73,6 +74,119 @@ export function assertNewEvents(streamId: string, events: unknown): asserts even
     if (timestamp !== undefined && (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp)))) {
       throw new InvalidArgument(`${streamId}: events[${i}].timestamp must be an ISO-8601 string`);
     }
+  }
+}
+
+/**
+ * Throws InvalidArgument unless `changes` (an append's `timers`) is an array of TimerChanges for
+ * this stream: `{ op: 'schedule', timer }` with a well-formed TimerRecord of `streamId` whose
+ * version is one of the append's new versions (`expectedVersion` + 1 .. + `eventCount`), or
+ * `{ op: 'cancel', name }`. A non-empty list needs at least one event: timers change only with
+ * the events that record why. Runs before any write, so a bad change appends nothing.
+ */
+export function assertTimerChanges(
+  streamId: string,
+  changes: unknown,
+  expectedVersion: number,
+  eventCount: number,
+): asserts changes is readonly TimerChange[] {
+  if (!Array.isArray(changes)) {
+    throw new InvalidArgument(`${streamId}: timers must be an array of timer changes, got ${show(changes)}`);
+  }
+  if (changes.length > 0 && eventCount === 0) {
+    throw new InvalidArgument(
+      `${streamId}: timer changes need at least one event in the same append (the event records why)`,
+    );
+  }
+  for (let i = 0; i < changes.length; i++) {
+    const change: unknown = changes[i];
+    const at = `${streamId}: timers[${i}]`;
+    if (!isObject(change)) throw new InvalidArgument(`${at} must be an object, got ${show(change)}`);
+    const { op } = change as { op?: unknown };
+    if (op === 'cancel') {
+      assertTimerPart(at, 'name', (change as { name?: unknown }).name);
+      continue;
+    }
+    if (op !== 'schedule') {
+      throw new InvalidArgument(`${at}.op must be 'schedule' or 'cancel', got ${show(op)}`);
+    }
+    const timer: unknown = (change as { timer?: unknown }).timer;
+    assertTimerRecord(`${at}.timer`, timer);
+    if (timer.streamId !== streamId) {
+      throw new InvalidArgument(
+        `${at}.timer.streamId must be the append's stream, got ${show(timer.streamId)}`,
+      );
+    }
+    if (timer.version <= expectedVersion || timer.version > expectedVersion + eventCount) {
+      throw new InvalidArgument(
+        `${at}.timer.version must be the version of one of the append's events (${expectedVersion + 1}..${expectedVersion + eventCount}), got ${timer.version}`,
+      );
+    }
+  }
+}
+
+/**
+ * Throws InvalidArgument (prefixed with `at`) unless `timer` is a well-formed TimerRecord: storable
+ * stream id and name, integer `dueAt` and `version` >= 1, a command object with a non-empty
+ * string type, `missed` 'fire' or 'drop', metadata an object when present.
+ */
+export function assertTimerRecord(at: string, timer: unknown): asserts timer is TimerRecord {
+  if (!isObject(timer)) throw new InvalidArgument(`${at} must be an object, got ${show(timer)}`);
+  const t = timer as Partial<Record<keyof TimerRecord, unknown>>;
+  assertTimerPart(at, 'streamId', t.streamId);
+  assertTimerPart(at, 'name', t.name);
+  if (!isInt(t.dueAt, Number.MIN_SAFE_INTEGER)) {
+    throw new InvalidArgument(`${at}.dueAt must be an integer (epoch ms), got ${show(t.dueAt)}`);
+  }
+  if (!isInt(t.version, 1))
+    throw new InvalidArgument(`${at}.version must be an integer >= 1, got ${show(t.version)}`);
+  const type = isObject(t.command) ? (t.command as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(`${at}.command must be an object with a non-empty string type`);
+  }
+  if (t.missed !== 'fire' && t.missed !== 'drop') {
+    throw new InvalidArgument(`${at}.missed must be 'fire' or 'drop', got ${show(t.missed)}`);
+  }
+  if (t.metadata !== undefined && !isObject(t.metadata)) {
+    throw new InvalidArgument(`${at}.metadata must be an object when present, got ${show(t.metadata)}`);
+  }
+}
+
+/** Throws InvalidArgument unless the arguments of `timers.remove` are a storable stream id and name and an integer version >= 1. */
+export function assertTimerKey(streamId: unknown, name: unknown, version?: unknown): void {
+  assertStreamId(streamId);
+  assertTimerPart('timer', 'name', name);
+  if (version !== undefined && !isInt(version, 1)) {
+    throw new InvalidArgument(`timer version must be an integer >= 1, got ${show(version)}`);
+  }
+}
+
+/** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
+export function assertDueArgs(until: unknown, limit: unknown): void {
+  if (typeof until !== 'number' || Number.isNaN(until)) {
+    throw new InvalidArgument(`timers: until must be a number (epoch ms), got ${show(until)}`);
+  }
+  if (!isInt(limit, 0))
+    throw new InvalidArgument(`timers: limit must be an integer >= 0, got ${show(limit)}`);
+}
+
+/** Throws InvalidArgument unless `query` is undefined or a TimerQuery; returns it with defaults (no filter, no limit). */
+export function assertTimerQuery(query: unknown): { streamId?: string; dueBefore: number; limit: number } {
+  const q = readOptions(query, 'timers.list') as TimerQuery;
+  if (q.streamId !== undefined) assertStreamId(q.streamId);
+  const dueBefore = q.dueBefore ?? Number.POSITIVE_INFINITY;
+  if (typeof dueBefore !== 'number' || Number.isNaN(dueBefore)) {
+    throw new InvalidArgument(`timers.list: dueBefore must be a number (epoch ms), got ${show(dueBefore)}`);
+  }
+  const limit = readLimit(q.limit, 'timers.list');
+  return q.streamId === undefined ? { dueBefore, limit } : { streamId: q.streamId, dueBefore, limit };
+}
+
+function assertTimerPart(at: string, what: 'streamId' | 'name', v: unknown): void {
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\u0000') || !isWellFormed(v)) {
+    throw new InvalidArgument(
+      `${at}.${what} must be a non-empty string without U+0000 or lone surrogates, got ${show(v)}`,
+    );
   }
 }
 

@@ -74,6 +74,15 @@ export interface TimerStore {
   claim?(until: number, limit: number, owner: string, leaseMs: number): Promise<TimerRecord[]>;
 }
 
+/** The timer a command was fired by (`ctx.firedTimer`). */
+export interface FiredTimer {
+  readonly name: string;
+  /** The version of the decision that scheduled it. */
+  readonly version: number;
+  /** When it was due (epoch ms); the firing's `ctx.now` is at or after it. */
+  readonly dueAt: number;
+}
+
 /** When a timer is due: at a moment, or after a delay from the decision's `now` (ms, or an ISO-8601 duration such as 'PT15M'). */
 export type TimerWhen = { readonly at: Date | number } | { readonly after: number | string };
 
@@ -90,7 +99,7 @@ export interface ScheduleOptions {
  */
 export interface DecideTimers {
   /** Schedules timer `name` (replacing a pending one of that name) to deliver `command` when due. */
-  schedule(name: string, when: TimerWhen, command: Command, opts?: ScheduleOptions): void;
+  schedule<C extends Command>(name: string, when: TimerWhen, command: C, opts?: ScheduleOptions): void;
   /** Cancels the pending timer `name`; nothing when there is none. */
   cancel(name: string): void;
 }

@@ -7,6 +7,7 @@ import {
   memoryStore,
   type Runtime,
   SimulatedClock,
+  TimerRecorder,
 } from '@actorfold/core';
 import { afterEach } from 'vitest';
 
@@ -37,5 +38,12 @@ export async function start(
 
 /** A DecideContext as the runtime would build it, for calling decide directly. */
 export function decideContext(version: number, now = new Date(T0)): DecideContext {
-  return { aggregateType: 'test', aggregateId: 'test', version, now, metadata: {} };
+  return {
+    aggregateType: 'test',
+    aggregateId: 'test',
+    version,
+    now,
+    metadata: {},
+    timers: new TimerRecorder(now.getTime()),
+  };
 }

@@ -1,0 +1,44 @@
+import type { DecideContext } from '../aggregate/aggregate.js';
+import type { EventMetadata } from '../store/store.js';
+import type { DecideTimers, FiredTimer } from '../timers/timer.js';
+import { TimerRecorder } from '../timers/timer-recorder.js';
+
+/**
+ * The DecideContext the runtime gives decide. `timers` is created on first use, so a command
+ * that schedules nothing pays for no recorder.
+ */
+export class RuntimeDecideContext implements DecideContext {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly version: number;
+  readonly now: Date;
+  readonly metadata: Readonly<EventMetadata>;
+  readonly firedTimer: FiredTimer | undefined;
+  #recorder: TimerRecorder | undefined = undefined;
+
+  constructor(
+    aggregateType: string,
+    aggregateId: string,
+    version: number,
+    now: number,
+    metadata: Readonly<EventMetadata>,
+    firedTimer: FiredTimer | undefined,
+  ) {
+    this.aggregateType = aggregateType;
+    this.aggregateId = aggregateId;
+    this.version = version;
+    this.now = new Date(now);
+    this.metadata = metadata;
+    this.firedTimer = firedTimer;
+  }
+
+  get timers(): DecideTimers {
+    if (this.#recorder === undefined) this.#recorder = new TimerRecorder(this.now.getTime());
+    return this.#recorder;
+  }
+
+  /** What decide asked of `timers`, if it used them at all. */
+  get recorder(): TimerRecorder | undefined {
+    return this.#recorder;
+  }
+}

@@ -1,0 +1,226 @@
+import type { Command } from '../aggregate/aggregate.js';
+import { InvalidArgument } from '../errors.js';
+import type { EventMetadata } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
+import { addIsoDuration, parseIsoDuration } from './iso-duration.js';
+import type {
+  DecideTimers,
+  MissedTimerPolicy,
+  ScheduleOptions,
+  TimerChange,
+  TimerRecord,
+  TimerWhen,
+} from './timer.js';
+
+/** A timer change as decide asked for it, before the version of its events is known. */
+export type TimerIntent =
+  | {
+      readonly op: 'schedule';
+      readonly name: string;
+      readonly dueAt: number;
+      readonly command: Command;
+      readonly missed: MissedTimerPolicy;
+    }
+  | { readonly op: 'cancel'; readonly name: string };
+
+/**
+ * `ctx.timers`: records what decide schedules and cancels, in order, without touching anything.
+ * The command step turns the intents into the TimerChanges of the decision's append once it
+ * knows the version of its last event. Each call validates its input at once (InvalidArgument,
+ * thrown into decide); the first such error is also kept, so the command is refused with it even
+ * when decide catches the throw.
+ */
+export class TimerRecorder implements DecideTimers {
+  readonly #now: number;
+  #intents: TimerIntent[] | undefined;
+  /** The first invalid call, if any: the command is refused with it. */
+  error: InvalidArgument | undefined;
+
+  /** `now`: the decision's `ctx.now` in epoch ms, from which `{ after }` counts. */
+  constructor(now: number) {
+    this.#now = now;
+  }
+
+  /** What decide recorded, in call order (empty when nothing). */
+  get intents(): readonly TimerIntent[] {
+    return this.#intents ?? [];
+  }
+
+  schedule<C extends Command>(name: string, when: TimerWhen, command: C, opts?: ScheduleOptions): void {
+    this.#guard(() => {
+      assertTimerName(name);
+      const dueAt = resolveWhen(when, this.#now, name);
+      const copy = plainCommand(command, name);
+      const missed = opts?.missed ?? 'fire';
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+        throw new InvalidArgument(`timer '${name}': options must be an object`);
+      }
+      if (missed !== 'fire' && missed !== 'drop') {
+        throw new InvalidArgument(
+          `timer '${name}': missed must be 'fire' or 'drop', got ${JSON.stringify(missed)}`,
+        );
+      }
+      this.#push({ op: 'schedule', name, dueAt, command: copy, missed });
+    });
+  }
+
+  cancel(name: string): void {
+    this.#guard(() => {
+      assertTimerName(name);
+      this.#push({ op: 'cancel', name });
+    });
+  }
+
+  #push(intent: TimerIntent): void {
+    if (this.#intents === undefined) this.#intents = [];
+    this.#intents.push(intent);
+  }
+
+  #guard(record: () => void): void {
+    try {
+      record();
+    } catch (error) {
+      if (error instanceof InvalidArgument) this.error ??= error;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The TimerChanges of a decision: its intents with the stream, the version of the decision's
+ * last event (with the name, the timer's identity) and the metadata the firing will carry.
+ */
+export function timerChanges(
+  intents: readonly TimerIntent[],
+  streamId: string,
+  version: number,
+  metadata: EventMetadata | undefined,
+): TimerChange[] {
+  return intents.map((intent): TimerChange => {
+    if (intent.op === 'cancel') return intent;
+    const timer: TimerRecord = {
+      streamId,
+      name: intent.name,
+      dueAt: intent.dueAt,
+      command: intent.command,
+      version,
+      missed: intent.missed,
+      ...(metadata === undefined ? {} : { metadata }),
+    };
+    return { op: 'schedule', timer };
+  });
+}
+
+/**
+ * The metadata a timer carries into its firing: the scheduling command's correlation and tenant,
+ * its commandId as the firing's causation, and the caller's own keys (trace context); never the
+ * runtime's own keys (commandId, fingerprint, codec), which belong to the scheduling events.
+ */
+export function firingMetadata(m: Readonly<EventMetadata>): EventMetadata | undefined {
+  const out: EventMetadata = {};
+  let any = false;
+  for (const key of Object.keys(m)) {
+    if (key === 'commandId' || key === 'fingerprint' || key === 'codec' || key === 'causationId') continue;
+    out[key] = m[key];
+    any = true;
+  }
+  const cause = m.commandId ?? m.causationId;
+  if (cause !== undefined) {
+    out.causationId = cause;
+    any = true;
+  }
+  return any ? out : undefined;
+}
+
+/** Throws InvalidArgument unless `name` is a timer name every store can keep. */
+export function assertTimerName(name: unknown): asserts name is string {
+  assertStorableId('timer name', name);
+}
+
+/** The due time of `when` (epoch ms, an integer), counting `{ after }` from `now`. */
+export function resolveWhen(when: TimerWhen, now: number, name: string): number {
+  if (typeof when !== 'object' || when === null) {
+    throw new InvalidArgument(
+      `timer '${name}': when must be { at: Date | epoch ms } or { after: ms | ISO-8601 duration }`,
+    );
+  }
+  if ('at' in when) {
+    const at = when.at;
+    const ms = at instanceof Date ? at.getTime() : at;
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+      throw new InvalidArgument(`timer '${name}': at must be a valid Date or epoch milliseconds`);
+    }
+    return checkedDue(Math.ceil(ms), name);
+  }
+  if ('after' in when) {
+    const after = when.after;
+    if (typeof after === 'number') {
+      if (!Number.isFinite(after) || after < 0) {
+        throw new InvalidArgument(
+          `timer '${name}': after must be a number of milliseconds >= 0, got ${String(after)}`,
+        );
+      }
+      return checkedDue(Math.ceil(now + after), name);
+    }
+    if (typeof after === 'string') {
+      let duration: ReturnType<typeof parseIsoDuration>;
+      try {
+        duration = parseIsoDuration(after);
+      } catch (error) {
+        throw new InvalidArgument(`timer '${name}': ${(error as Error).message}`);
+      }
+      return checkedDue(addIsoDuration(now, duration), name);
+    }
+    throw new InvalidArgument(
+      `timer '${name}': after must be milliseconds or an ISO-8601 duration string, got ${typeof after}`,
+    );
+  }
+  throw new InvalidArgument(`timer '${name}': when needs 'at' or 'after'`);
+}
+
+function checkedDue(ms: number, name: string): number {
+  if (!Number.isSafeInteger(ms))
+    throw new InvalidArgument(`timer '${name}': the due time is out of range (${ms})`);
+  return ms;
+}
+
+/**
+ * A deep copy of the timer's command, checked to be plain JSON with a non-empty string `type`:
+ * it is stored and read back much later, so it must survive JSON exactly, and decide must not be
+ * able to change it after scheduling.
+ */
+function plainCommand(command: unknown, name: string): Command {
+  const problem = plainJsonProblem(command, 'command', 0);
+  if (problem !== undefined) throw new InvalidArgument(`timer '${name}': ${problem}`);
+  const type = (command as { type?: unknown }).type;
+  if (Array.isArray(command) || typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(`timer '${name}': command must be an object with a non-empty string type`);
+  }
+  return JSON.parse(JSON.stringify(command)) as Command;
+}
+
+/** Why `v` is not plain JSON (JSON.parse(JSON.stringify(v)) would differ), or undefined. */
+function plainJsonProblem(v: unknown, path: string, depth: number): string | undefined {
+  if (depth > 64) return `${path} is nested too deeply`;
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, not JSON`;
+  if (typeof v !== 'object') return `${path} is a ${typeof v}, not JSON`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return `${path}[${i}] is a hole, not JSON`;
+      const p = plainJsonProblem(v[i], `${path}[${i}]`, depth + 1);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    return `${path} is a ${(v as object).constructor?.name ?? 'class instance'}, not a plain object`;
+  }
+  for (const [key, value] of Object.entries(v)) {
+    const p = plainJsonProblem(value, `${path}.${key}`, depth + 1);
+    if (p !== undefined) return p;
+  }
+  if (Object.getOwnPropertySymbols(v).length > 0) return `${path} has symbol keys, not JSON`;
+  return undefined;
+}
