@@ -17,14 +17,14 @@ export function createDispatcher(
 ): Dispatcher {
   const { registry, metrics, options, watchers } = ctx;
   return {
-    dispatch: (def, id, request) => {
+    dispatch: (def, id, request, timeout = true) => {
       if (isClosed()) return Promise.reject(new RuntimeClosed());
       const actor = registry.route(def, id, request.streamId);
       if (!actor.enqueue(request)) {
         metrics.counters.mailboxFull++;
         return Promise.reject(new MailboxFull(request.streamId, options.mailboxCapacity));
       }
-      timeouts.watch(request);
+      if (timeout) timeouts.watch(request);
       return request.promise;
     },
     isResident: (streamId) => registry.get(streamId)?.resident === true,

@@ -20,7 +20,8 @@ export interface AggregateIdentity {
 
 /** What a handle needs from its runtime (internal). */
 export interface Dispatcher {
-  dispatch(def: AnyAggregate, id: string, request: Request): Promise<unknown>;
+  /** Queues the request on its actor; `timeout: false` for requests nobody waits on with a deadline (timer firings). */
+  dispatch(def: AnyAggregate, id: string, request: Request, timeout?: boolean): Promise<unknown>;
   isResident(streamId: string): boolean;
   addWatcher(streamId: string, watcher: Watcher): void;
   removeWatcher(streamId: string, watcher: Watcher): void;

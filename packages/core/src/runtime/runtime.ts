@@ -175,7 +175,9 @@ export class Runtime {
       );
       return { outcome: 'refused', version: 0, error };
     }
-    return this.#dispatcher.dispatch(def, aggregateId, new FireRequest(timer)) as Promise<FireResult>;
+    // No command timeout: the service tracks its firings itself, and a firing queued behind a busy
+    // mailbox is not late enough to give up on (it would only be retried).
+    return this.#dispatcher.dispatch(def, aggregateId, new FireRequest(timer), false) as Promise<FireResult>;
   }
 
   /**

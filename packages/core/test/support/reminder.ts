@@ -17,9 +17,19 @@ export type ReminderCommand =
   | { type: 'schedule-without-event'; name: string }
   | { type: 'bad-schedule'; name: string; when: unknown; command: unknown; swallow?: boolean };
 export type ReminderEvent =
-  | { type: 'Set'; name: string; tag: string }
+  | { type: 'Set'; name: string; tag: string /** ctx.now */; at: number }
   | { type: 'Cleared'; name: string }
-  | { type: 'Rang'; name: string; tag: string; at: number; dueAt: number | null };
+  | {
+      type: 'Rang';
+      name: string;
+      tag: string;
+      /** ctx.now of the firing. */
+      at: number;
+      /** The fired timer's due time (null: not fired by a timer). */
+      dueAt: number | null;
+      /** The ring it scheduled again (`again`), if any. */
+      next: { tag: string; after: number } | null;
+    };
 export interface ReminderState {
   rang: Array<{ name: string; tag: string; at: number }>;
 }
@@ -40,16 +50,17 @@ export const reminder = defineAggregate<ReminderState, ReminderCommand, Reminder
           cmd.command ?? { type: 'ring', name: cmd.name, tag: cmd.tag },
           cmd.missed === undefined ? undefined : { missed: cmd.missed },
         );
-        return [{ type: 'Set', name: cmd.name, tag: cmd.tag }];
+        return [{ type: 'Set', name: cmd.name, tag: cmd.tag, at: ctx.now.getTime() }];
       case 'clear':
         ctx.timers.cancel(cmd.name);
         return [{ type: 'Cleared', name: cmd.name }];
-      case 'ring':
-        if (cmd.again !== undefined) {
+      case 'ring': {
+        const next = cmd.again === undefined ? null : { tag: `${cmd.tag}+`, after: cmd.again };
+        if (next !== null) {
           ctx.timers.schedule(
             cmd.name,
-            { after: cmd.again },
-            { type: 'ring', name: cmd.name, tag: `${cmd.tag}+` },
+            { after: next.after },
+            { type: 'ring', name: cmd.name, tag: next.tag },
           );
         }
         return [
@@ -59,8 +70,10 @@ export const reminder = defineAggregate<ReminderState, ReminderCommand, Reminder
             tag: cmd.tag,
             at: ctx.now.getTime(),
             dueAt: ctx.firedTimer?.dueAt ?? null,
+            next,
           },
         ];
+      }
       case 'silent-ring':
         return [];
       case 'refused-ring':
@@ -74,7 +87,7 @@ export const reminder = defineAggregate<ReminderState, ReminderCommand, Reminder
         } catch (error) {
           if (!cmd.swallow) throw error;
         }
-        return [{ type: 'Set', name: cmd.name, tag: 'bad' }];
+        return [{ type: 'Set', name: cmd.name, tag: 'bad', at: ctx.now.getTime() }];
     }
   },
   evolve(state, event) {
