@@ -5,7 +5,7 @@
  * another once the dead node's lease ran out, not before.
  */
 import { createRuntime, type EventEnvelope, type Runtime } from '@actorfold/core';
-import { type AlarmEvent, alarm } from '@actorfold/testing/crash';
+import { type AlarmCommand, type AlarmEvent, alarm } from '@actorfold/testing/crash';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, type PostgresStore, postgresStore } from '../src/index.js';
 import { freshDatabase, freshSchema, skipReason } from './support/database.js';
@@ -95,7 +95,7 @@ describe.skipIf(skipReason !== undefined)(`durable timers on postgresStore ${ski
                 dueAt: due,
                 version: 1,
                 missed: 'fire',
-                command: { type: 'ring', name: 'wake', marker: `d${i}` },
+                command: ring(`d${i}`),
               },
             },
           ],
@@ -120,6 +120,10 @@ describe.skipIf(skipReason !== undefined)(`durable timers on postgresStore ${ski
     }
   });
 });
+
+function ring(marker: string): AlarmCommand {
+  return { type: 'ring', name: 'wake', marker };
+}
 
 /** Arms `n` alarms `<prefix><i>` due `minMs`..`maxMs` from now; marker → due time. */
 async function arm(
