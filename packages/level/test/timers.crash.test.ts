@@ -38,19 +38,24 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
         ]);
         // Every fourth round is killed during start-up (while overdue timers load and fire).
         const early = round % 4 === 3;
-        if (!early) await child.waitFor('READY');
-        await sleep(early ? Math.random() * 600 : 100 + Math.random() * 1200);
+        // The others once arms are acknowledged, while earlier rounds' timers and its own come due.
+        if (!early) await child.waitFor('ARMED ');
+        await sleep(early ? Math.random() * 600 : Math.random() * 1200);
         child.process.kill('SIGKILL');
-        const { signal } = await child.exited;
-        expect(signal, child.stderr()).toBe('SIGKILL');
+        const { code, signal } = await child.exited;
+        expect(
+          signal,
+          `exit code ${code}, stdout tail ${child.lines.slice(-3).join(' | ')}, stderr ${child.stderr()}`,
+        ).toBe('SIGKILL');
         for (const line of child.lines) {
           const [kind, id, marker, at] = line.split(' ');
           if (kind === 'ARMED') acked.set(marker as string, { streamId: `alarm/${id}`, dueAt: Number(at) });
           else expect(['READY', 'ARMED-ALL'], `unexpected child output: ${line}`).toContain(line);
         }
       }
-      expect(acked.size).toBeGreaterThan(PER_ROUND);
+      expect(acked.size).toBeGreaterThan(0);
 
+      const drainedFrom = Date.now();
       const drain = startChild('timer-crash-child', [folder, 'drain', 'x', '0', '0', '1']);
       await drain.waitFor('DONE');
       expect((await drain.exited).code, drain.stderr()).toBe(0);
@@ -59,6 +64,7 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
       try {
         const armed = new Map<string, { streamId: string; dueAt: number }>();
         const rang = new Map<string, number>();
+        let firedBeforeDrain = 0;
         for await (const e of store.readAll()) {
           const data = (e as EventEnvelope<AlarmEvent>).data;
           if (data.type === 'Armed') {
@@ -66,6 +72,7 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
             armed.set(data.marker, { streamId: e.streamId, dueAt: data.at });
           } else if (data.type === 'Rang') {
             rang.set(data.marker, (rang.get(data.marker) ?? 0) + 1);
+            if (data.at < drainedFrom) firedBeforeDrain++;
             const arm = armed.get(data.marker);
             expect(arm, `Rang ${data.marker} before or without its Armed`).toBeDefined();
             expect(e.streamId).toBe(arm?.streamId);
@@ -75,6 +82,8 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
         }
         // Every acknowledged arm is stored (and an arm stored but not acknowledged counts too).
         for (const [marker, a] of acked) expect(armed.get(marker), marker).toEqual(a);
+        // Timers did fire in the processes that were killed, not only in the last one.
+        expect(firedBeforeDrain, 'timers fired before the drain').toBeGreaterThan(0);
         const twice = [...rang].filter(([, n]) => n !== 1).map(([m]) => m);
         const never = [...armed.keys()].filter((m) => !rang.has(m));
         expect(twice, 'timers that took effect more than once').toEqual([]);
@@ -82,7 +91,7 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
         expect(await store.timers.count()).toBe(0);
         expect(await store.timers.due(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
         console.log(
-          `timers crash: ${ROUNDS} rounds, ${armed.size} armed (${acked.size} acknowledged), all fired once`,
+          `timers crash: ${ROUNDS} rounds, ${armed.size} armed (${acked.size} acknowledged), ${firedBeforeDrain} fired in killed processes, all once`,
         );
       } finally {
         await store.close();

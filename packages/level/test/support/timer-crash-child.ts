@@ -53,4 +53,6 @@ if (mode === 'drain') {
     process.exit(1);
   });
   out('ARMED-ALL');
+  // The runtime's one timer is unref'd (a daemon's other work keeps it alive): keep firing until killed.
+  setInterval(() => undefined, 1_000);
 }
