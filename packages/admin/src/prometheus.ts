@@ -27,6 +27,10 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   mailboxFull: 'Commands refused with MailboxFull',
   storeRetries: 'Store calls of subscriptions and projections retried after a transient failure',
   leasesLost: 'Actors evicted at once because the store lost their lease',
+  snapshotsRefused: 'Snapshots not saved because the codec cannot keep the state exactly',
+  timersFired: 'Durable timers fired (their command decided, the timer removed with its effect)',
+  timersMissed: "Durable timers overdue at start with missed: 'drop', removed without firing",
+  timersFailed: 'Durable timer firings the aggregate refused (the timer was removed)',
 };
 
 const GAUGE_HELP: Readonly<Record<string, string>> = {
@@ -35,6 +39,16 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   mailboxDepth: 'Requests waiting in all mailboxes',
   idleActors: 'Resident actors with nothing to do',
   storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
+  timersPending: 'Durable timers pending in the store',
+  timersHeld: 'Pending durable timers the timer service holds in memory (its window)',
+};
+
+/** Summaries named otherwise than `<key>_latency_seconds`, with their help. */
+const SUMMARY: Readonly<Record<string, { name: string; help: string }>> = {
+  timerLag: {
+    name: 'actorfold_timer_lag_seconds',
+    help: "From a durable timer's due time to its firing's end, in seconds (the runtime's clock)",
+  },
 };
 
 /** `commandsOk` → `commands_ok` */
@@ -69,9 +83,9 @@ export function toPrometheus(m: MetricsSnapshot): string {
     metric(name, 'gauge', GAUGE_HELP[key] ?? key, [`${name} ${num(value)}`]);
   }
   for (const [key, s] of Object.entries(m.latency)) {
-    const name = `actorfold_${snake(key)}_latency_seconds`;
+    const name = SUMMARY[key]?.name ?? `actorfold_${snake(key)}_latency_seconds`;
     const sec = (ms: number) => num(ms / 1000);
-    metric(name, 'summary', `${key} latency in seconds`, [
+    metric(name, 'summary', SUMMARY[key]?.help ?? `${key} latency in seconds`, [
       `${name}{quantile="0.5"} ${sec(s.p50)}`,
       `${name}{quantile="0.9"} ${sec(s.p90)}`,
       `${name}{quantile="0.99"} ${sec(s.p99)}`,
