@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationStorm } from './activation-storm.js';
 import { codecCheck } from './codec-check.js';
+import { durableTimers } from './durable-timers.js';
 import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
 import { hotPath } from './hot-path.js';
@@ -39,6 +40,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
   ['timers', timersBench],
+  ['durable-timers', durableTimers],
 ];
 const DOCS = new URL('../../docs/', import.meta.url);
 const COMMAND = 'npm run bench';
