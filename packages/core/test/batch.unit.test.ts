@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,
+  defineAggregate,
   type ExecuteResult,
   memoryStore,
   type Runtime,
@@ -106,6 +107,61 @@ describe('batched appends', () => {
     expect(ea?.metadata).toMatchObject({ commandId: 'id-a', correlationId: 'corr-a' });
     expect(typeof ea?.metadata.fingerprint).toBe('string');
     expect(eb?.metadata).toEqual({ causationId: 'cause-b', user: 'u' });
+  });
+
+  it('batches injected events the same way, each inject with its own metadata', async () => {
+    const { store, first, h } = await held();
+    const running = h.execute(add('r'));
+    await flush();
+    const a = h.inject([{ type: 'Added', by: 2, tag: 'ia' }], { commandId: 'inj-a' });
+    const b = h.execute(add('b'));
+    const c = h.inject([{ type: 'Added', by: 3, tag: 'ic' }], { correlationId: 'corr-c' });
+    first.open();
+    await running;
+    const [ra, rb, rc] = await Promise.all([a, b, c]);
+    expect([ra.version, rb.version, rc.version]).toEqual([2, 3, 4]);
+    expect(rc.state).toEqual({ n: 1 + 2 + 1 + 3, tags: ['r', 'ia', 'b', 'ic'] });
+    expect(store.calls.append).toBe(2);
+    const stored = await collect(store.readStream('counter/c1'));
+    expect(stored[1]?.metadata.commandId).toBe('inj-a');
+    expect(stored[3]?.metadata).toEqual({ correlationId: 'corr-c' });
+  });
+
+  it('awaits an async decide inside a batch, in order, each on the state the ones before it leave', async () => {
+    const slow = defineAggregate<
+      { seen: number[] },
+      { type: 'push'; n: number },
+      { type: 'Pushed'; n: number; after: number }
+    >({
+      type: 'slow',
+      initialState: () => ({ seen: [] }),
+      async decide(state, cmd) {
+        // Later commands resolve sooner: order must still follow the mailbox.
+        await new Promise((r) => setTimeout(r, 10 - cmd.n));
+        return [{ type: 'Pushed', n: cmd.n, after: state.seen.length }];
+      },
+      evolve: (state, e) => ({ seen: [...state.seen, e.n] }),
+    });
+    const first = gate();
+    let appends = 0;
+    const store = new ProbeStore(memoryStore(), {
+      beforeAppend: async () => {
+        if (appends++ === 0) await first.promise;
+      },
+    });
+    runtime = await createRuntime({ store, aggregates: [slow] });
+    const h = runtime.get(slow, 's');
+    const running = h.execute({ type: 'push', n: 0 });
+    await new Promise((r) => setTimeout(r, 30));
+    const waiting = [1, 2, 3, 4].map((n) => h.execute({ type: 'push', n }));
+    first.open();
+    await running;
+    const results = await Promise.all(waiting);
+    expect(results.map((r) => r.events[0]?.data)).toEqual(
+      [1, 2, 3, 4].map((n) => ({ type: 'Pushed', n, after: n })),
+    );
+    expect(results.at(-1)?.state).toEqual({ seen: [0, 1, 2, 3, 4] });
+    expect(store.calls.append).toBe(2);
   });
 
   it('maxBatchCommands: 1 stores every command with its own append (the behaviour before batches)', async () => {

@@ -481,3 +481,45 @@ describe('batches', () => {
     expect((await h.state()).state.rang.map((r) => r.tag)).toEqual(['t0', 't1', 't2', 't3']);
   });
 });
+
+describe("the memory store's timers", () => {
+  it('orders due timers earliest first (ties by stream, then name), filters list, and removes only the given version', async () => {
+    const store = memoryStore();
+    const timers = store.timers as NonNullable<EventStore['timers']>;
+    const put = async (streamId: string, name: string, dueAt: number) => {
+      const version = (await store.streamVersion(streamId)) + 1;
+      await store.append(streamId, [{ data: { type: 'Set' } }], {
+        expectedVersion: version - 1,
+        timers: [
+          { op: 'schedule', timer: { streamId, name, dueAt, command: ring(name), version, missed: 'fire' } },
+        ],
+      });
+      return version;
+    };
+    await put('s/b', 'x', 20);
+    await put('s/a', 'y', 20);
+    await put('s/a', 'x', 20);
+    await put('s/c', 'z', 10);
+    const v = await put('s/c', 'late', 99);
+    const order = (ts: TimerRecord[]) => ts.map((t) => `${t.streamId}:${t.name}`);
+    expect(order(await timers.due(20, 10))).toEqual(['s/c:z', 's/a:x', 's/a:y', 's/b:x']);
+    expect(order(await timers.due(20, 2))).toEqual(['s/c:z', 's/a:x']);
+    expect(order(await collect(timers.list({ streamId: 's/c' })))).toEqual(['s/c:z', 's/c:late']);
+    expect(order(await collect(timers.list({ dueBefore: 15 })))).toEqual(['s/c:z']);
+    expect(await timers.count()).toBe(5);
+    expect(await timers.remove('s/c', 'late', v + 1)).toBe(false);
+    expect(await timers.remove('s/c', 'late', v)).toBe(true);
+    expect(await timers.remove('s/c', 'late', v)).toBe(false);
+    expect(await timers.get('s/c', 'late')).toBeUndefined();
+    // Rescheduling a pending name replaces it; what callers get back are copies.
+    await put('s/a', 'x', 5);
+    const got = (await timers.get('s/a', 'x')) as TimerRecord;
+    expect(got.dueAt).toBe(5);
+    (got.command as { type: string }).type = 'changed';
+    expect((await timers.get('s/a', 'x'))?.command.type).toBe('ring');
+    expect(await timers.count()).toBe(4);
+    await expect(timers.due(Number.NaN, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await store.close();
+    await expect(timers.count()).rejects.toMatchObject({ code: 'STORE_ERROR' });
+  });
+});

@@ -42,6 +42,15 @@ import {
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
 
+/** A finished batch: its commands and what each is told, and a command left for the next batch. */
+interface BatchDone {
+  readonly carry: CommandRequest | undefined;
+  readonly requests: readonly CommandRequest[];
+  readonly outcomes: ReadonlyArray<ExecuteResult | Refused>;
+  /** When the batch started (performance.now()), for the command latency. */
+  readonly started: number;
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
@@ -292,6 +301,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   }
 
   async #run(request: Request): Promise<void> {
+    let last: BatchDone | undefined;
     try {
       if (request.kind === 'state' || request.kind === 'snapshot') {
         await this.#query(request);
@@ -303,9 +313,26 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       }
       // A command that did not fit in a batch's byte limit starts the next one.
       let next: CommandRequest | undefined = request;
-      while (next !== undefined) next = await this.#batch(next);
+      while (next !== undefined) {
+        const done = await this.#batch(next);
+        next = done.carry;
+        // With another batch to run, answer these first; otherwise once the actor is ready
+        // again, so callers resume on a current status and metrics.
+        if (next === undefined) last = done;
+        else this.#answer(done);
+      }
     } finally {
       this.#to('finish');
+    }
+    if (last !== undefined) this.#answer(last);
+  }
+
+  /** Replies to every command of a finished batch, in order. */
+  #answer(done: BatchDone): void {
+    const { requests, outcomes, started } = done;
+    const ms = performance.now() - started;
+    for (let i = 0; i < outcomes.length; i++) {
+      this.#settle(requests[i] as CommandRequest, outcomes[i] as ExecuteResult | Refused, ms);
     }
   }
 
@@ -340,10 +367,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   /**
    * Runs `first` and the commands queued behind it (up to `maxBatchCommands` and about
    * `maxBatchBytes` of events) as one batch: each decided on the state the accepted ones before
-   * it leave (batch.ts), all their events in one append, every reply after that append is
-   * durable. Returns a command taken but left for the next batch (it did not fit the bytes).
+   * it leave (batch.ts), all their events in one append. Returns the outcomes, to be sent only
+   * now that the append is durable, and a command taken but left for the next batch (it did not
+   * fit the bytes). Crashes the actor (failing every command taken) when evolve or a refresh throws.
    */
-  async #batch(first: CommandRequest): Promise<CommandRequest | undefined> {
+  async #batch(first: CommandRequest): Promise<BatchDone> {
     const host = this.#host;
     const { maxBatchCommands, maxBatchBytes, maxConflictRetries } = host.options;
     const started = performance.now();
@@ -384,8 +412,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           Metrics.recordCount(host.metrics.batchSize, requests.length);
         }
         if (batch.events.length === 0) {
-          await this.#reply(batch, [], started);
-          return carry;
+          this.#remember(batch, []);
+          const outcomes = this.#outcomes(batch, []);
+          return {
+            carry,
+            requests,
+            outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
+            started,
+          };
         }
         if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
         let stored: EventEnvelope[];
@@ -400,8 +434,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           if (!conflict || attempt >= maxConflictRetries) {
             // Nothing of the batch is applied: every command fails, the actor keeps its state.
             const refused = new Refused(asStoreError(error), conflict);
-            for (const request of requests) this.#settle(request, refused, performance.now() - started);
-            return carry;
+            return { carry, requests, outcomes: requests.map(() => refused), started };
           }
           // Another writer got there first: catch up and decide the batch again on the fresh
           // state, except commands that named the version they expected (it is gone).
@@ -413,17 +446,22 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             return false;
           });
           await this.#catchUp(undefined);
-          if (requests.length === 0) return carry;
+          if (requests.length === 0) return { carry, requests, outcomes: [], started };
           continue;
         }
         this.#commit(batch, stored);
-        await this.#reply(batch, stored, started);
-        return carry;
+        const outcomes = this.#outcomes(batch, stored);
+        return {
+          carry,
+          requests,
+          outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
+          started,
+        };
       }
     } catch (error) {
       // Refresh or catch-up failed, or evolve threw: the in-memory state can no longer be trusted.
       this.#crash(error, carry === undefined ? requests : [...requests, carry]);
-      return undefined;
+      return { carry: undefined, requests: [], outcomes: [], started };
     }
   }
 
@@ -452,41 +490,59 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
   }
 
-  /** Answers every command of a batch that is applied (or appended nothing), in batch order. */
-  async #reply(batch: Batch, stored: EventEnvelope[], started: number): Promise<void> {
-    if (stored.length === 0) this.#remember(batch, stored);
+  /**
+   * What each command of an applied batch (or one that appended nothing) is told, in batch
+   * order. Synchronous unless a retried commandId's original events must be read back.
+   */
+  #outcomes(
+    batch: Batch,
+    stored: EventEnvelope[],
+  ): Array<ExecuteResult | Refused> | Promise<Array<ExecuteResult | Refused>> {
     const results: Array<ExecuteResult | Refused> = [];
+    let duplicates = false;
     for (const d of batch.decided) {
       const outcome = d.outcome;
-      let result: ExecuteResult | Refused;
       switch (outcome.kind) {
         case 'append': {
-          const mine = stored.slice(d.offset, d.offset + outcome.events.length);
+          const n = outcome.events.length;
+          const mine = n === stored.length ? stored : stored.slice(d.offset, d.offset + n);
           // Callers see the events as evolve saw them (the stored encoding, decoded).
           const events =
             outcome.decoded === outcome.events
               ? mine
               : mine.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
-          result = { events, version: d.version, state: d.state, deduplicated: false };
+          results.push({ events, version: d.version, state: d.state, deduplicated: false });
           break;
         }
         case 'nothing':
-          result = { events: [], version: d.version, state: d.state, deduplicated: false };
+          results.push({ events: [], version: d.version, state: d.state, deduplicated: false });
           break;
         case 'refused':
           this.#logRefusal(outcome, d.request);
-          result = outcome;
+          results.push(outcome);
           break;
         case 'duplicate':
-          result = await this.#duplicate(d.request, outcome, d.state);
+          duplicates = true;
+          results.push(outcome as unknown as Refused); // read back below
           break;
         case 'same-batch':
-          result = sameBatchDuplicate(batch, results, d, outcome.first, this.streamId);
+          results.push(sameBatchDuplicate(batch, results, d, outcome.first, this.streamId));
           break;
       }
-      results.push(result);
-      this.#settle(d.request, result, performance.now() - started);
     }
+    return duplicates ? this.#readDuplicates(batch, results) : results;
+  }
+
+  /** Replaces each retried commandId's placeholder with the original's result, read from the store. */
+  async #readDuplicates(
+    batch: Batch,
+    results: Array<ExecuteResult | Refused>,
+  ): Promise<Array<ExecuteResult | Refused>> {
+    for (let i = 0; i < batch.decided.length; i++) {
+      const d = batch.decided[i] as Decided;
+      if (d.outcome.kind === 'duplicate') results[i] = await this.#duplicate(d.request, d.outcome, d.state);
+    }
+    return results;
   }
 
   /** The deliberately broken batcher 'reply-before-durable' (property test only). */

@@ -54,6 +54,8 @@ export class Batch {
   /** Approximate encoded size of `events` (the first command's measured only once a second one comes). */
   bytes = 0;
   #unmeasured: readonly DomainEvent[] | null = null;
+  /** The metadata of the command `step` decided last (what `add` stores with its events). */
+  #metadata: EventMetadata | null = null;
   /** commandIds accepted in this batch → their index in `decided` (only once one is seen). */
   #ids: Map<string, number> | null = null;
   readonly #def: AnyAggregate;
@@ -102,6 +104,9 @@ export class Batch {
     }
     const broken = brokenBatcher.mode;
     const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
+    // The object decide sees as ctx.metadata is the one stored with the command's events.
+    const metadata = eventMetadata(request.options);
+    this.#metadata = metadata;
     return commandStep(
       this.#def,
       this.#id,
@@ -110,7 +115,7 @@ export class Batch {
       this.version,
       this.#dedupe,
       request,
-      eventMetadata(request.options),
+      metadata,
       this.#now,
     );
   }
@@ -180,7 +185,8 @@ export class Batch {
 
   /** The events as the store receives them, each command's with its own metadata. */
   #push(request: CommandRequest, events: readonly DomainEvent[], fp: string | undefined): void {
-    const metadata: EventMetadata = eventMetadata(request.options);
+    const metadata: EventMetadata = this.#metadata ?? eventMetadata(request.options);
+    this.#metadata = null;
     if (fp !== undefined) metadata.fingerprint = fp;
     // Recorded so the data stays readable whatever the aggregate's codec later becomes.
     if (this.#def.codec !== jsonCodec) metadata.codec = this.#def.codec.name;
