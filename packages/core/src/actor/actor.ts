@@ -619,7 +619,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (!pending) return request.succeed({ outcome: 'stale', version: this.#version });
       const command = new TimerCommand(request.timer, this.#version);
       let next: CommandRequest | undefined = command;
-      while (next !== undefined) next = await this.#batch(next);
+      while (next !== undefined) {
+        const done = await this.#batch(next);
+        next = done.carry;
+        this.#answer(done); // the timer's command too: settleFiring reads its outcome
+      }
       const logger = () => this.#logger();
       const settled = await settleFiring(host, request, command, this.#version, logger);
       if (settled === 'done') return;
