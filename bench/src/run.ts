@@ -24,7 +24,6 @@ import { naiveBaseline } from './naive-baseline.js';
 import { renderSvg } from './plots.js';
 import { postgresAppends } from './postgres-appends.js';
 import { renderTable, type ScenarioReport } from './report.js';
-import { timersBench } from './timers.js';
 
 /** In the page's order; the names are what `--only` takes. */
 const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<ScenarioReport>]> = [
@@ -39,7 +38,6 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['mailbox-hop', mailboxHop],
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
-  ['timers', timersBench],
   ['durable-timers', durableTimers],
 ];
 const DOCS = new URL('../../docs/', import.meta.url);

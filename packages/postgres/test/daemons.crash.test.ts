@@ -135,7 +135,7 @@ for (const { concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBatch } of LOA
         } finally {
           await store.close();
         }
-      }, 180_000); // a generous ceiling: re-sending every command one by one is slow on a busy machine
+      }, 300_000); // a generous ceiling for a busy machine (2 cores shared by many processes)
     },
   );
 }

@@ -71,7 +71,10 @@ export interface MetricsSnapshot {
     timersPending: number;
     /** Pending timers the timer service holds in memory (at most its window size). */
     timersHeld: number;
-    /** Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`). */
+    /**
+     * Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`); one that timed out
+     * still counts until its turn comes or its actor goes.
+     */
     mailboxWaiting: number;
   };
   /** `timerLag`: from a timer's due time to its firing's reply, by the runtime's clock. */
