@@ -6,7 +6,7 @@
  * the naive handler pays for the stream on every command, the runtime once per activation.
  */
 import { cpSync } from 'node:fs';
-import { createRuntime, type DecideContext, type EventOf } from '@actorfold/core';
+import { createRuntime, type DecideContext, type EventOf, TimerRecorder } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import type { TopLevelSpec } from 'vega-lite';
 import { account, DEPOSITED, removeFolder, scratchFolder } from './level-rig.js';
@@ -15,6 +15,8 @@ import type { BenchOptions } from './measure.js';
 import { type Headline, ms, num, ratio, type ScenarioReport } from './report.js';
 
 const LENGTHS = [10, 100, 1_000, 10_000] as const;
+/** The account schedules no timer: one shared recorder, so the baseline pays nothing for ctx.timers. */
+const UNUSED_TIMERS = new TimerRecorder(0);
 /** Streams per folder, one caller each: concurrent commands never race for the same stream. */
 const STREAMS = 4;
 /** Commands per stream per round: small against the longer streams, so their length barely moves. */
@@ -86,6 +88,7 @@ const CONTESTANTS: readonly Contestant[] = [
             version,
             now: new Date(),
             metadata: {},
+            timers: UNUSED_TIMERS,
           };
           const events = account.decide(state, DEPOSIT, ctx);
           await store.append(

@@ -17,6 +17,9 @@ const runtime = await createRuntime({
   store: levelStore({ path: './data' }), // default: memoryStore(), which keeps nothing
   idleTimeoutMs: 300_000, // evict an actor after 5 min without requests
   mailboxCapacity: 1024, // per actor; beyond it MailboxFull (retryable)
+  onMailboxFull: 'fail', // or 'wait': the caller waits for room, up to commandTimeoutMs
+  maxBatchCommands: 256, // commands waiting in one mailbox stored with one append
+  maxBatchBytes: 1_048_576, // about this much JSON of events per batch
   maxConcurrentRecoveries: 16, // actors loading from the store at once
   commandTimeoutMs: 30_000, // the caller stops waiting (CommandTimeout); 0 disables
   dedupeWindow: 1000, // commandIds remembered per stream

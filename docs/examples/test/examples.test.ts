@@ -47,6 +47,13 @@ describe('the documentation examples', () => {
       '{"total":5,"byAccount":{"alice":5}} true',
     ]);
   });
+  it('timers: an offer expires a week after it was made unless accepted, on the simulated clock', async () => {
+    expect(await runExample('timers')).toEqual([
+      'offer/o-1 expiry 2026-03-08T00:00:00.000Z expire',
+      'accepted 1',
+    ]);
+  });
+
   it("statecharts: the supplier switch lists what it accepts; a deploy without the process's workflow version crashes the actor", async () => {
     expect(await runExample('statecharts')).toEqual([
       'true',

@@ -27,6 +27,8 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   mailboxFull: 'Commands refused with MailboxFull',
   storeRetries: 'Store calls of subscriptions and projections retried after a transient failure',
   leasesLost: 'Actors evicted at once because the store lost their lease',
+  batches: 'Batches of commands an actor decided together (each at most one store append)',
+  mailboxWaits: "Callers that waited for room in a full mailbox (onMailboxFull 'wait')",
 };
 
 const GAUGE_HELP: Readonly<Record<string, string>> = {
@@ -35,6 +37,7 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   mailboxDepth: 'Requests waiting in all mailboxes',
   idleActors: 'Resident actors with nothing to do',
   storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
+  mailboxWaiting: "Callers waiting for room in a full mailbox (onMailboxFull 'wait')",
 };
 
 /** `commandsOk` → `commands_ok` */
@@ -51,8 +54,9 @@ function num(n: number): string {
 }
 
 /**
- * Renders the snapshot: counters as `actorfold_<name>_total`, gauges as `actorfold_<name>`, and
- * each latency histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`).
+ * Renders the snapshot: counters as `actorfold_<name>_total`, gauges as `actorfold_<name>`, each
+ * latency histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, `_sum`, `_count`), and
+ * the commands per batch as the summary `actorfold_batch_size` (same quantiles).
  * @example res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(toPrometheus(runtime.metrics()));
  */
 export function toPrometheus(m: MetricsSnapshot): string {
@@ -77,6 +81,17 @@ export function toPrometheus(m: MetricsSnapshot): string {
       `${name}{quantile="0.99"} ${sec(s.p99)}`,
       `${name}_sum ${sec(s.mean * s.count)}`,
       `${name}_count ${num(s.count)}`,
+    ]);
+  }
+  const b = m.batchSize;
+  if (b !== undefined) {
+    const name = 'actorfold_batch_size';
+    metric(name, 'summary', 'Commands per batch (stored with one append)', [
+      `${name}{quantile="0.5"} ${num(b.p50)}`,
+      `${name}{quantile="0.9"} ${num(b.p90)}`,
+      `${name}{quantile="0.99"} ${num(b.p99)}`,
+      `${name}_sum ${num(Math.round(b.mean * b.count))}`,
+      `${name}_count ${num(b.count)}`,
     ]);
   }
   return `${out.join('\n')}\n`;

@@ -155,6 +155,10 @@ describe('the admin read views', () => {
     expect(text.body).toContain('actorfold_commands_ok_total 2\n');
     expect(text.body).toContain('actorfold_resident_actors{aggregate_type="counter"} 1\n');
     expect(text.body).toContain('actorfold_resident_actors{aggregate_type="note"} 0\n');
+    // Two commands sent one after the other: two batches of one.
+    expect(text.body).toContain('actorfold_batches_total 2\n');
+    expect(text.body).toContain('actorfold_batch_size{quantile="0.99"} 1\n');
+    expect(text.body).toContain('actorfold_batch_size_count 2\n');
     expect(text.body).toMatch(/^process_cpu_seconds_total \d/m);
     // The same exposition through the client (process metrics move between two scrapes).
     const names = (t: string) => t.split('\n').filter((l) => l.startsWith('# TYPE'));

@@ -61,7 +61,7 @@ export {
   type ValidationIssue,
   VersionConflict,
 } from './errors.js';
-export type { Counters, LatencySummary, MetricsSnapshot } from './observability/metrics.js';
+export type { Counters, LatencySummary, MetricsSnapshot, SizeSummary } from './observability/metrics.js';
 export {
   defineProjection,
   isProjectionDefinition,

@@ -20,6 +20,7 @@ function recorder(asyncWork: boolean) {
     drained() {
       drains++;
     },
+    freed() {},
   };
   return { p, seen, drains: () => drains, maxActive: () => maxActive };
 }

@@ -11,6 +11,7 @@ import {
   StoreError,
   type TimerRecord,
 } from '../src/index.js';
+import { withClaims } from './support/claiming-store.js';
 import { collect, flush } from './support/probe-store.js';
 import { reminder, reopenable } from './support/reminder.js';
 
@@ -352,7 +353,7 @@ describe('the window', () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(100);
     expect(rt.metrics().counters.timersFired).toBe(n);
-  });
+  }, 60_000);
 });
 
 describe('operators', () => {
@@ -384,5 +385,141 @@ describe('operators', () => {
     await expect(
       rt.get(reminder, 'r1').execute({ type: 'set', name: 'a', when: { after: 1 }, tag: 't' }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/keeps no timers/) });
+  });
+});
+
+describe('shared stores (timers.claim)', () => {
+  it('two runtimes sharing the timers fire each one once in effect', async () => {
+    const clock = new SimulatedClock(0);
+    const store = withClaims(memoryStore({ clock }), clock);
+    const a = await start({ store, clock, runtimeId: 'a', timers: { pollMs: 100, leaseMs: 1000 } });
+    const b = await start({ store, clock, runtimeId: 'b', timers: { pollMs: 100, leaseMs: 1000 } });
+    for (let i = 0; i < 40; i++) {
+      const rt = i % 2 === 0 ? a : b;
+      await rt
+        .get(reminder, `r${i % 8}`)
+        .execute({ type: 'set', name: `n${i}`, when: { after: 50 + i }, tag: `t${i}` });
+    }
+    for (let step = 0; step < 40 && (await store.timers?.count()) !== 0; step++) {
+      clock.advance(50);
+      await settle();
+    }
+    expect(await store.timers?.count()).toBe(0);
+    const tags: string[] = [];
+    for (let r = 0; r < 8; r++) {
+      for (const e of await collect(store.readStream(`reminder/r${r}`))) {
+        const data = e.data as { type: string; tag?: string; at?: number };
+        if (data.type === 'Rang') tags.push(data.tag as string);
+      }
+    }
+    expect(tags.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `t${i}`).sort());
+    const fired = a.metrics().counters.timersFired + b.metrics().counters.timersFired;
+    expect(fired).toBeGreaterThanOrEqual(40);
+  });
+
+  it("leaves a timer claimed by a node that died to another once the claim's lease expires", async () => {
+    const clock = new SimulatedClock(0);
+    const store = withClaims(memoryStore({ clock }), clock);
+    const a = await start({ store, clock, runtimeId: 'a', timers: { pollMs: 100, leaseMs: 1000 } });
+    await a.get(reminder, 'r1').execute({ type: 'set', name: 'n', when: { after: 10 }, tag: 't' });
+    await a.shutdown();
+    // A node that claimed it and died before firing it.
+    expect(await store.timers?.claim?.(10, 10, 'dead', 1000)).toHaveLength(1);
+    const b = await start({ store, clock, runtimeId: 'b', timers: { pollMs: 100, leaseMs: 1000 } });
+    for (let step = 0; step < 9; step++) {
+      clock.advance(100);
+      await settle();
+    }
+    expect((await b.get(reminder, 'r1').state()).state.rang).toEqual([]);
+    for (let step = 0; step < 3; step++) {
+      clock.advance(100);
+      await settle();
+    }
+    const { rang } = (await b.get(reminder, 'r1').state()).state;
+    expect(rang.map((r) => r.tag)).toEqual(['t']);
+    expect(rang[0]?.at).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('batches', () => {
+  it('writes the timers of every command of a batch in its one append, each with the version of its own last event', async () => {
+    const clock = new SimulatedClock(0);
+    const inner = memoryStore({ clock });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const appends: Array<{ events: number; timers: number }> = [];
+    const store: EventStore = {
+      ...inner,
+      append: async (streamId, events, opts) => {
+        if (appends.length === 0) await gate; // the first command holds the actor: the rest queue up
+        appends.push({ events: events.length, timers: opts.timers?.length ?? 0 });
+        return inner.append(streamId, events, opts);
+      },
+    };
+    const rt = await start({ store, clock });
+    const h = rt.get(reminder, 'r1');
+    const sent = [0, 1, 2, 3].map((i) =>
+      h.execute({ type: 'set', name: `n${i}`, when: { after: 100 + i }, tag: `t${i}` }),
+    );
+    await flush();
+    release();
+    await Promise.all(sent);
+    expect(appends).toEqual([
+      { events: 1, timers: 1 },
+      { events: 3, timers: 3 },
+    ]);
+    expect((await pending(inner)).map((t) => [t.name, t.version])).toEqual([
+      ['n0', 1],
+      ['n1', 2],
+      ['n2', 3],
+      ['n3', 4],
+    ]);
+    clock.advance(200);
+    await settle();
+    expect((await h.state()).state.rang.map((r) => r.tag)).toEqual(['t0', 't1', 't2', 't3']);
+  });
+});
+
+describe("the memory store's timers", () => {
+  it('orders due timers earliest first (ties by stream, then name), filters list, and removes only the given version', async () => {
+    const store = memoryStore();
+    const timers = store.timers as NonNullable<EventStore['timers']>;
+    const put = async (streamId: string, name: string, dueAt: number) => {
+      const version = (await store.streamVersion(streamId)) + 1;
+      await store.append(streamId, [{ data: { type: 'Set' } }], {
+        expectedVersion: version - 1,
+        timers: [
+          { op: 'schedule', timer: { streamId, name, dueAt, command: ring(name), version, missed: 'fire' } },
+        ],
+      });
+      return version;
+    };
+    await put('s/b', 'x', 20);
+    await put('s/a', 'y', 20);
+    await put('s/a', 'x', 20);
+    await put('s/c', 'z', 10);
+    const v = await put('s/c', 'late', 99);
+    const order = (ts: TimerRecord[]) => ts.map((t) => `${t.streamId}:${t.name}`);
+    expect(order(await timers.due(20, 10))).toEqual(['s/c:z', 's/a:x', 's/a:y', 's/b:x']);
+    expect(order(await timers.due(20, 2))).toEqual(['s/c:z', 's/a:x']);
+    expect(order(await collect(timers.list({ streamId: 's/c' })))).toEqual(['s/c:z', 's/c:late']);
+    expect(order(await collect(timers.list({ dueBefore: 15 })))).toEqual(['s/c:z']);
+    expect(await timers.count()).toBe(5);
+    expect(await timers.remove('s/c', 'late', v + 1)).toBe(false);
+    expect(await timers.remove('s/c', 'late', v)).toBe(true);
+    expect(await timers.remove('s/c', 'late', v)).toBe(false);
+    expect(await timers.get('s/c', 'late')).toBeUndefined();
+    // Rescheduling a pending name replaces it; what callers get back are copies.
+    await put('s/a', 'x', 5);
+    const got = (await timers.get('s/a', 'x')) as TimerRecord;
+    expect(got.dueAt).toBe(5);
+    (got.command as { type: string }).type = 'changed';
+    expect((await timers.get('s/a', 'x'))?.command.type).toBe('ring');
+    expect(await timers.count()).toBe(4);
+    await expect(timers.due(Number.NaN, 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await store.close();
+    await expect(timers.count()).rejects.toMatchObject({ code: 'STORE_ERROR' });
   });
 });

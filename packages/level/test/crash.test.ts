@@ -14,8 +14,22 @@ import { DEDUPE_WINDOW, ledger } from './support/ledger.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
 const ROUNDS = SOAK ? 40 : 6;
-const CONCURRENCY = 24;
-const AGGREGATES = 40;
+
+/** How the child loads the store: spread over many aggregates, or piled on a few so batches form. */
+interface Load {
+  readonly durability: Durability;
+  readonly concurrency: number;
+  readonly aggregates: number;
+  /** maxBatchCommands of the child's runtime; undefined: the default. */
+  readonly maxBatch?: number;
+}
+
+const LOADS: readonly Load[] = [
+  { durability: 'fsync', concurrency: 24, aggregates: 40 },
+  { durability: 'os', concurrency: 24, aggregates: 40 },
+  // 128 callers on 3 aggregates: commands queue up, and each actor stores many in one append.
+  { durability: 'fsync', concurrency: 128, aggregates: 3, maxBatch: 64 },
+];
 
 interface Acked {
   readonly id: string;
@@ -23,12 +37,17 @@ interface Acked {
   readonly parts: number;
 }
 
-for (const durability of ['fsync', 'os'] as const satisfies readonly Durability[]) {
-  describe(`a runtime on levelStore (durability '${durability}') killed with SIGKILL`, () => {
+for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBatch } of LOADS) {
+  const batched = maxBatch !== undefined;
+  const load = batched
+    ? `, ${CONCURRENCY} callers on ${AGGREGATES} aggregates, batches of up to ${maxBatch}`
+    : '';
+  describe(`a runtime on levelStore (durability '${durability}'${load}) killed with SIGKILL`, () => {
     it(
       `loses, duplicates and tears nothing it acknowledged, over ${ROUNDS} kill/restart rounds`,
       async () => {
-        const folder = freshFolder(`crash-${durability}`);
+        const folder = freshFolder(`crash-${durability}${batched ? '-batched' : ''}`);
+        let largestBatch = 0;
         const acked = new Map<string, Acked>();
         const resendFile = `${folder}.resend`;
         let resent = 0;
@@ -43,11 +62,13 @@ for (const durability of ['fsync', 'os'] as const satisfies readonly Durability[
             String(CONCURRENCY),
             String(AGGREGATES),
             resendFile,
+            ...(maxBatch === undefined ? [] : [String(maxBatch)]),
           ]);
           // Every third round is killed during start-up and recovery, the others while under load.
           const early = round % 3 === 2;
           if (!early) await child.waitFor('READY');
-          await sleep(early ? Math.random() * 400 : 50 + Math.random() * 350);
+          // A batched load spends longer recovering its few long streams: it gets longer to work.
+          await sleep(early ? Math.random() * 400 : (batched ? 300 : 50) + Math.random() * 350);
           child.process.kill('SIGKILL');
           const { signal } = await child.exited;
           expect(signal, child.stderr()).toBe('SIGKILL');
@@ -58,10 +79,13 @@ for (const durability of ['fsync', 'os'] as const satisfies readonly Durability[
             else if (kind === 'DUP') {
               expect(line, `re-sent acknowledged command ${a}`).toBe(`DUP ${a} true`);
               resent++;
-            } else expect(['READY'], `unexpected child output: ${line}`).toContain(line);
+            } else if (kind === 'BATCH') largestBatch = Math.max(largestBatch, Number(a));
+            else expect(['READY'], `unexpected child output: ${line}`).toContain(line);
           }
         }
         expect(acked.size).toBeGreaterThan(ROUNDS * 10);
+        // The load piled up: several commands were stored in one append (otherwise this proves nothing about batches).
+        if (batched) expect(largestBatch).toBeGreaterThan(1);
 
         const store = await levelStore({ path: folder, durability });
         try {
@@ -89,9 +113,11 @@ for (const durability of ['fsync', 'os'] as const satisfies readonly Durability[
           await store.close();
         }
         // Informative only: how much the rounds exercised.
-        console.info(`crash ${durability}: ${ROUNDS} rounds, ${acked.size} acknowledged, ${resent} re-sent`);
+        console.info(
+          `crash ${durability}${load}: ${ROUNDS} rounds, ${acked.size} acknowledged, ${resent} re-sent, largest batch ${largestBatch}`,
+        );
       },
-      SOAK ? 600_000 : 60_000,
+      SOAK ? 600_000 : batched ? 120_000 : 60_000,
     );
   });
 }

@@ -13,6 +13,10 @@ export interface ActorOptions {
   readonly dedupeWindow: number;
   readonly slowCommandMs: number;
   readonly maxConflictRetries: number;
+  /** Commands decided together and stored in one append, at most. */
+  readonly maxBatchCommands: number;
+  /** About this many bytes of encoded events per batch, at most (one larger command runs alone). */
+  readonly maxBatchBytes: number;
 }
 
 /** An actor as the host knows it: an idle-list node with its stream. */
@@ -37,6 +41,12 @@ export interface ActorHost {
   activating: number;
   /** Requests waiting in all mailboxes (not yet started). */
   mailboxDepth: number;
+  /** Callers waiting for room in a full mailbox, over all actors (`onMailboxFull: 'wait'`). */
+  readonly waiting: number;
+  /** Moves the callers waiting for room in `actor`'s mailbox into it, as far as it has room. */
+  admit(actor: HostedActor): void;
+  /** `actor` stopped taking requests: the callers waiting for it go to the stream's next actor. */
+  handOver(actor: HostedActor): void;
   /** Starts the actor's idle clock (it has nothing to do). */
   idle(actor: HostedActor): void;
   /** Stops the actor's idle clock (it got work, or it is going away). */
@@ -57,7 +67,8 @@ export interface ActorHost {
   isNewest(actor: HostedActor): boolean;
   /**
    * Queues `request` on the actor that takes the stream's new requests (a successor, started
-   * now, when the current one is on its way out); fails it with MailboxFull when that is full.
+   * now, when the current one is on its way out); when that is full, fails it with MailboxFull
+   * or (`onMailboxFull: 'wait'`) lets it wait for room.
    */
   redirect(def: AnyAggregate, id: string, streamId: string, request: Request): void;
 }

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
-import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope } from '../codec/stored-data.js';
 import {
   ActorCrashed,
@@ -23,16 +22,17 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import { commandStep, type Duplicate } from './command-step.js';
+import { Batch, type Decided, fingerprintOf } from './batch.js';
+import { brokenBatcher } from './broken-batcher.js';
+import type { Duplicate } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
-import { fingerprint } from './fingerprint.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
 import {
+  type CancelTimerRequest,
   type CommandRequest,
   type ExecuteResult,
-  eventMetadata,
   type FireRequest,
   type Request,
   type SnapshotRequest,
@@ -41,6 +41,15 @@ import {
 } from './request.js';
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
+
+/** A finished batch: its commands and what each is told, and a command left for the next batch. */
+interface BatchDone {
+  readonly carry: CommandRequest | undefined;
+  readonly requests: readonly CommandRequest[];
+  readonly outcomes: ReadonlyArray<ExecuteResult | Refused>;
+  /** When the batch started (performance.now()), for the command latency. */
+  readonly started: number;
+}
 
 interface Deferred {
   promise: Promise<void>;
@@ -167,7 +176,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#apply(recovered);
       });
     } catch (error) {
-      this.#crash(error, undefined);
+      this.#crash(error, []);
       return;
     }
     if (this.#status === 'crashed') return;
@@ -198,12 +207,22 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * stops. Resolves once it is gone (stopped or crashed).
    */
   requestEviction(): Promise<void> {
+    this.#evict();
+    this.#handOver();
+    return this.whenGone();
+  }
+
+  #evict(): void {
     const was = this.#status;
     // From busy, drained() finishes the eviction; from activating, the end of recovery does.
     if (this.#to('evict') === 'evicting' && was === 'ready' && this.#mailbox.size === 0) {
       void this.#finishEviction();
     }
-    return this.whenGone();
+  }
+
+  /** Callers waiting for room here (`onMailboxFull: 'wait'`) go to the stream's next actor. */
+  #handOver(): void {
+    if (this.#host.waiting !== 0) this.#host.handOver(this);
   }
 
   /** Resolves once the actor is stopped or crashed: a successor may then take over the stream. */
@@ -239,11 +258,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     // With a successor already queueing newer requests (this one was evicting), moving these
     // behind them would break arrival order: they finish here, before the successor starts.
     const queued = host.isNewest(this) ? this.#mailbox.takeAll() : [];
-    void this.requestEviction();
+    this.#evict();
     for (const request of queued) {
       host.mailboxDepth--;
       host.redirect(this.def, this.id, this.streamId, request);
     }
+    // Callers still waiting for room came after those: they follow them.
+    this.#handOver();
   }
 
   /** Fails every request not yet started (shutdown past its deadline). */
@@ -274,41 +295,279 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#run(request);
   }
 
+  freed(): void {
+    // Callers waiting for room (`onMailboxFull: 'wait'`) are rare: one comparison otherwise.
+    if (this.#host.waiting !== 0) this.#host.admit(this);
+  }
+
   async #run(request: Request): Promise<void> {
-    const started = performance.now();
-    let outcome: ExecuteResult | Refused;
+    let last: BatchDone | undefined;
     try {
-      const refreshing = this.#refresh();
-      if (refreshing !== undefined) await refreshing;
-      switch (request.kind) {
-        case 'state':
-          this.#reportState(request);
-          return;
-        case 'snapshot':
-          await this.#snapshotNow(request);
-          return;
-        case 'fire':
-          await this.#fire(request);
-          return;
-        case 'cancel-timer':
-          await cancelTimer(this.#host, request);
-          return;
-        default:
-          outcome = await this.#command(request);
+      if (request.kind === 'state' || request.kind === 'snapshot') {
+        await this.#query(request);
+        return;
       }
-    } catch (error) {
-      // Refresh failed, or evolve threw: the in-memory state can no longer be trusted.
-      this.#crash(error, request);
-      return;
+      if (request.kind === 'fire' || request.kind === 'cancel-timer') {
+        await this.#timerRequest(request);
+        return;
+      }
+      // A command that did not fit in a batch's byte limit starts the next one.
+      let next: CommandRequest | undefined = request;
+      while (next !== undefined) {
+        const done = await this.#batch(next);
+        next = done.carry;
+        // With another batch to run, answer these first; otherwise once the actor is ready
+        // again, so callers resume on a current status and metrics.
+        if (next === undefined) last = done;
+        else this.#answer(done);
+      }
     } finally {
       this.#to('finish');
     }
-    this.#settle(request, outcome, performance.now() - started);
+    if (last !== undefined) this.#answer(last);
   }
 
-  /** A `state` request: the refreshed state and version. */
-  #reportState(request: StateRequest): void {
-    request.succeed({ state: this.#state, version: this.#version });
+  /** Replies to every command of a finished batch, in order. */
+  #answer(done: BatchDone): void {
+    const { requests, outcomes, started } = done;
+    const ms = performance.now() - started;
+    for (let i = 0; i < outcomes.length; i++) {
+      this.#settle(requests[i] as CommandRequest, outcomes[i] as ExecuteResult | Refused, ms);
+    }
+  }
+
+  /** A `state` or `snapshot` request: it ends any batch and runs on the refreshed state. */
+  async #query(request: StateRequest | SnapshotRequest): Promise<void> {
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+      if (request.kind === 'state') request.succeed({ state: this.#state, version: this.#version });
+      else await this.#snapshotNow(request);
+    } catch (error) {
+      // Refresh failed: the in-memory state can no longer be trusted.
+      this.#crash(error, [request]);
+    }
+  }
+
+  /**
+   * The next command queued right behind the running one, taken from the mailbox; undefined when
+   * none (a state or snapshot request ends a batch: requests never change order).
+   */
+  #takeCommand(): CommandRequest | undefined {
+    for (;;) {
+      const next = this.#mailbox.peekNext();
+      if (next === undefined || (next.kind !== 'execute' && next.kind !== 'inject')) return undefined;
+      this.#mailbox.takeNext();
+      this.#host.mailboxDepth--;
+      // Timed out while waiting: the caller is gone, so the request never runs.
+      if (!next.settled) return next;
+    }
+  }
+
+  /**
+   * Runs `first` and the commands queued behind it (up to `maxBatchCommands` and about
+   * `maxBatchBytes` of events) as one batch: each decided on the state the accepted ones before
+   * it leave (batch.ts), all their events in one append. Returns the outcomes, to be sent only
+   * now that the append is durable, and a command taken but left for the next batch (it did not
+   * fit the bytes). Crashes the actor (failing every command taken) when evolve or a refresh throws.
+   */
+  async #batch(first: CommandRequest): Promise<BatchDone> {
+    const host = this.#host;
+    const { maxBatchCommands, maxBatchBytes, maxConflictRetries } = host.options;
+    const started = performance.now();
+    let requests: CommandRequest[] = [first];
+    let carry: CommandRequest | undefined;
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+      for (let attempt = 0; ; attempt++) {
+        const batch = new Batch(
+          this.def,
+          this.id,
+          this.streamId,
+          this.#state,
+          this.#version,
+          this.#dedupe,
+          host.clock.now(),
+        );
+        for (let i = 0; ; i++) {
+          let request = requests[i];
+          if (request === undefined) {
+            // Only the first attempt takes more: a re-decided batch keeps its commands.
+            if (attempt > 0 || i >= maxBatchCommands) break;
+            request = this.#takeCommand();
+            if (request === undefined) break;
+            requests.push(request);
+          }
+          const stepped = batch.step(request);
+          // A synchronous decide costs no await.
+          const outcome = stepped instanceof Promise ? await stepped : stepped;
+          if (!batch.add(request, outcome, attempt === 0 ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
+            carry = requests.pop();
+            break;
+          }
+        }
+        if (attempt === 0) {
+          host.metrics.counters.batches++;
+          Metrics.recordCount(host.metrics.batchSize, requests.length);
+        }
+        if (batch.events.length === 0) {
+          this.#remember(batch, []);
+          const outcomes = this.#outcomes(batch, []);
+          return {
+            carry,
+            requests,
+            outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
+            started,
+          };
+        }
+        if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
+        let stored: EventEnvelope[];
+        try {
+          stored = await host.store.append(
+            this.streamId,
+            batch.events,
+            appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
+          );
+        } catch (error) {
+          const conflict = isVersionConflict(error);
+          if (!conflict || attempt >= maxConflictRetries) {
+            // Nothing of the batch is applied: every command fails, the actor keeps its state.
+            const refused = new Refused(asStoreError(error), conflict);
+            return { carry, requests, outcomes: requests.map(() => refused), started };
+          }
+          // Another writer got there first: catch up and decide the batch again on the fresh
+          // state, except commands that named the version they expected (it is gone).
+          host.metrics.counters.conflictRetries++;
+          const refused = new Refused(error, true);
+          requests = requests.filter((r) => {
+            if (r.options.expectedVersion === undefined) return true;
+            this.#settle(r, refused, performance.now() - started);
+            return false;
+          });
+          await this.#catchUp(undefined);
+          if (requests.length === 0) return { carry, requests, outcomes: [], started };
+          continue;
+        }
+        this.#commit(batch, stored);
+        const outcomes = this.#outcomes(batch, stored);
+        return {
+          carry,
+          requests,
+          outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
+          started,
+        };
+      }
+    } catch (error) {
+      // Refresh or catch-up failed, or evolve threw: the in-memory state can no longer be trusted.
+      this.#crash(error, carry === undefined ? requests : [...requests, carry]);
+      return { carry: undefined, requests: [], outcomes: [], started };
+    }
+  }
+
+  /** Applies a batch whose append is durable: state, version, dedupe window, watchers, snapshot. */
+  #commit(batch: Batch, stored: EventEnvelope[]): void {
+    const host = this.#host;
+    const last = stored[stored.length - 1] as EventEnvelope;
+    this.#state = batch.state;
+    this.#version = last.version;
+    host.appended(last.position);
+    if (batch.timers !== undefined) host.timersWritten(this.streamId, batch.timers);
+    host.metrics.counters.eventsAppended += stored.length;
+    this.#remember(batch, stored);
+    this.#changed();
+    if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
+  }
+
+  /** Records the batch's accepted commandIds (none stored: where the stream was, with the fingerprint). */
+  #remember(batch: Batch, stored: EventEnvelope[]): void {
+    for (const d of batch.decided) {
+      const commandId = d.request.options.commandId;
+      if (commandId === undefined) continue;
+      const kind = d.outcome.kind;
+      if (kind === 'append') this.#rememberId(commandId, (stored[d.offset] as EventEnvelope).version);
+      else if (kind === 'nothing') this.#rememberId(commandId, -d.version, d.fingerprint);
+    }
+  }
+
+  /**
+   * What each command of an applied batch (or one that appended nothing) is told, in batch
+   * order. Synchronous unless a retried commandId's original events must be read back.
+   */
+  #outcomes(
+    batch: Batch,
+    stored: EventEnvelope[],
+  ): Array<ExecuteResult | Refused> | Promise<Array<ExecuteResult | Refused>> {
+    const results: Array<ExecuteResult | Refused> = [];
+    let duplicates = false;
+    for (const d of batch.decided) {
+      const outcome = d.outcome;
+      switch (outcome.kind) {
+        case 'append': {
+          const n = outcome.events.length;
+          const mine = n === stored.length ? stored : stored.slice(d.offset, d.offset + n);
+          // Callers see the events as evolve saw them (the stored encoding, decoded).
+          const events =
+            outcome.decoded === outcome.events
+              ? mine
+              : mine.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+          results.push({ events, version: d.version, state: d.state, deduplicated: false });
+          break;
+        }
+        case 'nothing':
+          results.push({ events: [], version: d.version, state: d.state, deduplicated: false });
+          break;
+        case 'refused':
+          this.#logRefusal(outcome, d.request);
+          results.push(outcome);
+          break;
+        case 'duplicate':
+          duplicates = true;
+          results.push(outcome as unknown as Refused); // read back below
+          break;
+        case 'same-batch':
+          results.push(sameBatchDuplicate(batch, results, d, outcome.first, this.streamId));
+          break;
+      }
+    }
+    return duplicates ? this.#readDuplicates(batch, results) : results;
+  }
+
+  /** Replaces each retried commandId's placeholder with the original's result, read from the store. */
+  async #readDuplicates(
+    batch: Batch,
+    results: Array<ExecuteResult | Refused>,
+  ): Promise<Array<ExecuteResult | Refused>> {
+    for (let i = 0; i < batch.decided.length; i++) {
+      const d = batch.decided[i] as Decided;
+      if (d.outcome.kind === 'duplicate') results[i] = await this.#duplicate(d.request, d.outcome, d.state);
+    }
+    return results;
+  }
+
+  /** The deliberately broken batcher 'reply-before-durable' (property test only). */
+  #replyEarly(batch: Batch, started: number): void {
+    for (const d of batch.decided) {
+      const outcome = d.outcome;
+      if (outcome.kind !== 'append') continue;
+      const events = outcome.events.map((data, i) => ({
+        streamId: this.streamId,
+        aggregateType: this.def.type,
+        aggregateId: this.id,
+        version: d.version - outcome.events.length + i + 1,
+        position: 0,
+        type: data.type,
+        data,
+        schemaVersion: this.def.eventSchemaVersion,
+        metadata: {},
+        timestamp: '',
+      }));
+      this.#settle(
+        d.request,
+        { events, version: d.version, state: d.state, deduplicated: false },
+        performance.now() - started,
+      );
+    }
   }
 
   /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
@@ -333,89 +592,22 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   }
 
   /**
-   * An execute or inject request: the command step decides, the shell appends (retrying on
-   * another writer's conflict) and applies. Throws only for what must crash the actor.
+   * A timer request (timer-firing.ts), on the refreshed state. A firing whose timer is still
+   * pending with its version runs the timer's command as the first command of a batch
+   * (`timer:${name}@${version}` as commandId, the stream's version as expectedVersion); the
+   * command step puts the timer's cancel first in the batch's append. Another writer's append
+   * makes it check again, as that append may have cancelled the timer.
    */
-  async #command(request: CommandRequest): Promise<ExecuteResult | Refused> {
+  async #timerRequest(request: FireRequest | CancelTimerRequest): Promise<void> {
     const host = this.#host;
-    const { commandId, expectedVersion } = request.options;
-    const metadata = eventMetadata(request.options);
-    for (let attempt = 0; ; attempt++) {
-      const stepped = commandStep(
-        this.def,
-        this.id,
-        this.streamId,
-        this.#state,
-        this.#version,
-        this.#dedupe,
-        request,
-        metadata,
-        host.clock.now(),
-      );
-      // A synchronous decide costs no await.
-      const outcome = stepped instanceof Promise ? await stepped : stepped;
-      switch (outcome.kind) {
-        case 'duplicate':
-          return this.#duplicate(request, commandId as string, outcome);
-        case 'refused':
-          this.#logRefusal(outcome, request);
-          return outcome;
-        case 'nothing':
-          if (commandId !== undefined) this.#remember(commandId, -this.#version, fingerprintOf(request));
-          return { events: [], version: this.#version, state: this.#state, deduplicated: false };
-      }
-      // Once per command (not per conflict retry), only when something is stored, and the
-      // fingerprint only for a commandId (the one thing it is compared for): no cost otherwise.
-      if (commandId !== undefined && metadata.fingerprint === undefined)
-        metadata.fingerprint = fingerprintOf(request);
-      // Recorded so the data stays readable whatever the aggregate's codec later becomes.
-      if (this.def.codec !== jsonCodec) metadata.codec = this.def.codec.name;
-      const timestamp = new Date(host.clock.now()).toISOString();
-      const schemaVersion = this.def.eventSchemaVersion;
-      let stored: EventEnvelope[];
-      try {
-        stored = await host.store.append(
-          this.streamId,
-          outcome.events.map((data) => ({ data, schemaVersion, metadata, timestamp })),
-          appendOptions(host.store, this.streamId, this.#version, outcome.timers),
-        );
-      } catch (error) {
-        const conflict = isVersionConflict(error);
-        if (conflict && expectedVersion === undefined && attempt < host.options.maxConflictRetries) {
-          // Another writer got there first: catch up and decide again on the fresh state.
-          host.metrics.counters.conflictRetries++;
-          await this.#catchUp(undefined);
-          continue;
-        }
-        return new Refused(asStoreError(error), conflict);
-      }
-      const from = this.#version + 1;
-      const last = stored[stored.length - 1] as EventEnvelope;
-      this.#state = outcome.state;
-      this.#version = last.version;
-      host.appended(last.position);
-      if (outcome.timers !== undefined) host.timersWritten(this.streamId, outcome.timers);
-      if (commandId !== undefined) this.#remember(commandId, from);
-      host.metrics.counters.eventsAppended += stored.length;
-      this.#changed();
-      if (this.def.snapshots !== undefined && this.#snapshotting === null) this.#maybeSnapshot(false);
-      // Callers see the events as evolve saw them (the stored encoding, decoded).
-      const events =
-        outcome.decoded === outcome.events
-          ? stored
-          : stored.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
-      return { events, version: this.#version, state: this.#state, deduplicated: false };
+    try {
+      const refreshing = this.#refresh();
+      if (refreshing !== undefined) await refreshing;
+    } catch (error) {
+      this.#crash(error, [request]);
+      return;
     }
-  }
-
-  /**
-   * A due timer (timer-firing.ts): if it is still pending with its version, its command is decided
-   * like any command (`timer:${name}@${version}` as commandId, the stream's version as
-   * expectedVersion) and appended with the timer's cancel first; otherwise nothing happens.
-   * Another writer's append makes it catch up and check again, as that append may have cancelled it.
-   */
-  async #fire(request: FireRequest): Promise<void> {
-    const host = this.#host;
+    if (request.kind === 'cancel-timer') return cancelTimer(host, request);
     for (let attempt = 0; ; attempt++) {
       let pending: boolean;
       try {
@@ -425,12 +617,17 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         return;
       }
       if (!pending) return request.succeed({ outcome: 'stale', version: this.#version });
-      const outcome = await this.#command(new TimerCommand(request.timer, this.#version));
+      const command = new TimerCommand(request.timer, this.#version);
+      let next: CommandRequest | undefined = command;
+      while (next !== undefined) {
+        const done = await this.#batch(next);
+        next = done.carry;
+        this.#answer(done); // the timer's command too: settleFiring reads its outcome
+      }
       const logger = () => this.#logger();
-      if ((await settleFiring(host, request, outcome, this.#version, logger)) === 'done') return;
-      if (attempt >= host.options.maxConflictRetries) return request.fail((outcome as Refused).error);
-      host.metrics.counters.conflictRetries++;
-      await this.#catchUp(undefined);
+      const settled = await settleFiring(host, request, command, this.#version, logger);
+      if (settled === 'done') return;
+      if (attempt >= host.options.maxConflictRetries) return request.fail(settled);
     }
   }
 
@@ -450,9 +647,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    */
   async #duplicate(
     request: CommandRequest,
-    commandId: string,
     seen: Duplicate,
+    state: unknown,
   ): Promise<ExecuteResult | Refused> {
+    const commandId = request.options.commandId as string;
     const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
     const events = stored.map((env) => decodeEnvelope(env, this.def.codec));
     const original = events.length > 0 ? events[0]?.metadata.fingerprint : seen.fingerprint;
@@ -461,10 +659,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
     }
     const version = events.length > 0 ? (events[events.length - 1] as EventEnvelope).version : 0 - seen.at;
-    return { events, version, state: this.#state, deduplicated: true };
+    return { events, version, state, deduplicated: true };
   }
 
-  #remember(commandId: string, at: number, fingerprint?: string): void {
+  #rememberId(commandId: string, at: number, fingerprint?: string): void {
     this.#dedupe = remember(this.#dedupe, this.#host.options.dedupeWindow, commandId, at, fingerprint);
   }
 
@@ -582,7 +780,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * The actor can no longer trust its state (evolve threw, refresh or recovery failed): it
    * leaves the registry and fails every waiting request; the next call respawns it (invariant 8).
    */
-  #crash(cause: unknown, current: Request | undefined): void {
+  #crash(cause: unknown, current: readonly Request[]): void {
     if (!this.resident) return;
     const host = this.#host;
     this.#to('crash');
@@ -600,11 +798,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       code === 'CORRUPT_DATA' || code === 'STORE_ERROR' || code === 'NOT_OWNER'
         ? (cause as Error)
         : new ActorCrashed(this.streamId, cause);
-    if (current !== undefined) {
-      if (current.kind === 'execute') host.metrics.counters.commandsFailed++;
-      current.fail(error);
+    for (const request of current) {
+      if (request.kind === 'execute' && !request.settled) host.metrics.counters.commandsFailed++;
+      request.fail(error);
     }
     this.abandonQueued(error);
+    // Callers waiting for room never reached this actor: a successor serves them.
+    this.#handOver();
     this.#gone?.resolve();
   }
 
@@ -638,7 +838,21 @@ function asStoreError(error: unknown): unknown {
     : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
 }
 
-/** The fingerprint of what the caller sent: the command, or the injected events. */
-function fingerprintOf(request: CommandRequest): string {
-  return fingerprint(request.kind === 'execute' ? request.command : request.events);
+/**
+ * A command whose commandId an earlier command of the same batch used: that command's result
+ * (deduplicated), or IdempotencyConflict when the two commands differ.
+ */
+function sameBatchDuplicate(
+  batch: Batch,
+  results: ReadonlyArray<ExecuteResult | Refused>,
+  d: Decided,
+  first: number,
+  streamId: string,
+): ExecuteResult | Refused {
+  const original = batch.decided[first] as Decided;
+  if (original.fingerprint !== fingerprintOf(d.request)) {
+    return new Refused(new IdempotencyConflict(streamId, d.request.options.commandId as string), true);
+  }
+  const result = results[first] as ExecuteResult;
+  return { events: result.events, version: original.version, state: d.state, deduplicated: true };
 }

@@ -10,6 +10,8 @@ export interface MailboxProcessor<T> {
   process(item: T): Promise<void> | undefined;
   /** Called once the mailbox has run dry (not when it was merely released empty). */
   drained(): void;
+  /** Called after an item left the mailbox (processed or taken): there is room for one more. */
+  freed(): void;
 }
 
 const HELD = 1;
@@ -45,6 +47,27 @@ export class Mailbox<T> {
     return true;
   }
 
+  /**
+   * The item queued right behind the one being processed, if any (not removed). With `takeNext`,
+   * the processor can run several queued items together (a batch of commands).
+   */
+  peekNext(): T | undefined {
+    const items = this.#items;
+    return items === null || !this.running ? undefined : items[this.#head + 1];
+  }
+
+  /**
+   * Removes the item being processed and makes the next one (from `peekNext`) the current one,
+   * so it no longer waits and `takeAll` leaves it to the processor. Call only while processing,
+   * with an item behind the current one.
+   */
+  takeNext(): T {
+    const items = this.#items as Array<T | undefined>;
+    items[this.#head++] = undefined;
+    this.#processor.freed();
+    return items[this.#head] as T;
+  }
+
   /** Stops processing after the current item until `release()`. */
   hold(): void {
     this.#flags |= HELD;
@@ -74,6 +97,7 @@ export class Mailbox<T> {
       const pending = this.#processor.process(item);
       if (pending !== undefined) await pending;
       items[this.#head++] = undefined;
+      this.#processor.freed();
     }
     this.#flags &= ~RUNNING;
     if (this.#head >= items.length) {

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
-import { InvalidArgument, isRejection, isVersionConflict } from '../errors.js';
+import { ActorCrashed, InvalidArgument, isRejection, isVersionConflict } from '../errors.js';
 import type { EventStore } from '../store/store.js';
 import type { TimerChange, TimerRecord } from '../timers/timer.js';
 import type { ActorHost } from './actor-host.js';
-import { Refused } from './refused.js';
-import type { CancelTimerRequest, ExecuteResult, FireRequest } from './request.js';
+import type { CancelTimerRequest, ExecuteResult, FireRequest, TimerCommand } from './request.js';
 
 /**
  * The actor's timer requests, outside the actor shell: whether a firing may still run, what
@@ -19,50 +18,50 @@ export async function stillPending(store: EventStore, timer: TimerRecord): Promi
 }
 
 /**
- * Replies to a firing once its command ran. Returns 'retry' when another writer appended first
- * (the actor catches up and checks the timer again: that append may have cancelled it).
+ * Replies to a firing once its command ran (in a batch, which counted, logged and settled it).
+ * Returns the conflict when another writer appended first: the actor, caught up by the batch,
+ * checks the timer again, as that append may have cancelled it.
  * A firing that decided nothing, or that its aggregate refused, removes its timer: a refused
- * firing would be refused again, so retrying it forever helps nobody; it is logged and counted.
+ * firing would be refused again, so retrying it forever helps nobody; it is logged.
  */
 export async function settleFiring(
   host: ActorHost,
   request: FireRequest,
-  outcome: ExecuteResult | Refused,
+  command: TimerCommand,
   version: number,
   log: () => Logger,
-): Promise<'done' | 'retry'> {
+): Promise<'done' | Error> {
   const { timer } = request;
-  const { counters } = host.metrics;
-  if (!(outcome instanceof Refused)) {
-    counters.commandsOk++;
-    if (outcome.events.length > 0) {
-      request.succeed({ outcome: 'fired', version: outcome.version });
+  let result: ExecuteResult | undefined;
+  let error: unknown;
+  if (!command.settled) error = new ActorCrashed(timer.streamId, new Error('the firing was not decided'));
+  else {
+    try {
+      result = await command.promise;
+    } catch (e) {
+      error = e;
+    }
+  }
+  if (result !== undefined) {
+    if (result.events.length > 0 && !result.deduplicated) {
+      request.succeed({ outcome: 'fired', version: result.version });
       return 'done';
     }
-    // Decided nothing (or a deduplicated firing that had decided nothing): the timer is over.
+    // Decided nothing (or a repeat of a firing that had): the timer is over.
     if (!(await removeTimer(host, request))) return 'done';
     request.succeed({ outcome: 'nothing', version });
     return 'done';
   }
-  const error = outcome.error;
-  if (isVersionConflict(error)) return 'retry';
-  if (!outcome.rejected && !isRefusalOfDecide(error)) {
+  if (isVersionConflict(error)) return error as Error;
+  if (!isRefusalOfDecide(error)) {
     // The store failed (or the actor's state is in doubt): the timer stays pending, fired again later.
-    counters.commandsFailed++;
     request.fail(error);
     return 'done';
   }
-  if (outcome.rejected) counters.commandsRejected++;
-  else counters.commandsFailed++;
   if (!(await removeTimer(host, request))) return 'done';
   const level = isRejection(error) ? 'warn' : 'error';
   log()[level](
-    {
-      err: outcome.thrown ?? error,
-      timer: timer.name,
-      timerVersion: timer.version,
-      command: timer.command.type,
-    },
+    { err: error, timer: timer.name, timerVersion: timer.version, command: timer.command.type },
     'timer firing refused; the timer is removed',
   );
   request.succeed({ outcome: 'refused', version, error });
@@ -84,7 +83,12 @@ async function removeTimer(host: ActorHost, request: FireRequest): Promise<boole
 /** Refusals that come from decide itself (a bug in it, an invalid timer call, an unstorable event), not from the store. */
 function isRefusalOfDecide(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'DECIDE_FAILED' || code === 'INVALID_ARGUMENT' || code === 'REJECTED';
+  return (
+    code === 'DECIDE_FAILED' ||
+    code === 'INVALID_ARGUMENT' ||
+    code === 'REJECTED' ||
+    code === 'IDEMPOTENCY_CONFLICT'
+  );
 }
 
 /** An operator's cancel: removes the pending timer `name` of the actor's stream; true when there was one. */

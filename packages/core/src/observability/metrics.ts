@@ -40,6 +40,21 @@ export interface Counters {
   timersMissed: number;
   /** Timer firings the aggregate refused (or whose aggregate type is not served): the timer was removed. */
   timersFailed: number;
+  /** Batches of commands an actor decided together (each at most one store append). */
+  batches: number;
+  /** Callers that waited for room in a full mailbox (`onMailboxFull: 'wait'`). */
+  mailboxWaits: number;
+}
+
+/** Percentiles of a count (the commands per batch). */
+export interface SizeSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
 /** What `runtime.metrics()` returns. */
@@ -56,9 +71,13 @@ export interface MetricsSnapshot {
     timersPending: number;
     /** Pending timers the timer service holds in memory (at most its window size). */
     timersHeld: number;
+    /** Callers waiting for room in a full mailbox (`onMailboxFull: 'wait'`). */
+    mailboxWaiting: number;
   };
   /** `timerLag`: from a timer's due time to its firing's reply, by the runtime's clock. */
   latency: { command: LatencySummary; recovery: LatencySummary; timerLag: LatencySummary };
+  /** Commands per batch (1 when every command ran alone). */
+  batchSize: SizeSummary;
 }
 
 /**
@@ -88,16 +107,38 @@ export class Metrics {
     timersFired: 0,
     timersMissed: 0,
     timersFailed: 0,
+    batches: 0,
+    mailboxWaits: 0,
   };
   /** Subscriptions and projections between a transient store failure and the call's success. */
   retrying = 0;
   readonly commandLatency: RecordableHistogram = createHistogram();
   readonly recoveryLatency: RecordableHistogram = createHistogram();
   readonly timerLag: RecordableHistogram = createHistogram();
+  readonly batchSize: RecordableHistogram = createHistogram();
 
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {
     h.record(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  /** Records a count (a whole number >= 1). */
+  static recordCount(h: RecordableHistogram, n: number): void {
+    h.record(Math.max(1, n));
+  }
+
+  /** The percentiles of a histogram of counts. */
+  static summarizeCounts(h: RecordableHistogram): SizeSummary {
+    if (h.count === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0 };
+    return {
+      count: h.count,
+      min: h.min,
+      max: h.max,
+      mean: h.mean,
+      p50: h.percentile(50),
+      p90: h.percentile(90),
+      p99: h.percentile(99),
+    };
   }
 
   static summarize(h: RecordableHistogram): LatencySummary {

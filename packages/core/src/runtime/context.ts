@@ -1,6 +1,8 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import type { AggregateActor } from '../actor/actor.js';
 import type { ActorHost } from '../actor/actor-host.js';
+import type { Request } from '../actor/request.js';
 import type { Clock } from '../clock.js';
 import { MailboxFull } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
@@ -10,6 +12,7 @@ import { StoreRetry } from '../subscriptions/store-retry.js';
 import { Watchers } from '../subscriptions/watchers.js';
 import type { TimerService } from '../timers/timer-service.js';
 import { IdleReaper } from './idle-reaper.js';
+import { MailboxWaiters } from './mailbox-waiters.js';
 import { Registry } from './registry.js';
 import type { ResolvedOptions } from './runtime-options.js';
 
@@ -26,6 +29,13 @@ export interface RuntimeContext extends ActorHost {
   readonly retry: StoreRetry;
   /** Fires durable timers; undefined when the store keeps none. Set once by the runtime. */
   timerService: TimerService | undefined;
+  /** Callers waiting for room in full mailboxes (`onMailboxFull: 'wait'`). */
+  readonly waiters: MailboxWaiters;
+  /**
+   * Queues `request` on `actor`, behind the callers already waiting for it; when the mailbox is
+   * full, lets it wait (`onMailboxFull: 'wait'`) or returns false (`'fail'`).
+   */
+  offer(actor: AggregateActor, request: Request): boolean;
 }
 
 /** Builds a runtime's context: one object, so an actor pays one pointer for all of it. */
@@ -42,6 +52,17 @@ export function createContext(
   const tail = new LogTail(store, clock);
   const metrics = new Metrics();
   const said = new Set<string>();
+  const waiters = new MailboxWaiters();
+  const offer = (actor: AggregateActor, request: Request): boolean => {
+    // Behind callers already waiting: first come, first served.
+    if (!waiters.has(actor)) {
+      if (actor.enqueue(request)) return true;
+      if (options.onMailboxFull === 'fail') return false;
+    }
+    metrics.counters.mailboxWaits++;
+    waiters.add(actor, request);
+    return true;
+  };
   const ctx: RuntimeContext = {
     store,
     clock,
@@ -55,6 +76,19 @@ export function createContext(
     tail,
     retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
     timerService: undefined,
+    waiters,
+    offer,
+    get waiting() {
+      return waiters.size;
+    },
+    admit: (actor) => {
+      const a = actor as AggregateActor;
+      waiters.admit(a, (request) => a.accepting && a.enqueue(request));
+    },
+    handOver: (actor) => {
+      const a = actor as AggregateActor;
+      for (const request of waiters.take(a)) ctx.redirect(a.def, a.id, a.streamId, request);
+    },
     resident: 0,
     activating: 0,
     mailboxDepth: 0,
@@ -69,7 +103,7 @@ export function createContext(
     forget: (actor) => registry.forget(actor),
     isNewest: (actor) => registry.get(actor.streamId) === actor,
     redirect: (def, id, streamId, request) => {
-      if (registry.route(def, id, streamId).enqueue(request)) return;
+      if (offer(registry.route(def, id, streamId), request)) return;
       metrics.counters.mailboxFull++;
       request.fail(new MailboxFull(streamId, options.mailboxCapacity));
     },

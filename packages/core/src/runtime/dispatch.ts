@@ -20,7 +20,7 @@ export function createDispatcher(
     dispatch: (def, id, request, timeout = true) => {
       if (isClosed()) return Promise.reject(new RuntimeClosed());
       const actor = registry.route(def, id, request.streamId);
-      if (!actor.enqueue(request)) {
+      if (!ctx.offer(actor, request)) {
         metrics.counters.mailboxFull++;
         return Promise.reject(new MailboxFull(request.streamId, options.mailboxCapacity));
       }

@@ -14,8 +14,26 @@ export interface RuntimeOptions {
   aggregates: readonly AnyAggregate[];
   /** Evict an actor after this long without requests. Default 300 000 (5 min); Infinity never evicts. */
   idleTimeoutMs?: number;
-  /** Requests one actor may hold (running one included); beyond it: MailboxFull. Default 1024. */
+  /** Requests one actor may hold (running one included); beyond it see `onMailboxFull`. Default 1024. */
   mailboxCapacity?: number;
+  /**
+   * What a caller meets when the actor's mailbox is full: `'fail'` (default) fails the request at
+   * once with MailboxFull (retryable); `'wait'` queues the caller until there is room, first come
+   * first served, for at most its command timeout (then CommandTimeout). Shutdown fails waiting
+   * callers with RuntimeClosed.
+   */
+  onMailboxFull?: 'fail' | 'wait';
+  /**
+   * Commands an actor may decide together and store in one append, when several wait in its
+   * mailbox: each is decided on the state the ones before it leave and answered once that append
+   * is durable. 1 runs every command alone. Default 256.
+   */
+  maxBatchCommands?: number;
+  /**
+   * About how many bytes of events (their JSON size) one batch may append; a single command
+   * larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB (1 048 576).
+   */
+  maxBatchBytes?: number;
   /** Actors recovering from the store at once. Default 16. */
   maxConcurrentRecoveries?: number;
   /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
@@ -64,6 +82,7 @@ export interface ResolvedOptions extends ActorOptions {
   readonly timers: ResolvedTimerOptions;
   /** Undefined: the runtime makes one up. */
   readonly runtimeId: string | undefined;
+  readonly onMailboxFull: 'fail' | 'wait';
 }
 
 const DEFAULTS: ResolvedOptions = {
@@ -77,6 +96,9 @@ const DEFAULTS: ResolvedOptions = {
   storeRetry: DEFAULT_RETRY_BACKOFF,
   timers: { windowSize: 1000, concurrency: 64, pollMs: 1000, leaseMs: 30_000 },
   runtimeId: undefined,
+  onMailboxFull: 'fail',
+  maxBatchCommands: 256,
+  maxBatchBytes: 1024 * 1024,
 };
 
 /** The longest delay Node's timers keep (a longer one fires after 1 ms). */
@@ -102,12 +124,20 @@ export function assertTimerMs(name: string, v: unknown): asserts v is number {
 /** Checks the numeric options and fills in the defaults. Throws InvalidArgument naming the option. */
 export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   const r: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } = { ...DEFAULTS };
-  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries'] as const;
+  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries', 'maxBatchCommands'] as const;
   for (const key of positive) {
     const v = o[key];
     if (v === undefined) continue;
     if (!isPositiveInt(v)) throw new InvalidArgument(`${key} must be a positive integer, got ${String(v)}`);
     r[key] = v;
+  }
+  if (o.maxBatchBytes !== undefined) {
+    const v = o.maxBatchBytes;
+    if (!isPositiveInt(v) && v !== Number.POSITIVE_INFINITY)
+      throw new InvalidArgument(
+        `maxBatchBytes must be a positive integer (bytes) or Infinity, got ${String(v)}`,
+      );
+    r.maxBatchBytes = v;
   }
   if (o.dedupeWindow !== undefined) {
     if (!Number.isInteger(o.dedupeWindow) || o.dedupeWindow < 0) {
@@ -139,6 +169,11 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
     r.maxConflictRetries = o.maxConflictRetries;
   }
   if (o.storeRetry !== undefined) r.storeRetry = resolveBackoff(o.storeRetry);
+  if (o.onMailboxFull !== undefined) {
+    if (o.onMailboxFull !== 'fail' && o.onMailboxFull !== 'wait')
+      throw new InvalidArgument(`onMailboxFull must be 'fail' or 'wait', got ${String(o.onMailboxFull)}`);
+    r.onMailboxFull = o.onMailboxFull;
+  }
   if (o.timers !== undefined) r.timers = resolveTimers(o.timers);
   if (o.runtimeId !== undefined) {
     if (typeof o.runtimeId !== 'string' || o.runtimeId.length === 0)

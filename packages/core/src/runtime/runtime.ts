@@ -380,12 +380,14 @@ export class Runtime {
         storeRetrying: ctx.metrics.retrying,
         timersPending: ctx.timerService?.pendingCount() ?? 0,
         timersHeld: ctx.timerService?.held ?? 0,
+        mailboxWaiting: ctx.waiters.size,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
         timerLag: Metrics.summarize(ctx.metrics.timerLag),
       },
+      batchSize: Metrics.summarizeCounts(ctx.metrics.batchSize),
     };
   }
 
@@ -408,9 +410,12 @@ export class Runtime {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    const { registry, clock, logger, reaper, watchers, store, tail } = this.#ctx;
+    const { registry, clock, logger, reaper, watchers, store, tail, waiters } = this.#ctx;
     // No new firings; those in flight finish in their actors, which drain below.
     this.#ctx.timerService?.stop();
+    // Callers waiting for room in a full mailbox never got in: they fail now, as new calls do.
+    for (const request of waiters.takeAll())
+      request.fail(new RuntimeClosed('shut down before the command ran'));
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
     this.#follower.stop();

@@ -109,7 +109,7 @@ export class TimerService {
 
   /** The pending timers the store counted last (refreshed at most once a second, when asked). */
   pendingCount(): number {
-    if (this.#clock.now() - this.#countedAt >= 1000) this.#countPending();
+    if (!this.#stopped && this.#clock.now() - this.#countedAt >= 1000) this.#countPending();
     return this.#pending;
   }
 

@@ -68,8 +68,9 @@ export interface TimerStore {
   /**
    * Shared stores (several runtimes on one database): claims up to `limit` timers due at or
    * before `until` for `owner` during `leaseMs`, so that each due timer fires on one node; a
-   * claim that expired (its node died mid-fire) can be taken by another node. Optional: a
-   * store with one runtime uses `due`.
+   * claim that expired (its node died mid-fire) can be taken by another node. Timers `owner`
+   * already holds are returned again with their lease renewed. Earliest first, like `due`.
+   * Optional: a store with one runtime uses `due`.
    */
   claim?(until: number, limit: number, owner: string, leaseMs: number): Promise<TimerRecord[]>;
 }

@@ -5,20 +5,23 @@
  * `ACK <aggregateId> <tag> <parts>` after each one resolves. stdout is a pipe, and pipe writes
  * are synchronous on Linux: a printed acknowledgement is with the parent even if we die next.
  *
- * argv: folder durability round concurrency aggregates resendFile
+ * Every 20 ms it also prints `BATCH <largest batch so far>` (commands stored in one append).
+ *
+ * argv: folder durability round concurrency aggregates resendFile [maxBatchCommands]
  */
 import { readFileSync } from 'node:fs';
 import { createRuntime } from '@actorfold/core';
 import { type Durability, levelStore } from '../../src/index.js';
 import { DEDUPE_WINDOW, ledger } from './ledger.js';
 
-const [folder, durability, round, concurrency, aggregates, resendFile] = process.argv.slice(2) as [
+const [folder, durability, round, concurrency, aggregates, resendFile, maxBatch] = process.argv.slice(2) as [
   string,
   Durability,
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -28,8 +31,10 @@ const runtime = await createRuntime({
   dedupeWindow: DEDUPE_WINDOW,
   // Short: actors get evicted (snapshot on evict) and respawned while the test kills us.
   idleTimeoutMs: 20,
+  ...(maxBatch === undefined ? {} : { maxBatchCommands: Number(maxBatch) }),
 });
 out('READY');
+setInterval(() => out(`BATCH ${runtime.metrics().batchSize.max}`), 20).unref();
 
 for (const line of readFileSync(resendFile, 'utf8').split('\n')) {
   if (line === '') continue;

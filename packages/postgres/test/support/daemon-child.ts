@@ -8,20 +8,21 @@
  * Conflicts with the other daemons are re-decided by the runtime (maxConflictRetries). A command
  * that still fails with VERSION_CONFLICT is sent again with the same commandId, as a real client
  * would (`RETRY <tag>`): the dedupe window makes that safe. SIGTERM stops the workers after
- * their current command, shuts the runtime down and prints `DONE <conflictRetries>`.
+ * their current command, shuts the runtime down and prints `DONE <conflictRetries> <largest batch>`.
  *
- * argv: url schema node concurrency aggregates
+ * argv: url schema node concurrency aggregates [maxBatchCommands]
  */
 import { createRuntime, isVersionConflict } from '@actorfold/core';
 import { postgresStore } from '../../src/index.js';
 import { DEDUPE_WINDOW, ledger } from './ledger.js';
 
-const [url, schema, node, concurrency, aggregates] = process.argv.slice(2) as [
+const [url, schema, node, concurrency, aggregates, maxBatch] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -32,6 +33,7 @@ const runtime = await createRuntime({
   // Short: actors get evicted (snapshot on evict) and respawned while the others write.
   idleTimeoutMs: 30,
   maxConflictRetries: 5,
+  ...(maxBatch === undefined ? {} : { maxBatchCommands: Number(maxBatch) }),
 });
 let stopping = false;
 process.on('SIGTERM', () => {
@@ -62,8 +64,9 @@ async function worker(w: number): Promise<void> {
 try {
   await Promise.all(Array.from({ length: Number(concurrency) }, (_, w) => worker(w)));
   const { conflictRetries } = runtime.stats();
+  const largestBatch = runtime.metrics().batchSize.max;
   await runtime.shutdown();
-  out(`DONE ${conflictRetries}`);
+  out(`DONE ${conflictRetries} ${largestBatch}`);
 } catch (e) {
   out(`ERR ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

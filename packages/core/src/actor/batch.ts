@@ -1,0 +1,230 @@
+import type { AnyAggregate } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
+import type { DomainEvent, EventMetadata, NewEvent } from '../store/store.js';
+import type { TimerChange } from '../timers/timer.js';
+import { brokenBatcher } from './broken-batcher.js';
+import { commandStep, type StepOutcome } from './command-step.js';
+import type { DedupeWindow } from './dedupe.js';
+import { fingerprint } from './fingerprint.js';
+import { type CommandRequest, eventMetadata } from './request.js';
+
+/**
+ * A command whose commandId an earlier command of the same batch already used (and that one was
+ * accepted): it gets that command's result once the batch is durable, or IdempotencyConflict
+ * when the two commands differ.
+ */
+export interface SameBatch {
+  readonly kind: 'same-batch';
+  /** The index, in the batch, of the command that used the commandId first. */
+  readonly first: number;
+}
+
+/** One command of a batch and what became of it. */
+export interface Decided {
+  readonly request: CommandRequest;
+  readonly outcome: StepOutcome | SameBatch;
+  /** The stream's version once this command (and those before it in the batch) is applied. */
+  readonly version: number;
+  /** The state at that version: what the caller is told. */
+  readonly state: unknown;
+  /** Where this command's events start in `Batch.events` (append outcomes only). */
+  readonly offset: number;
+  /** The fingerprint of what the caller sent, when it had a commandId and was accepted. */
+  readonly fingerprint: string | undefined;
+}
+
+/**
+ * The commands an actor decides together and appends in one store append (issue 14): each is
+ * decided on the state and version left by the accepted ones before it, and nothing here is
+ * applied to the actor until the append is durable, so a failed append leaves the actor as it
+ * was. Pure: no I/O, and it lives only in the running batch loop's locals (an idle actor pays
+ * nothing for it).
+ */
+export class Batch {
+  readonly decided: Decided[] = [];
+  /** The events of every accepted command, in order, ready for one `store.append`. */
+  readonly events: NewEvent[] = [];
+  /** The timer changes of every accepted command, in order, for the same append (undefined: none). */
+  timers: TimerChange[] | undefined = undefined;
+  /** The version the batch's append expects (the actor's version when the batch began). */
+  readonly baseVersion: number;
+  /** The state and version after every accepted command so far. */
+  state: unknown;
+  version: number;
+  /** Approximate encoded size of `events` (the first command's measured only once a second one comes). */
+  bytes = 0;
+  #unmeasured: readonly DomainEvent[] | null = null;
+  /** The metadata of the command `step` decided last (what `add` stores with its events). */
+  #metadata: EventMetadata | null = null;
+  /** commandIds accepted in this batch → their index in `decided` (only once one is seen). */
+  #ids: Map<string, number> | null = null;
+  readonly #def: AnyAggregate;
+  readonly #id: string;
+  readonly #streamId: string;
+  readonly #dedupe: DedupeWindow | null;
+  readonly #now: number;
+  readonly #timestamp: string;
+  readonly #baseState: unknown;
+
+  constructor(
+    def: AnyAggregate,
+    id: string,
+    streamId: string,
+    state: unknown,
+    version: number,
+    dedupe: DedupeWindow | null,
+    now: number,
+  ) {
+    this.#def = def;
+    this.#id = id;
+    this.#streamId = streamId;
+    this.state = state;
+    this.version = version;
+    this.baseVersion = version;
+    this.#baseState = state;
+    this.#dedupe = dedupe;
+    this.#now = now;
+    this.#timestamp = new Date(now).toISOString();
+  }
+
+  /** Commands taken into the batch so far. */
+  get size(): number {
+    return this.decided.length;
+  }
+
+  /**
+   * Decides `request` on the batch's running state (synchronously unless decide returns a
+   * promise). Throws (rejects) only when evolve throws: the actor's crash.
+   */
+  step(request: CommandRequest): StepOutcome | SameBatch | Promise<StepOutcome> {
+    const commandId = request.options.commandId;
+    if (commandId !== undefined && this.#ids !== null) {
+      const first = this.#ids.get(commandId);
+      if (first !== undefined) return { kind: 'same-batch', first };
+    }
+    const broken = brokenBatcher.mode;
+    const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
+    // The object decide sees as ctx.metadata is the one stored with the command's events.
+    const metadata = eventMetadata(request.options);
+    this.#metadata = metadata;
+    return commandStep(
+      this.#def,
+      this.#id,
+      this.#streamId,
+      state,
+      this.version,
+      this.#dedupe,
+      request,
+      metadata,
+      this.#now,
+    );
+  }
+
+  /**
+   * Takes a decided command into the batch. False (nothing taken) when its events would push the
+   * batch past `maxBytes`: it then starts the next batch. The first command is always taken, so
+   * one larger than the limit runs alone.
+   */
+  add(request: CommandRequest, outcome: StepOutcome | SameBatch, maxBytes: number): boolean {
+    const commandId = request.options.commandId;
+    if (outcome.kind === 'refused' && brokenBatcher.mode === 'refused-events-through') {
+      this.#letThrough(request);
+    }
+    if (outcome.kind === 'append') {
+      if (this.decided.length > 0 && maxBytes !== Number.POSITIVE_INFINITY) {
+        if (this.#unmeasured !== null) {
+          this.bytes += sizeOf(this.#unmeasured);
+          this.#unmeasured = null;
+        }
+        const bytes = sizeOf(outcome.events);
+        if (this.bytes > 0 && this.bytes + bytes > maxBytes) return false;
+        this.bytes += bytes;
+      } else if (this.decided.length === 0) this.#unmeasured = outcome.events;
+      const offset = this.events.length;
+      const fp = commandId === undefined ? undefined : fingerprintOf(request);
+      this.#push(request, outcome.events, fp);
+      if (outcome.timers !== undefined) {
+        if (this.timers === undefined) this.timers = [];
+        this.timers.push(...outcome.timers);
+      }
+      this.state = outcome.state;
+      this.version += outcome.events.length;
+      this.#record(request, outcome, offset, fp);
+      return true;
+    }
+    if (outcome.kind === 'nothing') {
+      const fp = commandId === undefined ? undefined : fingerprintOf(request);
+      this.#record(request, outcome, this.events.length, fp);
+      return true;
+    }
+    this.#record(request, outcome, this.events.length, undefined);
+    return true;
+  }
+
+  #record(
+    request: CommandRequest,
+    outcome: StepOutcome | SameBatch,
+    offset: number,
+    fp: string | undefined,
+  ): void {
+    const commandId = request.options.commandId;
+    const accepted = outcome.kind === 'append' || outcome.kind === 'nothing';
+    if (accepted && commandId !== undefined) {
+      if (this.#ids === null) this.#ids = new Map();
+      this.#ids.set(commandId, this.decided.length);
+    }
+    this.decided.push({
+      request,
+      outcome,
+      version: this.version,
+      state: this.state,
+      offset,
+      fingerprint: fp,
+    });
+  }
+
+  /** The events as the store receives them, each command's with its own metadata. */
+  #push(request: CommandRequest, events: readonly DomainEvent[], fp: string | undefined): void {
+    const metadata: EventMetadata = this.#metadata ?? eventMetadata(request.options);
+    this.#metadata = null;
+    if (fp !== undefined) metadata.fingerprint = fp;
+    // Recorded so the data stays readable whatever the aggregate's codec later becomes.
+    if (this.#def.codec !== jsonCodec) metadata.codec = this.#def.codec.name;
+    const schemaVersion = this.#def.eventSchemaVersion;
+    const timestamp = this.#timestamp;
+    for (const data of events) this.events.push({ data, schemaVersion, metadata, timestamp });
+  }
+
+  /** The deliberately broken batcher of the property test: a refused command's events are stored anyway. */
+  #letThrough(request: CommandRequest): void {
+    const { expectedVersion, ...rest } = request.options;
+    if (expectedVersion === undefined || request.kind !== 'execute') return;
+    const outcome = commandStep(
+      this.#def,
+      this.#id,
+      this.#streamId,
+      this.state,
+      this.version,
+      this.#dedupe,
+      { kind: 'execute', command: request.command, options: rest } as unknown as CommandRequest,
+      eventMetadata(rest),
+      this.#now,
+    );
+    if (outcome instanceof Promise || outcome.kind !== 'append') return;
+    this.#push(request, outcome.events, undefined);
+    this.state = outcome.state;
+    this.version += outcome.events.length;
+  }
+}
+
+/** Approximate encoded size of events: their JSON text length (what JSON-based stores write). */
+function sizeOf(events: readonly DomainEvent[]): number {
+  let n = 0;
+  for (const e of events) n += JSON.stringify(e).length;
+  return n;
+}
+
+/** The fingerprint of what the caller sent: the command, or the injected events. */
+export function fingerprintOf(request: CommandRequest): string {
+  return fingerprint(request.kind === 'execute' ? request.command : request.events);
+}
