@@ -2,7 +2,8 @@
  * The process the timer crash test kills. It opens a runtime on the folder (the system clock:
  * timers due while it was down fire after start), then, in `run` mode, arms one timer on each of
  * `count` new alarms (ids `a<round>.<i>`), due `minMs`..`maxMs` from now, printing
- * `ARMED <id> <marker> <dueAt>` once each arm is acknowledged, and keeps firing until killed. In
+ * `ARMED <id> <marker> <dueAt>` once each arm is acknowledged, then `FIRED <n>` whenever the
+ * count of firings that took effect grows, and keeps firing until killed. In
  * `drain` mode it arms nothing, waits until no timer is pending (printing `PENDING <count> <overdue>`
  * every 5 s meanwhile), prints `DONE` and shuts down.
  *
@@ -65,6 +66,12 @@ if (mode === 'drain') {
     process.exit(1);
   });
   out('ARMED-ALL');
-  // The runtime's one timer is unref'd (a daemon's other work keeps it alive): keep firing until killed.
-  setInterval(() => undefined, 1_000);
+  // Tells the parent how many firings took effect so far (it kills us once some did). The
+  // interval also keeps us alive: the runtime's one timer is unref'd.
+  let fired = 0;
+  setInterval(() => {
+    const now = runtime.metrics().counters.timersFired;
+    if (now !== fired) out(`FIRED ${now}`);
+    fired = now;
+  }, 10);
 }
