@@ -188,16 +188,17 @@ export class Runtime {
   timers(): RuntimeTimers {
     const store = this.#ctx.store.timers;
     if (store === undefined) throw new InvalidArgument('the store keeps no timers (it has no `timers`)');
-    const route = (streamId: string, name: string) => {
+    /** The registered aggregate of a stream and its id (UnknownAggregate, InvalidArgument otherwise). */
+    const aggregateOf = (streamId: string, name: string) => {
       assertStreamId(streamId);
       assertTimerName(name);
       const { aggregateType, aggregateId } = parseStreamId(streamId);
-      return { def: this.get(aggregateType, aggregateId), id: aggregateId };
+      const handle = this.get(aggregateType, aggregateId);
+      return { def: this.#aggregates.get(handle.identity.type) as AnyAggregate, id: aggregateId };
     };
     const dispatch = (streamId: string, name: string, make: () => FireRequest | CancelTimerRequest) => {
-      const { def, id } = route(streamId, name);
-      const aggregate = this.#aggregates.get(def.identity.type) as AnyAggregate;
-      return this.#dispatcher.dispatch(aggregate, id, make());
+      const { def, id } = aggregateOf(streamId, name);
+      return this.#dispatcher.dispatch(def, id, make());
     };
     const counters = this.#ctx.metrics.counters;
     return {
@@ -205,7 +206,7 @@ export class Runtime {
       get: (streamId, name) => store.get(streamId, name),
       count: () => store.count(),
       fire: async (streamId, name) => {
-        route(streamId, name);
+        aggregateOf(streamId, name);
         const timer = await store.get(streamId, name);
         if (timer === undefined) throw new InvalidArgument(`${streamId} has no pending timer '${name}'`);
         const result = (await dispatch(streamId, name, () => new FireRequest(timer))) as FireResult;
