@@ -300,13 +300,14 @@ ORDER BY ${ORDER} LIMIT $6`,
         throw new InvalidArgument('timers.claim: leaseMs must be a positive integer');
       if (limit === 0) return [];
       const now = bound(until);
-      // The lease runs on the claimer's clock (`until` is its now), like the due times.
+      // The lease runs on the claimer's clock (`until` is its now), like the due times. A node's
+      // own claims are given back to it and renewed: each claim returns every due timer it holds.
       return ctx.io('claiming due timers', async () => {
         const { rows } = await ctx.pool.query<TimerRow>(
           `UPDATE ${n.timers} t SET claimed_by = $3, claimed_until = $1::bigint + $4::bigint
 FROM (
   SELECT stream_id, name FROM ${n.timers}
-  WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+  WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $3)
   ORDER BY ${ORDER} LIMIT $2
   FOR UPDATE SKIP LOCKED
 ) c

@@ -366,9 +366,12 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         const all = [...(a ?? []), ...(b ?? []), ...(d ?? [])].map((t) => t.streamId);
         expect(all).toHaveLength(30);
         expect(new Set(all).size).toBe(30);
-        // Within the lease, no one gets them again, not even the owner.
+        // Within the lease, no other node gets them; the owner gets its own back, lease renewed.
         expect(await claim(5000, 100, 'node-d', 10_000)).toEqual([]);
-        expect(await claim(5000, 100, 'node-a', 10_000)).toEqual([]);
+        expect(await claim(5000, 100, 'node-a', 10_000)).toEqual(a);
+        // After the others' leases ran out, node-a's renewed lease still keeps its timers.
+        const ids = (ts: readonly TimerRecord[]) => ts.map((t) => t.streamId).sort();
+        expect(ids(await claim(14_000, 100, 'node-d', 10_000))).toEqual(ids([...(b ?? []), ...(d ?? [])]));
       });
 
       it('claims only due timers, earliest first, at most limit', async (ctx) => {
@@ -383,8 +386,8 @@ export function describeTimerStore(c: TimerSuiteContext): void {
           ],
         });
         expect(summary(await claim(200, 1, 'n', 1000))).toEqual(['c/1:soon@100']);
-        expect(summary(await claim(200, 10, 'n', 1000))).toEqual(['c/1:mid@200']);
-        expect(await claim(200, 10, 'n', 1000)).toEqual([]);
+        expect(summary(await claim(200, 10, 'n', 1000))).toEqual(['c/1:soon@100', 'c/1:mid@200']);
+        expect(await claim(200, 10, 'other', 1000)).toEqual([]);
       });
 
       it('lets another node claim a timer whose lease expired (its node died mid-fire)', async (ctx) => {

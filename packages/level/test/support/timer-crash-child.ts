@@ -2,8 +2,10 @@
  * The process the timer crash test kills. It opens a runtime on the folder (the system clock:
  * timers due while it was down fire after start), then, in `run` mode, arms one timer on each of
  * `count` new alarms (ids `a<round>.<i>`), due `minMs`..`maxMs` from now, printing
- * `ARMED <id> <marker> <dueAt>` once each arm is acknowledged, and keeps firing until killed. In
- * `drain` mode it arms nothing, waits until no timer is pending, prints `DONE` and shuts down.
+ * `ARMED <id> <marker> <dueAt>` once each arm is acknowledged, then `FIRED <n>` whenever the
+ * count of firings that took effect grows, and keeps firing until killed. In
+ * `drain` mode it arms nothing, waits until no timer is pending (printing `PENDING <count> <overdue>`
+ * every 5 s meanwhile), prints `DONE` and shuts down.
  *
  * argv: folder mode round count minMs maxMs
  */
@@ -34,7 +36,18 @@ out('READY');
 if (mode === 'drain') {
   const timers = runtime.store.timers;
   if (timers === undefined) throw new Error('the level store keeps timers');
-  while ((await timers.count()) > 0) await new Promise((r) => setTimeout(r, 50));
+  for (let polls = 0; ; polls++) {
+    const pending = await timers.count();
+    if (pending === 0) break;
+    // Now and then, what is still pending and how overdue: a timer that never fires shows here.
+    if (polls % 100 === 99) {
+      const due = await timers.due(Date.now(), 3);
+      out(
+        `PENDING ${pending} ${due.map((t) => `${t.streamId}:${t.name}@${Date.now() - t.dueAt}ms`).join(',')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await runtime.shutdown();
   out('DONE');
 } else {
@@ -53,6 +66,12 @@ if (mode === 'drain') {
     process.exit(1);
   });
   out('ARMED-ALL');
-  // The runtime's one timer is unref'd (a daemon's other work keeps it alive): keep firing until killed.
-  setInterval(() => undefined, 1_000);
+  // Tells the parent how many firings took effect so far (it kills us once some did). The
+  // interval also keeps us alive: the runtime's one timer is unref'd.
+  let fired = 0;
+  setInterval(() => {
+    const now = runtime.metrics().counters.timersFired;
+    if (now !== fired) out(`FIRED ${now}`);
+    fired = now;
+  }, 10);
 }
