@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activationStorm } from './activation-storm.js';
 import { codecCheck } from './codec-check.js';
+import { durableTimers } from './durable-timers.js';
 import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
 import { hotAggregate } from './hot-aggregate.js';
@@ -43,6 +44,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['interceptor-cost', interceptorCost],
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
+  ['durable-timers', durableTimers],
 ];
 const DOCS = new URL('../../docs/', import.meta.url);
 const COMMAND = 'npm run bench';

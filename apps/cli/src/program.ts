@@ -3,7 +3,7 @@
  * delegate to `commands/*`; failures propagate to main.ts, which maps them to exit codes.
  */
 import { createRequire } from 'node:module';
-import { parseInstant } from '@actorfold/admin';
+import { parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { actors } from './commands/actors.js';
@@ -19,6 +19,7 @@ import { state } from './commands/state.js';
 import { stats } from './commands/stats.js';
 import { streams } from './commands/streams.js';
 import { tail } from './commands/tail.js';
+import { timers } from './commands/timers.js';
 import { top } from './commands/top.js';
 import { verify } from './commands/verify.js';
 import { disableColor, Output } from './output.js';
@@ -58,6 +59,12 @@ function instant(value: string): string {
   if (parseInstant(value) === undefined)
     throw new InvalidArgumentError('must be an ISO 8601 time, like 2026-03-01 or 2026-03-01T12:00:00Z');
   return value;
+}
+
+function timerStatus(value: string): TimerStatus {
+  if (!(TIMER_STATUSES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${TIMER_STATUSES.join(', ')}`);
+  return value as TimerStatus;
 }
 
 function list(value: string): string[] {
@@ -243,6 +250,26 @@ export function buildProgram(): Command {
     .addOption(socket(false))
     .option(...JSON_FLAG)
     .action((o) => stats(o, out(o)));
+
+  program
+    .command('timers')
+    .description(
+      "durable timers: pending, due, overdue (due over a minute ago), or one aggregate's fired ones",
+    )
+    .argument('[status]', 'pending (default), due, overdue or fired', timerStatus, 'pending')
+    .option(...DATA)
+    .addOption(socket(false))
+    .option('--aggregate <type/id>', "only this aggregate's timers (required for fired)")
+    .option('--due-before <time>', 'only timers due before this ISO 8601 time', instant)
+    .option('--limit <n>', 'timers to show', positiveInt, 100)
+    .option('--fire <name>', 'live: fire this pending timer of --aggregate now, through its actor')
+    .option('--cancel <name>', 'live: cancel this pending timer of --aggregate, through its actor')
+    .option(...JSON_FLAG)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  actorfold timers --data data/store\n  actorfold timers overdue --socket data/admin.sock --json\n  actorfold timers fired --data data/store --aggregate offer/o-1\n  actorfold timers --socket data/admin.sock --aggregate offer/o-1 --fire expiry',
+    )
+    .action((status: TimerStatus, o) => timers(status, o, out(o)));
 
   program
     .command('actors')

@@ -17,6 +17,7 @@ const COMMANDS = [
   'snapshot',
   'projections',
   'top',
+  'timers',
 ];
 
 describe('the actorfold command line', () => {

@@ -141,7 +141,7 @@ describe('the live commands (--socket)', () => {
     expect(snaps.snapshots.map((s) => s.version)).toEqual([50]);
     const stats = await cliJson<StatsView>(['stats', '--socket', socket]);
     expect(stats.runtime).toMatchObject({ liveActors: 2, commandsOk: 62 });
-    expect(stats.aggregateTypes).toEqual(['account', 'supplier-switch']);
+    expect(stats.aggregateTypes).toEqual(['account', 'supplier-switch', 'offer']);
   });
 
   it('metrics: counters as a table, JSON, and Prometheus text', async () => {

@@ -183,7 +183,7 @@ describe('actorfold events, snapshots, state and stats (offline)', () => {
     const unknown = await cli(['state', 'widget/w1', '--data', data, '--module', domainModule]);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain(
-      "exports no aggregate of type 'widget' (it has: account, supplier-switch)",
+      "exports no aggregate of type 'widget' (it has: account, supplier-switch, offer)",
     );
   });
 

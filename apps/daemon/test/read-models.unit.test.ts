@@ -1,5 +1,5 @@
 import { createRuntime, memoryStore, type Runtime, SimulatedClock } from '@actorfold/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { account } from '../src/domain/account.js';
 import { balances, openSwitches } from '../src/domain/read-models.js';
 import { supplierSwitch } from '../src/domain/supplier-switch.js';
@@ -40,12 +40,14 @@ describe('the daemon read models', () => {
       expect(p.state().machines[id]).toEqual((await sw(id).state()).state);
     }
 
-    // Live: the process leaves the open list when supply starts.
+    // Live: the process leaves the open list when supply starts; 'a', still unanswered after the
+    // grid operator's answer period (10 days), leaves by its deadline timer.
     clock.advance(15 * 86_400_000);
+    await vi.waitFor(async () => expect((await sw('a').state()).state.value).toBe('unanswered'));
     const started = await sw('d').execute({ type: 'startSupply' });
     await p.waitFor(started.events[0]?.position as number);
-    expect(p.state().byState).toEqual({ requested: 1, confirmed: 1 });
-    expect(p.state().finished).toEqual({ rejected: 1, supplying: 1 });
+    expect(p.state().byState).toEqual({ confirmed: 1 });
+    expect(p.state().finished).toEqual({ rejected: 1, supplying: 1, unanswered: 1 });
     expect(p.state().machines.d).toBeUndefined();
   });
 

@@ -20,6 +20,10 @@ import type {
   SnapshotTakenView,
   StatsView,
   StreamsView,
+  TimerCancelledView,
+  TimerFiredView,
+  TimerStatus,
+  TimersView,
 } from './admin-views.js';
 
 type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
@@ -71,6 +75,17 @@ export interface AdminClient {
     until?: string;
   }): Promise<EventsView>;
   snapshots(stream: string): Promise<SnapshotsView>;
+  /** Durable timers: pending (default), due, overdue (due over a minute ago), or one stream's fired ones. */
+  timers(opts?: {
+    status?: TimerStatus;
+    stream?: string;
+    dueBefore?: string;
+    limit?: number;
+  }): Promise<TimersView>;
+  /** Fires a pending timer now, through its aggregate's actor. */
+  fireTimer(type: string, id: string, name: string): Promise<TimerFiredView>;
+  /** Cancels a pending timer, through its aggregate's actor. */
+  cancelTimer(type: string, id: string, name: string): Promise<TimerCancelledView>;
   /** The status of every projection the daemon runs. */
   projections(): Promise<ProjectionsView>;
   /** New events as they are appended, until the daemon stops or `signal` aborts. */
@@ -87,6 +102,9 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const actorPath = (type: string, id: string, action?: string) =>
     `/v1/actors/${encodeURIComponent(type)}/${encodeURIComponent(id)}${action === undefined ? '' : `/${action}`}`;
+
+  const timerPath = (type: string, id: string, name: string, action: string) =>
+    `/v1/timers/${encodeURIComponent(type)}/${encodeURIComponent(id)}/${encodeURIComponent(name)}/${action}`;
 
   /** `alsoOk`: statuses whose body is a view too (503 from /v1/ready). */
   const call = async <T>(
@@ -121,6 +139,9 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
     streams: (o = {}) => call('GET', '/v1/streams', o),
     events: (o = {}) => call('GET', '/v1/events', o),
     snapshots: (stream) => call('GET', '/v1/snapshots', { stream }),
+    timers: (o = {}) => call('GET', '/v1/timers', o),
+    fireTimer: (type, id, name) => call('POST', timerPath(type, id, name, 'fire')),
+    cancelTimer: (type, id, name) => call('POST', timerPath(type, id, name, 'cancel')),
     projections: () => call('GET', '/v1/projections'),
     tail: (o = {}) => tail(socketPath, o),
   };

@@ -1,6 +1,6 @@
 /**
- * The admin routes: read views over a runtime and its store, and the two actions (evict, snapshot
- * now). None of them appends: the actions go through the actor's mailbox like any command, so an
+ * The admin routes: read views over a runtime and its store, and the actions (evict, snapshot
+ * now, fire or cancel a durable timer). None of them appends: the actions go through the actor's mailbox like any command, so an
  * admin request cannot break a stream's single writer or its versions.
  */
 import type { EventStore, Runtime } from '@actorfold/core';
@@ -18,11 +18,16 @@ import type {
   SnapshotTakenView,
   StatsView,
   StreamsView,
+  TimerCancelledView,
+  TimerFiredView,
+  TimerStatus,
+  TimersView,
 } from './admin-views.js';
 import { type EventFilter, eventMatcher, filteredPage, isFiltering, parseInstant } from './event-filter.js';
 import { type ExpositionOptions, exposition } from './exposition.js';
 import { boolParam, intParam, listParam, onlyParams, stringParam } from './query.js';
 import { readiness } from './readiness.js';
+import { listTimers, TIMER_STATUSES } from './timer-listing.js';
 
 /** Page sizes: defaults and ceilings, so one request cannot ask the daemon for everything. */
 const PAGE = { default: 100, max: 10_000 } as const;
@@ -283,4 +288,43 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? 'undefined');
+}
+
+/** Pending (or due, overdue, fired) durable timers. */
+export async function timers({ runtime, query }: RouteContext): Promise<TimersView> {
+  onlyParams(query, ['status', 'stream', 'dueBefore', 'limit']);
+  const store = runtime.store.timers;
+  if (store === undefined) throw new AdminError('NOT_SUPPORTED', 'this store keeps no timers');
+  const status = (stringParam(query, 'status') ?? 'pending') as TimerStatus;
+  if (!TIMER_STATUSES.includes(status))
+    throw new AdminError('BAD_REQUEST', `status must be one of ${TIMER_STATUSES.join(', ')}, got ${status}`);
+  const streamId = stringParam(query, 'stream');
+  const dueBefore = instantParam(query, 'dueBefore');
+  // The daemon's clock is the system clock: due and overdue are judged by it.
+  return listTimers(store, (s) => runtime.store.readStream(s), Date.now(), {
+    status,
+    limit: intParam(query, 'limit', PAGE.default, 1, PAGE.max),
+    ...optional('streamId', streamId),
+    ...optional('dueBefore', dueBefore),
+  });
+}
+
+/** Fires one pending timer now, through its aggregate's actor, whatever its due time. */
+export async function fireTimer({ runtime, query, params }: RouteContext): Promise<TimerFiredView> {
+  onlyParams(query, []);
+  const handle = runtime.get(params.type as string, params.id as string);
+  const name = params.name as string;
+  const operator = runtime.timers();
+  if ((await operator.get(handle.streamId, name)) === undefined)
+    throw new AdminError('NOT_FOUND', `${handle.streamId} has no pending timer '${name}'`);
+  const r = await operator.fire(handle.streamId, name);
+  return { streamId: handle.streamId, name, outcome: r.outcome, version: r.version };
+}
+
+/** Cancels one pending timer, through its aggregate's actor. */
+export async function cancelTimer({ runtime, query, params }: RouteContext): Promise<TimerCancelledView> {
+  onlyParams(query, []);
+  const handle = runtime.get(params.type as string, params.id as string);
+  const name = params.name as string;
+  return { streamId: handle.streamId, name, cancelled: await runtime.timers().cancel(handle.streamId, name) };
 }

@@ -4,8 +4,10 @@
  */
 import type {
   ActorInfo,
+  Command,
   EventEnvelope,
   MetricsSnapshot,
+  MissedTimerPolicy,
   ProjectionStatus,
   RuntimeStats,
   Snapshot,
@@ -102,4 +104,63 @@ export interface SnapshotTakenView {
   streamId: string;
   version: number;
   saved: boolean;
+}
+
+/** One pending durable timer, as `GET /v1/timers` and `actorfold timers` show it. */
+export interface TimerView {
+  streamId: string;
+  name: string;
+  /** ISO 8601 UTC. */
+  dueAt: string;
+  /** How long ago it came due, in ms (0 when not yet due). */
+  lateMs: number;
+  /** The version of the decision that scheduled it (its firing's commandId is `timer:<name>@<version>`). */
+  version: number;
+  command: Command;
+  missed: MissedTimerPolicy;
+}
+
+/** A timer that fired: the first event its firing recorded. */
+export interface FiredTimerView {
+  streamId: string;
+  name: string;
+  /** The version of the decision that scheduled it. */
+  scheduledAt: number;
+  /** The stream version of the first event the firing recorded. */
+  version: number;
+  eventType: string;
+  /** When that event was appended (ISO 8601). */
+  firedAt: string;
+}
+
+/** Which timers a listing shows: every pending one, the due ones, those due for over a minute, or the fired ones. */
+export type TimerStatus = 'pending' | 'due' | 'overdue' | 'fired';
+
+/** `GET /v1/timers` */
+export interface TimersView {
+  /** The runtime's clock when listed (ISO 8601). */
+  now: string;
+  status: TimerStatus;
+  /** Pending timers in the store, all streams (not only those listed). */
+  pending: number;
+  /** With status pending, due or overdue. */
+  timers: TimerView[];
+  /** With status fired (one stream's, newest first). */
+  fired: FiredTimerView[];
+}
+
+/** `POST /v1/timers/:type/:id/:name/fire` */
+export interface TimerFiredView {
+  streamId: string;
+  name: string;
+  /** `fired`, `nothing` (decided no event), `refused`, or `stale` (no longer pending). */
+  outcome: 'fired' | 'nothing' | 'refused' | 'stale';
+  version: number;
+}
+
+/** `POST /v1/timers/:type/:id/:name/cancel` */
+export interface TimerCancelledView {
+  streamId: string;
+  name: string;
+  cancelled: boolean;
 }

@@ -11,6 +11,7 @@ export type {
   ActorView,
   EventsView,
   EvictView,
+  FiredTimerView,
   HealthView,
   InspectView,
   MetricsView,
@@ -20,6 +21,11 @@ export type {
   SnapshotTakenView,
   StatsView,
   StreamsView,
+  TimerCancelledView,
+  TimerFiredView,
+  TimerStatus,
+  TimersView,
+  TimerView,
 } from './admin-views.js';
 export {
   type EventFilter,
@@ -35,3 +41,4 @@ export { PROMETHEUS_CONTENT_TYPE, toPrometheus } from './prometheus.js';
 export { readiness } from './readiness.js';
 export { type AdminServer, type AdminServerOptions, serveAdmin } from './serve-admin.js';
 export { type MetricsServer, type MetricsServerOptions, serveMetrics } from './serve-metrics.js';
+export { listTimers, OVERDUE_MS, TIMER_STATUSES, type TimerListing } from './timer-listing.js';

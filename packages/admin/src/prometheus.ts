@@ -30,6 +30,10 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   leasesLost: 'Actors evicted at once because the store lost their lease',
   listenerFailures:
     'Interceptor afterAppend/onRefusal hooks that threw (logged; the command was not affected)',
+  snapshotsRefused: 'Snapshots not saved because the codec cannot keep the state exactly',
+  timersFired: 'Durable timers fired (their command decided, the timer removed with its effect)',
+  timersMissed: "Durable timers overdue at start with missed: 'drop', removed without firing",
+  timersFailed: 'Durable timer firings the aggregate refused (the timer was removed)',
   batches: 'Batches of commands an actor decided together (each at most one store append)',
   mailboxWaits: "Callers that waited for room in a full mailbox (onMailboxFull 'wait')",
 };
@@ -40,7 +44,17 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   mailboxDepth: 'Requests waiting in all mailboxes',
   idleActors: 'Resident actors with nothing to do',
   storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
+  timersPending: 'Durable timers pending in the store',
+  timersHeld: 'Pending durable timers the timer service holds in memory (its window)',
   mailboxWaiting: "Callers waiting for room in a full mailbox (onMailboxFull 'wait')",
+};
+
+/** Summaries named otherwise than `<key>_latency_seconds`, with their help. */
+const SUMMARY: Readonly<Record<string, { name: string; help: string }>> = {
+  timerLag: {
+    name: 'actorfold_timer_lag_seconds',
+    help: "From a durable timer's due time to its firing's end, in seconds (the runtime's clock)",
+  },
 };
 
 /** `commandsOk` → `commands_ok` */
@@ -79,9 +93,9 @@ export function toPrometheus(m: MetricsSnapshot): string {
     metric(name, 'gauge', GAUGE_HELP[key] ?? key, [`${name} ${num(value)}`]);
   }
   for (const [key, s] of Object.entries(m.latency)) {
-    const name = `actorfold_${snake(key)}_latency_seconds`;
+    const name = SUMMARY[key]?.name ?? `actorfold_${snake(key)}_latency_seconds`;
     const sec = (ms: number) => num(ms / 1000);
-    metric(name, 'summary', `${key} latency in seconds`, [
+    metric(name, 'summary', SUMMARY[key]?.help ?? `${key} latency in seconds`, [
       `${name}{quantile="0.5"} ${sec(s.p50)}`,
       `${name}{quantile="0.9"} ${sec(s.p90)}`,
       `${name}{quantile="0.99"} ${sec(s.p99)}`,

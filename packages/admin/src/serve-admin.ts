@@ -71,6 +71,13 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: ['v1', 'streams'], handle: json(routes.streams) },
   { method: 'GET', path: ['v1', 'events'], handle: json(routes.events) },
   { method: 'GET', path: ['v1', 'snapshots'], handle: json(routes.snapshots) },
+  { method: 'GET', path: ['v1', 'timers'], handle: json(routes.timers) },
+  { method: 'POST', path: ['v1', 'timers', ':type', ':id', ':name', 'fire'], handle: json(routes.fireTimer) },
+  {
+    method: 'POST',
+    path: ['v1', 'timers', ':type', ':id', ':name', 'cancel'],
+    handle: json(routes.cancelTimer),
+  },
   {
     method: 'GET',
     path: ['v1', 'tail'],

@@ -164,5 +164,10 @@ export type {
   TimerStore,
   TimerWhen,
 } from './timers/timer.js';
+export {
+  type EncodedTimer,
+  type EncodedTimerChange,
+  encodeTimerChanges,
+} from './timers/timer-input.js';
 export { compareTimers } from './timers/timer-order.js';
 export { type TimerIntent, TimerRecorder } from './timers/timer-recorder.js';

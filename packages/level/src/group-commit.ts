@@ -8,9 +8,10 @@
  * holds two appends that conflict, a conflicting append fails alone with VersionConflict, and a
  * batch that fails to write fails its own appends and changes no head.
  */
-import { type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
+import { type EncodedTimerChange, type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
 import { logKey, streamKey } from './keys.js';
+import { TimerBatch } from './level-timers.js';
 import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
@@ -20,6 +21,8 @@ export interface PendingAppend {
   readonly streamId: string;
   readonly expected: number;
   readonly events: readonly EncodedEvent[];
+  /** Checked timer changes, written in the same batch as the events; absent when none. */
+  readonly timers?: readonly EncodedTimerChange[];
   resolve(envelopes: EventEnvelope[]): void;
   reject(error: unknown): void;
 }
@@ -50,6 +53,12 @@ export class GroupCommit {
   /** Incremented after each batch commits; lets a head read that raced a commit skip caching. */
   #commits = 0;
   #drained: Array<() => void> = [];
+  /** Work that must not overlap a batch (a timer's remove), run between batches. */
+  #jobs: Array<() => Promise<void>> = [];
+  /** Appends queued with timer changes since the last batch was taken: only then are timers loaded. */
+  #queuedTimers = false;
+  /** The pending timer count after the last committed batch. */
+  timerCount = 0;
   readonly #o: GroupCommitOptions;
 
   constructor(o: GroupCommitOptions) {
@@ -76,6 +85,19 @@ export class GroupCommit {
   /** Queues an append; it is written with the next batch. */
   enqueue(append: PendingAppend): void {
     this.#queue.push(append);
+    if (append.timers !== undefined) this.#queuedTimers = true;
+    this.#start();
+  }
+
+  /** Runs `fn` when no batch is being built or written, and before the batches queued after it. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#jobs.push(() => fn().then(resolve, reject));
+      this.#start();
+    });
+  }
+
+  #start(): void {
     if (!this.#running) {
       this.#running = true;
       // A microtask, not setImmediate: every append issued in this synchronous run still joins the
@@ -92,10 +114,14 @@ export class GroupCommit {
 
   async #run(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 || this.#jobs.length > 0) {
+        for (const job of this.#jobs.splice(0)) await job();
+        if (this.#queue.length === 0) continue;
         const appends = this.#queue;
+        const withTimers = this.#queuedTimers;
         this.#queue = [];
-        await this.#commit(appends);
+        this.#queuedTimers = false;
+        await this.#commit(appends, withTimers);
       }
     } finally {
       this.#running = false;
@@ -103,13 +129,16 @@ export class GroupCommit {
     }
   }
 
-  async #commit(appends: PendingAppend[]): Promise<void> {
+  async #commit(appends: PendingAppend[], withTimers: boolean): Promise<void> {
     const o = this.#o;
     const loaded = new Map<string, number>();
+    let timers: TimerBatch | undefined;
     try {
       await this.#loadHeads(appends, loaded);
+      // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
+      if (withTimers) timers = await TimerBatch.load(o.db, this.timerCount, appends);
     } catch (e) {
-      for (const a of appends) a.reject(toStoreError(e, o.path, 'reading a stream head', false));
+      for (const a of appends) a.reject(toStoreError(e, o.path, 'reading stream heads and timers', false));
       return;
     }
 
@@ -137,12 +166,14 @@ export class GroupCommit {
         batch.put(logKey(position), record);
         position++;
       }
+      if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
       batchHeads.set(streamId, head + a.events.length);
     }
     if (placed.length === 0) {
       await batch.close();
       return;
     }
+    timers?.finish(batch);
 
     try {
       await batch.write({ sync: o.sync });
@@ -157,6 +188,7 @@ export class GroupCommit {
     this.written.events += position - this.#nextPosition;
     this.#nextPosition = position;
     this.#commits++;
+    if (timers !== undefined) this.timerCount = timers.count;
     for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
     for (const p of placed) p.append.resolve(envelopes(p));
     for (const listener of this.listeners) listener(position - 1);

@@ -7,7 +7,10 @@
  *   l<position>              → event record        (read the global log from a position: one scan)
  *   n<streamId>\0<version>   → snapshot JSON       (newest first: one reverse scan)
  *   c<name>                  → checkpoint position
- *   m<name>                  → store metadata (format version)
+ *   m<name>                  → store metadata (format version, pending timer count)
+ *   r<streamId>\0<name>      → timer record        (a stream's timer by name: one get; its timers: one scan)
+ *   d<dueAt><streamId>\0<name> → timer record      (due timers, earliest first: one scan up to `until`;
+ *                                                 dueAt: '0' or '1' for its sign, then 14 hex digits)
  */
 
 /** 14 hex digits hold every safe integer (2^53 < 16^14). */
@@ -61,4 +64,41 @@ export const STREAMS_START = 's';
 export const STREAMS_END = 't';
 export function streamIdOfKey(key: string): string {
   return key.slice(1, key.length - WIDTH - 1);
+}
+
+/** The number of pending timers, kept in every batch that changes them (decimal). */
+export const TIMER_COUNT_KEY = 'mtimers';
+
+/**
+ * A timer by stream and name. Neither holds U+0000 (both pass `assertStorableId`), so the pair
+ * is injective and one stream's timers are the range [`timerStart`, `timerEnd`).
+ */
+export const timerKey = (streamId: string, name: string): string => `r${streamId}${SEP}${name}`;
+export const timerStart = (streamId: string): string => `r${streamId}${SEP}`;
+export const timerEnd = (streamId: string): string => `r${streamId}${SEP_END}`;
+
+/**
+ * A timer in the due index: fixed-width due time first, so byte order is due order; ties by
+ * stream id, then name (U+0000 sorts below every other character, so `<id>\0<name>` orders as the
+ * pair does, in code point order).
+ */
+export const dueKey = (dueAt: number, streamId: string, name: string): string =>
+  `d${dueTime(dueAt)}${streamId}${SEP}${name}`;
+export const DUE_START = 'd';
+/** Above every due key ('d' followed by '0' or '1'). */
+export const DUE_END = 'd2';
+
+/**
+ * A due time (any safe integer) as 15 characters whose byte order is numeric order: '0' and the
+ * hex of `t + MAX_SAFE_INTEGER` for a time before the epoch, '1' and the hex of `t` otherwise.
+ */
+function dueTime(t: number): string {
+  return t < 0 ? `0${hex(t + Number.MAX_SAFE_INTEGER)}` : `1${hex(t)}`;
+}
+
+/** The exclusive upper bound of the due keys of timers due at or before `until`. */
+export function dueUntil(until: number): string {
+  if (until >= Number.MAX_SAFE_INTEGER) return DUE_END;
+  if (until < -Number.MAX_SAFE_INTEGER) return DUE_START;
+  return `d${dueTime(Math.floor(until) + 1)}`;
 }

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  type AppendOptions,
   assertExpectedVersion,
   assertNewEvents,
   assertReadAllOptions,
@@ -16,9 +17,11 @@ import {
   type EventEnvelope,
   type EventStore,
   encodeNewEvents,
+  encodeTimerChanges,
   InvalidArgument,
   type NewEvent,
   StoreError,
+  type TimerStore,
 } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
@@ -35,6 +38,7 @@ import {
   TAIL_SYNC_KEY,
 } from './keys.js';
 import { LevelHandle } from './level-handle.js';
+import { levelTimers, readTimerCount } from './level-timers.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -99,6 +103,8 @@ export interface LevelStore extends EventStore {
    * otherwise such a store does not open), or undefined.
    */
   readonly lostTail: LostTail | undefined;
+  /** Durable timers, kept in the folder with the events; always available on this store. */
+  readonly timers: TimerStore;
   /** The newest global position (0 when empty); always available on this store. */
   lastPosition(): Promise<number>;
   /**
@@ -221,6 +227,8 @@ interface OpenState {
   /** The position the tail mark recorded (0 without one). */
   recorded: number;
   lostTail: LostTail | undefined;
+  /** Pending durable timers. */
+  timerCount: number;
 }
 
 /** The format check, the next position, and the tail mark compared with what the log holds. */
@@ -241,7 +249,7 @@ async function readOpenState(h: LevelHandle, tailLoss: 'refuse' | 'open'): Promi
           'Refusing to open it (new events would reuse those positions)',
       );
     }
-    return { nextPosition, recorded, lostTail };
+    return { nextPosition, recorded, lostTail, timerCount: await readTimerCount(db) };
   } catch (e) {
     throw e instanceof StoreError
       ? e
@@ -273,6 +281,7 @@ function serve(
     nextPosition: opened.nextPosition,
     readHead,
   });
+  writer.timerCount = opened.timerCount;
   // While a lost tail stands (tailLoss 'open'), the mark keeps recording it.
   const marker =
     opened.lostTail === undefined
@@ -301,19 +310,21 @@ function serve(
     append<E extends DomainEvent>(
       streamId: string,
       events: readonly NewEvent<E>[],
-      appendOpts: { expectedVersion: number },
+      appendOpts: AppendOptions,
     ): Promise<EventEnvelope<E>[]> {
       try {
         h.ensureOpen();
         assertStreamId(streamId);
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
+        const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
         const encoded = encodeNewEvents(streamId, events, now);
         return new Promise((resolve, reject) => {
           writer.enqueue({
             streamId,
             expected,
             events: encoded,
+            ...(timers === undefined ? {} : { timers }),
             resolve: resolve as (envelopes: EventEnvelope[]) => void,
             reject,
           });
@@ -374,6 +385,14 @@ function serve(
     },
 
     snapshots: levelSnapshots(h),
+    timers: levelTimers({
+      h,
+      count: () => writer.timerCount,
+      setCount: (n) => {
+        writer.timerCount = n;
+      },
+      exclusive: (fn) => writer.exclusive(fn),
+    }),
     checkpoints: levelCheckpoints(h),
 
     close() {

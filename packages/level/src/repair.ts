@@ -12,7 +12,9 @@ import { join, resolve } from 'node:path';
 import { StoreError } from '@actorfold/core';
 import { ClassicLevel } from 'classic-level';
 import { lockFolder } from './folder-lock.js';
+import { TIMER_COUNT_KEY } from './keys.js';
 import { levelStore } from './level-store.js';
+import { countTimerKeys } from './level-timers.js';
 import { describe, isLockedError } from './store-errors.js';
 import { inspectFolder } from './store-folder.js';
 import { type LostTail, readTailMark, TAIL_MARK_FILE, writeTailMark } from './tail-mark.js';
@@ -83,6 +85,8 @@ export async function repairLevelStore(opts: RepairOptions): Promise<RepairResul
       throw new StoreError('IO', `LevelDB's repair of ${repaired} failed: ${describe(e)}`, { cause: e });
     }
     if (markUnreadable) await rm(join(repaired, TAIL_MARK_FILE), { force: true });
+    // RepairDB keeps each key's newest value it could read: count the timers it kept afresh.
+    await recountTimers(repaired);
     // levelStore takes the folder itself.
     lock.release();
     const store = await levelStore({ path: repaired, tailLoss: 'open' });
@@ -100,6 +104,21 @@ export async function repairLevelStore(opts: RepairOptions): Promise<RepairResul
     };
   } finally {
     lock.release();
+  }
+}
+
+/** Rewrites the pending-timer count from the timer records a repaired folder holds. */
+async function recountTimers(path: string): Promise<void> {
+  const db = new ClassicLevel<string, string>(path, { createIfMissing: false });
+  try {
+    await db.open();
+    await db.put(TIMER_COUNT_KEY, String(await countTimerKeys(db)), { sync: true });
+  } catch (e) {
+    throw new StoreError('IO', `recounting the timers of ${path} after its repair failed: ${describe(e)}`, {
+      cause: e,
+    });
+  } finally {
+    await db.close().catch(() => undefined);
   }
 }
 

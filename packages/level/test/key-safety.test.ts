@@ -7,7 +7,15 @@ import { isActorfoldError } from '@actorfold/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
-import { assertStorableId, streamEnd, streamKey } from '../src/keys.js';
+import {
+  assertStorableId,
+  dueKey,
+  streamEnd,
+  streamKey,
+  timerEnd,
+  timerKey,
+  timerStart,
+} from '../src/keys.js';
 import { freshFolder } from './support/folders.js';
 
 /** Ids built from the characters that break naive encodings, mixed with any code point. */
@@ -119,6 +127,117 @@ describe('stream ids and their LevelDB keys', () => {
       );
       expect(three.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
       expect(await store.streamVersion('c/x\uFFFD')).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('timer keys of hostile stream ids and names', () => {
+  const pair = fc.tuple(idArb, idArb);
+
+  it('never give two accepted (stream, name) pairs the same key, nor a key in another stream range', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(pair, { minLength: 2, maxLength: 25, selector: ([s, n]) => `${s}|${n}|${s.length}` }),
+        (pairs) => {
+          const ok = pairs.filter(([s, n]) => accepted(s) && accepted(n));
+          const byTimer = new Map<string, string>();
+          const byDue = new Map<string, string>();
+          for (const [s, n] of ok) {
+            const id = JSON.stringify([s, n]);
+            const t = bytes(timerKey(s, n)).toString('hex');
+            const d = bytes(dueKey(7, s, n)).toString('hex');
+            const seenT = byTimer.get(t);
+            const seenD = byDue.get(d);
+            if (seenT !== undefined) expect(seenT, `${id} shares a timer key`).toBe(id);
+            if (seenD !== undefined) expect(seenD, `${id} shares a due key`).toBe(id);
+            byTimer.set(t, id);
+            byDue.set(d, id);
+          }
+          for (const [s, n] of ok) {
+            for (const [other] of ok) {
+              if (other === s) continue;
+              const k = bytes(timerKey(s, n));
+              const inside =
+                Buffer.compare(k, bytes(timerStart(other))) >= 0 &&
+                Buffer.compare(k, bytes(timerEnd(other))) < 0;
+              expect(inside, `${JSON.stringify([s, n])} inside the timers of ${JSON.stringify(other)}`).toBe(
+                false,
+              );
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('order the due index by due time, then stream id, then name, in code point order', () => {
+    const codePoints = (s: string): number[] => [...s].map((c) => c.codePointAt(0) as number);
+    const cmpPoints = (a: number[], b: number[]): number => {
+      for (let i = 0; i < Math.min(a.length, b.length); i++)
+        if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+      return a.length - b.length;
+    };
+    const due = fc.oneof(
+      fc.integer({ min: -5, max: 5 }),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(due, idArb, idArb), { minLength: 2, maxLength: 20 }), (timers) => {
+        const ok = timers.filter(([, s, n]) => accepted(s) && accepted(n));
+        const byKey = [...ok].sort((a, b) => Buffer.compare(bytes(dueKey(...a)), bytes(dueKey(...b))));
+        const byPair = [...ok].sort(
+          (a, b) =>
+            a[0] - b[0] ||
+            cmpPoints(codePoints(a[1]), codePoints(b[1])) ||
+            cmpPoints(codePoints(a[2]), codePoints(b[2])),
+        );
+        expect(byKey).toEqual(byPair);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on a real folder: each accepted (stream, name) keeps its own timer, a refused one writes nothing', async () => {
+    const store = await levelStore({ path: freshFolder() });
+    const model = new Map<string, number>();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(idArb, idArb), { minLength: 1, maxLength: 6 }), async (pairs) => {
+          for (const [id, name] of pairs) {
+            const streamId = `t/${id}`;
+            const version = await store.streamVersion(streamId).catch(() => -1);
+            if (version < 0) continue; // a refused stream id: the events test covers it
+            const timer = {
+              streamId,
+              name,
+              dueAt: version,
+              version: version + 1,
+              missed: 'fire' as const,
+              command: { type: 'T' },
+            };
+            const append = store.append(streamId, [{ data: { type: 'A' } }], {
+              expectedVersion: version,
+              timers: [{ op: 'schedule', timer }],
+            });
+            if (accepted(name)) {
+              await append;
+              model.set(JSON.stringify([streamId, name]), version);
+            } else {
+              await expect(append).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+              expect(await store.streamVersion(streamId)).toBe(version);
+            }
+          }
+          expect(await store.timers.count()).toBe(model.size);
+          for (const [key, dueAt] of model) {
+            const [streamId, name] = JSON.parse(key) as [string, string];
+            expect(await store.timers.get(streamId, name)).toMatchObject({ streamId, name, dueAt });
+          }
+        }),
+        { numRuns: 40 },
+      );
     } finally {
       await store.close();
     }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TimerChange } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
 import { levelStore, repairLevelStore } from '../src/index.js';
 import { startChild } from './support/child.js';
@@ -15,12 +16,23 @@ async function seeded(count: number): Promise<string> {
   for (let i = 0; i < count; i += 50) {
     await Promise.all(
       Array.from({ length: 50 }, (_, j) =>
-        store.append(`r/s${i + j}`, [{ data: { type: 'written', n: i + j } }], { expectedVersion: 0 }),
+        store.append(`r/s${i + j}`, [{ data: { type: 'written', n: i + j } }], {
+          expectedVersion: 0,
+          // Every fifth stream has a pending timer, kept in the same batches as the events.
+          ...(j % 5 === 0 ? { timers: [timer(`r/s${i + j}`, i + j)] } : {}),
+        }),
       ),
     );
   }
   await store.close();
   return path;
+}
+
+function timer(streamId: string, n: number): TimerChange {
+  return {
+    op: 'schedule',
+    timer: { streamId, name: 'due', dueAt: n, version: 1, missed: 'fire', command: { type: 'Fire' } },
+  };
 }
 
 describe('repairing a store folder', () => {
@@ -43,6 +55,9 @@ describe('repairing a store folder', () => {
     let n = 0;
     for await (const _ of store.readAll()) n++;
     expect(n).toBe(5_000);
+    // The timers came back with their count, which the repair recounted from the records.
+    expect(await store.timers.count()).toBe(1_000);
+    expect(await store.timers.due(Number.MAX_SAFE_INTEGER, 2_000)).toHaveLength(1_000);
     await store.close();
   });
 

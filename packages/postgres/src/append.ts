@@ -12,9 +12,16 @@
  * StoreError IO; if the failure came at commit time the batch may in fact be stored, which is
  * why callers retry with the same commandId (the runtime then finds it and deduplicates).
  */
-import { type EncodedNewEvent, type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
+import {
+  type EncodedNewEvent,
+  type EncodedTimerChange,
+  type EventEnvelope,
+  parseStreamId,
+  VersionConflict,
+} from '@actorfold/core';
 import type { StoreContext } from './store-context.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
+import { appendWithTimers, changesTimers } from './timer-store.js';
 
 /** One event, validated and encoded before it is queued. */
 /** A new event, JSON-encoded by core's `encodeNewEvents`. */
@@ -24,6 +31,8 @@ interface PendingAppend {
   readonly streamId: string;
   readonly expected: number;
   readonly events: readonly EncodedEvent[];
+  /** Timer changes, written in the same transaction when the append is accepted. */
+  readonly timers?: readonly EncodedTimerChange[];
   resolve(envelopes: EventEnvelope[]): void;
   reject(error: unknown): void;
 }
@@ -54,9 +63,21 @@ export class AppendQueue {
   }
 
   /** Queues an append; resolves with its envelopes once committed. */
-  append(streamId: string, expected: number, events: readonly EncodedEvent[]): Promise<EventEnvelope[]> {
+  append(
+    streamId: string,
+    expected: number,
+    events: readonly EncodedEvent[],
+    timers?: readonly EncodedTimerChange[],
+  ): Promise<EventEnvelope[]> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ streamId, expected, events, resolve, reject });
+      this.#queue.push({
+        streamId,
+        expected,
+        events,
+        ...(timers === undefined ? {} : { timers }),
+        resolve,
+        reject,
+      });
       if (this.#flushing === undefined) {
         this.#flushing = Promise.resolve().then(() => this.#flush());
       }
@@ -164,10 +185,18 @@ export class AppendQueue {
         timestamps.push(e.timestamp);
       }
     }
-    const { rows } = await this.#ctx.pool.query<AppendResultRow>(
-      `SELECT matched, head, first_position FROM ${this.#ctx.names.appendFunction}($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [streams, expected, counts, types, data, metadata, schemaVersions, timestamps],
-    );
+    const sql = `SELECT matched, head, first_position FROM ${this.#ctx.names.appendFunction}($1, $2, $3, $4, $5, $6, $7, $8)`;
+    const params = [streams, expected, counts, types, data, metadata, schemaVersions, timestamps];
+    // Timer changes join the append in one transaction; a batch without them stays one statement.
+    if (changesTimers(batch)) {
+      return appendWithTimers(
+        this.#ctx,
+        batch,
+        async (client) => (await client.query<AppendResultRow>(sql, params)).rows,
+        (row) => row.matched && row.first_position !== null,
+      );
+    }
+    const { rows } = await this.#ctx.pool.query<AppendResultRow>(sql, params);
     return rows;
   }
 

@@ -9,6 +9,7 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import { appendFunctionDdl, logHeadDdl } from './global-order.js';
 import { DEFAULT_SCHEMA, type Queryable, type SqlNames, sqlNames } from './schema.js';
 import { describe, errorCode, UNDEFINED_TABLE } from './store-errors.js';
+import { timersDdl } from './timer-store.js';
 
 interface Migration {
   readonly version: number;
@@ -45,6 +46,11 @@ CREATE TABLE ${n.checkpoints} (
   position bigint NOT NULL,
   state text
 );`,
+  },
+  {
+    version: 2,
+    description: 'durable timers: the timers table and its due-time index',
+    sql: timersDdl,
   },
 ];
 

@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import {
+  type AppendOptions,
   assertExpectedVersion,
   assertNewEvents,
   assertReadAllOptions,
@@ -18,9 +19,11 @@ import {
   type EventEnvelope,
   type EventStore,
   encodeNewEvents,
+  encodeTimerChanges,
   InvalidArgument,
   type NewEvent,
   StoreError,
+  type TimerStore,
 } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
 import { AppendQueue, type EncodedEvent } from './append.js';
@@ -34,6 +37,7 @@ import { assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
 import { describe, isConnectionError } from './store-errors.js';
+import { assertJsonbStorable, postgresTimers } from './timer-store.js';
 
 /** How nodes coordinate who hosts an aggregate. */
 export type Ownership = 'optimistic' | 'lease';
@@ -78,6 +82,8 @@ export interface PostgresStoreOptions {
 
 /** An EventStore on PostgreSQL, shared by every node that opens the same schema. */
 export interface PostgresStore extends EventStore {
+  /** Durable timers in the timers table; `claim` lets several nodes share them. */
+  readonly timers: TimerStore & Required<Pick<TimerStore, 'claim'>>;
   readonly schema: string;
   readonly ownership: Ownership;
   readonly nodeId: string;
@@ -227,7 +233,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     append<E extends DomainEvent>(
       streamId: string,
       events: readonly NewEvent<E>[],
-      appendOpts: { expectedVersion: number },
+      appendOpts: AppendOptions,
     ): Promise<EventEnvelope<E>[]> {
       try {
         ctx.ensureOpen();
@@ -235,7 +241,11 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         assertStorableText(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
-        return writer.append(streamId, expected, encode(streamId, events)) as Promise<EventEnvelope<E>[]>;
+        const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
+        assertJsonbStorable(timers, streamId);
+        return writer.append(streamId, expected, encode(streamId, events), timers) as Promise<
+          EventEnvelope<E>[]
+        >;
       } catch (e) {
         return Promise.reject(e);
       }
@@ -297,6 +307,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
 
     snapshots: postgresSnapshots(ctx),
     checkpoints: postgresCheckpoints(ctx),
+    timers: postgresTimers(ctx),
 
     close() {
       closing ??= (async () => {

@@ -24,6 +24,8 @@ export interface SqlNames {
   readonly snapshots: string;
   readonly checkpoints: string;
   readonly migrations: string;
+  /** Pending durable timers (timer-store.ts). */
+  readonly timers: string;
   /** The append function (see global-order.ts). */
   readonly appendFunction: string;
   /** The LISTEN/NOTIFY channel that announces the log head after each committed append. */
@@ -50,6 +52,7 @@ export function sqlNames(schema: string): SqlNames {
     snapshots: `${s}.snapshots`,
     checkpoints: `${s}.checkpoints`,
     migrations: `${s}.schema_migrations`,
+    timers: `${s}.timers`,
     appendFunction: `${s}.append_events`,
     channel: `actorfold_${s}`,
   };

@@ -24,7 +24,10 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       schema,
       from: 0,
       to: SCHEMA_VERSION,
-      applied: [{ version: 1, description: expect.any(String) }],
+      applied: [
+        { version: 1, description: expect.any(String) },
+        { version: 2, description: expect.any(String) },
+      ],
     });
     expect(await migrate({ connectionString: url, schema })).toEqual({
       schema,
@@ -33,7 +36,44 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       applied: [],
     });
     const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('upgrades a database written at schema version 1 to timers, keeping its events', async () => {
+    const schema = freshSchema('m');
+    await migrate({ connectionString: url, schema });
+    const before = await postgresStore({ connectionString: url, schema });
+    await before.append('a/1', [{ data: { type: 'A' } }, { data: { type: 'B' } }], { expectedVersion: 0 });
+    await before.close();
+    // Back to exactly what version 1 created (its migration is unchanged): no timers table.
+    await admin.query(`DROP TABLE ${schema}.timers`);
+    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+    await expect(postgresStore({ connectionString: url, schema })).rejects.toThrow(/at version 1/);
+    expect(await migrate({ connectionString: url, schema })).toEqual({
+      schema,
+      from: 1,
+      to: SCHEMA_VERSION,
+      applied: [{ version: 2, description: expect.stringContaining('timers') }],
+    });
+    const after = await postgresStore({ connectionString: url, schema });
+    try {
+      expect(await after.streamVersion('a/1')).toBe(2);
+      const timer = {
+        streamId: 'a/1',
+        name: 't',
+        dueAt: 10,
+        version: 3,
+        missed: 'fire' as const,
+        command: { type: 'T' },
+      };
+      await after.append('a/1', [{ data: { type: 'C' } }], {
+        expectedVersion: 2,
+        timers: [{ op: 'schedule', timer }],
+      });
+      expect(await after.timers.due(10, 5)).toEqual([timer]);
+    } finally {
+      await after.close();
+    }
   });
 
   it('applies the migrations exactly once when several processes migrate the same schema at once', async () => {
@@ -48,7 +88,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     try {
       const schema = freshSchema('m');
-      expect((await migrate({ pool, schema })).applied).toHaveLength(1);
+      expect((await migrate({ pool, schema })).applied).toHaveLength(SCHEMA_VERSION);
       const store = await postgresStore({ pool, schema });
       await store.append('a/1', [{ data: { type: 'A' } }], { expectedVersion: 0 });
       await store.close();

@@ -16,6 +16,7 @@ import {
   type VersionConflict,
 } from '@actorfold/core';
 import fc from 'fast-check';
+import { describeTimerStore } from './describe-timer-store.js';
 import { vitest } from './vitest-api.js';
 
 export interface DescribeEventStoreOptions {
@@ -524,6 +525,16 @@ export function describeEventStore(
           await bad(() => collect(store.readAll({ limit: n })));
         }
       });
+    });
+
+    describeTimerStore({
+      store: () => store,
+      makeStore,
+      ...(opts.reopen === undefined ? {} : { reopen: opts.reopen }),
+      replace: (next) => {
+        store = next;
+      },
+      propertyRuns: opts.propertyRuns ?? 50,
     });
 
     const { reopen } = opts;

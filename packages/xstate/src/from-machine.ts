@@ -2,6 +2,8 @@
  * `fromMachine`: an xstate v5 machine (one per workflow version) as an ordinary aggregate
  * definition. decide runs the machine's pure `transition` on the command; evolve runs it again
  * on the recorded command, so replay reproduces the state exactly. No actor is ever started.
+ * Delayed transitions (`after`) are durable timers: scheduled and cancelled by decide with the
+ * event, their firing delivered as a command (`xstate.after.…`) and recorded as `DelayElapsed`.
  */
 import {
   type AggregateDefinition,
@@ -17,6 +19,7 @@ import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic, EventOb
 import { statechartCommandValidator } from './command-validator.js';
 import { UnsupportedMachine } from './errors.js';
 import { eventTypeTable } from './event-naming.js';
+import { DELAY_ELAPSED, isDelayedEvent } from './machine-timers.js';
 import { WITH_PURITY_CHECK } from './purity-hook.js';
 import { snapshotCodec } from './snapshot-codec.js';
 import type { CommandOfEvent, EmittedEvent, StatechartEvent } from './statechart-event.js';
@@ -119,8 +122,8 @@ type AnyCommand = Command;
  * is a machine event: accepted when the process's current state can take it (guards included),
  * otherwise refused with `Rejection` reason `'invalid-state'` and details `{ state, accepted }`,
  * or `'completed'` after a final state. Throws `UnsupportedMachine` (INVALID_ARGUMENT) for
- * machines that cannot be event-sourced (invoke, after, spawn — in `assign` too —, sendTo,
- * custom actions, wildcards); with `checkPurity`, `ImpureMachine` when the initial context
+ * machines that cannot be event-sourced (invoke, spawn — in `assign` too —, sendTo, delayed
+ * raises other than `after`, custom actions, wildcards); with `checkPurity`, `ImpureMachine` when the initial context
  * already differs between two runs.
  * @example
  * const supplierSwitch = fromMachine({
@@ -152,12 +155,27 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
   const { type } = options;
   const versions = new WorkflowVersions(String(type), options.machines, options.current);
   const commandTypes = new Set<string>();
+  let delayed = false;
   for (const [name, machine] of versions.entries()) {
     const features = findUnsupportedFeatures(machine);
     if (features.length > 0) throw new UnsupportedMachine(`${type}: workflow version '${name}'`, features);
-    for (const e of machine.events) if (!e.startsWith('xstate.')) commandTypes.add(e);
+    for (const e of machine.events) {
+      if (!e.startsWith('xstate.')) commandTypes.add(e);
+      else if (isDelayedEvent(e)) delayed = true;
+    }
   }
   const eventTypes = eventTypeTable(String(type), [...commandTypes], options.eventTypes);
+  const recorded = new Set(eventTypes.values());
+  if (delayed) {
+    // A delayed transition taken is recorded as DelayElapsed, whatever its delay or state.
+    const clash = [...eventTypes].find(([, e]) => e === DELAY_ELAPSED);
+    if (clash !== undefined) {
+      throw new InvalidArgument(
+        `${type}: command '${clash[0]}' would be recorded as '${DELAY_ELAPSED}', the event type of delayed transitions; name it otherwise in eventTypes`,
+      );
+    }
+    recorded.add(DELAY_ELAPSED);
+  }
   const snapshots = new MachineSnapshots();
   const process = new StatechartProcess(versions, snapshots, eventTypes, checkPurity);
   // A dry run of every version's start: a context factory that spawns (or, with checkPurity,
@@ -179,7 +197,7 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
     validateCommand: statechartCommandValidator(options.validateCommand),
     workflowVersions: versions.names,
     currentWorkflowVersion: versions.current,
-    eventTypes: Object.freeze([...new Set(eventTypes.values())]),
+    eventTypes: Object.freeze([...recorded]),
     checkPurity,
     // given() asks for this variant: the same machines, checked on every transition.
     [WITH_PURITY_CHECK]: () => {

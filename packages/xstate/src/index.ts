@@ -20,6 +20,8 @@ export {
   type StatechartDefinition,
   type StatechartSnapshotPolicy,
 } from './from-machine.js';
+export { isoDurationMs } from './iso-duration.js';
+export { DELAY_ELAPSED } from './machine-timers.js';
 export type { CommandOfEvent, EmittedEvent, StatechartEvent, WithAcceptedAt } from './statechart-event.js';
 export type { StatechartState } from './statechart-state.js';
 export { findUnsupportedFeatures } from './unsupported-features.js';

@@ -39,6 +39,8 @@ export function withClockMovedOn<T>(fn: () => T): T {
 export interface TransitionResult {
   readonly snapshot: AnyMachineSnapshot;
   readonly emitted: readonly EventObject[];
+  /** The timers it scheduled and cancelled: a delay computed from the clock differs between runs. */
+  readonly timers?: readonly unknown[];
 }
 
 /** Where two runs of the same transition differ (`context.todos[0].id: "a" vs "b"`), or undefined. */
@@ -49,7 +51,8 @@ export function transitionDifference(a: TransitionResult, b: TransitionResult): 
     firstDifference(a.snapshot.status, b.snapshot.status, 'status') ??
     firstDifference(a.snapshot.context, b.snapshot.context, 'context') ??
     firstDifference(a.emitted, b.emitted, 'emitted') ??
-    firstDifference(a.snapshot.output, b.snapshot.output, 'output')
+    firstDifference(a.snapshot.output, b.snapshot.output, 'output') ??
+    firstDifference(a.timers ?? [], b.timers ?? [], 'timers')
   );
 }
 

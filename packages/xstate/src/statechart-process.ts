@@ -1,6 +1,8 @@
 /**
  * The engine of a statechart aggregate: decide runs the machine's pure `transition` on a
  * command, evolve runs it again on the recorded command. No actor is ever started, no clock read.
+ * Delayed transitions (`after`) become durable timers that decide schedules and cancels with the
+ * event (see machine-timers.ts); their firing arrives as a command and is recorded like one.
  */
 import { type Command, type DecideContext, InvalidArgument, reject } from '@actorfold/core';
 import {
@@ -14,6 +16,14 @@ import {
 import { acceptedCommands } from './accepted-commands.js';
 import { ImpureMachine, UnsupportedMachine, WorkflowDiverged } from './errors.js';
 import { pastTenseEventType } from './event-naming.js';
+import {
+  applyTimerRequests,
+  DELAY_ELAPSED,
+  isDelayedEvent,
+  isTimerFiring,
+  type TimerRequest,
+  timerRequestsOf,
+} from './machine-timers.js';
 import {
   actionsTaken,
   type TransitionResult,
@@ -37,6 +47,8 @@ type AnyState = StatechartState<unknown>;
 interface Step {
   snapshot: AnyMachineSnapshot;
   emitted: EventObject[];
+  /** The delayed transitions it scheduled and cancelled (`after`), in order. */
+  timers: TimerRequest[];
 }
 
 /** decide and evolve over the registered machines. */
@@ -77,12 +89,20 @@ export class StatechartProcess {
     const machine = this.#versions.machine(version);
     const start = first
       ? this.#start(version)
-      : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [] };
+      : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [], timers: [] };
     const from = start.snapshot;
     const acceptedAt = ctx.now.toISOString();
     if (from.status !== 'active') {
       const message = `the process has completed (state ${show(from.value)}) and takes no more commands`;
       reject('completed', message, { state: from.value });
+    }
+    const delayed = isDelayedEvent(command.type);
+    if (delayed && !isTimerFiring(ctx, command.type)) {
+      reject(
+        'timer-only',
+        `'${command.type}' is a delayed transition's event: only its durable timer delivers it, when it is due`,
+        { state: from.value },
+      );
     }
     const input = asJsonData(command);
     const event = machineEventOf(input, acceptedAt);
@@ -103,7 +123,11 @@ export class StatechartProcess {
       );
     }
     // Every type a machine takes is in the table; the rule covers anything xstate adds later.
-    const eventType = this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type);
+    const eventType = delayed
+      ? DELAY_ELAPSED
+      : (this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type));
+    // The process's first decision also starts its initial state's timers.
+    applyTimerRequests(ctx, first ? [...start.timers, ...step.timers] : step.timers);
     const record = recordOf(eventType, input, acceptedAt, first ? version : undefined, [
       ...start.emitted,
       ...step.emitted,
@@ -190,7 +214,7 @@ export class StatechartProcess {
     // in replay it was vetted when it was decided.
     return live
       ? checked(this.#versions.aggregateType, version, snapshot, actions)
-      : { snapshot, emitted: [] };
+      : { snapshot, emitted: [], timers: [] };
   }
 }
 
@@ -206,7 +230,7 @@ function checked(
   if (snapshot.status === 'error') {
     throw new InvalidArgument(`${aggregateType}: the machine failed: ${String(snapshot.error)}`);
   }
-  return { snapshot, emitted: emittedBy(actions) };
+  return { snapshot, emitted: emittedBy(actions), timers: timerRequestsOf(actions) };
 }
 
 function emittedBy(actions: readonly ExecutableActionObject[]): EventObject[] {

@@ -5,14 +5,16 @@
  * again on every replay. Refused:
  *
  * - `invoke`: an invoked actor (promise, callback, child machine) runs outside the stream.
- * - `after`: delayed transitions need durable timers, which actorfold does not have yet.
  * - `spawnChild`, and `spawn` inside `assign` (found by a dry run of each assigner, see
  *   assigner-probe.ts), also where `enqueueActions` enqueues such an assign.
  * - `sendTo` / `sendParent` / `forwardTo`: there is no other actor to send to.
- * - `raise` with a `delay`: a timer again.
+ * - `raise` with a `delay` (other than the one xstate builds `after` from), and `after` delays
+ *   that resolve to no length (a string that is neither a named delay nor an ISO-8601 duration).
  * - custom actions (functions, or named actions whose implementation is a function): their side
  *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
+ *
+ * `after` is supported: its delayed transitions are durable timers (machine-timers.ts).
  *
  * What a dry run cannot see (an assigner reaching `spawn` only on some path, custom code
  * enqueued by `enqueueActions`) is still checked on every accepted command by
@@ -20,7 +22,9 @@
  */
 import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, StateNode } from 'xstate';
 import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
+import { delayProblem } from './durable-delays.js';
 import type { UnsupportedFeature } from './errors.js';
+import { isAfterRaise } from './machine-timers.js';
 
 /** Built-in actions that are pure or, without children and timers, harmless no-ops. */
 const HARMLESS = new Set([
@@ -40,6 +44,7 @@ const ADVICE_EMIT = 'record the fact with emit() and act on the emitted event ou
 export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFeature[] {
   const found: UnsupportedFeature[] = [];
   const implementations: Record<string, unknown> = machine.implementations.actions;
+  const delays: Record<string, unknown> = machine.implementations.delays ?? {};
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
     for (const invoke of node.invoke) {
@@ -48,18 +53,13 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
         typeof invoke.src === 'string' && !invoke.src.startsWith('xstate.') ? `'${invoke.src}'` : 'an actor';
       at(
         'invoke',
-        `invokes ${src}: an invoked actor runs outside the event stream, so replaying the process cannot reproduce it`,
+        `invokes ${src}: an invoked actor runs outside the event stream, so replaying the process cannot reproduce it; ` +
+          'emit an event, do the work outside the machine and send its result back as a command (a timeout is an after transition)',
       );
     }
-    if (node.after.length > 0) {
-      const delays = node.after.map((t) =>
-        typeof t.delay === 'function' ? '(expression)' : String(t.delay),
-      );
-      at(
-        'after',
-        `has delayed transitions (after ${delays.join(', ')}): timers are not durable yet and would be lost on a restart; ` +
-          'send a command when the time has come instead',
-      );
+    for (const t of node.after) {
+      const problem = delayProblem(t.delay, delays);
+      if (problem !== undefined) at('after', `has a delayed transition whose delay is unusable: ${problem}`);
     }
     const actions = (where: string, list: readonly unknown[]) => {
       for (const action of list) {
@@ -129,12 +129,15 @@ function actionProblem(
   return builtinProblem(type, (impl as { delay?: unknown }).delay);
 }
 
+const ADVICE_AFTER =
+  'a delayed transition (after) is a durable timer; a raise with a delay of any other event is not supported: use after';
+
 function builtinProblem(type: string, delay: unknown): { feature: string; message: string } | undefined {
   if (HARMLESS.has(type)) return undefined;
   if (type === 'xstate.raise') {
     return delay === undefined
       ? undefined
-      : { feature: 'delayed raise', message: 'raises an event with a delay: timers are not durable yet' };
+      : { feature: 'delayed raise', message: `raises an event with a delay: ${ADVICE_AFTER}` };
   }
   if (type === 'xstate.spawnChild') {
     return {
@@ -188,8 +191,25 @@ export function unsupportedInTransition(
             feature: 'custom action',
             message: `the transition ran custom action '${action.type}' (${ADVICE_EMIT})`,
           }
-        : builtinProblem(type, (action.params as { delay?: unknown } | undefined)?.delay);
+        : (afterRaiseProblem(type, action.params) ??
+          (type === 'xstate.raise' && isAfterRaise(action.params)
+            ? undefined
+            : builtinProblem(type, (action.params as { delay?: unknown } | undefined)?.delay)));
     if (problem !== undefined) found.push({ stateId, ...problem });
   }
   return found;
+}
+
+/** A delayed transition's raise whose delay resolved to no number (xstate would take it at once). */
+function afterRaiseProblem(
+  type: string | undefined,
+  params: unknown,
+): { feature: string; message: string } | undefined {
+  if (type !== 'xstate.raise' || !isAfterRaise(params)) return undefined;
+  const { delay, event } = params as { delay?: unknown; event: { type: string } };
+  if (typeof delay === 'number' && Number.isFinite(delay) && delay >= 0) return undefined;
+  return {
+    feature: 'after',
+    message: `the delay of '${event.type}' resolved to ${JSON.stringify(delay) ?? String(delay)}: give milliseconds or an ISO-8601 duration`,
+  };
 }

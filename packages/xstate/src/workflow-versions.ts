@@ -4,6 +4,7 @@
  */
 import { InvalidArgument } from '@actorfold/core';
 import type { AnyStateMachine } from 'xstate';
+import { withDurableDelays } from './durable-delays.js';
 import { UnknownWorkflowVersion } from './errors.js';
 
 export class WorkflowVersions {
@@ -38,7 +39,10 @@ export class WorkflowVersions {
         );
       }
     }
-    this.#machines = new Map(entries as Array<[string, AnyStateMachine]>);
+    // Delays become milliseconds up front (ISO-8601 keys and results), see durable-delays.ts.
+    this.#machines = new Map(
+      (entries as Array<[string, AnyStateMachine]>).map(([name, m]) => [name, withDurableDelays(m)]),
+    );
     this.names = entries.map(([name]) => name);
     this.current = resolveCurrent(aggregateType, this.names, current);
   }

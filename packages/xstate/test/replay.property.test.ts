@@ -93,54 +93,69 @@ function count(run: ReturnType<typeof live>): void {
   }
 }
 
+/** A CPU-bound property run; the default 5 s would make the test depend on the machine's load. */
+const PROPERTY_TIMEOUT_MS = 120_000;
+
 describe('statechart replay', () => {
-  it('reproduces the live state exactly for random accepted command sequences, history values included', () => {
-    fc.assert(
-      fc.property(steps, (input) => {
-        const run = live(input);
-        count(run);
-        const replayed = replay(approval, stored(run.events));
-        expect(replayed).toStrictEqual(run.state);
-        expect(persisted(replayed)).toEqual(persisted(run.state));
-      }),
-      { numRuns: RUNS },
-    );
-    expect(covered.events).toBeGreaterThan(2 * RUNS);
-    expect(covered.completed).toBeGreaterThan(0);
-    expect(covered.resumedIntoSecondLine).toBeGreaterThan(0);
-  });
+  it(
+    'reproduces the live state exactly for random accepted command sequences, history values included',
+    () => {
+      fc.assert(
+        fc.property(steps, (input) => {
+          const run = live(input);
+          count(run);
+          const replayed = replay(approval, stored(run.events));
+          expect(replayed).toStrictEqual(run.state);
+          expect(persisted(replayed)).toEqual(persisted(run.state));
+        }),
+        { numRuns: RUNS },
+      );
+      expect(covered.events).toBeGreaterThan(2 * RUNS);
+      expect(covered.completed).toBeGreaterThan(0);
+      expect(covered.resumedIntoSecondLine).toBeGreaterThan(0);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('continues from a snapshot at any version to the same state as a full replay', () => {
-    fc.assert(
-      fc.property(steps, fc.nat(), (input, cut) => {
-        const run = live(input);
-        if (run.events.length === 0) return;
-        const at = 1 + (cut % run.events.length);
-        const saved = JSON.parse(JSON.stringify(approval.snapshots?.encode?.(run.states[at] as State)));
-        let state = approval.snapshots?.decode?.(saved) as State;
-        for (const e of stored(run.events.slice(at))) state = approval.evolve(state, e);
-        expect(state).toStrictEqual(run.state);
-        expect(persisted(state)).toEqual(persisted(run.state));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'continues from a snapshot at any version to the same state as a full replay',
+    () => {
+      fc.assert(
+        fc.property(steps, fc.nat(), (input, cut) => {
+          const run = live(input);
+          if (run.events.length === 0) return;
+          const at = 1 + (cut % run.events.length);
+          const saved = JSON.parse(JSON.stringify(approval.snapshots?.encode?.(run.states[at] as State)));
+          let state = approval.snapshots?.decode?.(saved) as State;
+          for (const e of stored(run.events.slice(at))) state = approval.evolve(state, e);
+          expect(state).toStrictEqual(run.state);
+          expect(persisted(state)).toEqual(persisted(run.state));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('records the same events when the same commands are decided again at the same times', () => {
-    fc.assert(
-      fc.property(steps, (input) => {
-        const first = live(input);
-        let state = approval.initialState();
-        const again: Event[] = [];
-        for (const [i, e] of stored(first.events).entries()) {
-          const ctx = decideContext(i, new Date(first.times[i] as number));
-          const [decided] = approval.decide(state, e.command, ctx);
-          again.push(decided as Event);
-          state = approval.evolve(state, decided as Event);
-        }
-        expect(stored(again)).toEqual(stored(first.events));
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    'records the same events when the same commands are decided again at the same times',
+    () => {
+      fc.assert(
+        fc.property(steps, (input) => {
+          const first = live(input);
+          let state = approval.initialState();
+          const again: Event[] = [];
+          for (const [i, e] of stored(first.events).entries()) {
+            const ctx = decideContext(i, new Date(first.times[i] as number));
+            const [decided] = approval.decide(state, e.command, ctx);
+            again.push(decided as Event);
+            state = approval.evolve(state, decided as Event);
+          }
+          expect(stored(again)).toEqual(stored(first.events));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

@@ -51,10 +51,16 @@ describe('machines that cannot be event-sourced', () => {
       /invokes an actor: an invoked actor runs outside the event stream/,
     ],
     [
-      'a delayed (after) transition',
-      machineWith({ after: { 1000: 'b' } }),
+      'a delayed (after) transition whose delay is neither named nor an ISO-8601 duration',
+      machineWith({ after: { soon: 'b' } }),
       'after',
-      /after 1000\): timers are not durable yet/,
+      /'soon' is neither a delay named in setup\(\{ delays \}\) nor an ISO-8601 duration/,
+    ],
+    [
+      'a delayed (after) transition in months, which have no fixed length',
+      machineWith({ after: { P1M: 'b' } }),
+      'after',
+      /'P1M': years and months have no fixed length/,
     ],
     ['spawnChild', machineWith({ entry: spawnChild(lazy) }), 'spawnChild', /entry: spawns a child actor/],
     [
@@ -125,7 +131,7 @@ describe('machines that cannot be event-sourced', () => {
         outer: {
           initial: 'inner',
           invoke: { src: lazy },
-          states: { inner: { after: { 10: 'other' } }, other: { entry: spawnChild(lazy) } },
+          states: { inner: { after: { never: 'other' } }, other: { entry: spawnChild(lazy) } },
         },
       },
     });
@@ -140,7 +146,7 @@ describe('machines that cannot be event-sourced', () => {
     expect(() =>
       fromMachine({
         type: 'm',
-        machines: { good: approvalMachine, bad: machineWith({ after: { 5: 'b' } }) },
+        machines: { good: approvalMachine, bad: machineWith({ invoke: { src: lazy } }) },
         current: 'good',
       }),
     ).toThrow(/^m: workflow version 'bad' cannot be event-sourced/);
@@ -159,6 +165,22 @@ describe('machines that cannot be event-sourced', () => {
     expect(findUnsupportedFeatures(pure)).toEqual([]);
     expect(findUnsupportedFeatures(approvalMachine)).toEqual([]);
     expect(() => fromMachine({ type: 'm', machines: { v1: pure } })).not.toThrow();
+  });
+
+  it('accepts delayed (after) transitions in ms, ISO-8601 durations and named delays, nested ones too', () => {
+    const delayed = setup({
+      delays: { backoff: ({ context }) => 100 * 2 ** (context as { n: number }).n },
+    }).createMachine({
+      id: 'm',
+      context: { n: 1 },
+      initial: 'a',
+      states: {
+        a: { after: { 1000: 'b', PT15M: 'b' }, on: { go: 'b' } },
+        b: { initial: 'x', states: { x: { after: { backoff: 'y' } }, y: {} } },
+      },
+    });
+    expect(findUnsupportedFeatures(delayed)).toEqual([]);
+    expect(fromMachine({ type: 'm', machines: { v1: delayed } }).eventTypes).toContain('DelayElapsed');
   });
 });
 

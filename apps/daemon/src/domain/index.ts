@@ -4,9 +4,11 @@
  */
 import type { AnyAggregate } from '@actorfold/core';
 import { account } from './account.js';
+import { offer } from './offer.js';
 import { supplierSwitch } from './supplier-switch.js';
 
 export { type AccountCommand, type AccountEvent, type AccountState, account } from './account.js';
+export { EXPIRY, type OfferCommand, type OfferEvent, type OfferState, offer } from './offer.js';
 export { type Balances, balances, type OpenSwitches, openSwitches, readModels } from './read-models.js';
 export {
   type SupplierSwitchCommand,
@@ -16,4 +18,4 @@ export {
 } from './supplier-switch.js';
 
 /** Every aggregate the daemon registers. */
-export const aggregates: readonly AnyAggregate[] = [account, supplierSwitch];
+export const aggregates: readonly AnyAggregate[] = [account, supplierSwitch, offer];

@@ -9,9 +9,13 @@
  * data reconciliation (Stammdatenabgleich) between confirmation and supply start. Processes
  * started on FV2025-04-01 finish on it. Deliberately simplified: real processes run on UTILMD
  * messages with deadlines in working days; dates here are calendar days in UTC.
+ *
+ * The grid operator's answer period is a durable timer (an `after` transition): a registration
+ * left unanswered for {@link ANSWER_PERIOD} ends as `unanswered`, and the new supplier is told.
+ * ILLUSTRATIVE: the period and its consequence are made up for the example, not the market's rule.
  */
 // #region definition (shown in docs/statecharts.md)
-import { fromMachine, type WithAcceptedAt } from '@actorfold/xstate';
+import { fromMachine, isoDurationMs, type WithAcceptedAt } from '@actorfold/xstate';
 import * as v from 'valibot';
 import { and, assign, emit, setup } from 'xstate';
 // #endregion definition
@@ -63,6 +67,7 @@ export interface SupplierSwitchContext {
 /** What the process emits for the market-communication outbox. */
 export type SupplierSwitchEmitted =
   | { type: 'registrationSent'; to: string; meteringPoint: string; switchDate: string }
+  | { type: 'answerOverdue'; to: string; meteringPoint: string; gridOperator: string }
   | { type: 'oldSupplierNotified'; to: string; meteringPoint: string; lastSupplyDay: string }
   | { type: 'switchFailed'; to: string; reasonCode: RejectionCode };
 
@@ -73,6 +78,12 @@ export function isMaLoId(id: string): boolean {
   for (let i = 0; i < 10; i++) sum += Number(id[i]) * (i % 2 === 0 ? 1 : 2);
   return (10 - (sum % 10)) % 10 === Number(id[10]);
 }
+
+/**
+ * How long the grid operator has to answer a registration (ISO-8601, calendar days in UTC).
+ * Illustrative only: the real answer periods are set by the market rules in working days.
+ */
+export const ANSWER_PERIOD = 'P10D';
 
 const isPartnerId = (id: string) => /^\d{13}$/.test(id);
 const dayOf = (iso: string) => iso.slice(0, 10);
@@ -85,6 +96,7 @@ const switchSetup = setup({
     events: {} as WithAcceptedAt<SupplierSwitchCommand>,
     emitted: {} as SupplierSwitchEmitted,
   },
+  delays: { answerPeriod: isoDurationMs(ANSWER_PERIOD) },
   guards: {
     validMarketLocation: ({ event }) => event.type === 'requestSwitch' && isMaLoId(event.meteringPoint),
     validParties: ({ event }) =>
@@ -134,6 +146,12 @@ const switchSetup = setup({
         return { code, reason: rejectionReasons[code] };
       },
     }),
+    reportOverdueAnswer: emit(({ context }) => ({
+      type: 'answerOverdue' as const,
+      to: context.newSupplier,
+      meteringPoint: context.meteringPoint,
+      gridOperator: context.gridOperator,
+    })),
     reportFailure: emit(({ context }) => ({
       type: 'switchFailed' as const,
       to: context.newSupplier,
@@ -155,8 +173,12 @@ const initialContext: SupplierSwitchContext = {
   ...{ meterNumber: null, supplyStartedAt: null },
 };
 
-/** The grid operator's answer, and the new supplier's cancellation while it is pending. */
+/**
+ * The grid operator's answer, and the new supplier's cancellation while it is pending; no answer
+ * within the answer period (a durable timer, cancelled by any way out of this state) ends it.
+ */
 const awaitingAnswer = {
+  after: { answerPeriod: { target: 'unanswered', actions: 'reportOverdueAnswer' } },
   on: {
     confirmSwitch: {
       guard: 'beforeSwitchDate',
@@ -186,6 +208,7 @@ const ended = {
   supplying: { type: 'final' },
   rejected: { type: 'final' },
   cancelled: { type: 'final' },
+  unanswered: { type: 'final' },
 } as const;
 
 /** FV2025-04-01: requested → confirmed → supplying (or rejected, or cancelled before confirmation). */

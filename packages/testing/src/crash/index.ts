@@ -2,5 +2,7 @@
  * `@actorfold/testing/crash`: what the stores' crash tests share, kept apart from the main entry
  * (which loads Vitest) so that the child processes can import it.
  */
+
+export { type AlarmCommand, type AlarmEvent, type AlarmState, alarm } from './alarm.js';
 export { type Child, startScript } from './child-process.js';
 export { DEDUPE_WINDOW, type LedgerCommand, type LedgerEvent, type LedgerState, ledger } from './ledger.js';

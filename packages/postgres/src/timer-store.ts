@@ -1,0 +1,322 @@
+/**
+ * Durable timers on PostgreSQL: one row per pending timer in `<schema>.timers`, keyed by
+ * (stream_id, name), indexed by due time. An append batch that carries timer changes runs the
+ * append function and one more statement for the changes in one explicit transaction (a batch
+ * without timers keeps its single-statement path): no timer without its event, and a rejected
+ * append (VersionConflict) changes no timer. Several runtimes sharing the database claim due
+ * timers with `FOR UPDATE SKIP LOCKED` and a lease (`claimed_by`, `claimed_until`), so each due
+ * timer fires on one node and a node that died mid-fire leaves it to another once its lease ran
+ * out. Stream ids and names are compared with the "C" collation: due order is code point order
+ * on every database, as on the other stores.
+ */
+import {
+  assertDueArgs,
+  assertStorableId,
+  assertTimerKey,
+  assertTimerQuery,
+  type EncodedTimerChange,
+  InvalidArgument,
+  type MissedTimerPolicy,
+  type TimerRecord,
+  type TimerStore,
+} from '@actorfold/core';
+import type { PoolClient } from 'pg';
+import type { SqlNames } from './schema.js';
+import type { StoreContext } from './store-context.js';
+
+/** The migration that adds the timers table. */
+export function timersDdl(n: SqlNames): string {
+  return `
+CREATE TABLE ${n.timers} (
+  stream_id text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  due_at bigint NOT NULL,
+  version bigint NOT NULL,
+  command jsonb NOT NULL,
+  missed text NOT NULL,
+  metadata jsonb,
+  claimed_by text,
+  claimed_until bigint,
+  PRIMARY KEY (stream_id, name)
+);
+CREATE INDEX timers_due ON ${n.timers} (due_at, stream_id, name);`;
+}
+
+/**
+ * Throws InvalidArgument when a timer's command or metadata JSON cannot be stored as jsonb
+ * (jsonb refuses the escapes of U+0000 and of a lone surrogate); an escaped backslash before
+ * `u0000` is plain text and passes.
+ */
+export function assertJsonbStorable(
+  changes: readonly EncodedTimerChange[] | undefined,
+  streamId: string,
+): void {
+  if (changes === undefined) return;
+  for (const c of changes) {
+    if (c.op !== 'schedule') continue;
+    for (const json of [c.timer.command, c.timer.metadata]) {
+      if (json !== undefined && JSONB_UNSTORABLE.test(json)) {
+        throw new InvalidArgument(
+          `${streamId}: timer ${JSON.stringify(c.timer.name)}: its command and metadata must not contain U+0000 or a lone surrogate`,
+        );
+      }
+    }
+  }
+}
+const JSONB_UNSTORABLE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+/** One append of a batch, as far as its timers go. */
+export interface TimerAppend {
+  readonly streamId: string;
+  readonly timers?: readonly EncodedTimerChange[];
+}
+
+/** True when some append of the batch changes timers: only such a batch needs a transaction. */
+export function changesTimers(batch: readonly TimerAppend[]): boolean {
+  for (const p of batch) if (p.timers !== undefined) return true;
+  return false;
+}
+
+/**
+ * Runs `append` (the append function's statement) and then the timer changes of the appends it
+ * accepted, in one transaction on a client of the pool. `accepted(rows)` says which appends were
+ * written. Returns the append statement's rows.
+ */
+export async function appendWithTimers<R>(
+  ctx: StoreContext,
+  batch: readonly TimerAppend[],
+  append: (client: PoolClient) => Promise<R[]>,
+  accepted: (row: R) => boolean,
+): Promise<R[]> {
+  const client = await ctx.pool.connect();
+  let failed: unknown;
+  try {
+    await client.query('BEGIN');
+    const rows = await append(client);
+    await applyChanges(
+      client,
+      ctx.names,
+      batch.filter((_, i) => accepted(rows[i] as R)),
+    );
+    await client.query('COMMIT');
+    return rows;
+  } catch (e) {
+    failed = e;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release(failed instanceof Error ? failed : undefined);
+  }
+}
+
+/**
+ * Applies the accepted appends' changes in order with one statement: each timer's last change
+ * decides whether it ends up scheduled (upserted, any old claim dropped: it is a new timer) or
+ * gone (deleted). The two key sets are disjoint.
+ */
+async function applyChanges(
+  client: PoolClient,
+  n: SqlNames,
+  accepted: readonly TimerAppend[],
+): Promise<void> {
+  const last = new Map<string, { streamId: string; change: EncodedTimerChange }>();
+  for (const p of accepted) {
+    if (p.timers === undefined) continue;
+    for (const c of p.timers) {
+      const name = c.op === 'cancel' ? c.name : c.timer.name;
+      const key = `${p.streamId}\u0000${name}`;
+      // Re-inserted so that iteration order is the order of each timer's last change.
+      last.delete(key);
+      last.set(key, { streamId: p.streamId, change: c });
+    }
+  }
+  if (last.size === 0) return;
+  const del = { streams: [] as string[], names: [] as string[] };
+  const put = {
+    streams: [] as string[],
+    names: [] as string[],
+    due: [] as number[],
+    versions: [] as number[],
+    commands: [] as string[],
+    missed: [] as string[],
+    metadata: [] as Array<string | null>,
+  };
+  for (const { streamId, change: c } of last.values()) {
+    if (c.op === 'cancel') {
+      del.streams.push(streamId);
+      del.names.push(c.name);
+      continue;
+    }
+    const t = c.timer;
+    put.streams.push(streamId);
+    put.names.push(t.name);
+    put.due.push(t.dueAt);
+    put.versions.push(t.version);
+    put.commands.push(t.command);
+    put.missed.push(t.missed);
+    put.metadata.push(t.metadata ?? null);
+  }
+  await client.query(
+    `WITH gone AS (
+  DELETE FROM ${n.timers} t USING unnest($1::text[], $2::text[]) AS d(stream_id, name)
+  WHERE t.stream_id = d.stream_id AND t.name = d.name
+)
+INSERT INTO ${n.timers} (stream_id, name, due_at, version, command, missed, metadata)
+SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::text[], $9::jsonb[])
+ON CONFLICT (stream_id, name) DO UPDATE SET
+  due_at = EXCLUDED.due_at, version = EXCLUDED.version, command = EXCLUDED.command,
+  missed = EXCLUDED.missed, metadata = EXCLUDED.metadata, claimed_by = NULL, claimed_until = NULL`,
+    [
+      del.streams,
+      del.names,
+      put.streams,
+      put.names,
+      put.due,
+      put.versions,
+      put.commands,
+      put.missed,
+      put.metadata,
+    ],
+  );
+}
+
+interface TimerRow {
+  stream_id: string;
+  name: string;
+  due_at: string;
+  version: string;
+  command: TimerRecord['command'];
+  missed: MissedTimerPolicy;
+  metadata: TimerRecord['metadata'] | null;
+}
+
+const COLUMNS = 'stream_id, name, due_at, version, command, missed, metadata';
+const ORDER = 'due_at, stream_id, name';
+
+function toRecord(r: TimerRow): TimerRecord {
+  const record: { -readonly [K in keyof TimerRecord]: TimerRecord[K] } = {
+    streamId: r.stream_id,
+    name: r.name,
+    dueAt: Number(r.due_at),
+    command: r.command,
+    version: Number(r.version),
+    missed: r.missed,
+  };
+  if (r.metadata !== null && r.metadata !== undefined) record.metadata = r.metadata;
+  return record;
+}
+
+/** A due bound as a bigint parameter (the infinities clamped to the safe integers). */
+function bound(until: number): number {
+  if (until >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  return until <= -Number.MAX_SAFE_INTEGER ? -Number.MAX_SAFE_INTEGER : Math.floor(until);
+}
+
+const compare = (a: TimerRecord, b: TimerRecord): number =>
+  a.dueAt - b.dueAt || cmp(a.streamId, b.streamId) || cmp(a.name, b.name);
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Rows per page of `list()`. */
+const PAGE = 500;
+
+/** The TimerStore of a PostgreSQL store. */
+export function postgresTimers(ctx: StoreContext): TimerStore & Required<Pick<TimerStore, 'claim'>> {
+  const n = ctx.names;
+  return {
+    async due(until, limit) {
+      ctx.ensureOpen();
+      assertDueArgs(until, limit);
+      if (limit === 0) return [];
+      return ctx.io('reading due timers', async () => {
+        const { rows } = await ctx.pool.query<TimerRow>(
+          `SELECT ${COLUMNS} FROM ${n.timers} WHERE due_at <= $1 ORDER BY ${ORDER} LIMIT $2`,
+          [bound(until), limit],
+        );
+        return rows.map(toRecord);
+      });
+    },
+
+    async *list(query) {
+      ctx.ensureOpen();
+      const { streamId, dueBefore, limit } = assertTimerQuery(query);
+      let left = limit;
+      // Keyset paging: a large listing never holds more than a page.
+      let after: [number, string, string] = [Number.MIN_SAFE_INTEGER, '', ''];
+      while (left > 0) {
+        const page = Math.min(PAGE, left);
+        const { rows } = await ctx.io('listing timers', () =>
+          ctx.pool.query<TimerRow>(
+            `SELECT ${COLUMNS} FROM ${n.timers}
+WHERE due_at <= $1 AND ($2::text IS NULL OR stream_id = $2) AND (due_at, stream_id, name) > ($3, $4, $5)
+ORDER BY ${ORDER} LIMIT $6`,
+            [bound(dueBefore), streamId ?? null, ...after, page],
+          ),
+        );
+        for (const r of rows) yield toRecord(r);
+        left -= rows.length;
+        const lastRow = rows.at(-1);
+        if (rows.length < page || lastRow === undefined) return;
+        after = [Number(lastRow.due_at), lastRow.stream_id, lastRow.name];
+      }
+    },
+
+    async get(streamId, name) {
+      ctx.ensureOpen();
+      assertTimerKey(streamId, name);
+      return ctx.io('reading a timer', async () => {
+        const { rows } = await ctx.pool.query<TimerRow>(
+          `SELECT ${COLUMNS} FROM ${n.timers} WHERE stream_id = $1 AND name = $2`,
+          [streamId, name],
+        );
+        return rows[0] === undefined ? undefined : toRecord(rows[0]);
+      });
+    },
+
+    async remove(streamId, name, version) {
+      ctx.ensureOpen();
+      assertTimerKey(streamId, name, version);
+      return ctx.io('removing a timer', async () => {
+        const { rowCount } = await ctx.pool.query(
+          `DELETE FROM ${n.timers} WHERE stream_id = $1 AND name = $2 AND version = $3`,
+          [streamId, name, version],
+        );
+        return (rowCount ?? 0) > 0;
+      });
+    },
+
+    async count() {
+      ctx.ensureOpen();
+      return ctx.io('counting timers', async () => {
+        const { rows } = await ctx.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${n.timers}`);
+        return Number(rows[0]?.n ?? 0);
+      });
+    },
+
+    async claim(until, limit, owner, leaseMs) {
+      ctx.ensureOpen();
+      assertDueArgs(until, limit);
+      assertStorableId('timers.claim: owner', owner);
+      if (!Number.isSafeInteger(leaseMs) || leaseMs < 1)
+        throw new InvalidArgument('timers.claim: leaseMs must be a positive integer');
+      if (limit === 0) return [];
+      const now = bound(until);
+      // The lease runs on the claimer's clock (`until` is its now), like the due times. A node's
+      // own claims are given back to it and renewed: each claim returns every due timer it holds.
+      return ctx.io('claiming due timers', async () => {
+        const { rows } = await ctx.pool.query<TimerRow>(
+          `UPDATE ${n.timers} t SET claimed_by = $3, claimed_until = $1::bigint + $4::bigint
+FROM (
+  SELECT stream_id, name FROM ${n.timers}
+  WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $3)
+  ORDER BY ${ORDER} LIMIT $2
+  FOR UPDATE SKIP LOCKED
+) c
+WHERE t.stream_id = c.stream_id AND t.name = c.name
+RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metadata`,
+          [now, limit, owner, leaseMs],
+        );
+        return rows.map(toRecord).sort(compare);
+      });
+    },
+  };
+}
