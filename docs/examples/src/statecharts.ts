@@ -13,7 +13,8 @@ import {
 import { fromMachine } from '@actorfold/xstate';
 
 const store = memoryStore();
-const clock = new SimulatedClock(Date.parse('2025-01-01T00:00:00Z'));
+// Requested a week before the switch date: the grid operator's answer period (P10D) runs on.
+const clock = new SimulatedClock(Date.parse('2025-01-08T00:00:00Z'));
 const first = await createRuntime({ store, clock, aggregates: [today] });
 const id = '51238696781-2025-01-15';
 const pending = first.get(today, id);
