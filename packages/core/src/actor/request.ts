@@ -195,6 +195,9 @@ export class TimerCommand extends ExecuteRequest {
   constructor(timer: TimerRecord, expectedVersion: number) {
     super(timer.streamId, timer.command, timerCommandOptions(timer, expectedVersion));
     this.timer = timer;
+    // No caller awaits it: settleFiring reads its outcome, and when the actor crashes mid-batch
+    // nobody does. Marked handled so such a failure is never an unhandled rejection.
+    this.promise.catch(() => undefined);
   }
 }
 
