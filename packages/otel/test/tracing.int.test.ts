@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, defineAggregate, defineProjection, type Runtime } from '@actorfold/core';
+import {
+  createRuntime,
+  defineAggregate,
+  defineProjection,
+  type Runtime,
+  SimulatedClock,
+} from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import {
   BasicTracerProvider,
@@ -9,7 +15,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ATTR,
   formatTraceparent,
@@ -159,6 +165,54 @@ describe('across a command and a projection', () => {
     const p = spans('project totals')[0] as ReadableSpan;
     expect(p.spanContext().traceId).toBe(command.spanContext().traceId);
     expect(parentOf(p)).toBe(command.spanContext().spanId);
+  });
+});
+
+describe("across a command, its durable timer and the timer's command", () => {
+  type ReminderCmd = { type: 'arm' } | { type: 'ring' };
+  type ReminderEvt = { type: 'Armed' } | { type: 'Rang' };
+  const reminder = defineAggregate<{ rang: boolean }, ReminderCmd, ReminderEvt>({
+    type: 'reminder',
+    initialState: () => ({ rang: false }),
+    decide(_s, c, ctx) {
+      if (c.type === 'ring') return [{ type: 'Rang' }];
+      ctx.timers.schedule('ring', { after: 'PT1M' }, { type: 'ring' });
+      return [{ type: 'Armed' }];
+    },
+    evolve: (s, e) => (e.type === 'Rang' ? { rang: true } : s),
+  });
+
+  it('makes the command span of a timer firing a child of the command span that scheduled it', async () => {
+    const clock = new SimulatedClock(Date.parse('2026-01-01T00:00:00Z'));
+    runtime = await createRuntime({
+      store: levelStore({ path: dir, durability: 'os' }),
+      aggregates: [reminder],
+      clock,
+      observer: otelObserver({ tracer: provider.getTracer('test') }),
+    });
+    const h = runtime.get(reminder, 'r1');
+    await h.execute({ type: 'arm' });
+    clock.advance(60_000);
+    await vi.waitFor(async () => expect((await h.state()).state).toEqual({ rang: true }), {
+      timeout: 10_000,
+    });
+    console.log(
+      'SPANS',
+      exporter
+        .getFinishedSpans()
+        .map((s) => [
+          s.name,
+          s.attributes[ATTR.commandType],
+          s.parentSpanContext?.spanId,
+          s.spanContext().spanId,
+        ]),
+    );
+    const arm = spans('command ').find((s) => s.attributes[ATTR.commandType] === 'arm');
+    const ring = spans('command ').find((s) => s.attributes[ATTR.commandType] === 'ring');
+    expect(arm).toBeDefined();
+    expect(ring).toBeDefined();
+    expect(ring?.spanContext().traceId).toBe(arm?.spanContext().traceId);
+    expect(parentOf(ring as ReadableSpan)).toBe(arm?.spanContext().spanId);
   });
 });
 

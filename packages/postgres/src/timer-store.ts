@@ -292,28 +292,29 @@ ORDER BY ${ORDER} LIMIT $6`,
       });
     },
 
-    async claim(until, limit, owner, leaseMs) {
+    async claim(until, limit, owner, leaseMs, now = until) {
       ctx.ensureOpen();
       assertDueArgs(until, limit);
       assertStorableId('timers.claim: owner', owner);
       if (!Number.isSafeInteger(leaseMs) || leaseMs < 1)
         throw new InvalidArgument('timers.claim: leaseMs must be a positive integer');
+      if (typeof now !== 'number' || Number.isNaN(now) || now > until)
+        throw new InvalidArgument('timers.claim: now must be a number (epoch ms) <= until');
       if (limit === 0) return [];
-      const now = bound(until);
-      // The lease runs on the claimer's clock (`until` is its now), like the due times. A node's
-      // own claims are given back to it and renewed: each claim returns every due timer it holds.
+      // The lease runs on the claimer's clock (`now`), like the due times; `until` may look ahead.
+      // A node's own claims are given back to it and renewed: each claim returns every due timer it holds.
       return ctx.io('claiming due timers', async () => {
         const { rows } = await ctx.pool.query<TimerRow>(
-          `UPDATE ${n.timers} t SET claimed_by = $3, claimed_until = $1::bigint + $4::bigint
+          `UPDATE ${n.timers} t SET claimed_by = $3, claimed_until = $5::bigint + $4::bigint
 FROM (
   SELECT stream_id, name FROM ${n.timers}
-  WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $3)
+  WHERE due_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $5 OR claimed_by = $3)
   ORDER BY ${ORDER} LIMIT $2
   FOR UPDATE SKIP LOCKED
 ) c
 WHERE t.stream_id = c.stream_id AND t.name = c.name
 RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metadata`,
-          [now, limit, owner, leaseMs],
+          [bound(until), limit, owner, leaseMs, bound(now)],
         );
         return rows.map(toRecord).sort(compare);
       });

@@ -374,6 +374,18 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         expect(ids(await claim(14_000, 100, 'node-d', 10_000))).toEqual(ids([...(b ?? []), ...(d ?? [])]));
       });
 
+      it("judges leases by the claimer's now, not by how far it looks ahead", async (ctx) => {
+        const { claim } = claimOf(ctx);
+        await seed(3);
+        expect(await claim(1000, 10, 'node-a', 1_000)).toHaveLength(3); // lease until 2000
+        // Looking ahead past the end of node-a's lease does not take its timers while it runs.
+        expect(await claim(2_500, 10, 'node-b', 1_000, 1_990)).toEqual([]);
+        expect(await claim(2_500, 10, 'node-b', 1_000, 2_000)).toHaveLength(3);
+        await expect(claim(1000, 10, 'node-c', 1_000, 1_001)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+        });
+      });
+
       it('claims only due timers, earliest first, at most limit', async (ctx) => {
         const { claim } = claimOf(ctx);
         const store = c.store();

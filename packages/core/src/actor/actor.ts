@@ -11,6 +11,7 @@ import {
   StoreError,
 } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
+import { observeRequest } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
 import type { DomainEvent, EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
@@ -650,6 +651,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       }
       if (!pending) return request.succeed({ outcome: 'stale', version: this.#version });
       const command = new TimerCommand(request.timer, this.#version);
+      // Traced like a caller's command: its metadata carries the scheduling command's trace context.
+      if (host.observer !== null) observeRequest(host.observer, this.def, this.id, command);
       let next: CommandRequest | undefined = command;
       while (next !== undefined) {
         const done = await this.#batch(next);

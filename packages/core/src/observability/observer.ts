@@ -1,3 +1,5 @@
+import type { Request } from '../actor/request.js';
+import type { AnyAggregate } from '../aggregate/aggregate.js';
 import type { EventEnvelope, EventMetadata } from '../store/store.js';
 
 /**
@@ -131,4 +133,28 @@ export class ObservedCommand {
       // Instrumentation must never change what the caller gets.
     }
   }
+}
+
+/** Asks the observer whether it watches this command; keeps its observation on the request. */
+export function observeRequest(
+  observer: RuntimeObserver,
+  def: AnyAggregate,
+  id: string,
+  request: Request,
+): void {
+  if (observer.command === undefined || (request.kind !== 'execute' && request.kind !== 'inject')) return;
+  let observation: CommandObservation | undefined;
+  try {
+    observation = observer.command({
+      aggregateType: def.type,
+      aggregateId: id,
+      streamId: request.streamId,
+      kind: request.kind,
+      commandType: request.kind === 'execute' ? request.command.type : undefined,
+      callerMetadata: request.options.metadata,
+    });
+  } catch {
+    return; // instrumentation never fails a command
+  }
+  if (observation !== undefined) request.observed = new ObservedCommand(observation);
 }

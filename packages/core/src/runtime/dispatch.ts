@@ -1,30 +1,11 @@
 import type { Request } from '../actor/request.js';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import { MailboxFull, RuntimeClosed } from '../errors.js';
-import { type CommandObservation, ObservedCommand, type RuntimeObserver } from '../observability/observer.js';
+import { observeRequest } from '../observability/observer.js';
 import type { CommandTimeouts } from './command-timeouts.js';
 import type { RuntimeContext } from './context.js';
 import type { Dispatcher } from './handle.js';
 import type { WatchFollower } from './watch-follower.js';
-
-/** Asks the observer whether it watches this command; keeps its observation on the request. */
-function observe(observer: RuntimeObserver, def: AnyAggregate, id: string, request: Request): void {
-  if (observer.command === undefined || (request.kind !== 'execute' && request.kind !== 'inject')) return;
-  let observation: CommandObservation | undefined;
-  try {
-    observation = observer.command({
-      aggregateType: def.type,
-      aggregateId: id,
-      streamId: request.streamId,
-      kind: request.kind,
-      commandType: request.kind === 'execute' ? request.command.type : undefined,
-      callerMetadata: request.options.metadata,
-    });
-  } catch {
-    return; // instrumentation never fails a command
-  }
-  if (observation !== undefined) request.observed = new ObservedCommand(observation);
-}
 
 /**
  * How handles reach actors: route each request to the stream's actor (activating one when
@@ -43,7 +24,7 @@ export function createDispatcher(
       if (isClosed()) return Promise.reject(new RuntimeClosed());
       const actor = registry.route(def, id, request.streamId);
       // Before offering: the actor may take the request up synchronously.
-      if (observer !== null) observe(observer, def, id, request);
+      if (observer !== null) observeRequest(observer, def, id, request);
       if (!ctx.offer(actor, request)) {
         metrics.counters.mailboxFull++;
         // Through the request, so an observation of it ends too.

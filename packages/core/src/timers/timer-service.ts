@@ -162,6 +162,7 @@ export class TimerService {
             limit,
             o.owner,
             o.leaseMs,
+            now,
           )
         : await this.#store.due(Number.MAX_SAFE_INTEGER, limit);
     } catch (error) {

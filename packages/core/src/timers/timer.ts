@@ -70,9 +70,11 @@ export interface TimerStore {
    * before `until` for `owner` during `leaseMs`, so that each due timer fires on one node; a
    * claim that expired (its node died mid-fire) can be taken by another node. Timers `owner`
    * already holds are returned again with their lease renewed. Earliest first, like `due`.
+   * `now` (default `until`) is the claimer's clock: leases are judged by it and run from it, so
+   * a claim that looks ahead (`until` > `now`) never takes a timer whose lease still runs.
    * Optional: a store with one runtime uses `due`.
    */
-  claim?(until: number, limit: number, owner: string, leaseMs: number): Promise<TimerRecord[]>;
+  claim?(until: number, limit: number, owner: string, leaseMs: number, now?: number): Promise<TimerRecord[]>;
 }
 
 /** The timer a command was fired by (`ctx.firedTimer`). */
