@@ -1,5 +1,6 @@
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
+import { isoTimestamp } from '../store/iso-timestamp.js';
 import type { DomainEvent, EventMetadata, NewEvent } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
 import { brokenBatcher } from './broken-batcher.js';
@@ -84,7 +85,7 @@ export class Batch {
     this.#baseState = state;
     this.#dedupe = dedupe;
     this.#now = now;
-    this.#timestamp = new Date(now).toISOString();
+    this.#timestamp = isoTimestamp(now);
   }
 
   /** Commands taken into the batch so far. */
