@@ -1,5 +1,3 @@
-import type { Request } from '../actor/request.js';
-import type { AnyAggregate } from '../aggregate/aggregate.js';
 import { MailboxFull, RuntimeClosed } from '../errors.js';
 import { observeRequest } from '../observability/observer.js';
 import type { CommandTimeouts } from './command-timeouts.js';
