@@ -44,6 +44,27 @@ export { codecByName } from './codec/codec-by-name.js';
 export { jsonCodec } from './codec/json-codec.js';
 export { richCodec } from './codec/rich-codec.js';
 export {
+  type DecideEffects,
+  EFFECT_SETTLED,
+  EFFECT_TIMER_PREFIX,
+  type EffectContext,
+  type EffectDefinition,
+  type EffectError,
+  type EffectImplementation,
+  type EffectInfo,
+  type EffectQuery,
+  type EffectRef,
+  type EffectRequestOptions,
+  type EffectResult,
+  type EffectState,
+  type EffectsOptions,
+  effectTimerName,
+  isEffectTimerName,
+  RUN_EFFECT,
+  type RunEffect,
+  type RuntimeEffects,
+} from './effects/effect.js';
+export {
   ActorCrashed,
   ActorfoldError,
   CommandTimeout,

@@ -1,4 +1,6 @@
 import type { DecideContext } from '../aggregate/aggregate.js';
+import type { DecideEffects, EffectRef } from '../effects/effect.js';
+import { InvalidArgument } from '../errors.js';
 import type { EventMetadata } from '../store/store.js';
 import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import { TimerRecorder } from '../timers/timer-recorder.js';
@@ -35,6 +37,16 @@ export class RuntimeDecideContext implements DecideContext {
   get timers(): DecideTimers {
     if (this.#recorder === undefined) this.#recorder = new TimerRecorder(this.now.getTime());
     return this.#recorder;
+  }
+
+  /** The effect whose result this command is. CONTRACT STUB: set by the effects work. */
+  get settledEffect(): EffectRef | undefined {
+    return undefined;
+  }
+
+  /** CONTRACT STUB: replaced by the effect recorder. */
+  get effects(): DecideEffects {
+    throw new InvalidArgument('durable effects are not implemented yet');
   }
 
   /** What decide asked of `timers`, if it used them at all. */

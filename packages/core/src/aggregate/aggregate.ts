@@ -2,6 +2,7 @@ import type { Interceptor } from '../actor/interceptors.js';
 import { assertInterceptors } from '../actor/interceptors.js';
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
+import type { DecideEffects, EffectRef } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
@@ -32,6 +33,14 @@ export interface DecideContext {
   readonly timers: DecideTimers;
   /** The timer whose firing this command is; undefined for every other command. */
   readonly firedTimer?: FiredTimer | undefined;
+  /**
+   * Requests and cancels durable effects (calls to the outside world, run by the runtime after
+   * the decision is stored, their results delivered back as commands). Written in the same append
+   * as the events decide returns, so a decision that uses them must return at least one event.
+   */
+  readonly effects: DecideEffects;
+  /** The effect whose result this command is (see `EffectResult`); undefined for every other command. */
+  readonly settledEffect?: EffectRef | undefined;
 }
 
 /** When and how an aggregate's state is snapshotted. */

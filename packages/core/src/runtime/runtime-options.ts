@@ -3,6 +3,7 @@ import type { ActorOptions } from '../actor/actor-host.js';
 import { assertInterceptors, type Interceptor } from '../actor/interceptors.js';
 import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
+import type { EffectsOptions } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { RuntimeObserver } from '../observability/observer.js';
 import type { EventStore } from '../store/store.js';
@@ -63,6 +64,11 @@ export interface RuntimeOptions {
    * (default 30 000) a claim lasts.
    */
   timers?: { windowSize?: number; concurrency?: number; pollMs?: number; leaseMs?: number };
+  /**
+   * Durable effects: the implementations decide may request by name, and how the runner calls
+   * them (concurrency, timeout per attempt, attempts, back-off). See `EffectsOptions`.
+   */
+  effects?: EffectsOptions;
   /** Names this runtime where several share a store (the timer claims' owner). Default: host, pid and a random part. */
   runtimeId?: string;
   /**

@@ -13,6 +13,7 @@ import {
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { EventReader } from '../aggregate/read-events.js';
 import { type Clock, systemClock } from '../clock.js';
+import type { RuntimeEffects } from '../effects/effect.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
 import {
   type AggregateTypeMetrics,
@@ -193,6 +194,14 @@ export class Runtime {
     // No command timeout: the service tracks its firings itself, and a firing queued behind a busy
     // mailbox is not late enough to give up on (it would only be retried).
     return this.#dispatcher.dispatch(def, aggregateId, new FireRequest(timer), false) as Promise<FireResult>;
+  }
+
+  /**
+   * The durable effects: list, count, and retry or abandon one by hand.
+   * CONTRACT STUB: implemented by the effects work.
+   */
+  effects(): RuntimeEffects {
+    throw new InvalidArgument('durable effects are not implemented yet');
   }
 
   /**

@@ -75,6 +75,19 @@ export interface TimerStore {
    * Optional: a store with one runtime uses `due`.
    */
   claim?(until: number, limit: number, owner: string, leaseMs: number, now?: number): Promise<TimerRecord[]>;
+  /**
+   * Replaces the pending timer `name` of the stream, if it still has `version`, by the same timer
+   * due at `dueAt` with `command`, releasing any claim on it (any node may take it when due).
+   * False when it was not there (fired, cancelled or rescheduled under another version). Durable
+   * effects record their attempts and results with it; a store without it runs no effects.
+   */
+  reschedule?(
+    streamId: string,
+    name: string,
+    version: number,
+    dueAt: number,
+    command: Command,
+  ): Promise<boolean>;
 }
 
 /** The timer a command was fired by (`ctx.firedTimer`). */
