@@ -109,7 +109,8 @@ describe('durable effects against a flaky remote, with cancels, evictions and re
             const behaviour = behaviours[calls++ % behaviours.length] as Behaviour;
             const identity = `${ctx.streamId}|${ctx.effect.id}|${ctx.effect.version}`;
             const known = keys.get(ctx.idempotencyKey);
-            if (known !== undefined && known !== identity) violations.push(`key reused: ${identity} vs ${known}`);
+            if (known !== undefined && known !== identity)
+              violations.push(`key reused: ${identity} vs ${known}`);
             keys.set(ctx.idempotencyKey, identity);
             callsOf.set(ctx.idempotencyKey, (callsOf.get(ctx.idempotencyKey) ?? 0) + 1);
             if (over.has(ctx.idempotencyKey)) violations.push(`cancelled effect started: ${identity}`);
@@ -120,7 +121,9 @@ describe('durable effects against a flaky remote, with cancels, evictions and re
               case 'fail':
                 return Promise.reject(new Error('remote unavailable'));
               case 'fatal':
-                return Promise.reject(Object.assign(new Error('refused by the remote'), { retryable: false }));
+                return Promise.reject(
+                  Object.assign(new Error('refused by the remote'), { retryable: false }),
+                );
               case 'hang':
                 // Never answers; ends only when the signal aborts (timeout, cancel, shutdown).
                 return new Promise((_resolve, reject) =>
@@ -227,7 +230,8 @@ describe('durable effects against a flaky remote, with cancels, evictions and re
                 // Retries stop at the budget; a failure before it is one the remote refused for good.
                 expect(e.attempts).toBeGreaterThanOrEqual(1);
                 expect(e.attempts).toBeLessThanOrEqual(budget);
-                if (e.outcome === 'failed' && e.attempts < budget) expect(e.error?.message).toBe('refused by the remote');
+                if (e.outcome === 'failed' && e.attempts < budget)
+                  expect(e.error?.message).toBe('refused by the remote');
                 if (e.outcome === 'done') expect((e.output as { echo: unknown }).echo).toBe(budget);
                 // Attempts made: at most the budget, plus one re-run per restart that aborted one.
                 const key = effectIdempotencyKey(streamId, e.id, e.version);
