@@ -29,6 +29,8 @@ export interface Scenario {
   /** States the promise: "an approved customer's application is started and the process ends". */
   title: string;
   store: StoreKind;
+  /** This scenario's services, where they differ from the example's. */
+  services?: () => SimulatedServices;
   drive(ctx: ScenarioContext): Promise<void>;
 }
 
