@@ -52,5 +52,5 @@ export const asyncSubflow: RefusedExample = {
   reason:
     'the subflow is a child machine invoked by the parent; a child process is a second aggregate, started by a command and answering with one',
   features: ['invoke'],
-  alternative: /promise|fromPromise|command/,
+  alternative: /make it an aggregate of its own.*fromPromise/,
 };

@@ -101,7 +101,7 @@ const machine = setup({
         onDone: 'End',
       },
     },
-    'Sleep two weeks': { after: { PT2W: 'Get Book Status' } },
+    'Sleep two weeks': { after: { P2W: 'Get Book Status' } },
     'Check Out Book': {
       initial: 'Checking out book',
       states: {
@@ -153,12 +153,15 @@ export const bookLending: RunningExample = {
   uses: [
     'invoke (promise) x6',
     'always (guarded)',
-    'after (ISO-8601 PT2W)',
+    'after (PT2W)',
     'nested states with a final child',
     'assign',
     'final',
   ],
-  adaptations: ['the lender of the request is kept in the context (the original leaves it null)'],
+  adaptations: [
+    'the lender of the request is kept in the context (the original leaves it null)',
+    "the two weeks are spelled P2W: the original's PT2W is no ISO-8601 duration (weeks go before the T)",
+  ],
   machine,
   services: () => library(0),
   scenarios: [

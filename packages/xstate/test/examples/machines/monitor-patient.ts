@@ -3,8 +3,11 @@
  * orders medication or calls a nurse or a pulmonologist. The actions are custom code, which
  * decide and replay never run, so `fromMachine` refuses the machine.
  */
-import { setup } from 'xstate';
-import type { RefusedExample } from '../support/ported-example.js';
+import { expect } from 'vitest';
+import { assign, emit, setup } from 'xstate';
+import type { WithAcceptedAt } from '../../../src/index.js';
+import type { RefusedExample, RunningExample } from '../support/ported-example.js';
+import { SimulatedServices } from '../support/simulated-services.js';
 
 type VitalsEvent = {
   type: 'org.monitor.highBodyTemp' | 'org.monitor.highBloodPressure' | 'org.monitor.highRespirationRate';
@@ -37,6 +40,85 @@ const machine = setup({
   },
 });
 
+type MonitorCommand = { type: 'start'; patientId: string } | VitalsEvent;
+
+/** The way out the refusal names: each reaction recorded with emit(), for a subscriber to act on. */
+const withEmit = setup({
+  types: {
+    context: {} as { patientId: string | null },
+    events: {} as WithAcceptedAt<MonitorCommand>,
+    emitted: {} as { type: 'TylenolOrdered' | 'NurseCalled' | 'PulmonologistCalled'; patientId: string },
+  },
+}).createMachine({
+  id: 'patientVitalsWorkflow',
+  context: { patientId: null },
+  initial: 'Admitted',
+  states: {
+    Admitted: {
+      on: {
+        start: { target: 'MonitorVitals', actions: assign({ patientId: ({ event }) => event.patientId }) },
+      },
+    },
+    MonitorVitals: {
+      on: {
+        'org.monitor.highBodyTemp': {
+          actions: emit(({ context }) => ({
+            type: 'TylenolOrdered' as const,
+            patientId: context.patientId ?? '',
+          })),
+        },
+        'org.monitor.highBloodPressure': {
+          actions: emit(({ context }) => ({
+            type: 'NurseCalled' as const,
+            patientId: context.patientId ?? '',
+          })),
+        },
+        'org.monitor.highRespirationRate': {
+          actions: emit(({ context }) => ({
+            type: 'PulmonologistCalled' as const,
+            patientId: context.patientId ?? '',
+          })),
+        },
+      },
+    },
+  },
+});
+
+const alarm = (type: VitalsEvent['type']) => ({ type, patientId: 'patient1', data: { value: 'high' } });
+
+const rewritten: RunningExample = {
+  status: 'runs',
+  example: 'workflow-monitor-patient',
+  uses: ['emit'],
+  adaptations: [
+    'the custom actions become emit() of TylenolOrdered, NurseCalled, PulmonologistCalled',
+    'input (the patient) comes with a start command',
+  ],
+  machine: withEmit,
+  services: () => new SimulatedServices({}),
+  scenarios: [
+    {
+      title: 'each alarm records the matching order or call in the stream, for a subscriber to act on',
+      store: 'level',
+      async drive({ run, send }) {
+        await send({ type: 'start', patientId: 'patient1' });
+        await send(alarm('org.monitor.highBodyTemp'));
+        await send(alarm('org.monitor.highRespirationRate'));
+        await send(alarm('org.monitor.highBloodPressure'));
+        const emitted: unknown[] = [];
+        for await (const e of run.store.readStream('workflow-monitor-patient/p-1')) {
+          emitted.push(...((e.data as { emitted?: unknown[] }).emitted ?? []));
+        }
+        expect(emitted).toEqual([
+          { type: 'TylenolOrdered', patientId: 'patient1' },
+          { type: 'PulmonologistCalled', patientId: 'patient1' },
+          { type: 'NurseCalled', patientId: 'patient1' },
+        ]);
+      },
+    },
+  ],
+};
+
 export const monitorPatient: RefusedExample = {
   status: 'refused',
   example: 'workflow-monitor-patient',
@@ -46,4 +128,5 @@ export const monitorPatient: RefusedExample = {
     'its reactions are custom actions (code run on a transition), which decide and replay never run: record them with emit, or call the services through states that invoke them',
   features: ['custom action'],
   alternative: /emit\(\)/,
+  rewritten,
 };

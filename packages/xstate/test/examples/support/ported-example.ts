@@ -65,6 +65,8 @@ export interface RefusedExample extends Catalogued {
   features: readonly string[];
   /** What the refusal message must name as the way out. */
   alternative: RegExp;
+  /** The example rewritten the way the refusal suggests, which runs (not counted as the example running). */
+  rewritten?: RunningExample;
 }
 
 export type PortedExample = RunningExample | RefusedExample;

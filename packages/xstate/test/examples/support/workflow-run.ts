@@ -20,6 +20,9 @@ import {
 import { levelStore } from '@actorfold/level';
 import { afterAll } from 'vitest';
 
+/** Rounds in a row without a change before the runtime counts as settled. */
+const QUIET_ROUNDS = 4;
+
 /** Where a run keeps its data. */
 export type StoreKind = 'level' | 'memory';
 
@@ -68,15 +71,36 @@ export class WorkflowRun {
   }
 
   /**
-   * Lets the started work finish without moving time: due timers and effect attempts are armed
-   * on the simulated clock at the current instant, so each round fires those first.
+   * Lets the started work finish without moving time: waits until nothing is due on the
+   * simulated clock (every due timer firing and effect attempt has been taken up) and the store
+   * has stopped changing for a few rounds. Due timers and effect attempts are armed on the
+   * simulated clock at the current instant, so each round fires those first.
    */
-  async settle(rounds = 6): Promise<void> {
-    for (let i = 0; i < rounds; i++) {
-      this.clock.advance(0);
-      await new Promise<void>((r) => setImmediate(r));
-      if (this.#path !== undefined) await new Promise<void>((r) => setTimeout(r, 2));
+  async settle(limitMs = 10_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    let last = '';
+    for (let stable = 0; stable < QUIET_ROUNDS; ) {
+      if (Date.now() > deadline) throw new Error(`the runtime did not settle within ${limitMs} ms`);
+      await this.#round();
+      const mark = await this.#mark();
+      stable = mark === last && !mark.endsWith(':due') ? stable + 1 : 0;
+      last = mark;
     }
+  }
+
+  /** One round: fires what is due now, lets promise turns and (for LevelDB) some I/O happen. */
+  async #round(): Promise<void> {
+    this.clock.advance(0);
+    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setTimeout(r, this.#path === undefined ? 0 : 2));
+  }
+
+  /** What the store holds, in short: its last position, its timer count, and whether any is due. */
+  async #mark(): Promise<string> {
+    const store = this.store;
+    const timers = store.timers;
+    const due = timers === undefined ? [] : await timers.due(this.clock.now(), 1);
+    return `${(await store.lastPosition?.()) ?? 0}:${(await timers?.count()) ?? 0}:${due.length > 0 ? 'due' : 'none'}`;
   }
 
   /** Settles until `check` holds, without moving the clock; fails after `limitMs` of real time. */
@@ -90,7 +114,7 @@ export class WorkflowRun {
       if (Date.now() > deadline) {
         throw new Error(`still not reached after ${limitMs} ms: ${typeof what === 'string' ? what : what()}`);
       }
-      await this.settle(1);
+      await this.#round();
     }
   }
 
