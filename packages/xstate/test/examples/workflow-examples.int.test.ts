@@ -6,6 +6,7 @@
  * the restart calls no service again. Each refused one is refused by `fromMachine` with a
  * message that names the way out.
  */
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyAggregate } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,18 @@ async function runScenario(example: RunningExample, scenario: Scenario): Promise
 describe("xstate's workflow examples, ported", () => {
   it('the catalogue holds each of the 25 examples once', () => {
     expect(catalogue.map((e) => e.example)).toEqual([...SPEC_EXAMPLES]);
+  });
+
+  it("docs/statecharts.md's table and count say what the catalogue says", () => {
+    const docs = readFileSync(new URL('../../../../docs/statecharts.md', import.meta.url), 'utf8');
+    const section = docs.slice(docs.indexOf("## xstate's workflow examples"));
+    const rows = [...section.matchAll(/^\| `(workflow-[a-z-]+)` +\|[^|]*\| (runs|refused)/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(rows).toEqual(catalogue.map((e) => [e.example, e.status]));
+    const running = catalogue.filter((e) => e.status === 'runs').length;
+    expect(section).toContain(`**${running} of the ${SPEC_EXAMPLES.length} run**`);
   });
 
   for (const example of catalogue) {

@@ -114,5 +114,3 @@ export const reusingFunctions: RefusedExample = {
   alternative: /emit\(\)/,
 };
 
-/** The child on its own: still refused, for its sendParent. */
-export const paymentConfirmationMachine = paymentConfirmation;
