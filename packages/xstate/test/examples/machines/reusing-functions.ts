@@ -113,4 +113,3 @@ export const reusingFunctions: RefusedExample = {
   features: ['invoke', 'sendTo', 'wildcard', 'custom action'],
   alternative: /emit\(\)/,
 };
-
