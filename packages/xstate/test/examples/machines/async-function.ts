@@ -61,5 +61,20 @@ export const asyncFunction: RunningExample = {
         expect(calls[1]?.idempotencyKey).toBe(calls[0]?.idempotencyKey);
       },
     },
+    {
+      title:
+        'a retry pending when the runtime restarts is made by the next runtime, under the same idempotency key',
+      store: 'level',
+      async drive({ run, send, reach, services }) {
+        await send({ type: 'start', customer: 'david@example.com' });
+        await run.until(() => services.calls.length === 1, 'the first attempt');
+        await run.restart();
+        await run.advance(1_000, 250);
+        expect(await reach('Email sent')).toMatchObject({ done: true });
+        const [first, second] = services.callsOf('sendEmail');
+        expect([first?.attempt, second?.attempt]).toEqual([1, 2]);
+        expect(second?.idempotencyKey).toBe(first?.idempotencyKey);
+      },
+    },
   ],
 };
