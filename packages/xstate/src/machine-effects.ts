@@ -121,7 +121,13 @@ export function activeInvokes(
 /** Hands the requests to the decision's effects; every outcome comes back as {@link INVOKE_SETTLED}. */
 export function applyEffectRequests(ctx: DecideContext, requests: readonly EffectRequest[]): void {
   if (requests.length === 0) return;
-  const { effects } = ctx;
+  const effects = ctx.effects as DecideContext['effects'] | undefined;
+  if (effects === undefined) {
+    // A hand-made context (a test harness) without effects: say so rather than fail on undefined.
+    throw new InvalidArgument(
+      `the transition invokes ${requests.map((r) => `'${r.id}'`).join(', ')}, but this decide context has no effects (ctx.effects)`,
+    );
+  }
   for (const r of requests) {
     if (r.op === 'request') effects.request(r.name, r.input, { id: r.id, resultType: INVOKE_SETTLED });
     else effects.cancel(r.id);

@@ -7,13 +7,17 @@
  * are claimed in the database). Then it prints `SENT-ALL`, waits until no effect record is
  * pending in the database (the killed daemon's included), shuts down and prints `DONE`.
  *
- * argv: url schema node journal senders sendMs
+ * Attempts run here take `slowdown` times the errand's delay (the daemon the test kills is slow,
+ * so that it is killed mid-attempt).
+ *
+ * argv: url schema node journal senders sendMs slowdown
  */
 import { createRuntime } from '@actorfold/core';
 import { errand, errandEffect, openJournal } from '@actorfold/testing/crash';
 import { postgresStore } from '../../src/index.js';
 
-const [url, schema, node, journalPath, senders, sendMs] = process.argv.slice(2) as [
+const [url, schema, node, journalPath, senders, sendMs, slowdown] = process.argv.slice(2) as [
+  string,
   string,
   string,
   string,
@@ -32,9 +36,9 @@ const runtime = await createRuntime({
   // Short claims and polls: due effects and results move between the daemons within the test.
   timers: { pollMs: 100, leaseMs: 1_000 },
   effects: {
-    implementations: { errand: errandEffect(journal, node) },
+    implementations: { errand: errandEffect(journal, node, { slowdown: Number(slowdown) }) },
     concurrency: 8,
-    // Far above the work (<= 200 ms). A killed daemon's attempts run again elsewhere once their
+    // Far above the work (<= 200 ms, 1 s on the slow daemon). A killed daemon's attempts run again elsewhere once their
     // lease (this plus the runner's grace) has run out.
     timeoutMs: 1_500,
     maxAttempts: 8,
