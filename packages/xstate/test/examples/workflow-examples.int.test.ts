@@ -55,6 +55,7 @@ async function runScenario(example: RunningExample, scenario: Scenario): Promise
   };
   try {
     await scenario.drive(ctx);
+    await run.settle();
     // Replay: what the store holds, folded by evolve alone, is the live state.
     const live = await handle().state();
     const events: unknown[] = [];
@@ -62,6 +63,7 @@ async function runScenario(example: RunningExample, scenario: Scenario): Promise
     expect(events).toHaveLength(live.version);
     expect(replay(def, events as never[])).toEqual(live.state);
     const pending = await run.store.timers?.count();
+    const effects = await run.runtime.effects().count();
     const calls = services.calls.length;
     // A fresh runtime over the same store (the LevelDB folder reopened) reaches the same state,
     // keeps the same pending timers and effects, and calls no service again.
@@ -69,6 +71,7 @@ async function runScenario(example: RunningExample, scenario: Scenario): Promise
     expect(await handle().state()).toEqual(live);
     await run.settle();
     expect(await run.store.timers?.count()).toBe(pending);
+    expect(await run.runtime.effects().count()).toBe(effects);
     expect(services.calls).toHaveLength(calls);
     expect(await handle().state()).toEqual(live);
   } finally {
