@@ -21,7 +21,9 @@ import { fetchCalls, payment, remote, type User, userFetch } from './support/inv
 
 const fetcher = fromMachine({ type: 'fetch', machines: { v1: userFetch } });
 const pay = fromMachine({ type: 'payment', machines: { v1: payment } });
-const aggregates = [fetcher, pay];
+/** Snapshotted after every event: a restart restores the machine from its snapshot (no children). */
+const snapFetcher = fromMachine({ type: 'snapfetch', machines: { v1: userFetch }, snapshots: { every: 1 } });
+const aggregates = [fetcher, pay, snapFetcher];
 
 const root = mkdtempSync(join(tmpdir(), 'af-xstate-invoke-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -205,6 +207,30 @@ describe('invoke through the runtime on a LevelDB folder', () => {
     const { state } = await h.state();
     await stop(rt);
     await expectReplayed(path, fetcher, 'f-4', state);
+  });
+
+  it('a process restored from its snapshot mid-effect still cancels the effect when it leaves the state', async () => {
+    const path = folder();
+    const hanging = hangingRemote();
+    const first = await startOn(path);
+    await first.get(snapFetcher, 's-1').execute({ type: 'fetch', userId: 'u-11' });
+    await hanging.started;
+    await stop(first);
+
+    const again = hangingRemote();
+    const rt = await startOn(path);
+    const h = rt.get(snapFetcher, 's-1');
+    expect((await rt.store.snapshots?.load('snapfetch/s-1'))?.version).toBe(1);
+    await again.started;
+    await h.execute({ type: 'cancel' });
+    await again.aborted;
+    expect(await rt.effects().count()).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fetchCalls).toHaveLength(2);
+    const { state } = await h.state();
+    expect(state).toMatchObject({ value: 'cancelled', done: true });
+    await stop(rt);
+    await expectReplayed(path, snapFetcher, 's-1', state);
   });
 
   it('the first outcome of a state with two effects and a deadline wins; the rest are cancelled', async () => {
