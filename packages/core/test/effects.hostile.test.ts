@@ -672,6 +672,63 @@ describe('operators, results and the runtime around a running effect', () => {
     expect(await ops.abandon('probe/p1', 'x')).toBe(false);
   });
 
+  it('abandon of a retrying effect, then retry before the failure is delivered: it runs again with a fresh budget and only its new outcome is delivered', async () => {
+    const clock = new SimulatedClock(0);
+    let up = false;
+    let calls = 0;
+    const { runtime } = await start(
+      {
+        implementations: {
+          remote: () => {
+            calls++;
+            if (!up) throw new Error('down');
+            return 'up';
+          },
+        },
+        maxAttempts: 3,
+        backoff: { initialMs: 3_600_000, maxMs: 3_600_000, factor: 1 },
+      },
+      clock,
+    );
+    await go(runtime, 'fail', (ctx) => {
+      ctx.effects.request('remote', {}, { id: 'x', resultType: 'Result' });
+    });
+    const ops = runtime.effects();
+    for (let i = 0; i < 100 && calls === 0; i++) await pass(clock, 0, 1);
+    await until(async () => (await ops.get('probe/p1', 'x'))?.state === 'retrying');
+    expect(await ops.abandon('probe/p1', 'x', 'giving up')).toBe(true);
+    // The clock stands still: the abandoned failure waits to be delivered; abandoning it again says false.
+    expect(await ops.get('probe/p1', 'x')).toMatchObject({
+      state: 'failed',
+      lastError: { code: 'EFFECT_ABANDONED', message: 'giving up' },
+    });
+    expect(await ops.abandon('probe/p1', 'x')).toBe(false);
+    up = true;
+    expect(await ops.retry('probe/p1', 'x')).toBe(true);
+    expect(await ops.get('probe/p1', 'x')).toMatchObject({ state: 'pending', attempts: 0 });
+    for (let i = 0; i < 100 && (await gots(runtime)).length === 0; i++) await pass(clock, 0, 1);
+    await pass(clock, 100, 5);
+    expect(await gots(runtime)).toEqual([
+      { type: 'Got', id: 'x', outcome: 'done', output: 'up', byRuntime: true },
+    ]);
+    expect(calls).toBe(2);
+  });
+
+  it('refuses a misspelt list filter instead of listing everything', async () => {
+    const { runtime } = await start({ implementations: { remote: noop } });
+    const list = async (q: unknown) => {
+      for await (const _ of runtime.effects().list(q as never)) {
+        // drained
+      }
+    };
+    await expect(list({ stream: 'probe/p1' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/unknown filter 'stream'/),
+    });
+    await expect(list({ limit: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(list({ state: 'done' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('a result command sent by hand has no ctx.settledEffect', async () => {
     const { runtime } = await start({ implementations: { remote: noop } });
     await runtime.get(probe, 'p1').execute({
