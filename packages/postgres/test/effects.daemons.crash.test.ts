@@ -24,8 +24,8 @@ import { freshDatabase, skipReason } from './support/database.js';
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
 const DAEMONS = ['a', 'b', 'c'];
 const KILLED = 'b';
-/** How long each daemon sends errands. */
-const SEND_MS = SOAK ? 10_000 : 4_000;
+/** How long the survivors go on sending errands after the kill. */
+const AFTER_KILL_MS = SOAK ? 10_000 : 1_000;
 
 const temp = mkdtempSync(join(tmpdir(), 'actorfold-pg-effects-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -41,20 +41,13 @@ describe.skipIf(skipReason !== undefined)(
       const children = new Map<string, Child>(
         DAEMONS.map((node) => [
           node,
-          startChild('effect-daemon-child', [
-            url,
-            schema,
-            node,
-            journal,
-            '6',
-            String(SEND_MS),
-            node === KILLED ? '5' : '1',
-          ]),
+          startChild('effect-daemon-child', [url, schema, node, journal, '6', node === KILLED ? '5' : '1']),
         ]),
       );
       await Promise.all([...children.values()].map((c) => c.waitFor('READY')));
 
-      // Kill the daemon (its attempts are slow) once it finished one and runs at least three.
+      // Kill the daemon (its attempts are slow) once it finished one and runs at least three;
+      // every daemon sends until then.
       const killed = children.get(KILLED) as Child;
       const started = Date.now();
       for (;;) {
@@ -69,6 +62,8 @@ describe.skipIf(skipReason !== undefined)(
       expect((await killed.exited).signal, killed.stderr()).toBe('SIGKILL');
       // Its process is gone by now: what it ran ended at the latest here.
       const killedAt = Date.now();
+      await sleep(AFTER_KILL_MS);
+      for (const [node, child] of children) if (node !== KILLED) child.process.kill('SIGUSR2');
 
       for (const [node, child] of children) {
         if (node === KILLED) continue;

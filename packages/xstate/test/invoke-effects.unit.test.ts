@@ -7,6 +7,7 @@ import {
   INVOKE_DONE,
   INVOKE_FAILED,
   INVOKE_SETTLED,
+  type InvokedEffectArgs,
   isImpureMachine,
 } from '../src/index.js';
 import { stored } from './support/history.js';
@@ -291,6 +292,41 @@ describe('effectsFromMachine', () => {
     } finally {
       remote.fetchUser = original;
     }
+  });
+
+  it('gives the promise creator the effect context (idempotency key, attempt); emit is refused, not retried', async () => {
+    const seen: unknown[] = [];
+    const machine = setup({
+      actors: {
+        send: fromPromise<string, { to: string }>(async (args) => {
+          const { effect, input } = args as unknown as InvokedEffectArgs<{ to: string }>;
+          seen.push([input, effect.idempotencyKey, effect.attempt]);
+          return 'sent';
+        }),
+        shout: fromPromise<null>(async ({ emit }) => {
+          emit({ type: 'loud' });
+          return null;
+        }),
+      },
+    }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: { a: { invoke: [{ src: 'send', input: { to: 'x' } }, { src: 'shout' }] } },
+    });
+    const implementations = effectsFromMachine(machine);
+    const ctx = {
+      idempotencyKey: 'm/1:0.m.a@1',
+      signal: new AbortController().signal,
+      attempt: 2,
+      streamId: 'm/1',
+      effect: { id: '0.m.a', name: 'send', version: 1 },
+    };
+    await expect(implementations.send?.({ to: 'x' }, ctx)).resolves.toBe('sent');
+    expect(seen).toEqual([[{ to: 'x' }, 'm/1:0.m.a@1', 2]]);
+    await expect(implementations.shout?.(null, ctx)).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/effect 'shout' called emit\(\): a durable effect has no parent actor/),
+    });
   });
 
   it('takes machines too, and refuses one name given two different promise creators', () => {

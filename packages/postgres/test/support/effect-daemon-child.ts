@@ -1,7 +1,7 @@
 /**
  * One daemon of the multi-daemon durable-effect test: a runtime on postgresStore named `node`,
  * with the `errand` implementation journaling every attempt (node, idempotency key, start and
- * end) to the journal all daemons share. For `sendMs` it sends errands from `senders` workers on
+ * end) to the journal all daemons share. Until SIGUSR2 it sends errands from `senders` workers on
  * its own aggregates (`errand/<node>.<k>`, ten of them; markers `<node>.<w>.<seq>`), printing
  * `ACK <streamId> <marker>` once each `send` is acknowledged; any daemon may run any effect (they
  * are claimed in the database). Then it prints `SENT-ALL`, waits until no effect record is
@@ -10,14 +10,13 @@
  * Attempts run here take `slowdown` times the errand's delay (the daemon the test kills is slow,
  * so that it is killed mid-attempt).
  *
- * argv: url schema node journal senders sendMs slowdown
+ * argv: url schema node journal senders slowdown
  */
 import { createRuntime } from '@actorfold/core';
 import { errand, errandEffect, openJournal } from '@actorfold/testing/crash';
 import { postgresStore } from '../../src/index.js';
 
-const [url, schema, node, journalPath, senders, sendMs, slowdown] = process.argv.slice(2) as [
-  string,
+const [url, schema, node, journalPath, senders, slowdown] = process.argv.slice(2) as [
   string,
   string,
   string,
@@ -47,10 +46,13 @@ const runtime = await createRuntime({
 });
 out('READY');
 
-const until = Date.now() + Number(sendMs);
+let sending = true;
+process.on('SIGUSR2', () => {
+  sending = false;
+});
 let seq = 0;
 async function sender(w: number): Promise<void> {
-  while (Date.now() < until) {
+  while (sending) {
     const id = `${node}.${Math.floor(Math.random() * 10)}`;
     const marker = `${node}.${w}.${seq++}`;
     const delayMs = 20 + Math.floor(Math.random() * 180);
