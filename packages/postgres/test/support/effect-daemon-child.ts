@@ -32,8 +32,11 @@ const runtime = await createRuntime({
   aggregates: [errand],
   runtimeId: node,
   idleTimeoutMs: 30,
-  // Short claims and polls: due effects and results move between the daemons within the test.
-  timers: { pollMs: 100, leaseMs: 1_000 },
+  // Short polls: due effects and results move between the daemons within the test. Claims
+  // last long enough to hold on a loaded machine: a node that takes longer than leaseMs from
+  // claiming a record to leasing it can run it while another node does (see
+  // docs/store-internals.md); the test checks the promise while leases hold.
+  timers: { pollMs: 100, leaseMs: 10_000 },
   effects: {
     implementations: { errand: errandEffect(journal, node, { slowdown: Number(slowdown) }) },
     concurrency: 8,
