@@ -1,4 +1,5 @@
 import { isRejection } from '@actorfold/core';
+import { given } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine, fromPromise, setup } from 'xstate';
 import {
@@ -10,7 +11,7 @@ import {
   type InvokedEffectArgs,
   isImpureMachine,
 } from '../src/index.js';
-import { stored } from './support/history.js';
+import { history, stored } from './support/history.js';
 import { fetchCalls, fetchUser, greeter, payment, remote, userFetch } from './support/invoking-machines.js';
 import { RecordingEffects } from './support/recording-effects.js';
 import { decideContext, T0 } from './support/runtime.js';
@@ -198,6 +199,22 @@ describe('invoke of promise logic as a durable effect (decide)', () => {
       /invoke 'ping' failed for good \(boom\) and state 'a' has no onError that takes it/,
     );
     expect(q.state.value).toBe('a');
+  });
+
+  it('works in given() scenarios, which record the request; an outcome sent by hand is refused there too', async () => {
+    await given(fetcher)
+      .when({ type: 'fetch', userId: 'u-7' })
+      .thenState((s) =>
+        expect(s).toMatchObject({ value: 'loading', context: { userId: 'u-7', attempts: 1 } }),
+      );
+    const forged = {
+      type: INVOKE_SETTLED,
+      effect: { id: '0.fetch.loading', name: 'fetchUser', version: 1, attempts: 1 },
+      outcome: 'done',
+      output: null,
+    } as never;
+    const { events } = history(fetcher, [{ type: 'fetch', userId: 'u-7' }]);
+    await given(fetcher, events).when(forged).thenRejects('effect-only');
   });
 
   it('refuses an input that is not plain JSON, naming the invoke', () => {
