@@ -84,6 +84,8 @@ export class EffectRunner {
   readonly #leasing = new Map<string, { readonly version: number; cancelled: boolean }>();
   /** Attempts started and not finished (their promises), awaited at shutdown. */
   readonly #active = new Set<Promise<void>>();
+  /** `fire` calls in progress (leasing a record): awaited at shutdown. */
+  readonly #firing = new Set<Promise<FiringOutcome>>();
   /** Store-retry sleeps in progress: woken at shutdown. */
   readonly #sleeping = new Set<() => void>();
   #running = 0;
@@ -118,6 +120,17 @@ export class EffectRunner {
    */
   async fire(record: TimerRecord): Promise<FiringOutcome> {
     if (this.#stopped) throw new RuntimeClosed();
+    // Awaited by stop(): a lease being written when the runtime shuts down is given back.
+    const firing = this.#fire(record);
+    this.#firing.add(firing);
+    try {
+      return await firing;
+    } finally {
+      this.#firing.delete(firing);
+    }
+  }
+
+  async #fire(record: TimerRecord): Promise<FiringOutcome> {
     const o = this.#o;
     const command = record.command as RunEffect;
     const key = keyOf(record.streamId, record.name);
@@ -160,7 +173,14 @@ export class EffectRunner {
       held.leaseUntil = leaseUntil;
       return { outcome: 'effect-started', version: record.version };
     }
-    if (this.#stopped) return { outcome: 'stale', version: record.version };
+    if (this.#stopped) {
+      // Shut down while the lease was written: given back now, so that the effect runs at once
+      // on the next start instead of after the lease (stop() waits for this, the store is open).
+      await o.store
+        .reschedule(record.streamId, record.name, record.version, o.clock.now(), command)
+        .catch(() => false);
+      return { outcome: 'stale', version: record.version };
+    }
     const run: Run = {
       key,
       record,
@@ -213,6 +233,7 @@ export class EffectRunner {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await Promise.allSettled(this.#firing);
     this.#queue.clear();
     const shutdown = new EffectCancelled('the runtime shut down');
     for (const run of this.#runs.values()) run.controller?.abort(shutdown);
