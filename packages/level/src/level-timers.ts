@@ -239,9 +239,9 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
       return d.count();
     },
 
-    async reschedule(streamId, name, version, dueAt, command) {
+    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
       h.ensureOpen();
-      const json = assertReschedule(streamId, name, version, dueAt, command);
+      const json = assertReschedule(streamId, name, version, dueAt, command, ifDueAt);
       return d.exclusive(async () => {
         h.ensureOpen();
         const key = timerKey(streamId, name);
@@ -249,6 +249,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
         if (value === undefined) return false;
         const t = decode(key, value);
         if (t.version !== version) return false;
+        if (ifDueAt !== undefined && t.dueAt !== ifDueAt) return false;
         const next = timerValue({
           streamId,
           name,
@@ -286,7 +287,8 @@ function assertReschedule(
   version: unknown,
   dueAt: unknown,
   command: unknown,
+  ifDueAt: unknown,
 ): string {
-  assertRescheduleArgs(streamId, name, version, dueAt, command);
+  assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
   return toJson(command, 'timers.reschedule: command');
 }

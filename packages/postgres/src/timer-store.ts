@@ -78,8 +78,9 @@ function assertReschedule(
   version: unknown,
   dueAt: unknown,
   command: unknown,
+  ifDueAt: unknown,
 ): string {
-  assertRescheduleArgs(streamId, name, version, dueAt, command);
+  assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
   const json = toJson(command, 'timers.reschedule: command');
   if (JSONB_UNSTORABLE.test(json)) {
     throw new InvalidArgument(
@@ -347,16 +348,16 @@ RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metad
       });
     },
 
-    async reschedule(streamId, name, version, dueAt, command) {
+    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
       ctx.ensureOpen();
-      const json = assertReschedule(streamId, name, version, dueAt, command);
+      const json = assertReschedule(streamId, name, version, dueAt, command, ifDueAt);
       // One statement: the version check and the change are atomic. The claim is dropped, so the
       // next attempt or the result is taken by whichever node claims it once it is due.
       return ctx.io('rescheduling a timer', async () => {
         const { rowCount } = await ctx.pool.query(
           `UPDATE ${n.timers} SET due_at = $4, command = $5::jsonb, claimed_by = NULL, claimed_until = NULL
-WHERE stream_id = $1 AND name = $2 AND version = $3`,
-          [streamId, name, version, dueAt, json],
+WHERE stream_id = $1 AND name = $2 AND version = $3 AND ($6::bigint IS NULL OR due_at = $6)`,
+          [streamId, name, version, dueAt, json, ifDueAt ?? null],
         );
         return (rowCount ?? 0) > 0;
       });

@@ -503,6 +503,22 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         expect(await timers.due(1000, 10)).toEqual([]);
       });
 
+      it('with ifDueAt, changes the timer only while it is still due then (compare-and-set)', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        await store.append('e/1', [ev('A')], { expectedVersion: 0, timers: [schedule('e/1', 't', 10, 1)] });
+        // Two nodes read the timer due at 10; the first to move it wins, the second finds it moved.
+        expect(await reschedule('e/1', 't', 1, 500, { type: 'LeasedByA' }, 10)).toBe(true);
+        expect(await reschedule('e/1', 't', 1, 600, { type: 'LeasedByB' }, 10)).toBe(false);
+        expect(await timers.get('e/1', 't')).toMatchObject({ dueAt: 500, command: { type: 'LeasedByA' } });
+        // The winner goes on from the due time it wrote.
+        expect(await reschedule('e/1', 't', 1, 20, { type: 'Done' }, 500)).toBe(true);
+        expect(await timers.due(100, 10)).toMatchObject([
+          { name: 't', dueAt: 20, command: { type: 'Done' } },
+        ]);
+        expect(await timers.count()).toBe(1);
+      });
+
       it('releases a claim: another node claims the rescheduled timer as soon as it is due', async (ctx) => {
         const { timers, reschedule } = rescheduleOf(ctx);
         if (timers.claim === undefined) return ctx.skip();
@@ -572,6 +588,10 @@ export function describeTimerStore(c: TimerSuiteContext): void {
           [4, { notype: 1 }],
           [4, { type: '' }],
           [4, { type: 'X', n: 1n }],
+          [5, Number.NaN],
+          [5, 1.5],
+          [5, '10'],
+          [5, null],
         ];
         for (const [at, value] of bads) {
           const args = [...good] as unknown[];

@@ -146,7 +146,7 @@ export class EffectRunner {
           { effect: command.effect, streamId: record.streamId },
           `effect '${command.effect}' is not registered with this runtime; it waits (checked again every ${UNREGISTERED_EFFECT_RETRY_MS} ms)`,
         );
-      await this.#put(record, now + UNREGISTERED_EFFECT_RETRY_MS, command);
+      await this.#put(record, now + UNREGISTERED_EFFECT_RETRY_MS, command, record.dueAt);
       return { outcome: 'stale', version: record.version };
     }
     const leaseUntil = now + this.#timeoutOf(command, def) + EFFECT_LEASE_GRACE_MS;
@@ -154,7 +154,8 @@ export class EffectRunner {
     this.#leasing.set(key, leasing);
     let leased: boolean;
     try {
-      leased = await this.#put(record, leaseUntil, command);
+      // Only if still due when it was read: another node that took it meanwhile moved its due time.
+      leased = await this.#put(record, leaseUntil, command, record.dueAt);
     } finally {
       if (this.#leasing.get(key) === leasing) this.#leasing.delete(key);
     }
@@ -177,7 +178,7 @@ export class EffectRunner {
       // Shut down while the lease was written: given back now, so that the effect runs at once
       // on the next start instead of after the lease (stop() waits for this, the store is open).
       await o.store
-        .reschedule(record.streamId, record.name, record.version, o.clock.now(), command)
+        .reschedule(record.streamId, record.name, record.version, o.clock.now(), command, leaseUntil)
         .catch(() => false);
       return { outcome: 'stale', version: record.version };
     }
@@ -244,7 +245,14 @@ export class EffectRunner {
     this.#runs.clear();
     await Promise.allSettled(
       held.map((run) =>
-        this.#o.store.reschedule(run.record.streamId, run.record.name, run.record.version, now, run.command),
+        this.#o.store.reschedule(
+          run.record.streamId,
+          run.record.name,
+          run.record.version,
+          now,
+          run.command,
+          run.leaseUntil,
+        ),
       ),
     );
   }
@@ -260,7 +268,7 @@ export class EffectRunner {
     if (run.leaseUntil - now < timeoutMs + EFFECT_LEASE_GRACE_MS / 2) {
       const until = now + timeoutMs + EFFECT_LEASE_GRACE_MS;
       try {
-        if (!(await this.#put(record, until, command))) {
+        if (!(await this.#put(record, until, command, run.leaseUntil))) {
           this.#cancel(run, 'cancelled');
           return;
         }
@@ -400,7 +408,8 @@ export class EffectRunner {
     for (let failures = 0; ; ) {
       if (this.#stopped) return undefined;
       try {
-        return await this.#put(record, dueAt, command);
+        // Only while our lease holds: a node that took the effect over owns its outcome.
+        return await this.#put(record, dueAt, command, run.leaseUntil);
       } catch (error) {
         failures++;
         const delay = backoffDelay(this.#o.storeRetry, failures);
@@ -413,9 +422,24 @@ export class EffectRunner {
     }
   }
 
-  /** Reschedules the record (same version) and tells the timer service; false when it was not there. */
-  async #put(record: TimerRecord, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
-    const ok = await this.#o.store.reschedule(record.streamId, record.name, record.version, dueAt, command);
+  /**
+   * Reschedules the record (same version) if it is still due at `ifDueAt`, and tells the timer
+   * service; false when it was not there, or another node moved it (took it over).
+   */
+  async #put(
+    record: TimerRecord,
+    dueAt: number,
+    command: RunEffect | ReturnType<typeof storedResult>,
+    ifDueAt: number,
+  ) {
+    const ok = await this.#o.store.reschedule(
+      record.streamId,
+      record.name,
+      record.version,
+      dueAt,
+      command,
+      ifDueAt,
+    );
     if (ok) this.#o.written(record.streamId, [{ op: 'schedule', timer: { ...record, dueAt, command } }]);
     return ok;
   }

@@ -173,6 +173,7 @@ export function assertRescheduleArgs(
   version: unknown,
   dueAt: unknown,
   command: unknown,
+  ifDueAt?: unknown,
 ): void {
   assertTimerKey(streamId, name, version);
   if (version === undefined) throw new InvalidArgument('timers.reschedule: version is required');
@@ -181,6 +182,10 @@ export function assertRescheduleArgs(
   const type = isObject(command) ? (command as { type?: unknown }).type : undefined;
   if (typeof type !== 'string' || type.length === 0)
     throw new InvalidArgument('timers.reschedule: command must be an object with a non-empty string type');
+  if (ifDueAt !== undefined && !isInt(ifDueAt, Number.MIN_SAFE_INTEGER))
+    throw new InvalidArgument(
+      `timers.reschedule: ifDueAt must be an integer (epoch ms) or undefined, got ${show(ifDueAt)}`,
+    );
 }
 
 /** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
