@@ -34,6 +34,11 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   timersFired: 'Durable timers fired (their command decided, the timer removed with its effect)',
   timersMissed: "Durable timers overdue at start with missed: 'drop', removed without firing",
   timersFailed: 'Durable timer firings the aggregate refused (the timer was removed)',
+  effectsStarted: 'Durable effect attempts started',
+  effectsSucceeded: 'Durable effects that succeeded (their result recorded for delivery)',
+  effectsRetried: 'Durable effect attempts that failed and were scheduled again',
+  effectsFailed: 'Durable effects that failed for good (budget spent, not retryable, or abandoned)',
+  effectsCancelled: 'Durable effects cancelled by their aggregate (not retried; aborted when running)',
   batches: 'Batches of commands an actor decided together (each at most one store append)',
   mailboxWaits: "Callers that waited for room in a full mailbox (onMailboxFull 'wait')",
 };
@@ -46,6 +51,9 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
   timersPending: 'Durable timers pending in the store',
   timersHeld: 'Pending durable timers the timer service holds in memory (its window)',
+  effectsPending: 'Durable effects not yet settled (waiting, running, retrying, or their result waiting)',
+  effectsInFlight: 'Durable effect attempts running on this runtime',
+  effectsOldestAgeMs: 'Age in ms of the oldest durable effect not yet settled (0 when none)',
   mailboxWaiting: "Callers waiting for room in a full mailbox (onMailboxFull 'wait')",
 };
 
