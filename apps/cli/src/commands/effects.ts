@@ -19,12 +19,6 @@ export interface EffectsOptions {
 
 /** Lists effects not yet settled, earliest next first. */
 export async function effects(state: EffectState | undefined, o: EffectsOptions, out: Output): Promise<void> {
-  if (o.socket === undefined)
-    throw new CliError(
-      EXIT.USAGE,
-      'effects are listed live, through the running daemon: give its admin socket with --socket <path>',
-      "the example daemon's socket is data/admin.sock (or set ACTORFOLD_SOCKET)",
-    );
   const stream = o.aggregate === undefined ? undefined : target(o.aggregate, undefined);
   const view = await withEffects(live(o.socket), (client) =>
     client.effects({
