@@ -5,14 +5,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type MetricsServer, serveAdmin, serveMetrics } from '@actorfold/admin';
-import { createRuntime } from '@actorfold/core';
+import { createRuntime, type EffectDefinition } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { postgresStore } from '@actorfold/postgres';
 import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
 import { commandLatency } from './command-latency.js';
 import type { DaemonOptions } from './daemon-options.js';
-import { aggregates, balances, openSwitches } from './domain/index.js';
+import { aggregates, balances, GRID_REQUEST_SWITCH, openSwitches } from './domain/index.js';
+import { simulatedGridOperator } from './grid-operator.js';
 import { startTracing, type Tracing } from './tracing.js';
 
 /** How long open keep-alive connections may linger after the runtime shut down (503s only). */
@@ -54,6 +55,15 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
             ...(pg.nodeId === undefined ? {} : { nodeId: pg.nodeId }),
           }),
     aggregates,
+    // The supplier switch's registration goes to the (simulated) grid operator as a durable effect.
+    effects: {
+      // The cast: EffectsOptions types implementations by unknown input, which a typed one is not.
+      implementations: {
+        [GRID_REQUEST_SWITCH]: simulatedGridOperator(options.grid).definition as EffectDefinition,
+      },
+      maxAttempts: options.effects.maxAttempts,
+      backoff: { initialMs: options.effects.backoffMs },
+    },
     idleTimeoutMs: options.idleTimeoutMs,
     logger: logger.child({ component: 'runtime' }),
     ...(tracing === undefined ? {} : { observer: tracing.observer }),
