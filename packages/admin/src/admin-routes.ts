@@ -3,7 +3,7 @@
  * now, fire or cancel a durable timer, retry or abandon a durable effect). None of them appends: the actions go through the actor's mailbox like any command, so an
  * admin request cannot break a stream's single writer or its versions.
  */
-import type { EffectState, EventStore, Runtime } from '@actorfold/core';
+import { type EffectState, type EventStore, isEffectTimerName, type Runtime } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
 import type {
   ActorsView,
@@ -318,7 +318,7 @@ export async function timers({ runtime, query }: RouteContext): Promise<TimersVi
 export async function fireTimer({ runtime, query, params }: RouteContext): Promise<TimerFiredView> {
   onlyParams(query, []);
   const handle = runtime.get(params.type as string, params.id as string);
-  const name = params.name as string;
+  const name = timerName(params.name as string);
   const operator = runtime.timers();
   if ((await operator.get(handle.streamId, name)) === undefined)
     throw new AdminError('NOT_FOUND', `${handle.streamId} has no pending timer '${name}'`);
@@ -330,7 +330,7 @@ export async function fireTimer({ runtime, query, params }: RouteContext): Promi
 export async function cancelTimer({ runtime, query, params }: RouteContext): Promise<TimerCancelledView> {
   onlyParams(query, []);
   const handle = runtime.get(params.type as string, params.id as string);
-  const name = params.name as string;
+  const name = timerName(params.name as string);
   return { streamId: handle.streamId, name, cancelled: await runtime.timers().cancel(handle.streamId, name) };
 }
 
@@ -377,4 +377,14 @@ export async function abandonEffect({ runtime, query, params }: RouteContext): P
   if (!(await runtimeEffects(runtime).abandon(streamId, id, reason)))
     throw new AdminError('NOT_FOUND', `${streamId} has no pending effect '${id}'`);
   return { streamId, id, abandoned: true, reason: reason ?? null };
+}
+
+/** A user timer's name: effect records are retried or abandoned through /v1/effects instead. */
+function timerName(name: string): string {
+  if (isEffectTimerName(name))
+    throw new AdminError(
+      'BAD_REQUEST',
+      `'${name}' is a durable effect's record: retry or abandon it through /v1/effects (actorfold effects)`,
+    );
+  return name;
 }
