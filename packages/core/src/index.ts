@@ -64,12 +64,15 @@ export {
   type RunEffect,
   type RuntimeEffects,
 } from './effects/effect.js';
+export { effectIdempotencyKey } from './effects/effect-record.js';
 export {
   ActorCrashed,
   ActorfoldError,
   CommandTimeout,
   CorruptData,
   DecideFailed,
+  EffectCancelled,
+  EffectTimeout,
   type ErrorCode,
   IdempotencyConflict,
   InterceptorFailed,
