@@ -3,7 +3,8 @@
  * `r<streamId>\0<name>` (find, replace, cancel by name) and `d<dueAt><streamId>\0<name>` (the due
  * index: `due()` reads only the timers that are due). Timer changes are written by the group
  * commit in the same batch as their append's events, so a timer never exists without its event
- * or the other way round; `remove()` runs between batches. The pending count is one key
+ * or the other way round; `remove()` and `reschedule()` (durable effects record attempts and
+ * results with it: both keys rewritten in one batch) run between batches. The pending count is one key
  * (`mtimers`) rewritten in every batch that changes timers, so `count()` costs nothing and the
  * open reads one key.
  */
@@ -11,11 +12,13 @@ import {
   assertDueArgs,
   assertTimerKey,
   assertTimerQuery,
+  assertTimerRecord,
   CorruptData,
   type EncodedTimer,
   type EncodedTimerChange,
   type TimerRecord,
   type TimerStore,
+  toJson,
 } from '@actorfold/core';
 import type { ChainedBatch, ClassicLevel } from 'classic-level';
 import { DUE_START, dueKey, dueUntil, TIMER_COUNT_KEY, timerEnd, timerKey, timerStart } from './keys.js';
@@ -153,7 +156,7 @@ export interface LevelTimersDeps {
 }
 
 /** The TimerStore of a level store. */
-export function levelTimers(d: LevelTimersDeps): TimerStore {
+export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<TimerStore, 'reschedule'>> {
   const { h } = d;
   const db = h.db;
 
@@ -235,5 +238,57 @@ export function levelTimers(d: LevelTimersDeps): TimerStore {
       h.ensureOpen();
       return d.count();
     },
+
+    async reschedule(streamId, name, version, dueAt, command) {
+      h.ensureOpen();
+      const json = assertReschedule(streamId, name, version, dueAt, command);
+      return d.exclusive(async () => {
+        h.ensureOpen();
+        const key = timerKey(streamId, name);
+        const value = await h.io('reading a timer', () => db.get(key));
+        if (value === undefined) return false;
+        const t = decode(key, value);
+        if (t.version !== version) return false;
+        const next = timerValue({
+          streamId,
+          name,
+          dueAt,
+          version,
+          missed: t.missed,
+          command: json,
+          metadata: t.metadata === undefined ? undefined : JSON.stringify(t.metadata),
+        });
+        // Both keys in one batch: the due index never holds the old due time without the record,
+        // or the other way round. The pending count does not change.
+        await h.io('rescheduling a timer', () =>
+          db.batch(
+            [
+              { type: 'del', key: dueKey(t.dueAt, streamId, name) },
+              { type: 'put', key, value: next },
+              { type: 'put', key: dueKey(dueAt, streamId, name), value: next },
+            ],
+            { sync: h.sync },
+          ),
+        );
+        return true;
+      });
+    },
   };
+}
+
+/**
+ * Checks the arguments of `timers.reschedule` as the append checks a scheduled timer (storable
+ * stream id and name, integer version >= 1 and due time, a command with a type, JSON-storable);
+ * returns the command as JSON text.
+ */
+function assertReschedule(
+  streamId: unknown,
+  name: unknown,
+  version: unknown,
+  dueAt: unknown,
+  command: unknown,
+): string {
+  assertTimerKey(streamId, name, version);
+  assertTimerRecord('timers.reschedule', { streamId, name, version, dueAt, command, missed: 'fire' });
+  return toJson(command, 'timers.reschedule: command');
 }
