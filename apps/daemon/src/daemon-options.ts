@@ -38,7 +38,7 @@ export interface DaemonOptions {
   /** The simulated grid operator the supplier switch's registration effect calls (grid-operator.ts). */
   grid: GridOperatorOptions;
   /** How the runtime runs effects: attempts per effect, and the first back-off (doubling, jittered). */
-  effects: { maxAttempts: number; backoffMs: number };
+  effects: { maxAttempts: number; backoffMs: number; timeoutMs: number };
 }
 
 /** A wrong flag or value; the message says which and what is expected. */
@@ -83,6 +83,12 @@ const FLAGS = [
   ],
   ['effect-attempts', '<n>', 'attempts per effect, the first included', '5'],
   ['effect-backoff-ms', '<n>', 'first back-off between attempts (doubles)', '200'],
+  [
+    'effect-timeout-ms',
+    '<n>',
+    'per attempt; after a crash, its effects run again this plus 10 s later',
+    '30000',
+  ],
 ] as const;
 
 type Flag = (typeof FLAGS)[number][0];
@@ -178,6 +184,7 @@ export function parseDaemonOptions(
     effects: {
       maxAttempts: integer('--effect-attempts', str('effect-attempts', '5'), 1, 1000),
       backoffMs: integer('--effect-backoff-ms', str('effect-backoff-ms', '200'), 1, 2 ** 31 - 1),
+      timeoutMs: integer('--effect-timeout-ms', str('effect-timeout-ms', '30000'), 1, 2 ** 31 - 1),
     },
     ...(otelEndpoint === undefined ? {} : { otelEndpoint }),
     ...(url === ''

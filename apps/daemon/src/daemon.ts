@@ -62,6 +62,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
         [GRID_REQUEST_SWITCH]: simulatedGridOperator(options.grid).definition as EffectDefinition,
       },
       maxAttempts: options.effects.maxAttempts,
+      timeoutMs: options.effects.timeoutMs,
       // A first back-off above the runtime's default ceiling (60 s) raises the ceiling with it.
       backoff: { initialMs: options.effects.backoffMs, maxMs: Math.max(60_000, options.effects.backoffMs) },
     },

@@ -31,6 +31,7 @@ describe('the daemon options', () => {
       ACTORFOLD_GRID_LATENCY_MS: '0',
       ACTORFOLD_EFFECT_ATTEMPTS: '3',
       ACTORFOLD_EFFECT_BACKOFF_MS: '60000',
+      ACTORFOLD_EFFECT_TIMEOUT_MS: '5000',
     };
     // The table covers every flag: a new flag without its variable fails here.
     expect(Object.keys(env).sort()).toEqual(DAEMON_FLAGS.map(envName).sort());
@@ -47,7 +48,7 @@ describe('the daemon options', () => {
       postgres: { url: 'postgres://x/y', schema: 'af', ownership: 'lease', nodeId: 'node-a' },
       otelEndpoint: 'http://collector:4318/v1/traces',
       grid: { failureRate: 0.5, refusalRate: 0, latencyMs: 0 },
-      effects: { maxAttempts: 3, backoffMs: 60000 },
+      effects: { maxAttempts: 3, backoffMs: 60000, timeoutMs: 5000 },
     });
   });
 

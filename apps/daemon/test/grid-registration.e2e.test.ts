@@ -20,7 +20,18 @@ afterEach(async () => {
 async function startDaemon(dir: string, grid: string[]): Promise<{ daemon: Spawned; api: CommandClient }> {
   const daemon = spawnNode(distFile('daemon-main'), [
     ...['--data', join(dir, 'store'), '--socket', join(dir, 'admin.sock'), '--port', '0'],
-    ...['--log-level', 'warn', '--grid-refusal-rate', '0', '--effect-backoff-ms', '20'],
+    ...[
+      '--log-level',
+      'warn',
+      '--grid-refusal-rate',
+      '0',
+      '--effect-backoff-ms',
+      '20',
+      '--effect-attempts',
+      '50',
+    ],
+    // Effects leased by the killed daemon run again this plus 10 s after it took them.
+    ...['--effect-timeout-ms', '2000'],
     ...grid,
   ]);
   running.push(daemon);
@@ -59,7 +70,7 @@ describe('the registration effect across a crash', () => {
 
     // Now fast, and failing some attempts (retried).
     const second = await startDaemon(dir, ['--grid-latency-ms', '0', '--grid-failure-rate', '0.3']);
-    const until = Date.now() + 20_000;
+    const until = Date.now() + 60_000;
     let pending = ids;
     while (pending.length > 0 && Date.now() < until) {
       const states = await Promise.all(
