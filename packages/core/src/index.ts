@@ -157,6 +157,7 @@ export {
   assertNewEvents,
   assertReadAllOptions,
   assertReadStreamOptions,
+  assertRescheduleArgs,
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStorableId,

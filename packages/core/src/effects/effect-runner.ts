@@ -78,6 +78,11 @@ export class EffectRunner {
   readonly #random: () => number;
   /** Effects held, by stream and record name (one version at a time). */
   readonly #runs = new Map<string, Run>();
+  /**
+   * Records being leased by `fire` right now, by stream and name: a cancel this runtime appends
+   * while the lease is being written marks its entry, so the effect is not queued after all.
+   */
+  readonly #leasing = new Map<string, { readonly version: number; cancelled: boolean }>();
   /** Attempts started and not finished (their promises), awaited at shutdown. */
   readonly #active = new Set<Promise<void>>();
   /** Store-retry sleeps in progress: woken at shutdown. */
@@ -133,7 +138,17 @@ export class EffectRunner {
       return { outcome: 'stale', version: record.version };
     }
     const leaseUntil = now + this.#timeoutOf(command, def) + EFFECT_LEASE_GRACE_MS;
-    if (!(await this.#put(record, leaseUntil, command))) {
+    const leasing = { version: record.version, cancelled: false };
+    this.#leasing.set(key, leasing);
+    let leased: boolean;
+    try {
+      leased = await this.#put(record, leaseUntil, command);
+    } finally {
+      if (this.#leasing.get(key) === leasing) this.#leasing.delete(key);
+    }
+    // Cancelled by an append of ours that landed after the lease but before this continuation.
+    if (leasing.cancelled && leased) leased = false;
+    if (!leased) {
       // Cancelled or replaced by its aggregate before it ran.
       const held = this.#runs.get(key);
       if (held !== undefined && held.record.version === record.version) this.#cancel(held, 'cancelled');
@@ -175,7 +190,11 @@ export class EffectRunner {
     for (const change of changes) {
       const name = change.op === 'cancel' ? change.name : change.timer.name;
       if (!isEffectTimerName(name)) continue;
-      const run = this.#runs.get(keyOf(streamId, name));
+      const key = keyOf(streamId, name);
+      const leasing = this.#leasing.get(key);
+      if (leasing !== undefined && (change.op === 'cancel' || change.timer.version !== leasing.version))
+        leasing.cancelled = true;
+      const run = this.#runs.get(key);
       if (run === undefined) continue;
       if (change.op === 'schedule' && change.timer.version === run.record.version) continue;
       this.#cancel(run, 'cancelled');
