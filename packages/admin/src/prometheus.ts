@@ -53,7 +53,8 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   timersHeld: 'Pending durable timers the timer service holds in memory (its window)',
   effectsPending: 'Durable effects not yet settled in the store (refreshed at most once a second)',
   effectsInFlight: 'Durable effect attempts running in this runtime',
-  effectsOldestAgeMs: 'Age in ms of the oldest durable effect not yet settled, from its request (0 when none)',
+  effectsOldestAgeMs:
+    'Age in ms of the oldest durable effect not yet settled, from its request (0 when none)',
   mailboxWaiting: "Callers waiting for room in a full mailbox (onMailboxFull 'wait')",
 };
 
