@@ -10,9 +10,9 @@
  */
 import {
   assertDueArgs,
+  assertRescheduleArgs,
   assertTimerKey,
   assertTimerQuery,
-  assertTimerRecord,
   CorruptData,
   type EncodedTimer,
   type EncodedTimerChange,
@@ -277,9 +277,8 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
 }
 
 /**
- * Checks the arguments of `timers.reschedule` as the append checks a scheduled timer (storable
- * stream id and name, integer version >= 1 and due time, a command with a type, JSON-storable);
- * returns the command as JSON text.
+ * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`) and
+ * that the command is JSON; returns it as JSON text.
  */
 function assertReschedule(
   streamId: unknown,
@@ -288,7 +287,6 @@ function assertReschedule(
   dueAt: unknown,
   command: unknown,
 ): string {
-  assertTimerKey(streamId, name, version);
-  assertTimerRecord('timers.reschedule', { streamId, name, version, dueAt, command, missed: 'fire' });
+  assertRescheduleArgs(streamId, name, version, dueAt, command);
   return toJson(command, 'timers.reschedule: command');
 }

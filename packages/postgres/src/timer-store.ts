@@ -13,10 +13,10 @@
  */
 import {
   assertDueArgs,
+  assertRescheduleArgs,
   assertStorableId,
   assertTimerKey,
   assertTimerQuery,
-  assertTimerRecord,
   type EncodedTimerChange,
   InvalidArgument,
   type MissedTimerPolicy,
@@ -69,9 +69,8 @@ export function assertJsonbStorable(
 }
 
 /**
- * Checks the arguments of `timers.reschedule` as the append checks a scheduled timer (storable
- * stream id and name, integer version >= 1 and due time, a command with a type that jsonb can
- * hold); returns the command as JSON text.
+ * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`), and
+ * that the command is JSON jsonb can hold (no U+0000, no lone surrogate); returns it as JSON text.
  */
 function assertReschedule(
   streamId: unknown,
@@ -80,8 +79,7 @@ function assertReschedule(
   dueAt: unknown,
   command: unknown,
 ): string {
-  assertTimerKey(streamId, name, version);
-  assertTimerRecord('timers.reschedule', { streamId, name, version, dueAt, command, missed: 'fire' });
+  assertRescheduleArgs(streamId, name, version, dueAt, command);
   const json = toJson(command, 'timers.reschedule: command');
   if (JSONB_UNSTORABLE.test(json)) {
     throw new InvalidArgument(

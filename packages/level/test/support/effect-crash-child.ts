@@ -3,8 +3,9 @@
  * `errand` implementation (journaling every attempt to `journal`, fsync'd), then, in `run` mode,
  * sends `count` errands (markers `m<round>.<i>`, three per aggregate `errand/e<round>.<k>`, each
  * taking 5..120 ms, about one in five failing its first attempts on purpose), printing
- * `ACK <streamId> <marker>` once each `send` is acknowledged and `END <streamId> <effectId>`
- * whenever an attempt finishes, and keeps running effects until killed. In `drain` mode it sends
+ * `ACK <streamId> <marker>` once each `send` is acknowledged, `END <streamId> <effectId>`
+ * whenever an attempt finishes and `FIRED <n>` whenever the count of results that took effect
+ * grows, and keeps running effects until killed. In `drain` mode it sends
  * nothing, waits until no effect record is pending (printing `PENDING <count> <first>` every 5 s
  * meanwhile), prints `DONE` and shuts down.
  *
@@ -32,7 +33,9 @@ const runtime = await createRuntime({
   timers: { windowSize: 64, concurrency: 16 },
   effects: {
     implementations: {
-      errand: errandEffect(journal, `pid${process.pid}`, (e) => out(`END ${e.streamId} ${e.effectId}`)),
+      errand: errandEffect(journal, `pid${process.pid}`, {
+        onEnd: (e) => out(`END ${e.streamId} ${e.effectId}`),
+      }),
     },
     concurrency: 8,
     // Far above the work (<= 120 ms) on a busy machine; after a kill, an attempt in flight runs
@@ -77,6 +80,13 @@ if (mode === 'drain') {
     process.exit(1);
   });
   out('SENT-ALL');
-  // Keeps us alive (the runtime's timers are unref'd) until the parent kills us.
-  setInterval(() => undefined, 1000);
+  // Tells the parent how many results took effect so far (a result is delivered as a timer
+  // firing); it kills us once some did. The interval also keeps us alive: the runtime's timers
+  // are unref'd.
+  let fired = 0;
+  setInterval(() => {
+    const now = runtime.metrics().counters.timersFired;
+    if (now !== fired) out(`FIRED ${now}`);
+    fired = now;
+  }, 10);
 }

@@ -1,19 +1,22 @@
 /**
  * One daemon of the multi-daemon durable-effect test: a runtime on postgresStore named `node`,
  * with the `errand` implementation journaling every attempt (node, idempotency key, start and
- * end) to the journal all daemons share. For `sendMs` it sends errands from `senders` workers on
+ * end) to the journal all daemons share. Until SIGUSR2 it sends errands from `senders` workers on
  * its own aggregates (`errand/<node>.<k>`, ten of them; markers `<node>.<w>.<seq>`), printing
  * `ACK <streamId> <marker>` once each `send` is acknowledged; any daemon may run any effect (they
  * are claimed in the database). Then it prints `SENT-ALL`, waits until no effect record is
  * pending in the database (the killed daemon's included), shuts down and prints `DONE`.
  *
- * argv: url schema node journal senders sendMs
+ * Attempts run here take `slowdown` times the errand's delay (the daemon the test kills is slow,
+ * so that it is killed mid-attempt).
+ *
+ * argv: url schema node journal senders slowdown
  */
 import { createRuntime } from '@actorfold/core';
 import { errand, errandEffect, openJournal } from '@actorfold/testing/crash';
 import { postgresStore } from '../../src/index.js';
 
-const [url, schema, node, journalPath, senders, sendMs] = process.argv.slice(2) as [
+const [url, schema, node, journalPath, senders, slowdown] = process.argv.slice(2) as [
   string,
   string,
   string,
@@ -29,12 +32,15 @@ const runtime = await createRuntime({
   aggregates: [errand],
   runtimeId: node,
   idleTimeoutMs: 30,
-  // Short claims and polls: due effects and results move between the daemons within the test.
-  timers: { pollMs: 100, leaseMs: 1_000 },
+  // Short polls: due effects and results move between the daemons within the test. Claims
+  // last long enough to hold on a loaded machine: a node that takes longer than leaseMs from
+  // claiming a record to leasing it can run it while another node does (see
+  // docs/store-internals.md); the test checks the promise while leases hold.
+  timers: { pollMs: 100, leaseMs: 10_000 },
   effects: {
-    implementations: { errand: errandEffect(journal, node) },
+    implementations: { errand: errandEffect(journal, node, { slowdown: Number(slowdown) }) },
     concurrency: 8,
-    // Far above the work (<= 200 ms). A killed daemon's attempts run again elsewhere once their
+    // Far above the work (<= 200 ms, 1 s on the slow daemon). A killed daemon's attempts run again elsewhere once their
     // lease (this plus the runner's grace) has run out.
     timeoutMs: 1_500,
     maxAttempts: 8,
@@ -43,10 +49,13 @@ const runtime = await createRuntime({
 });
 out('READY');
 
-const until = Date.now() + Number(sendMs);
+let sending = true;
+process.on('SIGUSR2', () => {
+  sending = false;
+});
 let seq = 0;
 async function sender(w: number): Promise<void> {
-  while (Date.now() < until) {
+  while (sending) {
     const id = `${node}.${Math.floor(Math.random() * 10)}`;
     const marker = `${node}.${w}.${seq++}`;
     const delayMs = 20 + Math.floor(Math.random() * 180);

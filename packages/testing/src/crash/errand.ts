@@ -77,16 +77,25 @@ export const errand = defineAggregate<ErrandState, ErrandCommand, ErrandEvent>({
   snapshots: { every: 3, schemaVersion: 1, onEvict: true },
 });
 
+/** Options of `errandEffect`. */
+export interface ErrandEffectOptions {
+  /** Told of each `end` (the children print it). */
+  onEnd?: (entry: JournalEntry) => void;
+  /** Multiplies every `delayMs` here: a node whose attempts are slow is sure to be killed mid-attempt. */
+  slowdown?: number;
+}
+
 /**
  * The `errand` implementation: journals `start`, waits `delayMs` (cut short when its signal
  * aborts: journals `abort`), then journals `fail` and throws for attempts up to `failFirst`, or
- * journals `end` and returns. `onEnd` is told of each `end` (the children print it).
+ * journals `end` and returns.
  */
 export function errandEffect(
   journal: Journal,
   node: string,
-  onEnd?: (entry: JournalEntry) => void,
+  opts: ErrandEffectOptions = {},
 ): EffectDefinition {
+  const { onEnd, slowdown = 1 } = opts;
   return {
     // Registered by name, so typed as any implementation: the input is what `send` requested.
     async run(request, ctx): Promise<ErrandOutput> {
@@ -108,7 +117,7 @@ export function errandEffect(
         const timer = setTimeout(() => {
           ctx.signal.removeEventListener('abort', onAbort);
           resolve(false);
-        }, input.delayMs);
+        }, input.delayMs * slowdown);
         const onAbort = () => {
           clearTimeout(timer);
           resolve(true);

@@ -7,6 +7,7 @@ export { type AlarmCommand, type AlarmEvent, type AlarmState, alarm } from './al
 export { type Child, startScript } from './child-process.js';
 export {
   type ErrandCommand,
+  type ErrandEffectOptions,
   type ErrandEvent,
   type ErrandInput,
   type ErrandOutput,
