@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type MetricsServer, serveAdmin, serveMetrics } from '@actorfold/admin';
-import { createRuntime, type EffectDefinition } from '@actorfold/core';
+import { createRuntime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { postgresStore } from '@actorfold/postgres';
 import type { Logger } from 'pino';
@@ -57,9 +57,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     aggregates,
     // The supplier switch's registration goes to the (simulated) grid operator as a durable effect.
     effects: {
-      // The cast: EffectsOptions types implementations by unknown input, which a typed one is not.
       implementations: {
-        [GRID_REQUEST_SWITCH]: simulatedGridOperator(options.grid).definition as EffectDefinition,
+        [GRID_REQUEST_SWITCH]: simulatedGridOperator(options.grid).definition,
       },
       maxAttempts: options.effects.maxAttempts,
       timeoutMs: options.effects.timeoutMs,

@@ -4,7 +4,7 @@
  * and what happens to the effect when the switch moves on first.
  */
 import { join } from 'node:path';
-import { createRuntime, type EffectDefinition, type Runtime } from '@actorfold/core';
+import { createRuntime, type Runtime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GRID_REQUEST_SWITCH, supplierSwitchWithGrid } from '../src/domain/index.js';
@@ -32,7 +32,7 @@ async function start(grid: Partial<GridOperatorOptions>, maxAttempts = 5) {
     store: levelStore({ path: join(freshDir(), 'store') }),
     aggregates: [supplierSwitchWithGrid],
     effects: {
-      implementations: { [GRID_REQUEST_SWITCH]: operator.definition as EffectDefinition },
+      implementations: { [GRID_REQUEST_SWITCH]: operator.definition },
       maxAttempts,
       backoff: { initialMs: 1, maxMs: 5 },
     },
