@@ -16,7 +16,13 @@ type TestConfig = NonNullable<ViteUserConfig['test']>;
 /** Built workspace packages (`packages/<name>/dist`, `apps/<name>/dist`), loaded natively. */
 export const workspaceBuilds: RegExp[] = [/\/(packages|apps)\/[^/]+\/dist\//];
 
-/** The shared `test` settings; a package spreads them and adds its own. */
+/**
+ * The shared `test` settings; a package spreads them and adds its own. The ceilings are generous
+ * because 2 cores run every package's tests at once (and other work besides): a test that hangs
+ * still fails, but a slow machine does not fail a test, which never asserts wall-clock speed.
+ */
 export const sharedTest: TestConfig = {
   server: { deps: { external: workspaceBuilds } },
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
 };
