@@ -382,7 +382,8 @@ function isInt(v: unknown, min: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 }
 
-function show(v: unknown): string {
+/** A short, quoted rendering of a bad value for an error message (`""`, `null`, `an object`). */
+export function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'an array';
   return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
