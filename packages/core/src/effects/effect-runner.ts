@@ -137,6 +137,12 @@ export class EffectRunner {
     const known = this.#runs.get(key);
     // A newer request under the same id replaced the one held (its append may not be ours).
     if (known !== undefined && known.record.version !== record.version) this.#cancel(known, 'replaced');
+    else if (known !== undefined || this.#leasing.get(key)?.version === record.version) {
+      // Already held here (being leased, queued or running; the service saw its lease run out):
+      // nothing to write. The attempt renews the lease before it runs, and an outcome recorded
+      // meanwhile must find the due time it leased (a renewal here would race with it and lose it).
+      return { outcome: 'effect-started', version: record.version };
+    }
     const def = o.catalog.definitions.get(command.effect);
     const now = o.clock.now();
     if (def === undefined) {
@@ -167,12 +173,6 @@ export class EffectRunner {
       if (held !== undefined && held.record.version === record.version) this.#cancel(held, 'cancelled');
       else o.metrics.counters.effectsCancelled++;
       return { outcome: 'stale', version: record.version };
-    }
-    const held = this.#runs.get(key);
-    if (held !== undefined && held.record.version === record.version) {
-      // Already queued or running here (its lease ran out while it waited): the lease was renewed.
-      held.leaseUntil = leaseUntil;
-      return { outcome: 'effect-started', version: record.version };
     }
     if (this.#stopped) {
       // Shut down while the lease was written: given back now, so that the effect runs at once
