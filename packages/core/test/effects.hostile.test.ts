@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRuntime,
   type DecideContext,
@@ -9,8 +10,7 @@ import {
   type Runtime,
   reject,
   SimulatedClock,
-} from '@actorfold/core';
-import { afterEach, describe, expect, it } from 'vitest';
+} from '../src/index.js';
 
 /**
  * The durable-effects promises of docs/effects.md checked from outside, through the public API

@@ -7,8 +7,8 @@ import {
   type EffectsOptions,
   type Runtime,
 } from '@actorfold/core';
-import { levelStore } from '@actorfold/level';
 import { describe, expect, it } from 'vitest';
+import { levelStore } from '../src/index.js';
 import { freshFolder } from './support/folders.js';
 
 /**

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime, type Runtime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { assign, fromPromise, setup } from 'xstate';
 import {
   effectsFromMachine,
   fromMachine,
   type InvokedEffectArgs,
   type WithAcceptedAt,
-} from '@actorfold/xstate';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { assign, fromPromise, setup } from 'xstate';
+} from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'af-xstate-invoke-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
