@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { freshFolder } from './support/folders.js';
 
+/** Each race is repeated: 5 times by default, 20 with ACTORFOLD_SOAK=1. */
+const RUNS = process.env.ACTORFOLD_SOAK === undefined ? 5 : 20;
+
 /**
  * The durable-effects promises of docs/effects.md checked from outside on real LevelDB folders,
  * through the public API only: shutdown and restart while attempts run, replacement, odd but
@@ -70,8 +73,8 @@ async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Prom
 }
 
 describe('durable effects on levelStore, from outside', () => {
-  it('a shutdown while an attempt runs records no outcome; after reopening the folder the effect runs again with the same idempotency key and its result takes effect once (20 runs)', async () => {
-    for (let run = 0; run < 20; run++) {
+  it('a shutdown while an attempt runs records no outcome; after reopening the folder the effect runs again with the same idempotency key and its result takes effect once (repeated: 5 runs, 20 with ACTORFOLD_SOAK)', async () => {
+    for (let run = 0; run < RUNS; run++) {
       const path = freshFolder('effects-hostile-shutdown');
       const attempts: Array<{ key: string; attempt: number; aborted: boolean }> = [];
       const first = await open(path, {
@@ -116,8 +119,8 @@ describe('durable effects on levelStore, from outside', () => {
     }
   }, 120_000);
 
-  it('a shutdown right after the request (its lease possibly being written) leaves it to run at once after reopening (20 runs)', async () => {
-    for (let run = 0; run < 20; run++) {
+  it('a shutdown right after the request (its lease possibly being written) leaves it to run at once after reopening (repeated: 5 runs, 20 with ACTORFOLD_SOAK)', async () => {
+    for (let run = 0; run < RUNS; run++) {
       const path = freshFolder('effects-hostile-early-shutdown');
       const first = await open(path, {
         implementations: { remote: (_i, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', r)) },
@@ -216,8 +219,8 @@ describe('durable effects on levelStore, from outside', () => {
     }
   });
 
-  it('an effect replaced while it ran, then a restart: only the replacement is delivered (20 runs)', async () => {
-    for (let run = 0; run < 20; run++) {
+  it('an effect replaced while it ran, then a restart: only the replacement is delivered (repeated: 5 runs, 20 with ACTORFOLD_SOAK)', async () => {
+    for (let run = 0; run < RUNS; run++) {
       const path = freshFolder('effects-hostile-replace');
       const started: Array<{ input: unknown; signal: AbortSignal }> = [];
       const first = await open(path, {
