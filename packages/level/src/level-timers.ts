@@ -18,7 +18,6 @@ import {
   type EncodedTimerChange,
   type TimerRecord,
   type TimerStore,
-  toJson,
 } from '@actorfold/core';
 import type { ChainedBatch, ClassicLevel } from 'classic-level';
 import { DUE_START, dueKey, dueUntil, TIMER_COUNT_KEY, timerEnd, timerKey, timerStart } from './keys.js';
@@ -241,7 +240,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
 
     async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
       h.ensureOpen();
-      const json = assertReschedule(streamId, name, version, dueAt, command, ifDueAt);
+      const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
       return d.exclusive(async () => {
         h.ensureOpen();
         const key = timerKey(streamId, name);
@@ -275,20 +274,4 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
       });
     },
   };
-}
-
-/**
- * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`) and
- * that the command is JSON; returns it as JSON text.
- */
-function assertReschedule(
-  streamId: unknown,
-  name: unknown,
-  version: unknown,
-  dueAt: unknown,
-  command: unknown,
-  ifDueAt: unknown,
-): string {
-  assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
-  return toJson(command, 'timers.reschedule: command');
 }

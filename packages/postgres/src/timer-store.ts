@@ -22,7 +22,6 @@ import {
   type MissedTimerPolicy,
   type TimerRecord,
   type TimerStore,
-  toJson,
 } from '@actorfold/core';
 import type { PoolClient } from 'pg';
 import type { SqlNames } from './schema.js';
@@ -69,8 +68,8 @@ export function assertJsonbStorable(
 }
 
 /**
- * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`), and
- * that the command is JSON jsonb can hold (no U+0000, no lone surrogate); returns it as JSON text.
+ * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`, which
+ * also encodes the command), and that the command is JSON jsonb can hold (no U+0000, no lone surrogate); returns it as JSON text.
  */
 function assertReschedule(
   streamId: unknown,
@@ -80,8 +79,7 @@ function assertReschedule(
   command: unknown,
   ifDueAt: unknown,
 ): string {
-  assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
-  const json = toJson(command, 'timers.reschedule: command');
+  const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
   if (JSONB_UNSTORABLE.test(json)) {
     throw new InvalidArgument(
       `timers.reschedule: ${String(streamId)}: timer ${JSON.stringify(name)}: its command must not contain U+0000 or a lone surrogate`,

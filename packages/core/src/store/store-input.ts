@@ -165,7 +165,8 @@ export function assertTimerKey(streamId: unknown, name: unknown, version?: unkno
 /**
  * Throws InvalidArgument unless the arguments of `timers.reschedule` are well-formed: the key of
  * `remove`, an integer `dueAt` (epoch ms) and a command object with a non-empty string type.
- * Every store calls it first, so all refuse the same calls the same way.
+ * Every store calls it first, so all refuse the same calls the same way. Returns the command as
+ * JSON text (InvalidArgument when it is not JSON), ready to store.
  */
 export function assertRescheduleArgs(
   streamId: unknown,
@@ -174,7 +175,7 @@ export function assertRescheduleArgs(
   dueAt: unknown,
   command: unknown,
   ifDueAt?: unknown,
-): void {
+): string {
   assertTimerKey(streamId, name, version);
   if (version === undefined) throw new InvalidArgument('timers.reschedule: version is required');
   if (!isInt(dueAt, Number.MIN_SAFE_INTEGER))
@@ -186,6 +187,7 @@ export function assertRescheduleArgs(
     throw new InvalidArgument(
       `timers.reschedule: ifDueAt must be an integer (epoch ms) or undefined, got ${show(ifDueAt)}`,
     );
+  return toJson(command, 'timers.reschedule: command');
 }
 
 /** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
