@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRuntime,
   defineAggregate,
@@ -19,6 +19,7 @@ import { type RequesterEvent, requester } from './support/requester.js';
 const open: Runtime[] = [];
 afterEach(async () => {
   for (const r of open.splice(0)) await r.shutdown({ timeoutMs: 100 });
+  vi.restoreAllMocks();
 });
 
 async function start(options: Partial<RuntimeOptions> & { effects?: EffectsOptions }): Promise<Runtime> {
@@ -230,6 +231,9 @@ describe('RuntimeOptions.effects', () => {
 
 describe('the effect runner', () => {
   it('retries a failing effect with back-off, the same idempotency key on every attempt, until it succeeds', async () => {
+    // Full jitter can draw a delay of 0, which makes the retry due at once: the listing below
+    // would then see attempt 2. Half the ceiling keeps every back-off strictly positive.
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
     const clock = new SimulatedClock(1000);
     const store = memoryStore({ clock });
     const seen: Array<{ key: string; attempt: number }> = [];
