@@ -14,11 +14,25 @@
  * can never skip. As a bonus positions are contiguous (a rolled-back append rolls its counter
  * back too), so a hole in the log is damage, reported as CorruptData like levelStore does.
  *
- * The price: appends of the whole cluster commit one at a time, each holding the lock through
- * its commit (and its WAL flush). Each node therefore groups the appends that queue up while a
- * batch is in flight into one call of the append function (append.ts), so one lock hold and
- * one flush carry many commands. docs/scale-out.md has the measured cost and the alternatives
- * considered (Marten's high-water mark, Emmett's transaction-id ordering).
+ * The lock is short (schema version 3): it is held while a batch inserts and commits in memory,
+ * not through the WAL flush, because the append transaction commits asynchronously. PostgreSQL
+ * still makes that commit visible before it releases the lock, so the argument above holds. The
+ * batch is made durable outside the lock by a flush barrier (a tiny transaction committed
+ * synchronously, whose flush covers every commit before it); concurrent barriers of all nodes
+ * share flushes (PostgreSQL's group commit). An append resolves only after its barrier. The
+ * notification moved out of the append transaction too: a NOTIFY holds PostgreSQL's global
+ * notification lock through its transaction's commit, which serialised every commit's flush as
+ * surely as the order lock (measured in docs/scale-out.md).
+ *
+ * Readers must not act on an event that is visible but not yet flushed: after a server crash it
+ * would be gone and its position handed to another event. A read that returns events checks in
+ * the same statement whether the WAL is flushed up to where it ran, and runs a flush barrier
+ * before it yields anything when it is not (read.ts, `durableLogHead`). Since the order lock
+ * makes WAL order equal position order, a crash loses only a suffix of the log, which no reader
+ * and no acknowledged append has seen.
+ *
+ * docs/scale-out.md has the measurements that chose this and the alternatives considered
+ * (Marten's high-water mark, Emmett's transaction-id ordering, which breaks contiguous positions).
  *
  * The same function checks each append's expectedVersion under that lock, so version checks are
  * exact; the unique `(stream_id, version)` constraint stays as the final guard.
@@ -36,12 +50,17 @@ INSERT INTO ${n.logHead} (singleton, position) VALUES (true, 0);`;
 }
 
 /**
- * The append function. Takes a batch of appends as parallel arrays (per append: stream, expected
- * version, event count; per event, flattened in append order: type, data JSON, metadata JSON,
- * schema version, timestamp) and returns one row per append, in order: whether its expected
- * version matched, the stream's head after it, and its first position (null when it wrote
- * nothing). Appends whose check fails write nothing; the others are written. Called as a
- * single statement (an implicit transaction), so the lock is released by the commit.
+ * The append function (schema version 3). Takes a batch of appends as parallel arrays (per
+ * append: stream, expected version, event count; per event, flattened in append order: type,
+ * data JSON, metadata JSON, schema version, timestamp) and returns one row per append, in order:
+ * whether its expected version matched, the stream's head after it, and its first position (null
+ * when it wrote nothing). Appends whose check fails write nothing; the others are written.
+ *
+ * Its transaction commits asynchronously (`synchronous_commit = off` for this transaction only),
+ * so the order lock is released as soon as the commit is visible, before the WAL flush; and it
+ * does not notify (a NOTIFY takes PostgreSQL's own notification lock through the commit, WAL
+ * flush included: a second global lock). The caller must not report the append, or act on it,
+ * before a flush barrier: `append_durably` and `append_settle` run the barrier and then notify.
  */
 export function appendFunctionDdl(n: SqlNames): string {
   return `
@@ -62,6 +81,9 @@ BEGIN
     RAISE EXCEPTION 'actorfold appends need READ COMMITTED isolation, the session uses %',
       current_setting('transaction_isolation') USING ERRCODE = '0A000';
   END IF;
+  -- Commit without waiting for the WAL flush: the order lock is released once the commit is
+  -- visible. The caller makes it durable with a flush barrier before it reports success.
+  PERFORM set_config('synchronous_commit', 'off', true);
   -- The global order lock: held until commit, so positions become visible in order.
   SELECT h.position INTO v_start FROM ${n.logHead} h WHERE h.singleton FOR UPDATE;
   v_last := v_start;
@@ -89,18 +111,101 @@ BEGIN
   END LOOP;
   IF v_last > v_start THEN
     UPDATE ${n.logHead} SET position = v_last WHERE singleton;
-    -- Delivered to every listening session when (and only if) this transaction commits.
-    PERFORM pg_notify('${n.channel}', v_last::text);
   END IF;
 END
 $fn$;`;
 }
 
 /**
- * The newest committed position (0 for an empty log). Every position up to it is visible to
- * any statement that runs afterwards: this is the high-water mark readers may trust.
+ * The two procedures around the append function. `append_durably` is what the store calls for a
+ * batch without timer changes, in one round trip: the append function in a transaction of its own,
+ * committed asynchronously (the order lock is released at once), then `append_settle`. Results
+ * come back as three parallel arrays, one element per append. `append_settle(head)` runs the flush
+ * barrier (a transaction that takes a transaction id and commits synchronously: its commit flushes
+ * the WAL up to its own record, and so every commit before it; many nodes' barriers share one
+ * flush) and then, in a last transaction committed asynchronously, notifies `head`. A batch that
+ * wrote nothing (every append conflicted) skips both. A failure after the first commit leaves the
+ * batch stored: the caller reports it as possibly stored, like any failure at commit time. Both
+ * must be called outside an explicit transaction block (they commit themselves).
+ */
+export function appendProceduresDdl(n: SqlNames): string {
+  return `
+CREATE OR REPLACE PROCEDURE ${n.settleProcedure}(p_head bigint)
+LANGUAGE plpgsql AS $pr$
+BEGIN
+  IF p_head IS NULL THEN
+    RETURN;
+  END IF;
+  -- The flush barrier: durable (and replicated, with synchronous standbys) before the call returns.
+  PERFORM pg_current_xact_id();
+  COMMIT;
+  -- Delivered to every listening session when this transaction commits; asynchronously, so that
+  -- the notification lock is not held through a WAL flush.
+  PERFORM set_config('synchronous_commit', 'off', true);
+  PERFORM pg_notify('${n.channel}', p_head::text);
+END
+$pr$;
+CREATE OR REPLACE PROCEDURE ${n.appendProcedure}(
+  p_streams text[], p_expected bigint[], p_counts integer[],
+  p_types text[], p_data text[], p_metadata text[], p_schema_versions integer[], p_timestamps text[],
+  INOUT o_matched boolean[] DEFAULT NULL, INOUT o_head bigint[] DEFAULT NULL,
+  INOUT o_first_position bigint[] DEFAULT NULL)
+LANGUAGE plpgsql AS $pr$
+DECLARE
+  v_last bigint;
+BEGIN
+  SELECT array_agg(r.matched ORDER BY r.k), array_agg(r.head ORDER BY r.k),
+         array_agg(r.first_position ORDER BY r.k)
+    INTO o_matched, o_head, o_first_position
+    FROM ${n.appendFunction}(p_streams, p_expected, p_counts, p_types, p_data, p_metadata,
+                             p_schema_versions, p_timestamps) WITH ORDINALITY AS r(matched, head, first_position, k);
+  IF EXISTS (SELECT 1 FROM unnest(o_first_position) f WHERE f IS NOT NULL) THEN
+    -- Still under the order lock: the head is this batch's last position.
+    SELECT h.position INTO v_last FROM ${n.logHead} h;
+  END IF;
+  COMMIT;
+  CALL ${n.settleProcedure}(v_last);
+END
+$pr$;`;
+}
+
+/**
+ * The newest committed position (0 for an empty log), possibly not flushed yet: a hint that the
+ * log grew (the notifier's poll), not a position to act on (that is `durableLogHead`).
  */
 export async function readLogHead(db: Queryable, n: SqlNames): Promise<number> {
   const { rows } = await db.query<{ position: string }>(`SELECT position FROM ${n.logHead}`);
   return rows[0] === undefined ? 0 : Number(rows[0].position);
+}
+
+/**
+ * Makes every transaction committed before this call durable (flushed, and replicated when the
+ * server waits for synchronous standbys): a transaction that takes a transaction id has a commit
+ * record, so its synchronous commit flushes the WAL up to it, and so every earlier commit.
+ */
+export async function flushBarrier(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_current_xact_id()');
+}
+
+/**
+ * A select-list expression that is true when the WAL is flushed up to where it is evaluated, so
+ * every commit visible to the statement it is part of is durable. With synchronous standbys
+ * configured a local flush is not enough (durable means replicated there), so it is false and
+ * readers always run the barrier, which waits for the standbys as any synchronous commit does.
+ */
+export const FLUSHED =
+  "(pg_current_wal_flush_lsn() >= pg_current_wal_insert_lsn() AND current_setting('synchronous_standby_names') = '')";
+
+/**
+ * The newest committed position, trusted: every position up to it is visible to any statement
+ * that runs afterwards, and durable (a flush barrier runs first when the WAL was not flushed yet).
+ */
+export async function durableLogHead(db: Queryable, n: SqlNames): Promise<number> {
+  const { rows } = await db.query<{ position: string; flushed: boolean }>(
+    `SELECT position, ${FLUSHED} AS flushed FROM ${n.logHead}`,
+  );
+  const row = rows[0];
+  if (row === undefined) return 0;
+  if (!row.flushed) await flushBarrier(db);
+  return Number(row.position);
 }

@@ -28,7 +28,7 @@ import {
 import pg, { type Pool, type PoolClient } from 'pg';
 import { AppendQueue, type EncodedEvent } from './append.js';
 import { postgresCheckpoints } from './checkpoint-store.js';
-import { readLogHead } from './global-order.js';
+import { durableLogHead, readLogHead } from './global-order.js';
 import { LeaseKeeper, type ReleaseLease } from './lease.js';
 import { assertMigrated, migrate } from './migrations.js';
 import { AppendNotifier, type NotificationStats } from './notifications.js';
@@ -281,7 +281,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     // No knownStreamVersion: other nodes write too, so no head is ever known without a read.
 
     async lastPosition() {
-      return ctx.io('reading the log head', () => readLogHead(pool, names));
+      return ctx.io('reading the log head', () => durableLogHead(pool, names));
     },
 
     onAppend(listener) {
