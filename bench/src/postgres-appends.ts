@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { migrate, postgresStore } from '@actorfold/postgres';
 import {
   startTemporaryServer,
@@ -46,9 +46,19 @@ interface Row {
 }
 
 /** Runs `daemons` daemon processes on a fresh schema, started together; sums their results. */
-async function daemons(url: string, count: number, accounts: number, durationMs: number): Promise<Row> {
+async function daemons(
+  url: string,
+  count: number,
+  accounts: number,
+  durationMs: number,
+  baseline?: string,
+): Promise<Row> {
   const schema = `d${count}_a${accounts}_${Date.now().toString(36)}`;
-  await migrate({ connectionString: url, schema });
+  const mod =
+    baseline === undefined
+      ? { migrate }
+      : ((await import(pathToFileURL(baseline).href)) as { migrate: typeof migrate });
+  await mod.migrate({ connectionString: url, schema });
   // Started from source under tsx, like this file.
   const file = fileURLToPath(new URL('./postgres-daemon.ts', import.meta.url));
   const children = Array.from({ length: count }, (_, i) => {
@@ -65,7 +75,10 @@ async function daemons(url: string, count: number, accounts: number, durationMs:
         String(CLIENTS),
         String(durationMs),
       ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: baseline === undefined ? process.env : { ...process.env, ACTORFOLD_BENCH_PG_MODULE: baseline },
+      },
     );
     const lines: string[] = [];
     const waiters: Array<() => void> = [];
@@ -94,7 +107,7 @@ async function daemons(url: string, count: number, accounts: number, durationMs:
   const seconds = Math.max(...results.map((r) => r.seconds));
   const retries = results.reduce((n, r) => n + r.conflictRetries + r.clientRetries, 0);
   return {
-    name: `${count} daemon${count === 1 ? '' : 's'}, ${num(accounts)} accounts`,
+    name: `${baseline === undefined ? '' : 'baseline build: '}${count} daemon${count === 1 ? '' : 's'}, ${num(accounts)} accounts`,
     commandsPerSecond: commands / seconds,
     commitsPerSecond: results.reduce((n, r) => n + r.batches, 0) / seconds,
     conflictRate: retries / commands,
@@ -234,9 +247,20 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
   const findings: string[] = [];
   try {
     const url = await server.createDatabase('bench');
+    // Untimed: a fresh server creates its WAL segments and fills its caches on the first writes;
+    // without this the first contestant pays for it.
+    await storeAppends(url, opts.quick ? 100 : 2_000);
+    // Another build (ACTORFOLD_BENCH_PG_BASELINE: its dist/index.js), interleaved, for ratios measured in this run.
+    const baseline = process.env.ACTORFOLD_BENCH_PG_BASELINE || undefined;
+    const baseRows: Row[] = [];
     for (const accounts of [1_000, 50]) {
-      for (const count of [1, 3]) rows.push(await daemons(url, count, accounts, durationMs));
+      for (const count of [1, 3]) {
+        rows.push(await daemons(url, count, accounts, durationMs));
+        if (baseline !== undefined && accounts === 1_000)
+          baseRows.push(await daemons(url, count, accounts, durationMs, baseline));
+      }
     }
+    rows.push(...baseRows);
     rows.push(await storeAppends(url, durationMs));
     rows.push(await naiveAppends(url, durationMs));
     const emmett = await loadEmmett();
@@ -250,12 +274,19 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
   const [oneHot, threeHot] = [rows[2] as Row, rows[3] as Row];
   findings.unshift(
     `1,000 accounts: 3 daemons acknowledge ${num(three)} commands/s together, ${ratio(three, one)} one daemon (${num(one)}/s): ` +
-      'every append of the cluster takes the global order lock through its commit, so more daemons add batching, not parallel commits.',
+      "the global order lock is held while a batch inserts and commits, not through its WAL flush, so the daemons' flushes overlap.",
     `50 shared accounts: ${num(threeHot.commandsPerSecond)} commands/s with 3 daemons, ${(100 * (threeHot.conflictRate ?? 0)).toFixed(1)} conflict ` +
       `re-decisions per 100 commands (1 daemon: ${num(oneHot.commandsPerSecond)}/s, ${(100 * (oneHot.conflictRate ?? 0)).toFixed(1)}).`,
     `The store alone: postgresStore.append ${num(rate('postgresStore'))}/s against ${num(rate('naive'))}/s for a naive ` +
       `INSERT per append without gap-free order (${ratio(rate('postgresStore'), rate('naive'))}).`,
   );
+  const [baseOne, baseThree] = [rate('baseline build: 1 daemon'), rate('baseline build: 3 daemons')];
+  if (!Number.isNaN(baseOne)) {
+    findings.push(
+      `Baseline build (${process.env.ACTORFOLD_BENCH_PG_BASELINE}), interleaved in this run, 1,000 accounts: 3 daemons ` +
+        `${ratio(baseThree, baseOne)} one; this checkout ÷ baseline: 1 daemon ${ratio(one, baseOne)}, 3 daemons ${ratio(three, baseThree)}.`,
+    );
+  }
   if (typeof rows.find((r) => r.name.startsWith('Emmett')) === 'object') {
     findings.push(
       `Emmett's PostgreSQL event store, same shape: ${num(rate('Emmett'))} appends/s (postgresStore.append ÷ Emmett: ${ratio(rate('postgresStore'), rate('Emmett'))}).`,

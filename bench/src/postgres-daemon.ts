@@ -8,10 +8,11 @@
  * (`maxConflictRetries`, default 3) is sent again with the same commandId, as a client would.
  *
  * argv: url schema nodeId accounts clients durationMs
+ * env: ACTORFOLD_BENCH_PG_MODULE, the file of another build of @actorfold/postgres to run instead.
  */
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { createRuntime, isVersionConflict } from '@actorfold/core';
-import { postgresStore } from '@actorfold/postgres';
 import { account } from './level-rig.js';
 
 const [url, schema, nodeId, accounts, clients, durationMs] = process.argv.slice(2) as [
@@ -23,6 +24,11 @@ const [url, schema, nodeId, accounts, clients, durationMs] = process.argv.slice(
   string,
 ];
 
+const { postgresStore } = (await import(
+  process.env.ACTORFOLD_BENCH_PG_MODULE
+    ? pathToFileURL(process.env.ACTORFOLD_BENCH_PG_MODULE).href
+    : '@actorfold/postgres'
+)) as typeof import('@actorfold/postgres');
 const store = await postgresStore({ connectionString: url, schema, nodeId });
 const runtime = await createRuntime({ store, aggregates: [account] });
 const handles = Array.from({ length: Number(accounts) }, (_, i) => runtime.get(account, `acc-${i}`));

@@ -106,7 +106,14 @@ describe.skipIf(skipReason !== undefined)(`upgrading a schema version 2 database
       expect(await store.checkpoints.get('report')).toBe(4);
       expect(await store.checkpoints.getState?.('report')).toEqual({ position: 4, state: { n: 4 } });
       expect(await store.timers.due(50, 10)).toMatchObject([
-        { streamId: 'order/1', name: 'ship', dueAt: 50, version: 3, missed: 'fire', command: { type: 'Ship' } },
+        {
+          streamId: 'order/1',
+          name: 'ship',
+          dueAt: 50,
+          version: 3,
+          missed: 'fire',
+          command: { type: 'Ship' },
+        },
       ]);
       const after = (await db.query(`SELECT * FROM ${schema}.events ORDER BY position`)).rows;
       expect(after).toEqual(before);
