@@ -54,6 +54,10 @@ describe('the documentation examples', () => {
     ]);
   });
 
+  it('effects: a supplier switch asks a flaky grid operator through a durable effect, retried once, confirmed', async () => {
+    expect(await runExample('effects')).toEqual(['confirmed 2 2 1 1']);
+  });
+
   it('upcasting: a stream written by v1 is read by v2 through its upcasters, on a LevelDB folder', async () => {
     expect(await runExample('upcasting')).toEqual([
       '{ state: { cents: 500 }, version: 2 }',

@@ -3,6 +3,9 @@
  * through this interface, so tests drive them with a {@link SimulatedClock} instead of sleeping.
  */
 
+/** The longest delay Node's timers keep (a longer one fires after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** An opaque timer handle. */
 export type TimerHandle = { readonly __timer: unique symbol } | object;
 

@@ -34,7 +34,10 @@ export type ErrorCode =
   // Upcasting: a stored event's schemaVersion is newer than the aggregate definition reading it.
   | 'UNKNOWN_EVENT_SCHEMA'
   // A before-decide interceptor threw something other than a Rejection (a bug in it).
-  | 'INTERCEPTOR_FAILED';
+  | 'INTERCEPTOR_FAILED'
+  // Durable effects: an attempt ran past its timeout; an attempt was aborted because its effect was cancelled.
+  | 'EFFECT_TIMEOUT'
+  | 'EFFECT_CANCELLED';
 
 /** Codes a caller may simply retry (with the same `commandId`). */
 const RETRYABLE: ReadonlySet<string> = new Set([
@@ -53,6 +56,23 @@ export class ActorfoldError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+}
+
+/** An attempt of a durable effect ran past its timeout (the reason its AbortSignal carries; retried within the budget). */
+export class EffectTimeout extends ActorfoldError {
+  constructor(effect: string, timeoutMs: number) {
+    super('EFFECT_TIMEOUT', `effect '${effect}' did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * The reason an attempt's AbortSignal carries when its effect was cancelled (by its aggregate, or
+ * an operator's retry or abandon) or the runtime shut down: its outcome is not recorded.
+ */
+export class EffectCancelled extends ActorfoldError {
+  constructor(message: string) {
+    super('EFFECT_CANCELLED', message);
   }
 }
 

@@ -64,12 +64,15 @@ export {
   type RunEffect,
   type RuntimeEffects,
 } from './effects/effect.js';
+export { effectIdempotencyKey } from './effects/effect-record.js';
 export {
   ActorCrashed,
   ActorfoldError,
   CommandTimeout,
   CorruptData,
   DecideFailed,
+  EffectCancelled,
+  EffectTimeout,
   type ErrorCode,
   IdempotencyConflict,
   InterceptorFailed,
@@ -154,6 +157,7 @@ export {
   assertNewEvents,
   assertReadAllOptions,
   assertReadStreamOptions,
+  assertRescheduleArgs,
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStorableId,

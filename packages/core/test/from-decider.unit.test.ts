@@ -42,6 +42,7 @@ const ctx: DecideContext = {
   now: new Date(0),
   metadata: {},
   timers: new TimerRecorder(0),
+  effects: { request: () => 'none', cancel: () => undefined },
 };
 
 describe('fromDecider', () => {

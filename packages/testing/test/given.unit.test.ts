@@ -19,7 +19,12 @@ type CounterCommand =
 type CounterEvent =
   | { type: 'Added'; by: number; note?: string | undefined }
   | { type: 'Stopped' }
-  | { type: 'Stamped'; context: Omit<DecideContext, 'now' | 'timers' | 'firedTimer'> & { now: string } }
+  | {
+      type: 'Stamped';
+      context: Omit<DecideContext, 'now' | 'timers' | 'firedTimer' | 'effects' | 'settledEffect'> & {
+        now: string;
+      };
+    }
   | { type: 'Broken' };
 
 interface CounterState {

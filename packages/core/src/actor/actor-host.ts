@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import type { Clock } from '../clock.js';
+import type { EffectCatalog } from '../effects/effect-catalog.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RuntimeObserver } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
@@ -19,6 +20,8 @@ export interface ActorOptions {
   readonly maxBatchCommands: number;
   /** About this many bytes of encoded events per batch, at most (one larger command runs alone). */
   readonly maxBatchBytes: number;
+  /** The durable effects decide may request, and the runner's settings. */
+  readonly effects: EffectCatalog;
 }
 
 /** An actor as the host knows it: an idle-list node with its stream. */

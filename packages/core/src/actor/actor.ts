@@ -400,6 +400,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           this.#version,
           this.#dedupe,
           host.clock.now(),
+          host.options.effects,
         );
         for (let i = 0; ; i++) {
           let request = requests[i];

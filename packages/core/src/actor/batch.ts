@@ -1,5 +1,6 @@
 import type { AnyAggregate } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
+import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
 import { isoTimestamp } from '../store/iso-timestamp.js';
 import type { DomainEvent, EventMetadata, NewEvent } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
@@ -66,6 +67,8 @@ export class Batch {
   readonly #now: number;
   readonly #timestamp: string;
   readonly #baseState: unknown;
+  /** The effects decide may request (the runtime's registered implementations). */
+  readonly #effects: EffectCatalog;
 
   constructor(
     def: AnyAggregate,
@@ -75,7 +78,9 @@ export class Batch {
     version: number,
     dedupe: DedupeWindow | null,
     now: number,
+    effects: EffectCatalog = NO_EFFECTS,
   ) {
+    this.#effects = effects;
     this.#def = def;
     this.#id = id;
     this.#streamId = streamId;
@@ -119,6 +124,7 @@ export class Batch {
       request,
       metadata,
       this.#now,
+      this.#effects,
     );
   }
 
@@ -211,6 +217,7 @@ export class Batch {
       { kind: 'execute', command: request.command, options: rest } as unknown as CommandRequest,
       eventMetadata(rest),
       this.#now,
+      this.#effects,
     );
     if (outcome instanceof Promise || outcome.kind !== 'append') return;
     this.#push(request, outcome.events, undefined);

@@ -1,6 +1,8 @@
 import type { AnyAggregate, DomainErrors } from '../aggregate/aggregate.js';
 import { encodeEvent } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
+import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
+import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
 import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
@@ -69,6 +71,7 @@ export function commandStep(
   request: CommandRequest,
   metadata: EventMetadata,
   now: number,
+  effects: EffectCatalog = NO_EFFECTS,
 ): StepOutcome | Promise<StepOutcome> {
   const { commandId, expectedVersion } = request.options;
   if (commandId !== undefined && dedupe !== null) {
@@ -82,7 +85,10 @@ export function commandStep(
   const timer = request.timer;
   const fired =
     timer === undefined ? undefined : { name: timer.name, version: timer.version, dueAt: timer.dueAt };
-  const ctx = new RuntimeDecideContext(def.type, id, version, now, metadata, fired);
+  // A firing of an effect record is the effect's result (RunEffect records never reach an actor).
+  const settled =
+    timer !== undefined && isEffectTimerName(timer.name) ? (timer.command as EffectResult).effect : undefined;
+  const ctx = new RuntimeDecideContext(def.type, id, version, now, metadata, fired, effects, settled);
   let decided: readonly DomainEvent[] | Promise<readonly DomainEvent[]>;
   try {
     decided = def.decide(state, request.command, ctx);

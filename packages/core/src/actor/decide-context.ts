@@ -1,13 +1,15 @@
 import type { DecideContext } from '../aggregate/aggregate.js';
 import type { DecideEffects, EffectRef } from '../effects/effect.js';
-import { InvalidArgument } from '../errors.js';
+import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
+import { EffectRecorder } from '../effects/effect-recorder.js';
 import type { EventMetadata } from '../store/store.js';
 import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import { TimerRecorder } from '../timers/timer-recorder.js';
 
 /**
- * The DecideContext the runtime gives decide. `timers` is created on first use, so a command
- * that schedules nothing pays for no recorder.
+ * The DecideContext the runtime gives decide. `timers` and `effects` are created on first use,
+ * so a command that schedules nothing pays for no recorder; both record into one TimerRecorder
+ * (effect records are timer records), so the append applies their changes in call order.
  */
 export class RuntimeDecideContext implements DecideContext {
   readonly aggregateType: string;
@@ -16,7 +18,11 @@ export class RuntimeDecideContext implements DecideContext {
   readonly now: Date;
   readonly metadata: Readonly<EventMetadata>;
   readonly firedTimer: FiredTimer | undefined;
+  /** The effect whose result this command is; undefined for every other command. */
+  readonly settledEffect: EffectRef | undefined;
+  readonly #catalog: EffectCatalog;
   #recorder: TimerRecorder | undefined = undefined;
+  #effects: EffectRecorder | undefined = undefined;
 
   constructor(
     aggregateType: string,
@@ -25,6 +31,8 @@ export class RuntimeDecideContext implements DecideContext {
     now: number,
     metadata: Readonly<EventMetadata>,
     firedTimer: FiredTimer | undefined,
+    catalog: EffectCatalog = NO_EFFECTS,
+    settledEffect: EffectRef | undefined = undefined,
   ) {
     this.aggregateType = aggregateType;
     this.aggregateId = aggregateId;
@@ -32,6 +40,8 @@ export class RuntimeDecideContext implements DecideContext {
     this.now = new Date(now);
     this.metadata = metadata;
     this.firedTimer = firedTimer;
+    this.#catalog = catalog;
+    this.settledEffect = settledEffect;
   }
 
   get timers(): DecideTimers {
@@ -39,14 +49,12 @@ export class RuntimeDecideContext implements DecideContext {
     return this.#recorder;
   }
 
-  /** The effect whose result this command is. CONTRACT STUB: set by the effects work. */
-  get settledEffect(): EffectRef | undefined {
-    return undefined;
-  }
-
-  /** CONTRACT STUB: replaced by the effect recorder. */
   get effects(): DecideEffects {
-    throw new InvalidArgument('durable effects are not implemented yet');
+    if (this.#effects === undefined) {
+      const timers = this.timers as TimerRecorder;
+      this.#effects = new EffectRecorder(timers, this.#catalog, this.now.getTime());
+    }
+    return this.#effects;
   }
 
   /** What decide asked of `timers`, if it used them at all. */

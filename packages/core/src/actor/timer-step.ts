@@ -1,6 +1,7 @@
+import { EFFECT_TIMER_PREFIX, isEffectTimerName } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { TimerChange } from '../timers/timer.js';
-import { firingMetadata, timerChanges } from '../timers/timer-recorder.js';
+import { firingMetadata, type TimerIntent, timerChanges } from '../timers/timer-recorder.js';
 import type { Append, Nothing, StepOutcome } from './command-step.js';
 import type { RuntimeDecideContext } from './decide-context.js';
 import { Refused } from './refused.js';
@@ -27,11 +28,12 @@ export function decisionTimers(
   const intents = recorder?.intents ?? [];
   if (folded.kind === 'nothing') {
     if (intents.length === 0) return folded;
-    const names = intents.map((i) => `${i.op} '${i.name}'`).join(', ');
+    const names = intents.map(describe).join(', ');
+    const what = intents.every((i) => isEffectTimerName(i.name)) ? 'effects' : 'timers';
     return new Refused(
       new InvalidArgument(
-        `${streamId}: decide changed timers (${names}) but returned no event; timer changes are ` +
-          'stored with the events of their decision, so return an event that records why',
+        `${streamId}: decide changed ${what} (${names}) but returned no event; timer and effect ` +
+          'changes are stored with the events of their decision, so return an event that records why',
       ),
       false,
     );
@@ -47,4 +49,11 @@ export function decisionTimers(
   const fired = ctx.firedTimer;
   if (fired !== undefined) changes.unshift({ op: 'cancel', name: fired.name });
   return changes.length === 0 ? folded : { ...folded, timers: changes };
+}
+
+/** A timer intent as the refusal names it: an effect's by its id. */
+function describe(intent: TimerIntent): string {
+  if (!isEffectTimerName(intent.name)) return `${intent.op} '${intent.name}'`;
+  const id = intent.name.slice(EFFECT_TIMER_PREFIX.length);
+  return intent.op === 'schedule' ? `request effect '${id}'` : `cancel effect '${id}'`;
 }

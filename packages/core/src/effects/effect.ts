@@ -142,8 +142,12 @@ export interface EffectDefinition<I = unknown, O = unknown> {
 
 /** `RuntimeOptions.effects`. */
 export interface EffectsOptions {
-  /** Implementations by name. An effect requested under another name fails the request (INVALID_ARGUMENT). */
-  implementations: Readonly<Record<string, EffectImplementation | EffectDefinition>>;
+  /**
+   * Implementations by name. An effect requested under another name fails the request
+   * (INVALID_ARGUMENT). Each may declare its input type: the runtime passes it the input decide
+   * requested, as stored (plain JSON), without checking it against that type.
+   */
+  implementations: Readonly<Record<string, EffectImplementation<never> | EffectDefinition<never>>>;
   /** Attempts running at once (p-queue). Default 16. */
   concurrency?: number;
   /** Per attempt. Default 30 000 ms. */

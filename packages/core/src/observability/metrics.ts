@@ -46,6 +46,16 @@ export interface Counters {
   batches: number;
   /** Callers that waited for room in a full mailbox (`onMailboxFull: 'wait'`). */
   mailboxWaits: number;
+  /** Durable effects: attempts started (the first and every retry). */
+  effectsStarted: number;
+  /** Effects that succeeded: their result was recorded, to be delivered. */
+  effectsSucceeded: number;
+  /** Failed attempts recorded for another attempt after a back-off. */
+  effectsRetried: number;
+  /** Effects that failed for good (budget spent, not retryable, output not JSON): their failure was recorded, to be delivered. */
+  effectsFailed: number;
+  /** Effects cancelled or replaced by their aggregate (or an operator) before their outcome was recorded: not retried, not delivered. */
+  effectsCancelled: number;
 }
 
 /** Percentiles of a count (the commands per batch). */
@@ -88,6 +98,12 @@ export interface MetricsSnapshot {
      * still counts until its turn comes or its actor goes.
      */
     mailboxWaiting: number;
+    /** Durable effects not yet settled in the store (the effect records; refreshed at most once a second). */
+    effectsPending: number;
+    /** Effect attempts running in this runtime now. */
+    effectsInFlight: number;
+    /** Age (ms, by the runtime's clock) of the oldest effect not yet settled, from its request; 0 when none (refreshed with effectsPending). */
+    effectsOldestAgeMs: number;
   };
   /** `timerLag`: from a timer's due time to its firing's reply, by the runtime's clock. */
   latency: { command: LatencySummary; recovery: LatencySummary; timerLag: LatencySummary };
@@ -146,6 +162,11 @@ export class Metrics {
     listenerFailures: 0,
     batches: 0,
     mailboxWaits: 0,
+    effectsStarted: 0,
+    effectsSucceeded: 0,
+    effectsRetried: 0,
+    effectsFailed: 0,
+    effectsCancelled: 0,
   };
   /** Per aggregate type; created for every registered type, so each shows even before its first command. */
   readonly byType = new Map<string, TypeMetrics>();

@@ -5,6 +5,7 @@ import type { ActorHost } from '../actor/actor-host.js';
 import type { InterceptorTable } from '../actor/interceptors.js';
 import type { Request } from '../actor/request.js';
 import type { Clock } from '../clock.js';
+import type { EffectRunner } from '../effects/effect-runner.js';
 import { MailboxFull } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
 import type { RuntimeObserver } from '../observability/observer.js';
@@ -31,6 +32,8 @@ export interface RuntimeContext extends ActorHost {
   readonly retry: StoreRetry;
   /** Fires durable timers; undefined when the store keeps none. Set once by the runtime. */
   timerService: TimerService | undefined;
+  /** Runs durable effects; undefined when the store has no `timers.reschedule`. Set once by the runtime. */
+  effectRunner: EffectRunner | undefined;
   /** Callers waiting for room in full mailboxes (`onMailboxFull: 'wait'`). */
   readonly waiters: MailboxWaiters;
   /**
@@ -82,6 +85,7 @@ export function createContext(
     tail,
     retry: new StoreRetry(tail, options.storeRetry, metrics, logger),
     timerService: undefined,
+    effectRunner: undefined,
     waiters,
     offer,
     get waiting() {
@@ -102,7 +106,11 @@ export function createContext(
     busy: (actor) => reaper.untrack(actor),
     withRecoveryPermit: (recover) => permits.add(recover),
     appended: (position) => tail.appended(position),
-    timersWritten: (streamId, changes) => ctx.timerService?.written(streamId, changes),
+    timersWritten: (streamId, changes) => {
+      ctx.timerService?.written(streamId, changes);
+      // A cancelled or replaced effect stops running here (its attempt aborted).
+      ctx.effectRunner?.written(streamId, changes);
+    },
     changed: (streamId, version, state) => {
       if (watchers.size > 0) watchers.notify(streamId, version, state);
     },

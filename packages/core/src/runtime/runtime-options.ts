@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { ActorOptions } from '../actor/actor-host.js';
 import { assertInterceptors, type Interceptor } from '../actor/interceptors.js';
 import { type AnyAggregate, isPositiveInt } from '../aggregate/aggregate.js';
-import type { Clock } from '../clock.js';
+import { type Clock, MAX_TIMER_MS } from '../clock.js';
 import type { EffectsOptions } from '../effects/effect.js';
+import { NO_EFFECTS, resolveEffects } from '../effects/effect-catalog.js';
 import { InvalidArgument } from '../errors.js';
 import type { RuntimeObserver } from '../observability/observer.js';
 import type { EventStore } from '../store/store.js';
@@ -114,10 +115,10 @@ const DEFAULTS: ResolvedOptions = {
   onMailboxFull: 'fail',
   maxBatchCommands: 256,
   maxBatchBytes: 1024 * 1024,
+  effects: NO_EFFECTS,
 };
 
-/** The longest delay Node's timers keep (a longer one fires after 1 ms). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 
 /**
  * Checks a timer duration: a number of ms from 0 to MAX_TIMER_MS, or Infinity (no timer).
@@ -193,6 +194,7 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   if (o.observer !== undefined && (typeof o.observer !== 'object' || o.observer === null))
     throw new InvalidArgument('observer must be an object');
   if (o.timers !== undefined) r.timers = resolveTimers(o.timers);
+  if (o.effects !== undefined) r.effects = resolveEffects(o.effects);
   if (o.runtimeId !== undefined) {
     if (typeof o.runtimeId !== 'string' || o.runtimeId.length === 0)
       throw new InvalidArgument('runtimeId must be a non-empty string');

@@ -13,7 +13,11 @@ import {
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { EventReader } from '../aggregate/read-events.js';
 import { type Clock, systemClock } from '../clock.js';
-import type { RuntimeEffects } from '../effects/effect.js';
+import { isEffectTimerName, RUN_EFFECT, type RuntimeEffects } from '../effects/effect.js';
+import { EffectGauges } from '../effects/effect-gauges.js';
+import { deliverable } from '../effects/effect-record.js';
+import { EffectRunner } from '../effects/effect-runner.js';
+import { createRuntimeEffects } from '../effects/runtime-effects.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
 import {
   type AggregateTypeMetrics,
@@ -28,9 +32,9 @@ import { memoryStore } from '../store/memory-store.js';
 import { type EventStore, parseStreamId } from '../store/store.js';
 import { assertStorableId, assertStreamId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
-import type { TimerQuery, TimerRecord } from '../timers/timer.js';
+import type { TimerQuery, TimerRecord, TimerStore } from '../timers/timer.js';
 import { assertTimerName } from '../timers/timer-recorder.js';
-import { TimerService } from '../timers/timer-service.js';
+import { type FiringOutcome, TimerService } from '../timers/timer-service.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
@@ -114,6 +118,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const store = await (options.store ?? memoryStore());
   checkStore(store);
+  if (resolved.effects.definitions.size > 0 && typeof store.timers?.reschedule !== 'function') {
+    throw new InvalidArgument(
+      'effects are registered, but the store cannot run them: it needs timers.reschedule (memoryStore, levelStore and postgresStore have it)',
+    );
+  }
   return new Runtime(
     store,
     aggregates,
@@ -138,6 +147,10 @@ export class Runtime {
   readonly #follower: WatchFollower;
   /** Stops listening for leases the store lost (lease mode). */
   readonly #stopLeaseWatch: (() => void) | undefined;
+  /** The durable effects' machinery; undefined when the store has no `timers.reschedule`. */
+  readonly #effects:
+    | { readonly runner: EffectRunner; readonly gauges: EffectGauges; readonly store: RescheduleStore }
+    | undefined;
 
   /** @internal Use `createRuntime`. */
   constructor(
@@ -164,6 +177,22 @@ export class Runtime {
       for (const streamId of streamIds) ctx.registry.get(streamId)?.leaseLost();
     });
     this.#dispatcher = createDispatcher(ctx, this.#timeouts, this.#follower, () => this.closed);
+    const timers = store.timers;
+    if (timers?.reschedule !== undefined) {
+      const withReschedule = timers as RescheduleStore;
+      const runner = new EffectRunner({
+        store: withReschedule,
+        clock,
+        logger: logger.child({ component: 'effects' }),
+        metrics: ctx.metrics,
+        catalog: options.effects,
+        storeRetry: options.storeRetry,
+        written: (streamId, changes) => ctx.timerService?.written(streamId, changes),
+        firstTime: ctx.firstTime,
+      });
+      this.#effects = { runner, gauges: new EffectGauges(timers, clock), store: withReschedule };
+      ctx.effectRunner = runner;
+    }
     if (store.timers !== undefined) {
       const owner = options.runtimeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
       ctx.timerService = new TimerService(
@@ -178,8 +207,26 @@ export class Runtime {
     }
   }
 
-  /** Delivers a timer to its aggregate's actor; a timer of a type this runtime does not serve is removed. */
-  async #fireTimer(timer: TimerRecord): Promise<FireResult> {
+  /**
+   * Delivers a timer to its aggregate's actor; a timer of a type this runtime does not serve is
+   * removed. An effect record waiting to run goes to the effect runner instead, never to an actor;
+   * an effect's result is delivered without the request its record keeps for operators.
+   */
+  async #fireTimer(record: TimerRecord): Promise<FiringOutcome> {
+    if (record.command.type === RUN_EFFECT) {
+      const runner = this.#effects?.runner;
+      if (runner === undefined) {
+        // Written by another runtime through this store's append; this one cannot record outcomes.
+        if (this.#ctx.firstTime('effects-without-reschedule'))
+          this.#ctx.logger.error(
+            { streamId: record.streamId, timer: record.name },
+            'an effect record is due, but this store has no timers.reschedule: effects do not run here',
+          );
+        return { outcome: 'stale', version: record.version };
+      }
+      return runner.fire(record);
+    }
+    const timer = isEffectTimerName(record.name) ? deliverable(record) : record;
     const { aggregateType, aggregateId } = parseStreamId(timer.streamId);
     const def = this.#aggregates.get(aggregateType);
     if (def === undefined) {
@@ -198,10 +245,19 @@ export class Runtime {
 
   /**
    * The durable effects: list, count, and retry or abandon one by hand.
-   * CONTRACT STUB: implemented by the effects work.
+   * Throws InvalidArgument when the store cannot run effects (it has no `timers.reschedule`).
+   * @example for await (const e of runtime.effects().list({ state: 'failed' })) console.log(e.streamId, e.id, e.lastError);
    */
   effects(): RuntimeEffects {
-    throw new InvalidArgument('durable effects are not implemented yet');
+    const effects = this.#effects;
+    if (effects === undefined)
+      throw new InvalidArgument('the store runs no durable effects (it has no `timers.reschedule`)');
+    return createRuntimeEffects({
+      store: effects.store,
+      runner: effects.runner,
+      clock: this.#ctx.clock,
+      written: (streamId, changes) => this.#ctx.timersWritten(streamId, changes),
+    });
   }
 
   /**
@@ -225,10 +281,19 @@ export class Runtime {
       return this.#dispatcher.dispatch(def, id, make());
     };
     const counters = this.#ctx.metrics.counters;
+    // Effect records are timers with reserved names: left out here (see effects()). The store has
+    // no index by name, so list skips them as it reads, and count reads every pending timer.
     return {
-      list: (query) => store.list(query),
-      get: (streamId, name) => store.get(streamId, name),
-      count: () => store.count(),
+      list: (query) => withoutEffects(store.list(query)),
+      get: (streamId, name) => {
+        assertTimerName(name);
+        return store.get(streamId, name);
+      },
+      count: async () => {
+        let n = 0;
+        for await (const _timer of withoutEffects(store.list())) n++;
+        return n;
+      },
       fire: async (streamId, name) => {
         aggregateOf(streamId, name);
         const timer = await store.get(streamId, name);
@@ -393,6 +458,7 @@ export class Runtime {
   /** Counters, gauges and latency percentiles (ms). */
   metrics(): MetricsSnapshot {
     const ctx = this.#ctx;
+    const effects = this.#effects;
     return {
       counters: { ...ctx.metrics.counters },
       gauges: {
@@ -401,9 +467,16 @@ export class Runtime {
         mailboxDepth: ctx.mailboxDepth,
         idleActors: ctx.reaper.size,
         storeRetrying: ctx.metrics.retrying,
-        timersPending: ctx.timerService?.pendingCount() ?? 0,
+        // The store counts effect records among its timers: they show as effectsPending instead.
+        timersPending: Math.max(
+          0,
+          (ctx.timerService?.pendingCount() ?? 0) - (effects?.gauges.pending() ?? 0),
+        ),
         timersHeld: ctx.timerService?.held ?? 0,
         mailboxWaiting: ctx.waiters.size,
+        effectsPending: effects?.gauges.pending() ?? 0,
+        effectsInFlight: effects?.runner.inFlight ?? 0,
+        effectsOldestAgeMs: effects?.gauges.oldestAgeMs() ?? 0,
       },
       latency: {
         command: Metrics.summarize(ctx.metrics.commandLatency),
@@ -439,6 +512,8 @@ export class Runtime {
     const { registry, clock, logger, reaper, watchers, store, tail, waiters } = this.#ctx;
     // No new firings; those in flight finish in their actors, which drain below.
     this.#ctx.timerService?.stop();
+    // Running effect attempts are aborted, their outcomes not recorded: they run again after a restart.
+    await this.#effects?.runner.stop();
     // Callers waiting for room in a full mailbox never got in: they fail now, as new calls do.
     for (const request of waiters.takeAll())
       request.fail(new RuntimeClosed('shut down before the command ran'));
@@ -460,6 +535,14 @@ export class Runtime {
     this.#stopLeaseWatch?.();
     await store.close();
   }
+}
+
+/** A timer store that can record effect outcomes. */
+type RescheduleStore = TimerStore & { reschedule: NonNullable<TimerStore['reschedule']> };
+
+/** The timers of `records` that are not effect records. */
+async function* withoutEffects(records: AsyncIterable<TimerRecord>): AsyncIterable<TimerRecord> {
+  for await (const record of records) if (!isEffectTimerName(record.name)) yield record;
 }
 
 /** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */

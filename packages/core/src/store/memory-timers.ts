@@ -1,6 +1,12 @@
 import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
 import { compareTimers } from '../timers/timer-order.js';
-import { assertDueArgs, assertTimerKey, assertTimerQuery, toJson } from './store-input.js';
+import {
+  assertDueArgs,
+  assertRescheduleArgs,
+  assertTimerKey,
+  assertTimerQuery,
+  toJson,
+} from './store-input.js';
 
 /** A pending timer as the memory store keeps it: the sort key, and the record as JSON text. */
 interface StoredTimer {
@@ -90,6 +96,17 @@ export function memoryTimers(ensureOpen: () => void): MemoryTimers {
     async count() {
       ensureOpen();
       return byKey.size;
+    },
+    async reschedule(streamId, name, version, dueAt, command) {
+      ensureOpen();
+      assertRescheduleArgs(streamId, name, version, dueAt, command);
+      const s = byKey.get(keyOf(streamId, name));
+      if (s === undefined || s.version !== version) return false;
+      const record = { ...(JSON.parse(s.json) as TimerRecord), dueAt, command };
+      // Encoded before the old entry goes: a command JSON cannot hold leaves the timer as it was.
+      const json = toJson(record, `${streamId}: timer '${name}'`);
+      insert({ streamId, name, dueAt, version, json });
+      return true;
     },
   };
 

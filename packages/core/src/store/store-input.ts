@@ -162,6 +162,27 @@ export function assertTimerKey(streamId: unknown, name: unknown, version?: unkno
   }
 }
 
+/**
+ * Throws InvalidArgument unless the arguments of `timers.reschedule` are well-formed: the key of
+ * `remove`, an integer `dueAt` (epoch ms) and a command object with a non-empty string type.
+ * Every store calls it first, so all refuse the same calls the same way.
+ */
+export function assertRescheduleArgs(
+  streamId: unknown,
+  name: unknown,
+  version: unknown,
+  dueAt: unknown,
+  command: unknown,
+): void {
+  assertTimerKey(streamId, name, version);
+  if (version === undefined) throw new InvalidArgument('timers.reschedule: version is required');
+  if (!isInt(dueAt, Number.MIN_SAFE_INTEGER))
+    throw new InvalidArgument(`timers.reschedule: dueAt must be an integer (epoch ms), got ${show(dueAt)}`);
+  const type = isObject(command) ? (command as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || type.length === 0)
+    throw new InvalidArgument('timers.reschedule: command must be an object with a non-empty string type');
+}
+
 /** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
 export function assertDueArgs(until: unknown, limit: unknown): void {
   if (typeof until !== 'number' || Number.isNaN(until)) {

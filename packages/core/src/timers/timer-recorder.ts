@@ -1,4 +1,6 @@
 import type { Command } from '../aggregate/aggregate.js';
+import { plainJsonProblem } from '../codec/plain-json.js';
+import { EFFECT_TIMER_PREFIX, isEffectTimerName } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
@@ -47,7 +49,7 @@ export class TimerRecorder implements DecideTimers {
   }
 
   schedule<C extends Command>(name: string, when: TimerWhen, command: C, opts?: ScheduleOptions): void {
-    this.#guard(() => {
+    this.guard(() => {
       assertTimerName(name);
       const dueAt = resolveWhen(when, this.#now, name);
       const copy = plainCommand(command, name);
@@ -65,7 +67,7 @@ export class TimerRecorder implements DecideTimers {
   }
 
   cancel(name: string): void {
-    this.#guard(() => {
+    this.guard(() => {
       assertTimerName(name);
       this.#push({ op: 'cancel', name });
     });
@@ -76,7 +78,16 @@ export class TimerRecorder implements DecideTimers {
     this.#intents.push(intent);
   }
 
-  #guard(record: () => void): void {
+  /**
+   * Records an intent validated elsewhere (the effect recorder's requests and cancels), in call
+   * order with the timers' own: one list, so the append applies them in the order decide asked.
+   */
+  record(intent: TimerIntent): void {
+    this.#push(intent);
+  }
+
+  /** Runs one recording call: an InvalidArgument it throws is kept (the command is refused with it) and rethrown. */
+  guard(record: () => void): void {
     try {
       record();
     } catch (error) {
@@ -132,9 +143,19 @@ export function firingMetadata(m: Readonly<EventMetadata>): EventMetadata | unde
   return any ? out : undefined;
 }
 
-/** Throws InvalidArgument unless `name` is a timer name every store can keep. */
+/**
+ * Throws InvalidArgument unless `name` is a timer name every store can keep and not one of the
+ * names reserved for effect records (they are requested with `ctx.effects`, listed with
+ * `runtime.effects()`).
+ */
 export function assertTimerName(name: unknown): asserts name is string {
   assertStorableId('timer name', name);
+  if (isEffectTimerName(name)) {
+    throw new InvalidArgument(
+      `timer name '${name}': names starting with '${EFFECT_TIMER_PREFIX}' are reserved for durable effects; ` +
+        'use ctx.effects to request one, runtime.effects() to see or act on one, or choose another timer name',
+    );
+  }
 }
 
 /** The due time of `when` (epoch ms, an integer), counting `{ after }` from `now`. */
@@ -197,30 +218,4 @@ function plainCommand(command: unknown, name: string): Command {
     throw new InvalidArgument(`timer '${name}': command must be an object with a non-empty string type`);
   }
   return JSON.parse(JSON.stringify(command)) as Command;
-}
-
-/** Why `v` is not plain JSON (JSON.parse(JSON.stringify(v)) would differ), or undefined. */
-function plainJsonProblem(v: unknown, path: string, depth: number): string | undefined {
-  if (depth > 64) return `${path} is nested too deeply`;
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
-  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, not JSON`;
-  if (typeof v !== 'object') return `${path} is a ${typeof v}, not JSON`;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      if (!(i in v)) return `${path}[${i}] is a hole, not JSON`;
-      const p = plainJsonProblem(v[i], `${path}[${i}]`, depth + 1);
-      if (p !== undefined) return p;
-    }
-    return undefined;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) {
-    return `${path} is a ${(v as object).constructor?.name ?? 'class instance'}, not a plain object`;
-  }
-  for (const [key, value] of Object.entries(v)) {
-    const p = plainJsonProblem(value, `${path}.${key}`, depth + 1);
-    if (p !== undefined) return p;
-  }
-  if (Object.getOwnPropertySymbols(v).length > 0) return `${path} has symbol keys, not JSON`;
-  return undefined;
 }

@@ -24,6 +24,12 @@ export interface TimerServiceOptions {
   readonly retry: RetryBackoff;
 }
 
+/**
+ * What a firing came to: the actor's reply, or (for the record of a durable effect waiting to
+ * run) its hand-over to the effect runner, which runs it outside the service's firing slots.
+ */
+export type FiringOutcome = FireResult | { readonly outcome: 'effect-started'; readonly version: number };
+
 /** A pending timer the service holds: in the window until it is handed to its actor. */
 interface Entry {
   readonly timer: TimerRecord;
@@ -50,7 +56,7 @@ export class TimerService {
   readonly #logger: Logger;
   readonly #metrics: Metrics;
   readonly #options: TimerServiceOptions;
-  readonly #fire: (timer: TimerRecord) => Promise<FireResult>;
+  readonly #fire: (timer: TimerRecord) => Promise<FiringOutcome>;
   /** Timers not yet handed to an actor, earliest `at` first. */
   readonly #window: Entry[] = [];
   /** The window's entries by stream and name. */
@@ -79,7 +85,7 @@ export class TimerService {
     logger: Logger,
     metrics: Metrics,
     options: TimerServiceOptions,
-    fire: (timer: TimerRecord) => Promise<FireResult>,
+    fire: (timer: TimerRecord) => Promise<FiringOutcome>,
   ) {
     this.#store = store;
     this.#clock = clock;
@@ -300,7 +306,7 @@ export class TimerService {
   /** Hands one due timer to its actor and books the outcome; a transient failure retries it later. */
   async #deliver(entry: Entry): Promise<void> {
     const { timer } = entry;
-    let result: FireResult | undefined;
+    let result: FiringOutcome | undefined;
     let failure: unknown;
     try {
       result = await this.#fire(timer);

@@ -1,0 +1,30 @@
+/**
+ * The plain-JSON check shared by everything decide hands the runtime to keep for later (timer
+ * commands, effect inputs) and by effect outputs: values that must survive JSON exactly.
+ */
+
+/** Why `v` is not plain JSON (JSON.parse(JSON.stringify(v)) would differ), or undefined. */
+export function plainJsonProblem(v: unknown, path: string, depth: number): string | undefined {
+  if (depth > 64) return `${path} is nested too deeply`;
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, not JSON`;
+  if (typeof v !== 'object') return `${path} is a ${typeof v}, not JSON`;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return `${path}[${i}] is a hole, not JSON`;
+      const p = plainJsonProblem(v[i], `${path}[${i}]`, depth + 1);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) {
+    return `${path} is a ${(v as object).constructor?.name ?? 'class instance'}, not a plain object`;
+  }
+  for (const [key, value] of Object.entries(v)) {
+    const p = plainJsonProblem(value, `${path}.${key}`, depth + 1);
+    if (p !== undefined) return p;
+  }
+  if (Object.getOwnPropertySymbols(v).length > 0) return `${path} has symbol keys, not JSON`;
+  return undefined;
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { Command } from '../aggregate/aggregate.js';
+import type { TimerRecord } from '../timers/timer.js';
+import {
+  EFFECT_TIMER_PREFIX,
+  type EffectError,
+  type EffectInfo,
+  type EffectRef,
+  type EffectResult,
+  RUN_EFFECT,
+  type RunEffect,
+} from './effect.js';
+
+/**
+ * How effect records look in the timer store, and what is derived from them. An effect's record
+ * holds a `RunEffect` until the effect is settled, then its `EffectResult`, which keeps the
+ * request beside it (`request`) so an operator can still retry it; `request` is taken off before
+ * the result is delivered, so the aggregate receives exactly an `EffectResult`.
+ */
+
+/** The command of an effect record whose result waits to be delivered. */
+export type StoredEffectResult = EffectResult & { readonly request: RunEffect };
+
+/** The effect id of an effect record's timer name. */
+export function effectIdOf(timerName: string): string {
+  return timerName.slice(EFFECT_TIMER_PREFIX.length);
+}
+
+/** True when the record's command is a `RunEffect` (the effect has not settled yet). */
+export function isRunEffect(command: Command): command is RunEffect {
+  return command.type === RUN_EFFECT;
+}
+
+/**
+ * The idempotency key of an effect: derived from its stream, id and the version of the decision
+ * that requested it, so it is the same on every attempt and after every restart, and differs for
+ * a later request under the same id. Hashed so that any stream id fits an HTTP header.
+ */
+export function effectIdempotencyKey(streamId: string, id: string, version: number): string {
+  return createHash('sha256').update(`${streamId}\u0000${id}\u0000${version}`).digest('hex').slice(0, 32);
+}
+
+/** The result command stored for a settled effect (`request` kept for operators' retry). */
+export function storedResult(
+  record: TimerRecord,
+  request: RunEffect,
+  attempts: number,
+  outcome: { readonly output: unknown } | { readonly error: EffectError },
+): StoredEffectResult {
+  const effect: EffectRef = {
+    id: effectIdOf(record.name),
+    name: request.effect,
+    version: record.version,
+    attempts,
+  };
+  return 'error' in outcome
+    ? { type: request.resultType, effect, outcome: 'failed', error: outcome.error, request }
+    : { type: request.resultType, effect, outcome: 'done', output: outcome.output, request };
+}
+
+/** The record as its aggregate receives it: the result without the stored request. */
+export function deliverable(record: TimerRecord): TimerRecord {
+  const { request: _kept, ...result } = record.command as StoredEffectResult;
+  return { ...record, command: result };
+}
+
+/** The request of an effect record (the RunEffect itself, or the one a result keeps). */
+export function requestOf(record: TimerRecord): RunEffect {
+  const command = record.command;
+  return isRunEffect(command) ? command : (command as StoredEffectResult).request;
+}
+
+/** An error as an effect record keeps it: message, string code and class name, plain JSON. */
+export function effectError(error: unknown): EffectError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      message: error.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(error.name.length > 0 ? { name: error.name } : {}),
+    };
+  }
+  let message: string;
+  try {
+    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  } catch {
+    message = String(error);
+  }
+  return { message };
+}
+
+/** An effect record as operators see it; `running` says whether an attempt runs in this runtime now. */
+export function effectInfo(record: TimerRecord, running: boolean): EffectInfo {
+  const request = requestOf(record);
+  const command = record.command;
+  let state: EffectInfo['state'];
+  let attempts = request.attempts;
+  let lastError = request.lastError;
+  if (isRunEffect(command)) state = running ? 'running' : command.attempts === 0 ? 'pending' : 'retrying';
+  else {
+    const result = command as StoredEffectResult;
+    state = result.outcome === 'done' ? 'delivering' : 'failed';
+    attempts = result.effect.attempts;
+    if (result.outcome === 'failed') lastError = result.error;
+  }
+  return {
+    streamId: record.streamId,
+    id: effectIdOf(record.name),
+    name: request.effect,
+    version: record.version,
+    state,
+    attempts,
+    input: request.input,
+    nextAt: record.dueAt,
+    requestedAt: request.requestedAt,
+    ...(lastError === undefined ? {} : { lastError }),
+    resultType: request.resultType,
+  };
+}

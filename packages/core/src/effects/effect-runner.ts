@@ -1,0 +1,462 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../clock.js';
+import { plainJsonProblem } from '../codec/plain-json.js';
+import { EffectCancelled, EffectTimeout, RuntimeClosed } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { backoffDelay, type RetryBackoff } from '../subscriptions/store-retry.js';
+import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
+import type { FiringOutcome } from '../timers/timer-service.js';
+import {
+  type EffectContext,
+  type EffectDefinition,
+  type EffectError,
+  isEffectTimerName,
+  type RunEffect,
+} from './effect.js';
+import { type EffectCatalog, effectBackoffDelay } from './effect-catalog.js';
+import { effectError, effectIdempotencyKey, effectIdOf, storedResult } from './effect-record.js';
+
+/**
+ * How long past an attempt's timeout its lease lasts: the time the runner has to record the
+ * attempt's outcome before the record comes due again (and runs again, here or on another node).
+ */
+export const EFFECT_LEASE_GRACE_MS = 10_000;
+
+/** An effect whose implementation this runtime does not have is looked at again after this long. */
+export const UNREGISTERED_EFFECT_RETRY_MS = 60_000;
+
+/** What the runner needs from its runtime. */
+export interface EffectRunnerOptions {
+  /** The timer store; its `reschedule` records every attempt's outcome. */
+  readonly store: TimerStore & { reschedule: NonNullable<TimerStore['reschedule']> };
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly catalog: EffectCatalog;
+  /** The back-off of a store call that failed (recording an outcome is tried until it is done). */
+  readonly storeRetry: RetryBackoff;
+  /** Told of every record the runner rescheduled (the timer service lists it at its new due time). */
+  readonly written: (streamId: string, changes: readonly TimerChange[]) => void;
+  /** For back-off jitter; default Math.random. */
+  readonly random?: () => number;
+  /** Says true the first time it is asked about a key (for errors logged once). */
+  readonly firstTime?: (key: string) => boolean;
+}
+
+/** One effect this runner holds: queued for its attempt, running it, or recording its outcome. */
+interface Run {
+  readonly key: string;
+  readonly record: TimerRecord;
+  readonly command: RunEffect;
+  readonly def: EffectDefinition;
+  /** Until when the stored record is not due (the runner's lease on it). */
+  leaseUntil: number;
+  /** The running attempt's controller; undefined while queued or recording. */
+  controller: AbortController | undefined;
+  startedAt: number;
+  cancelled: boolean;
+}
+
+/**
+ * Runs durable effects. The timer service hands it every due `RunEffect` record (`fire`); the
+ * runner leases the record (reschedules it, unchanged, to come due only after the attempt's
+ * timeout plus a grace), queues the attempt on its own p-queue (`concurrency`) and returns at
+ * once, so slow effects never hold the timer service's firing slots. The attempt runs the
+ * registered implementation with an AbortSignal (aborted on timeout, cancellation and shutdown)
+ * and records its outcome with `reschedule` (same version): a failure with budget left as the
+ * same RunEffect (attempts + 1, last error) due after a full-jitter back-off, the final outcome
+ * as the EffectResult command due now, which the timer service then delivers like any timer.
+ *
+ * `reschedule` returning false means the aggregate cancelled or replaced the effect meanwhile:
+ * the outcome is dropped. A store failure while recording is retried (storeRetry back-off) as
+ * long as the process lives; after a crash the lease runs out and the effect runs again.
+ */
+export class EffectRunner {
+  readonly #o: EffectRunnerOptions;
+  readonly #queue: PQueue;
+  readonly #random: () => number;
+  /** Effects held, by stream and record name (one version at a time). */
+  readonly #runs = new Map<string, Run>();
+  /**
+   * Records being leased by `fire` right now, by stream and name: a cancel this runtime appends
+   * while the lease is being written marks its entry, so the effect is not queued after all.
+   */
+  readonly #leasing = new Map<string, { readonly version: number; cancelled: boolean }>();
+  /** Attempts started and not finished (their promises), awaited at shutdown. */
+  readonly #active = new Set<Promise<void>>();
+  /** Store-retry sleeps in progress: woken at shutdown. */
+  readonly #sleeping = new Set<() => void>();
+  #running = 0;
+  #stopped = false;
+
+  constructor(options: EffectRunnerOptions) {
+    this.#o = options;
+    this.#queue = new PQueue({ concurrency: options.catalog.concurrency });
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Attempts running right now. */
+  get inFlight(): number {
+    return this.#running;
+  }
+
+  /** Effects held: queued, running, or recording their outcome. */
+  get held(): number {
+    return this.#runs.size;
+  }
+
+  /** Whether an attempt of this effect record (stream, name, version) runs in this runtime now. */
+  isRunning(streamId: string, name: string, version: number): boolean {
+    const run = this.#runs.get(keyOf(streamId, name));
+    return run !== undefined && run.record.version === version && run.controller !== undefined;
+  }
+
+  /**
+   * Takes a due RunEffect record from the timer service: leases it and queues its attempt. A
+   * store failure of the lease is thrown (the service fires it again after a back-off); a record
+   * no longer pending at that version is 'stale'.
+   */
+  async fire(record: TimerRecord): Promise<FiringOutcome> {
+    if (this.#stopped) throw new RuntimeClosed();
+    const o = this.#o;
+    const command = record.command as RunEffect;
+    const key = keyOf(record.streamId, record.name);
+    const known = this.#runs.get(key);
+    // A newer request under the same id replaced the one held (its append may not be ours).
+    if (known !== undefined && known.record.version !== record.version) this.#cancel(known, 'replaced');
+    const def = o.catalog.definitions.get(command.effect);
+    const now = o.clock.now();
+    if (def === undefined) {
+      // Another runtime sharing the store may have it (a rolling deploy): looked at again later.
+      if (o.firstTime?.(`effect-unregistered:${command.effect}`) ?? true)
+        o.logger.error(
+          { effect: command.effect, streamId: record.streamId },
+          `effect '${command.effect}' is not registered with this runtime; it waits (checked again every ${UNREGISTERED_EFFECT_RETRY_MS} ms)`,
+        );
+      await this.#put(record, now + UNREGISTERED_EFFECT_RETRY_MS, command);
+      return { outcome: 'stale', version: record.version };
+    }
+    const leaseUntil = now + this.#timeoutOf(command, def) + EFFECT_LEASE_GRACE_MS;
+    const leasing = { version: record.version, cancelled: false };
+    this.#leasing.set(key, leasing);
+    let leased: boolean;
+    try {
+      leased = await this.#put(record, leaseUntil, command);
+    } finally {
+      if (this.#leasing.get(key) === leasing) this.#leasing.delete(key);
+    }
+    // Cancelled by an append of ours that landed after the lease but before this continuation.
+    if (leasing.cancelled && leased) leased = false;
+    if (!leased) {
+      // Cancelled or replaced by its aggregate before it ran.
+      const held = this.#runs.get(key);
+      if (held !== undefined && held.record.version === record.version) this.#cancel(held, 'cancelled');
+      else o.metrics.counters.effectsCancelled++;
+      return { outcome: 'stale', version: record.version };
+    }
+    const held = this.#runs.get(key);
+    if (held !== undefined && held.record.version === record.version) {
+      // Already queued or running here (its lease ran out while it waited): the lease was renewed.
+      held.leaseUntil = leaseUntil;
+      return { outcome: 'effect-started', version: record.version };
+    }
+    if (this.#stopped) return { outcome: 'stale', version: record.version };
+    const run: Run = {
+      key,
+      record,
+      command,
+      def,
+      leaseUntil,
+      controller: undefined,
+      startedAt: 0,
+      cancelled: false,
+    };
+    this.#runs.set(key, run);
+    void this.#queue.add(() => {
+      const attempt = this.#attempt(run);
+      this.#active.add(attempt);
+      return attempt.finally(() => this.#active.delete(attempt));
+    });
+    return { outcome: 'effect-started', version: record.version };
+  }
+
+  /**
+   * An append of this runtime changed a stream's timers: an effect record it cancelled, or
+   * replaced by a newer request under the same id, is cancelled here too (its running attempt
+   * aborted, its outcome never recorded).
+   */
+  written(streamId: string, changes: readonly TimerChange[]): void {
+    for (const change of changes) {
+      const name = change.op === 'cancel' ? change.name : change.timer.name;
+      if (!isEffectTimerName(name)) continue;
+      const key = keyOf(streamId, name);
+      const leasing = this.#leasing.get(key);
+      if (leasing !== undefined && (change.op === 'cancel' || change.timer.version !== leasing.version))
+        leasing.cancelled = true;
+      const run = this.#runs.get(key);
+      if (run === undefined) continue;
+      if (change.op === 'schedule' && change.timer.version === run.record.version) continue;
+      this.#cancel(run, 'cancelled');
+    }
+  }
+
+  /** An operator acts on the effect (retry, abandon): whatever runs here stops, its outcome dropped. */
+  release(streamId: string, name: string): void {
+    const run = this.#runs.get(keyOf(streamId, name));
+    if (run !== undefined) this.#cancel(run, 'taken over by an operator', false);
+  }
+
+  /**
+   * Stops: drops queued attempts, aborts running ones (their outcome is not recorded: they run
+   * again after a restart), waits for them to end, then gives their leases back (one try each),
+   * so they run again at once on the next start or on another node sharing the store.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#queue.clear();
+    const shutdown = new EffectCancelled('the runtime shut down');
+    for (const run of this.#runs.values()) run.controller?.abort(shutdown);
+    for (const wake of this.#sleeping) wake();
+    await Promise.allSettled(this.#active);
+    const now = this.#o.clock.now();
+    const held = [...this.#runs.values()].filter((run) => !run.cancelled);
+    this.#runs.clear();
+    await Promise.allSettled(
+      held.map((run) =>
+        this.#o.store.reschedule(run.record.streamId, run.record.name, run.record.version, now, run.command),
+      ),
+    );
+  }
+
+  /** One attempt of a queued effect, then the record of its outcome. */
+  async #attempt(run: Run): Promise<void> {
+    if (run.cancelled || this.#stopped) return;
+    const o = this.#o;
+    const { record, command, def } = run;
+    const timeoutMs = this.#timeoutOf(command, def);
+    let now = o.clock.now();
+    // It waited in the queue long enough for its lease to run short: renewed before it runs.
+    if (run.leaseUntil - now < timeoutMs + EFFECT_LEASE_GRACE_MS / 2) {
+      const until = now + timeoutMs + EFFECT_LEASE_GRACE_MS;
+      try {
+        if (!(await this.#put(record, until, command))) {
+          this.#cancel(run, 'cancelled');
+          return;
+        }
+        run.leaseUntil = until;
+      } catch (error) {
+        // The lease only keeps others from running it at the same time: run it anyway.
+        o.logger.warn(
+          { err: error, streamId: record.streamId, effect: command.effect },
+          'effect lease renewal failed',
+        );
+      }
+      if (run.cancelled || this.#stopped) return;
+      now = o.clock.now();
+    }
+    const attempt = command.attempts + 1;
+    const controller = new AbortController();
+    run.controller = controller;
+    run.startedAt = now;
+    this.#running++;
+    o.metrics.counters.effectsStarted++;
+    const timer: TimerHandle = o.clock.setTimeout(
+      () => controller.abort(new EffectTimeout(command.effect, timeoutMs)),
+      timeoutMs,
+    );
+    const id = effectIdOf(record.name);
+    const ctx: EffectContext = {
+      idempotencyKey: effectIdempotencyKey(record.streamId, id, record.version),
+      signal: controller.signal,
+      attempt,
+      streamId: record.streamId,
+      effect: { id, name: command.effect, version: record.version },
+    };
+    let done = false;
+    let output: unknown;
+    let failure: unknown;
+    try {
+      // A copy per attempt: an implementation that changes its input cannot change the stored request.
+      output = await untilAborted(() => def.run(structuredClone(command.input), ctx), controller.signal);
+      done = true;
+    } catch (error) {
+      failure = error;
+    } finally {
+      o.clock.clearTimeout(timer);
+      run.controller = undefined;
+      this.#running--;
+    }
+    // Cancelled: the record is gone or replaced. Shut down: it runs again after the restart.
+    if (run.cancelled || this.#stopped) return;
+    const outcome = this.#outcome(run, attempt, done, output, failure);
+    const recorded = await this.#record(run, outcome.dueAt, outcome.command);
+    if (recorded === undefined) return; // shut down while the store was failing
+    if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+    const counters = o.metrics.counters;
+    if (!recorded) {
+      if (!run.cancelled) {
+        run.cancelled = true;
+        counters.effectsCancelled++;
+      }
+      return;
+    }
+    if (outcome.kind === 'retry') counters.effectsRetried++;
+    else if (outcome.kind === 'done') counters.effectsSucceeded++;
+    else counters.effectsFailed++;
+  }
+
+  /** What the attempt's outcome is recorded as: the next attempt, or the result. */
+  #outcome(
+    run: Run,
+    attempt: number,
+    done: boolean,
+    output: unknown,
+    failure: unknown,
+  ): {
+    kind: 'retry' | 'done' | 'failed';
+    dueAt: number;
+    command: RunEffect | ReturnType<typeof storedResult>;
+  } {
+    const { record, command, def } = run;
+    const now = this.#o.clock.now();
+    if (done) {
+      // An implementation that returns nothing (a message sent) settles with null.
+      const value = output === undefined ? null : output;
+      const problem = plainJsonProblem(value, 'output', 0);
+      if (problem === undefined) {
+        const copy: unknown = JSON.parse(JSON.stringify(value));
+        return {
+          kind: 'done',
+          dueAt: now,
+          command: storedResult(record, command, attempt, { output: copy }),
+        };
+      }
+      // Not retried: the implementation would return the same kind of value again.
+      const error: EffectError = {
+        message: `effect '${command.effect}': ${problem}`,
+        code: 'EFFECT_OUTPUT_NOT_JSON',
+      };
+      return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
+    }
+    const error = effectError(failure);
+    const budget = command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
+    if (attempt < budget && this.#retryable(def, failure)) {
+      const delay = effectBackoffDelay(this.#o.catalog.backoff, attempt, this.#random);
+      this.#o.logger.warn(
+        { err: failure, streamId: record.streamId, effect: command.effect, attempt, retryInMs: delay },
+        'effect attempt failed; retrying',
+      );
+      return {
+        kind: 'retry',
+        dueAt: now + delay,
+        command: { ...command, attempts: attempt, lastError: error },
+      };
+    }
+    this.#o.logger.error(
+      { err: failure, streamId: record.streamId, effect: command.effect, attempt },
+      'effect failed for good; its failure is delivered to the aggregate',
+    );
+    return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
+  }
+
+  #retryable(def: EffectDefinition, error: unknown): boolean {
+    if (def.retryable !== undefined) {
+      try {
+        return def.retryable(error) === true;
+      } catch (e) {
+        this.#o.logger.warn({ err: e }, 'an effect retryable() threw; the error counts as retryable');
+        return true;
+      }
+    }
+    return (error as { retryable?: unknown } | null)?.retryable !== false;
+  }
+
+  /**
+   * Records an outcome: reschedules the record, trying again after a back-off while the store
+   * fails (the outcome must not be lost while the process lives). True when recorded, false
+   * when the record was no longer there at that version, undefined when the runtime shut down.
+   */
+  async #record(run: Run, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
+    const { record } = run;
+    for (let failures = 0; ; ) {
+      if (this.#stopped) return undefined;
+      try {
+        return await this.#put(record, dueAt, command);
+      } catch (error) {
+        failures++;
+        const delay = backoffDelay(this.#o.storeRetry, failures);
+        this.#o.logger[failures >= 5 ? 'error' : 'warn'](
+          { err: error, streamId: record.streamId, effect: run.command.effect, retryInMs: delay },
+          "recording an effect's outcome failed; trying again",
+        );
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  /** Reschedules the record (same version) and tells the timer service; false when it was not there. */
+  async #put(record: TimerRecord, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
+    const ok = await this.#o.store.reschedule(record.streamId, record.name, record.version, dueAt, command);
+    if (ok) this.#o.written(record.streamId, [{ op: 'schedule', timer: { ...record, dueAt, command } }]);
+    return ok;
+  }
+
+  #cancel(run: Run, why: string, count = true): void {
+    if (run.cancelled) return;
+    run.cancelled = true;
+    run.controller?.abort(new EffectCancelled(`effect '${run.command.effect}' ${why}`));
+    if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+    if (count) this.#o.metrics.counters.effectsCancelled++;
+  }
+
+  #timeoutOf(command: RunEffect, def: EffectDefinition): number {
+    return command.timeoutMs ?? def.timeoutMs ?? this.#o.catalog.timeoutMs;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.#sleeping.delete(wake);
+        this.#o.clock.clearTimeout(handle);
+        resolve();
+      };
+      this.#sleeping.add(wake);
+      const handle = this.#o.clock.setTimeout(wake, ms);
+    });
+  }
+}
+
+/**
+ * Runs `fn` and settles with it, or rejects with the signal's reason as soon as it aborts: an
+ * implementation that ignores its signal cannot hold the attempt past its timeout.
+ */
+function untilAborted<T>(fn: () => T | Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let result: T | Promise<T>;
+    try {
+      result = fn();
+    } catch (error) {
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function keyOf(streamId: string, name: string): string {
+  return `${streamId}\u0000${name}`;
+}

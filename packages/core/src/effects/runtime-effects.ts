@@ -1,0 +1,115 @@
+import type { Clock } from '../clock.js';
+import { InvalidArgument } from '../errors.js';
+import { assertStreamId } from '../store/store-input.js';
+import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
+import {
+  type EffectInfo,
+  type EffectQuery,
+  type EffectState,
+  effectTimerName,
+  isEffectTimerName,
+  type RunEffect,
+  type RuntimeEffects,
+} from './effect.js';
+import { effectInfo, isRunEffect, requestOf, storedResult } from './effect-record.js';
+import { assertEffectId } from './effect-recorder.js';
+import type { EffectRunner } from './effect-runner.js';
+
+const STATES: ReadonlySet<string> = new Set(['pending', 'running', 'retrying', 'delivering', 'failed']);
+
+/** What `runtime.effects()` works with. */
+export interface RuntimeEffectsDeps {
+  readonly store: TimerStore & { reschedule: NonNullable<TimerStore['reschedule']> };
+  readonly runner: EffectRunner;
+  readonly clock: Clock;
+  /** Tells the timer service (and the runner) of a reschedule made here. */
+  readonly written: (streamId: string, changes: readonly TimerChange[]) => void;
+}
+
+/**
+ * An operator's view of the durable effects, read from the timer store's effect records (the
+ * store has no index by name prefix: `list` and `count` read every pending timer and keep the
+ * effect records). Retry and abandon reschedule the record (same version), so they race neither
+ * the aggregate (a cancel wins: the record is gone) nor a delivery (a delivered result is gone).
+ */
+export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
+  const { store, runner, clock } = deps;
+  const info = (record: TimerRecord): EffectInfo =>
+    effectInfo(record, runner.isRunning(record.streamId, record.name, record.version));
+
+  async function* list(query: EffectQuery = {}): AsyncIterable<EffectInfo> {
+    const q = checkQuery(query);
+    let n = 0;
+    if (q.limit === 0) return;
+    const timers = q.streamId === undefined ? store.list() : store.list({ streamId: q.streamId });
+    for await (const record of timers) {
+      if (!isEffectTimerName(record.name)) continue;
+      const effect = info(record);
+      if (q.state !== undefined && effect.state !== q.state) continue;
+      yield effect;
+      if (++n >= q.limit) return;
+    }
+  }
+
+  async function find(streamId: string, id: string): Promise<TimerRecord | undefined> {
+    assertStreamId(streamId);
+    assertEffectId(id);
+    return store.get(streamId, effectTimerName(id));
+  }
+
+  /** Reschedules the record now with `command`, after stopping what runs of it here. */
+  async function replace(record: TimerRecord, command: RunEffect | ReturnType<typeof storedResult>) {
+    runner.release(record.streamId, record.name);
+    const now = clock.now();
+    const ok = await store.reschedule(record.streamId, record.name, record.version, now, command);
+    if (ok) deps.written(record.streamId, [{ op: 'schedule', timer: { ...record, dueAt: now, command } }]);
+    return ok;
+  }
+
+  return {
+    list,
+    get: async (streamId, id) => {
+      const record = await find(streamId, id);
+      return record === undefined ? undefined : info(record);
+    },
+    count: async () => {
+      let n = 0;
+      for await (const record of store.list()) if (isEffectTimerName(record.name)) n++;
+      return n;
+    },
+    retry: async (streamId, id) => {
+      const record = await find(streamId, id);
+      if (record === undefined) return false;
+      const { lastError: _dropped, ...request } = requestOf(record);
+      return replace(record, { ...request, attempts: 0 });
+    },
+    abandon: async (streamId, id, reason) => {
+      if (reason !== undefined && typeof reason !== 'string')
+        throw new InvalidArgument('abandon: reason must be a string when given');
+      const record = await find(streamId, id);
+      // Settled already (its result waits for delivery): nothing left to stop.
+      if (record === undefined || !isRunEffect(record.command)) return false;
+      const request = record.command;
+      const error = { message: reason ?? 'abandoned by an operator', code: 'EFFECT_ABANDONED' };
+      return replace(record, storedResult(record, request, request.attempts, { error }));
+    },
+  };
+}
+
+function checkQuery(query: unknown): { streamId?: string; state?: EffectState; limit: number } {
+  if (typeof query !== 'object' || query === null)
+    throw new InvalidArgument('effects().list: query must be an object');
+  const { streamId, state, limit } = query as EffectQuery;
+  if (streamId !== undefined) assertStreamId(streamId);
+  if (state !== undefined && !STATES.has(state))
+    throw new InvalidArgument(
+      `effects().list: state must be one of ${[...STATES].join(', ')}, got ${String(state)}`,
+    );
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+    throw new InvalidArgument(`effects().list: limit must be an integer >= 0, got ${String(limit)}`);
+  return {
+    ...(streamId === undefined ? {} : { streamId }),
+    ...(state === undefined ? {} : { state }),
+    limit: limit ?? Number.POSITIVE_INFINITY,
+  };
+}
