@@ -65,6 +65,7 @@ export {
   type RuntimeEffects,
 } from './effects/effect.js';
 export { effectIdempotencyKey } from './effects/effect-record.js';
+export { EffectRecorder } from './effects/effect-recorder.js';
 export {
   ActorCrashed,
   ActorfoldError,

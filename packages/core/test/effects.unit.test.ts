@@ -403,6 +403,53 @@ describe('the effect runner', () => {
     expect(runtime.metrics().gauges.effectsInFlight).toBe(0);
   });
 
+  it('aborts the running attempt of a request replaced under the same id, and delivers only the new one', async () => {
+    const clock = new SimulatedClock(0);
+    const store = memoryStore({ clock });
+    const signals: AbortSignal[] = [];
+    const runtime = await start({
+      store,
+      clock,
+      effects: {
+        implementations: {
+          remote: (input, ctx) => {
+            signals.push(ctx.signal);
+            if ((input as { payload: number }).payload === 1) return new Promise(() => undefined); // never answers
+            return 'second';
+          },
+        },
+      },
+    });
+    const h = runtime.get(requester, 'r1');
+    await h.execute({ type: 'send', id: 'a', payload: 1 });
+    await settle(clock);
+    await h.execute({ type: 'send', id: 'a', payload: 2 });
+    await settle(clock);
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]);
+    expect(await settledOf(store)).toMatchObject([
+      { id: 'a', version: 2, outcome: 'done', output: 'second' },
+    ]);
+    expect(runtime.metrics().counters.effectsCancelled).toBe(1);
+  });
+
+  it('leaves an effect this runtime has no implementation for waiting, to run where it is registered', async () => {
+    const clock = new SimulatedClock(0);
+    const store = reopenable(memoryStore({ clock }));
+    const first = await start({ store, clock, effects: { implementations: { remote: () => 'here' } } });
+    await first.get(requester, 'r1').execute({ type: 'send', id: 'a', payload: 1, effect: 'remote' });
+    await first.shutdown({ timeoutMs: 100 });
+    // A runtime without 'remote' (a rolling deploy): it neither runs nor drops it.
+    const other = await start({ store, clock, effects: { implementations: { unrelated: () => 1 } } });
+    await settle(clock);
+    const [waiting] = await collect(other.effects().list());
+    expect(waiting).toMatchObject({ state: 'pending', name: 'remote', nextAt: 60_000 });
+    await other.shutdown({ timeoutMs: 100 });
+    await start({ store, clock, effects: { implementations: { remote: () => 'here' } } });
+    clock.advance(60_000);
+    await settle(clock);
+    expect(await settledOf(store)).toMatchObject([{ outcome: 'done', output: 'here' }]);
+  });
+
   it('tries a failed store write of an outcome again until it is recorded', async () => {
     const clock = new SimulatedClock(0);
     const base = memoryStore({ clock });

@@ -8,6 +8,7 @@ import {
   type Command,
   type DecideContext,
   type DomainEvent,
+  EffectRecorder,
   type EventMetadata,
   InvalidCommand,
   isActorfoldError,
@@ -144,7 +145,12 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
       metadata: { ...setup.metadata },
     };
     // Not enumerable: a decide that copies ctx into an event copies data, not the recorder.
-    Object.defineProperty(ctx, 'timers', { value: new TimerRecorder(setup.now.getTime()) });
+    const timers = new TimerRecorder(setup.now.getTime());
+    Object.defineProperty(ctx, 'timers', { value: timers });
+    // Effects are recorded, never run, in a scenario: any effect name is accepted.
+    Object.defineProperty(ctx, 'effects', {
+      value: new EffectRecorder(timers, undefined, setup.now.getTime()),
+    });
     return ctx as DecideContext;
   };
   let events: readonly E[];

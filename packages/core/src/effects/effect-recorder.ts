@@ -24,11 +24,15 @@ const OPTION_KEYS = new Set(['id', 'resultType', 'timeoutMs', 'maxAttempts']);
  */
 export class EffectRecorder implements DecideEffects {
   readonly #timers: TimerRecorder;
-  readonly #catalog: EffectCatalog;
+  readonly #catalog: EffectCatalog | undefined;
   readonly #now: number;
 
-  /** `timers`: the decision's timer recorder, which keeps the intents and the first error. */
-  constructor(timers: TimerRecorder, catalog: EffectCatalog, now: number) {
+  /**
+   * `timers`: the decision's timer recorder, which keeps the intents and the first error.
+   * `catalog`: the runtime's registered effects; undefined (decide run outside a runtime, as in
+   * tests) accepts any name. `now`: the decision's `ctx.now` in epoch ms.
+   */
+  constructor(timers: TimerRecorder, catalog: EffectCatalog | undefined, now: number) {
     this.#timers = timers;
     this.#catalog = catalog;
     this.#now = now;
@@ -37,8 +41,10 @@ export class EffectRecorder implements DecideEffects {
   request(name: string, input: unknown, opts?: EffectRequestOptions): string {
     let id = '';
     this.#timers.guard(() => {
-      const known = this.#catalog.definitions;
-      if (typeof name !== 'string' || !known.has(name)) {
+      const known = this.#catalog?.definitions;
+      if (typeof name !== 'string' || name.length === 0)
+        throw new InvalidArgument(`effect name must be a non-empty string, got ${String(name)}`);
+      if (known !== undefined && !known.has(name)) {
         const names = [...known.keys()].map((n) => `'${n}'`).join(', ');
         throw new InvalidArgument(
           `effect ${JSON.stringify(name) ?? String(name)} is not registered with the runtime ` +

@@ -54,7 +54,6 @@ interface Run {
   leaseUntil: number;
   /** The running attempt's controller; undefined while queued or recording. */
   controller: AbortController | undefined;
-  startedAt: number;
   cancelled: boolean;
 }
 
@@ -169,7 +168,6 @@ export class EffectRunner {
       def,
       leaseUntil,
       controller: undefined,
-      startedAt: 0,
       cancelled: false,
     };
     this.#runs.set(key, run);
@@ -236,7 +234,7 @@ export class EffectRunner {
     const o = this.#o;
     const { record, command, def } = run;
     const timeoutMs = this.#timeoutOf(command, def);
-    let now = o.clock.now();
+    const now = o.clock.now();
     // It waited in the queue long enough for its lease to run short: renewed before it runs.
     if (run.leaseUntil - now < timeoutMs + EFFECT_LEASE_GRACE_MS / 2) {
       const until = now + timeoutMs + EFFECT_LEASE_GRACE_MS;
@@ -254,12 +252,10 @@ export class EffectRunner {
         );
       }
       if (run.cancelled || this.#stopped) return;
-      now = o.clock.now();
     }
     const attempt = command.attempts + 1;
     const controller = new AbortController();
     run.controller = controller;
-    run.startedAt = now;
     this.#running++;
     o.metrics.counters.effectsStarted++;
     const timer: TimerHandle = o.clock.setTimeout(
