@@ -17,6 +17,15 @@ import { type Headline, ms, num, ratio, type ScenarioReport } from './report.js'
 const LENGTHS = [10, 100, 1_000, 10_000] as const;
 /** The account schedules no timer: one shared recorder, so the baseline pays nothing for ctx.timers. */
 const UNUSED_TIMERS = new TimerRecorder(0);
+/** Nor does it request effects: asking would be a bug in the baseline, so it throws. */
+const UNUSED_EFFECTS: DecideContext['effects'] = {
+  request: () => {
+    throw new Error('the naive baseline requests no effects');
+  },
+  cancel: () => {
+    throw new Error('the naive baseline cancels no effects');
+  },
+};
 /** Streams per folder, one caller each: concurrent commands never race for the same stream. */
 const STREAMS = 4;
 /** Commands per stream per round: small against the longer streams, so their length barely moves. */
@@ -89,6 +98,7 @@ const CONTESTANTS: readonly Contestant[] = [
             now: new Date(),
             metadata: {},
             timers: UNUSED_TIMERS,
+            effects: UNUSED_EFFECTS,
           };
           const events = account.decide(state, DEPOSIT, ctx);
           await store.append(

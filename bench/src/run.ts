@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { activationStorm } from './activation-storm.js';
 import { codecCheck } from './codec-check.js';
 import { durableTimers } from './durable-timers.js';
+import { durableEffects } from './effects.js';
 import { emmettPeer } from './emmett-peer.js';
 import { evictionHeap } from './eviction-heap.js';
 import { hotAggregate } from './hot-aggregate.js';
@@ -47,6 +48,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['postgres-appends', postgresAppends],
   ['postgres-scaling', postgresScaling],
   ['durable-timers', durableTimers],
+  ['effects', durableEffects],
 ];
 const DOCS = new URL('../../docs/', import.meta.url);
 const COMMAND = 'npm run bench';

@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { sharedTest } from '../../vitest.shared.js';
 
 // One throwaway PostgreSQL server (test/support/pg-server.ts) serves every test file; each file
 // works in its own database. The crash and gap tests spawn processes and wait for them:
 // generous ceilings, never timed assertions.
 export default defineConfig({
   test: {
+    ...sharedTest,
     globalSetup: ['test/support/pg-server.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -3,10 +3,12 @@
  * delegate to `commands/*`; failures propagate to main.ts, which maps them to exit codes.
  */
 import { createRequire } from 'node:module';
-import { parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin';
+import { EFFECT_STATES, parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin';
+import type { EffectState } from '@actorfold/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { actors } from './commands/actors.js';
+import { abandonEffect, effects, retryEffect } from './commands/effects.js';
 import { events } from './commands/events.js';
 import { evict } from './commands/evict.js';
 import { inspect } from './commands/inspect.js';
@@ -65,6 +67,12 @@ function timerStatus(value: string): TimerStatus {
   if (!(TIMER_STATUSES as readonly string[]).includes(value))
     throw new InvalidArgumentError(`must be one of ${TIMER_STATUSES.join(', ')}`);
   return value as TimerStatus;
+}
+
+function effectState(value: string): EffectState {
+  if (!(EFFECT_STATES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${EFFECT_STATES.join(', ')}`);
+  return value as EffectState;
 }
 
 function list(value: string): string[] {
@@ -270,6 +278,49 @@ export function buildProgram(): Command {
       '\nExamples:\n  actorfold timers --data data/store\n  actorfold timers overdue --socket data/admin.sock --json\n  actorfold timers fired --data data/store --aggregate offer/o-1\n  actorfold timers --socket data/admin.sock --aggregate offer/o-1 --fire expiry',
     )
     .action((status: TimerStatus, o) => timers(status, o, out(o)));
+
+  const effectsCommand = program
+    .command('effects')
+    .description(
+      'durable effects not yet settled (pending, running, retrying, delivering, failed); retry or abandon one by hand',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  actorfold effects --socket data/admin.sock\n  actorfold effects retrying --socket data/admin.sock --json\n  actorfold effects retry supplier-switch/51238696781-2026-05-01 registration --socket data/admin.sock\n  actorfold effects abandon supplier-switch/51238696781-2026-05-01 registration --reason "sent by hand" --socket data/admin.sock',
+    );
+  effectsCommand
+    // The default: `actorfold effects [state]` lists.
+    .command('list', { isDefault: true })
+    .description('list the effects not yet settled, earliest next first (the default)')
+    .argument(
+      '[state]',
+      `only effects in this state: ${EFFECT_STATES.join(', ')} (default: all)`,
+      effectState,
+    )
+    .addOption(socket(true))
+    .option('--aggregate <type/id>', "only this aggregate's effects")
+    .option('--limit <n>', 'effects to show', positiveInt, 100)
+    .option(...JSON_FLAG)
+    .action((state: EffectState | undefined, o) => effects(state, o, out(o)));
+  effectsCommand
+    .command('retry')
+    .description(
+      'run an effect again now, with a fresh retry budget (a failed one too, before its failure is delivered)',
+    )
+    .argument('<aggregate>', 'its aggregate: type/id (the stream id the listing shows)')
+    .argument('<id>', "the effect's id (the listing's effect column)")
+    .addOption(socket(true))
+    .option(...JSON_FLAG)
+    .action((aggregate: string, id: string, o) => retryEffect(aggregate, id, o, out(o)));
+  effectsCommand
+    .command('abandon')
+    .description('stop retrying an effect: its aggregate receives the failure (EFFECT_ABANDONED) now')
+    .argument('<aggregate>', 'its aggregate: type/id (the stream id the listing shows)')
+    .argument('<id>', "the effect's id (the listing's effect column)")
+    .addOption(socket(true))
+    .option('--reason <text>', 'why, delivered with the failure')
+    .option(...JSON_FLAG)
+    .action((aggregate: string, id: string, o) => abandonEffect(aggregate, id, o, out(o)));
 
   program
     .command('actors')

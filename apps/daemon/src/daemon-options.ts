@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GRID_OPERATOR_DEFAULTS, type GridOperatorOptions } from './grid-operator.js';
 
 export interface DaemonOptions {
   /** The LevelDB store folder. */
@@ -34,6 +35,10 @@ export interface DaemonOptions {
   };
   /** Export traces over OTLP/HTTP to this URL (a collector's `/v1/traces`), when asked for (docs/tracing.md). */
   otelEndpoint?: string;
+  /** The simulated grid operator the supplier switch's registration effect calls (grid-operator.ts). */
+  grid: GridOperatorOptions;
+  /** How the runtime runs effects: attempts per effect, and the first back-off (doubling, jittered). */
+  effects: { maxAttempts: number; backoffMs: number; timeoutMs: number };
 }
 
 /** A wrong flag or value; the message says which and what is expected. */
@@ -58,6 +63,32 @@ const FLAGS = [
   ['ownership', 'optimistic|lease', 'lease: one daemon at a time hosts an aggregate', 'optimistic'],
   ['node-id', '<id>', 'this daemon in lease errors', 'host:pid'],
   ['otel-endpoint', '<url>', 'export traces over OTLP/HTTP (…/v1/traces)', 'off'],
+  [
+    'grid-failure-rate',
+    '<0..1>',
+    'simulated grid operator: attempts that fail',
+    String(GRID_OPERATOR_DEFAULTS.failureRate),
+  ],
+  [
+    'grid-refusal-rate',
+    '<0..1>',
+    'simulated grid operator: registrations refused',
+    String(GRID_OPERATOR_DEFAULTS.refusalRate),
+  ],
+  [
+    'grid-latency-ms',
+    '<n>',
+    'simulated grid operator: time per answer',
+    String(GRID_OPERATOR_DEFAULTS.latencyMs),
+  ],
+  ['effect-attempts', '<n>', 'attempts per effect, the first included', '5'],
+  ['effect-backoff-ms', '<n>', 'first back-off between attempts (doubles)', '200'],
+  [
+    'effect-timeout-ms',
+    '<n>',
+    'per attempt; after a crash, its effects run again this plus 10 s later',
+    '30000',
+  ],
 ] as const;
 
 type Flag = (typeof FLAGS)[number][0];
@@ -134,6 +165,27 @@ export function parseDaemonOptions(
     throw new UsageError('--metrics-host needs --metrics-port <n>');
   }
   return {
+    grid: {
+      failureRate: rate(
+        '--grid-failure-rate',
+        str('grid-failure-rate', String(GRID_OPERATOR_DEFAULTS.failureRate)),
+      ),
+      refusalRate: rate(
+        '--grid-refusal-rate',
+        str('grid-refusal-rate', String(GRID_OPERATOR_DEFAULTS.refusalRate)),
+      ),
+      latencyMs: integer(
+        '--grid-latency-ms',
+        str('grid-latency-ms', String(GRID_OPERATOR_DEFAULTS.latencyMs)),
+        0,
+        600_000,
+      ),
+    },
+    effects: {
+      maxAttempts: integer('--effect-attempts', str('effect-attempts', '5'), 1, 1000),
+      backoffMs: integer('--effect-backoff-ms', str('effect-backoff-ms', '200'), 1, 2 ** 31 - 1),
+      timeoutMs: integer('--effect-timeout-ms', str('effect-timeout-ms', '30000'), 1, 2 ** 31 - 1),
+    },
     ...(otelEndpoint === undefined ? {} : { otelEndpoint }),
     ...(url === ''
       ? {}
@@ -169,5 +221,13 @@ export function integer(flag: string, raw: string, min: number, max: number): nu
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max)
     throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Reads a share from 0 to 1. */
+function rate(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`${flag} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
   return n;
 }

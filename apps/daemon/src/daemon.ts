@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
 import { commandLatency } from './command-latency.js';
 import type { DaemonOptions } from './daemon-options.js';
-import { aggregates, balances, openSwitches } from './domain/index.js';
+import { aggregates, balances, GRID_REQUEST_SWITCH, openSwitches } from './domain/index.js';
+import { simulatedGridOperator } from './grid-operator.js';
 import { startTracing, type Tracing } from './tracing.js';
 
 /** How long open keep-alive connections may linger after the runtime shut down (503s only). */
@@ -54,6 +55,16 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
             ...(pg.nodeId === undefined ? {} : { nodeId: pg.nodeId }),
           }),
     aggregates,
+    // The supplier switch's registration goes to the (simulated) grid operator as a durable effect.
+    effects: {
+      implementations: {
+        [GRID_REQUEST_SWITCH]: simulatedGridOperator(options.grid).definition,
+      },
+      maxAttempts: options.effects.maxAttempts,
+      timeoutMs: options.effects.timeoutMs,
+      // A first back-off above the runtime's default ceiling (60 s) raises the ceiling with it.
+      backoff: { initialMs: options.effects.backoffMs, maxMs: Math.max(60_000, options.effects.backoffMs) },
+    },
     idleTimeoutMs: options.idleTimeoutMs,
     logger: logger.child({ component: 'runtime' }),
     ...(tracing === undefined ? {} : { observer: tracing.observer }),

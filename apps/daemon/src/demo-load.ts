@@ -2,15 +2,22 @@
  * The demo load: a short, explained series of commands sent to a running daemon over its command
  * API, the way any client would. Accounts first (idempotent retries, concurrent deposits in
  * arrival order, a refused overdraw, many small aggregates), then a supplier switch statechart
- * (commands accepted only in the right state). Safe to run again: commandIds deduplicate.
+ * (commands accepted only in the right state; its registration goes to the simulated grid
+ * operator as a durable effect, whose receipt the demo waits for). Safe to run again: commandIds
+ * deduplicate.
  */
 import { CommandClient, CommandFailed } from './command-client.js';
 import type { AccountState } from './domain/account.js';
+import type { SupplierSwitchContext } from './domain/supplier-switch.js';
 
 interface SwitchState {
   value: string;
   workflowVersion: string;
+  context: SupplierSwitchContext;
 }
+
+/** How long the demo waits for the grid operator's receipt (the effect retries with back-off). */
+const RECEIPT_WAIT_MS = 15_000;
 
 /** Runs the demo against `baseUrl`, printing one line per step through `print`. */
 export async function demoLoad(
@@ -80,14 +87,41 @@ export async function demoLoad(
   print(
     `  start supply now           -> ${await refused('supplier-switch', switchId, { type: 'startSupply' })}`,
   );
-  const confirmed = await run<SwitchState>('supplier-switch', switchId, { type: 'confirmSwitch' });
-  print(`  grid operator confirms     -> ${confirmed.state.value}`);
-  const verified = await run<SwitchState>('supplier-switch', switchId, {
-    type: 'verifyMasterData',
-    meterNumber: '1EMH0012345678',
-  });
-  print(`  master data verified       -> ${verified.state.value}; supply may start on ${switchDate}`);
+  const receipt = await waitForReceipt(api, switchId);
+  print(`  grid operator's receipt    -> ${receipt}`);
+  const now = await api.state<SwitchState>('supplier-switch', switchId);
+  if (now.state.value !== 'requested') {
+    print(`  the switch ended as ${now.state.value}; no answer to send`);
+  } else {
+    await answer();
+  }
   const alice = await api.state<AccountState>('account', 'alice');
   print(`  account/alice now          -> version ${alice.version}, balance ${alice.state.balance}`);
   return { commands };
+
+  async function answer(): Promise<void> {
+    const confirmed = await run<SwitchState>('supplier-switch', switchId, { type: 'confirmSwitch' });
+    print(`  grid operator confirms     -> ${confirmed.state.value}`);
+    const verified = await run<SwitchState>('supplier-switch', switchId, {
+      type: 'verifyMasterData',
+      meterNumber: '1EMH0012345678',
+    });
+    print(`  master data verified       -> ${verified.state.value}; supply may start on ${switchDate}`);
+  }
+}
+
+/** Polls the switch until the registration effect's receipt is recorded (or the switch ended). */
+async function waitForReceipt(api: CommandClient, switchId: string): Promise<string> {
+  const until = Date.now() + RECEIPT_WAIT_MS;
+  for (;;) {
+    const { state } = await api.state<SwitchState>('supplier-switch', switchId);
+    const r = state.context.registration;
+    if (r?.status === 'accepted') return `accepted (${r.receiptId})`;
+    if (r?.status === 'undelivered') return `not delivered: ${r.error}`;
+    if (state.context.rejection !== null) return `refused with ${state.context.rejection.code}`;
+    if (state.value !== 'requested') return `none (the switch is ${state.value})`;
+    if (Date.now() > until)
+      return `none yet after ${RECEIPT_WAIT_MS / 1000} s (see actorfold effects --socket <path>)`;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -26,6 +26,12 @@ describe('the daemon options', () => {
       ACTORFOLD_OWNERSHIP: 'lease',
       ACTORFOLD_NODE_ID: 'node-a',
       ACTORFOLD_OTEL_ENDPOINT: 'http://collector:4318/v1/traces',
+      ACTORFOLD_GRID_FAILURE_RATE: '0.5',
+      ACTORFOLD_GRID_REFUSAL_RATE: '0',
+      ACTORFOLD_GRID_LATENCY_MS: '0',
+      ACTORFOLD_EFFECT_ATTEMPTS: '3',
+      ACTORFOLD_EFFECT_BACKOFF_MS: '60000',
+      ACTORFOLD_EFFECT_TIMEOUT_MS: '5000',
     };
     // The table covers every flag: a new flag without its variable fails here.
     expect(Object.keys(env).sort()).toEqual(DAEMON_FLAGS.map(envName).sort());
@@ -41,6 +47,8 @@ describe('the daemon options', () => {
       metrics: { host: '0.0.0.0', port: 9464 },
       postgres: { url: 'postgres://x/y', schema: 'af', ownership: 'lease', nodeId: 'node-a' },
       otelEndpoint: 'http://collector:4318/v1/traces',
+      grid: { failureRate: 0.5, refusalRate: 0, latencyMs: 0 },
+      effects: { maxAttempts: 3, backoffMs: 60000, timeoutMs: 5000 },
     });
   });
 
@@ -72,6 +80,10 @@ describe('the daemon options', () => {
       '--metrics-host needs --metrics-port <n>',
     );
     expect(() => parseDaemonOptions(['--metrics-port', '-1'], {})).toThrow(UsageError);
+    expect(() => parseDaemonOptions([], { ACTORFOLD_GRID_FAILURE_RATE: '1.5' })).toThrow(
+      new UsageError('--grid-failure-rate must be a number from 0 to 1, got "1.5"'),
+    );
+    expect(() => parseDaemonOptions(['--effect-attempts', '0'], {})).toThrow(UsageError);
   });
 
   it('lists every flag and its variable in the usage', () => {

@@ -146,7 +146,7 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
       // #region testing (shown in docs/statecharts.md)
       await pending.when({ type: 'startSupply' }).thenRejects('invalid-state', {
         state: 'requested',
-        accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch'],
+        accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch', 'recordGridReceipt'],
       });
       // #endregion testing
     });
@@ -173,7 +173,10 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
       // #region testing (shown in docs/statecharts.md)
       await given(supplierSwitch, requested, SWITCH_DAY)
         .when({ type: 'confirmSwitch' })
-        .thenRejects('invalid-state', { state: 'requested', accepted: ['rejectSwitch', 'cancelSwitch'] });
+        .thenRejects('invalid-state', {
+          state: 'requested',
+          accepted: ['rejectSwitch', 'cancelSwitch', 'recordGridReceipt'],
+        });
       // #endregion testing
     });
 
@@ -194,7 +197,7 @@ describe('supplier switch (GPKE-style, FV2025-10-01)', () => {
         .when({ type: 'rejectSwitch', reasonCode: 'E99' })
         .thenRejects('invalid-state', {
           state: 'requested',
-          accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch'],
+          accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch', 'recordGridReceipt'],
         });
       expect(refusal.message).toMatch(/its guard refused it/);
     });

@@ -40,9 +40,13 @@ async function refusal(command: SupplierSwitchCommand): Promise<unknown> {
 
 // #region accepted
 // awaiting the grid operator, before the switch date
-const before = { state: 'requested', accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch'] };
+// (recordGridReceipt is the grid operator's receipt, delivered by the registration effect)
+const before = {
+  state: 'requested',
+  accepted: ['confirmSwitch', 'rejectSwitch', 'cancelSwitch', 'recordGridReceipt'],
+};
 // the same, on the switch date: confirmSwitch's guard (beforeSwitchDate) fails on context and time
-const onTheDay = { state: 'requested', accepted: ['rejectSwitch', 'cancelSwitch'] };
+const onTheDay = { state: 'requested', accepted: ['rejectSwitch', 'cancelSwitch', 'recordGridReceipt'] };
 // rejectSwitch with an unknown answer code: refused, but still listed (knownReasonCode reads the payload)
 // #endregion accepted
 console.log(isDeepStrictEqual(await refusal({ type: 'startSupply' }), before));

@@ -75,6 +75,10 @@ describe('the documentation examples', () => {
     ]);
   });
 
+  it('invoke: a checkout invokes the payment provider as a durable effect; one order is paid, one declined after its retries', async () => {
+    expect(await runExample('invoke')).toEqual(['paid rcpt-o-1 2', 'declined card declined 2']);
+  });
+
   it('interceptors: the guard enriches the metadata, the listener hears the append, a command without tenant is refused', async () => {
     expect(await runExample('interceptors')).toEqual([
       'appended account/ada 1',

@@ -5,10 +5,14 @@
  */
 import { type IncomingMessage, request } from 'node:http';
 import { createInterface } from 'node:readline';
-import type { EventEnvelope } from '@actorfold/core';
+import type { EffectState, EventEnvelope } from '@actorfold/core';
 import { AdminError, type ErrorBody } from './admin-error.js';
 import type {
   ActorsView,
+  EffectAbandonedView,
+  EffectRetriedView,
+  EffectsView,
+  EffectView,
   EventsView,
   EvictView,
   HealthView,
@@ -86,6 +90,14 @@ export interface AdminClient {
   fireTimer(type: string, id: string, name: string): Promise<TimerFiredView>;
   /** Cancels a pending timer, through its aggregate's actor. */
   cancelTimer(type: string, id: string, name: string): Promise<TimerCancelledView>;
+  /** Durable effects not yet settled: every state (default) or one, optionally of one stream. */
+  effects(opts?: { state?: EffectState; stream?: string; limit?: number }): Promise<EffectsView>;
+  /** One effect not yet settled (NOT_FOUND when there is none). */
+  effect(type: string, id: string, effect: string): Promise<EffectView>;
+  /** Runs an effect again now with a fresh budget (NOT_FOUND when there is none). */
+  retryEffect(type: string, id: string, effect: string): Promise<EffectRetriedView>;
+  /** Stops retrying an effect and delivers its failure now (NOT_FOUND when there is none). */
+  abandonEffect(type: string, id: string, effect: string, reason?: string): Promise<EffectAbandonedView>;
   /** The status of every projection the daemon runs. */
   projections(): Promise<ProjectionsView>;
   /** New events as they are appended, until the daemon stops or `signal` aborts. */
@@ -105,6 +117,9 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
 
   const timerPath = (type: string, id: string, name: string, action: string) =>
     `/v1/timers/${encodeURIComponent(type)}/${encodeURIComponent(id)}/${encodeURIComponent(name)}/${action}`;
+
+  const effectPath = (type: string, id: string, effect: string, action?: string) =>
+    `/v1/effects/${encodeURIComponent(type)}/${encodeURIComponent(id)}/${encodeURIComponent(effect)}${action === undefined ? '' : `/${action}`}`;
 
   /** `alsoOk`: statuses whose body is a view too (503 from /v1/ready). */
   const call = async <T>(
@@ -142,6 +157,11 @@ export function adminClient(socketPath: string, opts: { timeoutMs?: number } = {
     timers: (o = {}) => call('GET', '/v1/timers', o),
     fireTimer: (type, id, name) => call('POST', timerPath(type, id, name, 'fire')),
     cancelTimer: (type, id, name) => call('POST', timerPath(type, id, name, 'cancel')),
+    effects: (o = {}) => call('GET', '/v1/effects', o),
+    effect: (type, id, effect) => call('GET', effectPath(type, id, effect)),
+    retryEffect: (type, id, effect) => call('POST', effectPath(type, id, effect, 'retry')),
+    abandonEffect: (type, id, effect, reason) =>
+      call('POST', effectPath(type, id, effect, 'abandon'), { reason }),
     projections: () => call('GET', '/v1/projections'),
     tail: (o = {}) => tail(socketPath, o),
   };

@@ -1,13 +1,17 @@
 /**
  * The admin routes: read views over a runtime and its store, and the actions (evict, snapshot
- * now, fire or cancel a durable timer). None of them appends: the actions go through the actor's mailbox like any command, so an
+ * now, fire or cancel a durable timer, retry or abandon a durable effect). None of them appends: the actions go through the actor's mailbox like any command, so an
  * admin request cannot break a stream's single writer or its versions.
  */
-import type { EventStore, Runtime } from '@actorfold/core';
+import { type EffectState, type EventStore, isEffectTimerName, type Runtime } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
 import type {
   ActorsView,
   ActorView,
+  EffectAbandonedView,
+  EffectRetriedView,
+  EffectsView,
+  EffectView,
   EventsView,
   EvictView,
   HealthView,
@@ -23,6 +27,7 @@ import type {
   TimerStatus,
   TimersView,
 } from './admin-views.js';
+import { EFFECT_STATES, effectView, listEffects, runtimeEffects } from './effect-listing.js';
 import { type EventFilter, eventMatcher, filteredPage, isFiltering, parseInstant } from './event-filter.js';
 import { type ExpositionOptions, exposition } from './exposition.js';
 import { boolParam, intParam, listParam, onlyParams, stringParam } from './query.js';
@@ -313,7 +318,7 @@ export async function timers({ runtime, query }: RouteContext): Promise<TimersVi
 export async function fireTimer({ runtime, query, params }: RouteContext): Promise<TimerFiredView> {
   onlyParams(query, []);
   const handle = runtime.get(params.type as string, params.id as string);
-  const name = params.name as string;
+  const name = timerName(params.name as string);
   const operator = runtime.timers();
   if ((await operator.get(handle.streamId, name)) === undefined)
     throw new AdminError('NOT_FOUND', `${handle.streamId} has no pending timer '${name}'`);
@@ -325,6 +330,61 @@ export async function fireTimer({ runtime, query, params }: RouteContext): Promi
 export async function cancelTimer({ runtime, query, params }: RouteContext): Promise<TimerCancelledView> {
   onlyParams(query, []);
   const handle = runtime.get(params.type as string, params.id as string);
-  const name = params.name as string;
+  const name = timerName(params.name as string);
   return { streamId: handle.streamId, name, cancelled: await runtime.timers().cancel(handle.streamId, name) };
+}
+
+/** Durable effects not yet settled (optionally of one state, one stream), earliest next first. */
+export async function effects({ runtime, query }: RouteContext): Promise<EffectsView> {
+  onlyParams(query, ['state', 'stream', 'limit']);
+  const state = stringParam(query, 'state');
+  if (state !== undefined && !(EFFECT_STATES as readonly string[]).includes(state))
+    throw new AdminError('BAD_REQUEST', `state must be one of ${EFFECT_STATES.join(', ')}, got ${state}`);
+  const limit = intParam(query, 'limit', PAGE.default, 1, PAGE.max);
+  return listEffects(runtimeEffects(runtime), Date.now(), {
+    limit,
+    ...optional('state', state as EffectState | undefined),
+    ...optional('streamId', stringParam(query, 'stream')),
+  });
+}
+
+/** One effect not yet settled. */
+export async function effect({ runtime, query, params }: RouteContext): Promise<EffectView> {
+  onlyParams(query, []);
+  const streamId = runtime.get(params.type as string, params.id as string).streamId;
+  const found = await runtimeEffects(runtime).get(streamId, params.effect as string);
+  if (found === undefined)
+    throw new AdminError('NOT_FOUND', `${streamId} has no pending effect '${params.effect}'`);
+  return effectView(found, Date.now());
+}
+
+/** Runs one effect again now, with a fresh budget (a failed one too, before its failure is delivered). */
+export async function retryEffect({ runtime, query, params }: RouteContext): Promise<EffectRetriedView> {
+  onlyParams(query, []);
+  const streamId = runtime.get(params.type as string, params.id as string).streamId;
+  const id = params.effect as string;
+  if (!(await runtimeEffects(runtime).retry(streamId, id)))
+    throw new AdminError('NOT_FOUND', `${streamId} has no pending effect '${id}'`);
+  return { streamId, id, retried: true };
+}
+
+/** Stops retrying one effect: its failure (code EFFECT_ABANDONED, with the reason) is delivered now. */
+export async function abandonEffect({ runtime, query, params }: RouteContext): Promise<EffectAbandonedView> {
+  onlyParams(query, ['reason']);
+  const streamId = runtime.get(params.type as string, params.id as string).streamId;
+  const id = params.effect as string;
+  const reason = stringParam(query, 'reason');
+  if (!(await runtimeEffects(runtime).abandon(streamId, id, reason)))
+    throw new AdminError('NOT_FOUND', `${streamId} has no pending effect '${id}'`);
+  return { streamId, id, abandoned: true, reason: reason ?? null };
+}
+
+/** A user timer's name: effect records are retried or abandoned through /v1/effects instead. */
+function timerName(name: string): string {
+  if (isEffectTimerName(name))
+    throw new AdminError(
+      'BAD_REQUEST',
+      `'${name}' is a durable effect's record: retry or abandon it through /v1/effects (actorfold effects)`,
+    );
+  return name;
 }

@@ -5,6 +5,8 @@
 import type {
   ActorInfo,
   Command,
+  EffectError,
+  EffectState,
   EventEnvelope,
   MetricsSnapshot,
   MissedTimerPolicy,
@@ -163,4 +165,54 @@ export interface TimerCancelledView {
   streamId: string;
   name: string;
   cancelled: boolean;
+}
+
+/** One durable effect not yet settled, as `GET /v1/effects` and `actorfold effects` show it. */
+export interface EffectView {
+  streamId: string;
+  /** Unique among the stream's pending effects. */
+  id: string;
+  /** The registered implementation's name. */
+  name: string;
+  /** The version of the decision that requested it: with `id`, the effect's identity. */
+  version: number;
+  state: EffectState;
+  attempts: number;
+  input: unknown;
+  /** When it runs next, or its result is delivered (ISO 8601 UTC). */
+  nextAt: string;
+  /** When decide requested it (ISO 8601 UTC). */
+  requestedAt: string;
+  /** Since it was requested, in ms. */
+  ageMs: number;
+  /** Why the last attempt failed. */
+  lastError?: EffectError;
+  /** The command type its result is delivered as. */
+  resultType: string;
+}
+
+/** `GET /v1/effects` */
+export interface EffectsView {
+  /** The daemon's clock when listed (ISO 8601). */
+  now: string;
+  /** The state asked for; null for every state. */
+  state: EffectState | null;
+  /** Effects not yet settled, all streams and states (not only those listed). */
+  unsettled: number;
+  effects: EffectView[];
+}
+
+/** `POST /v1/effects/:type/:id/:effect/retry` */
+export interface EffectRetriedView {
+  streamId: string;
+  id: string;
+  retried: true;
+}
+
+/** `POST /v1/effects/:type/:id/:effect/abandon` */
+export interface EffectAbandonedView {
+  streamId: string;
+  id: string;
+  abandoned: true;
+  reason: string | null;
 }

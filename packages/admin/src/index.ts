@@ -9,6 +9,10 @@ export {
 export type {
   ActorsView,
   ActorView,
+  EffectAbandonedView,
+  EffectRetriedView,
+  EffectsView,
+  EffectView,
   EventsView,
   EvictView,
   FiredTimerView,
@@ -27,6 +31,13 @@ export type {
   TimersView,
   TimerView,
 } from './admin-views.js';
+export {
+  EFFECT_STATES,
+  type EffectListing,
+  effectView,
+  listEffects,
+  runtimeEffects,
+} from './effect-listing.js';
 export {
   type EventFilter,
   eventMatcher,

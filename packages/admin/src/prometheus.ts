@@ -34,6 +34,11 @@ const COUNTER_HELP: Readonly<Record<string, string>> = {
   timersFired: 'Durable timers fired (their command decided, the timer removed with its effect)',
   timersMissed: "Durable timers overdue at start with missed: 'drop', removed without firing",
   timersFailed: 'Durable timer firings the aggregate refused (the timer was removed)',
+  effectsStarted: 'Durable effect attempts started (the first and every retry)',
+  effectsSucceeded: 'Durable effects that succeeded (their result recorded, to be delivered)',
+  effectsRetried: 'Failed durable effect attempts recorded for another attempt after a back-off',
+  effectsFailed: 'Durable effects that failed for good (budget spent, not retryable, output not JSON)',
+  effectsCancelled: 'Durable effects cancelled or replaced before their outcome was recorded (not retried)',
   batches: 'Batches of commands an actor decided together (each at most one store append)',
   mailboxWaits: "Callers that waited for room in a full mailbox (onMailboxFull 'wait')",
 };
@@ -46,6 +51,10 @@ const GAUGE_HELP: Readonly<Record<string, string>> = {
   storeRetrying: 'Subscriptions and projections waiting to retry a store call (the store is unreachable)',
   timersPending: 'Durable timers pending in the store',
   timersHeld: 'Pending durable timers the timer service holds in memory (its window)',
+  effectsPending: 'Durable effects not yet settled in the store (refreshed at most once a second)',
+  effectsInFlight: 'Durable effect attempts running in this runtime',
+  effectsOldestAgeMs:
+    'Age in ms of the oldest durable effect not yet settled, from its request (0 when none)',
   mailboxWaiting: "Callers waiting for room in a full mailbox (onMailboxFull 'wait')",
 };
 

@@ -78,6 +78,18 @@ const ROUTES: readonly Route[] = [
     path: ['v1', 'timers', ':type', ':id', ':name', 'cancel'],
     handle: json(routes.cancelTimer),
   },
+  { method: 'GET', path: ['v1', 'effects'], handle: json(routes.effects) },
+  { method: 'GET', path: ['v1', 'effects', ':type', ':id', ':effect'], handle: json(routes.effect) },
+  {
+    method: 'POST',
+    path: ['v1', 'effects', ':type', ':id', ':effect', 'retry'],
+    handle: json(routes.retryEffect),
+  },
+  {
+    method: 'POST',
+    path: ['v1', 'effects', ':type', ':id', ':effect', 'abandon'],
+    handle: json(routes.abandonEffect),
+  },
   {
     method: 'GET',
     path: ['v1', 'tail'],

@@ -1,8 +1,10 @@
 /**
  * Listing durable timers for operators: the same logic behind `GET /v1/timers` (live, over the
- * runtime's store) and `actorfold timers --data` (offline, over a store folder).
+ * runtime's store) and `actorfold timers --data` (offline, over a store folder). Effect records
+ * are timer records with a reserved name: they are not listed here (see effect-listing.ts), though
+ * the store's count of pending timers includes them.
  */
-import type { EventEnvelope, TimerRecord, TimerStore } from '@actorfold/core';
+import { type EventEnvelope, isEffectTimerName, type TimerRecord, type TimerStore } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
 import type { FiredTimerView, TimerStatus, TimersView, TimerView } from './admin-views.js';
 
@@ -46,6 +48,7 @@ export async function listTimers(
     ...(Number.isFinite(dueBefore) ? { dueBefore } : {}),
     limit: q.limit,
   })) {
+    if (isEffectTimerName(t.name)) continue;
     found.push(timerView(t, now));
     if (found.length >= q.limit) break;
   }
@@ -73,7 +76,7 @@ async function firedTimers(events: AsyncIterable<EventEnvelope>, limit: number):
     const id = e.metadata.commandId;
     const m = typeof id === 'string' ? FIRING.exec(id) : null;
     // A firing that decided several events is listed once, with its first.
-    if (m === null || seen.has(id as string)) continue;
+    if (m === null || seen.has(id as string) || isEffectTimerName(m[1] as string)) continue;
     seen.add(id as string);
     fired.push({
       streamId: e.streamId,

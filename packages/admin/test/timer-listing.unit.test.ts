@@ -1,4 +1,4 @@
-import { memoryStore, type TimerRecord } from '@actorfold/core';
+import { effectTimerName, memoryStore, RUN_EFFECT, type TimerRecord } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
 import { listTimers, OVERDUE_MS } from '../src/index.js';
 
@@ -99,5 +99,27 @@ describe('listing durable timers', () => {
         limit: 10,
       }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
+
+describe('listing durable timers beside effect records', () => {
+  it('leaves out the records of durable effects, which are timer records with a reserved name', async () => {
+    const store = await storeWith([['offer/a', 1_000]]);
+    const effect: TimerRecord = {
+      streamId: 'offer/a',
+      name: effectTimerName('notify'),
+      dueAt: NOW,
+      command: { type: RUN_EFFECT },
+      version: 2,
+      missed: 'fire',
+    };
+    await store.append('offer/a', [{ data: { type: 'Notified' } }], {
+      expectedVersion: 1,
+      timers: [{ op: 'schedule', timer: effect }],
+    });
+    const timers = store.timers as NonNullable<typeof store.timers>;
+    const view = await listTimers(timers, (s) => store.readStream(s), NOW, { status: 'pending', limit: 10 });
+    expect(view.timers.map((t) => t.name)).toEqual(['expiry']);
+    expect(view.pending).toBe(2);
   });
 });

@@ -148,7 +148,7 @@ export class GroupCommit {
     let position = this.#nextPosition;
     for (const a of appends) {
       const streamId = a.streamId;
-      const head = (batchHeads.get(streamId) ?? o.heads.get(streamId) ?? loaded.get(streamId)) as number;
+      const head = (batchHeads.get(streamId) ?? loaded.get(streamId)) as number;
       if (a.expected !== head) {
         a.reject(new VersionConflict(streamId, a.expected, head));
         continue;
@@ -194,13 +194,22 @@ export class GroupCommit {
     for (const listener of this.listeners) listener(position - 1);
   }
 
-  /** Reads the heads of streams not in the cache; no write is in flight meanwhile, so they are exact. */
+  /**
+   * Puts the head of every stream of the batch in `loaded`: from the cache, or read for streams not
+   * in it; no write is in flight meanwhile, so they are exact. Cached heads are copied first: the
+   * reads fill the cache, which may drop them before the batch is built.
+   */
   async #loadHeads(appends: PendingAppend[], loaded: Map<string, number>): Promise<void> {
     const o = this.#o;
     let reads: Array<Promise<void>> | undefined;
     for (const a of appends) {
       const streamId = a.streamId;
-      if (o.heads.get(streamId) !== undefined || loaded.has(streamId)) continue;
+      if (loaded.has(streamId)) continue;
+      const cached = o.heads.get(streamId);
+      if (cached !== undefined) {
+        loaded.set(streamId, cached);
+        continue;
+      }
       loaded.set(streamId, 0);
       reads ??= [];
       reads.push(

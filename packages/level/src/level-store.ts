@@ -103,8 +103,8 @@ export interface LevelStore extends EventStore {
    * otherwise such a store does not open), or undefined.
    */
   readonly lostTail: LostTail | undefined;
-  /** Durable timers, kept in the folder with the events; always available on this store. */
-  readonly timers: TimerStore;
+  /** Durable timers, kept in the folder with the events; always available on this store (with `reschedule`, so durable effects run on it). */
+  readonly timers: TimerStore & Required<Pick<TimerStore, 'reschedule'>>;
   /** The newest global position (0 when empty); always available on this store. */
   lastPosition(): Promise<number>;
   /**

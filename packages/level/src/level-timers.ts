@@ -3,12 +3,14 @@
  * `r<streamId>\0<name>` (find, replace, cancel by name) and `d<dueAt><streamId>\0<name>` (the due
  * index: `due()` reads only the timers that are due). Timer changes are written by the group
  * commit in the same batch as their append's events, so a timer never exists without its event
- * or the other way round; `remove()` runs between batches. The pending count is one key
+ * or the other way round; `remove()` and `reschedule()` (durable effects record attempts and
+ * results with it: both keys rewritten in one batch) run between batches. The pending count is one key
  * (`mtimers`) rewritten in every batch that changes timers, so `count()` costs nothing and the
  * open reads one key.
  */
 import {
   assertDueArgs,
+  assertRescheduleArgs,
   assertTimerKey,
   assertTimerQuery,
   CorruptData,
@@ -153,7 +155,7 @@ export interface LevelTimersDeps {
 }
 
 /** The TimerStore of a level store. */
-export function levelTimers(d: LevelTimersDeps): TimerStore {
+export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<TimerStore, 'reschedule'>> {
   const { h } = d;
   const db = h.db;
 
@@ -234,6 +236,42 @@ export function levelTimers(d: LevelTimersDeps): TimerStore {
     async count() {
       h.ensureOpen();
       return d.count();
+    },
+
+    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
+      h.ensureOpen();
+      const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
+      return d.exclusive(async () => {
+        h.ensureOpen();
+        const key = timerKey(streamId, name);
+        const value = await h.io('reading a timer', () => db.get(key));
+        if (value === undefined) return false;
+        const t = decode(key, value);
+        if (t.version !== version) return false;
+        if (ifDueAt !== undefined && t.dueAt !== ifDueAt) return false;
+        const next = timerValue({
+          streamId,
+          name,
+          dueAt,
+          version,
+          missed: t.missed,
+          command: json,
+          metadata: t.metadata === undefined ? undefined : JSON.stringify(t.metadata),
+        });
+        // Both keys in one batch: the due index never holds the old due time without the record,
+        // or the other way round. The pending count does not change.
+        await h.io('rescheduling a timer', () =>
+          db.batch(
+            [
+              { type: 'del', key: dueKey(t.dueAt, streamId, name) },
+              { type: 'put', key, value: next },
+              { type: 'put', key: dueKey(dueAt, streamId, name), value: next },
+            ],
+            { sync: h.sync },
+          ),
+        );
+        return true;
+      });
     },
   };
 }

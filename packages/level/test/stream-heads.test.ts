@@ -32,6 +32,21 @@ describe('the stream head cache', () => {
     expect(store.knownStreamVersion?.('s/0')).toBeUndefined();
     await store.close();
   });
+
+  it('checks every append of a batch against its exact head when reading the others evicts cached ones', async () => {
+    const store = await levelStore({ path: freshFolder(), streamHeadCacheSize: 1 });
+    for (let i = 0; i < 6; i++)
+      await store.append(`s/${i}`, [{ data: { type: 'E' } }], { expectedVersion: 0 });
+    // One batch: s/5's head is cached, the others are read, and each read evicts another head.
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        store.append(`s/${i}`, [{ data: { type: 'F' } }], { expectedVersion: 1 }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill('fulfilled'));
+    for (let i = 0; i < 6; i++) expect(await store.streamVersion(`s/${i}`)).toBe(2);
+    await store.close();
+  });
 });
 
 describe('listStreams', () => {

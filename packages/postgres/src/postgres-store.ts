@@ -82,8 +82,8 @@ export interface PostgresStoreOptions {
 
 /** An EventStore on PostgreSQL, shared by every node that opens the same schema. */
 export interface PostgresStore extends EventStore {
-  /** Durable timers in the timers table; `claim` lets several nodes share them. */
-  readonly timers: TimerStore & Required<Pick<TimerStore, 'claim'>>;
+  /** Durable timers in the timers table; `claim` lets several nodes share them; `reschedule` carries durable effects. */
+  readonly timers: TimerStore & Required<Pick<TimerStore, 'claim' | 'reschedule'>>;
   readonly schema: string;
   readonly ownership: Ownership;
   readonly nodeId: string;

@@ -6,11 +6,14 @@
  * append (VersionConflict) changes no timer. Several runtimes sharing the database claim due
  * timers with `FOR UPDATE SKIP LOCKED` and a lease (`claimed_by`, `claimed_until`), so each due
  * timer fires on one node and a node that died mid-fire leaves it to another once its lease ran
- * out. Stream ids and names are compared with the "C" collation: due order is code point order
+ * out. `reschedule` (durable effects record attempts and results with it) rewrites `due_at` and
+ * `command` of the row still at the given version and drops its claim, in one UPDATE. Stream ids
+ * and names are compared with the "C" collation: due order is code point order
  * on every database, as on the other stores.
  */
 import {
   assertDueArgs,
+  assertRescheduleArgs,
   assertStorableId,
   assertTimerKey,
   assertTimerQuery,
@@ -62,6 +65,27 @@ export function assertJsonbStorable(
       }
     }
   }
+}
+
+/**
+ * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`, which
+ * also encodes the command), and that the command is JSON jsonb can hold (no U+0000, no lone surrogate); returns it as JSON text.
+ */
+function assertReschedule(
+  streamId: unknown,
+  name: unknown,
+  version: unknown,
+  dueAt: unknown,
+  command: unknown,
+  ifDueAt: unknown,
+): string {
+  const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
+  if (JSONB_UNSTORABLE.test(json)) {
+    throw new InvalidArgument(
+      `timers.reschedule: ${String(streamId)}: timer ${JSON.stringify(name)}: its command must not contain U+0000 or a lone surrogate`,
+    );
+  }
+  return json;
 }
 const JSONB_UNSTORABLE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
@@ -220,7 +244,9 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const PAGE = 500;
 
 /** The TimerStore of a PostgreSQL store. */
-export function postgresTimers(ctx: StoreContext): TimerStore & Required<Pick<TimerStore, 'claim'>> {
+export function postgresTimers(
+  ctx: StoreContext,
+): TimerStore & Required<Pick<TimerStore, 'claim' | 'reschedule'>> {
   const n = ctx.names;
   return {
     async due(until, limit) {
@@ -317,6 +343,21 @@ RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metad
           [bound(until), limit, owner, leaseMs, bound(now)],
         );
         return rows.map(toRecord).sort(compare);
+      });
+    },
+
+    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
+      ctx.ensureOpen();
+      const json = assertReschedule(streamId, name, version, dueAt, command, ifDueAt);
+      // One statement: the version check and the change are atomic. The claim is dropped, so the
+      // next attempt or the result is taken by whichever node claims it once it is due.
+      return ctx.io('rescheduling a timer', async () => {
+        const { rowCount } = await ctx.pool.query(
+          `UPDATE ${n.timers} SET due_at = $4, command = $5::jsonb, claimed_by = NULL, claimed_until = NULL
+WHERE stream_id = $1 AND name = $2 AND version = $3 AND ($6::bigint IS NULL OR due_at = $6)`,
+          [streamId, name, version, dueAt, json, ifDueAt ?? null],
+        );
+        return (rowCount ?? 0) > 0;
       });
     },
   };

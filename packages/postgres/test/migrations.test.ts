@@ -171,9 +171,10 @@ function cli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const file = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+  // The installed entry point, as users run it (it loads dist/, which turbo builds before tests).
+  const file = fileURLToPath(new URL('../bin/actorfold-postgres.js', import.meta.url));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    const child = spawn(process.execPath, [file, ...args], {
       env: { ...process.env, DATABASE_URL: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,8 @@
 /**
  * The durable-timer part of the EventStore conformance suite (`store.timers`): timer changes are
  * applied in order and atomically with the append's events, and the timer store answers due(),
- * list(), get(), remove(), count() and, when present, claim() the same way on every store.
+ * list(), get(), remove(), count() and, when present, claim() and reschedule() the same way on
+ * every store.
  * `describeEventStore` declares it; a store without `timers` runs only the refusal test.
  */
 import type {
@@ -431,6 +432,198 @@ export function describeTimerStore(c: TimerSuiteContext): void {
       });
     });
 
+    describe('reschedule (durable effects record attempts and results with it)', () => {
+      const rescheduleOf = (ctx: { skip: () => void }) => {
+        const timers = timersOf(ctx.skip);
+        if (timers.reschedule === undefined) ctx.skip();
+        return {
+          timers,
+          reschedule: (timers.reschedule as NonNullable<TimerStore['reschedule']>).bind(timers),
+        };
+      };
+
+      it('replaces the due time and command of the timer at that version, keeping its version and the rest', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        const record: TimerRecord = {
+          streamId: 'e/1',
+          name: '@effect:pay',
+          dueAt: 100,
+          command: { type: 'Run', attempts: 0 } as Command,
+          version: 1,
+          missed: 'drop',
+          metadata: { correlationId: 'k1', trace: { id: 'é🙂' } },
+        };
+        await store.append('e/1', [ev('Requested')], {
+          expectedVersion: 0,
+          timers: [{ op: 'schedule', timer: record }, schedule('e/1', 'other', 150, 1)],
+        });
+        const command = { type: 'Run', attempts: 1, lastError: { message: 'nope' } } as Command;
+        expect(await reschedule('e/1', '@effect:pay', 1, 400, command)).toBe(true);
+        const moved = { ...record, dueAt: 400, command };
+        expect(await timers.get('e/1', '@effect:pay')).toEqual(moved);
+        expect(await timers.count()).toBe(2);
+        // The old due time no longer holds it; the new one does, in due order.
+        expect(summary(await timers.due(399, 10))).toEqual(['e/1:other@150']);
+        expect(await timers.due(400, 10)).toEqual([timer('e/1', 'other', 150, 1), moved]);
+        expect(summary(await collect(timers.list({ streamId: 'e/1' })))).toEqual([
+          'e/1:other@150',
+          'e/1:@effect:pay@400',
+        ]);
+        // Earlier works too (a result due now), and the version still removes it.
+        expect(await reschedule('e/1', '@effect:pay', 1, 20, { type: 'Done' })).toBe(true);
+        expect(summary(await timers.due(1000, 10))).toEqual(['e/1:@effect:pay@20', 'e/1:other@150']);
+        expect(await timers.get('e/1', '@effect:pay')).toMatchObject({
+          version: 1,
+          command: { type: 'Done' },
+        });
+        expect(await timers.count()).toBe(2);
+        expect(await timers.remove('e/1', '@effect:pay', 1)).toBe(true);
+        expect(await timers.count()).toBe(1);
+        expect(summary(await timers.due(1000, 10))).toEqual(['e/1:other@150']);
+      });
+
+      it('returns false and changes nothing for a missing name or another version', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        await store.append('e/1', [ev('A')], { expectedVersion: 0, timers: [schedule('e/1', 't', 10, 1)] });
+        await store.append('e/1', [ev('B')], { expectedVersion: 1, timers: [schedule('e/1', 't', 20, 2)] });
+        const before = await collect(timers.list());
+        // The record of the replaced timer (version 1) must not overwrite its successor.
+        expect(await reschedule('e/1', 't', 1, 99, { type: 'X' })).toBe(false);
+        expect(await reschedule('e/1', 't', 3, 99, { type: 'X' })).toBe(false);
+        expect(await reschedule('e/1', 'none', 2, 99, { type: 'X' })).toBe(false);
+        expect(await reschedule('zz/9', 't', 2, 99, { type: 'X' })).toBe(false);
+        expect(await collect(timers.list())).toEqual(before);
+        expect(await timers.count()).toBe(1);
+        // Once fired (cancelled by its firing's append), there is nothing to reschedule.
+        await store.append('e/1', [ev('C')], { expectedVersion: 2, timers: [cancel('t')] });
+        expect(await reschedule('e/1', 't', 2, 99, { type: 'X' })).toBe(false);
+        expect(await timers.count()).toBe(0);
+        expect(await timers.due(1000, 10)).toEqual([]);
+      });
+
+      it('with ifDueAt, changes the timer only while it is still due then (compare-and-set)', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        await store.append('e/1', [ev('A')], { expectedVersion: 0, timers: [schedule('e/1', 't', 10, 1)] });
+        // Two nodes read the timer due at 10; the first to move it wins, the second finds it moved.
+        expect(await reschedule('e/1', 't', 1, 500, { type: 'LeasedByA' }, 10)).toBe(true);
+        expect(await reschedule('e/1', 't', 1, 600, { type: 'LeasedByB' }, 10)).toBe(false);
+        expect(await timers.get('e/1', 't')).toMatchObject({ dueAt: 500, command: { type: 'LeasedByA' } });
+        // The winner goes on from the due time it wrote.
+        expect(await reschedule('e/1', 't', 1, 20, { type: 'Done' }, 500)).toBe(true);
+        expect(await timers.due(100, 10)).toMatchObject([
+          { name: 't', dueAt: 20, command: { type: 'Done' } },
+        ]);
+        expect(await timers.count()).toBe(1);
+      });
+
+      it('releases a claim: another node claims the rescheduled timer as soon as it is due', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        if (timers.claim === undefined) return ctx.skip();
+        const claim = timers.claim.bind(timers);
+        const store = c.store();
+        await store.append('e/1', [ev('A')], { expectedVersion: 0, timers: [schedule('e/1', 't', 100, 1)] });
+        await store.append('e/2', [ev('A')], { expectedVersion: 0, timers: [schedule('e/2', 't', 100, 1)] });
+        expect(await claim(1000, 10, 'node-a', 60_000)).toHaveLength(2);
+        // An attempt failed on node-a: the retry is due later and belongs to nobody.
+        expect(await reschedule('e/1', 't', 1, 3000, { type: 'Retry' })).toBe(true);
+        // A result due now: node-b takes it at once, although node-a's lease still runs.
+        expect(await reschedule('e/2', 't', 1, 1000, { type: 'Result' })).toBe(true);
+        const taken = await claim(1000, 10, 'node-b', 60_000);
+        expect(taken).toEqual([{ ...timer('e/2', 't', 100, 1), dueAt: 1000, command: { type: 'Result' } }]);
+        expect(await claim(2999, 10, 'node-c', 60_000)).toEqual([]);
+        expect(summary(await claim(3000, 10, 'node-c', 60_000))).toEqual(['e/1:t@3000']);
+        // Claimed again, it is held again: node-b's own claim keeps node-d off e/2.
+        expect(await claim(3000, 10, 'node-d', 60_000)).toEqual([]);
+      });
+
+      it('never leaves two due entries when it races appends that replace or cancel the timer', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        for (let i = 0; i < 10; i++) {
+          await store.append(`r/${i}`, [ev('A')], {
+            expectedVersion: 0,
+            timers: [schedule(`r/${i}`, 't', 100, 1)],
+          });
+        }
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => [
+            reschedule(`r/${i}`, 't', 1, 500 + i, { type: 'Retry' }),
+            store.append(`r/${i}`, [ev('B')], {
+              expectedVersion: 1,
+              timers: i % 2 === 0 ? [schedule(`r/${i}`, 't', 200 + i, 2)] : [cancel('t')],
+            }),
+          ]).flat(),
+        );
+        expect(results.filter((r) => typeof r !== 'boolean')).toHaveLength(10);
+        // The append came last in effect (it decides after any reschedule, or replaced it first).
+        const expected = Array.from({ length: 5 }, (_, k) => `r/${2 * k}:t@${200 + 2 * k}`);
+        expect(summary(await timers.due(10_000, 100))).toEqual(expected);
+        expect(summary(await collect(timers.list()))).toEqual(expected);
+        expect(await timers.count()).toBe(5);
+      });
+
+      it('refuses malformed arguments with InvalidArgument, changing nothing', async (ctx) => {
+        const { timers, reschedule } = rescheduleOf(ctx);
+        const store = c.store();
+        await store.append('e/1', [ev('A')], { expectedVersion: 0, timers: [schedule('e/1', 't', 10, 1)] });
+        const good: [string, string, number, number, Command] = ['e/1', 't', 1, 50, { type: 'X' }];
+        const bads: Array<[number, unknown]> = [
+          [0, ''],
+          [0, 7],
+          [1, ''],
+          [1, 'a\u0000b'],
+          [1, undefined],
+          [2, 0],
+          [2, 1.5],
+          [2, '1'],
+          [2, undefined],
+          [3, Number.NaN],
+          [3, 1.5],
+          [3, Number.POSITIVE_INFINITY],
+          [3, '50'],
+          [4, null],
+          [4, { notype: 1 }],
+          [4, { type: '' }],
+          [4, { type: 'X', n: 1n }],
+          [5, Number.NaN],
+          [5, 1.5],
+          [5, '10'],
+          [5, null],
+        ];
+        for (const [at, value] of bads) {
+          const args = [...good] as unknown[];
+          args[at] = value;
+          const call = () => (reschedule as (...a: unknown[]) => Promise<boolean>)(...args);
+          await expectCode(call, 'INVALID_ARGUMENT');
+        }
+        expect(await timers.get('e/1', 't')).toEqual(timer('e/1', 't', 10, 1));
+        expect(await timers.count()).toBe(1);
+      });
+
+      it('keeps a rescheduled timer across a close and reopen', async (ctx) => {
+        const { reschedule } = rescheduleOf(ctx);
+        if (c.reopen === undefined) return ctx.skip();
+        const store = c.store();
+        await store.append('e/1', [ev('A')], {
+          expectedVersion: 0,
+          timers: [schedule('e/1', 'x', 10, 1), schedule('e/1', 'y', 20, 1)],
+        });
+        expect(await reschedule('e/1', 'x', 1, 30, { type: 'Again', attempts: 2 } as Command)).toBe(true);
+        const reopened = await c.reopen(store);
+        c.replace(reopened);
+        const again = reopened.timers as TimerStore;
+        expect(summary(await again.due(100, 10))).toEqual(['e/1:y@20', 'e/1:x@30']);
+        expect(await again.get('e/1', 'x')).toMatchObject({
+          version: 1,
+          command: { type: 'Again', attempts: 2 },
+        });
+        expect(await again.count()).toBe(2);
+      });
+    });
+
     it('survives a close and reopen', async (ctx) => {
       const timers = timersOf(ctx.skip);
       if (c.reopen === undefined) return ctx.skip();
@@ -461,12 +654,13 @@ export function describeTimerStore(c: TimerSuiteContext): void {
         () => timers.count(),
       ];
       if (timers.claim) calls.push(() => timers.claim?.(1, 1, 'n', 1));
+      if (timers.reschedule) calls.push(() => timers.reschedule?.('a/1', 't', 1, 1, { type: 'X' }));
       for (const call of calls) {
         expect(await expectCode(call, 'STORE_ERROR')).toMatchObject({ reason: 'CLOSED' });
       }
     });
 
-    it('matches a model over random appends, timer changes, conflicts and removes', async (ctx) => {
+    it('matches a model over random appends, timer changes, conflicts, removes and reschedules', async (ctx) => {
       if (c.store().timers === undefined) return ctx.skip();
       const streams = ['m/a', 'm/b', 'm/c'];
       const names = ['t1', 't2', 't3'];
@@ -491,7 +685,16 @@ export function describeTimerStore(c: TimerSuiteContext): void {
           name: fc.constantFrom(...names),
           versionSkew: fc.constantFrom(0, 0, 1),
         }),
+        fc.record({
+          kind: fc.constant('reschedule' as const),
+          stream: fc.constantFrom(...streams),
+          name: fc.constantFrom(...names),
+          versionSkew: fc.constantFrom(0, 0, 1),
+          dueAt: fc.integer({ min: -3, max: 20 }),
+          attempt: fc.nat(5),
+        }),
       );
+      const rescheduling = c.store().timers?.reschedule !== undefined;
       await fc.assert(
         fc.asyncProperty(
           fc.array(step, { maxLength: 25 }),
@@ -504,6 +707,19 @@ export function describeTimerStore(c: TimerSuiteContext): void {
               const model = new Map<string, TimerRecord>();
               for (const st of steps) {
                 const head = heads.get(st.stream) ?? 0;
+                if (st.kind === 'reschedule') {
+                  if (!rescheduling) continue;
+                  const key = `${st.stream}\u0000${st.name}`;
+                  const pending = model.get(key);
+                  const version = (pending?.version ?? 1) + st.versionSkew;
+                  const command = { type: 'Retry', attempt: st.attempt } as Command;
+                  const moved = await timers.reschedule?.(st.stream, st.name, version, st.dueAt, command);
+                  const expected = pending !== undefined && pending.version === version;
+                  expect(moved).toBe(expected);
+                  if (pending !== undefined && expected)
+                    model.set(key, { ...pending, dueAt: st.dueAt, command });
+                  continue;
+                }
                 if (st.kind === 'remove') {
                   const key = `${st.stream}\u0000${st.name}`;
                   const pending = model.get(key);

@@ -3,6 +3,7 @@
  * every statechart command follows. A refusal reaches the caller as `InvalidCommand`.
  */
 import type { Command, StandardSchemaV1 } from '@actorfold/core';
+import { isInvokeSettled } from './machine-effects.js';
 import { isDelayedEvent } from './machine-timers.js';
 
 type Result<C> = StandardSchemaV1.Result<C>;
@@ -16,9 +17,10 @@ export function statechartCommandValidator<C extends Command>(
       version: 1,
       vendor: 'actorfold-xstate',
       validate(value: unknown): Result<C> | Promise<Result<C>> {
-        // A delayed transition's firing is the machine's own event, not a client's command:
-        // the user's schema does not know it, and decide accepts it only from its timer.
-        if (inner === undefined || isDelayedEvent((value as { type?: unknown } | null)?.type))
+        // A delayed transition's firing and an effect's outcome are the machine's own events, not
+        // a client's commands: the user's schema does not know them, and decide accepts them
+        // only from their timer or effect record.
+        if (inner === undefined || isMachineOwn((value as { type?: unknown } | null)?.type))
           return checkRules(value as C);
         const result = inner['~standard'].validate(value);
         return result instanceof Promise ? result.then(after) : after(result);
@@ -34,7 +36,8 @@ function after<C>(result: Result<C>): Result<C> {
 /**
  * - `acceptedAt` is set by the runtime; a command carrying its own would be silently overruled.
  * - `xstate.*` types are the machine's internal events (`xstate.done.state.…`): never commands,
- *   except `xstate.after.…`, which a durable timer delivers (decide refuses it from anyone else).
+ *   except `xstate.after.…`, which a durable timer delivers, and `xstate.invoke.settled`, which an
+ *   effect record delivers (decide refuses both from anyone else).
  * - The command is stored as JSON, so it must be JSON-serialisable.
  */
 function checkRules<C>(value: C): Result<C> {
@@ -47,7 +50,7 @@ function checkRules<C>(value: C): Result<C> {
     });
   }
   const type = (value as { type?: unknown }).type;
-  if (typeof type === 'string' && type.startsWith('xstate.') && !isDelayedEvent(type)) {
+  if (typeof type === 'string' && type.startsWith('xstate.') && !isMachineOwn(type)) {
     issues.push({
       message: `'${type}': types starting with 'xstate.' are the machine's own events`,
       path: ['type'],
@@ -61,4 +64,8 @@ function checkRules<C>(value: C): Result<C> {
     });
   }
   return issues.length === 0 ? { value } : { issues };
+}
+
+function isMachineOwn(type: unknown): boolean {
+  return isDelayedEvent(type) || isInvokeSettled(type);
 }

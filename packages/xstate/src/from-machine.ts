@@ -4,6 +4,10 @@
  * on the recorded command, so replay reproduces the state exactly. No actor is ever started.
  * Delayed transitions (`after`) are durable timers: scheduled and cancelled by decide with the
  * event, their firing delivered as a command (`xstate.after.…`) and recorded as `DelayElapsed`.
+ * Invoked promise logic (`invoke: { src: 'name' }`) is a durable effect: requested and cancelled
+ * by decide with the event, run by the runtime's implementation registered under that name
+ * (see `effectsFromMachine`), its outcome delivered as a command and recorded as `InvokeDone` or
+ * `InvokeFailed` (the machine takes it as xstate's done or error event: onDone, onError).
  */
 import {
   type AggregateDefinition,
@@ -17,8 +21,11 @@ import {
 } from '@actorfold/core';
 import type { AnyStateMachine, ContextFrom, EmittedFrom, EventFromLogic, EventObject } from 'xstate';
 import { statechartCommandValidator } from './command-validator.js';
+import { MACHINES } from './effects-from-machine.js';
 import { UnsupportedMachine } from './errors.js';
 import { eventTypeTable } from './event-naming.js';
+import { promiseInvokes } from './invoked-logic.js';
+import { INVOKE_DONE, INVOKE_FAILED } from './machine-effects.js';
 import { DELAY_ELAPSED, isDelayedEvent } from './machine-timers.js';
 import { WITH_PURITY_CHECK } from './purity-hook.js';
 import { snapshotCodec } from './snapshot-codec.js';
@@ -112,6 +119,13 @@ export type StatechartDefinition<
   readonly eventTypes: readonly string[];
   /** Whether decide takes each transition twice and compares (the `checkPurity` option). */
   readonly checkPurity: boolean;
+  /**
+   * The effect names its machines invoke (their promise logic's `src` keys), sorted: each needs an
+   * implementation in `createRuntime({ effects: { implementations } })` (see `effectsFromMachine`).
+   */
+  readonly invokedEffects: readonly string[];
+  /** Every version's machine, for `effectsFromMachine`. */
+  readonly [MACHINES]: readonly AnyStateMachine[];
 };
 
 type AnyState = StatechartState<unknown>;
@@ -122,9 +136,9 @@ type AnyCommand = Command;
  * is a machine event: accepted when the process's current state can take it (guards included),
  * otherwise refused with `Rejection` reason `'invalid-state'` and details `{ state, accepted }`,
  * or `'completed'` after a final state. Throws `UnsupportedMachine` (INVALID_ARGUMENT) for
- * machines that cannot be event-sourced (invoke, spawn — in `assign` too —, sendTo, delayed
- * raises other than `after`, custom actions, wildcards); with `checkPurity`, `ImpureMachine` when the initial context
- * already differs between two runs.
+ * machines that cannot be event-sourced (invoke of anything but named promise logic, spawn — in
+ * `assign` too —, sendTo, delayed raises other than `after`, custom actions, wildcards); with
+ * `checkPurity`, `ImpureMachine` when the initial context already differs between two runs.
  * @example
  * const supplierSwitch = fromMachine({
  *   type: 'supplier-switch',
@@ -156,9 +170,11 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
   const versions = new WorkflowVersions(String(type), options.machines, options.current);
   const commandTypes = new Set<string>();
   let delayed = false;
+  const invoked = new Set<string>();
   for (const [name, machine] of versions.entries()) {
     const features = findUnsupportedFeatures(machine);
     if (features.length > 0) throw new UnsupportedMachine(`${type}: workflow version '${name}'`, features);
+    for (const invoke of promiseInvokes(machine).values()) invoked.add(invoke.src);
     for (const e of machine.events) {
       if (!e.startsWith('xstate.')) commandTypes.add(e);
       else if (isDelayedEvent(e)) delayed = true;
@@ -176,6 +192,18 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
     }
     recorded.add(DELAY_ELAPSED);
   }
+  if (invoked.size > 0) {
+    // An invoked effect's outcome taken is recorded as InvokeDone or InvokeFailed.
+    for (const reserved of [INVOKE_DONE, INVOKE_FAILED]) {
+      const clash = [...eventTypes].find(([, e]) => e === reserved);
+      if (clash !== undefined) {
+        throw new InvalidArgument(
+          `${type}: command '${clash[0]}' would be recorded as '${reserved}', the event type of invoked effects' outcomes; name it otherwise in eventTypes`,
+        );
+      }
+      recorded.add(reserved);
+    }
+  }
   const snapshots = new MachineSnapshots();
   const process = new StatechartProcess(versions, snapshots, eventTypes, checkPurity);
   // A dry run of every version's start: a context factory that spawns (or, with checkPurity,
@@ -188,6 +216,8 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
     currentWorkflowVersion: string;
     eventTypes: readonly string[];
     checkPurity: boolean;
+    invokedEffects: readonly string[];
+    [MACHINES]: readonly AnyStateMachine[];
     [WITH_PURITY_CHECK]: () => AnyDefinition;
   } = {
     type,
@@ -199,6 +229,8 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
     currentWorkflowVersion: versions.current,
     eventTypes: Object.freeze([...recorded]),
     checkPurity,
+    invokedEffects: Object.freeze([...invoked].sort()),
+    [MACHINES]: Object.freeze([...versions.entries()].map(([, m]) => m)),
     // given() asks for this variant: the same machines, checked on every transition.
     [WITH_PURITY_CHECK]: () => {
       if (checkPurity) return definition;

@@ -1,3 +1,4 @@
+export { effectsFromMachine, type InvokedEffectArgs, type InvokingSource } from './effects-from-machine.js';
 export {
   ImpureMachine,
   isImpureMachine,
@@ -21,6 +22,7 @@ export {
   type StatechartSnapshotPolicy,
 } from './from-machine.js';
 export { isoDurationMs } from './iso-duration.js';
+export { INVOKE_DONE, INVOKE_FAILED, INVOKE_SETTLED } from './machine-effects.js';
 export { DELAY_ELAPSED } from './machine-timers.js';
 export type { CommandOfEvent, EmittedEvent, StatechartEvent, WithAcceptedAt } from './statechart-event.js';
 export type { StatechartState } from './statechart-state.js';

@@ -41,6 +41,8 @@ export interface TransitionResult {
   readonly emitted: readonly EventObject[];
   /** The timers it scheduled and cancelled: a delay computed from the clock differs between runs. */
   readonly timers?: readonly unknown[];
+  /** The effects it requested and cancelled: an input computed from the clock differs between runs. */
+  readonly effects?: readonly unknown[];
 }
 
 /** Where two runs of the same transition differ (`context.todos[0].id: "a" vs "b"`), or undefined. */
@@ -52,7 +54,8 @@ export function transitionDifference(a: TransitionResult, b: TransitionResult): 
     firstDifference(a.snapshot.context, b.snapshot.context, 'context') ??
     firstDifference(a.emitted, b.emitted, 'emitted') ??
     firstDifference(a.snapshot.output, b.snapshot.output, 'output') ??
-    firstDifference(a.timers ?? [], b.timers ?? [], 'timers')
+    firstDifference(a.timers ?? [], b.timers ?? [], 'timers') ??
+    firstDifference(a.effects ?? [], b.effects ?? [], 'effects')
   );
 }
 

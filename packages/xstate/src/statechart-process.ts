@@ -3,6 +3,9 @@
  * command, evolve runs it again on the recorded command. No actor is ever started, no clock read.
  * Delayed transitions (`after`) become durable timers that decide schedules and cancels with the
  * event (see machine-timers.ts); their firing arrives as a command and is recorded like one.
+ * Invoked promise logic becomes a durable effect, requested and cancelled the same way (see
+ * machine-effects.ts); its outcome arrives as a command and is recorded as xstate's done or
+ * error event.
  */
 import { type Command, type DecideContext, InvalidArgument, reject } from '@actorfold/core';
 import {
@@ -16,6 +19,16 @@ import {
 import { acceptedCommands } from './accepted-commands.js';
 import { ImpureMachine, UnsupportedMachine, WorkflowDiverged } from './errors.js';
 import { pastTenseEventType } from './event-naming.js';
+import { type PromiseInvoke, promiseInvokes } from './invoked-logic.js';
+import {
+  applyEffectRequests,
+  type EffectRequest,
+  effectRequestsOf,
+  INVOKE_DONE,
+  INVOKE_FAILED,
+  isInvokeSettled,
+  settledEventOf,
+} from './machine-effects.js';
 import {
   applyTimerRequests,
   DELAY_ELAPSED,
@@ -49,6 +62,8 @@ interface Step {
   emitted: EventObject[];
   /** The delayed transitions it scheduled and cancelled (`after`), in order. */
   timers: TimerRequest[];
+  /** The effects of the promise invokes it entered and left. */
+  effects: EffectRequest[];
 }
 
 /** decide and evolve over the registered machines. */
@@ -58,6 +73,7 @@ export class StatechartProcess {
   readonly #eventTypes: ReadonlyMap<string, string>;
   readonly #checkPurity: boolean;
   readonly #initial = new Map<string, Step>();
+  readonly #invokes = new Map<string, ReadonlyMap<string, PromiseInvoke>>();
   #initialState: AnyState | undefined;
   /** The state decide computed for each event it returned, so evolve need not run the machine twice. */
   readonly #decided = new WeakMap<object, { from: AnyState; to: AnyState }>();
@@ -89,7 +105,7 @@ export class StatechartProcess {
     const machine = this.#versions.machine(version);
     const start = first
       ? this.#start(version)
-      : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [], timers: [] };
+      : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [], timers: [], effects: [] };
     const from = start.snapshot;
     const acceptedAt = ctx.now.toISOString();
     if (from.status !== 'active') {
@@ -104,8 +120,19 @@ export class StatechartProcess {
         { state: from.value },
       );
     }
-    const input = asJsonData(command);
+    const settled = isInvokeSettled(command.type) ? settledEventOf(command, ctx, from.value) : undefined;
+    // An effect's outcome is recorded as the machine event it becomes, so replay needs no runtime.
+    const input = asJsonData(settled ?? command);
     const event = machineEventOf(input, acceptedAt);
+    if (settled !== undefined && !from.can(event) && this.#invokeActive(version, from, settled.actorId)) {
+      // No onDone (or its guards refuse): xstate ignores the output, and so does the process.
+      if ('output' in settled) return [];
+      reject(
+        'unhandled-failure',
+        `invoke '${settled.actorId}' failed for good (${settled.error.message}) and state ${show(from.value)} has no onError that takes it: give the invoke an onError`,
+        { state: from.value, error: settled.error },
+      );
+    }
     if (!from.can(event)) {
       const accepted = acceptedCommands(from, acceptedAt);
       const why = accepted.includes(command.type) ? ': its guard refused it' : '';
@@ -115,9 +142,9 @@ export class StatechartProcess {
         { state: from.value, accepted },
       );
     }
-    const step = this.#run(machine, from, event, version, true);
+    const step = this.#run(machine, from, event, version, true, settled?.actorId);
     if (this.#checkPurity) {
-      const again = withClockMovedOn(() => this.#run(machine, from, event, version, true));
+      const again = withClockMovedOn(() => this.#run(machine, from, event, version, true, settled?.actorId));
       this.#comparePurity(step, again, { version, state: show(from.value), commandType: command.type }, () =>
         actionsTaken(machine, from, event),
       );
@@ -125,9 +152,14 @@ export class StatechartProcess {
     // Every type a machine takes is in the table; the rule covers anything xstate adds later.
     const eventType = delayed
       ? DELAY_ELAPSED
-      : (this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type));
-    // The process's first decision also starts its initial state's timers.
+      : settled !== undefined
+        ? 'output' in settled
+          ? INVOKE_DONE
+          : INVOKE_FAILED
+        : (this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type));
+    // The process's first decision also starts its initial state's timers and effects.
     applyTimerRequests(ctx, first ? [...start.timers, ...step.timers] : step.timers);
+    applyEffectRequests(ctx, first ? [...start.effects, ...step.effects] : step.effects);
     const record = recordOf(eventType, input, acceptedAt, first ? version : undefined, [
       ...start.emitted,
       ...step.emitted,
@@ -168,11 +200,12 @@ export class StatechartProcess {
     let step = this.#initial.get(version);
     if (step === undefined) {
       const machine = this.#versions.machine(version);
+      const invokes = this.#invokesOf(version);
       const [snapshot, actions] = initialTransition(machine);
-      step = checked(this.#versions.aggregateType, version, snapshot, actions);
+      step = checked(this.#versions.aggregateType, version, invokes, undefined, snapshot, actions);
       if (this.#checkPurity) {
         const [snapshot2, actions2] = withClockMovedOn(() => initialTransition(machine));
-        const again = checked(this.#versions.aggregateType, version, snapshot2, actions2);
+        const again = checked(this.#versions.aggregateType, version, invokes, undefined, snapshot2, actions2);
         this.#comparePurity(step, again, { version, state: '(initial)', commandType: '(start)' }, () => [
           `the context factory and the initial entry actions of '${machine.id}'`,
         ]);
@@ -208,29 +241,61 @@ export class StatechartProcess {
     event: EventObject,
     version: string,
     live: boolean,
+    settled?: string,
   ): Step {
     const [snapshot, actions] = transition(machine, from, event);
     // Live, a transition the definition could not vet is refused before anything is stored;
     // in replay it was vetted when it was decided.
     return live
-      ? checked(this.#versions.aggregateType, version, snapshot, actions)
-      : { snapshot, emitted: [], timers: [] };
+      ? checked(
+          this.#versions.aggregateType,
+          version,
+          this.#invokesOf(version),
+          from,
+          snapshot,
+          actions,
+          settled,
+        )
+      : { snapshot, emitted: [], timers: [], effects: [] };
+  }
+
+  /** The promise invokes of a version's machine, by id (cached: the machine never changes). */
+  #invokesOf(version: string): ReadonlyMap<string, PromiseInvoke> {
+    let invokes = this.#invokes.get(version);
+    if (invokes === undefined) {
+      invokes = promiseInvokes(this.#versions.machine(version));
+      this.#invokes.set(version, invokes);
+    }
+    return invokes;
+  }
+
+  /** Whether the state is still in the node that invokes `id`. */
+  #invokeActive(version: string, snapshot: AnyMachineSnapshot, id: string): boolean {
+    return this.#invokesOf(version).has(id) && snapshot._nodes.some((n) => n.invoke.some((i) => i.id === id));
   }
 }
 
 function checked(
   aggregateType: string,
   version: string,
+  invokes: ReadonlyMap<string, PromiseInvoke>,
+  from: AnyMachineSnapshot | undefined,
   snapshot: AnyMachineSnapshot,
   actions: readonly ExecutableActionObject[],
+  settled?: string,
 ): Step {
-  const features = unsupportedInTransition(snapshot, actions);
+  const features = unsupportedInTransition(snapshot, actions, invokes);
   if (features.length > 0)
     throw new UnsupportedMachine(`${aggregateType}: workflow version '${version}'`, features);
   if (snapshot.status === 'error') {
     throw new InvalidArgument(`${aggregateType}: the machine failed: ${String(snapshot.error)}`);
   }
-  return { snapshot, emitted: emittedBy(actions), timers: timerRequestsOf(actions) };
+  return {
+    snapshot,
+    emitted: emittedBy(actions),
+    timers: timerRequestsOf(actions),
+    effects: effectRequestsOf(invokes, from, snapshot, actions, settled),
+  };
 }
 
 function emittedBy(actions: readonly ExecutableActionObject[]): EventObject[] {

@@ -4,7 +4,9 @@
  * that lives outside the transition (actors, timers, side-effecting code) would be lost or run
  * again on every replay. Refused:
  *
- * - `invoke`: an invoked actor (promise, callback, child machine) runs outside the stream.
+ * - `invoke` of anything but promise logic named in `setup({ actors })`: callbacks, observables,
+ *   child machines and transition logic keep running (emitting, receiving) after they started,
+ *   outside the stream. Inline promise logic has no name to register its implementation under.
  * - `spawnChild`, and `spawn` inside `assign` (found by a dry run of each assigner, see
  *   assigner-probe.ts), also where `enqueueActions` enqueues such an assign.
  * - `sendTo` / `sendParent` / `forwardTo`: there is no other actor to send to.
@@ -14,7 +16,8 @@
  *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
  *
- * `after` is supported: its delayed transitions are durable timers (machine-timers.ts).
+ * `after` is supported: its delayed transitions are durable timers (machine-timers.ts). So is
+ * `invoke` of named promise logic: a durable effect (machine-effects.ts).
  *
  * What a dry run cannot see (an assigner reaching `spawn` only on some path, custom code
  * enqueued by `enqueueActions`) is still checked on every accepted command by
@@ -24,6 +27,7 @@ import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, State
 import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
 import { delayProblem } from './durable-delays.js';
 import type { UnsupportedFeature } from './errors.js';
+import { invokedLogic, type LogicKind, logicKind, type PromiseInvoke } from './invoked-logic.js';
 import { isAfterRaise } from './machine-timers.js';
 
 /** Built-in actions that are pure or, without children and timers, harmless no-ops. */
@@ -36,27 +40,49 @@ const HARMLESS = new Set([
   'xstate.enqueueActions',
 ]);
 
-const SPAWNED = 'a spawned actor runs outside the event stream, so replay cannot reproduce it';
+const ADVICE_PROMISE =
+  'use promise logic (fromPromise), which runs as a durable effect, or a durable timer (after)';
 
-const ADVICE_EMIT = 'record the fact with emit() and act on the emitted event outside the machine';
+const ADVICE_INVOKE =
+  'invoke promise logic (fromPromise) from a state instead, which runs as a durable effect';
+
+const SPAWNED = `a spawned actor runs outside the event stream, so replay cannot reproduce it; ${ADVICE_INVOKE}`;
+
+const ADVICE_EMIT =
+  'record the fact with emit() and act on the emitted event outside the machine, or invoke promise logic (fromPromise), which runs as a durable effect';
+
+/** How refusals name each kind of logic, and why it cannot be an effect. */
+const KINDS: Record<Exclude<LogicKind, 'promise'>, { label: string; why: string }> = {
+  callback: { label: 'callback logic', why: 'it keeps running and sending events after it started' },
+  observable: { label: 'observable logic', why: 'it keeps emitting values after it started' },
+  'event observable': { label: 'event observable logic', why: 'it keeps sending events after it started' },
+  transition: { label: 'transition logic', why: 'its state lives outside the event stream' },
+  machine: {
+    label: 'a child machine',
+    why: 'its state lives outside the event stream (make it an aggregate of its own, or move its states into this machine)',
+  },
+  unknown: { label: 'actor logic', why: 'only promise logic can run as a durable effect' },
+};
 
 /** Every unsupported feature of a machine, in document order (empty when it is fine). */
 export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFeature[] {
   const found: UnsupportedFeature[] = [];
   const implementations: Record<string, unknown> = machine.implementations.actions;
   const delays: Record<string, unknown> = machine.implementations.delays ?? {};
+  const invokeIds = new Map<string, string>();
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
-    for (const invoke of node.invoke) {
-      // xstate names inline actors 'xstate.invoke.<n>.<state id>'.
-      const src =
-        typeof invoke.src === 'string' && !invoke.src.startsWith('xstate.') ? `'${invoke.src}'` : 'an actor';
-      at(
-        'invoke',
-        `invokes ${src}: an invoked actor runs outside the event stream, so replaying the process cannot reproduce it; ` +
-          'emit an event, do the work outside the machine and send its result back as a command (a timeout is an after transition)',
-      );
-    }
+    node.invoke.forEach((invoke, index) => {
+      const problem = invokeProblem(machine, node, index, invoke);
+      if (problem !== undefined) at('invoke', problem);
+      const other = invokeIds.get(invoke.id);
+      if (other !== undefined) {
+        at(
+          'invoke',
+          `invoke id '${invoke.id}' is also used in '${other}': the effect an invoke runs is named by its id, so give each invoke its own id`,
+        );
+      } else invokeIds.set(invoke.id, node.id);
+    });
     for (const t of node.after) {
       const problem = delayProblem(t.delay, delays);
       if (problem !== undefined) at('after', `has a delayed transition whose delay is unusable: ${problem}`);
@@ -71,8 +97,7 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
     actions('exit', node.exit);
     if (node.type === 'compound') actions('initial', node.initial.actions);
     for (const [eventType, transitions] of node.transitions) {
-      // Delayed and invoke-result transitions are already reported with `after` and `invoke`.
-      if (/^xstate\.(after|done\.actor|error\.actor)\./.test(eventType)) continue;
+      // Delayed transitions and onDone/onError run too: their actions are vetted like any other.
       if (eventType.includes('*')) {
         at(
           'wildcard',
@@ -86,6 +111,36 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
   };
   visit(machine.root);
   return found;
+}
+
+/** Why an invoke cannot be a durable effect, or undefined when it can (named promise logic). */
+function invokeProblem(
+  machine: AnyStateMachine,
+  node: StateNode,
+  index: number,
+  invoke: { id: string; src: unknown; onSnapshot?: unknown },
+): string | undefined {
+  if (typeof invoke.src !== 'string') return `invokes an actor xstate does not name: ${ADVICE_PROMISE}`;
+  const { logic, inline } = invokedLogic(machine, node, index, invoke.src);
+  const name = inline ? '(inline)' : `'${invoke.src}'`;
+  if (logic === undefined) {
+    return `invokes '${invoke.src}', which setup({ actors }) does not define: define it there as promise logic (fromPromise), which runs as a durable effect`;
+  }
+  const kind = logicKind(logic);
+  if (kind !== 'promise') {
+    const { label, why } = KINDS[kind];
+    return `invoke of ${label} ${name} is not supported (${why}): ${ADVICE_PROMISE}`;
+  }
+  if (inline) {
+    return (
+      'invokes inline promise logic: name it in setup({ actors: { name: fromPromise(…) } }) and invoke ' +
+      "src: 'name', so that the runtime runs the effect implementation registered under that name"
+    );
+  }
+  if (invoke.onSnapshot !== undefined) {
+    return `invoke '${invoke.id}' of ${name} has onSnapshot: a durable effect has no snapshots before its outcome; use onDone and onError`;
+  }
+  return undefined;
 }
 
 function actionProblem(
@@ -142,7 +197,7 @@ function builtinProblem(type: string, delay: unknown): { feature: string; messag
   if (type === 'xstate.spawnChild') {
     return {
       feature: 'spawnChild',
-      message: 'spawns a child actor: actors run outside the event stream, so replay cannot reproduce them',
+      message: `spawns a child actor: actors run outside the event stream, so replay cannot reproduce them; ${ADVICE_INVOKE}`,
     };
   }
   if (type === 'xstate.sendTo') {
@@ -167,15 +222,17 @@ function builtinType(impl: unknown): string | undefined {
 
 /**
  * What a transition did that the definition could not show: spawned actors (through `spawn`
- * in `assign` or `enqueueActions`), and actions to execute other than emitting or logging.
+ * in `assign` or `enqueueActions`), and actions to execute other than emitting or logging. The
+ * children of promise invokes (`invokes`, by id) are durable effects, not actors: allowed.
  */
 export function unsupportedInTransition(
   next: AnyMachineSnapshot,
   actions: readonly ExecutableActionObject[],
+  invokes: ReadonlyMap<string, PromiseInvoke> = new Map(),
 ): UnsupportedFeature[] {
   const found: UnsupportedFeature[] = [];
   const stateId = typeof next.value === 'string' ? next.value : JSON.stringify(next.value);
-  const children = Object.keys(next.children);
+  const children = Object.keys(next.children).filter((id) => !invokes.has(id));
   if (children.length > 0) {
     found.push({
       stateId,
@@ -185,6 +242,7 @@ export function unsupportedInTransition(
   }
   for (const action of actions) {
     const type = builtinType(action);
+    if (type === 'xstate.spawnChild' && isInvokeSpawn(action.params, invokes)) continue;
     const problem =
       type === undefined
         ? {
@@ -212,4 +270,10 @@ function afterRaiseProblem(
     feature: 'after',
     message: `the delay of '${event.type}' resolved to ${JSON.stringify(delay) ?? String(delay)}: give milliseconds or an ISO-8601 duration`,
   };
+}
+
+/** Whether a `spawnChild` action is the one xstate builds for a promise invoke (a durable effect). */
+function isInvokeSpawn(params: unknown, invokes: ReadonlyMap<string, PromiseInvoke>): boolean {
+  const { id, src } = (params ?? {}) as { id?: unknown; src?: unknown };
+  return typeof id === 'string' && invokes.get(id)?.src === src;
 }

@@ -2,6 +2,7 @@ import { TimerRecorder } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { fromMachine, pastTenseEventType } from '../src/index.js';
+import { RecordingEffects } from './support/recording-effects.js';
 
 describe('event names', () => {
   it.each([
@@ -70,4 +71,5 @@ const ctx = {
   now: new Date(0),
   metadata: {},
   timers: new TimerRecorder(0),
+  effects: new RecordingEffects(),
 };

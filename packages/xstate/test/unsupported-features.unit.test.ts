@@ -8,7 +8,11 @@ import {
   emit,
   enqueueActions,
   forwardTo,
+  fromCallback,
+  fromEventObservable,
+  fromObservable,
   fromPromise,
+  fromTransition,
   log,
   raise,
   sendParent,
@@ -42,13 +46,68 @@ function refusal(machine: AnyStateMachine): UnsupportedMachine {
 
 const lazy = fromPromise(async () => 1);
 
+/** A machine whose state `a` invokes `logic` by the name 'x'. */
+function invoking(logic: unknown): AnyStateMachine {
+  return setup({ actors: { x: logic as typeof lazy } }).createMachine({
+    id: 'm',
+    initial: 'a',
+    states: { a: { invoke: { src: 'x' }, on: { go: 'b' } }, b: {} },
+  }) as unknown as AnyStateMachine;
+}
+
 describe('machines that cannot be event-sourced', () => {
   it.each([
     [
-      'an invoked actor',
+      'an invoke of inline promise logic (no name to register its implementation under)',
       machineWith({ invoke: { src: lazy } }),
       'invoke',
-      /invokes an actor: an invoked actor runs outside the event stream/,
+      /invokes inline promise logic: name it in setup\(\{ actors: \{ name: fromPromise\(…\) \} \}\) and invoke src: 'name'/,
+    ],
+    [
+      'an invoke of callback logic',
+      invoking(fromCallback(() => () => undefined)),
+      'invoke',
+      /invoke of callback logic 'x' is not supported \(it keeps running and sending events after it started\): use promise logic \(fromPromise\), which runs as a durable effect, or a durable timer \(after\)/,
+    ],
+    [
+      'an invoke of observable logic',
+      invoking(fromObservable(() => ({ subscribe: () => ({ unsubscribe: () => undefined }) }))),
+      'invoke',
+      /invoke of observable logic 'x' is not supported .*: use promise logic \(fromPromise\)/,
+    ],
+    [
+      'an invoke of event observable logic',
+      invoking(fromEventObservable(() => ({ subscribe: () => ({ unsubscribe: () => undefined }) }) as never)),
+      'invoke',
+      /invoke of event observable logic 'x' is not supported/,
+    ],
+    [
+      'an invoke of transition logic',
+      invoking(fromTransition((s: number) => s, 0)),
+      'invoke',
+      /invoke of transition logic 'x' is not supported/,
+    ],
+    [
+      'an invoke of a child machine',
+      invoking(createMachine({ id: 'child' })),
+      'invoke',
+      /invoke of a child machine 'x' is not supported \(its state lives outside the event stream \(make it an aggregate of its own/,
+    ],
+    [
+      'an invoke of a name setup does not define',
+      machineWith({ invoke: { src: 'nowhere' } }),
+      'invoke',
+      /invokes 'nowhere', which setup\(\{ actors \}\) does not define: define it there as promise logic/,
+    ],
+    [
+      'an invoke of promise logic with onSnapshot',
+      setup({ actors: { x: lazy } }).createMachine({
+        id: 'm',
+        initial: 'a',
+        states: { a: { invoke: { src: 'x', onSnapshot: { actions: assign({}) } }, on: { go: 'b' } }, b: {} },
+      }) as unknown as AnyStateMachine,
+      'invoke',
+      /has onSnapshot: a durable effect has no snapshots before its outcome; use onDone and onError/,
     ],
     [
       'a delayed (after) transition whose delay is neither named nor an ISO-8601 duration',
@@ -62,7 +121,12 @@ describe('machines that cannot be event-sourced', () => {
       'after',
       /'P1M': years and months have no fixed length/,
     ],
-    ['spawnChild', machineWith({ entry: spawnChild(lazy) }), 'spawnChild', /entry: spawns a child actor/],
+    [
+      'spawnChild',
+      machineWith({ entry: spawnChild(lazy) }),
+      'spawnChild',
+      /entry: spawns a child actor: .*; invoke promise logic \(fromPromise\) from a state instead, which runs as a durable effect/,
+    ],
     [
       'sendTo',
       machineWith({ exit: sendTo('other', { type: 'x' }) }),
@@ -165,6 +229,42 @@ describe('machines that cannot be event-sourced', () => {
     expect(findUnsupportedFeatures(pure)).toEqual([]);
     expect(findUnsupportedFeatures(approvalMachine)).toEqual([]);
     expect(() => fromMachine({ type: 'm', machines: { v1: pure } })).not.toThrow();
+  });
+
+  it('accepts invokes of promise logic named in setup({ actors }), and refuses two invokes sharing an id', () => {
+    const ok = setup({ actors: { x: lazy } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: { invoke: [{ src: 'x' }, { id: 'mine', src: 'x', input: { n: 1 } }], on: { go: 'b' } },
+        b: { invoke: { src: 'x', onDone: 'a', onError: 'a' } },
+      },
+    });
+    expect(findUnsupportedFeatures(ok)).toEqual([]);
+    expect(fromMachine({ type: 'm', machines: { v1: ok } }).invokedEffects).toEqual(['x']);
+    const clash = setup({ actors: { x: lazy } }).createMachine({
+      id: 'm',
+      type: 'parallel',
+      states: { a: { invoke: { id: 'same', src: 'x' } }, b: { invoke: { id: 'same', src: 'x' } } },
+    });
+    expect(findUnsupportedFeatures(clash)).toEqual([
+      expect.objectContaining({
+        stateId: 'm.b',
+        feature: 'invoke',
+        message: expect.stringMatching(/invoke id 'same' is also used in 'm\.a'/),
+      }),
+    ]);
+  });
+
+  it('vets the actions of onDone and onError like any other', () => {
+    const machine = setup({ actors: { x: lazy } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: { a: { invoke: { src: 'x', onDone: { target: 'b', actions: () => undefined } } }, b: {} },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({ stateId: 'm.a', feature: 'custom action' }),
+    ]);
   });
 
   it('accepts delayed (after) transitions in ms, ISO-8601 durations and named delays, nested ones too', () => {

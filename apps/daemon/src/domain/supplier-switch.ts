@@ -13,6 +13,11 @@
  * The grid operator's answer period is a durable timer (an `after` transition): a registration
  * left unanswered for {@link ANSWER_PERIOD} ends as `unanswered`, and the new supplier is told.
  * ILLUSTRATIVE: the period and its consequence are made up for the example, not the market's rule.
+ *
+ * The registration travels to the grid operator as a durable effect (grid-registration.ts): the
+ * operator's receipt comes back as the command `recordGridReceipt`. A refused registration ends
+ * the process as rejected; an accepted one (or one that could not be delivered) leaves it waiting
+ * for the answer, which still has to come within the answer period.
  */
 // #region definition (shown in docs/statecharts.md)
 import { fromMachine, isoDurationMs, type WithAcceptedAt } from '@actorfold/xstate';
@@ -31,6 +36,26 @@ export const rejectionReasons = {
 } as const;
 
 export type RejectionCode = keyof typeof rejectionReasons;
+
+/**
+ * The grid operator's receipt for a registration: accepted (the answer follows within the answer
+ * period) or refused at once with an answer code.
+ */
+export type GridReceipt =
+  | { receipt: 'accepted'; receiptId: string }
+  | { receipt: 'refused'; reasonCode: RejectionCode };
+
+/**
+ * The result of the registration effect, as the runtime delivers it (an `EffectResult` of type
+ * `recordGridReceipt`): never sent by a client (the command schema does not know it).
+ */
+export type RecordGridReceipt = {
+  type: 'recordGridReceipt';
+  effect: { id: string; name: string; version: number; attempts: number };
+} & (
+  | { outcome: 'done'; output: GridReceipt }
+  | { outcome: 'failed'; error: { message: string; code?: string; name?: string } }
+);
 
 export type SupplierSwitchCommand =
   | {
@@ -62,6 +87,11 @@ export interface SupplierSwitchContext {
   cancellation: string | null;
   meterNumber: string | null;
   supplyStartedAt: string | null;
+  /** The grid operator's receipt for the registration, or why it could not be delivered. */
+  registration:
+    | { status: 'accepted'; receiptId: string; at: string }
+    | { status: 'undelivered'; error: string; at: string }
+    | null;
 }
 
 /** What the process emits for the market-communication outbox. */
@@ -93,7 +123,7 @@ const dayBefore = (day: string) => dayOf(new Date(Date.parse(`${day}T00:00:00Z`)
 const switchSetup = setup({
   types: {
     context: {} as SupplierSwitchContext,
-    events: {} as WithAcceptedAt<SupplierSwitchCommand>,
+    events: {} as WithAcceptedAt<SupplierSwitchCommand | RecordGridReceipt>,
     emitted: {} as SupplierSwitchEmitted,
   },
   delays: { answerPeriod: isoDurationMs(ANSWER_PERIOD) },
@@ -107,6 +137,8 @@ const switchSetup = setup({
       event.type === 'requestSwitch' &&
       /^\d{4}-\d\d-\d\d$/.test(event.switchDate) &&
       event.switchDate > dayOf(event.acceptedAt),
+    gridRefused: ({ event }) =>
+      event.type === 'recordGridReceipt' && event.outcome === 'done' && event.output.receipt === 'refused',
     knownReasonCode: ({ event }) =>
       event.type === 'rejectSwitch' && Object.hasOwn(rejectionReasons, event.reasonCode),
     // #region accepted-at (shown in docs/statecharts.md)
@@ -142,8 +174,25 @@ const switchSetup = setup({
     })),
     recordRejection: assign({
       rejection: ({ event }) => {
-        const code = (event.type === 'rejectSwitch' ? event.reasonCode : 'Z01') as RejectionCode;
+        const code = (
+          event.type === 'rejectSwitch'
+            ? event.reasonCode
+            : event.type === 'recordGridReceipt' &&
+                event.outcome === 'done' &&
+                event.output.receipt === 'refused'
+              ? event.output.reasonCode
+              : 'Z01'
+        ) as RejectionCode;
         return { code, reason: rejectionReasons[code] };
+      },
+    }),
+    recordReceipt: assign({
+      registration: ({ event }) => {
+        if (event.type !== 'recordGridReceipt') return null;
+        if (event.outcome === 'failed')
+          return { status: 'undelivered' as const, error: event.error.message, at: event.acceptedAt };
+        const receiptId = event.output.receipt === 'accepted' ? event.output.receiptId : '';
+        return { status: 'accepted' as const, receiptId, at: event.acceptedAt };
       },
     }),
     reportOverdueAnswer: emit(({ context }) => ({
@@ -170,12 +219,14 @@ const switchSetup = setup({
 const initialContext: SupplierSwitchContext = {
   ...{ meteringPoint: '', newSupplier: '', oldSupplier: '', gridOperator: '', switchDate: '' },
   ...{ requestedAt: null, confirmedAt: null, rejection: null, cancellation: null },
-  ...{ meterNumber: null, supplyStartedAt: null },
+  ...{ meterNumber: null, supplyStartedAt: null, registration: null },
 };
 
 /**
- * The grid operator's answer, and the new supplier's cancellation while it is pending; no answer
- * within the answer period (a durable timer, cancelled by any way out of this state) ends it.
+ * The grid operator's receipt and answer, and the new supplier's cancellation while it is
+ * pending; no answer within the answer period (a durable timer, cancelled by any way out of this
+ * state) ends it. A receipt that accepts the registration, or says it could not be delivered,
+ * only records that: the answer period goes on.
  */
 const awaitingAnswer = {
   after: { answerPeriod: { target: 'unanswered', actions: 'reportOverdueAnswer' } },
@@ -191,6 +242,10 @@ const awaitingAnswer = {
       actions: ['recordRejection', 'reportFailure'],
     },
     cancelSwitch: { target: 'cancelled', actions: 'recordCancellation' },
+    recordGridReceipt: [
+      { guard: 'gridRefused', target: 'rejected', actions: ['recordRejection', 'reportFailure'] },
+      { actions: 'recordReceipt' },
+    ],
   },
 } as const;
 

@@ -93,6 +93,7 @@ export function commandStep(
   try {
     decided = def.decide(state, request.command, ctx);
   } catch (error) {
+    ctx.close();
     return ctx.recorder?.error === undefined
       ? refusal(def, streamId, error)
       : new Refused(ctx.recorder.error, false);
@@ -101,10 +102,12 @@ export function commandStep(
   // Both outcomes handled here: a rejected decide can never become an unhandled rejection.
   return Promise.resolve(decided).then(
     (events) => decidedEvents(def, streamId, state, events, ctx),
-    (error: unknown) =>
-      ctx.recorder?.error === undefined
+    (error: unknown) => {
+      ctx.close();
+      return ctx.recorder?.error === undefined
         ? refusal(def, streamId, error)
-        : new Refused(ctx.recorder.error, false),
+        : new Refused(ctx.recorder.error, false);
+    },
   );
 }
 
@@ -116,6 +119,7 @@ function decidedEvents(
   events: unknown,
   ctx: RuntimeDecideContext,
 ): StepOutcome {
+  ctx.close();
   if (!Array.isArray(events) || !events.every(isDomainEvent)) {
     const why = new InvalidArgument(
       'decide must return an array of objects with a string `type` (non-empty), or a promise of one',

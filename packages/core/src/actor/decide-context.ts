@@ -23,6 +23,7 @@ export class RuntimeDecideContext implements DecideContext {
   readonly #catalog: EffectCatalog;
   #recorder: TimerRecorder | undefined = undefined;
   #effects: EffectRecorder | undefined = undefined;
+  #closed = false;
 
   constructor(
     aggregateType: string,
@@ -45,7 +46,10 @@ export class RuntimeDecideContext implements DecideContext {
   }
 
   get timers(): DecideTimers {
-    if (this.#recorder === undefined) this.#recorder = new TimerRecorder(this.now.getTime());
+    if (this.#recorder === undefined) {
+      this.#recorder = new TimerRecorder(this.now.getTime());
+      if (this.#closed) this.#recorder.close();
+    }
     return this.#recorder;
   }
 
@@ -55,6 +59,12 @@ export class RuntimeDecideContext implements DecideContext {
       this.#effects = new EffectRecorder(timers, this.#catalog, this.now.getTime());
     }
     return this.#effects;
+  }
+
+  /** Ends the decision: `timers` and `effects` refuse every later call (decide kept the context). */
+  close(): void {
+    this.#closed = true;
+    this.#recorder?.close();
   }
 
   /** What decide asked of `timers`, if it used them at all. */

@@ -1,6 +1,7 @@
 import { isPositiveInt } from '../aggregate/aggregate.js';
 import { MAX_TIMER_MS } from '../clock.js';
 import { InvalidArgument } from '../errors.js';
+import { assertStorableId } from '../store/store-input.js';
 import type { EffectDefinition, EffectImplementation, EffectsOptions } from './effect.js';
 
 /** The back-off between attempts of one effect, after defaults were applied. */
@@ -94,6 +95,8 @@ export function assertEffectAttempts(what: string, v: unknown): asserts v is num
 function definitionOf(name: string, impl: unknown): EffectDefinition {
   const at = `effects.implementations['${name}']`;
   if (name.length === 0) throw new InvalidArgument('effects.implementations: a name must not be empty');
+  // The name is stored in every request (and is the default effect id): every store must keep it.
+  assertStorableId('effects.implementations: a name', name);
   if (typeof impl === 'function') return { run: impl as EffectImplementation };
   if (!isPlainObject(impl) || typeof (impl as { run?: unknown }).run !== 'function')
     throw new InvalidArgument(

@@ -70,23 +70,47 @@ export function requestOf(record: TimerRecord): RunEffect {
   return isRunEffect(command) ? command : (command as StoredEffectResult).request;
 }
 
-/** An error as an effect record keeps it: message, string code and class name, plain JSON. */
+/**
+ * An error as an effect record keeps it: message, string code and class name, plain JSON. Never
+ * throws, whatever an implementation threw (a string, null, an object whose getters throw): the
+ * runner records every failure.
+ */
 export function effectError(error: unknown): EffectError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      message: error.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(error.name.length > 0 ? { name: error.name } : {}),
-    };
-  }
-  let message: string;
+  const code = readString(error, 'code');
+  const name = error instanceof Error ? readString(error, 'name') : undefined;
+  return {
+    message: messageOf(error),
+    ...(code === undefined ? {} : { code }),
+    ...(name === undefined || name.length === 0 ? {} : { name }),
+  };
+}
+
+function messageOf(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = readString(error, 'message');
+  if (message !== undefined) return message;
+  if (error instanceof Error)
+    return `${readString(error, 'name') ?? 'Error'} (its message could not be read)`;
   try {
-    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+    return JSON.stringify(error) ?? String(error);
   } catch {
-    message = String(error);
+    try {
+      return String(error);
+    } catch {
+      return 'an unprintable value was thrown';
+    }
   }
-  return { message };
+}
+
+/** `o[key]` when `o` is an object whose `key` reads as a string (a getter that throws reads as nothing). */
+function readString(o: unknown, key: string): string | undefined {
+  if (typeof o !== 'object' || o === null) return undefined;
+  try {
+    const v: unknown = (o as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An effect record as operators see it; `running` says whether an attempt runs in this runtime now. */

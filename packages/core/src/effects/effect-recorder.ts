@@ -1,6 +1,6 @@
 import { plainJsonProblem } from '../codec/plain-json.js';
 import { InvalidArgument } from '../errors.js';
-import { assertStorableId } from '../store/store-input.js';
+import { assertStorableId, show } from '../store/store-input.js';
 import type { TimerRecorder } from '../timers/timer-recorder.js';
 import {
   type DecideEffects,
@@ -43,7 +43,7 @@ export class EffectRecorder implements DecideEffects {
     this.#timers.guard(() => {
       const known = this.#catalog?.definitions;
       if (typeof name !== 'string' || name.length === 0)
-        throw new InvalidArgument(`effect name must be a non-empty string, got ${String(name)}`);
+        throw new InvalidArgument(`effect name must be a non-empty string, got ${show(name)}`);
       if (known !== undefined && !known.has(name)) {
         const names = [...known.keys()].map((n) => `'${n}'`).join(', ');
         throw new InvalidArgument(

@@ -84,6 +84,8 @@ export class EffectRunner {
   readonly #leasing = new Map<string, { readonly version: number; cancelled: boolean }>();
   /** Attempts started and not finished (their promises), awaited at shutdown. */
   readonly #active = new Set<Promise<void>>();
+  /** `fire` calls in progress (leasing a record): awaited at shutdown. */
+  readonly #firing = new Set<Promise<FiringOutcome>>();
   /** Store-retry sleeps in progress: woken at shutdown. */
   readonly #sleeping = new Set<() => void>();
   #running = 0;
@@ -118,12 +120,29 @@ export class EffectRunner {
    */
   async fire(record: TimerRecord): Promise<FiringOutcome> {
     if (this.#stopped) throw new RuntimeClosed();
+    // Awaited by stop(): a lease being written when the runtime shuts down is given back.
+    const firing = this.#fire(record);
+    this.#firing.add(firing);
+    try {
+      return await firing;
+    } finally {
+      this.#firing.delete(firing);
+    }
+  }
+
+  async #fire(record: TimerRecord): Promise<FiringOutcome> {
     const o = this.#o;
     const command = record.command as RunEffect;
     const key = keyOf(record.streamId, record.name);
     const known = this.#runs.get(key);
     // A newer request under the same id replaced the one held (its append may not be ours).
     if (known !== undefined && known.record.version !== record.version) this.#cancel(known, 'replaced');
+    else if (known !== undefined || this.#leasing.get(key)?.version === record.version) {
+      // Already held here (being leased, queued or running; the service saw its lease run out):
+      // nothing to write. The attempt renews the lease before it runs, and an outcome recorded
+      // meanwhile must find the due time it leased (a renewal here would race with it and lose it).
+      return { outcome: 'effect-started', version: record.version };
+    }
     const def = o.catalog.definitions.get(command.effect);
     const now = o.clock.now();
     if (def === undefined) {
@@ -133,7 +152,7 @@ export class EffectRunner {
           { effect: command.effect, streamId: record.streamId },
           `effect '${command.effect}' is not registered with this runtime; it waits (checked again every ${UNREGISTERED_EFFECT_RETRY_MS} ms)`,
         );
-      await this.#put(record, now + UNREGISTERED_EFFECT_RETRY_MS, command);
+      await this.#put(record, now + UNREGISTERED_EFFECT_RETRY_MS, command, record.dueAt);
       return { outcome: 'stale', version: record.version };
     }
     const leaseUntil = now + this.#timeoutOf(command, def) + EFFECT_LEASE_GRACE_MS;
@@ -141,7 +160,8 @@ export class EffectRunner {
     this.#leasing.set(key, leasing);
     let leased: boolean;
     try {
-      leased = await this.#put(record, leaseUntil, command);
+      // Only if still due when it was read: another node that took it meanwhile moved its due time.
+      leased = await this.#put(record, leaseUntil, command, record.dueAt);
     } finally {
       if (this.#leasing.get(key) === leasing) this.#leasing.delete(key);
     }
@@ -154,13 +174,14 @@ export class EffectRunner {
       else o.metrics.counters.effectsCancelled++;
       return { outcome: 'stale', version: record.version };
     }
-    const held = this.#runs.get(key);
-    if (held !== undefined && held.record.version === record.version) {
-      // Already queued or running here (its lease ran out while it waited): the lease was renewed.
-      held.leaseUntil = leaseUntil;
-      return { outcome: 'effect-started', version: record.version };
+    if (this.#stopped) {
+      // Shut down while the lease was written: given back now, so that the effect runs at once
+      // on the next start instead of after the lease (stop() waits for this, the store is open).
+      await o.store
+        .reschedule(record.streamId, record.name, record.version, o.clock.now(), command, leaseUntil)
+        .catch(() => false);
+      return { outcome: 'stale', version: record.version };
     }
-    if (this.#stopped) return { outcome: 'stale', version: record.version };
     const run: Run = {
       key,
       record,
@@ -213,6 +234,7 @@ export class EffectRunner {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await Promise.allSettled(this.#firing);
     this.#queue.clear();
     const shutdown = new EffectCancelled('the runtime shut down');
     for (const run of this.#runs.values()) run.controller?.abort(shutdown);
@@ -223,7 +245,14 @@ export class EffectRunner {
     this.#runs.clear();
     await Promise.allSettled(
       held.map((run) =>
-        this.#o.store.reschedule(run.record.streamId, run.record.name, run.record.version, now, run.command),
+        this.#o.store.reschedule(
+          run.record.streamId,
+          run.record.name,
+          run.record.version,
+          now,
+          run.command,
+          run.leaseUntil,
+        ),
       ),
     );
   }
@@ -239,7 +268,7 @@ export class EffectRunner {
     if (run.leaseUntil - now < timeoutMs + EFFECT_LEASE_GRACE_MS / 2) {
       const until = now + timeoutMs + EFFECT_LEASE_GRACE_MS;
       try {
-        if (!(await this.#put(record, until, command))) {
+        if (!(await this.#put(record, until, command, run.leaseUntil))) {
           this.#cancel(run, 'cancelled');
           return;
         }
@@ -379,7 +408,8 @@ export class EffectRunner {
     for (let failures = 0; ; ) {
       if (this.#stopped) return undefined;
       try {
-        return await this.#put(record, dueAt, command);
+        // Only while our lease holds: a node that took the effect over owns its outcome.
+        return await this.#put(record, dueAt, command, run.leaseUntil);
       } catch (error) {
         failures++;
         const delay = backoffDelay(this.#o.storeRetry, failures);
@@ -392,9 +422,24 @@ export class EffectRunner {
     }
   }
 
-  /** Reschedules the record (same version) and tells the timer service; false when it was not there. */
-  async #put(record: TimerRecord, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
-    const ok = await this.#o.store.reschedule(record.streamId, record.name, record.version, dueAt, command);
+  /**
+   * Reschedules the record (same version) if it is still due at `ifDueAt`, and tells the timer
+   * service; false when it was not there, or another node moved it (took it over).
+   */
+  async #put(
+    record: TimerRecord,
+    dueAt: number,
+    command: RunEffect | ReturnType<typeof storedResult>,
+    ifDueAt: number,
+  ) {
+    const ok = await this.#o.store.reschedule(
+      record.streamId,
+      record.name,
+      record.version,
+      dueAt,
+      command,
+      ifDueAt,
+    );
     if (ok) this.#o.written(record.streamId, [{ op: 'schedule', timer: { ...record, dueAt, command } }]);
     return ok;
   }

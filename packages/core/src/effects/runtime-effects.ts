@@ -99,6 +99,10 @@ export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
 function checkQuery(query: unknown): { streamId?: string; state?: EffectState; limit: number } {
   if (typeof query !== 'object' || query === null)
     throw new InvalidArgument('effects().list: query must be an object');
+  // A misspelt filter (`stream`) would otherwise list every effect.
+  for (const key of Object.keys(query))
+    if (key !== 'streamId' && key !== 'state' && key !== 'limit')
+      throw new InvalidArgument(`effects().list: unknown filter '${key}' (known: streamId, state, limit)`);
   const { streamId, state, limit } = query as EffectQuery;
   if (streamId !== undefined) assertStreamId(streamId);
   if (state !== undefined && !STATES.has(state))

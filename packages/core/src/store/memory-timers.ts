@@ -97,11 +97,12 @@ export function memoryTimers(ensureOpen: () => void): MemoryTimers {
       ensureOpen();
       return byKey.size;
     },
-    async reschedule(streamId, name, version, dueAt, command) {
+    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
       ensureOpen();
-      assertRescheduleArgs(streamId, name, version, dueAt, command);
+      assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
       const s = byKey.get(keyOf(streamId, name));
       if (s === undefined || s.version !== version) return false;
+      if (ifDueAt !== undefined && s.dueAt !== ifDueAt) return false;
       const record = { ...(JSON.parse(s.json) as TimerRecord), dueAt, command };
       // Encoded before the old entry goes: a command JSON cannot hold leaves the timer as it was.
       const json = toJson(record, `${streamId}: timer '${name}'`);

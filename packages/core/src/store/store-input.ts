@@ -165,7 +165,8 @@ export function assertTimerKey(streamId: unknown, name: unknown, version?: unkno
 /**
  * Throws InvalidArgument unless the arguments of `timers.reschedule` are well-formed: the key of
  * `remove`, an integer `dueAt` (epoch ms) and a command object with a non-empty string type.
- * Every store calls it first, so all refuse the same calls the same way.
+ * Every store calls it first, so all refuse the same calls the same way. Returns the command as
+ * JSON text (InvalidArgument when it is not JSON), ready to store.
  */
 export function assertRescheduleArgs(
   streamId: unknown,
@@ -173,7 +174,8 @@ export function assertRescheduleArgs(
   version: unknown,
   dueAt: unknown,
   command: unknown,
-): void {
+  ifDueAt?: unknown,
+): string {
   assertTimerKey(streamId, name, version);
   if (version === undefined) throw new InvalidArgument('timers.reschedule: version is required');
   if (!isInt(dueAt, Number.MIN_SAFE_INTEGER))
@@ -181,6 +183,11 @@ export function assertRescheduleArgs(
   const type = isObject(command) ? (command as { type?: unknown }).type : undefined;
   if (typeof type !== 'string' || type.length === 0)
     throw new InvalidArgument('timers.reschedule: command must be an object with a non-empty string type');
+  if (ifDueAt !== undefined && !isInt(ifDueAt, Number.MIN_SAFE_INTEGER))
+    throw new InvalidArgument(
+      `timers.reschedule: ifDueAt must be an integer (epoch ms) or undefined, got ${show(ifDueAt)}`,
+    );
+  return toJson(command, 'timers.reschedule: command');
 }
 
 /** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
@@ -377,7 +384,8 @@ function isInt(v: unknown, min: number): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 }
 
-function show(v: unknown): string {
+/** A short, quoted rendering of a bad value for an error message (`""`, `null`, `an object`). */
+export function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return 'an array';
   return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);

@@ -35,6 +35,7 @@ export type TimerIntent =
 export class TimerRecorder implements DecideTimers {
   readonly #now: number;
   #intents: TimerIntent[] | undefined;
+  #closed = false;
   /** The first invalid call, if any: the command is refused with it. */
   error: InvalidArgument | undefined;
 
@@ -73,7 +74,21 @@ export class TimerRecorder implements DecideTimers {
     });
   }
 
+  /**
+   * The decision is over (decide returned, or its promise settled): its intents were taken, so a
+   * later call through a DecideContext decide kept would be lost silently; it throws instead.
+   */
+  close(): void {
+    this.#closed = true;
+  }
+
   #push(intent: TimerIntent): void {
+    if (this.#closed) {
+      throw new InvalidArgument(
+        'ctx.timers / ctx.effects used after decide returned: a decision records its timers and ' +
+          'effects only while decide runs (until its promise settles); do not keep the DecideContext',
+      );
+    }
     if (this.#intents === undefined) this.#intents = [];
     this.#intents.push(intent);
   }

@@ -78,8 +78,11 @@ export interface TimerStore {
   /**
    * Replaces the pending timer `name` of the stream, if it still has `version`, by the same timer
    * due at `dueAt` with `command`, releasing any claim on it (any node may take it when due).
-   * False when it was not there (fired, cancelled or rescheduled under another version). Durable
-   * effects record their attempts and results with it; a store without it runs no effects.
+   * False when it was not there (fired, cancelled or rescheduled under another version). With
+   * `ifDueAt`, also false (and nothing changed) unless the timer is still due at `ifDueAt`: a
+   * compare-and-set on the due time, so that two nodes that both read the timer cannot both
+   * take it. Durable effects lease, and record attempts and results, with it; a store without it
+   * runs no effects.
    */
   reschedule?(
     streamId: string,
@@ -87,6 +90,7 @@ export interface TimerStore {
     version: number,
     dueAt: number,
     command: Command,
+    ifDueAt?: number,
   ): Promise<boolean>;
 }
 

@@ -10,6 +10,7 @@ import {
   TimerRecorder,
 } from '@actorfold/core';
 import { afterEach } from 'vitest';
+import { RecordingEffects } from './recording-effects.js';
 
 const open: Runtime[] = [];
 afterEach(async () => {
@@ -45,5 +46,6 @@ export function decideContext(version: number, now = new Date(T0)): DecideContex
     now,
     metadata: {},
     timers: new TimerRecorder(now.getTime()),
+    effects: new RecordingEffects(),
   };
 }

@@ -3,7 +3,10 @@
  * by a recording fake: decide's `ctx.timers` requests are kept as pending timers (due at `now`
  * plus the delay), advancing the clock fires the due ones in due order as commands with the
  * runtime's commandId `timer:<name>@<version>` and `ctx.firedTimer`, and a firing decide refuses drops its timer.
- * Pure logic only: the runtime-backed tests (from-machine-timers.int.test.ts) use the real service.
+ * Durable effects are played the same way: decide's `ctx.effects` requests are kept as pending
+ * effects (replaced by id, removed by cancel), and `settle` delivers one's outcome as the runtime
+ * would (the result command, `ctx.settledEffect`).
+ * Pure logic only: the runtime-backed tests (after-transitions.int.test.ts, invoke-effects.int.test.ts) use the real services.
  */
 import {
   type AggregateDefinition,
@@ -11,17 +14,29 @@ import {
   type DecideContext,
   type DecideTimers,
   type DomainEvent,
+  type EffectRef,
   isRejection,
   type ScheduleOptions,
   type TimerWhen,
 } from '@actorfold/core';
 import { stored } from './history.js';
+import { type EffectCall, RecordingEffects } from './recording-effects.js';
 
 /** A pending timer of the fake. */
 export interface PendingTimer {
   readonly name: string;
   readonly dueAt: number;
   readonly command: Command;
+  readonly version: number;
+}
+
+/** A pending effect of the fake. */
+export interface PendingEffect {
+  readonly id: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly resultType: string;
+  /** The stream version of the decision that requested it. */
   readonly version: number;
 }
 
@@ -40,6 +55,9 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
   readonly calls: TimerCall[] = [];
   /** Each firing: the timer, when it fired, and whether decide took it. */
   readonly fired: Array<{ name: string; dueAt: number; at: number; taken: boolean }> = [];
+  readonly pendingEffects = new Map<string, PendingEffect>();
+  /** Every effect request and cancel decide made, in order. */
+  readonly effectCalls: EffectCall[] = [];
 
   constructor(definition: AggregateDefinition<S, C, E>, start: number) {
     this.definition = definition;
@@ -48,13 +66,14 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
   }
 
   /** Runs a command now; returns the events it recorded (a refusal throws). */
-  execute(command: C, fired?: PendingTimer): E[] {
+  execute(command: C, fired?: PendingTimer, settled?: EffectRef): E[] {
     const changes: TimerCall[] = [];
     const timers: DecideTimers = {
       schedule: (name, when, cmd, opts) =>
         changes.push({ op: 'schedule', name, when, command: cmd, ...(opts ? { opts } : {}) }),
       cancel: (name) => changes.push({ op: 'cancel', name }),
     };
+    const effects = new RecordingEffects();
     const ctx: DecideContext & { timers: DecideTimers } = {
       aggregateType: 'test',
       aggregateId: 'test',
@@ -62,16 +81,30 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
       now: new Date(this.now),
       metadata: fired === undefined ? {} : { commandId: `timer:${fired.name}@${fired.version}` },
       timers,
+      effects,
       firedTimer:
         fired === undefined ? undefined : { name: fired.name, version: fired.version, dueAt: fired.dueAt },
+      settledEffect: settled,
     };
     const events = this.definition.decide(this.state, command, ctx) as E[];
     if (changes.length > 0 && events.length === 0) throw new Error('timers changed without an event');
+    if (effects.calls.length > 0 && events.length === 0) throw new Error('effects changed without an event');
     for (const e of events) {
       this.events.push(e);
       this.state = this.definition.evolve(this.state, e);
     }
     const version = this.events.length;
+    // The settled effect's record goes with its result's decision (or with a decision of nothing).
+    if (settled !== undefined) this.pendingEffects.delete(settled.id);
+    for (const c of effects.calls) {
+      this.effectCalls.push(c);
+      if (c.op === 'cancel') this.pendingEffects.delete(c.id);
+      else {
+        const id = c.opts.id ?? c.name;
+        const resultType = c.opts.resultType ?? 'EffectSettled';
+        this.pendingEffects.set(id, { id, name: c.name, input: c.input, resultType, version });
+      }
+    }
     for (const c of changes) {
       this.calls.push(c);
       if (c.op === 'cancel') this.pending.delete(c.name);
@@ -109,6 +142,30 @@ export class TimedProcess<S, C extends Command, E extends DomainEvent> {
       this.fired.push({ name: next.name, dueAt: next.dueAt, at: this.now, taken });
     }
     this.now = until;
+  }
+
+  /**
+   * Delivers the outcome of pending effect `id` as the runtime does: a command of its result
+   * type with the effect's ref, decided with `ctx.settledEffect`. Returns the events (a refusal
+   * throws, and the effect is gone all the same, as the runtime removes a refused firing's record).
+   */
+  settle(
+    id: string,
+    outcome: { output: unknown } | { error: { message: string; code?: string } },
+    attempts = 1,
+  ): E[] {
+    const effect = this.pendingEffects.get(id);
+    if (effect === undefined) throw new Error(`no pending effect '${id}'`);
+    const ref: EffectRef = { id, name: effect.name, version: effect.version, attempts };
+    const command = ('output' in outcome
+      ? { type: effect.resultType, effect: ref, outcome: 'done', output: outcome.output }
+      : { type: effect.resultType, effect: ref, outcome: 'failed', error: outcome.error }) as unknown as C;
+    try {
+      return this.execute(JSON.parse(JSON.stringify(command)) as C, undefined, ref);
+    } catch (error) {
+      this.pendingEffects.delete(id);
+      throw error;
+    }
   }
 
   /** The state a fresh replay of the stored events reaches (evolve only: no decide, no timers). */

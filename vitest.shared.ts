@@ -1,0 +1,28 @@
+/**
+ * What every package's vitest.config.ts shares.
+ *
+ * The workspace packages a test imports (`@actorfold/core`, `@actorfold/testing`, the example
+ * daemon...) resolve through node_modules symlinks to their built `dist/` folders, which lie
+ * outside node_modules: Vitest would then run every one of their modules through Vite's
+ * transform pipeline again in every test file's worker (most of a run's CPU went there). They
+ * are plain, already compiled ESM, so Node loads them natively instead, like any installed
+ * dependency. The package's own `src/` and `test/` still go through Vite. One copy of each
+ * module either way: every importer, native or not, resolves the same real path.
+ */
+import type { ViteUserConfig } from 'vitest/config';
+
+type TestConfig = NonNullable<ViteUserConfig['test']>;
+
+/** Built workspace packages (`packages/<name>/dist`, `apps/<name>/dist`), loaded natively. */
+export const workspaceBuilds: RegExp[] = [/\/(packages|apps)\/[^/]+\/dist\//];
+
+/**
+ * The shared `test` settings; a package spreads them and adds its own. The ceilings are generous
+ * because 2 cores run every package's tests at once (and other work besides): a test that hangs
+ * still fails, but a slow machine does not fail a test, which never asserts wall-clock speed.
+ */
+export const sharedTest: TestConfig = {
+  server: { deps: { external: workspaceBuilds } },
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+};
