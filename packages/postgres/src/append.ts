@@ -167,6 +167,8 @@ export class AppendQueue {
       last = first + envelopes.length - 1;
       settle.push(() => p.resolve(envelopes));
     }
+    // The batch's flush barrier returned: every position up to its last is durable (a prefix).
+    if (last > 0) this.#ctx.markDurable(last);
     // Listeners hear the new head before any append resolves: a subscriber woken by it reads the events.
     if (last > 0) this.#committed(last);
     for (const s of settle) s();

@@ -38,6 +38,7 @@
  * exact; the unique `(stream_id, version)` constraint stays as the final guard.
  */
 import type { Queryable, SqlNames } from './schema.js';
+import type { StoreContext } from './store-context.js';
 
 /** The DDL of the log head: one row, one counter, the lock every append takes. */
 export function logHeadDdl(n: SqlNames): string {
@@ -200,12 +201,24 @@ export const FLUSHED =
  * The newest committed position, trusted: every position up to it is visible to any statement
  * that runs afterwards, and durable (a flush barrier runs first when the WAL was not flushed yet).
  */
-export async function durableLogHead(db: Queryable, n: SqlNames): Promise<number> {
-  const { rows } = await db.query<{ position: string; flushed: boolean }>(
-    `SELECT position, ${FLUSHED} AS flushed FROM ${n.logHead}`,
+export async function durableLogHead(ctx: StoreContext): Promise<number> {
+  const { rows } = await ctx.pool.query<{ position: string; flushed: boolean }>(
+    `SELECT position, ${FLUSHED} AS flushed FROM ${ctx.names.logHead}`,
   );
   const row = rows[0];
   if (row === undefined) return 0;
-  if (!row.flushed) await flushBarrier(db);
-  return Number(row.position);
+  const position = Number(row.position);
+  await makeDurable(ctx, position, row.flushed);
+  return position;
+}
+
+/**
+ * Makes sure that every position up to `position`, which the caller just saw, is durable before
+ * the caller acts on it: nothing to do when the statement that saw it found the WAL flushed, or
+ * when this store already knows that prefix durable (the usual case for a read of events older
+ * than this node's last append); otherwise a flush barrier.
+ */
+export async function makeDurable(ctx: StoreContext, position: number, flushed: boolean): Promise<void> {
+  if (!flushed && position > ctx.durable) await flushBarrier(ctx.pool);
+  ctx.markDurable(position);
 }
