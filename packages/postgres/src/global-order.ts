@@ -77,6 +77,12 @@ DECLARE
   v_head bigint;
   v_at integer := 0;
   v_n integer;
+  v_appends integer := coalesce(array_length(p_streams, 1), 0);
+  v_heads bigint[];
+  v_positions bigint[] := '{}';
+  v_versions bigint[] := '{}';
+  v_sources integer[] := '{}';
+  v_streams text[] := '{}';
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'actorfold appends need READ COMMITTED isolation, the session uses %',
@@ -88,7 +94,47 @@ BEGIN
   -- The global order lock: held until commit, so positions become visible in order.
   SELECT h.position INTO v_start FROM ${n.logHead} h WHERE h.singleton FOR UPDATE;
   v_last := v_start;
-  FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+  -- Set-based for batches of more than 4 appends, so that the lock is held for a few statements
+  -- rather than two per append (measured: a quarter of the loop's time for 64 appends, half for
+  -- 16): every stream's head in one statement, then every accepted event in one INSERT. Small
+  -- batches, and a batch that names a stream twice (its second append depends on the first),
+  -- take the loop below.
+  IF v_appends > 4 AND (SELECT count(DISTINCT s) FROM unnest(p_streams) s) = v_appends THEN
+    SELECT array_agg(coalesce(hd.version, 0) ORDER BY t.k) INTO v_heads
+      FROM unnest(p_streams) WITH ORDINALITY AS t(s, k)
+      LEFT JOIN LATERAL (SELECT e.version FROM ${n.events} e WHERE e.stream_id = t.s
+                         ORDER BY e.version DESC LIMIT 1) hd ON true;
+    FOR i IN 1 .. v_appends LOOP
+      v_n := p_counts[i];
+      v_head := v_heads[i];
+      matched := v_head = p_expected[i];
+      first_position := NULL;
+      IF matched AND v_n > 0 THEN
+        FOR k IN 1 .. v_n LOOP
+          v_positions := v_positions || (v_last + k);
+          v_versions := v_versions || (v_head + k);
+          v_sources := v_sources || (v_at + k);
+          v_streams := v_streams || p_streams[i];
+        END LOOP;
+        first_position := v_last + 1;
+        v_last := v_last + v_n;
+        v_head := v_head + v_n;
+      END IF;
+      head := v_head;
+      v_at := v_at + v_n;
+      RETURN NEXT;
+    END LOOP;
+    IF v_last > v_start THEN
+      INSERT INTO ${n.events}
+        (position, stream_id, version, type, data, metadata, schema_version, event_timestamp)
+      SELECT w.position, w.stream_id, w.version, p_types[w.src], p_data[w.src], p_metadata[w.src],
+             p_schema_versions[w.src], p_timestamps[w.src]
+      FROM unnest(v_positions, v_streams, v_versions, v_sources) AS w(position, stream_id, version, src);
+      UPDATE ${n.logHead} SET position = v_last WHERE singleton;
+    END IF;
+    RETURN;
+  END IF;
+  FOR i IN 1 .. v_appends LOOP
     v_n := p_counts[i];
     v_head := NULL;
     SELECT e.version INTO v_head FROM ${n.events} e
@@ -122,9 +168,9 @@ $fn$;`;
  * batch without timer changes, in one round trip: the append function in a transaction of its own,
  * committed asynchronously (the order lock is released at once), then `append_settle`. Results
  * come back as three parallel arrays, one element per append. `append_settle(head)` runs the flush
- * barrier (a transaction that takes a transaction id and commits synchronously: its commit flushes
+ * barrier (a transaction that writes one WAL record and commits synchronously: its commit flushes
  * the WAL up to its own record, and so every commit before it; many nodes' barriers share one
- * flush) and then, in a last transaction committed asynchronously, notifies `head`. A batch that
+ * flush; see `BARRIER`) and then, in a last transaction committed asynchronously, notifies `head`. A batch that
  * wrote nothing (every append conflicted) skips both. A failure after the first commit leaves the
  * batch stored: the caller reports it as possibly stored, like any failure at commit time. Both
  * must be called outside an explicit transaction block (they commit themselves).
@@ -138,7 +184,7 @@ BEGIN
     RETURN;
   END IF;
   -- The flush barrier: durable (and replicated, with synchronous standbys) before the call returns.
-  PERFORM pg_current_xact_id();
+  PERFORM ${BARRIER};
   COMMIT;
   -- Delivered to every listening session when this transaction commits; asynchronously, so that
   -- the notification lock is not held through a WAL flush.
@@ -180,12 +226,22 @@ export async function readLogHead(db: Queryable, n: SqlNames): Promise<number> {
 }
 
 /**
+ * The flush barrier's one statement. Its transaction must write WAL: PostgreSQL commits a
+ * transaction that wrote none asynchronously even when `synchronous_commit` is on (an xid alone
+ * is not enough: `SELECT pg_current_xact_id()` commits without any flush, which the outage test
+ * caught as acknowledged appends lost in a crash). A transactional logical message writes one
+ * small WAL record (and takes a transaction id), so the commit flushes the WAL up to its own
+ * record, and so every commit before it, and waits for synchronous standbys when there are any.
+ * Allowed to any user, at any `wal_level`; nothing reads the message (no table, no bloat).
+ */
+export const BARRIER = "pg_logical_emit_message(true, 'actorfold', 'flush barrier')";
+
+/**
  * Makes every transaction committed before this call durable (flushed, and replicated when the
- * server waits for synchronous standbys): a transaction that takes a transaction id has a commit
- * record, so its synchronous commit flushes the WAL up to it, and so every earlier commit.
+ * server waits for synchronous standbys): `BARRIER` in a transaction of its own.
  */
 export async function flushBarrier(db: Queryable): Promise<void> {
-  await db.query('SELECT pg_current_xact_id()');
+  await db.query(`SELECT ${BARRIER}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { isVersionConflict } from '@actorfold/core';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BARRIER } from '../src/global-order.js';
 import { migrate, type PostgresStore, postgresStore } from '../src/index.js';
 import { startChild } from './support/child.js';
 import { freshDatabase, freshSchema, skipReason } from './support/database.js';
@@ -221,7 +222,7 @@ async function scenario(url: string, w: Workload): Promise<void> {
         }
         await client.query('COMMIT');
         // The flush barrier, as append_settle runs it after the asynchronous commit.
-        if (flush) await client.query('SELECT pg_current_xact_id()');
+        if (flush) await client.query(`SELECT ${BARRIER}`);
         const row = rows[0];
         expect(row?.matched).toBe(true);
         const first = Number(row?.first_position);
