@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { migrate, postgresStore } from '@actorfold/postgres';
 import {
   startTemporaryServer,
@@ -45,10 +45,25 @@ interface Row {
   p99: number | undefined;
 }
 
-/** Runs `daemons` daemon processes on a fresh schema, started together; sums their results. */
-async function daemons(url: string, count: number, accounts: number, durationMs: number): Promise<Row> {
-  const schema = `d${count}_a${accounts}_${Date.now().toString(36)}`;
-  await migrate({ connectionString: url, schema });
+/**
+ * Runs `daemons` daemon processes on a fresh schema, started together; sums their results. With
+ * `lease`, each daemon serves a third of the accounts (as a router placing each aggregate on one
+ * node would) in lease mode; otherwise every daemon serves every account, optimistically.
+ */
+async function daemons(
+  url: string,
+  count: number,
+  accounts: number,
+  durationMs: number,
+  baseline?: string,
+  lease = false,
+): Promise<Row> {
+  const schema = `d${count}_a${accounts}${lease ? '_l' : ''}_${Date.now().toString(36)}`;
+  const mod =
+    baseline === undefined
+      ? { migrate }
+      : ((await import(pathToFileURL(baseline).href)) as { migrate: typeof migrate });
+  await mod.migrate({ connectionString: url, schema });
   // Started from source under tsx, like this file.
   const file = fileURLToPath(new URL('./postgres-daemon.ts', import.meta.url));
   const children = Array.from({ length: count }, (_, i) => {
@@ -64,8 +79,13 @@ async function daemons(url: string, count: number, accounts: number, durationMs:
         String(accounts),
         String(CLIENTS),
         String(durationMs),
+        lease ? 'lease' : 'optimistic',
+        lease ? `${i}/${count}` : '0/1',
       ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: baseline === undefined ? process.env : { ...process.env, ACTORFOLD_BENCH_PG_MODULE: baseline },
+      },
     );
     const lines: string[] = [];
     const waiters: Array<() => void> = [];
@@ -94,7 +114,9 @@ async function daemons(url: string, count: number, accounts: number, durationMs:
   const seconds = Math.max(...results.map((r) => r.seconds));
   const retries = results.reduce((n, r) => n + r.conflictRetries + r.clientRetries, 0);
   return {
-    name: `${count} daemon${count === 1 ? '' : 's'}, ${num(accounts)} accounts`,
+    name:
+      `${baseline === undefined ? '' : 'baseline build: '}${count} daemon${count === 1 ? '' : 's'}, ` +
+      `${lease ? 'lease, ' : ''}${num(accounts)} accounts${lease && count > 1 ? ' split' : ''}`,
     commandsPerSecond: commands / seconds,
     commitsPerSecond: results.reduce((n, r) => n + r.batches, 0) / seconds,
     conflictRate: retries / commands,
@@ -234,9 +256,24 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
   const findings: string[] = [];
   try {
     const url = await server.createDatabase('bench');
+    // Untimed: a fresh server creates its WAL segments and fills its caches on the first writes;
+    // without this the first contestant pays for it.
+    await storeAppends(url, opts.quick ? 100 : 2_000);
+    // Another build (ACTORFOLD_BENCH_PG_BASELINE: its dist/index.js), interleaved, for ratios measured in this run.
+    const baseline = process.env.ACTORFOLD_BENCH_PG_BASELINE || undefined;
+    const baseRows: Row[] = [];
     for (const accounts of [1_000, 50]) {
-      for (const count of [1, 3]) rows.push(await daemons(url, count, accounts, durationMs));
+      for (const count of [1, 3]) {
+        rows.push(await daemons(url, count, accounts, durationMs));
+        if (baseline !== undefined && accounts === 1_000)
+          baseRows.push(await daemons(url, count, accounts, durationMs, baseline));
+      }
     }
+    for (const count of [1, 3]) {
+      rows.push(await daemons(url, count, 1_000, durationMs, undefined, true));
+      if (baseline !== undefined) baseRows.push(await daemons(url, count, 1_000, durationMs, baseline, true));
+    }
+    rows.push(...baseRows);
     rows.push(await storeAppends(url, durationMs));
     rows.push(await naiveAppends(url, durationMs));
     const emmett = await loadEmmett();
@@ -247,15 +284,34 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
   }
   const rate = (name: string) => rows.find((r) => r.name.startsWith(name))?.commandsPerSecond ?? Number.NaN;
   const [one, three] = [rate('1 daemon, 1,000'), rate('3 daemons, 1,000')];
+  const [oneLease, threeLease] = [rate('1 daemon, lease'), rate('3 daemons, lease')];
   const [oneHot, threeHot] = [rows[2] as Row, rows[3] as Row];
   findings.unshift(
     `1,000 accounts: 3 daemons acknowledge ${num(three)} commands/s together, ${ratio(three, one)} one daemon (${num(one)}/s): ` +
-      'every append of the cluster takes the global order lock through its commit, so more daemons add batching, not parallel commits.',
+      "every daemon serves every account, so most commands' refresh reads another node's event first.",
+    `Lease mode, 1,000 accounts split between the daemons (a router places each aggregate on one node; the holder refreshes ` +
+      `without a query): 3 daemons ${num(threeLease)} commands/s, ${ratio(threeLease, oneLease)} one daemon (${num(oneLease)}/s).`,
     `50 shared accounts: ${num(threeHot.commandsPerSecond)} commands/s with 3 daemons, ${(100 * (threeHot.conflictRate ?? 0)).toFixed(1)} conflict ` +
       `re-decisions per 100 commands (1 daemon: ${num(oneHot.commandsPerSecond)}/s, ${(100 * (oneHot.conflictRate ?? 0)).toFixed(1)}).`,
     `The store alone: postgresStore.append ${num(rate('postgresStore'))}/s against ${num(rate('naive'))}/s for a naive ` +
       `INSERT per append without gap-free order (${ratio(rate('postgresStore'), rate('naive'))}).`,
   );
+  const [baseOne, baseThree] = [
+    rate('baseline build: 1 daemon, 1,000'),
+    rate('baseline build: 3 daemons, 1,000'),
+  ];
+  const [baseOneLease, baseThreeLease] = [
+    rate('baseline build: 1 daemon, lease'),
+    rate('baseline build: 3 daemons, lease'),
+  ];
+  if (!Number.isNaN(baseOne)) {
+    findings.push(
+      `Baseline build (${process.env.ACTORFOLD_BENCH_PG_BASELINE}), interleaved in this run, 1,000 accounts: 3 daemons ` +
+        `${ratio(baseThree, baseOne)} one (lease, split: ${ratio(baseThreeLease, baseOneLease)}); this checkout ÷ baseline: ` +
+        `1 daemon ${ratio(one, baseOne)}, 3 daemons ${ratio(three, baseThree)}; lease: 1 daemon ` +
+        `${ratio(oneLease, baseOneLease)}, 3 daemons ${ratio(threeLease, baseThreeLease)}.`,
+    );
+  }
   if (typeof rows.find((r) => r.name.startsWith('Emmett')) === 'object') {
     findings.push(
       `Emmett's PostgreSQL event store, same shape: ${num(rate('Emmett'))} appends/s (postgresStore.append ÷ Emmett: ${ratio(rate('postgresStore'), rate('Emmett'))}).`,
@@ -269,7 +325,8 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
       `sharing its cores with the daemons. Each contestant runs for ${durationMs / 1000} s on a fresh schema; ` +
       `every writer has ${CLIENTS} clients that each await one single-event append (\`deposit\` → \`Deposited\`) before ` +
       'the next. **Daemons** are separate processes, each a runtime on postgresStore, on random accounts out of 1,000 ' +
-      '(rare cross-node conflicts) or 50 (contention); the conflict rate counts the runtime re-decisions after another ' +
+      '(rare cross-node conflicts) or 50 (contention), optimistic ownership; **lease** rows: each daemon in lease mode ' +
+      'serves its own third of the 1,000 accounts (as behind a router). The conflict rate counts the runtime re-decisions after another ' +
       "node's append plus client re-sends with the same commandId, per command. **commits/s** counts append " +
       'transactions (each carries a group of appends). The in-process rows write one stream per client: ' +
       '**postgresStore.append**; a **naive** INSERT per append into a sequence-numbered table (gap-prone for ' +

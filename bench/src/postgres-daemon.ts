@@ -7,25 +7,35 @@
  * A command that still fails with VERSION_CONFLICT after the runtime's own re-decisions
  * (`maxConflictRetries`, default 3) is sent again with the same commandId, as a client would.
  *
- * argv: url schema nodeId accounts clients durationMs
+ * argv: url schema nodeId accounts clients durationMs [ownership [part/parts]]
+ * - ownership: 'optimistic' (default) or 'lease';
+ * - part/parts (e.g. `1/3`): this daemon serves only the accounts whose number is `part` modulo
+ *   `parts`, as a router placing each aggregate on one node would (default: every account).
+ * env: ACTORFOLD_BENCH_PG_MODULE, the file of another build of @actorfold/postgres to run instead.
  */
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { createRuntime, isVersionConflict } from '@actorfold/core';
-import { postgresStore } from '@actorfold/postgres';
 import { account } from './level-rig.js';
 
-const [url, schema, nodeId, accounts, clients, durationMs] = process.argv.slice(2) as [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+const [url, schema, nodeId, accounts, clients, durationMs, ownership = 'optimistic', partition = '0/1'] =
+  process.argv.slice(2) as [string, string, string, string, string, string, string?, string?];
+const [part, parts] = partition.split('/').map(Number) as [number, number];
 
-const store = await postgresStore({ connectionString: url, schema, nodeId });
+const { postgresStore } = (await import(
+  process.env.ACTORFOLD_BENCH_PG_MODULE
+    ? pathToFileURL(process.env.ACTORFOLD_BENCH_PG_MODULE).href
+    : '@actorfold/postgres'
+)) as typeof import('@actorfold/postgres');
+const store = await postgresStore({
+  connectionString: url,
+  schema,
+  nodeId,
+  ownership: ownership === 'lease' ? 'lease' : 'optimistic',
+});
 const runtime = await createRuntime({ store, aggregates: [account] });
-const handles = Array.from({ length: Number(accounts) }, (_, i) => runtime.get(account, `acc-${i}`));
+const ids = Array.from({ length: Number(accounts) }, (_, i) => i).filter((i) => i % parts === part);
+const handles = ids.map((i) => runtime.get(account, `acc-${i}`));
 await Promise.all(handles.map((h) => h.state()));
 process.stdout.write('READY\n');
 await new Promise<void>((resolve) => {

@@ -26,6 +26,7 @@ import { type BenchOptions, requireGc, stopTiming } from './measure.js';
 import { naiveBaseline } from './naive-baseline.js';
 import { renderSvg } from './plots.js';
 import { postgresAppends } from './postgres-appends.js';
+import { postgresScaling } from './postgres-scaling.js';
 import { renderTable, type ScenarioReport } from './report.js';
 import { upcastReplay } from './upcast-replay.js';
 
@@ -45,6 +46,7 @@ const SCENARIOS: ReadonlyArray<[string, (opts: BenchOptions) => Promise<Scenario
   ['interceptor-cost', interceptorCost],
   ['codec-check', codecCheck],
   ['postgres-appends', postgresAppends],
+  ['postgres-scaling', postgresScaling],
   ['durable-timers', durableTimers],
   ['effects', durableEffects],
 ];

@@ -1,17 +1,19 @@
 /**
- * Appends, grouped. Every append of the cluster takes the global order lock (global-order.ts)
- * and holds it through its commit, so a node sends the appends that arrive together as one call
- * of the append function: one statement, one implicit transaction, one lock hold, one WAL flush
- * for all of them. When the writer is idle the first append schedules a flush on the microtask
- * queue (so appends issued in the same synchronous run join it); appends arriving while a batch
- * is in flight all go into the next one. One batch is in flight per store at a time.
+ * Appends, grouped, made durable outside the global order lock. Every append of the cluster takes
+ * the global order lock (global-order.ts) only while its transaction inserts and commits, not
+ * through the WAL flush; a flush barrier, shared by concurrent appenders of all nodes, makes the
+ * batch durable before any of its appends resolves. A node sends the appends that arrive
+ * together as one call of the append procedure: one round trip, one lock hold, one barrier for
+ * all of them. When the writer is idle the first append schedules a flush on the microtask queue
+ * (so appends issued in the same synchronous run join it); appends arriving while a batch is in
+ * flight all go into the next one. One batch is in flight per store at a time.
  *
  * Each append of a batch is checked on its own, under the lock, in arrival order: a wrong
  * expectedVersion fails that append alone with VersionConflict, its neighbours are written. A
  * batch that fails as a whole (connection lost, server down) fails each of its appends with
- * StoreError IO; if the failure came at commit time the batch may in fact be stored, which is
- * why callers retry with the same commandId (the runtime then finds it and deduplicates).
- */
+ * StoreError; if the failure came at commit time or in the barrier the batch may in fact be
+ * stored, which is why callers retry with the same commandId (the runtime then finds it and
+ * deduplicates). */
 import {
   type EncodedNewEvent,
   type EncodedTimerChange,
@@ -35,6 +37,13 @@ interface PendingAppend {
   readonly timers?: readonly EncodedTimerChange[];
   resolve(envelopes: EventEnvelope[]): void;
   reject(error: unknown): void;
+}
+
+/** What the append procedure returns: one element per append, in order. */
+interface AppendCallResult {
+  o_matched: boolean[];
+  o_head: string[];
+  o_first_position: Array<string | null>;
 }
 
 interface AppendResultRow {
@@ -158,6 +167,8 @@ export class AppendQueue {
       last = first + envelopes.length - 1;
       settle.push(() => p.resolve(envelopes));
     }
+    // The batch's flush barrier returned: every position up to its last is durable (a prefix).
+    if (last > 0) this.#ctx.markDurable(last);
     // Listeners hear the new head before any append resolves: a subscriber woken by it reads the events.
     if (last > 0) this.#committed(last);
     for (const s of settle) s();
@@ -185,19 +196,37 @@ export class AppendQueue {
         timestamps.push(e.timestamp);
       }
     }
-    const sql = `SELECT matched, head, first_position FROM ${this.#ctx.names.appendFunction}($1, $2, $3, $4, $5, $6, $7, $8)`;
     const params = [streams, expected, counts, types, data, metadata, schemaVersions, timestamps];
-    // Timer changes join the append in one transaction; a batch without them stays one statement.
+    const names = this.#ctx.names;
+    // Timer changes join the append in one transaction (committed asynchronously by the append
+    // function), then the barrier and the notification follow; a batch without them is one call.
     if (changesTimers(batch)) {
-      return appendWithTimers(
+      const rows = await appendWithTimers(
         this.#ctx,
         batch,
-        async (client) => (await client.query<AppendResultRow>(sql, params)).rows,
+        async (client) =>
+          (
+            await client.query<AppendResultRow>(
+              `SELECT matched, head, first_position FROM ${names.appendFunction}($1, $2, $3, $4, $5, $6, $7, $8)`,
+              params,
+            )
+          ).rows,
         (row) => row.matched && row.first_position !== null,
       );
+      await this.#ctx.pool.query(`CALL ${names.settleProcedure}($1)`, [lastPosition(batch, rows)]);
+      return rows;
     }
-    const { rows } = await this.#ctx.pool.query<AppendResultRow>(sql, params);
-    return rows;
+    const { rows } = await this.#ctx.pool.query<AppendCallResult>(
+      `CALL ${names.appendProcedure}($1, $2, $3, $4, $5, $6, $7, $8)`,
+      params,
+    );
+    const out = rows[0];
+    if (out === undefined) throw new Error(`${names.appendProcedure} returned no row`);
+    return batch.map((_, i) => ({
+      matched: out.o_matched[i] === true,
+      head: out.o_head[i] ?? '0',
+      first_position: out.o_first_position[i] ?? null,
+    }));
   }
 
   /** The constraint refused the append: report the stream's actual head. */
@@ -216,6 +245,17 @@ export class AppendQueue {
       p.reject(e);
     }
   }
+}
+
+/** The last position a written batch took, or null when it wrote nothing. */
+function lastPosition(batch: readonly PendingAppend[], rows: readonly AppendResultRow[]): number | null {
+  let last: number | null = null;
+  batch.forEach((p, i) => {
+    const first = rows[i]?.first_position;
+    if (rows[i]?.matched && first !== null && first !== undefined)
+      last = Math.max(last ?? 0, Number(first) + p.events.length - 1);
+  });
+  return last;
 }
 
 /** The envelopes of a written append: data and metadata parsed anew from what was stored. */

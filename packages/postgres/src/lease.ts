@@ -16,6 +16,17 @@
  * Leases place actors; they do not guard writes. Appends stay guarded by expectedVersion and
  * the unique (stream, version) constraint, so a node that lost its session (and its leases)
  * without noticing can cause conflicts, never a fork.
+ *
+ * The keeper also remembers the head of each leased stream, as far as this store has seen it
+ * (its own appends, its reads, the head a conflict reported): with the lease, this node is the
+ * only one hosting the aggregate, so that head is what `knownStreamVersion` answers and an
+ * actor's refresh before each command costs no query. The head is only ever raised, and it is
+ * forgotten when the lease is taken, released or lost. If another writer appended without the
+ * lease (a node that lost its session without noticing yet, a script calling `append`), the
+ * remembered head is behind: the holder decides on a stale state once, its append fails the
+ * expectedVersion check, the conflict's head is remembered and the runtime reads and decides
+ * again. A head this store has not seen is never answered, so the remembered head is never
+ * ahead of the stream.
  */
 import type { PoolClient } from 'pg';
 import { NotOwner } from './not-owner.js';
@@ -41,8 +52,11 @@ export class LeaseKeeper {
   /** The open session holding the locks, if any. */
   #current: PoolClient | undefined;
   #opening: Promise<PoolClient> | undefined;
-  /** Streams leased by this store, with how many holders share the (re-entrant) lock. */
-  readonly #held = new Map<string, number>();
+  /**
+   * Streams leased by this store: how many holders share the (re-entrant) lock, and the
+   * stream's head as far as this store has seen it since the lease was taken.
+   */
+  readonly #held = new Map<string, { count: number; head: number | undefined }>();
   readonly #lostListeners = new Set<(streamIds: readonly string[]) => void>();
   #closed = false;
 
@@ -74,8 +88,31 @@ export class LeaseKeeper {
     }
     if (!got) throw new NotOwner(streamId, await this.#owner(session, key));
     // PostgreSQL counts re-entrant locks of one session; each acquire is paired with one unlock.
-    this.#held.set(streamId, (this.#held.get(streamId) ?? 0) + 1);
+    const entry = this.#held.get(streamId);
+    if (entry === undefined) this.#held.set(streamId, { count: 1, head: undefined });
+    else entry.count++;
     return this.#releaser(session, streamId);
+  }
+
+  /** The head of a leased stream as this store last saw it; undefined when not leased or not seen yet. */
+  knownHead(streamId: string): number | undefined {
+    return this.#held.get(streamId)?.head;
+  }
+
+  /**
+   * Records that the stream `streamId` reached `version` (seen in a read, an append or a
+   * conflict), when this store holds its lease. Only raises: a slower read reporting an older
+   * head cannot take it back.
+   */
+  sawHead(streamId: string, version: number): void {
+    const entry = this.#held.get(streamId);
+    if (entry !== undefined && (entry.head === undefined || version > entry.head)) entry.head = version;
+  }
+
+  /** Forgets the head of `streamId` (an append whose outcome is unknown): the next refresh reads it. */
+  forgetHead(streamId: string): void {
+    const entry = this.#held.get(streamId);
+    if (entry !== undefined) entry.head = undefined;
   }
 
   /** Calls `listener` with the streams whose leases went with a session that died. Returns its removal. */
@@ -121,8 +158,8 @@ export class LeaseKeeper {
       released = true;
       // The session is gone (lost or closed): PostgreSQL has released the lock already.
       if (this.#current !== session) return;
-      const count = this.#held.get(streamId) ?? 0;
-      if (count > 1) this.#held.set(streamId, count - 1);
+      const entry = this.#held.get(streamId);
+      if (entry !== undefined && entry.count > 1) entry.count--;
       else this.#held.delete(streamId);
       try {
         await session.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [this.#key(streamId)]);

@@ -6,7 +6,8 @@
  */
 import { InvalidArgument, StoreError } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
-import { appendFunctionDdl, logHeadDdl } from './global-order.js';
+import { appendFunctionDdl, appendProceduresDdl, logHeadDdl } from './global-order.js';
+import { appendFunctionV1Ddl } from './legacy-append-function.js';
 import { DEFAULT_SCHEMA, type Queryable, type SqlNames, sqlNames } from './schema.js';
 import { describe, errorCode, UNDEFINED_TABLE } from './store-errors.js';
 import { timersDdl } from './timer-store.js';
@@ -34,7 +35,7 @@ CREATE TABLE ${n.events} (
   CONSTRAINT events_stream_version UNIQUE (stream_id, version)
 );
 ${logHeadDdl(n)}
-${appendFunctionDdl(n)}
+${appendFunctionV1Ddl(n)}
 CREATE TABLE ${n.snapshots} (
   stream_id text NOT NULL,
   version bigint NOT NULL,
@@ -51,6 +52,11 @@ CREATE TABLE ${n.checkpoints} (
     version: 2,
     description: 'durable timers: the timers table and its due-time index',
     sql: timersDdl,
+  },
+  {
+    version: 3,
+    description: 'append_events_v3, append_durably, append_settle: no global lock held through the WAL flush',
+    sql: (n) => `${appendFunctionDdl(n)}\n${appendProceduresDdl(n)}`,
   },
 ];
 
@@ -83,6 +89,14 @@ export interface MigrationResult {
  * await migrate({ connectionString: process.env.DATABASE_URL, schema: 'actorfold' });
  */
 export async function migrate(opts: MigrateOptions): Promise<MigrationResult> {
+  return migrateTo(opts, SCHEMA_VERSION);
+}
+
+/**
+ * `migrate`, stopping at schema version `target`. Not exported by the package: tests use it to
+ * build a database as an older package left it, then upgrade it.
+ */
+export async function migrateTo(opts: MigrateOptions, target: number): Promise<MigrationResult> {
   const n = sqlNames(opts.schema ?? DEFAULT_SCHEMA);
   const { client, done } = await connectOnce(opts, n.schema);
   let failed: unknown;
@@ -102,7 +116,7 @@ CREATE TABLE IF NOT EXISTS ${n.migrations} (
     if (from > SCHEMA_VERSION) throw newerSchema(n.schema, from);
     const applied: MigrationResult['applied'] = [];
     for (const m of MIGRATIONS) {
-      if (m.version <= from) continue;
+      if (m.version <= from || m.version > target) continue;
       await client.query(m.sql(n));
       await client.query(`INSERT INTO ${n.migrations} (version, description) VALUES ($1, $2)`, [
         m.version,
@@ -111,7 +125,7 @@ CREATE TABLE IF NOT EXISTS ${n.migrations} (
       applied.push({ version: m.version, description: m.description });
     }
     await client.query('COMMIT');
-    return { schema: n.schema, from, to: SCHEMA_VERSION, applied };
+    return { schema: n.schema, from, to: Math.max(from, target), applied };
   } catch (e) {
     failed = e;
     await client.query('ROLLBACK').catch(() => undefined);

@@ -1,7 +1,9 @@
 /**
- * `onAppend` across nodes. Each committed append batch runs `pg_notify(<channel>, <log head>)`
- * inside its transaction, so PostgreSQL delivers the new head to every session that LISTENs
- * on the channel, on every node, exactly when the batch becomes visible. This store LISTENs on
+ * `onAppend` across nodes. Each append batch, once committed and flushed, runs
+ * `pg_notify(<channel>, <log head>)` in a short transaction of its own (`append_settle`,
+ * global-order.ts; not inside the append transaction, where PostgreSQL's notification lock would
+ * be held through the WAL flush), so PostgreSQL delivers the new head to every session that
+ * LISTENs on the channel, on every node, once the batch is durable. This store LISTENs on
  * one dedicated session, started when the first listener is added.
  *
  * Notifications are lost only while that session is down (not yet connected, or dropped with the

@@ -24,11 +24,12 @@ import {
   type NewEvent,
   StoreError,
   type TimerStore,
+  VersionConflict,
 } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
 import { AppendQueue, type EncodedEvent } from './append.js';
 import { postgresCheckpoints } from './checkpoint-store.js';
-import { readLogHead } from './global-order.js';
+import { durableLogHead, readLogHead } from './global-order.js';
 import { LeaseKeeper, type ReleaseLease } from './lease.js';
 import { assertMigrated, migrate } from './migrations.js';
 import { AppendNotifier, type NotificationStats } from './notifications.js';
@@ -171,7 +172,8 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     });
   }
 
-  const ctx = new StoreContext(pool, names);
+  // Lease mode remembers the heads of leased streams that reads saw (lease.ts).
+  const ctx = new StoreContext(pool, names, (streamId, version) => leases?.sawHead(streamId, version));
   /**
    * A long-lived session for LISTEN or the lease locks, destroyed on release. With our own pool it
    * is a connection of its own, so appends and reads keep every pooled connection; with a
@@ -243,9 +245,12 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
         assertNewEvents(streamId, events);
         const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
         assertJsonbStorable(timers, streamId);
-        return writer.append(streamId, expected, encode(streamId, events), timers) as Promise<
+        const written = writer.append(streamId, expected, encode(streamId, events), timers) as Promise<
           EventEnvelope<E>[]
         >;
+        return leases === undefined
+          ? written
+          : rememberHead(leases, streamId, expected + events.length, written);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -274,14 +279,14 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
           `SELECT version FROM ${names.events} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
           [streamId],
         );
-        return rows[0] === undefined ? 0 : Number(rows[0].version);
+        const version = rows[0] === undefined ? 0 : Number(rows[0].version);
+        leases?.sawHead(streamId, version);
+        return version;
       });
     },
 
-    // No knownStreamVersion: other nodes write too, so no head is ever known without a read.
-
     async lastPosition() {
-      return ctx.io('reading the log head', () => readLogHead(pool, names));
+      return ctx.io('reading the log head', () => durableLogHead(ctx));
     },
 
     onAppend(listener) {
@@ -299,6 +304,13 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
             return leases.acquire(streamId);
           },
           onLeaseLost: (listener: (streamIds: readonly string[]) => void) => leases.onLost(listener),
+          // With the lease this node is the only host of the aggregate: the head it saw last is the
+          // head, so an actor's refresh needs no query (a write without the lease shows up as a
+          // conflict at the next append; lease.ts). Optimistic mode has none: other nodes write too.
+          knownStreamVersion(streamId: string) {
+            ctx.ensureOpen();
+            return leases.knownHead(streamId);
+          },
         }),
 
     leases: () => leases?.held() ?? [],
@@ -325,6 +337,29 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     },
   };
   return store;
+}
+
+/**
+ * Lease mode: remembers the head an append left (or the head its conflict reported); forgets it
+ * when the outcome is unknown (the batch failed, perhaps after it committed).
+ */
+function rememberHead<T>(
+  leases: LeaseKeeper,
+  streamId: string,
+  head: number,
+  written: Promise<T>,
+): Promise<T> {
+  return written.then(
+    (envelopes) => {
+      leases.sawHead(streamId, head);
+      return envelopes;
+    },
+    (error: unknown) => {
+      if (error instanceof VersionConflict) leases.sawHead(streamId, error.actual);
+      else leases.forgetHead(streamId);
+      throw error;
+    },
+  );
 }
 
 interface ResolvedOptions {

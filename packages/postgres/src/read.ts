@@ -3,10 +3,15 @@
  * (no cursor holds a connection while a slow consumer thinks). The first page also reads the
  * head (stream head or log head) in the same snapshot; later pages stop there, so a read sees
  * what existed when it started, like memoryStore and levelStore, and ends even while other
- * nodes append. Versions and positions are contiguous by construction (global-order.ts): a
- * hole is damage and raises CorruptData; so does a row that does not decode.
+ * nodes append. The first page also tells whether the WAL was flushed when it ran; if not, and
+ * the read reaches past the positions this store already knows durable, a flush barrier makes
+ * what it saw durable before the first event is yielded (appends commit asynchronously,
+ * global-order.ts), so no reader acts on an event a server crash could undo.
+ * Versions and positions are contiguous by construction (global-order.ts): a hole is damage
+ * and raises CorruptData; so does a row that does not decode.
  */
 import { CorruptData, type EventEnvelope, parseStreamId } from '@actorfold/core';
+import { FLUSHED, makeDurable } from './global-order.js';
 import type { StoreContext } from './store-context.js';
 
 /** Rows fetched per statement. */
@@ -14,7 +19,10 @@ const PAGE_SIZE = 1000;
 
 const COLUMNS = 'position, stream_id, version, type, data, metadata, schema_version, event_timestamp';
 
-/** An events row as `rowMode: 'array'` returns it (bigints as text), plus the head column. */
+/**
+ * An events row as `rowMode: 'array'` returns it (bigints as text), plus, on a read's first page,
+ * the head and whether the WAL was flushed when the page was read.
+ */
 type EventRow = [
   position: string,
   streamId: string,
@@ -25,6 +33,9 @@ type EventRow = [
   schemaVersion: number,
   timestamp: string,
   head?: string | null,
+  flushed?: boolean,
+  /** readStream: the position of the stream's newest event. */
+  headPosition?: string | null,
 ];
 
 /** Yields the stream's events from `fromVersion` (>= 1), at most `limit`. */
@@ -44,7 +55,9 @@ export async function* readStreamPages(
       const { rows } =
         head === undefined
           ? await ctx.pool.query<EventRow>({
-              text: `SELECT ${COLUMNS}, (SELECT max(version) FROM ${events} WHERE stream_id = $1) AS head
+              text: `SELECT ${COLUMNS}, (SELECT max(version) FROM ${events} WHERE stream_id = $1) AS head,
+                       ${FLUSHED} AS flushed,
+                       (SELECT position FROM ${events} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1) AS head_position
                      FROM ${events} WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`,
               values: [streamId, next, size],
               rowMode: 'array',
@@ -55,11 +68,20 @@ export async function* readStreamPages(
               values: [streamId, next, head, size],
               rowMode: 'array',
             });
+      // Events visible but not yet durable are made durable before anything is yielded: up to
+      // the stream head's position, since later pages read up to the head this page saw.
+      const first = rows[0];
+      if (head === undefined && first !== undefined)
+        await makeDurable(ctx, Number(first[10]), first[9] === true);
       return rows;
     });
     const first = rows[0];
     if (first === undefined) return;
-    head ??= Number(first[8]);
+    if (head === undefined) {
+      head = Number(first[8]);
+      // Before any event is yielded: whoever folds them never gets ahead of a remembered head.
+      ctx.sawHead(streamId, head);
+    }
     for (const row of rows) {
       const e = decodeRow(row);
       if (e.version !== next) {
@@ -93,7 +115,8 @@ export async function* readAllPages(
       const { rows } =
         head === undefined
           ? await ctx.pool.query<EventRow>({
-              text: `SELECT ${COLUMNS}, (SELECT position FROM ${logHead}) AS head
+              text: `SELECT ${COLUMNS}, (SELECT position FROM ${logHead}) AS head,
+                       ${FLUSHED} AS flushed
                      FROM ${events} WHERE position >= $1 ORDER BY position LIMIT $2`,
               values: [next, size],
               rowMode: 'array',
@@ -104,6 +127,11 @@ export async function* readAllPages(
               values: [next, head, size],
               rowMode: 'array',
             });
+      // Events visible but not yet durable are made durable before anything is yielded: up to
+      // the log head, since later pages read up to the head this page saw.
+      const first = rows[0];
+      if (head === undefined && first !== undefined)
+        await makeDurable(ctx, Number(first[8]), first[9] === true);
       return rows;
     });
     const first = rows[0];

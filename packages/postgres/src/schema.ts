@@ -28,6 +28,12 @@ export interface SqlNames {
   readonly timers: string;
   /** The append function (see global-order.ts). */
   readonly appendFunction: string;
+  /** The procedure the store calls for a batch: the append function, its commit, then `settleProcedure`. */
+  readonly appendProcedure: string;
+  /** The procedure that makes committed appends durable (the flush barrier) and notifies. */
+  readonly settleProcedure: string;
+  /** Schema version 1's append function, kept for nodes of the previous package (legacy-append-function.ts). */
+  readonly appendFunctionV1: string;
   /** The LISTEN/NOTIFY channel that announces the log head after each committed append. */
   readonly channel: string;
 }
@@ -53,7 +59,10 @@ export function sqlNames(schema: string): SqlNames {
     checkpoints: `${s}.checkpoints`,
     migrations: `${s}.schema_migrations`,
     timers: `${s}.timers`,
-    appendFunction: `${s}.append_events`,
+    appendFunction: `${s}.append_events_v3`,
+    appendProcedure: `${s}.append_durably`,
+    settleProcedure: `${s}.append_settle`,
+    appendFunctionV1: `${s}.append_events`,
     channel: `actorfold_${s}`,
   };
 }

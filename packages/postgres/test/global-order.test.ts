@@ -61,7 +61,7 @@ describe.skipIf(skipReason !== undefined)(`the global log's order ${skipReason ?
       // An append transaction left open: it holds position 1 and the global order lock.
       await raw.query('BEGIN');
       const { rows } = await raw.query(
-        `SELECT * FROM ${schema}.append_events($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `SELECT * FROM ${schema}.append_events_v3($1, $2, $3, $4, $5, $6, $7, $8)`,
         [['slow/1'], [0], [1], ['Slow'], ['{"type":"Slow"}'], ['{}'], [1], ['2024-01-01T00:00:00.000Z']],
       );
       expect(rows).toEqual([{ matched: true, head: '1', first_position: '1' }]);

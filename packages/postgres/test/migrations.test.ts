@@ -27,6 +27,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       applied: [
         { version: 1, description: expect.any(String) },
         { version: 2, description: expect.any(String) },
+        { version: 3, description: expect.any(String) },
       ],
     });
     expect(await migrate({ connectionString: url, schema })).toEqual({
@@ -36,7 +37,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       applied: [],
     });
     const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('upgrades a database written at schema version 1 to timers, keeping its events', async () => {
@@ -45,15 +46,20 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
     const before = await postgresStore({ connectionString: url, schema });
     await before.append('a/1', [{ data: { type: 'A' } }, { data: { type: 'B' } }], { expectedVersion: 0 });
     await before.close();
-    // Back to exactly what version 1 created (its migration is unchanged): no timers table.
+    // Back to exactly what version 1 created (its migration is unchanged): no timers table, no version 3 append.
     await admin.query(`DROP TABLE ${schema}.timers`);
-    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+    await admin.query(`DROP PROCEDURE ${schema}.append_durably, ${schema}.append_settle`);
+    await admin.query(`DROP FUNCTION ${schema}.append_events_v3`);
+    await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 2`);
     await expect(postgresStore({ connectionString: url, schema })).rejects.toThrow(/at version 1/);
     expect(await migrate({ connectionString: url, schema })).toEqual({
       schema,
       from: 1,
       to: SCHEMA_VERSION,
-      applied: [{ version: 2, description: expect.stringContaining('timers') }],
+      applied: [
+        { version: 2, description: expect.stringContaining('timers') },
+        { version: 3, description: expect.stringContaining('WAL flush') },
+      ],
     });
     const after = await postgresStore({ connectionString: url, schema });
     try {
