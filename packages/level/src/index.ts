@@ -8,3 +8,4 @@ export {
 export { type RepairOptions, type RepairResult, repairLevelStore } from './repair.js';
 export type { ListStreamsOptions, StreamInfo } from './stream-listing.js';
 export type { LostTail } from './tail-mark.js';
+export type { FormatMigrationProgress } from './format-migration.js';
