@@ -1,3 +1,4 @@
+export type { FormatMigrationProgress } from './format-migration.js';
 export {
   type Durability,
   type LevelStore,
@@ -8,4 +9,3 @@ export {
 export { type RepairOptions, type RepairResult, repairLevelStore } from './repair.js';
 export type { ListStreamsOptions, StreamInfo } from './stream-listing.js';
 export type { LostTail } from './tail-mark.js';
-export type { FormatMigrationProgress } from './format-migration.js';

@@ -26,8 +26,8 @@ import {
 import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
-import { GroupCommit } from './group-commit.js';
 import { type FormatMigrationProgress, migrateFormat, needsMigration } from './format-migration.js';
+import { GroupCommit } from './group-commit.js';
 import {
   FORMAT_KEY,
   FORMAT_VERSION,

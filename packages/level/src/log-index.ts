@@ -71,8 +71,7 @@ export function decodeLogIndex(text: string, first: number, span: number, at = f
     out.push({ streamId: range[0], firstVersion: range[1], count: range[2] });
     total += range[2];
   }
-  if (total !== span)
-    throw damagedEntry(first, span, at, `lists ${total} events where its key says ${span}`);
+  if (total !== span) throw damagedEntry(first, span, at, `lists ${total} events where its key says ${span}`);
   return out;
 }
 

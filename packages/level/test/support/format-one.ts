@@ -76,7 +76,8 @@ export function formatOneMix(events: number, streams: number): FormatOneEvent[][
       const streamId = ids[Math.floor(random() * ids.length)] as string;
       // Sometimes one append of several events to one stream (consecutive positions and versions).
       const run = Math.min(size - batch.length, random() < 0.2 ? 3 : 1);
-      for (let i = 0; i < run; i++) batch.push({ streamId, data: { type: 'Deposited', n: n + batch.length } });
+      for (let i = 0; i < run; i++)
+        batch.push({ streamId, data: { type: 'Deposited', n: n + batch.length } });
     }
     batches.push(batch);
     n += size;
