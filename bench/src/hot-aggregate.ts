@@ -280,8 +280,8 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
       `commands) runs at ${skew.toFixed(2)}× the uniform rate: the hot aggregates' commands share appends.`,
     `Spread over ${aggs} aggregates, ${CALLERS} callers leave about ${num(CALLERS / aggregates, 2)} commands per ` +
       `mailbox, so batches stay near one command (mean ${num(pick(uniform).batchMean, 2)}) and the rate is set by ` +
-      `the per-command CPU on the main thread: ${spread.toFixed(2)}× raw, which writes one key per event where the ` +
-      'store writes two (stream key and log key) and builds no envelope.',
+      `the per-command CPU on the main thread: ${spread.toFixed(2)}× raw, which writes one key per event as the ` +
+      'store does (plus its one log index entry per batch) but decides, checks and builds no envelope.',
   ];
   const headlines: Headline[] = [
     {
@@ -300,7 +300,7 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
       ? [
           `Spread over ${aggs} aggregates at ${CALLERS} callers on 'fsync' the runtime reaches ${spread.toFixed(2)}× ` +
             'the raw group-commit rate (issue 14 asks 0.6×): batching cannot help when a mailbox rarely holds ' +
-            "two commands; the store's second key per event and the per-command path on the main thread remain.",
+            'two commands; the per-command path on the main thread remains.',
         ]
       : [];
   return {

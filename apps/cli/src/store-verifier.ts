@@ -7,7 +7,7 @@
  *
  * Memory grows with the number of streams (one head each), not with the number of events.
  */
-import { type EventEnvelope, isActorfoldError } from '@actorfold/core';
+import { CorruptData, type EventEnvelope, isActorfoldError } from '@actorfold/core';
 import type { LevelStore } from '@actorfold/level';
 
 export type ProblemKind = 'stream' | 'log' | 'snapshot' | 'listing' | 'tail';
@@ -174,6 +174,12 @@ export async function verifyStore(store: LevelStore, opts: VerifyOptions = {}): 
     } catch (e) {
       // The reader expected `position + 1` next: that record is missing or damaged.
       problem({ kind: 'log', position: position + 1, message: describe(e) });
+      // The log's index named the damaged record's stream and version (store format 2 keeps one
+      // copy of a record, so its damage shows in both views): count it as listed, so the next
+      // event of that stream is not reported as a second problem.
+      const named = e instanceof CorruptData && e.version >= 1 ? e : undefined;
+      if (named !== undefined && logged.get(named.streamId) === named.version - 1)
+        logged.set(named.streamId, named.version);
       // Anything but damage (an I/O error) would fail the same way again.
       if (report.truncated || !isActorfoldError(e) || e.code !== 'CORRUPT_DATA') break;
       position++;

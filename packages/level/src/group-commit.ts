@@ -7,11 +7,16 @@
  * order, against the committed head plus the appends already placed in that batch: a batch never
  * holds two appends that conflict, a conflicting append fails alone with VersionConflict, and a
  * batch that fails to write fails its own appends and changes no head.
+ *
+ * Each event record is put once, under its stream key; the batch adds one log index entry
+ * (`l<first><last>`, log-index.ts) listing its appends in position order, so the global log
+ * costs one key per batch instead of one per event.
  */
 import { type EncodedTimerChange, type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
-import { logKey, streamKey } from './keys.js';
+import { logIndexKey, streamKey } from './keys.js';
 import { TimerBatch } from './level-timers.js';
+import { LogIndexWriter } from './log-index.js';
 import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
@@ -145,6 +150,7 @@ export class GroupCommit {
     const batch = o.db.batch();
     const batchHeads = new Map<string, number>();
     const placed: Placed[] = [];
+    const index = new LogIndexWriter();
     let position = this.#nextPosition;
     for (const a of appends) {
       const streamId = a.streamId;
@@ -159,11 +165,13 @@ export class GroupCommit {
       }
       const idJson = JSON.stringify(streamId);
       placed.push({ append: a, version: head + 1, position });
+      index.add(idJson, head + 1, a.events.length);
       for (let i = 0; i < a.events.length; i++) {
         const version = head + i + 1;
-        const record = encodeRecord(idJson, version, position, a.events[i] as EncodedEvent);
-        batch.put(streamKey(streamId, version), record);
-        batch.put(logKey(position), record);
+        batch.put(
+          streamKey(streamId, version),
+          encodeRecord(idJson, version, position, a.events[i] as EncodedEvent),
+        );
         position++;
       }
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
@@ -173,6 +181,7 @@ export class GroupCommit {
       await batch.close();
       return;
     }
+    batch.put(logIndexKey(this.#nextPosition, position - 1), index.value());
     timers?.finish(batch);
 
     try {

@@ -1,3 +1,4 @@
+export type { FormatMigrationProgress } from './format-migration.js';
 export {
   type Durability,
   type LevelStore,

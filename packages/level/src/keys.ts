@@ -4,7 +4,9 @@
  * order. See docs/store-internals.md.
  *
  *   s<streamId>\0<version>   → event record        (replay a stream from a version: one scan)
- *   l<position>              → event record        (read the global log from a position: one scan)
+ *   l<first><last>           → log index entry     (one per write batch: the streams and versions at
+ *                                                 positions first..last; read the log from a position:
+ *                                                 one reverse seek, then one scan and the records by key)
  *   n<streamId>\0<version>   → snapshot JSON       (newest first: one reverse scan)
  *   c<name>                  → checkpoint position
  *   m<name>                  → store metadata (format version, pending timer count)
@@ -22,8 +24,18 @@ const SEP_END = '\u0001';
 export const FORMAT_KEY = 'mformat';
 /** Written with sync before the tail mark records a position of an 'os' durability store: its write flushes the log. */
 export const TAIL_SYNC_KEY = 'msync';
-/** The on-disk format this code writes and reads; a folder with another is refused at open. */
-export const FORMAT_VERSION = '1';
+/**
+ * The on-disk format this code writes and reads. Format 1 (each event also stored under a log key
+ * `l<position>`) is migrated on open (format-migration.ts); any other format is refused.
+ */
+export const FORMAT_VERSION = '2';
+/** The format of folders written before the log index: migrated on open. */
+export const FORMAT_1 = '1';
+/**
+ * The format marker while a format 1 folder is being migrated: a version that knows only format 1
+ * refuses it (it would misread the index entries), and this version finishes the migration.
+ */
+export const FORMAT_MIGRATING = '1-to-2';
 
 /** Fixed-width hex of a non-negative safe integer. */
 export function hex(n: number): string {
@@ -49,8 +61,27 @@ export const streamKey = (streamId: string, version: number): string => `s${stre
 /** The exclusive upper bound of every event key of a stream. */
 export const streamEnd = (streamId: string): string => `s${streamId}${SEP_END}`;
 
-export const logKey = (position: number): string => `l${hex(position)}`;
-/** Above every log key ('l' + hex digits): 'l' followed by a character after 'f'. */
+/** The log index entry of the batch that holds positions first..last (both fixed-width: byte order is position order). */
+export const logIndexKey = (first: number, last: number): string => `l${hex(first)}${hex(last)}`;
+/** Length of a format 2 index key; a format 1 log key (`l<position>`) is `LEGACY_LOG_KEY_LENGTH` long. */
+export const LOG_INDEX_KEY_LENGTH = 1 + 2 * WIDTH;
+export const LEGACY_LOG_KEY_LENGTH = 1 + WIDTH;
+/** The first position an index key covers (NaN when the key is not one). */
+export function firstOfIndexKey(key: string): number {
+  const digits = key.slice(1, 1 + WIDTH);
+  return key.length === LOG_INDEX_KEY_LENGTH && /^[0-9a-f]{14}$/.test(digits)
+    ? Number.parseInt(digits, 16)
+    : Number.NaN;
+}
+/**
+ * The exclusive upper bound of the index keys of batches starting at or before `position`: a
+ * reverse seek from it, limit 1, finds the batch that covers `position` (when any does).
+ */
+export const logIndexAfter = (position: number): string => `l${hex(position + 1)}`;
+/** Format 1's log key of one event (only the migration reads them). */
+export const legacyLogKey = (position: number): string => `l${hex(position)}`;
+/** Bounds of the whole log key space ('l' + hex digits; 'g' sorts after every hex digit). */
+export const LOG_START = 'l';
 export const LOG_END = 'lg';
 
 export const snapshotKey = (streamId: string, version: number): string => `n${streamId}${SEP}${hex(version)}`;

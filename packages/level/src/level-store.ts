@@ -26,19 +26,21 @@ import {
 import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
+import { type FormatMigrationProgress, migrateFormat, needsMigration } from './format-migration.js';
 import { GroupCommit } from './group-commit.js';
 import {
   FORMAT_KEY,
   FORMAT_VERSION,
   hexAtEnd,
   LOG_END,
-  logKey,
+  LOG_START,
   streamEnd,
   streamKey,
   TAIL_SYNC_KEY,
 } from './keys.js';
 import { LevelHandle } from './level-handle.js';
 import { levelTimers, readTimerCount } from './level-timers.js';
+import { LogIterator } from './log-iterator.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -91,6 +93,12 @@ export interface LevelStoreOptions {
    * costs one short read on its next append or refresh.
    */
   streamHeadCacheSize?: number;
+  /**
+   * Hears how the migration of a folder written in an older store format goes (see
+   * docs/store-internals.md): at its start, every 100,000 events, and once done. Without it, a
+   * migration of 100,000 events or more is reported on stderr.
+   */
+  onMigrationProgress?: (progress: FormatMigrationProgress) => void;
 }
 
 /** An EventStore over a LevelDB folder. */
@@ -142,7 +150,7 @@ export async function levelStore(opts: LevelStoreOptions): Promise<LevelStore> {
   let db: ClassicLevel<string, string> | undefined;
   try {
     db = await openDb(path, createIfMissing);
-    const opened = await readOpenState(new LevelHandle(db, path, durability === 'fsync'), o.tailLoss);
+    const opened = await readOpenState(new LevelHandle(db, path, durability === 'fsync'), o);
     return serve(db, lock, opened, o);
   } catch (e) {
     await db?.close().catch(() => undefined);
@@ -232,11 +240,13 @@ interface OpenState {
 }
 
 /** The format check, the next position, and the tail mark compared with what the log holds. */
-async function readOpenState(h: LevelHandle, tailLoss: 'refuse' | 'open'): Promise<OpenState> {
+async function readOpenState(h: LevelHandle, o: CheckedOptions): Promise<OpenState> {
   const { db, path } = h;
+  const { tailLoss } = o;
   try {
-    await checkFormat(h);
-    const [last] = await db.keys({ gt: 'l', lt: LOG_END, reverse: true, limit: 1 }).all();
+    await checkFormat(h, o.onMigrationProgress);
+    // The last log index entry's key ends with the last position it covers.
+    const [last] = await db.keys({ gt: LOG_START, lt: LOG_END, reverse: true, limit: 1 }).all();
     const nextPosition = last === undefined ? 1 : hexAtEnd(last) + 1;
     if (!Number.isSafeInteger(nextPosition))
       throw new StoreError('IO', `${path}: the last log key ${JSON.stringify(last)} is damaged`);
@@ -350,7 +360,7 @@ function serve(
     readAll(readOpts) {
       h.ensureOpen();
       const { fromPosition, limit } = assertReadAllOptions(readOpts);
-      return new RecordIterator(h, { gte: logKey(fromPosition), lt: LOG_END, limit, first: fromPosition });
+      return new LogIterator(h, fromPosition, limit);
     },
 
     async streamVersion(streamId) {
@@ -422,6 +432,7 @@ interface CheckedOptions {
   create: boolean;
   tailLoss: 'refuse' | 'open';
   tailMarkIntervalMs: number;
+  onMigrationProgress: ((progress: FormatMigrationProgress) => void) | undefined;
 }
 
 function checkOptions(opts: LevelStoreOptions): CheckedOptions {
@@ -435,6 +446,7 @@ function checkOptions(opts: LevelStoreOptions): CheckedOptions {
     create = true,
     tailLoss = 'refuse',
     tailMarkIntervalMs = 1000,
+    onMigrationProgress,
   } = opts;
   if (typeof path !== 'string' || path.length === 0)
     throw new InvalidArgument('levelStore: path must be a non-empty string');
@@ -455,6 +467,8 @@ function checkOptions(opts: LevelStoreOptions): CheckedOptions {
     );
   if (!Number.isSafeInteger(tailMarkIntervalMs) || tailMarkIntervalMs < 1)
     throw new InvalidArgument('levelStore: tailMarkIntervalMs must be a positive integer');
+  if (onMigrationProgress !== undefined && typeof onMigrationProgress !== 'function')
+    throw new InvalidArgument('levelStore: onMigrationProgress must be a function');
   return {
     path: resolve(path),
     durability,
@@ -463,14 +477,23 @@ function checkOptions(opts: LevelStoreOptions): CheckedOptions {
     create,
     tailLoss,
     tailMarkIntervalMs,
+    onMigrationProgress,
   };
 }
 
-/** Writes the format marker into a new folder; refuses a folder written in another format. */
-async function checkFormat(h: LevelHandle): Promise<void> {
+/**
+ * Writes the format marker into a new folder; migrates a format 1 folder (or finishes its
+ * interrupted migration); refuses a folder written in any other format.
+ */
+async function checkFormat(
+  h: LevelHandle,
+  onProgress: ((p: FormatMigrationProgress) => void) | undefined,
+): Promise<void> {
   const found = await h.db.get(FORMAT_KEY);
   if (found === undefined) {
     await h.db.put(FORMAT_KEY, FORMAT_VERSION, { sync: true });
+  } else if (needsMigration(found)) {
+    await migrateFormat(h, onProgress);
   } else if (found !== FORMAT_VERSION) {
     throw new StoreError(
       'IO',

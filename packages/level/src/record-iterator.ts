@@ -1,5 +1,5 @@
 /**
- * Reads one key range as envelopes: one LevelDB iterator (one implicit snapshot, so appends
+ * Reads one stream's key range as envelopes (readStream; the global log is log-iterator.ts): one LevelDB iterator (one implicit snapshot, so appends
  * during the read are neither seen half nor repeated), fetched in chunks with `nextv` and decoded
  * with one JSON.parse per event. A plain iterator object rather than an async generator keeps the
  * per-event cost to a resolved promise.
@@ -22,9 +22,9 @@ export interface RecordRange {
   readonly gte: string;
   readonly lt: string;
   readonly limit: number;
-  /** readStream: the stream every record must belong to; versions must run from `first`. */
-  readonly streamId?: string;
-  /** The version (readStream) or position (readAll) the first record must carry; each next one is +1. */
+  /** The stream every record must belong to; versions must run from `first`. */
+  readonly streamId: string;
+  /** The version the first record must carry; each next one is +1. */
   readonly first: number;
 }
 
@@ -90,16 +90,6 @@ export class RecordIterator implements AsyncIterableIterator<EventEnvelope> {
     const range = this.#range;
     const expected = this.#expected++;
     const streamId = range.streamId;
-    if (streamId === undefined) {
-      const e = decodeRecord(text, { position: expected });
-      if (e.position !== expected)
-        throw corrupt(
-          text,
-          { position: expected },
-          `the log skips from position ${expected - 1} to ${e.position}`,
-        );
-      return e;
-    }
     const e = decodeRecord(text, { streamId, version: expected });
     if (e.version !== expected || e.streamId !== streamId) {
       throw corrupt(

@@ -1,6 +1,6 @@
 /**
- * The stored form of one event: a JSON array, written once and put under both its stream key
- * and its log key, so either scan decodes it with a single JSON.parse.
+ * The stored form of one event: a JSON array, stored once under its stream key (the log index
+ * names it by stream and version), decoded with a single JSON.parse.
  *
  *   [streamId, version, position, schemaVersion, timestamp, metadata, data]
  *

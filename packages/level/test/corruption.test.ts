@@ -93,19 +93,43 @@ describe('damaged data in the folder', () => {
     await store.close();
   });
 
-  it('names stream and version for a truncated record in the global log', async () => {
+  it('names stream, version and position for a truncated record read through the global log', async () => {
     const path = await seeded();
+    // ledger/l2's second event is at log position 12; its only copy is under its stream key.
     await tamper(path, async (db) => {
-      const key = await keyOf(db, 'l', 12);
+      const key = await keyOf(db, 'sledger/l2\u0000', 2);
       const text = (await db.get(key)) as string;
       await db.put(key, text.slice(0, text.length - 10));
     });
     const store = await levelStore({ path });
-    await expect(drain(store.readAll())).rejects.toMatchObject({
-      code: 'CORRUPT_DATA',
-      streamId: 'ledger/l2',
-      version: 2,
+    const error = await drain(store.readAll()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CORRUPT_DATA', streamId: 'ledger/l2', version: 2 });
+    expect((error as Error).message).toContain('log position 12');
+    await store.close();
+  });
+
+  it('raises CORRUPT_DATA at the position of a damaged log index entry and of a missing one, after the events before', async () => {
+    const path = await seeded();
+    await tamper(path, async (db) => {
+      // ledger/l2's three events were one append: one index entry for positions 11..13.
+      await db.put(await keyOf(db, 'l', 13), '[["ledger/l2",1,');
+      await db.del(await keyOf(db, 'l', 5));
     });
+    const store = await levelStore({ path });
+    const seen: number[] = [];
+    const gap = await (async () => {
+      for await (const e of store.readAll()) seen.push(e.position);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(gap).toMatchObject({ code: 'CORRUPT_DATA' });
+    expect((gap as Error).message).toContain('the log skips from position 4 to 6');
+    const damagedEntry = await drain(store.readAll({ fromPosition: 6 })).catch((e: unknown) => e);
+    expect((damagedEntry as Error).message).toContain(
+      'log index entry for positions 11..13 does not parse (log position 11)',
+    );
+    expect(await drain(store.readAll({ fromPosition: 6, limit: 5 }))).toBe(5);
+    // Positions are still known: the damaged entry's key names them.
+    expect(await store.lastPosition()).toBe(13);
     await store.close();
   });
 
