@@ -13,7 +13,7 @@ import {
 import { Metrics } from '../observability/metrics.js';
 import { observeRequest } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
-import type { DomainEvent, EventEnvelope } from '../store/store.js';
+import type { AppendChain, DomainEvent, EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -53,6 +53,22 @@ interface BatchDone {
   readonly started: number;
 }
 
+/** A batch of a pipeline (`maxBatchesInFlight` > 1): decided, its append in flight or settled. */
+interface Flight {
+  readonly batch: Batch;
+  readonly requests: CommandRequest[];
+  readonly started: number;
+  /** Settles with the stored envelopes or an AppendFailed, never rejects (nothing unhandled while it waits). */
+  readonly landing: Promise<EventEnvelope[] | AppendFailed>;
+  /** When the append was issued (performance.now()), for the observer. */
+  readonly appending: number;
+}
+
+/** What a pipeline's append settled with when it failed. */
+class AppendFailed {
+  constructor(readonly error: unknown) {}
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve: () => void;
@@ -85,6 +101,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   #release: (() => Promise<void>) | undefined = undefined;
   #gone: Deferred | null = null;
   #log: Logger | null = null;
+  /** Wakes a pipeline waiting for its oldest append when a request arrives (null: nobody waits). */
+  #arrived: (() => void) | null = null;
 
   constructor(host: ActorHost, def: AnyAggregate, id: string, streamId: string) {
     this.#host = host;
@@ -207,7 +225,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     host.busy(this);
     host.mailboxDepth++;
-    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) return true;
+    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) {
+      if (this.#arrived !== null) this.#arrived();
+      return true;
+    }
     host.mailboxDepth--;
     if (this.#status === 'ready') host.idle(this);
     return false;
@@ -324,6 +345,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       }
       // A command that did not fit in a batch's byte limit starts the next one.
       let next: CommandRequest | undefined = request;
+      if (this.#host.options.maxBatchesInFlight > 1 && this.#host.store.pipelinedAppends === true) {
+        last = await this.#pipeline(request);
+        next = undefined;
+      }
       while (next !== undefined) {
         const done = await this.#batch(next);
         next = done.carry;
@@ -384,7 +409,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    */
   async #batch(first: CommandRequest): Promise<BatchDone> {
     const host = this.#host;
-    const { maxBatchCommands, maxBatchBytes, maxConflictRetries } = host.options;
+    const { maxConflictRetries } = host.options;
     const started = performance.now();
     let requests: CommandRequest[] = [first];
     let carry: CommandRequest | undefined;
@@ -402,31 +427,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           host.clock.now(),
           host.options.effects,
         );
-        for (let i = 0; ; i++) {
-          let request = requests[i];
-          if (request === undefined) {
-            // Only the first attempt takes more: a re-decided batch keeps its commands.
-            if (attempt > 0 || i >= maxBatchCommands) break;
-            request = this.#takeCommand();
-            if (request === undefined) break;
-            requests.push(request);
-          }
-          // Interceptors and the observer, once per command, on the state its decide will see.
-          const starting =
-            host.interceptors === null && request.observed === undefined
-              ? undefined
-              : commandStarting(host, this, request, batch.state, batch.version);
-          const refused = starting instanceof Promise ? await starting : starting;
-          const deciding = request.observed === undefined ? 0 : performance.now();
-          const stepped = refused ?? batch.step(request);
-          // A synchronous decide costs no await.
-          const outcome = stepped instanceof Promise ? await stepped : stepped;
-          if (request.observed !== undefined) request.observed.decideMs += performance.now() - deciding;
-          if (!batch.add(request, outcome, attempt === 0 ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
-            carry = requests.pop();
-            break;
-          }
-        }
+        const left = await this.#fill(batch, requests, attempt === 0, null);
+        if (attempt === 0) carry = left?.[0];
         if (attempt === 0) {
           host.metrics.counters.batches++;
           Metrics.recordCount(host.metrics.batchSize, requests.length);
@@ -486,6 +488,251 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#crash(error, carry === undefined ? requests : [...requests, carry]);
       return { carry: undefined, requests: [], outcomes: [], started };
     }
+  }
+
+  /**
+   * Decides `requests` into `batch`, in order, each on the state the accepted ones before it leave;
+   * when `take`, takes more queued commands up to `maxBatchCommands` (and keeps to
+   * `maxBatchBytes`). Returns the commands left for the next batch: from one that did not fit the
+   * bytes, or whose commandId is in `blocked` (accepted by a batch still appending: only once that
+   * one is durable can it be deduplicated).
+   */
+  async #fill(
+    batch: Batch,
+    requests: CommandRequest[],
+    take: boolean,
+    blocked: ReadonlySet<string> | null,
+  ): Promise<CommandRequest[] | undefined> {
+    const host = this.#host;
+    const { maxBatchCommands, maxBatchBytes } = host.options;
+    for (let i = 0; ; i++) {
+      let request = requests[i];
+      if (request === undefined) {
+        // A re-decided batch keeps its commands: it takes no more.
+        if (!take || i >= maxBatchCommands) return undefined;
+        request = this.#takeCommand();
+        if (request === undefined) return undefined;
+        requests.push(request);
+      }
+      const commandId = request.options.commandId;
+      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
+        return requests.splice(i);
+      }
+      // Interceptors and the observer, once per command, on the state its decide will see.
+      const starting =
+        host.interceptors === null && request.observed === undefined
+          ? undefined
+          : commandStarting(host, this, request, batch.state, batch.version);
+      const refused = starting instanceof Promise ? await starting : starting;
+      const deciding = request.observed === undefined ? 0 : performance.now();
+      const stepped = refused ?? batch.step(request);
+      // A synchronous decide costs no await.
+      const outcome = stepped instanceof Promise ? await stepped : stepped;
+      if (request.observed !== undefined) request.observed.decideMs += performance.now() - deciding;
+      if (!batch.add(request, outcome, take ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
+        return requests.splice(i);
+      }
+    }
+  }
+
+  /**
+   * The batch loop with up to `maxBatchesInFlight` appends in flight (issue 14's overlap step, on
+   * stores with `pipelinedAppends`): while a batch appends, the next is decided on the state it
+   * will leave and its append issued with that version as expectedVersion, all sharing one
+   * `AppendChain`. Batches land in order: each is applied and answered only once its own append is
+   * durable and every earlier one was. When one fails, the store fails the later ones of its chain;
+   * once they settled, the failed batch is handled as the one-at-a-time loop would (a conflict:
+   * catch up and decide again; otherwise its commands fail) and every later batch's commands are
+   * decided again, on the state the failure left, as if they had never been decided. Runs until
+   * the mailbox holds no more commands and every append landed; returns the last landed batch,
+   * answered by the caller once the actor is ready again.
+   */
+  async #pipeline(first: CommandRequest): Promise<BatchDone | undefined> {
+    const host = this.#host;
+    const { maxBatchesInFlight: limit, maxBatchCommands } = host.options;
+    const flights: Flight[] = [];
+    /** The commands of the batch being decided (failed with the crash should evolve throw). */
+    let deciding: CommandRequest[] = [];
+    /** Commands to decide (again) before more are taken from the mailbox, in arrival order. */
+    let queue: CommandRequest[] = [first];
+    /** commandIds accepted by the batches in flight (created on first use). */
+    let inFlightIds: Set<string> | null = null;
+    let chain: AppendChain = { failed: false };
+    let conflicts = 0;
+    let last: BatchDone | undefined;
+    try {
+      for (;;) {
+        if (queue.length === 0) {
+          const taken = this.#takeCommand();
+          if (taken !== undefined) queue.push(taken);
+        }
+        const head = queue[0];
+        const headId = head?.options.commandId;
+        const blocked = headId !== undefined && inFlightIds !== null && inFlightIds.has(headId);
+        if (flights.length > 0 && (head === undefined || flights.length >= limit || blocked)) {
+          const oldest = flights[0] as Flight;
+          if (head === undefined) {
+            // Nothing to decide: wait for the oldest append, or for a command to arrive.
+            const arrived = new Promise<undefined>((resolve) => {
+              this.#arrived = () => {
+                this.#arrived = null;
+                resolve(undefined);
+              };
+            });
+            const landed = await Promise.race([oldest.landing, arrived]);
+            this.#arrived = null;
+            // Callers answered by the last landing send their next commands together: wait one
+            // turn so they share a batch rather than each starting its own.
+            if (landed === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+            if (landed === undefined) continue;
+          }
+          flights.shift();
+          const outcome = await oldest.landing;
+          if (host.observer !== null) observeAppend(oldest.requests, performance.now() - oldest.appending);
+          if (outcome instanceof AppendFailed) {
+            // Every later append of the chain fails in the store: their commands are decided again
+            // after the failed batch's own, in arrival order (queued now, so a crash fails them).
+            const later = flights.splice(0);
+            queue = [...later.flatMap((f) => f.requests), ...queue];
+            inFlightIds = null;
+            chain = { failed: false };
+            for (const f of later) {
+              const settled = await f.landing;
+              if (settled instanceof AppendFailed) continue;
+              if (brokenBatcher.mode === 'pipeline-keeps-later') {
+                queue = queue.filter((r) => !f.requests.includes(r));
+                this.#commit(f.batch, settled);
+                const kept = this.#outcomes(f.batch, settled);
+                const outcomes = kept instanceof Promise ? await kept : kept;
+                this.#answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
+                continue;
+              }
+              // Unreachable on a store that keeps the chain contract; failing loudly beats
+              // answering callers whose commands were decided on a failed batch's state.
+              throw new StoreError('IO', `${this.streamId}: an append landed after an earlier one failed`);
+            }
+            const retry = this.#failed(oldest, outcome.error, conflicts);
+            if (retry !== undefined) {
+              conflicts++;
+              queue = [...retry, ...queue];
+              await this.#catchUp(undefined);
+            }
+            continue;
+          }
+          conflicts = 0;
+          if (inFlightIds !== null) {
+            for (const d of oldest.batch.decided) {
+              const id = d.request.options.commandId;
+              if (id !== undefined) inFlightIds.delete(id);
+            }
+          }
+          if (oldest.batch.events.length > 0) this.#commit(oldest.batch, outcome);
+          else this.#remember(oldest.batch, []);
+          const outcomes = this.#outcomes(oldest.batch, outcome);
+          const done: BatchDone = {
+            carry: undefined,
+            requests: oldest.requests,
+            outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
+            started: oldest.started,
+          };
+          if (last !== undefined) this.#answer(last);
+          last = done;
+          continue;
+        }
+        if (head === undefined) return last;
+        // Decide the next batch on the state the newest flight leaves.
+        if (flights.length === 0) {
+          const refreshing = this.#refresh();
+          if (refreshing !== undefined) await refreshing;
+        }
+        const newest = flights[flights.length - 1];
+        const batch = new Batch(
+          this.def,
+          this.id,
+          this.streamId,
+          newest === undefined ? this.#state : newest.batch.state,
+          newest === undefined ? this.#version : newest.batch.version,
+          this.#dedupe,
+          host.clock.now(),
+          host.options.effects,
+        );
+        const started = performance.now();
+        deciding = queue.length > maxBatchCommands ? queue.splice(0, maxBatchCommands) : queue;
+        queue = deciding === queue ? [] : queue;
+        // Commands put back to be decided again are not joined by new ones (nor split by bytes).
+        const left = await this.#fill(batch, deciding, deciding.length === 1, inFlightIds);
+        const requests = deciding;
+        deciding = [];
+        if (left !== undefined) queue = [...left, ...queue];
+        host.metrics.counters.batches++;
+        Metrics.recordCount(host.metrics.batchSize, requests.length);
+        for (const d of batch.decided) {
+          const id = d.request.options.commandId;
+          const kind = d.outcome.kind;
+          if (id === undefined || (kind !== 'append' && kind !== 'nothing')) continue;
+          inFlightIds ??= new Set();
+          inFlightIds.add(id);
+        }
+        if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
+        const appending = performance.now();
+        const landing: Promise<EventEnvelope[] | AppendFailed> =
+          batch.events.length === 0
+            ? Promise.resolve([])
+            : host.store
+                .append(this.streamId, batch.events, {
+                  ...appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
+                  ...(brokenBatcher.mode === 'pipeline-keeps-later' ? {} : { chain }),
+                })
+                .catch((error: unknown) => new AppendFailed(error));
+        flights.push({ batch, requests, started, landing, appending });
+      }
+    } catch (error) {
+      // Evolve, a refresh or a catch-up threw: the in-memory state can no longer be trusted. What
+      // landed before is answered; every other command fails with the crash.
+      this.#arrived = null;
+      if (last !== undefined) this.#answer(last);
+      const failing: CommandRequest[] = [];
+      let failedBefore = false;
+      for (const f of flights.splice(0)) {
+        const settled = await f.landing;
+        failedBefore ||= settled instanceof AppendFailed;
+        if (settled instanceof AppendFailed || failedBefore) {
+          failing.push(...f.requests);
+          continue;
+        }
+        // Durable, and every earlier one was: its callers are told so, as without the crash.
+        try {
+          const outcomes = await this.#outcomes(f.batch, settled);
+          this.#answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
+        } catch {
+          failing.push(...f.requests);
+        }
+      }
+      this.#crash(error, [...failing, ...deciding, ...queue]);
+      return undefined;
+    }
+  }
+
+  /**
+   * A pipeline's oldest batch whose append failed, as the one-at-a-time loop handles it: on a
+   * version conflict with retries left, its commands that named an expectedVersion are refused and
+   * the others returned, to be decided again after a catch-up; otherwise every command fails.
+   */
+  #failed(flight: Flight, error: unknown, conflicts: number): CommandRequest[] | undefined {
+    const conflict = isVersionConflict(error);
+    const ms = performance.now() - flight.started;
+    if (!conflict || conflicts >= this.#host.options.maxConflictRetries) {
+      const refused = new Refused(asStoreError(error), conflict);
+      for (const r of flight.requests) this.#settle(r, refused, ms);
+      return undefined;
+    }
+    this.#host.metrics.counters.conflictRetries++;
+    const refused = new Refused(error, true);
+    return flight.requests.filter((r) => {
+      if (r.options.expectedVersion === undefined) return true;
+      this.#settle(r, refused, ms);
+      return false;
+    });
   }
 
   /** Applies a batch whose append is durable: state, version, dedupe window, watchers, snapshot. */
