@@ -382,6 +382,9 @@ const property = (setups: fc.Arbitrary<Setup> = setupArb) =>
     runScenario,
   );
 
+/** Scenarios without overlap: one append per aggregate at a time, where batches grow largest. */
+const oneInFlight = setupArb.map((s) => ({ ...s, maxBatchesInFlight: 1 }));
+
 /** Scenarios that always pipeline: at least two batches of an aggregate may append at once. */
 const pipelinedSetup = setupArb.map((s) => ({ ...s, maxBatchesInFlight: Math.max(2, s.maxBatchesInFlight) }));
 
@@ -405,7 +408,7 @@ describe('runtime invariants under random interleavings', () => {
       // It stops at the first failure. A batcher that decides on the batch's starting state shows
       // only when two appending commands of one aggregate share a batch: measured at 13–203 runs
       // before the first failure (and past 400 now and then), so the ceiling is far above that.
-      const result = await fc.check(property(), { numRuns: 5000, endOnFailure: true });
+      const result = await fc.check(property(oneInFlight), { numRuns: 5000, endOnFailure: true });
       brokenBatcher.mode = undefined;
       expect(result.failed).toBe(true);
     },
@@ -421,7 +424,6 @@ describe('runtime invariants under random interleavings', () => {
       const result = await fc.check(property(pipelinedSetup), { numRuns: 5000, endOnFailure: true });
       brokenBatcher.mode = undefined;
       expect(result.failed).toBe(true);
-      console.log(mode, 'caught after', result.numRuns, 'runs');
     },
     600_000,
   );

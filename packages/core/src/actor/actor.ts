@@ -655,7 +655,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         }
         const head = queue[0];
         const headId = head?.options.commandId;
-        const blocked = headId !== undefined && inFlightIds !== null && inFlightIds.has(headId);
+        const blocked = headId !== undefined && inFlightIds?.has(headId) === true;
         if (flights.length > 0 && (head === undefined || flights.length >= limit || blocked)) {
           const oldest = flights[0] as Flight;
           if (head === undefined) {
@@ -679,8 +679,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           if (outcome instanceof AppendFailed) {
             // Every later append of the chain fails in the store: their commands are decided again
             // after the failed batch's own, in arrival order (queued now, so a crash fails them).
+            const retry = this.#failed(oldest, outcome.error, conflicts);
             const later = flights.splice(0);
-            queue = [...later.flatMap((f) => f.requests), ...queue];
+            queue = [...(retry ?? []), ...later.flatMap((f) => f.requests), ...queue];
             inFlightIds = null;
             chain = { failed: false };
             for (const f of later) {
@@ -698,10 +699,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
               // answering callers whose commands were decided on a failed batch's state.
               throw new StoreError('IO', `${this.streamId}: an append landed after an earlier one failed`);
             }
-            const retry = this.#failed(oldest, outcome.error, conflicts);
             if (retry !== undefined) {
               conflicts++;
-              queue = [...retry, ...queue];
               await this.#catchUp(undefined);
             }
             continue;
@@ -723,10 +722,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             started: oldest.started,
           };
           if (last !== undefined) this.#answer(last);
-          last = done;
+          // The last batch of the run is answered once the actor is ready again (see #run).
+          if (flights.length > 0) this.#answer(done);
+          else last = done;
           continue;
         }
         if (head === undefined) return last;
+        if (last !== undefined) this.#answer(last);
+        last = undefined;
         // Decide the next batch on the state the newest flight leaves.
         if (flights.length === 0) {
           const refreshing = this.#refresh();
