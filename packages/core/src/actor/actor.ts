@@ -750,8 +750,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         deciding = queue.length > maxBatchCommands ? queue.splice(0, maxBatchCommands) : queue;
         queue = deciding === queue ? [] : queue;
         // Commands put back to be decided again are not joined by new ones (nor split by bytes).
-        const filling = this.#fill(batch, deciding, deciding.length === 1, inFlightIds);
-        const left = filling instanceof Promise ? await filling : filling;
+        // The general (async) loop: the pipeline's interleavings (what lands while the next batch
+        // is decided, when a crash is seen) stay as they were designed and tested.
+        const left = await this.#fillFrom(0, batch, deciding, deciding.length === 1, inFlightIds);
         const requests = deciding;
         deciding = [];
         if (left !== undefined) queue = [...left, ...queue];
