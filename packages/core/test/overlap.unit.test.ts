@@ -88,6 +88,27 @@ describe('maxBatchesInFlight: overlapping batches of one aggregate', () => {
     expect(stream.map(tagOf)).toEqual(['t3']);
   });
 
+  it('decides again a batch that appended nothing behind a failed append (no crash)', async () => {
+    const store = new GatedStore();
+    const rt = await start(store, 3);
+    const h = rt.get(counter, 'a');
+    const first = h.execute(add('t1')).catch((e: { code: string }) => e.code);
+    await until(() => store.pending.length === 1);
+    // A batch of its own, with no append: it lands at once, but only after the first.
+    const nothing = h.execute({ type: 'noop' }, { commandId: 'n1' });
+    await settle();
+    const after = h.execute(add('t2'));
+    await until(() => store.pending.length === 2);
+    store.fail();
+    expect(await first).toBe('STORE_ERROR');
+    await store.release(); // the chain fails it
+    await until(() => store.pending.length === 1);
+    await store.release();
+    expect(await nothing).toMatchObject({ version: 0, events: [] });
+    expect((await after).version).toBe(1);
+    expect(rt.metrics().counters.crashes).toBe(0);
+  });
+
   it("never stores a later batch on another writer's events when the earlier one conflicted with them", async () => {
     const store = new GatedStore();
     const h = (await start(store)).get(counter, 'a');

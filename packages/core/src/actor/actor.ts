@@ -599,7 +599,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             chain = { failed: false };
             for (const f of later) {
               const settled = await f.landing;
-              if (settled instanceof AppendFailed) continue;
+              // Failed as it should, or appended nothing (decided on the failed batch's state all the same).
+              if (settled instanceof AppendFailed || f.batch.events.length === 0) continue;
               if (brokenBatcher.mode === 'pipeline-keeps-later') {
                 queue = queue.filter((r) => !f.requests.includes(r));
                 this.#commit(f.batch, settled);
