@@ -26,7 +26,7 @@ import {
 import { Batch, type Decided, fingerprintOf } from './batch.js';
 import { brokenBatcher } from './broken-batcher.js';
 import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
-import type { Duplicate } from './command-step.js';
+import type { Duplicate, StepOutcome } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
@@ -324,7 +324,41 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     // Timed out while waiting: the caller is gone, so the request never runs.
     if (request.settled) return undefined;
     this.#to('start');
+    const kind = request.kind;
+    if ((kind === 'execute' || kind === 'inject') && !this.#pipelined()) return this.#commands(request);
     return this.#run(request);
+  }
+
+  /** Whether commands run through the pipeline (`maxBatchesInFlight` > 1 on a store that pipelines appends). */
+  #pipelined(): boolean {
+    const host = this.#host;
+    return host.options.maxBatchesInFlight > 1 && host.store.pipelinedAppends === true;
+  }
+
+  /**
+   * `#run` for commands one batch at a time, as a `then` chain rather than an async function (a
+   * suspended async function keeps its whole frame on the heap, and with load spread over many
+   * aggregates every command comes here alone): batches until no command is carried over, each
+   * answered before the next starts, the last once the actor is ready again.
+   */
+  #commands(first: CommandRequest): Promise<void> {
+    return this.#batch(first).then(
+      (done) => this.#batchDone(done),
+      (error: unknown) => {
+        this.#to('finish');
+        throw error;
+      },
+    );
+  }
+
+  #batchDone(done: BatchDone): Promise<void> | undefined {
+    if (done.carry !== undefined) {
+      this.#answer(done);
+      return this.#commands(done.carry);
+    }
+    this.#to('finish');
+    this.#answer(done);
+    return undefined;
   }
 
   freed(): void {
@@ -427,7 +461,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
           host.clock.now(),
           host.options.effects,
         );
-        const left = await this.#fill(batch, requests, attempt === 0, null);
+        const filling = this.#fill(batch, requests, attempt === 0, null);
+        const left = filling instanceof Promise ? await filling : filling;
         if (attempt === 0) carry = left?.[0];
         if (attempt === 0) {
           host.metrics.counters.batches++;
@@ -495,9 +530,61 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * when `take`, takes more queued commands up to `maxBatchCommands` (and keeps to
    * `maxBatchBytes`). Returns the commands left for the next batch: from one that did not fit the
    * bytes, or whose commandId is in `blocked` (accepted by a batch still appending: only once that
-   * one is durable can it be deduplicated).
+   * one is durable can it be deduplicated). Synchronous unless a decide returns a promise or an
+   * interceptor or the observer is installed.
    */
-  async #fill(
+  #fill(
+    batch: Batch,
+    requests: CommandRequest[],
+    take: boolean,
+    blocked: ReadonlySet<string> | null,
+  ): CommandRequest[] | undefined | Promise<CommandRequest[] | undefined> {
+    const host = this.#host;
+    // Interceptors and the observer may make a command wait: then the general loop decides.
+    if (host.interceptors !== null || host.observer !== null)
+      return this.#fillFrom(0, batch, requests, take, blocked);
+    const { maxBatchCommands, maxBatchBytes } = host.options;
+    // Synchronous while decide is: no async frame per batch (most of the per-command heap
+    // when load is spread and batches hold one command).
+    for (let i = 0; ; i++) {
+      let request = requests[i];
+      if (request === undefined) {
+        // A re-decided batch keeps its commands: it takes no more.
+        if (!take || i >= maxBatchCommands) return undefined;
+        request = this.#takeCommand();
+        if (request === undefined) return undefined;
+        requests.push(request);
+      }
+      const commandId = request.options.commandId;
+      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
+        return requests.splice(i);
+      }
+      const stepped = batch.step(request);
+      if (stepped instanceof Promise) return this.#fillAfter(stepped, i, batch, requests, take, blocked);
+      if (!batch.add(request, stepped, take ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
+        return requests.splice(i);
+      }
+    }
+  }
+
+  /** `#fill` once decide returned a promise for command `i`: its outcome, then the general loop. */
+  async #fillAfter(
+    stepped: Promise<StepOutcome>,
+    i: number,
+    batch: Batch,
+    requests: CommandRequest[],
+    take: boolean,
+    blocked: ReadonlySet<string> | null,
+  ): Promise<CommandRequest[] | undefined> {
+    const outcome = await stepped;
+    const maxBytes = take ? this.#host.options.maxBatchBytes : Number.POSITIVE_INFINITY;
+    if (!batch.add(requests[i] as CommandRequest, outcome, maxBytes)) return requests.splice(i);
+    return this.#fillFrom(i + 1, batch, requests, take, blocked);
+  }
+
+  /** The general `#fill` loop from command `from` on: awaits interceptors, the observer's hooks and decide. */
+  async #fillFrom(
+    from: number,
     batch: Batch,
     requests: CommandRequest[],
     take: boolean,
@@ -505,7 +592,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   ): Promise<CommandRequest[] | undefined> {
     const host = this.#host;
     const { maxBatchCommands, maxBatchBytes } = host.options;
-    for (let i = 0; ; i++) {
+    for (let i = from; ; i++) {
       let request = requests[i];
       if (request === undefined) {
         // A re-decided batch keeps its commands: it takes no more.
@@ -664,7 +751,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         deciding = queue.length > maxBatchCommands ? queue.splice(0, maxBatchCommands) : queue;
         queue = deciding === queue ? [] : queue;
         // Commands put back to be decided again are not joined by new ones (nor split by bytes).
-        const left = await this.#fill(batch, deciding, deciding.length === 1, inFlightIds);
+        const filling = this.#fill(batch, deciding, deciding.length === 1, inFlightIds);
+        const left = filling instanceof Promise ? await filling : filling;
         const requests = deciding;
         deciding = [];
         if (left !== undefined) queue = [...left, ...queue];
