@@ -324,10 +324,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#run(request);
   }
 
-  /** Whether commands run through the pipeline (`maxBatchesInFlight` > 1 on a store that pipelines appends). */
+  /**
+   * Whether commands run through the pipeline: `maxBatchesInFlight` > 1 on a store that pipelines
+   * appends, and more commands waiting behind this one (a command alone has nothing to overlap
+   * with, and the one-batch path costs less: load spread over many aggregates stays on it).
+   */
   #pipelined(): boolean {
     const host = this.#host;
-    return host.options.maxBatchesInFlight > 1 && host.store.pipelinedAppends === true;
+    return (
+      host.options.maxBatchesInFlight > 1 && host.store.pipelinedAppends === true && this.#mailbox.size > 1
+    );
   }
 
   /**
@@ -374,7 +380,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       }
       // A command that did not fit in a batch's byte limit starts the next one.
       let next: CommandRequest | undefined = request;
-      if (this.#host.options.maxBatchesInFlight > 1 && this.#host.store.pipelinedAppends === true) {
+      if (this.#pipelined()) {
         last = await this.#pipeline(request);
         next = undefined;
       }
