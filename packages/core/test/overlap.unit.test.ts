@@ -16,8 +16,15 @@ afterEach(async () => {
   live = undefined;
 });
 
-async function start(store: GatedStore, maxBatchesInFlight = 2): Promise<Runtime> {
-  live = await createRuntime({ store, aggregates: [counter], maxBatchesInFlight, commandTimeoutMs: 0 });
+/** One command per batch by default, so commands sent together make several batches. */
+async function start(store: GatedStore, maxBatchesInFlight = 2, maxBatchCommands = 1): Promise<Runtime> {
+  live = await createRuntime({
+    store,
+    aggregates: [counter],
+    maxBatchesInFlight,
+    maxBatchCommands,
+    commandTimeoutMs: 0,
+  });
   return live;
 }
 
@@ -35,6 +42,8 @@ async function settle(): Promise<void> {
 const add = (tag: string) => ({ type: 'add' as const, by: 1, tag });
 
 describe('maxBatchesInFlight: overlapping batches of one aggregate', () => {
+  // Each test first holds one append (t0), so that the next commands wait in the mailbox: the
+  // actor overlaps only commands already waiting when it decides a batch.
   it('decides the next batch while the earlier appends, on the state it leaves, and answers each only once durable', async () => {
     const store = new GatedStore();
     const h = (await start(store)).get(counter, 'a');
@@ -44,84 +53,117 @@ describe('maxBatchesInFlight: overlapping batches of one aggregate', () => {
         answered.push(tag);
         return r;
       });
-    const first = send('t1');
+    const sent = [send('t0')];
     await until(() => store.pending.length === 1);
-    const later = [send('t2'), send('t3')];
-    // The second batch is appended before the first is durable, expecting the version it leaves.
+    sent.push(send('t1'), send('t2'), send('t3'));
+    await store.release();
+    // t1 and t2 are appended together, t2 expecting the version t1 leaves; t3 waits (2 in flight).
     await until(() => store.pending.length === 2);
-    expect(store.pending[1]?.opts.expectedVersion).toBe(1);
-    expect(store.pending[1]?.events).toHaveLength(2);
+    expect(store.pending.map((g) => g.opts.expectedVersion)).toEqual([1, 2]);
     await settle();
-    expect(answered).toEqual([]);
+    expect(answered).toEqual(['t0']);
     await store.release();
-    await first;
+    await until(() => answered.length === 2);
     await settle();
-    expect(answered).toEqual(['t1']);
+    expect(answered).toEqual(['t0', 't1']);
+    await until(() => store.pending.length === 2);
     await store.release();
-    const [r2, r3] = await Promise.all(later);
-    expect(answered).toEqual(['t1', 't2', 't3']);
-    expect([r2?.version, r3?.version]).toEqual([2, 3]);
-    expect(r3?.state).toEqual({ n: 3, tags: ['t1', 't2', 't3'] });
+    await store.release();
+    const results = await Promise.all(sent);
+    expect(answered).toEqual(['t0', 't1', 't2', 't3']);
+    expect(results.map((r) => r.version)).toEqual([1, 2, 3, 4]);
+    expect(results[3]?.state).toEqual({ n: 4, tags: ['t0', 't1', 't2', 't3'] });
+    expect(store.mostPending).toBe(2);
   });
 
   it('fails the batch whose append failed and decides the later ones again, on the state that failure leaves', async () => {
     const store = new GatedStore();
     const h = (await start(store)).get(counter, 'a');
-    const first = h.execute(add('t1')).catch((e: { code: string }) => e.code);
+    const t0 = h.execute(add('t0'));
     await until(() => store.pending.length === 1);
+    const t1 = h.execute(add('t1')).catch((e: { code: string }) => e.code);
     // Valid only on top of t1: once t1 failed, it is refused when decided again.
-    const second = h.execute(add('t2'), { expectedVersion: 1 }).catch((e: { code: string }) => e.code);
-    const third = h.execute(add('t3'));
+    const t2 = h.execute(add('t2'), { expectedVersion: 2 }).catch((e: { code: string }) => e.code);
+    const t3 = h.execute(add('t3'));
+    await store.release();
+    await t0;
     await until(() => store.pending.length === 2);
     store.fail();
-    expect(await first).toBe('STORE_ERROR');
+    expect(await t1).toBe('STORE_ERROR');
     // The later append reaches the store after the failure: its chain makes it fail.
     await store.release();
+    expect(await t2).toBe('VERSION_CONFLICT');
     await until(() => store.pending.length === 1);
-    expect(store.pending[0]?.opts.expectedVersion).toBe(0);
+    expect(store.pending[0]?.opts.expectedVersion).toBe(1);
     await store.release();
-    expect(await second).toBe('VERSION_CONFLICT');
-    const r3 = await third;
-    expect(r3.version).toBe(1);
-    expect(r3.state).toEqual({ n: 1, tags: ['t3'] });
+    const r3 = await t3;
+    expect(r3.version).toBe(2);
+    expect(r3.state).toEqual({ n: 2, tags: ['t0', 't3'] });
     const stream = await collect(store.inner.readStream('counter/a'));
-    expect(stream.map(tagOf)).toEqual(['t3']);
+    expect(stream.map(tagOf)).toEqual(['t0', 't3']);
+  });
+
+  it('decides again a batch that appended nothing behind a failed append (no crash)', async () => {
+    const store = new GatedStore();
+    const rt = await start(store, 3);
+    const h = rt.get(counter, 'a');
+    const t0 = h.execute(add('t0'));
+    await until(() => store.pending.length === 1);
+    const t1 = h.execute(add('t1')).catch((e: { code: string }) => e.code);
+    // A batch of its own with no append: it lands at once, but only after t1.
+    const nothing = h.execute({ type: 'noop' }, { commandId: 'n1' });
+    const t2 = h.execute(add('t2'));
+    await store.release();
+    await t0;
+    await until(() => store.pending.length === 2);
+    store.fail();
+    expect(await t1).toBe('STORE_ERROR');
+    await store.release(); // the chain fails it
+    await until(() => store.pending.length === 1);
+    await store.release();
+    expect(await nothing).toMatchObject({ version: 1, events: [] });
+    expect((await t2).version).toBe(2);
+    expect(rt.metrics().counters.crashes).toBe(0);
   });
 
   it("never stores a later batch on another writer's events when the earlier one conflicted with them", async () => {
     const store = new GatedStore();
     const h = (await start(store)).get(counter, 'a');
-    const first = h.execute(add('t1'));
+    const t0 = h.execute(add('t0'));
     await until(() => store.pending.length === 1);
-    const second = h.execute(add('t2'));
+    const later = [h.execute(add('t1')), h.execute(add('t2'))];
+    await store.release();
+    await t0;
     await until(() => store.pending.length === 2);
-    // Another writer takes version 1: exactly the version the second batch expects.
+    // Another writer takes version 2: exactly the version the second batch expects.
     await store.inner.append('counter/a', [{ data: { type: 'Added', by: 1, tag: 'f' } }], {
-      expectedVersion: 0,
+      expectedVersion: 1,
     });
     await store.release(); // conflicts
     await store.release(); // its version matches, but it was decided on t1's state: it fails too
-    await until(() => store.pending.length === 1);
-    expect(store.pending[0]?.opts.expectedVersion).toBe(1);
+    await until(() => store.pending.length === 2);
+    expect(store.pending.map((g) => g.opts.expectedVersion)).toEqual([2, 3]);
     await store.release();
-    const [r1, r2] = await Promise.all([first, second]);
-    expect([r1.version, r2.version]).toEqual([2, 3]);
-    expect(r2.state).toEqual({ n: 3, tags: ['f', 't1', 't2'] });
+    await store.release();
+    const [r1, r2] = await Promise.all(later);
+    expect([r1?.version, r2?.version]).toEqual([3, 4]);
+    expect(r2?.state).toEqual({ n: 4, tags: ['t0', 'f', 't1', 't2'] });
     const stream = await collect(store.inner.readStream('counter/a'));
-    expect(stream.map(tagOf)).toEqual(['f', 't1', 't2']);
+    expect(stream.map(tagOf)).toEqual(['t0', 'f', 't1', 't2']);
   });
 
   it('keeps one append at a time on a store without pipelinedAppends', async () => {
     const store = new GatedStore(false);
     const h = (await start(store, 4)).get(counter, 'a');
-    const sent = [h.execute(add('t1'))];
+    const sent = [h.execute(add('t0'))];
     await until(() => store.pending.length === 1);
-    sent.push(h.execute(add('t2')), h.execute(add('t3')));
-    await settle();
-    expect(store.pending).toHaveLength(1);
-    await store.release();
-    await until(() => store.pending.length === 1);
-    await store.release();
+    sent.push(h.execute(add('t1')), h.execute(add('t2')));
+    for (let i = 0; i < 3; i++) {
+      await until(() => store.pending.length === 1);
+      await settle();
+      expect(store.pending).toHaveLength(1);
+      await store.release();
+    }
     expect((await Promise.all(sent)).map((r) => r.version)).toEqual([1, 2, 3]);
     expect(store.mostPending).toBe(1);
   });
@@ -129,37 +171,42 @@ describe('maxBatchesInFlight: overlapping batches of one aggregate', () => {
   it('holds back a command whose commandId a batch in flight accepted, then answers it as a duplicate', async () => {
     const store = new GatedStore();
     const h = (await start(store)).get(counter, 'a');
-    const first = h.execute(add('t1'), { commandId: 'c1' });
+    const t0 = h.execute(add('t0'));
     await until(() => store.pending.length === 1);
+    const original = h.execute(add('t1'), { commandId: 'c1' });
     const retry = h.execute(add('t1'), { commandId: 'c1' });
+    await store.release();
+    await t0;
+    await until(() => store.pending.length === 1);
     await settle();
     // Not decided while the original's append is in flight: it would not know the id yet.
     expect(store.pending).toHaveLength(1);
     await store.release();
-    const [r1, r2] = await Promise.all([first, retry]);
+    const [r1, r2] = await Promise.all([original, retry]);
     expect(r1.deduplicated).toBe(false);
-    expect(r2).toMatchObject({ deduplicated: true, version: 1 });
-    expect(await collect(store.inner.readStream('counter/a'))).toHaveLength(1);
+    expect(r2).toMatchObject({ deduplicated: true, version: 2 });
+    expect(await collect(store.inner.readStream('counter/a'))).toHaveLength(2);
   });
 
   it('an eviction waits for the appends in flight: they land and are answered before the actor stops', async () => {
     const store = new GatedStore();
     const rt = await start(store);
     const h = rt.get(counter, 'a');
-    const sent = [h.execute(add('t1'))];
+    const sent = [h.execute(add('t0'))];
     await until(() => store.pending.length === 1);
-    sent.push(h.execute(add('t2')));
-    await until(() => store.pending.length === 2);
+    sent.push(h.execute(add('t1')), h.execute(add('t2')));
     let evicted = false;
     const eviction = rt.evict(counter, 'a').then(() => {
       evicted = true;
     });
+    await store.release();
+    await until(() => store.pending.length === 2);
     await settle();
     expect(evicted).toBe(false);
     await store.release();
     await store.release();
     await eviction;
-    expect((await Promise.all(sent)).map((r) => r.version)).toEqual([1, 2]);
+    expect((await Promise.all(sent)).map((r) => r.version)).toEqual([1, 2, 3]);
     expect(rt.stats().liveActors).toBe(0);
   });
 });

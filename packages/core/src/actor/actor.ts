@@ -101,8 +101,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   #release: (() => Promise<void>) | undefined = undefined;
   #gone: Deferred | null = null;
   #log: Logger | null = null;
-  /** Wakes a pipeline waiting for its oldest append when a request arrives (null: nobody waits). */
-  #arrived: (() => void) | null = null;
 
   constructor(host: ActorHost, def: AnyAggregate, id: string, streamId: string) {
     this.#host = host;
@@ -225,10 +223,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     host.busy(this);
     host.mailboxDepth++;
-    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) {
-      if (this.#arrived !== null) this.#arrived();
-      return true;
-    }
+    if (this.#mailbox.offer(request, host.options.mailboxCapacity)) return true;
     host.mailboxDepth--;
     if (this.#status === 'ready') host.idle(this);
     return false;
@@ -329,10 +324,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#run(request);
   }
 
-  /** Whether commands run through the pipeline (`maxBatchesInFlight` > 1 on a store that pipelines appends). */
+  /**
+   * Whether commands run through the pipeline: `maxBatchesInFlight` > 1 on a store that pipelines
+   * appends, and more commands waiting behind this one (a command alone has nothing to overlap
+   * with, and the one-batch path costs less: load spread over many aggregates stays on it).
+   */
   #pipelined(): boolean {
     const host = this.#host;
-    return host.options.maxBatchesInFlight > 1 && host.store.pipelinedAppends === true;
+    return (
+      host.options.maxBatchesInFlight > 1 && host.store.pipelinedAppends === true && this.#mailbox.size > 1
+    );
   }
 
   /**
@@ -379,7 +380,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       }
       // A command that did not fit in a batch's byte limit starts the next one.
       let next: CommandRequest | undefined = request;
-      if (this.#host.options.maxBatchesInFlight > 1 && this.#host.store.pipelinedAppends === true) {
+      if (this.#pipelined()) {
         last = await this.#pipeline(request);
         next = undefined;
       }
@@ -627,12 +628,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
    * stores with `pipelinedAppends`): while a batch appends, the next is decided on the state it
    * will leave and its append issued with that version as expectedVersion, all sharing one
    * `AppendChain`. Batches land in order: each is applied and answered only once its own append is
-   * durable and every earlier one was. When one fails, the store fails the later ones of its chain;
-   * once they settled, the failed batch is handled as the one-at-a-time loop would (a conflict:
-   * catch up and decide again; otherwise its commands fail) and every later batch's commands are
-   * decided again, on the state the failure left, as if they had never been decided. Runs until
-   * the mailbox holds no more commands and every append landed; returns the last landed batch,
-   * answered by the caller once the actor is ready again.
+   * durable and every earlier one was. Only commands already waiting start another batch: with
+   * none, it waits for the oldest append (no per-command wake-up cost when load is spread thin).
+   * When one fails, it is handled as the one-at-a-time loop would (a conflict: catch up and decide
+   * again; otherwise its commands fail); the store fails the later appends of its chain, and once
+   * they settled their commands are decided again, on the state the failure left, as if they had
+   * never been decided. Runs until the mailbox holds no more commands and every append landed;
+   * returns the last landed batch, answered by the caller once the actor is ready again.
    */
   async #pipeline(first: CommandRequest): Promise<BatchDone | undefined> {
     const host = this.#host;
@@ -658,21 +660,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         const blocked = headId !== undefined && inFlightIds?.has(headId) === true;
         if (flights.length > 0 && (head === undefined || flights.length >= limit || blocked)) {
           const oldest = flights[0] as Flight;
-          if (head === undefined) {
-            // Nothing to decide: wait for the oldest append, or for a command to arrive.
-            const arrived = new Promise<undefined>((resolve) => {
-              this.#arrived = () => {
-                this.#arrived = null;
-                resolve(undefined);
-              };
-            });
-            const landed = await Promise.race([oldest.landing, arrived]);
-            this.#arrived = null;
-            // Callers answered by the last landing send their next commands together: wait one
-            // turn so they share a batch rather than each starting its own.
-            if (landed === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-            if (landed === undefined) continue;
-          }
           flights.shift();
           const outcome = await oldest.landing;
           if (host.observer !== null) observeAppend(oldest.requests, performance.now() - oldest.appending);
@@ -686,7 +673,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             chain = { failed: false };
             for (const f of later) {
               const settled = await f.landing;
-              if (settled instanceof AppendFailed) continue;
+              // Failed as it should, or appended nothing (decided on the failed batch's state all the same).
+              if (settled instanceof AppendFailed || f.batch.events.length === 0) continue;
               if (brokenBatcher.mode === 'pipeline-keeps-later') {
                 queue = queue.filter((r) => !f.requests.includes(r));
                 this.#commit(f.batch, settled);
@@ -781,7 +769,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     } catch (error) {
       // Evolve, a refresh or a catch-up threw: the in-memory state can no longer be trusted. What
       // landed before is answered; every other command fails with the crash.
-      this.#arrived = null;
       if (last !== undefined) this.#answer(last);
       const failing: CommandRequest[] = [];
       let failedBefore = false;

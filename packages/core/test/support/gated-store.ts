@@ -5,6 +5,8 @@ import {
   type EventStore,
   memoryStore,
   type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
   StoreError,
 } from '../../src/index.js';
 
@@ -81,12 +83,12 @@ export class GatedStore implements EventStore {
     return g;
   }
 
-  readStream(streamId: string) {
-    return this.inner.readStream(streamId);
+  readStream(streamId: string, opts?: ReadStreamOptions) {
+    return this.inner.readStream(streamId, opts);
   }
 
-  readAll() {
-    return this.inner.readAll();
+  readAll(opts?: ReadAllOptions) {
+    return this.inner.readAll(opts);
   }
 
   streamVersion(streamId: string): Promise<number> {
