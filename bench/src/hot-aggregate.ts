@@ -4,8 +4,11 @@
  * - one aggregate, 256 callers: the runtime ÷ raw LevelDB group commit (one key per event);
  * - 1,000 aggregates, 256 callers: Zipf-skewed (s = 1) ÷ uniform;
  * - 1,000 aggregates, 256 callers, uniform: the runtime ÷ raw group commit;
- * - 1 caller: batching on ÷ batching off (`maxBatchCommands: 1`), with latencies.
- * Then how batches and latency grow with the callers of one aggregate (1 to 1,024), charted.
+ * - 1 caller: batching on ÷ batching off (`maxBatchCommands: 1`), with latencies;
+ * - overlap (`maxBatchesInFlight` OVERLAP: the next batch decided while the earlier appends) ÷ one
+ *   append at a time, on one aggregate, on 1,000 and at 1 caller.
+ * Then how batches and latency grow with the callers of one aggregate (1 to 1,024), charted, with
+ * overlap off and on.
  */
 import { execFileSync } from 'node:child_process';
 import { type AnyAggregate, createRuntime, type Runtime } from '@actorfold/core';
@@ -27,6 +30,8 @@ const ROUNDS = 3;
 /** Length of the precomputed target sequence (wraps around); the same for every contestant. */
 const TARGETS = 1 << 20;
 const DEPOSIT = Object.freeze({ type: 'deposit' as const });
+/** `maxBatchesInFlight` of the overlap contestants. */
+const OVERLAP = 4;
 
 /** What one timed round gives back: the load, and for the runtime its batching over that load. */
 interface Round extends LoadResult {
@@ -89,6 +94,8 @@ interface RuntimeShape {
   skew: 'uniform' | 'zipf';
   /** `maxBatchCommands`; undefined: the default. */
   maxBatchCommands?: number;
+  /** `maxBatchesInFlight`; undefined: the default. */
+  maxBatchesInFlight?: number;
 }
 
 /** The runtime on a fresh 'fsync' levelStore, every aggregate activated before the clock starts. */
@@ -106,6 +113,7 @@ function runtime(shape: RuntimeShape): Contestant {
         // 1,024 callers on one aggregate fill its 1,024-slot mailbox: they wait for room.
         onMailboxFull: 'wait',
         ...(shape.maxBatchCommands === undefined ? {} : { maxBatchCommands: shape.maxBatchCommands }),
+        ...(shape.maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight: shape.maxBatchesInFlight }),
       });
       try {
         const handles = Array.from({ length: shape.aggregates }, (_, i) => rt.get(account, `acc-${i}`));
@@ -202,6 +210,12 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
   const skewed = `${aggs} aggregates Zipf, ${CALLERS} callers`;
   const single = `${aggs} aggregates uniform, 1 caller`;
   const singleOff = `${aggs} aggregates uniform, 1 caller, maxBatchCommands 1`;
+  const inFlight = `maxBatchesInFlight ${OVERLAP}`;
+  const oneOverlap = `${one}, ${inFlight}`;
+  // 256 callers answered together send together: only batches smaller than that can overlap.
+  const oneSplit = `${one}, maxBatchCommands 64, ${inFlight}`;
+  const uniformOverlap = `${uniform}, ${inFlight}`;
+  const singleOverlap = `${single}, ${inFlight}`;
   const rawMany = raw(CALLERS);
   const rawOne = { ...raw(1), name: 'raw group commit, 1 key/event, 1 caller' };
   const targetsPart: Contestant[] = [
@@ -213,6 +227,29 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
     rawOne,
     runtime({ name: single, callers: 1, aggregates, skew: 'uniform' }),
     runtime({ name: singleOff, callers: 1, aggregates, skew: 'uniform', maxBatchCommands: 1 }),
+    runtime({
+      name: oneOverlap,
+      callers: CALLERS,
+      aggregates: 1,
+      skew: 'uniform',
+      maxBatchesInFlight: OVERLAP,
+    }),
+    runtime({
+      name: oneSplit,
+      callers: CALLERS,
+      aggregates: 1,
+      skew: 'uniform',
+      maxBatchCommands: 64,
+      maxBatchesInFlight: OVERLAP,
+    }),
+    runtime({
+      name: uniformOverlap,
+      callers: CALLERS,
+      aggregates,
+      skew: 'uniform',
+      maxBatchesInFlight: OVERLAP,
+    }),
+    runtime({ name: singleOverlap, callers: 1, aggregates, skew: 'uniform', maxBatchesInFlight: OVERLAP }),
   ];
   const pick = await interleaved(targetsPart, rounds, roundMs);
   const limit = pick(rawMany.name).perSecond;
@@ -234,6 +271,9 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
   const spread = pick(uniform).perSecond / limit;
   const s1 = pick(single);
   const s0 = pick(singleOff);
+  const overlapOne = pick(oneOverlap).perSecond / pick(one).perSecond;
+  const overlapMany = pick(uniformOverlap).perSecond / pick(uniform).perSecond;
+  const sO = pick(singleOverlap);
   // Three decimals, so that a ratio just under its goal does not print as the goal itself.
   const targetRows = [
     [`${one} ÷ raw group commit`, `${hot.toFixed(3)}×`, '≥ 0.5×', verdict(hot, 0.5)],
@@ -246,6 +286,25 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
       // A 1-caller round is a few hundred synced writes: within 10 % is within this machine's spread.
       s1.perSecond >= 0.9 * s0.perSecond ? 'met' : 'not met',
     ],
+    [
+      `${one}, overlap (${inFlight}) ÷ off`,
+      `${overlapOne.toFixed(2)}×`,
+      '≥ 1.15× to pay',
+      verdict(overlapOne, 1.15),
+    ],
+    [
+      `${one}, maxBatchCommands 64 with overlap ÷ defaults`,
+      `${(pick(oneSplit).perSecond / pick(one).perSecond).toFixed(2)}×`,
+      '≥ 1.15× to pay',
+      verdict(pick(oneSplit).perSecond / pick(one).perSecond, 1.15),
+    ],
+    [`${uniform}, overlap ÷ off`, `${overlapMany.toFixed(2)}×`, 'no regression', verdict(overlapMany, 0.9)],
+    [
+      '1 caller, overlap ÷ off (commands/s; p50, p99 on / off)',
+      `${(sO.perSecond / s1.perSecond).toFixed(2)}×; ${ms(sO.p50)} / ${ms(s1.p50)}, ${ms(sO.p99)} / ${ms(s1.p99)}`,
+      'no regression',
+      verdict(sO.perSecond / s1.perSecond, 0.9),
+    ],
   ];
 
   // Part 2: one aggregate, callers growing; each count against raw with as many callers.
@@ -253,9 +312,17 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
   const sweepRows: string[][] = [];
   for (const callers of sweep) {
     const rt = runtime({ name: 'runtime', callers, aggregates: 1, skew: 'uniform' });
+    const rtO = runtime({
+      name: 'overlap',
+      callers,
+      aggregates: 1,
+      skew: 'uniform',
+      maxBatchesInFlight: OVERLAP,
+    });
     const base = raw(callers);
-    const p = await interleaved([base, rt], rounds, roundMs);
+    const p = await interleaved([base, rt, rtO], rounds, roundMs);
     const r = p('runtime');
+    const o = p('overlap');
     const b = p(base.name);
     sweepRows.push([
       num(callers),
@@ -267,6 +334,9 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
       ms(r.p99),
       num(b.perSecond),
       ratio(r.perSecond, b.perSecond),
+      num(o.perSecond),
+      ms(o.p99),
+      ratio(o.perSecond, r.perSecond),
     ]);
     points.push({ callers, measure: 'commands per batch (mean)', value: r.batchMean });
     points.push({ callers, measure: 'p99 latency (ms)', value: r.p99 });
@@ -312,7 +382,9 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
       `all on one aggregate, uniform over ${aggs} or Zipf-skewed (s = ${ZIPF_S}) over ${aggs}, and every aggregate ` +
       'is activated before the clock starts. **raw group commit**: the queue-and-batch loop of the LevelDB section ' +
       "writing the store's record under one key per event, synced. `maxBatchCommands 1` is the runtime with " +
-      'batching off. Commands per batch: commands ÷ batches decided during the timed load (p99 from ' +
+      `batching off; \`maxBatchesInFlight ${OVERLAP}\` lets each actor decide its next batch while up to ` +
+      `${OVERLAP} of its appends are in flight (issue 14's overlap step; the default 1 waits for each). ` +
+      'Commands per batch: commands ÷ batches decided during the timed load (p99 from ' +
       '`runtime.metrics().batchSize`, warm-up included); events per write: events ÷ LevelDB write batches ' +
       `(\`store.stats()\`). Each contestant: fresh folder, ${num(roundMs / 5)} ms warm-up, ${num(roundMs)} ms timed; ` +
       `${rounds} rounds interleaved, the median round by throughput shown with its own latencies. The ratios ` +
@@ -331,7 +403,9 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
         numeric: [1, 2, 3, 4, 5, 6],
       },
       {
-        caption: "One aggregate on 'fsync' as callers grow (raw: as many callers, one stream each)",
+        caption:
+          "One aggregate on 'fsync' as callers grow (raw: as many callers, one stream each; overlap: the same runtime with `maxBatchesInFlight` " +
+          `${OVERLAP})`,
         columns: [
           'callers',
           'commands/s',
@@ -342,9 +416,12 @@ export async function hotAggregate(opts: BenchOptions): Promise<ScenarioReport> 
           'p99',
           'raw events/s',
           '÷ raw',
+          `${inFlight}: commands/s`,
+          'p99',
+          'overlap ÷ off',
         ],
         rows: sweepRows,
-        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+        numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
       },
     ],
     findings,

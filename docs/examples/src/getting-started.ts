@@ -20,6 +20,7 @@ const runtime = await createRuntime({
   onMailboxFull: 'fail', // or 'wait': the caller waits for room, up to commandTimeoutMs
   maxBatchCommands: 256, // commands waiting in one mailbox stored with one append
   maxBatchBytes: 1_048_576, // about this much JSON of events per batch
+  maxBatchesInFlight: 1, // batches one actor may have appending at once (stores with pipelinedAppends)
   maxConcurrentRecoveries: 16, // actors loading from the store at once
   commandTimeoutMs: 30_000, // the caller stops waiting (CommandTimeout); 0 disables
   dedupeWindow: 1000, // commandIds remembered per stream

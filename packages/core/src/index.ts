@@ -136,6 +136,7 @@ export {
 export type { RuntimeOptions } from './runtime/runtime-options.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
 export {
+  type AppendChain,
   type AppendOptions,
   type CheckpointStore,
   type DomainEvent,

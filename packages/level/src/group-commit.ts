@@ -12,7 +12,13 @@
  * (`l<first><last>`, log-index.ts) listing its appends in position order, so the global log
  * costs one key per batch instead of one per event.
  */
-import { type EncodedTimerChange, type EventEnvelope, parseStreamId, VersionConflict } from '@actorfold/core';
+import {
+  type AppendChain,
+  type EncodedTimerChange,
+  type EventEnvelope,
+  parseStreamId,
+  VersionConflict,
+} from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
 import { logIndexKey, streamKey } from './keys.js';
 import { TimerBatch } from './level-timers.js';
@@ -28,6 +34,8 @@ export interface PendingAppend {
   readonly events: readonly EncodedEvent[];
   /** Checked timer changes, written in the same batch as the events; absent when none. */
   readonly timers?: readonly EncodedTimerChange[];
+  /** The caller's pipeline (AppendOptions.chain): once one of its appends fails, the later ones do. */
+  readonly chain?: AppendChain;
   resolve(envelopes: EventEnvelope[]): void;
   reject(error: unknown): void;
 }
@@ -143,7 +151,7 @@ export class GroupCommit {
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
       if (withTimers) timers = await TimerBatch.load(o.db, this.timerCount, appends);
     } catch (e) {
-      for (const a of appends) a.reject(toStoreError(e, o.path, 'reading stream heads and timers', false));
+      for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
       return;
     }
 
@@ -155,8 +163,9 @@ export class GroupCommit {
     for (const a of appends) {
       const streamId = a.streamId;
       const head = (batchHeads.get(streamId) ?? loaded.get(streamId)) as number;
-      if (a.expected !== head) {
-        a.reject(new VersionConflict(streamId, a.expected, head));
+      // An earlier append of its chain failed: this one was decided on that one's state.
+      if (a.expected !== head || a.chain?.failed === true) {
+        fail(a, new VersionConflict(streamId, a.expected, head));
         continue;
       }
       if (a.events.length === 0) {
@@ -190,7 +199,7 @@ export class GroupCommit {
       // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused.
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
-      for (const p of placed) p.append.reject(error);
+      for (const p of placed) fail(p.append, error);
       return;
     }
     this.written.appends += placed.length;
@@ -230,6 +239,12 @@ export class GroupCommit {
     }
     if (reads !== undefined) await Promise.all(reads);
   }
+}
+
+/** Fails an append, and with it the later appends of its chain. */
+function fail(append: PendingAppend, error: unknown): void {
+  if (append.chain !== undefined) append.chain.failed = true;
+  append.reject(error);
 }
 
 /** The envelopes of a written append, parsed from the encoded parts: callers get exactly what a read returns. */

@@ -316,6 +316,8 @@ function serve(
       h.ensureOpen();
       return listStreams(h, readHead, listOpts);
     },
+    // Group commit checks one stream's appends in arrival order against the heads the earlier ones leave.
+    pipelinedAppends: true,
     stats: () => ({ batches: writer.commits, ...writer.written, cachedHeads: heads.size }),
     append<E extends DomainEvent>(
       streamId: string,
@@ -335,11 +337,13 @@ function serve(
             expected,
             events: encoded,
             ...(timers === undefined ? {} : { timers }),
+            ...(appendOpts.chain === undefined ? {} : { chain: appendOpts.chain }),
             resolve: resolve as (envelopes: EventEnvelope[]) => void,
             reject,
           });
         });
       } catch (e) {
+        if (appendOpts?.chain !== undefined) appendOpts.chain.failed = true;
         return Promise.reject(e);
       }
     },

@@ -22,6 +22,8 @@ interface Load {
   readonly aggregates: number;
   /** maxBatchCommands of the child's runtime; undefined: the default. */
   readonly maxBatch?: number;
+  /** maxBatchesInFlight of the child's runtime (with maxBatch); undefined: the default. */
+  readonly inFlight?: number;
 }
 
 const LOADS: readonly Load[] = [
@@ -29,6 +31,8 @@ const LOADS: readonly Load[] = [
   { durability: 'os', concurrency: 24, aggregates: 40 },
   // 128 callers on 3 aggregates: commands queue up, and each actor stores many in one append.
   { durability: 'fsync', concurrency: 128, aggregates: 3, maxBatch: 64 },
+  // The same with overlap: each actor decides its next batch while up to 4 of its appends are in flight.
+  { durability: 'fsync', concurrency: 128, aggregates: 3, maxBatch: 16, inFlight: 4 },
 ];
 
 interface Acked {
@@ -37,17 +41,21 @@ interface Acked {
   readonly parts: number;
 }
 
-for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBatch } of LOADS) {
+for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBatch, inFlight } of LOADS) {
   const batched = maxBatch !== undefined;
+  const overlap = inFlight === undefined ? '' : `, up to ${inFlight} appends in flight`;
   const load = batched
-    ? `, ${CONCURRENCY} callers on ${AGGREGATES} aggregates, batches of up to ${maxBatch}`
+    ? `, ${CONCURRENCY} callers on ${AGGREGATES} aggregates, batches of up to ${maxBatch}${overlap}`
     : '';
   describe(`a runtime on levelStore (durability '${durability}'${load}) killed with SIGKILL`, () => {
     it(
       `loses, duplicates and tears nothing it acknowledged, over ${ROUNDS} kill/restart rounds`,
       async () => {
-        const folder = freshFolder(`crash-${durability}${batched ? '-batched' : ''}`);
+        const folder = freshFolder(
+          `crash-${durability}${batched ? '-batched' : ''}${inFlight ? '-overlap' : ''}`,
+        );
         let largestBatch = 0;
+        let mostInFlight = 0;
         const acked = new Map<string, Acked>();
         const resendFile = `${folder}.resend`;
         let resent = 0;
@@ -63,6 +71,7 @@ for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBa
             String(AGGREGATES),
             resendFile,
             ...(maxBatch === undefined ? [] : [String(maxBatch)]),
+            ...(inFlight === undefined ? [] : [String(inFlight)]),
           ]);
           // Every third round is killed during start-up and recovery, the others while under load.
           const early = round % 3 === 2;
@@ -82,12 +91,15 @@ for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBa
               expect(line, `re-sent acknowledged command ${a}`).toBe(`DUP ${a} true`);
               resent++;
             } else if (kind === 'BATCH') largestBatch = Math.max(largestBatch, Number(a));
+            else if (kind === 'INFLIGHT') mostInFlight = Math.max(mostInFlight, Number(a));
             else expect(['READY'], `unexpected child output: ${line}`).toContain(line);
           }
         }
         expect(acked.size).toBeGreaterThan(ROUNDS * 10);
         // The load piled up: several commands were stored in one append (otherwise this proves nothing about batches).
         if (batched) expect(largestBatch).toBeGreaterThan(1);
+        // With overlap, an aggregate had several appends in flight at once (the path under test ran).
+        if (inFlight !== undefined) expect(mostInFlight).toBeGreaterThan(1);
 
         const store = await levelStore({ path: folder, durability });
         try {
@@ -123,7 +135,7 @@ for (const { durability, concurrency: CONCURRENCY, aggregates: AGGREGATES, maxBa
         }
         // Informative only: how much the rounds exercised.
         console.info(
-          `crash ${durability}${load}: ${ROUNDS} rounds, ${acked.size} acknowledged, ${resent} re-sent, largest batch ${largestBatch}`,
+          `crash ${durability}${load}: ${ROUNDS} rounds, ${acked.size} acknowledged, ${resent} re-sent, largest batch ${largestBatch}, most appends in flight ${mostInFlight}`,
         );
       },
       SOAK ? 600_000 : batched ? 300_000 : 60_000,

@@ -20,6 +20,8 @@ export interface ActorOptions {
   readonly maxBatchCommands: number;
   /** About this many bytes of encoded events per batch, at most (one larger command runs alone). */
   readonly maxBatchBytes: number;
+  /** Batches appending at once per actor, at most (on stores with `pipelinedAppends`; 1 elsewhere). */
+  readonly maxBatchesInFlight: number;
   /** The durable effects decide may request, and the runner's settings. */
   readonly effects: EffectCatalog;
 }

@@ -10,6 +10,9 @@ import type { DedupeWindow } from './dedupe.js';
 import { fingerprint } from './fingerprint.js';
 import { type CommandRequest, eventMetadata, metadataOf } from './request.js';
 
+/** The empty `decided` and `events` of every new batch (frozen: the first item replaces it, never a push). */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /**
  * A command whose commandId an earlier command of the same batch already used (and that one was
  * accepted): it gets that command's result once the batch is durable, or IdempotencyConflict
@@ -43,9 +46,12 @@ export interface Decided {
  * nothing for it).
  */
 export class Batch {
-  readonly decided: Decided[] = [];
-  /** The events of every accepted command, in order, ready for one `store.append`. */
-  readonly events: NewEvent[] = [];
+  /**
+   * Behind getters, created with their first item: a push onto an empty array reserves room for
+   * 16 or so, most of it wasted when commands run one per batch (spread load).
+   */
+  #decided: Decided[] = NONE;
+  #events: NewEvent[] = NONE;
   /** The timer changes of every accepted command, in order, for the same append (undefined: none). */
   timers: TimerChange[] | undefined = undefined;
   /** The version the batch's append expects (the actor's version when the batch began). */
@@ -91,6 +97,16 @@ export class Batch {
     this.#dedupe = dedupe;
     this.#now = now;
     this.#timestamp = isoTimestamp(now);
+  }
+
+  /** Every command taken so far and what became of it, in order. */
+  get decided(): readonly Decided[] {
+    return this.#decided;
+  }
+
+  /** The events of every accepted command, in order, ready for one `store.append`. */
+  get events(): readonly NewEvent[] {
+    return this.#events;
   }
 
   /** Commands taken into the batch so far. */
@@ -181,14 +197,16 @@ export class Batch {
       if (this.#ids === null) this.#ids = new Map();
       this.#ids.set(commandId, this.decided.length);
     }
-    this.decided.push({
+    const d: Decided = {
       request,
       outcome,
       version: this.version,
       state: this.state,
       offset,
       fingerprint: fp,
-    });
+    };
+    if (this.#decided.length === 0) this.#decided = [d];
+    else this.#decided.push(d);
   }
 
   /** The events as the store receives them, each command's with its own metadata. */
@@ -200,7 +218,11 @@ export class Batch {
     if (this.#def.codec !== jsonCodec) metadata.codec = this.#def.codec.name;
     const schemaVersion = this.#def.eventSchemaVersion;
     const timestamp = this.#timestamp;
-    for (const data of events) this.events.push({ data, schemaVersion, metadata, timestamp });
+    for (const data of events) {
+      const event: NewEvent = { data, schemaVersion, metadata, timestamp };
+      if (this.#events.length === 0) this.#events = [event];
+      else this.#events.push(event);
+    }
   }
 
   /** The deliberately broken batcher of the property test: a refused command's events are stored anyway. */

@@ -9,7 +9,12 @@ export type BrokenBatcherMode =
   /** Stores the events of a command refused for its expectedVersion anyway. */
   | 'refused-events-through'
   /** Decides every command on the state the batch started from, not the one left by those before it. */
-  | 'decide-on-batch-start';
+  | 'decide-on-batch-start'
+  /**
+   * With batches appending at once (`maxBatchesInFlight`): appends without the chain, so a later
+   * append may land after an earlier one failed, and keeps (answers) such a later batch.
+   */
+  | 'pipeline-keeps-later';
 
 /** @internal The switch the property test flips. */
 export const brokenBatcher: { mode: BrokenBatcherMode | undefined } = { mode: undefined };

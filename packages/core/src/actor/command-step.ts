@@ -150,7 +150,7 @@ function fold(
     const event = events[i];
     let data: unknown;
     try {
-      data = encodeEvent(codec, event, `events[${i}]`);
+      data = encodeEvent(codec, event, eventPath(i), codec === jsonCodec);
     } catch (error) {
       return new Refused(unstorable(streamId, event, error), false);
     }
@@ -162,6 +162,19 @@ function fold(
   let next = state;
   for (const e of decoded) next = def.evolve(next, e);
   return { kind: 'append', events: stored, decoded, state: next };
+}
+
+const EVENT_PATHS: Array<string | undefined> = new Array(64).fill(undefined);
+
+/** `events[i]`, the path codecs name an event by: built once for the first indexes, not once per event. */
+function eventPath(i: number): string {
+  if (i >= EVENT_PATHS.length) return `events[${i}]`;
+  let path = EVENT_PATHS[i];
+  if (path === undefined) {
+    path = `events[${i}]`;
+    EVENT_PATHS[i] = path;
+  }
+  return path;
 }
 
 /** The codec's refusal (its UnstorableValue kept, `.path` and `.found` included), naming the stream and event type too. */

@@ -43,6 +43,16 @@ export interface StateResult<S = unknown> {
   version: number;
 }
 
+/** What `captureSettlers` was last given: read (and cleared) by the Reply that just made its promise. */
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((error: unknown) => void) | undefined;
+
+/** The executor of every Reply's promise (the executor runs synchronously inside `new Promise`). */
+function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /**
  * The caller's side of a request: the promise it awaits. Settling is idempotent so a timeout
  * and a late reply can race harmlessly.
@@ -58,10 +68,12 @@ abstract class Reply<T> {
 
   constructor(streamId: string) {
     this.streamId = streamId;
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    // One shared executor instead of a closure per request: it hands the functions over here.
+    this.promise = new Promise<T>(captureSettlers);
+    this.#resolve = capturedResolve as (value: T) => void;
+    this.#reject = capturedReject as (error: unknown) => void;
+    capturedResolve = undefined;
+    capturedReject = undefined;
   }
 
   succeed(value: T): void {

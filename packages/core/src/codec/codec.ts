@@ -148,14 +148,17 @@ const BUILT_INS = new Set([
  * Encodes one event through `codec`, after checking what every codec relies on: the event is an
  * object whose `type` is an own, enumerable, non-empty string (not inherited, not a getter), and
  * the encoded data keeps that same `type` (guards custom codecs). `path` names the event
- * (`events[0]`).
+ * (`events[0]`). `keepsType` skips the check of the encoded type, for a codec known to keep it.
  */
-export function encodeEvent(codec: Codec, event: unknown, path: string): unknown {
+export function encodeEvent(codec: Codec, event: unknown, path: string, keepsType = false): unknown {
   const type = ownType(event);
   if (typeof type !== 'string') {
     throw new UnstorableValue(codec.name, `${path}.type`, type.found, EVENT_TYPE_HINT);
   }
   const data = codec.encode(event, path);
+  // `keepsType`: the caller knows the codec returns the event or a plain copy of it with every
+  // string as it was (the JSON codec), so the type is kept and need not be read again.
+  if (keepsType) return data;
   if (ownType(data) !== type) {
     throw new UnstorableValue(
       codec.name,

@@ -38,6 +38,14 @@ export interface RuntimeOptions {
    * larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB (1 048 576).
    */
   maxBatchBytes?: number;
+  /**
+   * Batches one actor may have appending at once (issue 14's overlap step): while a batch's append
+   * is in flight the actor decides the next one on the state it will leave, and answers each
+   * batch only once its own append and every earlier one are durable; a failed append fails or
+   * re-decides every later batch. Used only on stores that declare `pipelinedAppends`; elsewhere,
+   * and with 1, a batch is decided only after the one before it is durable. Default 1.
+   */
+  maxBatchesInFlight?: number;
   /** Actors recovering from the store at once. Default 16. */
   maxConcurrentRecoveries?: number;
   /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
@@ -115,6 +123,7 @@ const DEFAULTS: ResolvedOptions = {
   onMailboxFull: 'fail',
   maxBatchCommands: 256,
   maxBatchBytes: 1024 * 1024,
+  maxBatchesInFlight: 1,
   effects: NO_EFFECTS,
 };
 
@@ -140,7 +149,12 @@ export function assertTimerMs(name: string, v: unknown): asserts v is number {
 /** Checks the numeric options and fills in the defaults. Throws InvalidArgument naming the option. */
 export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
   const r: { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] } = { ...DEFAULTS };
-  const positive = ['mailboxCapacity', 'maxConcurrentRecoveries', 'maxBatchCommands'] as const;
+  const positive = [
+    'mailboxCapacity',
+    'maxConcurrentRecoveries',
+    'maxBatchCommands',
+    'maxBatchesInFlight',
+  ] as const;
   for (const key of positive) {
     const v = o[key];
     if (v === undefined) continue;

@@ -479,7 +479,7 @@ export class Runtime {
         effectsOldestAgeMs: effects?.gauges.oldestAgeMs() ?? 0,
       },
       latency: {
-        command: Metrics.summarize(ctx.metrics.commandLatency),
+        command: Metrics.summarize(ctx.metrics.commandLatency()),
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
         timerLag: Metrics.summarize(ctx.metrics.timerLag),
       },

@@ -55,6 +55,18 @@ export interface AppendOptions {
    * store without `timers` refuses a non-empty list with InvalidArgument.
    */
   timers?: readonly TimerChange[];
+  /**
+   * Appends one writer issued without waiting for the earlier ones to be durable (stores with
+   * `pipelinedAppends`): once one append carrying this object fails, the store sets `failed`
+   * and fails every later one carrying it with VersionConflict, even when its expectedVersion
+   * matches (another writer's events may have filled exactly the versions the failed one named).
+   */
+  chain?: AppendChain;
+}
+
+/** See `AppendOptions.chain`: shared by the appends of one writer that are in flight together. */
+export interface AppendChain {
+  failed: boolean;
 }
 
 export interface ReadStreamOptions {
@@ -161,6 +173,14 @@ export interface EventStore {
    * actor is evicted or crashes); rejects with NotOwner (retryable) when another node holds it.
    */
   acquire?(streamId: string): Promise<() => Promise<void>>;
+  /**
+   * True when several appends of one stream may be in flight at once (the runtime's
+   * `maxBatchesInFlight`): the store checks them in the order they were called, each against the
+   * stream as every earlier call leaves it (not yet durable ones included), never makes one
+   * durable before an earlier one, and fails every later append that carries the same
+   * `AppendOptions.chain` once one of them failed. Absent: one append per stream at a time.
+   */
+  readonly pipelinedAppends?: boolean;
   /**
    * Lease mode: calls `listener` with the streams whose leases the store lost without their being
    * given back (the session holding them died, and the database dropped them with it), so that

@@ -20,6 +20,12 @@ export interface ProbeHooks {
   keepOnClose?: boolean;
   /** Hide `onAppend` and `lastPosition`, as a store that cannot notify subscribers. */
   hideNotifications?: boolean;
+  /**
+   * Declare `pipelinedAppends` when the wrapped store does, keeping its contract: one stream's
+   * appends reach it in call order (each after its own `beforeAppend`), and an append this
+   * wrapper fails (a throwing `beforeAppend`) fails the later ones of its chain.
+   */
+  pipelined?: boolean;
 }
 
 /**
@@ -33,9 +39,16 @@ export class ProbeStore implements EventStore {
   readonly appending = new Set<string>();
   overlaps: string[] = [];
 
+  /** Per stream, settles once the newest append reached the wrapped store (or failed before). */
+  readonly #turns = new Map<string, Promise<void>>();
+  /** Appends in flight per stream, most at once per stream (pipelined appends). */
+  readonly #inFlight = new Map<string, number>();
+  maxInFlight = 0;
+
   constructor(inner: EventStore, hooks: ProbeHooks = {}) {
     this.inner = inner;
     this.hooks = hooks;
+    if (hooks.pipelined === true && inner.pipelinedAppends === true) this.pipelinedAppends = true;
     if (!hooks.hideKnownVersion && inner.knownStreamVersion) {
       this.knownStreamVersion = (id) => inner.knownStreamVersion?.(id);
     }
@@ -47,6 +60,7 @@ export class ProbeStore implements EventStore {
   }
 
   knownStreamVersion?: (streamId: string) => number | undefined;
+  pipelinedAppends?: boolean;
   onAppend?: (listener: (lastPosition: number) => void) => () => void;
   lastPosition?: () => Promise<number>;
 
@@ -66,11 +80,39 @@ export class ProbeStore implements EventStore {
     this.calls.append++;
     if (this.appending.has(streamId)) this.overlaps.push(streamId);
     this.appending.add(streamId);
+    const n = (this.#inFlight.get(streamId) ?? 0) + 1;
+    this.#inFlight.set(streamId, n);
+    this.maxInFlight = Math.max(this.maxInFlight, n);
     try {
-      await this.hooks.beforeAppend?.(streamId);
-      return await this.inner.append(streamId, events, opts);
+      if (this.pipelinedAppends !== true) {
+        await this.hooks.beforeAppend?.(streamId);
+        return await this.inner.append(streamId, events, opts);
+      }
+      const previous = this.#turns.get(streamId);
+      let reached!: () => void;
+      const turn = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      this.#turns.set(streamId, turn);
+      let appending: Promise<EventEnvelope<E>[]>;
+      try {
+        if (previous !== undefined) await previous;
+        await this.hooks.beforeAppend?.(streamId);
+        appending = this.inner.append(streamId, events, opts);
+      } catch (error) {
+        if (opts.chain !== undefined) opts.chain.failed = true;
+        throw error;
+      } finally {
+        reached();
+        if (this.#turns.get(streamId) === turn) this.#turns.delete(streamId);
+      }
+      return await appending;
     } finally {
-      this.appending.delete(streamId);
+      const left = (this.#inFlight.get(streamId) ?? 1) - 1;
+      if (left === 0) {
+        this.#inFlight.delete(streamId);
+        this.appending.delete(streamId);
+      } else this.#inFlight.set(streamId, left);
     }
   }
 
