@@ -9,6 +9,8 @@
  * dependency. The package's own `src/` and `test/` still go through Vite. One copy of each
  * module either way: every importer, native or not, resolves the same real path.
  */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { ViteUserConfig } from 'vitest/config';
 
 type TestConfig = NonNullable<ViteUserConfig['test']>;
@@ -20,9 +22,22 @@ export const workspaceBuilds: RegExp[] = [/\/(packages|apps)\/[^/]+\/dist\//];
  * The shared `test` settings; a package spreads them and adds its own. The ceilings are generous
  * because 2 cores run every package's tests at once (and other work besides): a test that hangs
  * still fails, but a slow machine does not fail a test, which never asserts wall-clock speed.
+ * `expect.poll`, `vi.waitFor` and `vi.waitUntil` get a ceiling fit for a loaded machine and a
+ * short poll (vitest.setup.ts).
  */
 export const sharedTest: TestConfig = {
   server: { deps: { external: workspaceBuilds } },
   testTimeout: 30_000,
   hookTimeout: 30_000,
+  setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
+  expect: { poll: { timeout: 15_000, interval: 10 } },
 };
+
+/**
+ * Workers for a package whose test files mostly wait for the processes they start (the CLI's and
+ * the daemon's end-to-end files): one per core, at least 2. Vitest's default is one less than the
+ * cores, so on a 2-core machine those files ran one after another, and the CLI's (the longest sum)
+ * kept `npm test` going alone on one core after every other package had finished. Packages whose
+ * tests compute keep the default: `npm test` already runs every package at once.
+ */
+export const processTestWorkers: number = Math.max(2, availableParallelism());

@@ -1,5 +1,5 @@
 /** Temp folders, and store folders seeded with the example domain through a real runtime. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,9 +30,20 @@ export const domainModule = join(daemonPackage, 'dist', 'domain', 'index.js');
 /**
  * A store folder holding: account/alice (opened, 120 deposits of 1..120: snapshots at 50 and
  * 100), account/bob (opened, 3 deposits), account/acct-0..acct-29 (opened), and nothing else.
+ * Each call returns a folder of its own (tests damage or lock theirs): the first one is written
+ * through a real runtime, the later ones are copies of it, made while no process has it open.
  */
 export async function seededStore(): Promise<string> {
+  seeded ??= seed();
   const path = join(freshDir(), 'store');
+  cpSync(await seeded, path, { recursive: true });
+  return path;
+}
+
+let seeded: Promise<string> | undefined;
+
+async function seed(): Promise<string> {
+  const path = join(freshDir(), 'seed');
   const runtime = await createRuntime({ store: levelStore({ path }), aggregates });
   const alice = runtime.get(account, 'alice');
   await alice.execute({ type: 'open', owner: 'Alice' }, { commandId: 'open-alice' });
