@@ -388,6 +388,15 @@ export function reject(reason: string, message?: string, details?: unknown): nev
   throw new Rejection(reason, message, details);
 }
 
+/**
+ * What was thrown, as text. Anything may be thrown (a null-prototype object, a Proxy whose traps
+ * throw, an object whose toString throws): describing it must never throw in turn, or the error
+ * meant to carry it would be lost.
+ */
 function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  try {
+    return e instanceof Error ? e.message : String(e);
+  } catch {
+    return 'a thrown value that cannot be turned into text';
+  }
 }

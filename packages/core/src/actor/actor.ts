@@ -671,7 +671,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const error = refused.error;
     if (refused.thrown !== undefined) {
       const command = request.kind === 'execute' ? request.command.type : undefined;
-      this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+      try {
+        this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+      } catch {
+        // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
+        this.#logger().error({ err: error.message, command }, 'decide threw');
+      }
     } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
       this.#logger().debug({ reason: error.reason }, 'command rejected');
     }

@@ -163,12 +163,14 @@ export function beforeDecide(
   for (let i = 0; i < before.length; i++) {
     const hook = before[i] as Hook<BeforeDecideContext>;
     let returned: unknown;
+    let thenable: boolean;
     try {
       returned = hook.fn.call(hook.self, ctx);
+      thenable = isThenable(returned); // reading `.then` may throw (a Proxy): the hook's failure
     } catch (error) {
       return refusal(ctx.streamId, hook.name, error);
     }
-    if (isThenable(returned)) return continueAsync(chain, ctx, i, returned, commandId);
+    if (thenable) return continueAsync(chain, ctx, i, returned as PromiseLike<unknown>, commandId);
     const tampered = tamperedWith(ctx, hook.name, commandId);
     if (tampered !== undefined) return tampered;
   }
@@ -201,7 +203,11 @@ async function continueAsync(
 
 /** A Rejection refuses the command as REJECTED; anything else is a bug in the interceptor. */
 function refusal(streamId: string, name: string, error: unknown): Refused {
-  if (isRejection(error)) return new Refused(error, true);
+  try {
+    if (isRejection(error)) return new Refused(error, true);
+  } catch {
+    // Looking at it threw (a Proxy whose traps throw): a bug in the interceptor like any other.
+  }
   return new Refused(new InterceptorFailed(streamId, name, error), false, error);
 }
 
@@ -231,7 +237,12 @@ export function notify<T>(
   for (const hook of hooks) {
     const failed = (error: unknown) => {
       metrics.counters.listenerFailures++;
-      logger().error({ err: error, interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      try {
+        logger().error({ err: error, interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      } catch {
+        // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
+        logger().error({ interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      }
     };
     try {
       const returned = hook.fn.call(hook.self, ctx);

@@ -27,21 +27,26 @@ export class CommandTimeouts {
     return this.#timeoutMs > 0 && Number.isFinite(this.#timeoutMs);
   }
 
-  /** Starts the caller's clock for a request just queued. */
+  /**
+   * Starts the caller's clock for a request just queued. Without timeouts the request is still
+   * listed (no timer), so that shutdown can answer a caller whose command never finishes.
+   */
   watch(request: Request): void {
-    if (!this.enabled) return;
-    request.deadline = this.#clock.now() + this.#timeoutMs;
     this.#dropSettled();
     this.#queue.push(request);
+    if (!this.enabled) return;
+    request.deadline = this.#clock.now() + this.#timeoutMs;
     if (this.#timer === null) this.#arm();
   }
 
-  /** Cancels the timer (shutdown). */
-  clear(): void {
+  /** Cancels the timer and fails every request not yet answered with `error` (shutdown). */
+  clear(error: Error): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
+    const left = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
+    for (const request of left) request.fail(error);
   }
 
   #arm(): void {
