@@ -110,6 +110,7 @@ const RETURNED: ReadonlyArray<[string, () => unknown]> = [
   [
     'a thenable that throws when called',
     () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is what is tested
       then: () => {
         throw new Error('then throws');
       },
@@ -252,6 +253,7 @@ describe('a decide that returns something other than events fails that command a
       initialState: () => ({ tags: [] }),
       decide: () =>
         ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what is tested
           then(resolve: (v: Evt[]) => void) {
             setTimeout(() => resolve([{ type: 'Added', tag: 'late' }]), 1);
           },
