@@ -675,7 +675,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#logger().error({ err: refused.thrown, command }, 'decide threw');
       } catch {
         // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
-        this.#logger().error({ err: error.message, command }, 'decide threw');
+        this.#logger().error({ err: (error as Error).message, command }, 'decide threw');
       }
     } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
       this.#logger().debug({ reason: error.reason }, 'command rejected');
