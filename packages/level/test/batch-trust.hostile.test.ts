@@ -124,7 +124,7 @@ const VALUES: ReadonlyArray<[string, () => unknown]> = [
   ['Infinity', () => Number.POSITIVE_INFINITY],
   ['a BigInt', () => 2n ** 80n],
   ['an undefined field', () => ({ a: 1, gone: undefined })],
-  ['a sparse array', () => [1, , 3]],
+  ['a sparse array', () => Object.assign(new Array(3), { 0: 1, 2: 3 })],
   ['an array holding undefined', () => [1, undefined]],
   ['a class instance', () => new Money(5)],
   ['a lone high surrogate', () => 'a\uD800b'],
