@@ -485,3 +485,101 @@ describe('every caller’s promise settles, and nothing acknowledged is lost, wh
     }
   });
 });
+
+describe('what the caller hands over is taken when it is sent', () => {
+  it('an options object reused and changed between execute calls: each command keeps the commandId and metadata it was sent with', async () => {
+    const { rt, open, h } = await held();
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const options: { commandId?: string; metadata?: Record<string, unknown> } = {};
+    const sent: Promise<ExecuteResult>[] = [];
+    for (let i = 0; i < 5; i++) {
+      options.commandId = `id-${i}`;
+      options.metadata = { i };
+      sent.push(h.execute({ type: 'add', tag: `t${i}` }, options));
+    }
+    open();
+    await first;
+    const results = await Promise.all(sent);
+    expect(results.map((r) => r.deduplicated)).toEqual([false, false, false, false, false]);
+    const stored = await collect(rt.store.readStream('hostile/h1'));
+    expect(stored.slice(1).map((e) => [e.metadata.commandId, e.metadata.i])).toEqual(
+      Array.from({ length: 5 }, (_, i) => [`id-${i}`, i]),
+    );
+  });
+
+  it('a command with a commandId and a field no JSON can read (a getter or toJSON that throws) fails alone or is stored; the batch goes on', async () => {
+    const { rt, open, h } = await held();
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const getter = Object.defineProperty({ type: 'add', tag: 'getter' }, 'boom', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter');
+      },
+    }) as Cmd;
+    const toJSON = {
+      type: 'add',
+      tag: 'toJSON',
+      extra: {
+        toJSON: () => {
+          throw new Error('toJSON');
+        },
+      },
+    } as Cmd;
+    const batch = [
+      h.execute(getter, { commandId: 'g' }),
+      h.execute(toJSON, { commandId: 't' }),
+      h.execute({ type: 'add', tag: 'after' }, { commandId: 'a' }),
+    ];
+    open();
+    const got = await codes([first, ...batch]);
+    expect(got[0]).toBe('ok');
+    expect(got[3]).toBe('ok');
+    for (const c of got.slice(1, 3)) expect(['ok', 'INVALID_COMMAND']).toContain(c);
+    expect(rt.stats().crashes).toBe(0);
+    expect((await storedTags(rt)).filter((t) => t === 'first' || t === 'after')).toEqual(['first', 'after']);
+  });
+});
+
+describe('execute and inject never throw synchronously: hostile arguments reject the promise', () => {
+  const trap = () =>
+    new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('get trap');
+        },
+        ownKeys: () => {
+          throw new Error('ownKeys trap');
+        },
+      },
+    );
+  it.each([
+    ['a Proxy command', (h: ReturnType<Runtime['get']>) => h.execute(trap() as Cmd), 'INVALID_COMMAND'],
+    [
+      'Proxy options',
+      (h: ReturnType<Runtime['get']>) => h.execute({ type: 'add', tag: 'x' } as Cmd, trap()),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'a Proxy in injected events',
+      (h: ReturnType<Runtime['get']>) => h.inject([trap() as Evt]),
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'a Proxy as injected events',
+      (h: ReturnType<Runtime['get']>) => h.inject(trap() as Evt[]),
+      'INVALID_ARGUMENT',
+    ],
+  ] as const)('%s', async (_name, call, code) => {
+    runtime = await createRuntime({ aggregates: [hostile] });
+    const h = runtime.get(hostile, 'x');
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = call(h);
+    }).not.toThrow();
+    await expect(returned).rejects.toMatchObject({ code });
+    expect((await h.execute({ type: 'add', tag: 'fine' })).version).toBe(1);
+  });
+});

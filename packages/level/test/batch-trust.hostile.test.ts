@@ -297,7 +297,7 @@ describe('timers and effects requested by several commands of one batch', () => 
     const names = async (r: Runtime) => {
       const out: string[] = [];
       for await (const t of r.timers().list({ streamId: 'planner/p' }))
-        out.push(`${t.name}:${(t.command as { tag: string }).tag}`);
+        out.push(`${t.name}:${(t.command as unknown as { tag: string }).tag}`);
       return out.sort();
     };
     expect(await names(rt)).toEqual(['t1:second', 't2:other']);
