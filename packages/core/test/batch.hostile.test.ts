@@ -15,6 +15,7 @@ import {
   type Runtime,
   type RuntimeOptions,
   reject,
+  richCodec,
 } from '../src/index.js';
 import { collect, flush, ProbeStore } from './support/probe-store.js';
 
@@ -582,4 +583,36 @@ describe('execute and inject never throw synchronously: hostile arguments reject
     await expect(returned).rejects.toMatchObject({ code });
     expect((await h.execute({ type: 'add', tag: 'fine' })).version).toBe(1);
   });
+});
+
+describe('what execute hands back is not the actor’s own copy of the events', () => {
+  it.each([
+    ['json', undefined],
+    ['rich', richCodec],
+  ] as const)(
+    '%s codec: changing r.events after execute changes neither the live state nor the stored events',
+    async (_name, codec) => {
+      const boxes = defineAggregate<
+        { items: Array<{ q: number }> },
+        { type: 'add'; q: number },
+        { type: 'Added'; item: { q: number } }
+      >({
+        type: 'boxes',
+        ...(codec === undefined ? {} : { codec }),
+        initialState: () => ({ items: [] }),
+        decide: (_s, c) => [{ type: 'Added', item: { q: c.q } }],
+        evolve: (s, e) => ({ items: [...s.items, e.item] }),
+      });
+      runtime = await createRuntime({ aggregates: [boxes] });
+      const h = runtime.get(boxes, 'b');
+      const r = await h.execute({ type: 'add', q: 1 });
+      (r.events[0]?.data as { item: { q: number } }).item.q = 77;
+      expect((await h.state()).state).toEqual({ items: [{ q: 1 }] });
+      const stored = await collect(runtime.store.readStream('boxes/b'));
+      expect((codec ?? { decode: (d: unknown) => d }).decode(stored[0]?.data)).toEqual({
+        type: 'Added',
+        item: { q: 1 },
+      });
+    },
+  );
 });

@@ -529,11 +529,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         case 'append': {
           const n = outcome.events.length;
           const mine = n === stored.length ? stored : stored.slice(d.offset, d.offset + n);
-          // Callers see the events as evolve saw them (the stored encoding, decoded).
+          // Callers see the events as evolve saw them (the stored encoding, decoded), decoded
+          // afresh from the store's copy: objects evolve folded into the state are not handed out.
+          const codec = this.def.codec;
           const events =
             outcome.decoded === outcome.events
               ? mine
-              : mine.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+              : mine.map((env) => ({ ...env, data: codec.decode(env.data) as DomainEvent }));
           results.push({ events, version: d.version, state: d.state, deduplicated: false });
           break;
         }
