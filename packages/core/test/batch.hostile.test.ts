@@ -616,3 +616,57 @@ describe('what execute hands back is not the actor’s own copy of the events', 
     },
   );
 });
+
+describe('byte limits, injects and interceptors inside batches', () => {
+  it('a command whose events alone pass maxBatchBytes runs in its own batch, in order; interceptors see every command once', async () => {
+    const seen: string[] = [];
+    const after: string[] = [];
+    const watch: Interceptor = {
+      name: 'watch',
+      beforeDecide(ctx) {
+        seen.push((ctx.command as { tag?: string }).tag ?? ctx.command.type);
+      },
+      afterAppend(ctx) {
+        after.push(String(ctx.version));
+      },
+    };
+    const { rt, open, h } = await held({ maxBatchBytes: 200, interceptors: [watch] });
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const big = 'x'.repeat(1000);
+    const tags = ['a', 'b', big, 'c', big, big, 'd'];
+    const sent = tags.map((tag) => h.execute({ type: 'add', tag }));
+    open();
+    const results = await Promise.all([first, ...sent]);
+    expect(results.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await storedTags(rt)).toEqual(['first', ...tags]);
+    expect(seen).toEqual(['first', ...tags]);
+    expect(after).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    // The three big commands could not share a batch with anything after the first command.
+    expect(rt.metrics().counters.batches).toBeGreaterThanOrEqual(5);
+  });
+
+  it('injects in a batch: one with an event JSON cannot keep fails alone; a reused commandId across inject and execute is IDEMPOTENCY_CONFLICT; an exact retry is a duplicate', async () => {
+    const { rt, open, h } = await held();
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const batch = [
+      h.inject([{ type: 'Added', tag: 'i1' }], { commandId: 'inj' }),
+      h.inject([{ type: 'Added', tag: Number.NaN as unknown as string }]),
+      h.inject([{ type: 'Added', tag: 'i1' }], { commandId: 'inj' }),
+      h.execute({ type: 'add', tag: 'i1' }, { commandId: 'inj' }),
+      h.inject([{ type: 'Added', tag: 'i2' }]),
+    ];
+    open();
+    expect(await codes([first, ...batch])).toEqual([
+      'ok',
+      'ok',
+      'INVALID_ARGUMENT',
+      'ok',
+      'IDEMPOTENCY_CONFLICT',
+      'ok',
+    ]);
+    expect((await batch[2]) as ExecuteResult).toMatchObject({ deduplicated: true, version: 2 });
+    expect(await storedTags(rt)).toEqual(['first', 'i1', 'i2']);
+  });
+});
