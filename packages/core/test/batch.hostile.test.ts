@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { StateRequest } from '../src/actor/request.js';
 import {
   createRuntime,
   defineAggregate,
@@ -13,10 +14,13 @@ import {
   type Interceptor,
   memoryStore,
   type Runtime,
+  RuntimeClosed,
   type RuntimeOptions,
   reject,
   richCodec,
+  SimulatedClock,
 } from '../src/index.js';
+import { CommandTimeouts } from '../src/runtime/command-timeouts.js';
 import { collect, flush, ProbeStore } from './support/probe-store.js';
 
 let runtime: Runtime | undefined;
@@ -668,5 +672,37 @@ describe('byte limits, injects and interceptors inside batches', () => {
     ]);
     expect((await batch[2]) as ExecuteResult).toMatchObject({ deduplicated: true, version: 2 });
     expect(await storedTags(rt)).toEqual(['first', 'i1', 'i2']);
+  });
+});
+
+describe('without command timeouts', () => {
+  it('a command that never finishes holds up no other aggregate, and shutdown answers it', async () => {
+    hanging = new Promise(() => undefined);
+    runtime = await createRuntime({ aggregates: [hostile], commandTimeoutMs: 0 });
+    const rt = runtime;
+    const stuck = codes([rt.get(hostile, 'stuck').execute({ type: 'hang' })]);
+    // Many commands on another aggregate go through while the first one hangs.
+    let last: ExecuteResult | undefined;
+    for (let i = 0; i < 200; i++) last = await rt.get(hostile, 'busy').execute({ type: 'add', tag: `t${i}` });
+    expect(last?.version).toBe(200);
+    const settled = stuck;
+    await rt.shutdown({ timeoutMs: 10 });
+    runtime = undefined;
+    expect(await settled).toEqual(['RUNTIME_CLOSED']);
+  });
+
+  it('the list shutdown answers from keeps only requests not yet answered, however long one of them runs', () => {
+    const timeouts = new CommandTimeouts(new SimulatedClock(), 0, () => undefined);
+    const stuck = new StateRequest('s/1');
+    timeouts.watch(stuck);
+    for (let i = 0; i < 10_000; i++) {
+      const r = new StateRequest('s/2');
+      timeouts.watch(r);
+      r.succeed({ state: null, version: 0 });
+    }
+    expect(timeouts.pending).toBeLessThan(2100);
+    timeouts.clear(new RuntimeClosed());
+    expect(stuck.settled).toBe(true);
+    stuck.promise.catch(() => undefined);
   });
 });

@@ -12,6 +12,8 @@ export class CommandTimeouts {
   #queue: Request[] = [];
   #head = 0;
   #timer: TimerHandle | null = null;
+  /** Without timeouts: the list length at which settled requests are swept out. */
+  #sweepAt = 1024;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #onTimeout: () => void;
@@ -21,6 +23,11 @@ export class CommandTimeouts {
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
     this.#onTimeout = onTimeout;
+  }
+
+  /** Requests listed (some may be answered already and not yet dropped). */
+  get pending(): number {
+    return this.#queue.length - this.#head;
   }
 
   get enabled(): boolean {
@@ -34,7 +41,12 @@ export class CommandTimeouts {
   watch(request: Request): void {
     this.#dropSettled();
     this.#queue.push(request);
-    if (!this.enabled) return;
+    if (!this.enabled) {
+      // No deadlines: a request that never finishes would hold every later one at the head, so
+      // the settled ones are swept out whenever the list doubles (amortised O(1) per request).
+      if (this.#queue.length >= this.#sweepAt) this.#sweep();
+      return;
+    }
     request.deadline = this.#clock.now() + this.#timeoutMs;
     if (this.#timer === null) this.#arm();
   }
@@ -69,6 +81,12 @@ export class CommandTimeouts {
       first.fail(new CommandTimeout(first.streamId, this.#timeoutMs));
     }
     this.#arm();
+  }
+
+  #sweep(): void {
+    this.#queue = this.#queue.slice(this.#head).filter((r) => !r.settled);
+    this.#head = 0;
+    this.#sweepAt = Math.max(1024, this.#queue.length * 2);
   }
 
   #dropSettled(): void {
