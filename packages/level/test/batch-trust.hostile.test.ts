@@ -163,9 +163,14 @@ async function roundTrip(codec: typeof richCodec | undefined, snapshots: boolean
   const ackedData = acked.flatMap((r) => r.events.map((e) => e.data));
   // Live: what each caller was told is what the stream holds.
   const read: unknown[] = [];
-  for await (const e of rt.store.readStream('keep/k')) read.push(e.data);
+  const envelopes: unknown[] = [];
+  for await (const e of rt.store.readStream('keep/k')) {
+    read.push(e.data);
+    envelopes.push(codec === undefined ? e : { ...e, data: codec.decode(e.data) });
+  }
   expect(read.length).toBe(ackedData.length);
-  if (codec === undefined) expect(read).toStrictEqual(ackedData);
+  // Whole envelopes: version, position, timestamp and metadata as acknowledged, data decoded.
+  expect(envelopes).toStrictEqual(acked.flatMap((r) => r.events));
   await stop(rt);
   // A fresh runtime on the same folder, with or without snapshots, replays the acknowledged state.
   for (const again of [keeper('keep', codec, snapshots), keeper('keep', codec, false)]) {
