@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, Command } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InterceptorFailed, InvalidArgument, isRejection } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
@@ -218,7 +219,18 @@ function tamperedWith(
   commandId: string | undefined,
 ): Refused | undefined {
   const m = ctx.metadata;
-  if (m.commandId === commandId && m.fingerprint === undefined && m.codec === undefined) return undefined;
+  if (m.commandId === commandId && m.fingerprint === undefined && m.codec === undefined) {
+    // Stored as JSON with every event: what JSON cannot keep refuses this command alone, not
+    // (at the store's append) every command of its batch.
+    try {
+      jsonCodec.encode(m, 'metadata');
+      return undefined;
+    } catch (error) {
+      const why =
+        error instanceof InvalidArgument ? error : new InvalidArgument('metadata could not be read');
+      return new Refused(new InterceptorFailed(ctx.streamId, name, why), false, why);
+    }
+  }
   const why = new InvalidArgument('metadata.commandId, .fingerprint and .codec are the runtime’s to set');
   return new Refused(new InterceptorFailed(ctx.streamId, name, why), false, why);
 }

@@ -8,6 +8,7 @@ import {
   type StateResult,
 } from '../actor/request.js';
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument, InvalidCommand } from '../errors.js';
 import { isDomainEvent } from '../store/store.js';
 import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
@@ -202,7 +203,20 @@ function takeOptions(o: ExecuteOptions): ExecuteOptions | InvalidArgument {
   } catch {
     return new InvalidArgument('options could not be read (a getter or Proxy trap threw)');
   }
-  return checkOptions(copy) ?? copy;
+  const problem = checkOptions(copy);
+  if (problem !== undefined) return problem;
+  if (copy.metadata !== undefined) {
+    // Stored as JSON with every event: what JSON cannot keep is refused here, for this command
+    // alone, rather than by the store's append, which would fail every command of its batch.
+    try {
+      copy.metadata = jsonCodec.encode(copy.metadata, 'options.metadata') as Record<string, unknown>;
+    } catch (error) {
+      return error instanceof InvalidArgument
+        ? error
+        : new InvalidArgument('options.metadata could not be read (a getter or Proxy trap threw)');
+    }
+  }
+  return copy;
 }
 
 function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
