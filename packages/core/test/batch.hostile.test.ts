@@ -706,3 +706,38 @@ describe('without command timeouts', () => {
     stuck.promise.catch(() => undefined);
   });
 });
+
+describe('metadata JSON cannot keep', () => {
+  it('added by a beforeDecide interceptor, refuses that command alone (INTERCEPTOR_FAILED), not its whole batch', async () => {
+    const stamp: Interceptor = {
+      name: 'stamp',
+      beforeDecide(ctx) {
+        const tag = (ctx.command as { tag?: string }).tag;
+        ctx.metadata.tag = tag === 'big' ? 10n : tag;
+      },
+    };
+    const { rt, open, h } = await held({ interceptors: [stamp] });
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const batch = [
+      h.execute({ type: 'add', tag: 'a' }),
+      h.execute({ type: 'add', tag: 'big' }),
+      h.execute({ type: 'add', tag: 'b' }),
+    ];
+    open();
+    expect(await codes([first, ...batch])).toEqual(['ok', 'ok', 'INTERCEPTOR_FAILED', 'ok']);
+    expect(await storedTags(rt)).toEqual(['first', 'a', 'b']);
+  });
+
+  it('in the options, refuses the call at once with INVALID_ARGUMENT naming the path', async () => {
+    runtime = await createRuntime({ aggregates: [hostile] });
+    await expect(
+      runtime
+        .get(hostile, 'x')
+        .execute({ type: 'add', tag: 'a' }, { metadata: { nested: { at: new Date() } } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('options.metadata.nested.at'),
+    });
+  });
+});

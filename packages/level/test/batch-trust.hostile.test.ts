@@ -399,3 +399,47 @@ describe('timers and effects requested by several commands of one batch', () => 
     },
   );
 });
+
+describe('metadata in a batch', () => {
+  it('metadata JSON cannot keep (Date, BigInt, NaN, a function) refuses that command alone at execute; the batch is stored with the metadata acknowledged', async () => {
+    const path = freshFolder();
+    const agg = keeper('meta');
+    const rt = await start(path, [agg]);
+    const h = rt.get(agg, 'm');
+    const g = gate();
+    held = g.promise;
+    const first = h.execute({ type: 'hold' });
+    await new Promise((r) => setImmediate(r));
+    const metas: Record<string, unknown>[] = [
+      { ok: 1 },
+      { d: new Date(0) },
+      { n: 1n },
+      { x: Number.NaN },
+      { gone: undefined, kept: 'yes' },
+      { f: () => 1 },
+      { ok: 2 },
+    ];
+    const sent = metas.map((metadata, i) => h.execute({ type: 'put', value: i }, { metadata }));
+    g.release();
+    const out = await settle([first, ...sent]);
+    expect(out.map((o) => ('ok' in o ? 'ok' : o.err))).toEqual([
+      'ok',
+      'ok',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+      'ok',
+      'INVALID_ARGUMENT',
+      'ok',
+    ]);
+    const acked = out.flatMap((o) => ('ok' in o ? (o.ok as ExecuteResult).events : []));
+    const stored: unknown[] = [];
+    for await (const e of rt.store.readStream('meta/m')) stored.push(e);
+    expect(stored).toStrictEqual(acked);
+    await stop(rt);
+    const rt2 = await start(path, [agg]);
+    const again: unknown[] = [];
+    for await (const e of rt2.store.readStream('meta/m')) again.push(e);
+    expect(again).toStrictEqual(acked);
+  });
+});
