@@ -167,7 +167,10 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   }
 }
 
-/** `check()`, false when looking threw (a Proxy whose traps throw, a getter): never a synchronous throw from a call that returns a promise. */
+/**
+ * `check()`, false when looking threw (a Proxy whose traps throw, a getter): a call that returns
+ * a promise never throws synchronously.
+ */
 function readable(check: () => boolean): boolean {
   try {
     return check();
