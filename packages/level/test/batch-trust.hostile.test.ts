@@ -443,3 +443,34 @@ describe('metadata in a batch', () => {
     expect(again).toStrictEqual(acked);
   });
 });
+
+describe('commandIds no key can hold', () => {
+  it('a commandId with a lone surrogate or U+0000 dedupes in a batch and after a restart, and is told apart from its look-alikes', async () => {
+    const path = freshFolder();
+    const agg = keeper('ids');
+    const rt = await start(path, [agg]);
+    const h = rt.get(agg, 'i');
+    const ids = ['a\uD800', 'a\uFFFD', 'a\u0000b', 'a', '\uDC00\uD800'];
+    const g = gate();
+    held = g.promise;
+    const first = h.execute({ type: 'hold' });
+    await new Promise((r) => setImmediate(r));
+    const sent = ids.flatMap((commandId, i) => [
+      h.execute({ type: 'put', value: i }, { commandId }),
+      h.execute({ type: 'put', value: i }, { commandId }),
+    ]);
+    g.release();
+    await first;
+    const results = await Promise.all(sent);
+    expect(results.map((r) => r.deduplicated)).toEqual(ids.flatMap(() => [false, true]));
+    await stop(rt);
+    const rt2 = await start(path, [agg]);
+    const h2 = rt2.get(agg, 'i');
+    for (const [i, commandId] of ids.entries())
+      expect(await h2.execute({ type: 'put', value: i }, { commandId })).toMatchObject({
+        deduplicated: true,
+        version: i + 2,
+      });
+    expect((await h2.state()).version).toBe(ids.length + 1);
+  });
+});
