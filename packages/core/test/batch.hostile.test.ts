@@ -610,7 +610,7 @@ describe('what execute hands back is not the actor’s own copy of the events', 
       runtime = await createRuntime({ aggregates: [boxes] });
       const h = runtime.get(boxes, 'b');
       const r = await h.execute({ type: 'add', q: 1 });
-      (r.events[0]?.data as { item: { q: number } }).item.q = 77;
+      (r.events[0]!.data as { item: { q: number } }).item.q = 77;
       expect((await h.state()).state).toEqual({ items: [{ q: 1 }] });
       const stored = await collect(runtime.store.readStream('boxes/b'));
       expect((codec ?? { decode: (d: unknown) => d }).decode(stored[0]?.data)).toEqual({
