@@ -829,13 +829,18 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     this.#to('crash');
     void this.#giveBackLease();
-    const code = isActorfoldError(cause) ? cause.code : undefined;
+    const code = codeOf(cause);
     if (code === 'NOT_OWNER') {
       // Not a crash: another node hosts the aggregate; the callers may retry.
       this.#logger().debug({ err: cause }, 'not the owner');
     } else {
       host.metrics.counters.crashes++;
-      this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+      try {
+        this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+      } catch {
+        // evolve threw something the logger cannot serialise (a Proxy whose traps throw)
+        this.#logger().error({ version: this.#version }, 'actor crashed (an unprintable value was thrown)');
+      }
     }
     // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
     const error =
@@ -880,6 +885,15 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
     }
     return this.#log;
+  }
+}
+
+/** The code of an ActorfoldError; undefined for anything else, also when looking throws (a Proxy). */
+function codeOf(cause: unknown): string | undefined {
+  try {
+    return isActorfoldError(cause) ? cause.code : undefined;
+  } catch {
+    return undefined;
   }
 }
 
