@@ -741,3 +741,34 @@ describe('metadata JSON cannot keep', () => {
     });
   });
 });
+
+describe('an evolve that throws something other than an Error crashes the actor cleanly', () => {
+  it.each(THROWN.map(([name], i) => [name, i] as const))(
+    '%s: every command of its batch gets ACTOR_CRASHED (no timeout needed), the next call respawns',
+    async (_name, what) => {
+      const fragile = defineAggregate<
+        { n: number },
+        { type: 'ok' } | { type: 'bad' },
+        { type: 'Ok' } | { type: 'Bad' }
+      >({
+        type: 'fragile',
+        initialState: () => ({ n: 0 }),
+        decide: (_s, c) => [{ type: c.type === 'ok' ? 'Ok' : 'Bad' }],
+        evolve: (s, e) => {
+          if (e.type === 'Bad') throw (THROWN[what] as [string, () => unknown])[1]();
+          return { n: s.n + 1 };
+        },
+      });
+      runtime = await createRuntime({ aggregates: [fragile], logger: realLogger(), commandTimeoutMs: 0 });
+      const h = runtime.get(fragile, 'f');
+      const got = await codes([
+        h.execute({ type: 'ok' }),
+        h.execute({ type: 'bad' }),
+        h.execute({ type: 'ok' }),
+      ]);
+      expect(got).toEqual(['ok', 'ACTOR_CRASHED', 'ACTOR_CRASHED']);
+      expect(runtime.stats().crashes).toBe(1);
+      expect(await h.execute({ type: 'ok' })).toMatchObject({ version: 2, state: { n: 2 } });
+    },
+  );
+});
