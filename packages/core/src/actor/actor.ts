@@ -800,7 +800,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     } catch (error) {
       // A snapshot is only an optimisation (invariant 7): warn, count, carry on.
       counters.snapshotSaveFailures++;
-      this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      try {
+        this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      } catch {
+        // snapshots.encode threw something the logger cannot serialise (a Proxy whose traps throw)
+        this.#logger().warn({ version }, 'snapshot save failed (an unprintable value was thrown)');
+      }
       return false;
     }
   }
