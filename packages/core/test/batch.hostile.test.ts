@@ -772,3 +772,31 @@ describe('an evolve that throws something other than an Error crashes the actor 
     },
   );
 });
+
+describe('snapshots.encode that throws something other than an Error', () => {
+  it.each(THROWN.map(([name], i) => [name, i] as const))(
+    '%s: the snapshot is skipped (counted), commands and eviction go on, with a real logger',
+    async (_name, what) => {
+      const snapped = defineAggregate<{ n: number }, { type: 'ok' }, { type: 'Ok' }>({
+        type: 'snapped',
+        initialState: () => ({ n: 0 }),
+        decide: () => [{ type: 'Ok' }],
+        evolve: (s) => ({ n: s.n + 1 }),
+        snapshots: {
+          every: 1,
+          schemaVersion: 1,
+          encode: () => {
+            throw (THROWN[what] as [string, () => unknown])[1]();
+          },
+        },
+      });
+      runtime = await createRuntime({ aggregates: [snapped], logger: realLogger() });
+      const h = runtime.get(snapped, 's');
+      await h.execute({ type: 'ok' });
+      expect((await h.execute({ type: 'ok' })).version).toBe(2);
+      await runtime.evict(snapped, 's');
+      expect(runtime.metrics().counters.snapshotSaveFailures).toBeGreaterThanOrEqual(2);
+      expect(await h.state()).toEqual({ version: 2, state: { n: 2 } });
+    },
+  );
+});
