@@ -800,3 +800,37 @@ describe('snapshots.encode that throws something other than an Error', () => {
     },
   );
 });
+
+describe('snapshots.decode that throws something other than an Error', () => {
+  it.each(THROWN.map(([name], i) => [name, i] as const))(
+    '%s: the snapshot is ignored and the stream replayed (invariant 7), never a crash',
+    async (_name, what) => {
+      const store = memoryStore();
+      const spec = (decodeThrows: boolean) =>
+        defineAggregate<{ n: number }, { type: 'ok' }, { type: 'Ok' }>({
+          type: 'restored',
+          initialState: () => ({ n: 0 }),
+          decide: () => [{ type: 'Ok' }],
+          evolve: (s) => ({ n: s.n + 1 }),
+          snapshots: {
+            every: 1,
+            schemaVersion: 1,
+            decode: (data) => {
+              if (decodeThrows) throw (THROWN[what] as [string, () => unknown])[1]();
+              return data as { n: number };
+            },
+          },
+        });
+      const writer = spec(false);
+      const first = await createRuntime({ store: new KeptOpen(store), aggregates: [writer] });
+      await first.get(writer, 'r').execute({ type: 'ok' });
+      await first.get(writer, 'r').execute({ type: 'ok' });
+      await first.shutdown();
+      const reader = spec(true);
+      runtime = await createRuntime({ store, aggregates: [reader], logger: realLogger() });
+      expect(await runtime.get(reader, 'r').state()).toEqual({ version: 2, state: { n: 2 } });
+      expect(runtime.stats().crashes).toBe(0);
+      expect(runtime.metrics().counters.snapshotsIgnored).toBe(1);
+    },
+  );
+});
