@@ -241,7 +241,7 @@ export class ProjectionFailed extends ActorfoldError {
   readonly position: number;
   readonly eventType: string;
   constructor(projection: string, position: number, eventType: string, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = describe(cause);
     super(
       'PROJECTION_FAILED',
       `projection '${projection}' failed at position ${position} (${eventType}): ${why}`,
