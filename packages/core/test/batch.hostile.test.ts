@@ -10,6 +10,7 @@ import { StateRequest } from '../src/actor/request.js';
 import {
   createRuntime,
   defineAggregate,
+  defineProjection,
   type ExecuteResult,
   type Interceptor,
   memoryStore,
@@ -831,6 +832,35 @@ describe('snapshots.decode that throws something other than an Error', () => {
       expect(await runtime.get(reader, 'r').state()).toEqual({ version: 2, state: { n: 2 } });
       expect(runtime.stats().crashes).toBe(0);
       expect(runtime.metrics().counters.snapshotsIgnored).toBe(1);
+    },
+  );
+});
+
+describe('a projection handler that throws something other than an Error', () => {
+  it.each(THROWN.map(([name], i) => [name, i] as const))(
+    '%s: the projection stops with PROJECTION_FAILED at that event, with a real logger',
+    async (_name, what) => {
+      runtime = await createRuntime({ aggregates: [hostile], logger: realLogger() });
+      const h = runtime.get(hostile, 'p');
+      for (const tag of ['a', 'b', 'c']) await h.execute({ type: 'add', tag });
+      const p = runtime.project(
+        defineProjection({
+          name: `fragile-${what}`,
+          init: () => 0,
+          handlers: {
+            Added: (n: number, e) => {
+              if ((e.data as Evt).tag === 'b') throw (THROWN[what] as [string, () => unknown])[1]();
+              return n + 1;
+            },
+          },
+        }),
+      );
+      await expect(p.waitFor(3)).rejects.toMatchObject({
+        code: 'PROJECTION_FAILED',
+        position: 2,
+        eventType: 'Added',
+      });
+      expect(p.status()).toMatchObject({ state: 'failed', position: 1 });
     },
   );
 });
