@@ -393,7 +393,7 @@ export function reject(reason: string, message?: string, details?: unknown): nev
  * throw, an object whose toString throws): describing it must never throw in turn, or the error
  * meant to carry it would be lost.
  */
-function describe(e: unknown): string {
+export function describe(e: unknown): string {
   try {
     return e instanceof Error ? e.message : String(e);
   } catch {

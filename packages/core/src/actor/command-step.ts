@@ -3,7 +3,14 @@ import { encodeEvent } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
 import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
-import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
+import {
+  DecideFailed,
+  describe,
+  InvalidArgument,
+  isRejection,
+  Rejection,
+  VersionConflict,
+} from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
 import { RuntimeDecideContext } from './decide-context.js';
@@ -183,11 +190,17 @@ function unstorable(streamId: string, event: unknown, error: unknown): InvalidAr
   }
   const what = typeof type === 'string' ? `event '${type}'` : 'an event';
   const prefix = `${streamId}: ${what} cannot be stored: `;
-  if (error instanceof InvalidArgument) {
-    error.message = prefix + error.message;
-    return error;
+  let ours: boolean;
+  try {
+    ours = error instanceof InvalidArgument;
+  } catch {
+    ours = false; // a codec threw a Proxy whose traps throw
   }
-  return new InvalidArgument(prefix + (error instanceof Error ? error.message : String(error)));
+  if (ours) {
+    (error as InvalidArgument).message = prefix + (error as InvalidArgument).message;
+    return error as InvalidArgument;
+  }
+  return new InvalidArgument(prefix + describe(error));
 }
 
 /** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */
