@@ -20,6 +20,7 @@ import {
   reject,
   richCodec,
   SimulatedClock,
+  upcast,
 } from '../src/index.js';
 import { CommandTimeouts } from '../src/runtime/command-timeouts.js';
 import { collect, flush, ProbeStore } from './support/probe-store.js';
@@ -863,4 +864,35 @@ describe('a projection handler that throws something other than an Error', () =>
       expect(p.status()).toMatchObject({ state: 'failed', position: 1 });
     },
   );
+});
+
+describe('an upcaster that throws or returns something hostile', () => {
+  const versioned = (fn: () => unknown) =>
+    defineAggregate<{ n: number }, { type: 'ok' }, { type: 'Ok' }>({
+      type: 'versioned',
+      eventSchemaVersion: 2,
+      upcasters: [{ type: 'Ok', fromVersion: 1, upcast: fn as () => { type: 'Ok' } }],
+      initialState: () => ({ n: 0 }),
+      decide: () => [{ type: 'Ok' }],
+      evolve: (s) => ({ n: s.n + 1 }),
+    });
+  const cases: Array<[string, () => unknown]> = [
+    ...THROWN.map(([name, make]): [string, () => unknown] => [
+      `throws ${name}`,
+      () => {
+        throw make();
+      },
+    ]),
+    ['returns a Proxy whose traps throw', () => (THROWN[7] as [string, () => unknown])[1]()],
+    ['returns a revoked Proxy', () => (THROWN[8] as [string, () => unknown])[1]()],
+  ];
+  it.each(cases)('%s: UPCAST_FAILED naming the stored event, never another error', (_name, fn) => {
+    let error: unknown;
+    try {
+      upcast(versioned(fn), { type: 'Ok' }, 1, { aggregateId: 'v', version: 3 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'UPCAST_FAILED', version: 3, eventType: 'Ok', fromVersion: 1 });
+  });
 });
