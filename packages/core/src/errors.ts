@@ -241,7 +241,7 @@ export class ProjectionFailed extends ActorfoldError {
   readonly position: number;
   readonly eventType: string;
   constructor(projection: string, position: number, eventType: string, cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = describe(cause);
     super(
       'PROJECTION_FAILED',
       `projection '${projection}' failed at position ${position} (${eventType}): ${why}`,
@@ -388,6 +388,15 @@ export function reject(reason: string, message?: string, details?: unknown): nev
   throw new Rejection(reason, message, details);
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/**
+ * What was thrown, as text. Anything may be thrown (a null-prototype object, a Proxy whose traps
+ * throw, an object whose toString throws): describing it must never throw in turn, or the error
+ * meant to carry it would be lost.
+ */
+export function describe(e: unknown): string {
+  try {
+    return e instanceof Error ? e.message : String(e);
+  } catch {
+    return 'a thrown value that cannot be turned into text';
+  }
 }

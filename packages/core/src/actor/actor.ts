@@ -857,11 +857,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         case 'append': {
           const n = outcome.events.length;
           const mine = n === stored.length ? stored : stored.slice(d.offset, d.offset + n);
-          // Callers see the events as evolve saw them (the stored encoding, decoded).
+          // Callers see the events as evolve saw them (the stored encoding, decoded), decoded
+          // afresh from the store's copy: objects evolve folded into the state are not handed out.
+          const codec = this.def.codec;
           const events =
             outcome.decoded === outcome.events
               ? mine
-              : mine.map((env, i) => ({ ...env, data: outcome.decoded[i] as DomainEvent }));
+              : mine.map((env) => ({ ...env, data: codec.decode(env.data) as DomainEvent }));
           results[i] = { events, version: d.version, state: d.state, deduplicated: false };
           break;
         }
@@ -998,7 +1000,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const error = refused.error;
     if (refused.thrown !== undefined) {
       const command = request.kind === 'execute' ? request.command.type : undefined;
-      this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+      try {
+        this.#logger().error({ err: refused.thrown, command }, 'decide threw');
+      } catch {
+        // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
+        this.#logger().error({ err: (error as Error).message, command }, 'decide threw');
+      }
     } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
       this.#logger().debug({ reason: error.reason }, 'command rejected');
     }
@@ -1120,7 +1127,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     } catch (error) {
       // A snapshot is only an optimisation (invariant 7): warn, count, carry on.
       counters.snapshotSaveFailures++;
-      this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      try {
+        this.#logger().warn({ err: error, version }, 'snapshot save failed');
+      } catch {
+        // snapshots.encode threw something the logger cannot serialise (a Proxy whose traps throw)
+        this.#logger().warn({ version }, 'snapshot save failed (an unprintable value was thrown)');
+      }
       return false;
     }
   }
@@ -1149,13 +1161,18 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     this.#to('crash');
     void this.#giveBackLease();
-    const code = isActorfoldError(cause) ? cause.code : undefined;
+    const code = codeOf(cause);
     if (code === 'NOT_OWNER') {
       // Not a crash: another node hosts the aggregate; the callers may retry.
       this.#logger().debug({ err: cause }, 'not the owner');
     } else {
       host.metrics.counters.crashes++;
-      this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+      try {
+        this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+      } catch {
+        // evolve threw something the logger cannot serialise (a Proxy whose traps throw)
+        this.#logger().error({ version: this.#version }, 'actor crashed (an unprintable value was thrown)');
+      }
     }
     // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
     const error =
@@ -1200,6 +1217,15 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
     }
     return this.#log;
+  }
+}
+
+/** The code of an ActorfoldError; undefined for anything else, also when looking throws (a Proxy). */
+function codeOf(cause: unknown): string | undefined {
+  try {
+    return isActorfoldError(cause) ? cause.code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

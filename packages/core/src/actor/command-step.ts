@@ -3,7 +3,14 @@ import { encodeEvent } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
 import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
-import { DecideFailed, InvalidArgument, isRejection, Rejection, VersionConflict } from '../errors.js';
+import {
+  DecideFailed,
+  describe,
+  InvalidArgument,
+  isRejection,
+  Rejection,
+  VersionConflict,
+} from '../errors.js';
 import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
 import { RuntimeDecideContext } from './decide-context.js';
@@ -90,15 +97,18 @@ export function commandStep(
     timer !== undefined && isEffectTimerName(timer.name) ? (timer.command as EffectResult).effect : undefined;
   const ctx = new RuntimeDecideContext(def.type, id, version, now, metadata, fired, effects, settled);
   let decided: readonly DomainEvent[] | Promise<readonly DomainEvent[]>;
+  let thenable: boolean;
   try {
     decided = def.decide(state, request.command, ctx);
+    // Inside the try: reading `.then` of what decide returned may throw (a Proxy, a getter).
+    thenable = isThenable(decided);
   } catch (error) {
     ctx.close();
     return ctx.recorder?.error === undefined
       ? refusal(def, streamId, error)
       : new Refused(ctx.recorder.error, false);
   }
-  if (!isThenable(decided)) return decidedEvents(def, streamId, state, decided, ctx);
+  if (!thenable) return decidedEvents(def, streamId, state, decided as readonly DomainEvent[], ctx);
   // Both outcomes handled here: a rejected decide can never become an unhandled rejection.
   return Promise.resolve(decided).then(
     (events) => decidedEvents(def, streamId, state, events, ctx),
@@ -120,13 +130,19 @@ function decidedEvents(
   ctx: RuntimeDecideContext,
 ): StepOutcome {
   ctx.close();
-  if (!Array.isArray(events) || !events.every(isDomainEvent)) {
+  let valid: boolean;
+  try {
+    valid = Array.isArray(events) && events.every(isDomainEvent);
+  } catch {
+    valid = false; // looking at it threw (a Proxy whose traps throw, a getter on `type`)
+  }
+  if (!valid) {
     const why = new InvalidArgument(
       'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  const folded = fold(def, streamId, state, events);
+  const folded = fold(def, streamId, state, events as readonly DomainEvent[]);
   if (folded.kind === 'refused' || (ctx.recorder === undefined && ctx.firedTimer === undefined))
     return folded;
   return decisionTimers(folded, streamId, ctx);
@@ -179,20 +195,35 @@ function eventPath(i: number): string {
 
 /** The codec's refusal (its UnstorableValue kept, `.path` and `.found` included), naming the stream and event type too. */
 function unstorable(streamId: string, event: unknown, error: unknown): InvalidArgument {
-  const type = (event as { type?: unknown } | null)?.type;
+  let type: unknown;
+  try {
+    type = (event as { type?: unknown } | null)?.type;
+  } catch {
+    type = undefined; // a getter or Proxy trap that throws: the event goes unnamed
+  }
   const what = typeof type === 'string' ? `event '${type}'` : 'an event';
   const prefix = `${streamId}: ${what} cannot be stored: `;
-  if (error instanceof InvalidArgument) {
-    error.message = prefix + error.message;
-    return error;
+  let ours: boolean;
+  try {
+    ours = error instanceof InvalidArgument;
+  } catch {
+    ours = false; // a codec threw a Proxy whose traps throw
   }
-  return new InvalidArgument(prefix + (error instanceof Error ? error.message : String(error)));
+  if (ours) {
+    (error as InvalidArgument).message = prefix + (error as InvalidArgument).message;
+    return error as InvalidArgument;
+  }
+  return new InvalidArgument(prefix + describe(error));
 }
 
 /** What decide threw: a refusal (`reject()` or one of the aggregate's domain errors) or a bug. */
 function refusal(def: AnyAggregate, streamId: string, error: unknown): Refused {
-  if (isRejection(error)) return new Refused(error, true);
-  if (isDomainError(def.domainErrors, error)) return new Refused(asRejection(error as Error), true);
+  try {
+    if (isRejection(error)) return new Refused(error, true);
+    if (isDomainError(def.domainErrors, error)) return new Refused(asRejection(error as Error), true);
+  } catch {
+    // Looking at it threw (a Proxy whose traps throw): no rejection, a bug in decide like any other.
+  }
   return new Refused(new DecideFailed(streamId, error), false, error);
 }
 

@@ -4,7 +4,14 @@
  * apart from a retry of the same one. Not a security measure: it catches mistakes, not forgers.
  */
 export function fingerprint(value: unknown): string {
-  const text = canonicalJson(value, new Set());
+  let text: string;
+  try {
+    text = canonicalJson(value, new Set());
+  } catch {
+    // A getter, toJSON or Proxy trap that throws: a fingerprint never fails its command, it only
+    // tells commands apart, and such a command is told apart from readable ones.
+    text = '"[unreadable]"';
+  }
   // Two 32-bit FNV-1a lanes with different offsets and multipliers: 64 bits, in 16 hex digits.
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;

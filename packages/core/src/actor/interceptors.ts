@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AnyAggregate, Command } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InterceptorFailed, InvalidArgument, isRejection } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DomainEvent, EventEnvelope, EventMetadata } from '../store/store.js';
@@ -163,12 +164,14 @@ export function beforeDecide(
   for (let i = 0; i < before.length; i++) {
     const hook = before[i] as Hook<BeforeDecideContext>;
     let returned: unknown;
+    let thenable: boolean;
     try {
       returned = hook.fn.call(hook.self, ctx);
+      thenable = isThenable(returned); // reading `.then` may throw (a Proxy): the hook's failure
     } catch (error) {
       return refusal(ctx.streamId, hook.name, error);
     }
-    if (isThenable(returned)) return continueAsync(chain, ctx, i, returned, commandId);
+    if (thenable) return continueAsync(chain, ctx, i, returned as PromiseLike<unknown>, commandId);
     const tampered = tamperedWith(ctx, hook.name, commandId);
     if (tampered !== undefined) return tampered;
   }
@@ -201,7 +204,11 @@ async function continueAsync(
 
 /** A Rejection refuses the command as REJECTED; anything else is a bug in the interceptor. */
 function refusal(streamId: string, name: string, error: unknown): Refused {
-  if (isRejection(error)) return new Refused(error, true);
+  try {
+    if (isRejection(error)) return new Refused(error, true);
+  } catch {
+    // Looking at it threw (a Proxy whose traps throw): a bug in the interceptor like any other.
+  }
   return new Refused(new InterceptorFailed(streamId, name, error), false, error);
 }
 
@@ -212,7 +219,18 @@ function tamperedWith(
   commandId: string | undefined,
 ): Refused | undefined {
   const m = ctx.metadata;
-  if (m.commandId === commandId && m.fingerprint === undefined && m.codec === undefined) return undefined;
+  if (m.commandId === commandId && m.fingerprint === undefined && m.codec === undefined) {
+    // Stored as JSON with every event: what JSON cannot keep refuses this command alone, not
+    // (at the store's append) every command of its batch.
+    try {
+      jsonCodec.encode(m, 'metadata');
+      return undefined;
+    } catch (error) {
+      const why =
+        error instanceof InvalidArgument ? error : new InvalidArgument('metadata could not be read');
+      return new Refused(new InterceptorFailed(ctx.streamId, name, why), false, why);
+    }
+  }
   const why = new InvalidArgument('metadata.commandId, .fingerprint and .codec are the runtime’s to set');
   return new Refused(new InterceptorFailed(ctx.streamId, name, why), false, why);
 }
@@ -231,7 +249,12 @@ export function notify<T>(
   for (const hook of hooks) {
     const failed = (error: unknown) => {
       metrics.counters.listenerFailures++;
-      logger().error({ err: error, interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      try {
+        logger().error({ err: error, interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      } catch {
+        // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
+        logger().error({ interceptor: hook.name }, `interceptor ${what} failed (ignored)`);
+      }
     };
     try {
       const returned = hook.fn.call(hook.self, ctx);

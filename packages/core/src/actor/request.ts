@@ -14,7 +14,7 @@ export interface ExecuteOptions {
   correlationId?: string;
   causationId?: string;
   tenantId?: string;
-  /** Extra metadata stored with each event. */
+  /** Extra metadata stored with each event: plain JSON (anything else is refused with INVALID_ARGUMENT). */
   metadata?: Record<string, unknown>;
 }
 

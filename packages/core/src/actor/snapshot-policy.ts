@@ -92,7 +92,13 @@ export function restoreSnapshot(
     const data = codec.decode(snapshot.state);
     state = policy.decode ? policy.decode(data) : data;
   } catch (error) {
-    return { ok: false, problem: `decode failed: ${error instanceof Error ? error.message : String(error)}` };
+    let why: string;
+    try {
+      why = error instanceof Error ? error.message : String(error);
+    } catch {
+      why = 'an unprintable value was thrown'; // a Proxy whose traps throw: still only an ignored snapshot
+    }
+    return { ok: false, problem: `decode failed: ${why}` };
   }
   const saved = snapshot.runtime?.dedupe;
   if (saved === undefined) return { ok: true, state, version: snapshot.version, dedupe: null };

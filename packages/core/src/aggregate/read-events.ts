@@ -7,7 +7,7 @@
  */
 import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope, decodeEventData } from '../codec/stored-data.js';
-import { InvalidArgument, UnknownEventSchema, UpcastFailed } from '../errors.js';
+import { describe as describeThrown, InvalidArgument, UnknownEventSchema, UpcastFailed } from '../errors.js';
 import { type DomainEvent, type EventEnvelope, isDomainEvent } from '../store/store.js';
 import {
   type AggregateDefinition,
@@ -67,20 +67,26 @@ function step1(
   try {
     result = u.upcast(event, stored);
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = describeThrown(cause);
     throw new UpcastFailed(stored.streamId, stored.version, event.type, fromVersion, `threw: ${why}`, {
       cause,
     });
   }
-  if (isDomainEvent(result)) return result;
-  // A copy: the array is the runtime's from here on, whatever the upcaster does with its own.
-  if (Array.isArray(result) && result.every(isDomainEvent)) return [...result];
+  let what: string;
+  try {
+    if (isDomainEvent(result)) return result;
+    // A copy: the array is the runtime's from here on, whatever the upcaster does with its own.
+    if (Array.isArray(result) && result.every(isDomainEvent)) return [...result];
+    what = describe(result);
+  } catch {
+    what = 'a value that cannot be read (a getter or Proxy trap threw)';
+  }
   throw new UpcastFailed(
     stored.streamId,
     stored.version,
     event.type,
     fromVersion,
-    `returned ${describe(result)}: return an event (an object with a non-empty string type), an array of events, or [] to drop it`,
+    `returned ${what}: return an event (an object with a non-empty string type), an array of events, or [] to drop it`,
   );
 }
 

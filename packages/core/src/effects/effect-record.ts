@@ -77,7 +77,7 @@ export function requestOf(record: TimerRecord): RunEffect {
  */
 export function effectError(error: unknown): EffectError {
   const code = readString(error, 'code');
-  const name = error instanceof Error ? readString(error, 'name') : undefined;
+  const name = isError(error) ? readString(error, 'name') : undefined;
   return {
     message: messageOf(error),
     ...(code === undefined ? {} : { code }),
@@ -89,8 +89,7 @@ function messageOf(error: unknown): string {
   if (typeof error === 'string') return error;
   const message = readString(error, 'message');
   if (message !== undefined) return message;
-  if (error instanceof Error)
-    return `${readString(error, 'name') ?? 'Error'} (its message could not be read)`;
+  if (isError(error)) return `${readString(error, 'name') ?? 'Error'} (its message could not be read)`;
   try {
     return JSON.stringify(error) ?? String(error);
   } catch {
@@ -99,6 +98,15 @@ function messageOf(error: unknown): string {
     } catch {
       return 'an unprintable value was thrown';
     }
+  }
+}
+
+/** `instanceof Error`, false when asking throws (a Proxy whose getPrototypeOf trap throws, a revoked one). */
+function isError(error: unknown): boolean {
+  try {
+    return error instanceof Error;
+  } catch {
+    return false;
   }
 }
 

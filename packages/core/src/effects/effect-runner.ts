@@ -369,21 +369,38 @@ export class EffectRunner {
     const budget = command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
     if (attempt < budget && this.#retryable(def, failure)) {
       const delay = effectBackoffDelay(this.#o.catalog.backoff, attempt, this.#random);
-      this.#o.logger.warn(
-        { err: failure, streamId: record.streamId, effect: command.effect, attempt, retryInMs: delay },
-        'effect attempt failed; retrying',
-      );
+      this.#logFailure('warn', failure, error, record.streamId, command.effect, attempt, delay);
       return {
         kind: 'retry',
         dueAt: now + delay,
         command: { ...command, attempts: attempt, lastError: error },
       };
     }
-    this.#o.logger.error(
-      { err: failure, streamId: record.streamId, effect: command.effect, attempt },
-      'effect failed for good; its failure is delivered to the aggregate',
-    );
+    this.#logFailure('error', failure, error, record.streamId, command.effect, attempt, undefined);
     return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
+  }
+
+  /** Logs a failed attempt; with the recorded message alone when the logger cannot serialise what was thrown. */
+  #logFailure(
+    level: 'warn' | 'error',
+    failure: unknown,
+    recorded: EffectError,
+    streamId: string,
+    effect: string,
+    attempt: number,
+    retryInMs: number | undefined,
+  ): void {
+    const message =
+      retryInMs === undefined
+        ? 'effect failed for good; its failure is delivered to the aggregate'
+        : 'effect attempt failed; retrying';
+    const fields = { streamId, effect, attempt, ...(retryInMs === undefined ? {} : { retryInMs }) };
+    try {
+      this.#o.logger[level]({ err: failure, ...fields }, message);
+    } catch {
+      // A Proxy whose traps throw, say: the logger cannot read it; the recorded error says what it could.
+      this.#o.logger[level]({ err: recorded.message, ...fields }, message);
+    }
   }
 
   #retryable(def: EffectDefinition, error: unknown): boolean {
@@ -395,7 +412,11 @@ export class EffectRunner {
         return true;
       }
     }
-    return (error as { retryable?: unknown } | null)?.retryable !== false;
+    try {
+      return (error as { retryable?: unknown } | null)?.retryable !== false;
+    } catch {
+      return true; // reading it threw (a Proxy's trap): retryable, like an error that does not say
+    }
   }
 
   /**

@@ -249,10 +249,12 @@ export class Projection<S = unknown> {
     } catch (cause) {
       if (observed !== undefined) endObservation(observed, cause);
       const error = new ProjectionFailed(def.name, e.position, e.type, cause);
-      this.#host.logger.error(
-        { projection: def.name, position: e.position, eventType: e.type, err: cause },
-        error.message,
-      );
+      const fields = { projection: def.name, position: e.position, eventType: e.type };
+      try {
+        this.#host.logger.error({ ...fields, err: cause }, error.message);
+      } catch {
+        this.#host.logger.error(fields, error.message); // the logger cannot serialise what was thrown (a Proxy)
+      }
       // At-least-once: what was handled stays handled. Exactly-once: the in-memory model may be
       // half-changed by the failed handler, so the last saved one stays the truth.
       if (def.mode === 'at-least-once') await commit();

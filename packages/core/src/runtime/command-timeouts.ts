@@ -12,6 +12,8 @@ export class CommandTimeouts {
   #queue: Request[] = [];
   #head = 0;
   #timer: TimerHandle | null = null;
+  /** Without timeouts: the list length at which settled requests are swept out. */
+  #sweepAt = 1024;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #onTimeout: () => void;
@@ -23,25 +25,40 @@ export class CommandTimeouts {
     this.#onTimeout = onTimeout;
   }
 
+  /** Requests listed (some may be answered already and not yet dropped). */
+  get pending(): number {
+    return this.#queue.length - this.#head;
+  }
+
   get enabled(): boolean {
     return this.#timeoutMs > 0 && Number.isFinite(this.#timeoutMs);
   }
 
-  /** Starts the caller's clock for a request just queued. */
+  /**
+   * Starts the caller's clock for a request just queued. Without timeouts the request is still
+   * listed (no timer), so that shutdown can answer a caller whose command never finishes.
+   */
   watch(request: Request): void {
-    if (!this.enabled) return;
-    request.deadline = this.#clock.now() + this.#timeoutMs;
     this.#dropSettled();
     this.#queue.push(request);
+    if (!this.enabled) {
+      // No deadlines: a request that never finishes would hold every later one at the head, so
+      // the settled ones are swept out whenever the list doubles (amortised O(1) per request).
+      if (this.#queue.length >= this.#sweepAt) this.#sweep();
+      return;
+    }
+    request.deadline = this.#clock.now() + this.#timeoutMs;
     if (this.#timer === null) this.#arm();
   }
 
-  /** Cancels the timer (shutdown). */
-  clear(): void {
+  /** Cancels the timer and fails every request not yet answered with `error` (shutdown). */
+  clear(error: Error): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
+    const left = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
+    for (const request of left) request.fail(error);
   }
 
   #arm(): void {
@@ -64,6 +81,12 @@ export class CommandTimeouts {
       first.fail(new CommandTimeout(first.streamId, this.#timeoutMs));
     }
     this.#arm();
+  }
+
+  #sweep(): void {
+    this.#queue = this.#queue.slice(this.#head).filter((r) => !r.settled);
+    this.#head = 0;
+    this.#sweepAt = Math.max(1024, this.#queue.length * 2);
   }
 
   #dropSettled(): void {

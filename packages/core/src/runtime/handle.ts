@@ -8,6 +8,7 @@ import {
   type StateResult,
 } from '../actor/request.js';
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
+import { jsonCodec } from '../codec/json-codec.js';
 import { InvalidArgument, InvalidCommand } from '../errors.js';
 import { isDomainEvent } from '../store/store.js';
 import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
@@ -59,7 +60,10 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     command: CommandOf<D>,
     options: ExecuteOptions = NO_OPTIONS,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
-    const problem = checkOptions(options) ?? checkCommand(command);
+    const taken = takeOptions(options);
+    if (taken instanceof InvalidArgument) return Promise.reject(taken);
+    options = taken;
+    const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
     const validator = this.#def.validateCommand;
     if (validator === undefined) return this.#send(new ExecuteRequest(this.#streamId, command, options));
@@ -83,13 +87,13 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     events: readonly EventOf<D>[],
     options: ExecuteOptions = {},
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
-    const problem =
-      checkOptions(options) ??
-      (Array.isArray(events) && events.every(isDomainEvent)
-        ? undefined
-        : new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'));
-    if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(new InjectRequest(this.#streamId, events, options));
+    const taken = takeOptions(options);
+    if (taken instanceof InvalidArgument) return Promise.reject(taken);
+    if (!readable(() => Array.isArray(events) && events.every(isDomainEvent)))
+      return Promise.reject(
+        new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'),
+      );
+    return this.#send(new InjectRequest(this.#streamId, events, taken));
   }
 
   /** Whether an actor is resident right now (false after eviction; the next call respawns it). */
@@ -163,8 +167,20 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   }
 }
 
+/**
+ * `check()`, false when looking threw (a Proxy whose traps throw, a getter): a call that returns
+ * a promise never throws synchronously.
+ */
+function readable(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
 function checkCommand(command: unknown): InvalidCommand | undefined {
-  if (isDomainEvent(command)) return undefined;
+  if (readable(() => isDomainEvent(command))) return undefined;
   return new InvalidCommand('a command must be an object with a string `type` (non-empty)');
 }
 
@@ -174,6 +190,37 @@ const RESERVED_METADATA = [...STRING_OPTIONS, 'codec', 'fingerprint'] as const;
 
 /** The options of a call that gave none: one shared frozen object, known valid without a look. */
 const NO_OPTIONS: ExecuteOptions = Object.freeze({});
+
+/**
+ * The caller's options, copied (their metadata too) and checked: a command keeps the options it
+ * was sent with even when the caller reuses and changes that object before the command runs.
+ */
+function takeOptions(o: ExecuteOptions): ExecuteOptions | InvalidArgument {
+  if (o === NO_OPTIONS) return o;
+  if (typeof o !== 'object' || o === null) return new InvalidArgument('options must be an object');
+  let copy: ExecuteOptions;
+  try {
+    copy = { ...o };
+    const m: unknown = copy.metadata;
+    if (typeof m === 'object' && m !== null && !Array.isArray(m)) copy.metadata = { ...m };
+  } catch {
+    return new InvalidArgument('options could not be read (a getter or Proxy trap threw)');
+  }
+  const problem = checkOptions(copy);
+  if (problem !== undefined) return problem;
+  if (copy.metadata !== undefined) {
+    // Stored as JSON with every event: what JSON cannot keep is refused here, for this command
+    // alone, rather than by the store's append, which would fail every command of its batch.
+    try {
+      copy.metadata = jsonCodec.encode(copy.metadata, 'options.metadata') as Record<string, unknown>;
+    } catch (error) {
+      return error instanceof InvalidArgument
+        ? error
+        : new InvalidArgument('options.metadata could not be read (a getter or Proxy trap threw)');
+    }
+  }
+  return copy;
+}
 
 function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
   if (o === NO_OPTIONS) return undefined;

@@ -530,10 +530,21 @@ export class Runtime {
         logger.warn('shutdown: commands still running; closing the store');
     }
     reaper.clear();
-    this.#timeouts.clear();
     watchers.endAll();
     this.#stopLeaseWatch?.();
-    await store.close();
+    try {
+      await store.close();
+    } finally {
+      // A command still running now (a decide that never settles) can no longer be stored: its
+      // caller is answered rather than left waiting forever. One turn first, so that an append
+      // the store finished while closing answers its caller itself.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.#timeouts.clear(
+        new RuntimeClosed(
+          'shut down while the command was running (a decide or append that did not finish in time); retry it with the same commandId after a restart',
+        ),
+      );
+    }
   }
 }
 
