@@ -388,12 +388,30 @@ const oneInFlight = setupArb.map((s) => ({ ...s, maxBatchesInFlight: 1 }));
 /** Scenarios that always pipeline: at least two batches of an aggregate may append at once. */
 const pipelinedSetup = setupArb.map((s) => ({ ...s, maxBatchesInFlight: Math.max(2, s.maxBatchesInFlight) }));
 
+/**
+ * Found by the soak run (seed 829084464): a command refused after an earlier append failed, and
+ * sharing its commandId with a later batch in flight, unblocked that id when it landed, so a third
+ * command with the id was appended again instead of deduplicated.
+ */
+const reusedIdAfterFailedAppend: [Op[], number[], Setup] = [
+  [
+    { kind: 'exec', agg: 1, cmd: 'add', by: 1, reuse: null, ev: null },
+    { kind: 'exec', agg: 1, cmd: 'add', by: 1, reuse: null, ev: 1 },
+    { kind: 'exec', agg: 1, cmd: 'add', by: 1, reuse: 3, ev: null },
+    { kind: 'exec', agg: 1, cmd: 'add', by: 1, reuse: 7, ev: null },
+    { kind: 'storeFail' },
+    { kind: 'exec', agg: 0, cmd: 'add', by: 1, reuse: null, ev: 0 },
+  ],
+  [0],
+  { maxBatchCommands: 1, maxBatchBytes: 40, maxBatchesInFlight: 4, onMailboxFull: 'fail' },
+];
+
 describe('runtime invariants under random interleavings', () => {
   it(
     'keeps every acknowledged command exactly once, in order, with contiguous versions and model-equal state',
     async () => {
       pipelinedRuns = 0;
-      await fc.assert(property(), { numRuns: RUNS });
+      await fc.assert(property(), { numRuns: RUNS, examples: [reusedIdAfterFailedAppend] });
       // The overlap path ran (two appends of one aggregate in flight), or the property says little of it.
       expect(pipelinedRuns).toBeGreaterThan(0);
     },

@@ -694,12 +694,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             continue;
           }
           conflicts = 0;
-          if (inFlightIds !== null) {
-            for (const d of oldest.batch.decided) {
-              const id = d.request.options.commandId;
-              if (id !== undefined) inFlightIds.delete(id);
-            }
-          }
+          // Only the ids this batch accepted: a refused command may share its id with a later
+          // batch in flight, which must keep blocking that id until it lands.
+          if (inFlightIds !== null) for (const id of acceptedIds(oldest.batch)) inFlightIds.delete(id);
           if (oldest.batch.events.length > 0) this.#commit(oldest.batch, outcome);
           else this.#remember(oldest.batch, []);
           const outcomes = this.#outcomes(oldest.batch, outcome);
@@ -746,10 +743,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         if (left !== undefined) queue = [...left, ...queue];
         host.metrics.counters.batches++;
         Metrics.recordCount(host.metrics.batchSize, requests.length);
-        for (const d of batch.decided) {
-          const id = d.request.options.commandId;
-          const kind = d.outcome.kind;
-          if (id === undefined || (kind !== 'append' && kind !== 'nothing')) continue;
+        for (const id of acceptedIds(batch)) {
           inFlightIds ??= new Set();
           inFlightIds.add(id);
         }
@@ -1260,5 +1254,14 @@ function observeAppend(requests: readonly CommandRequest[], ms: number): void {
     if (r.observed === undefined) continue;
     r.observed.appendMs += ms;
     r.observed.batchSize = requests.length;
+  }
+}
+
+/** The commandIds a batch accepted (appended or found nothing to do): what it holds in flight. */
+function* acceptedIds(batch: Batch): Generator<string> {
+  for (const d of batch.decided) {
+    const id = d.request.options.commandId;
+    const kind = d.outcome.kind;
+    if (id !== undefined && (kind === 'append' || kind === 'nothing')) yield id;
   }
 }
