@@ -11,6 +11,8 @@
  * Each event record is put once, under its stream key; the batch adds one log index entry
  * (`l<first><last>`, log-index.ts) listing its appends in position order, so the global log
  * costs one key per batch instead of one per event.
+ *
+ * Timer removes and reschedules (timer-ops.ts) join the same batches, checked after its appends.
  */
 import {
   type AppendChain,
@@ -26,6 +28,7 @@ import { LogIndexWriter } from './log-index.js';
 import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
+import { applyTimerOps, changedAny, failTimerOps, type PendingTimerOp, settleTimerOps } from './timer-ops.js';
 
 /** One append waiting for its batch. Its events are already validated and encoded. */
 export interface PendingAppend {
@@ -66,8 +69,8 @@ export class GroupCommit {
   /** Incremented after each batch commits; lets a head read that raced a commit skip caching. */
   #commits = 0;
   #drained: Array<() => void> = [];
-  /** Work that must not overlap a batch (a timer's remove), run between batches. */
-  #jobs: Array<() => Promise<void>> = [];
+  /** Timer removes and reschedules waiting for the next batch. */
+  #timerOps: PendingTimerOp[] = [];
   /** Appends queued with timer changes since the last batch was taken: only then are timers loaded. */
   #queuedTimers = false;
   /** The pending timer count after the last committed batch. */
@@ -102,12 +105,10 @@ export class GroupCommit {
     this.#start();
   }
 
-  /** Runs `fn` when no batch is being built or written, and before the batches queued after it. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#jobs.push(() => fn().then(resolve, reject));
-      this.#start();
-    });
+  /** Queues a timer remove or reschedule; it is checked and written with the next batch. */
+  enqueueTimerOp(op: PendingTimerOp): void {
+    this.#timerOps.push(op);
+    this.#start();
   }
 
   #start(): void {
@@ -127,14 +128,14 @@ export class GroupCommit {
 
   async #run(): Promise<void> {
     try {
-      while (this.#queue.length > 0 || this.#jobs.length > 0) {
-        for (const job of this.#jobs.splice(0)) await job();
-        if (this.#queue.length === 0) continue;
+      while (this.#queue.length > 0 || this.#timerOps.length > 0) {
         const appends = this.#queue;
         const withTimers = this.#queuedTimers;
+        const ops = this.#timerOps;
         this.#queue = [];
         this.#queuedTimers = false;
-        await this.#commit(appends, withTimers);
+        this.#timerOps = [];
+        await this.#commit(appends, withTimers, ops);
       }
     } finally {
       this.#running = false;
@@ -142,16 +143,17 @@ export class GroupCommit {
     }
   }
 
-  async #commit(appends: PendingAppend[], withTimers: boolean): Promise<void> {
+  async #commit(appends: PendingAppend[], withTimers: boolean, ops: PendingTimerOp[]): Promise<void> {
     const o = this.#o;
     const loaded = new Map<string, number>();
     let timers: TimerBatch | undefined;
     try {
       await this.#loadHeads(appends, loaded);
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
-      if (withTimers) timers = await TimerBatch.load(o.db, this.timerCount, appends);
+      if (withTimers || ops.length > 0) timers = await TimerBatch.load(o.db, this.timerCount, appends, ops);
     } catch (e) {
       for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
+      failTimerOps(ops, e, o.path);
       return;
     }
 
@@ -186,11 +188,14 @@ export class GroupCommit {
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
       batchHeads.set(streamId, head + a.events.length);
     }
-    if (placed.length === 0) {
+    // After the appends: each operation sees the records as they and the earlier operations leave them.
+    const outcomes = timers === undefined || ops.length === 0 ? [] : applyTimerOps(timers, batch, ops);
+    if (placed.length === 0 && !changedAny(outcomes)) {
       await batch.close();
+      settleTimerOps(ops, outcomes);
       return;
     }
-    batch.put(logIndexKey(this.#nextPosition, position - 1), index.value());
+    if (placed.length > 0) batch.put(logIndexKey(this.#nextPosition, position - 1), index.value());
     timers?.finish(batch);
 
     try {
@@ -200,6 +205,7 @@ export class GroupCommit {
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
       for (const p of placed) fail(p.append, error);
+      failTimerOps(ops, e, o.path);
       return;
     }
     this.written.appends += placed.length;
@@ -209,7 +215,8 @@ export class GroupCommit {
     if (timers !== undefined) this.timerCount = timers.count;
     for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
     for (const p of placed) p.append.resolve(envelopes(p));
-    for (const listener of this.listeners) listener(position - 1);
+    settleTimerOps(ops, outcomes);
+    if (placed.length > 0) for (const listener of this.listeners) listener(position - 1);
   }
 
   /**

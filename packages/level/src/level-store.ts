@@ -402,10 +402,7 @@ function serve(
     timers: levelTimers({
       h,
       count: () => writer.timerCount,
-      setCount: (n) => {
-        writer.timerCount = n;
-      },
-      exclusive: (fn) => writer.exclusive(fn),
+      enqueue: (op) => writer.enqueueTimerOp(op),
     }),
     checkpoints: levelCheckpoints(h),
 

@@ -3,8 +3,8 @@
  * `r<streamId>\0<name>` (find, replace, cancel by name) and `d<dueAt><streamId>\0<name>` (the due
  * index: `due()` reads only the timers that are due). Timer changes are written by the group
  * commit in the same batch as their append's events, so a timer never exists without its event
- * or the other way round; `remove()` and `reschedule()` (durable effects record attempts and
- * results with it: both keys rewritten in one batch) run between batches. The pending count is one key
+ * or the other way round; `remove()` and `reschedule()` (durable effects record leases and
+ * outcomes with it: both keys rewritten in one batch) join the same batches (timer-ops.ts). The pending count is one key
  * (`mtimers`) rewritten in every batch that changes timers, so `count()` costs nothing and the
  * open reads one key.
  */
@@ -22,8 +22,9 @@ import {
 import type { ChainedBatch, ClassicLevel } from 'classic-level';
 import { DUE_START, dueKey, dueUntil, TIMER_COUNT_KEY, timerEnd, timerKey, timerStart } from './keys.js';
 import type { LevelHandle } from './level-handle.js';
+import type { PendingTimerOp } from './timer-ops.js';
 
-type Batch = ChainedBatch<ClassicLevel<string, string>, string, string>;
+export type Batch = ChainedBatch<ClassicLevel<string, string>, string, string>;
 
 /** A timer as the batch builder tracks it: its due time (to find its due key) and stored value. */
 interface Stored {
@@ -67,17 +68,23 @@ function decode(key: string, value: string): TimerRecord {
  */
 export class TimerBatch {
   readonly #overlay = new Map<string, Stored | undefined>();
+  /** Records named only by timer operations that failed to decode: those operations fail. */
+  readonly #damaged = new Map<string, unknown>();
   #count: number;
 
   private constructor(count: number) {
     this.#count = count;
   }
 
-  /** Reads the current record of every timer the appends' changes name (one multi-get). */
+  /**
+   * Reads the current record of every timer the appends' changes and the timer operations name
+   * (one multi-get). A damaged record named only by operations fails those operations alone.
+   */
   static async load(
     db: ClassicLevel<string, string>,
     count: number,
     appends: ReadonlyArray<{ readonly streamId: string; readonly timers?: readonly EncodedTimerChange[] }>,
+    ops: readonly PendingTimerOp[] = [],
   ): Promise<TimerBatch> {
     const b = new TimerBatch(count);
     const keys = new Set<string>();
@@ -85,14 +92,57 @@ export class TimerBatch {
       if (a.timers === undefined) continue;
       for (const c of a.timers) keys.add(timerKey(a.streamId, c.op === 'cancel' ? c.name : c.timer.name));
     }
+    const strict = keys.size;
+    for (const op of ops) keys.add(timerKey(op.streamId, op.name));
     const list = [...keys];
     const values = await db.getMany(list);
     for (let i = 0; i < list.length; i++) {
       const key = list[i] as string;
       const value = values[i];
-      b.#overlay.set(key, value === undefined ? undefined : { dueAt: decode(key, value).dueAt, value });
+      if (value === undefined) {
+        b.#overlay.set(key, undefined);
+        continue;
+      }
+      try {
+        b.#overlay.set(key, { dueAt: decode(key, value).dueAt, value });
+      } catch (e) {
+        if (i < strict) throw e;
+        b.#damaged.set(key, e);
+      }
     }
     return b;
+  }
+
+  /**
+   * The stored record of a timer as the batch leaves it so far (undefined when there is none);
+   * throws CorruptData when it is damaged. Only for keys given to `load`.
+   */
+  current(key: string): TimerRecord | undefined {
+    const damaged = this.#damaged.get(key);
+    if (damaged !== undefined) throw damaged;
+    const stored = this.#overlay.get(key);
+    return stored === undefined ? undefined : decode(key, stored.value);
+  }
+
+  /** Removes a timer the batch has (`current` returned it): both keys, and one less pending. */
+  remove(batch: Batch, t: TimerRecord): void {
+    const key = timerKey(t.streamId, t.name);
+    batch.del(key);
+    batch.del(dueKey(t.dueAt, t.streamId, t.name));
+    this.#count--;
+    this.#overlay.set(key, undefined);
+  }
+
+  /**
+   * Rewrites a timer the batch has (`current` returned it) with a new due time and value: both
+   * keys in the same batch, so the due index never holds the old due time without the record.
+   */
+  rewrite(batch: Batch, t: TimerRecord, dueAt: number, value: string): void {
+    const key = timerKey(t.streamId, t.name);
+    batch.del(dueKey(t.dueAt, t.streamId, t.name));
+    batch.put(key, value);
+    batch.put(dueKey(dueAt, t.streamId, t.name), value);
+    this.#overlay.set(key, { dueAt, value });
   }
 
   /** The pending count once the batch is written. */
@@ -148,10 +198,8 @@ export interface LevelTimersDeps {
   readonly h: LevelHandle;
   /** The pending count after the last committed batch. */
   count(): number;
-  /** Sets the pending count after a remove. */
-  setCount(n: number): void;
-  /** Runs `fn` while no batch is being built or written. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Queues a remove or reschedule for the next group-commit batch. */
+  enqueue(op: PendingTimerOp): void;
 }
 
 /** The TimerStore of a level store. */
@@ -207,29 +255,12 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
       return value === undefined ? undefined : decode(key, value);
     },
 
-    async remove(streamId, name, version) {
-      h.ensureOpen();
-      assertTimerKey(streamId, name, version);
-      return d.exclusive(async () => {
+    remove(streamId, name, version) {
+      return new Promise<boolean>((resolve, reject) => {
         h.ensureOpen();
-        const key = timerKey(streamId, name);
-        const value = await h.io('reading a timer', () => db.get(key));
-        if (value === undefined) return false;
-        const t = decode(key, value);
-        if (t.version !== version) return false;
-        const n = d.count() - 1;
-        await h.io('removing a timer', () =>
-          db.batch(
-            [
-              { type: 'del', key },
-              { type: 'del', key: dueKey(t.dueAt, streamId, name) },
-              { type: 'put', key: TIMER_COUNT_KEY, value: String(n) },
-            ],
-            { sync: h.sync },
-          ),
-        );
-        d.setCount(n);
-        return true;
+        assertTimerKey(streamId, name, version);
+        // Written with the next group-commit batch (timer-ops.ts): one fsync for many.
+        d.enqueue({ op: 'remove', streamId, name, version, resolve, reject });
       });
     },
 
@@ -238,39 +269,22 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
       return d.count();
     },
 
-    async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
-      h.ensureOpen();
-      const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
-      return d.exclusive(async () => {
+    reschedule(streamId, name, version, dueAt, command, ifDueAt) {
+      return new Promise<boolean>((resolve, reject) => {
         h.ensureOpen();
-        const key = timerKey(streamId, name);
-        const value = await h.io('reading a timer', () => db.get(key));
-        if (value === undefined) return false;
-        const t = decode(key, value);
-        if (t.version !== version) return false;
-        if (ifDueAt !== undefined && t.dueAt !== ifDueAt) return false;
-        const next = timerValue({
+        const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
+        // Both keys in the same batch as other operations and appends; the pending count does not change.
+        d.enqueue({
+          op: 'reschedule',
           streamId,
           name,
-          dueAt,
           version,
-          missed: t.missed,
+          dueAt,
           command: json,
-          metadata: t.metadata === undefined ? undefined : JSON.stringify(t.metadata),
+          ifDueAt,
+          resolve,
+          reject,
         });
-        // Both keys in one batch: the due index never holds the old due time without the record,
-        // or the other way round. The pending count does not change.
-        await h.io('rescheduling a timer', () =>
-          db.batch(
-            [
-              { type: 'del', key: dueKey(t.dueAt, streamId, name) },
-              { type: 'put', key, value: next },
-              { type: 'put', key: dueKey(dueAt, streamId, name), value: next },
-            ],
-            { sync: h.sync },
-          ),
-        );
-        return true;
       });
     },
   };
