@@ -12,7 +12,8 @@
  * (`l<first><last>`, log-index.ts) listing its appends in position order, so the global log
  * costs one key per batch instead of one per event.
  *
- * Timer removes and reschedules (timer-ops.ts) join the same batches, checked after its appends.
+ * Timer removes and reschedules (timer-ops.ts) join the same batches, checked in arrival order
+ * among the appends.
  */
 import {
   type AppendChain,
@@ -28,7 +29,7 @@ import { LogIndexWriter } from './log-index.js';
 import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
-import { applyTimerOps, changedAny, failTimerOps, type PendingTimerOp, settleTimerOps } from './timer-ops.js';
+import { failTimerOps, type PendingTimerOp, settleTimerOps, TimerOpRun } from './timer-ops.js';
 
 /** One append waiting for its batch. Its events are already validated and encoded. */
 export interface PendingAppend {
@@ -107,6 +108,7 @@ export class GroupCommit {
 
   /** Queues a timer remove or reschedule; it is checked and written with the next batch. */
   enqueueTimerOp(op: PendingTimerOp): void {
+    op.after = this.#queue.length;
     this.#timerOps.push(op);
     this.#start();
   }
@@ -143,17 +145,18 @@ export class GroupCommit {
     }
   }
 
-  async #commit(appends: PendingAppend[], withTimers: boolean, ops: PendingTimerOp[]): Promise<void> {
+  async #commit(appends: PendingAppend[], withTimers: boolean, timerOps: PendingTimerOp[]): Promise<void> {
     const o = this.#o;
     const loaded = new Map<string, number>();
     let timers: TimerBatch | undefined;
     try {
       await this.#loadHeads(appends, loaded);
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
-      if (withTimers || ops.length > 0) timers = await TimerBatch.load(o.db, this.timerCount, appends, ops);
+      if (withTimers || timerOps.length > 0)
+        timers = await TimerBatch.load(o.db, this.timerCount, appends, timerOps);
     } catch (e) {
       for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
-      failTimerOps(ops, e, o.path);
+      failTimerOps(timerOps, e, o.path);
       return;
     }
 
@@ -162,7 +165,10 @@ export class GroupCommit {
     const placed: Placed[] = [];
     const index = new LogIndexWriter();
     let position = this.#nextPosition;
+    const ops = new TimerOpRun(timers, batch, timerOps);
+    let queued = 0;
     for (const a of appends) {
+      ops.before(queued++);
       const streamId = a.streamId;
       const head = (batchHeads.get(streamId) ?? loaded.get(streamId)) as number;
       // An earlier append of its chain failed: this one was decided on that one's state.
@@ -188,11 +194,10 @@ export class GroupCommit {
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
       batchHeads.set(streamId, head + a.events.length);
     }
-    // After the appends: each operation sees the records as they and the earlier operations leave them.
-    const outcomes = timers === undefined || ops.length === 0 ? [] : applyTimerOps(timers, batch, ops);
-    if (placed.length === 0 && !changedAny(outcomes)) {
+    ops.rest();
+    if (placed.length === 0 && !ops.changed) {
       await batch.close();
-      settleTimerOps(ops, outcomes);
+      settleTimerOps(timerOps, ops.outcomes);
       return;
     }
     if (placed.length > 0) batch.put(logIndexKey(this.#nextPosition, position - 1), index.value());
@@ -205,7 +210,7 @@ export class GroupCommit {
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
       for (const p of placed) fail(p.append, error);
-      failTimerOps(ops, e, o.path);
+      failTimerOps(timerOps, e, o.path);
       return;
     }
     this.written.appends += placed.length;
@@ -215,7 +220,7 @@ export class GroupCommit {
     if (timers !== undefined) this.timerCount = timers.count;
     for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
     for (const p of placed) p.append.resolve(envelopes(p));
-    settleTimerOps(ops, outcomes);
+    settleTimerOps(timerOps, ops.outcomes);
     if (placed.length > 0) for (const listener of this.listeners) listener(position - 1);
   }
 

@@ -260,7 +260,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
         h.ensureOpen();
         assertTimerKey(streamId, name, version);
         // Written with the next group-commit batch (timer-ops.ts): one fsync for many.
-        d.enqueue({ op: 'remove', streamId, name, version, resolve, reject });
+        d.enqueue({ op: 'remove', streamId, name, version, after: 0, resolve, reject });
       });
     },
 
@@ -282,6 +282,7 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
           dueAt,
           command: json,
           ifDueAt,
+          after: 0,
           resolve,
           reject,
         });

@@ -4,9 +4,10 @@
  * queued while a batch is written, then checked and written in the next batch, so concurrent
  * effects share one fsync instead of each waiting for the writer to be idle and paying its own.
  *
- * Checks stay exact: each operation is checked, in arrival order after the batch's appends,
- * against the stored record as the appends and the earlier operations of the same batch leave
- * it (version, and `ifDueAt` for a reschedule). Each resolves only once its batch is written
+ * Checks stay exact: appends and operations are checked in arrival order, each against the
+ * stored record as the earlier appends and operations of the same batch leave it (version, and
+ * `ifDueAt` for a reschedule), so the outcome is the one of running the calls one by one in the
+ * order they were made, however they fall into batches. Each resolves only once its batch is written
  * (false when the record is gone, replaced, or its due time moved); a batch that fails to write
  * rejects every operation in it with a StoreError.
  */
@@ -20,6 +21,8 @@ interface PendingOpBase {
   readonly name: string;
   /** The version the record must have. */
   readonly version: number;
+  /** How many appends were queued before it in its batch (set when queued): it is checked after them. */
+  after: number;
   resolve(done: boolean): void;
   reject(error: unknown): void;
 }
@@ -45,35 +48,64 @@ export type PendingTimerOp = PendingRemove | PendingReschedule;
 export type TimerOpOutcome = boolean | { readonly error: unknown };
 
 /**
- * Applies the operations in order onto the batch being built. A damaged record fails its own
- * operation (CorruptData) and leaves the others alone.
+ * Applies a batch's operations onto the batch being built, interleaved with its appends in
+ * arrival order: the builder calls `before(i)` ahead of the i-th queued append and `rest()` after
+ * the last. A damaged record fails its own operation (CorruptData) and leaves the others alone.
  */
-export function applyTimerOps(
-  timers: TimerBatch,
-  batch: Batch,
-  ops: readonly PendingTimerOp[],
-): TimerOpOutcome[] {
-  const out: TimerOpOutcome[] = [];
-  for (const op of ops) {
+export class TimerOpRun {
+  readonly outcomes: TimerOpOutcome[] = [];
+  /** Whether an operation changed the batch (it must be written). */
+  changed = false;
+  readonly #timers: TimerBatch | undefined;
+  readonly #batch: Batch;
+  readonly #ops: readonly PendingTimerOp[];
+
+  constructor(timers: TimerBatch | undefined, batch: Batch, ops: readonly PendingTimerOp[]) {
+    this.#timers = timers;
+    this.#batch = batch;
+    this.#ops = ops;
+  }
+
+  /** Applies the operations queued before the append at `index` of the batch's queue. */
+  before(index: number): void {
+    const ops = this.#ops;
+    while (
+      this.outcomes.length < ops.length &&
+      (ops[this.outcomes.length] as PendingTimerOp).after <= index
+    ) {
+      this.#apply(ops[this.outcomes.length] as PendingTimerOp);
+    }
+  }
+
+  /** Applies the operations queued after the batch's last append. */
+  rest(): void {
+    this.before(Number.POSITIVE_INFINITY);
+  }
+
+  #apply(op: PendingTimerOp): void {
+    const out = this.outcomes;
+    // Loaded whenever the batch has operations.
+    const timers = this.#timers as TimerBatch;
     let t: TimerRecord | undefined;
     try {
       t = timers.current(timerKey(op.streamId, op.name));
     } catch (error) {
       out.push({ error });
-      continue;
+      return;
     }
     if (t === undefined || t.version !== op.version) {
       out.push(false);
-      continue;
+      return;
     }
     if (op.op === 'remove') {
-      timers.remove(batch, t);
+      timers.remove(this.#batch, t);
+      this.changed = true;
       out.push(true);
-      continue;
+      return;
     }
     if (op.ifDueAt !== undefined && t.dueAt !== op.ifDueAt) {
       out.push(false);
-      continue;
+      return;
     }
     const value = timerValue({
       streamId: op.streamId,
@@ -84,15 +116,10 @@ export function applyTimerOps(
       command: op.command,
       metadata: t.metadata === undefined ? undefined : JSON.stringify(t.metadata),
     });
-    timers.rewrite(batch, t, op.dueAt, value);
+    timers.rewrite(this.#batch, t, op.dueAt, value);
+    this.changed = true;
     out.push(true);
   }
-  return out;
-}
-
-/** True when an operation changed the batch (it must be written). */
-export function changedAny(outcomes: readonly TimerOpOutcome[]): boolean {
-  return outcomes.includes(true);
 }
 
 /** Settles the operations of a batch that was written (or had nothing to write). */
