@@ -3,7 +3,7 @@
  * one timer `t`, it moves each timer forward one step at a time with `reschedule` (due time = the
  * step, only if still due at the previous step), all streams at once, printing `ACK <i> <step>`
  * once each is acknowledged; on every stream whose index is a multiple of 7 it removes the timer
- * at step 20 (`REMOVED <i>`). Meanwhile it appends events with timer changes to other streams
+ * at step 3 (`REMOVED <i>`). Meanwhile it appends events with timer changes to other streams
  * (`job/x<n>`), so operations and appends share batches. Runs until killed. In `seed` mode it
  * schedules the `count` timers (due at step 0), prints `SEEDED` and exits.
  *
@@ -68,7 +68,7 @@ await Promise.all(
     const t = await store.timers.get(streamId, 't');
     if (t === undefined) return;
     for (let step = t.dueAt + 1; ; step++) {
-      if (i % 7 === 0 && step === 20) {
+      if (i % 7 === 0 && step === 3) {
         if (!(await store.timers.remove(streamId, 't', 1))) throw new Error(`remove of ${streamId} refused`);
         out(`REMOVED ${i}`);
         return;
