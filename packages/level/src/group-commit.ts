@@ -16,28 +16,56 @@ import {
   type AppendChain,
   type EncodedTimerChange,
   type EventEnvelope,
-  parseStreamId,
   VersionConflict,
 } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
 import { logIndexKey, streamKey } from './keys.js';
 import { TimerBatch } from './level-timers.js';
 import { LogIndexWriter } from './log-index.js';
-import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
+import { type EncodedEvent, encodeRecord, place } from './record.js';
 import { toStoreError } from './store-errors.js';
 import type { StreamHeads } from './stream-heads.js';
 
-/** One append waiting for its batch. Its events are already validated and encoded. */
-export interface PendingAppend {
+/**
+ * One append waiting for its batch. Its events are already validated and encoded. A class with
+ * every field always present (timers and chain undefined when absent): one object shape for every
+ * append, built without spreading option objects.
+ */
+export class PendingAppend {
   readonly streamId: string;
   readonly expected: number;
   readonly events: readonly EncodedEvent[];
-  /** Checked timer changes, written in the same batch as the events; absent when none. */
-  readonly timers?: readonly EncodedTimerChange[];
+  /**
+   * What the append resolves with (record.ts `envelopesOf`): made from the encoded events before
+   * it was queued; versions and positions are filled in when a batch places it.
+   */
+  readonly envelopes: EventEnvelope[];
+  /** Checked timer changes, written in the same batch as the events; undefined when none. */
+  readonly timers: readonly EncodedTimerChange[] | undefined;
   /** The caller's pipeline (AppendOptions.chain): once one of its appends fails, the later ones do. */
-  readonly chain?: AppendChain;
-  resolve(envelopes: EventEnvelope[]): void;
-  reject(error: unknown): void;
+  readonly chain: AppendChain | undefined;
+  readonly resolve: (envelopes: EventEnvelope[]) => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor(
+    streamId: string,
+    expected: number,
+    events: readonly EncodedEvent[],
+    envelopes: EventEnvelope[],
+    timers: readonly EncodedTimerChange[] | undefined,
+    chain: AppendChain | undefined,
+    resolve: (envelopes: EventEnvelope[]) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.streamId = streamId;
+    this.expected = expected;
+    this.events = events;
+    this.envelopes = envelopes;
+    this.timers = timers;
+    this.chain = chain;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 }
 
 export interface GroupCommitOptions {
@@ -50,13 +78,6 @@ export interface GroupCommitOptions {
   readonly nextPosition: number;
   /** Reads a stream's committed head from disk. */
   readHead(streamId: string): Promise<number>;
-}
-
-/** One accepted append inside the batch being built. */
-interface Placed {
-  readonly append: PendingAppend;
-  readonly version: number;
-  readonly position: number;
 }
 
 export class GroupCommit {
@@ -144,12 +165,15 @@ export class GroupCommit {
 
   async #commit(appends: PendingAppend[], withTimers: boolean): Promise<void> {
     const o = this.#o;
-    const loaded = new Map<string, number>();
+    const heads = o.heads;
+    let loaded: Map<string, number> | undefined;
     let timers: TimerBatch | undefined;
     try {
-      await this.#loadHeads(appends, loaded);
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
       if (withTimers) timers = await TimerBatch.load(o.db, this.timerCount, appends);
+      // No await between this check and the build below when every head is cached: nothing can
+      // drop one meanwhile, so the batch reads the cache itself instead of a copy of it.
+      if (!allCached(appends, heads)) loaded = await this.#loadHeads(appends);
     } catch (e) {
       for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
       return;
@@ -157,34 +181,40 @@ export class GroupCommit {
 
     const batch = o.db.batch();
     const batchHeads = new Map<string, number>();
-    const placed: Placed[] = [];
+    const placed: PendingAppend[] = [];
     const index = new LogIndexWriter();
     let position = this.#nextPosition;
     for (const a of appends) {
       const streamId = a.streamId;
-      const head = (batchHeads.get(streamId) ?? loaded.get(streamId)) as number;
+      const head =
+        batchHeads.get(streamId) ??
+        ((loaded === undefined ? heads.get(streamId) : loaded.get(streamId)) as number);
       // An earlier append of its chain failed: this one was decided on that one's state.
       if (a.expected !== head || a.chain?.failed === true) {
         fail(a, new VersionConflict(streamId, a.expected, head));
         continue;
       }
-      if (a.events.length === 0) {
+      const events = a.events;
+      const count = events.length;
+      if (count === 0) {
         a.resolve([]);
         continue;
       }
       const idJson = JSON.stringify(streamId);
-      placed.push({ append: a, version: head + 1, position });
-      index.add(idJson, head + 1, a.events.length);
-      for (let i = 0; i < a.events.length; i++) {
+      // Handed out only once the batch is written: a failed write rejects the append instead.
+      place(a.envelopes, head + 1, position);
+      placed.push(a);
+      index.add(idJson, head + 1, count);
+      for (let i = 0; i < count; i++) {
         const version = head + i + 1;
         batch.put(
           streamKey(streamId, version),
-          encodeRecord(idJson, version, position, a.events[i] as EncodedEvent),
+          encodeRecord(idJson, version, position, events[i] as EncodedEvent),
         );
         position++;
       }
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
-      batchHeads.set(streamId, head + a.events.length);
+      batchHeads.set(streamId, head + count);
     }
     if (placed.length === 0) {
       await batch.close();
@@ -199,7 +229,7 @@ export class GroupCommit {
       // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused.
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
-      for (const p of placed) fail(p.append, error);
+      for (const a of placed) fail(a, error);
       return;
     }
     this.written.appends += placed.length;
@@ -207,19 +237,20 @@ export class GroupCommit {
     this.#nextPosition = position;
     this.#commits++;
     if (timers !== undefined) this.timerCount = timers.count;
-    for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
-    for (const p of placed) p.append.resolve(envelopes(p));
+    for (const [streamId, version] of batchHeads) heads.set(streamId, version);
+    for (const a of placed) a.resolve(a.envelopes);
     for (const listener of this.listeners) listener(position - 1);
   }
 
   /**
-   * Puts the head of every stream of the batch in `loaded`: from the cache, or read for streams not
-   * in it; no write is in flight meanwhile, so they are exact. Cached heads are copied first: the
-   * reads fill the cache, which may drop them before the batch is built.
+   * The head of every stream of the batch: from the cache, or read for streams not in it; no
+   * write is in flight meanwhile, so they are exact. Cached heads are copied first: the reads fill
+   * the cache, which may drop them before the batch is built.
    */
-  async #loadHeads(appends: PendingAppend[], loaded: Map<string, number>): Promise<void> {
+  async #loadHeads(appends: PendingAppend[]): Promise<Map<string, number>> {
     const o = this.#o;
-    let reads: Array<Promise<void>> | undefined;
+    const loaded = new Map<string, number>();
+    const reads: Array<Promise<void>> = [];
     for (const a of appends) {
       const streamId = a.streamId;
       if (loaded.has(streamId)) continue;
@@ -229,7 +260,6 @@ export class GroupCommit {
         continue;
       }
       loaded.set(streamId, 0);
-      reads ??= [];
       reads.push(
         o.readHead(streamId).then((v) => {
           loaded.set(streamId, v);
@@ -237,21 +267,19 @@ export class GroupCommit {
         }),
       );
     }
-    if (reads !== undefined) await Promise.all(reads);
+    await Promise.all(reads);
+    return loaded;
   }
+}
+
+/** Whether the head of every append's stream is in the cache. */
+function allCached(appends: readonly PendingAppend[], heads: StreamHeads): boolean {
+  for (const a of appends) if (heads.get(a.streamId) === undefined) return false;
+  return true;
 }
 
 /** Fails an append, and with it the later appends of its chain. */
 function fail(append: PendingAppend, error: unknown): void {
   if (append.chain !== undefined) append.chain.failed = true;
   append.reject(error);
-}
-
-/** The envelopes of a written append, parsed from the encoded parts: callers get exactly what a read returns. */
-function envelopes(p: Placed): EventEnvelope[] {
-  const { streamId, events } = p.append;
-  const { aggregateType, aggregateId } = parseStreamId(streamId);
-  return events.map((e, i) =>
-    envelopeOf(streamId, aggregateType, aggregateId, p.version + i, p.position + i, e),
-  );
 }

@@ -77,7 +77,10 @@ export class TimerBatch {
   static async load(
     db: ClassicLevel<string, string>,
     count: number,
-    appends: ReadonlyArray<{ readonly streamId: string; readonly timers?: readonly EncodedTimerChange[] }>,
+    appends: ReadonlyArray<{
+      readonly streamId: string;
+      readonly timers?: readonly EncodedTimerChange[] | undefined;
+    }>,
   ): Promise<TimerBatch> {
     const b = new TimerBatch(count);
     const keys = new Set<string>();
