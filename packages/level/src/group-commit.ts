@@ -24,7 +24,7 @@ import { TimerBatch } from './level-timers.js';
 import { LogIndexWriter } from './log-index.js';
 import { type EncodedEvent, encodeRecord, place } from './record.js';
 import { toStoreError } from './store-errors.js';
-import type { StreamHeads } from './stream-heads.js';
+import { type Head, looseHead, type StreamHeads } from './stream-heads.js';
 
 /**
  * One append waiting for its batch. Its events are already validated and encoded. A class with
@@ -86,6 +86,8 @@ export class GroupCommit {
   #nextPosition: number;
   /** Incremented after each batch commits; lets a head read that raced a commit skip caching. */
   #commits = 0;
+  /** Batches built so far: numbers the heads a batch leaves (see `Head.batch`). */
+  #builds = 0;
   #drained: Array<() => void> = [];
   /** Work that must not overlap a batch (a timer's remove), run between batches. */
   #jobs: Array<() => Promise<void>> = [];
@@ -166,29 +168,31 @@ export class GroupCommit {
   async #commit(appends: PendingAppend[], withTimers: boolean): Promise<void> {
     const o = this.#o;
     const heads = o.heads;
-    let loaded: Map<string, number> | undefined;
     let timers: TimerBatch | undefined;
+    let entries: Head[];
     try {
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
       if (withTimers) timers = await TimerBatch.load(o.db, this.timerCount, appends);
-      // No await between this check and the build below when every head is cached: nothing can
-      // drop one meanwhile, so the batch reads the cache itself instead of a copy of it.
-      if (!allCached(appends, heads)) loaded = await this.#loadHeads(appends);
+      const found = this.#entries(appends);
+      entries = Array.isArray(found) ? found : await found;
     } catch (e) {
       for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
       return;
     }
 
+    // The heads this batch leaves are kept on the entries, marked with the batch's number: a
+    // later append of the same stream in the batch is checked against them, no map per batch.
+    const stamp = ++this.#builds;
     const batch = o.db.batch();
-    const batchHeads = new Map<string, number>();
     const placed: PendingAppend[] = [];
+    const placedHeads: Head[] = [];
     const index = new LogIndexWriter();
     let position = this.#nextPosition;
-    for (const a of appends) {
+    for (let i = 0; i < appends.length; i++) {
+      const a = appends[i] as PendingAppend;
+      const h = entries[i] as Head;
       const streamId = a.streamId;
-      const head =
-        batchHeads.get(streamId) ??
-        ((loaded === undefined ? heads.get(streamId) : loaded.get(streamId)) as number);
+      const head = h.batch === stamp ? h.batchHead : h.version;
       // An earlier append of its chain failed: this one was decided on that one's state.
       if (a.expected !== head || a.chain?.failed === true) {
         fail(a, new VersionConflict(streamId, a.expected, head));
@@ -204,17 +208,19 @@ export class GroupCommit {
       // Handed out only once the batch is written: a failed write rejects the append instead.
       place(a.envelopes, head + 1, position);
       placed.push(a);
+      placedHeads.push(h);
       index.add(idJson, head + 1, count);
-      for (let i = 0; i < count; i++) {
-        const version = head + i + 1;
+      for (let j = 0; j < count; j++) {
+        const version = head + j + 1;
         batch.put(
           streamKey(streamId, version),
-          encodeRecord(idJson, version, position, events[i] as EncodedEvent),
+          encodeRecord(idJson, version, position, events[j] as EncodedEvent),
         );
         position++;
       }
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
-      batchHeads.set(streamId, head + count);
+      h.batch = stamp;
+      h.batchHead = head + count;
     }
     if (placed.length === 0) {
       await batch.close();
@@ -226,7 +232,8 @@ export class GroupCommit {
     try {
       await batch.write({ sync: o.sync });
     } catch (e) {
-      // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused.
+      // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused, and
+      // no head moved (the batch's heads stay marked with its number, which no batch reuses).
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
       for (const a of placed) fail(a, error);
@@ -237,45 +244,44 @@ export class GroupCommit {
     this.#nextPosition = position;
     this.#commits++;
     if (timers !== undefined) this.timerCount = timers.count;
-    for (const [streamId, version] of batchHeads) heads.set(streamId, version);
+    for (let i = 0; i < placed.length; i++) {
+      const h = placedHeads[i] as Head;
+      heads.commit((placed[i] as PendingAppend).streamId, h, h.batchHead);
+    }
     for (const a of placed) a.resolve(a.envelopes);
     for (const listener of this.listeners) listener(position - 1);
   }
 
   /**
-   * The head of every stream of the batch: from the cache, or read for streams not in it; no
-   * write is in flight meanwhile, so they are exact. Cached heads are copied first: the reads fill
-   * the cache, which may drop them before the batch is built.
+   * The head entry of each append's stream, in order: the cache's own entry, or for a stream not
+   * cached one read from disk (in parallel, once per stream). No write is in flight meanwhile, so
+   * they are exact; an entry the cache drops while the batch is built or written stays valid
+   * (`StreamHeads.commit` puts it back). Synchronous when every head is cached.
    */
-  async #loadHeads(appends: PendingAppend[]): Promise<Map<string, number>> {
+  #entries(appends: readonly PendingAppend[]): Head[] | Promise<Head[]> {
     const o = this.#o;
-    const loaded = new Map<string, number>();
-    const reads: Array<Promise<void>> = [];
-    for (const a of appends) {
-      const streamId = a.streamId;
-      if (loaded.has(streamId)) continue;
-      const cached = o.heads.get(streamId);
-      if (cached !== undefined) {
-        loaded.set(streamId, cached);
-        continue;
+    const entries: Head[] = new Array(appends.length);
+    let loose: Map<string, Head> | undefined;
+    for (let i = 0; i < appends.length; i++) {
+      const streamId = (appends[i] as PendingAppend).streamId;
+      let h = o.heads.entry(streamId);
+      if (h === undefined) {
+        loose ??= new Map();
+        h = loose.get(streamId);
+        if (h === undefined) {
+          h = looseHead(0);
+          loose.set(streamId, h);
+        }
       }
-      loaded.set(streamId, 0);
-      reads.push(
-        o.readHead(streamId).then((v) => {
-          loaded.set(streamId, v);
-          o.heads.set(streamId, v);
-        }),
-      );
+      entries[i] = h;
     }
-    await Promise.all(reads);
-    return loaded;
+    if (loose === undefined) return entries;
+    const reads = [...loose].map(async ([streamId, h]) => {
+      h.version = await o.readHead(streamId);
+      o.heads.set(streamId, h.version);
+    });
+    return Promise.all(reads).then(() => entries);
   }
-}
-
-/** Whether the head of every append's stream is in the cache. */
-function allCached(appends: readonly PendingAppend[], heads: StreamHeads): boolean {
-  for (const a of appends) if (heads.get(a.streamId) === undefined) return false;
-  return true;
 }
 
 /** Fails an append, and with it the later appends of its chain. */

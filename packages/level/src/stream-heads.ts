@@ -9,10 +9,22 @@
  * it passes a second chance at the young end. A strict LRU moved the entry (Map delete + set) on
  * every write of every batch, which cost more than the rest of the head bookkeeping together.
  */
-interface Head {
+export interface Head {
+  /** The committed version. */
   version: number;
   /** Written since the sweep last passed it (or since it was loaded). */
   written: boolean;
+  /** Dropped from the cache (or never in it): `commit` then puts the head back. */
+  dropped: boolean;
+  /** The group-commit batch being built that last placed an append of this stream (its number). */
+  batch: number;
+  /** The version that batch leaves the stream at, once written. */
+  batchHead: number;
+}
+
+/** A head outside the cache: what a batch reads from disk for a stream not cached. */
+export function looseHead(version: number): Head {
+  return { version, written: false, dropped: true, batch: 0, batchHead: 0 };
 }
 
 export class StreamHeads {
@@ -31,6 +43,24 @@ export class StreamHeads {
     return this.#heads.get(streamId)?.version;
   }
 
+  /**
+   * The cached entry of a stream (undefined when not cached). The group commit keeps it while it
+   * builds and writes a batch: it stays valid if the cache drops it meanwhile (`dropped`).
+   */
+  entry(streamId: string): Head | undefined {
+    return this.#heads.get(streamId);
+  }
+
+  /** Records the version a written batch left a stream at, through the entry the batch used. */
+  commit(streamId: string, head: Head, version: number): void {
+    if (head.dropped) {
+      this.set(streamId, version);
+      return;
+    }
+    head.version = version;
+    head.written = true;
+  }
+
   /** Records a head: an update in place for a cached stream, an insert (maybe dropping another) otherwise. */
   set(streamId: string, version: number): void {
     const heads = this.#heads;
@@ -41,7 +71,7 @@ export class StreamHeads {
       return;
     }
     if (heads.size >= this.#capacity) this.#evict();
-    heads.set(streamId, { version, written: false });
+    heads.set(streamId, { version, written: false, dropped: false, batch: 0, batchHead: 0 });
   }
 
   /** Drops the oldest head not written since the sweep last passed it. */
@@ -53,13 +83,17 @@ export class StreamHeads {
       if (oldest.done === true) return;
       const [streamId, head] = oldest.value;
       heads.delete(streamId);
-      if (!head.written) return;
+      if (!head.written) {
+        head.dropped = true;
+        return;
+      }
       head.written = false;
       heads.set(streamId, head);
     }
   }
 
   clear(): void {
+    for (const head of this.#heads.values()) head.dropped = true;
     this.#heads.clear();
   }
 }
