@@ -13,19 +13,24 @@
  * Not part of `npm run bench`. Run it alone, in bench/, after `npx tsc -b` at the root:
  *
  *   node --expose-gc --import tsx src/level-store-cpu.ts [--old <index.js of another build>]
- *     [--events 60000] [--rounds 3] [--shape bench|runtime] [--only <name>]
+ *     [--old-core <index.js of its core>] [--events 60000] [--rounds 3] [--shape bench|runtime]
+ *     [--only <name>,<name>]
  *
  * `--old` loads a second build of `@actorfold/level` (for example main's, built into a scratch
  * folder) as the contestant `old levelStore.append`, so old and new are compared in one run.
  * `--shape runtime` appends events as the runtime hands them over (schemaVersion, an empty
  * metadata object, a timestamp); `bench` (default) as `level-appends` does (data only).
- * `--only` runs one contestant (for `node --cpu-prof`).
+ * With `--old-core` too, `old runtime` runs the runtime of that core build on that level build.
+ * `runtime` is `execute` (one deposit, one event) on 1,000 accounts through the runtime: its CPU
+ * per command against raw is what caps the hot-aggregate 1,000-aggregate ratio on a CPU-bound
+ * machine. `--only` picks contestants; `--child <name> --profile <file>` profiles one.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GCProfiler } from 'node:v8';
+import * as core from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { openRaw, rawGroupCommit } from './level-appends.js';
 import { DEPOSITED, removeAllFolders, removeFolder, scratchFolder } from './level-rig.js';
@@ -40,6 +45,8 @@ interface Options {
   /** With --child: write a CPU profile of the timed appends alone (not start-up, not warm-up) here. */
   profile: string | undefined;
   old: string | undefined;
+  /** With --old: the `@actorfold/core` build that old level build runs on, for `old runtime`. */
+  oldCore: string | undefined;
   events: number;
   rounds: number;
   shape: 'bench' | 'runtime';
@@ -58,6 +65,7 @@ function options(argv: readonly string[]): Options {
     child: value('--child'),
     profile: value('--profile'),
     old: value('--old'),
+    oldCore: value('--old-core'),
     events: Number(value('--events') ?? 60_000),
     rounds: Number(value('--rounds') ?? 3),
     shape,
@@ -91,6 +99,35 @@ function storeRig(open: StoreFactory, shape: Options['shape']) {
     };
   };
 }
+
+/** The runtime on the store: `execute` of one deposit on account `acc-<stream>` (1,000 accounts, activated before the clock starts). */
+function runtimeRig(core: CoreModule, open: StoreFactory) {
+  return async (folder: string): Promise<Rig> => {
+    const account = core.defineAggregate<{ balance: number }, { type: 'deposit' }, typeof DEPOSITED>({
+      type: 'account',
+      initialState: () => ({ balance: 0 }),
+      decide: () => [DEPOSITED],
+      evolve: (st, e) => ({ balance: st.balance + e.amount }),
+    });
+    const runtime = await core.createRuntime({
+      store: open({ path: folder, durability: 'fsync' }),
+      aggregates: [account],
+    });
+    const handles = Array.from({ length: STREAMS }, (_, i) => runtime.get(account, `acc-${i}`));
+    await Promise.all(handles.map((h) => h.state()));
+    const deposit = Object.freeze({ type: 'deposit' as const });
+    return {
+      append: (streamId) =>
+        (handles[Number(streamId.slice(streamId.lastIndexOf('-') + 1))] as (typeof handles)[number]).execute(
+          deposit,
+        ),
+      batches: () => undefined,
+      close: () => runtime.shutdown(),
+    };
+  };
+}
+
+type CoreModule = Pick<typeof core, 'createRuntime' | 'defineAggregate'>;
 
 async function rawRig(folder: string): Promise<Rig> {
   const db = await openRaw(folder);
@@ -202,6 +239,7 @@ async function main(): Promise<void> {
   const contestants: Array<[string, () => Promise<(folder: string) => Promise<Rig>>]> = [
     ['raw group commit, 1 key/event', async () => rawRig],
     ['levelStore.append', async () => storeRig(levelStore, o.shape)],
+    ['runtime', async () => runtimeRig(core, levelStore)],
   ];
   if (o.old !== undefined) {
     const old = o.old;
@@ -211,6 +249,17 @@ async function main(): Promise<void> {
         storeRig(
           ((await import(pathToFileURL(old).href)) as { levelStore: StoreFactory }).levelStore,
           o.shape,
+        ),
+    ]);
+  }
+  if (o.old !== undefined && o.oldCore !== undefined) {
+    const [oldLevel, oldCore] = [o.old, o.oldCore];
+    contestants.push([
+      'old runtime',
+      async () =>
+        runtimeRig(
+          (await import(pathToFileURL(oldCore).href)) as CoreModule,
+          ((await import(pathToFileURL(oldLevel).href)) as { levelStore: StoreFactory }).levelStore,
         ),
     ]);
   }
@@ -224,7 +273,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(sample)}\n`);
     return;
   }
-  const chosen = o.only === undefined ? contestants : contestants.filter(([n]) => n === o.only);
+  const only = o.only?.split(',');
+  const chosen = only === undefined ? contestants : contestants.filter(([n]) => only.includes(n));
   const samples = new Map<string, Sample[]>(chosen.map(([n]) => [n, []]));
   const self = fileURLToPath(import.meta.url);
   for (let r = 0; r < o.rounds; r++) {

@@ -55,36 +55,47 @@ function timestampJson(timestamp: string): string {
  */
 export function envelopesOf(streamId: string, events: readonly EncodedEvent[]): EventEnvelope[] {
   const { aggregateType, aggregateId } = parseStreamId(streamId);
-  const out: EventEnvelope[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i] as EncodedEvent;
-    const data: unknown = JSON.parse(e.data);
-    const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string' || type.length === 0) {
-      throw new InvalidArgument(
-        `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
-      );
-    }
-    const metadata: unknown = e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata);
-    if (!isPlainObject(metadata)) {
-      throw new InvalidArgument(
-        `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
-      );
-    }
-    out.push({
-      streamId,
-      aggregateType,
-      aggregateId,
-      version: 0,
-      position: 0,
-      type,
-      data: data as DomainEvent,
-      schemaVersion: e.schemaVersion,
-      metadata: metadata as EventMetadata,
-      timestamp: e.timestamp,
-    });
-  }
+  const n = events.length;
+  // One event is the common append: an array literal, not a push (which reserves room for 17).
+  if (n === 1) return [envelopeOf(streamId, aggregateType, aggregateId, events[0] as EncodedEvent, 0)];
+  const out: EventEnvelope[] = new Array(n);
+  for (let i = 0; i < n; i++)
+    out[i] = envelopeOf(streamId, aggregateType, aggregateId, events[i] as EncodedEvent, i);
   return out;
+}
+
+function envelopeOf(
+  streamId: string,
+  aggregateType: string,
+  aggregateId: string,
+  e: EncodedEvent,
+  i: number,
+): EventEnvelope {
+  const data: unknown = JSON.parse(e.data);
+  const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
+    );
+  }
+  const metadata: unknown = e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata);
+  if (!isPlainObject(metadata)) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
+    );
+  }
+  return {
+    streamId,
+    aggregateType,
+    aggregateId,
+    version: 0,
+    position: 0,
+    type,
+    data: data as DomainEvent,
+    schemaVersion: e.schemaVersion,
+    metadata: metadata as EventMetadata,
+    timestamp: e.timestamp,
+  };
 }
 
 /** Fills in the versions and positions of envelopes from {@link envelopesOf} once their append is placed. */
