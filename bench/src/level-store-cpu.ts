@@ -14,7 +14,7 @@
  *
  *   node --expose-gc --import tsx src/level-store-cpu.ts [--old <index.js of another build>]
  *     [--old-core <index.js of its core>] [--events 60000] [--rounds 3] [--shape bench|runtime]
- *     [--only <name>,<name>]
+ *     [--only <name>+<name>]
  *
  * `--old` loads a second build of `@actorfold/level` (for example main's, built into a scratch
  * folder) as the contestant `old levelStore.append`, so old and new are compared in one run.
@@ -273,7 +273,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(sample)}\n`);
     return;
   }
-  const only = o.only?.split(',');
+  const only = o.only?.split('+');
   const chosen = only === undefined ? contestants : contestants.filter(([n]) => only.includes(n));
   const samples = new Map<string, Sample[]>(chosen.map(([n]) => [n, []]));
   const self = fileURLToPath(import.meta.url);
