@@ -19,29 +19,57 @@ import {
   type AppendChain,
   type EncodedTimerChange,
   type EventEnvelope,
-  parseStreamId,
   VersionConflict,
 } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
 import { logIndexKey, streamKey } from './keys.js';
 import { TimerBatch } from './level-timers.js';
 import { LogIndexWriter } from './log-index.js';
-import { type EncodedEvent, encodeRecord, envelopeOf } from './record.js';
+import { type EncodedEvent, encodeRecord, place } from './record.js';
 import { toStoreError } from './store-errors.js';
-import type { StreamHeads } from './stream-heads.js';
+import { type Head, looseHead, type StreamHeads } from './stream-heads.js';
 import { failTimerOps, type PendingTimerOp, settleTimerOps, TimerOpRun } from './timer-ops.js';
 
-/** One append waiting for its batch. Its events are already validated and encoded. */
-export interface PendingAppend {
+/**
+ * One append waiting for its batch. Its events are already validated and encoded. A class with
+ * every field always present (timers and chain undefined when absent): one object shape for every
+ * append, built without spreading option objects.
+ */
+export class PendingAppend {
   readonly streamId: string;
   readonly expected: number;
   readonly events: readonly EncodedEvent[];
-  /** Checked timer changes, written in the same batch as the events; absent when none. */
-  readonly timers?: readonly EncodedTimerChange[];
+  /**
+   * What the append resolves with (record.ts `envelopesOf`): made from the encoded events before
+   * it was queued; versions and positions are filled in when a batch places it.
+   */
+  readonly envelopes: EventEnvelope[];
+  /** Checked timer changes, written in the same batch as the events; undefined when none. */
+  readonly timers: readonly EncodedTimerChange[] | undefined;
   /** The caller's pipeline (AppendOptions.chain): once one of its appends fails, the later ones do. */
-  readonly chain?: AppendChain;
-  resolve(envelopes: EventEnvelope[]): void;
-  reject(error: unknown): void;
+  readonly chain: AppendChain | undefined;
+  readonly resolve: (envelopes: EventEnvelope[]) => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor(
+    streamId: string,
+    expected: number,
+    events: readonly EncodedEvent[],
+    envelopes: EventEnvelope[],
+    timers: readonly EncodedTimerChange[] | undefined,
+    chain: AppendChain | undefined,
+    resolve: (envelopes: EventEnvelope[]) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.streamId = streamId;
+    this.expected = expected;
+    this.events = events;
+    this.envelopes = envelopes;
+    this.timers = timers;
+    this.chain = chain;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 }
 
 export interface GroupCommitOptions {
@@ -56,19 +84,14 @@ export interface GroupCommitOptions {
   readHead(streamId: string): Promise<number>;
 }
 
-/** One accepted append inside the batch being built. */
-interface Placed {
-  readonly append: PendingAppend;
-  readonly version: number;
-  readonly position: number;
-}
-
 export class GroupCommit {
   #queue: PendingAppend[] = [];
   #running = false;
   #nextPosition: number;
   /** Incremented after each batch commits; lets a head read that raced a commit skip caching. */
   #commits = 0;
+  /** Batches built so far: numbers the heads a batch leaves (see `Head.batch`). */
+  #builds = 0;
   #drained: Array<() => void> = [];
   /** Timer removes and reschedules waiting for the next batch. */
   #timerOps: PendingTimerOp[] = [];
@@ -147,52 +170,64 @@ export class GroupCommit {
 
   async #commit(appends: PendingAppend[], withTimers: boolean, timerOps: PendingTimerOp[]): Promise<void> {
     const o = this.#o;
-    const loaded = new Map<string, number>();
+    const heads = o.heads;
     let timers: TimerBatch | undefined;
+    let entries: Head[];
     try {
-      await this.#loadHeads(appends, loaded);
       // Only a batch with timer changes reads the timers they touch: other appends pay nothing.
       if (withTimers || timerOps.length > 0)
         timers = await TimerBatch.load(o.db, this.timerCount, appends, timerOps);
+      const found = this.#entries(appends);
+      entries = Array.isArray(found) ? found : await found;
     } catch (e) {
       for (const a of appends) fail(a, toStoreError(e, o.path, 'reading stream heads and timers', false));
       failTimerOps(timerOps, e, o.path);
       return;
     }
 
+    // The heads this batch leaves are kept on the entries, marked with the batch's number: a
+    // later append of the same stream in the batch is checked against them, no map per batch.
+    const stamp = ++this.#builds;
     const batch = o.db.batch();
-    const batchHeads = new Map<string, number>();
-    const placed: Placed[] = [];
+    const placed: PendingAppend[] = [];
+    const placedHeads: Head[] = [];
     const index = new LogIndexWriter();
     let position = this.#nextPosition;
     const ops = new TimerOpRun(timers, batch, timerOps);
-    let queued = 0;
-    for (const a of appends) {
-      ops.before(queued++);
+    for (let i = 0; i < appends.length; i++) {
+      ops.before(i);
+      const a = appends[i] as PendingAppend;
+      const h = entries[i] as Head;
       const streamId = a.streamId;
-      const head = (batchHeads.get(streamId) ?? loaded.get(streamId)) as number;
+      const head = h.batch === stamp ? h.batchHead : h.version;
       // An earlier append of its chain failed: this one was decided on that one's state.
       if (a.expected !== head || a.chain?.failed === true) {
         fail(a, new VersionConflict(streamId, a.expected, head));
         continue;
       }
-      if (a.events.length === 0) {
+      const events = a.events;
+      const count = events.length;
+      if (count === 0) {
         a.resolve([]);
         continue;
       }
       const idJson = JSON.stringify(streamId);
-      placed.push({ append: a, version: head + 1, position });
-      index.add(idJson, head + 1, a.events.length);
-      for (let i = 0; i < a.events.length; i++) {
-        const version = head + i + 1;
+      // Handed out only once the batch is written: a failed write rejects the append instead.
+      place(a.envelopes, head + 1, position);
+      placed.push(a);
+      placedHeads.push(h);
+      index.add(idJson, head + 1, count);
+      for (let j = 0; j < count; j++) {
+        const version = head + j + 1;
         batch.put(
           streamKey(streamId, version),
-          encodeRecord(idJson, version, position, a.events[i] as EncodedEvent),
+          encodeRecord(idJson, version, position, events[j] as EncodedEvent),
         );
         position++;
       }
       if (a.timers !== undefined) timers?.apply(batch, streamId, a.timers);
-      batchHeads.set(streamId, head + a.events.length);
+      h.batch = stamp;
+      h.batchHead = head + count;
     }
     ops.rest();
     if (placed.length === 0 && !ops.changed) {
@@ -206,10 +241,11 @@ export class GroupCommit {
     try {
       await batch.write({ sync: o.sync });
     } catch (e) {
-      // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused.
+      // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused, and
+      // no head moved (the batch's heads stay marked with its number, which no batch reuses).
       await batch.close().catch(() => undefined);
       const error = toStoreError(e, o.path, 'append', false);
-      for (const p of placed) fail(p.append, error);
+      for (const a of placed) fail(a, error);
       failTimerOps(timerOps, e, o.path);
       return;
     }
@@ -218,38 +254,44 @@ export class GroupCommit {
     this.#nextPosition = position;
     this.#commits++;
     if (timers !== undefined) this.timerCount = timers.count;
-    for (const [streamId, version] of batchHeads) o.heads.set(streamId, version);
-    for (const p of placed) p.append.resolve(envelopes(p));
+    for (let i = 0; i < placed.length; i++) {
+      const h = placedHeads[i] as Head;
+      heads.commit((placed[i] as PendingAppend).streamId, h, h.batchHead);
+    }
+    for (const a of placed) a.resolve(a.envelopes);
     settleTimerOps(timerOps, ops.outcomes);
     if (placed.length > 0) for (const listener of this.listeners) listener(position - 1);
   }
 
   /**
-   * Puts the head of every stream of the batch in `loaded`: from the cache, or read for streams not
-   * in it; no write is in flight meanwhile, so they are exact. Cached heads are copied first: the
-   * reads fill the cache, which may drop them before the batch is built.
+   * The head entry of each append's stream, in order: the cache's own entry, or for a stream not
+   * cached one read from disk (in parallel, once per stream). No write is in flight meanwhile, so
+   * they are exact; an entry the cache drops while the batch is built or written stays valid
+   * (`StreamHeads.commit` puts it back). Synchronous when every head is cached.
    */
-  async #loadHeads(appends: PendingAppend[], loaded: Map<string, number>): Promise<void> {
+  #entries(appends: readonly PendingAppend[]): Head[] | Promise<Head[]> {
     const o = this.#o;
-    let reads: Array<Promise<void>> | undefined;
-    for (const a of appends) {
-      const streamId = a.streamId;
-      if (loaded.has(streamId)) continue;
-      const cached = o.heads.get(streamId);
-      if (cached !== undefined) {
-        loaded.set(streamId, cached);
-        continue;
+    const entries: Head[] = new Array(appends.length);
+    let loose: Map<string, Head> | undefined;
+    for (let i = 0; i < appends.length; i++) {
+      const streamId = (appends[i] as PendingAppend).streamId;
+      let h = o.heads.entry(streamId);
+      if (h === undefined) {
+        loose ??= new Map();
+        h = loose.get(streamId);
+        if (h === undefined) {
+          h = looseHead(0);
+          loose.set(streamId, h);
+        }
       }
-      loaded.set(streamId, 0);
-      reads ??= [];
-      reads.push(
-        o.readHead(streamId).then((v) => {
-          loaded.set(streamId, v);
-          o.heads.set(streamId, v);
-        }),
-      );
+      entries[i] = h;
     }
-    if (reads !== undefined) await Promise.all(reads);
+    if (loose === undefined) return entries;
+    const reads = [...loose].map(async ([streamId, h]) => {
+      h.version = await o.readHead(streamId);
+      o.heads.set(streamId, h.version);
+    });
+    return Promise.all(reads).then(() => entries);
   }
 }
 
@@ -257,13 +299,4 @@ export class GroupCommit {
 function fail(append: PendingAppend, error: unknown): void {
   if (append.chain !== undefined) append.chain.failed = true;
   append.reject(error);
-}
-
-/** The envelopes of a written append, parsed from the encoded parts: callers get exactly what a read returns. */
-function envelopes(p: Placed): EventEnvelope[] {
-  const { streamId, events } = p.append;
-  const { aggregateType, aggregateId } = parseStreamId(streamId);
-  return events.map((e, i) =>
-    envelopeOf(streamId, aggregateType, aggregateId, p.version + i, p.position + i, e),
-  );
 }

@@ -27,7 +27,7 @@ import { ClassicLevel } from 'classic-level';
 import { levelCheckpoints } from './checkpoint-store.js';
 import { type FolderLock, lockFolder } from './folder-lock.js';
 import { type FormatMigrationProgress, migrateFormat, needsMigration } from './format-migration.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, PendingAppend } from './group-commit.js';
 import {
   FORMAT_KEY,
   FORMAT_VERSION,
@@ -41,6 +41,7 @@ import {
 import { LevelHandle } from './level-handle.js';
 import { levelTimers, readTimerCount } from './level-timers.js';
 import { LogIterator } from './log-iterator.js';
+import { envelopesOf } from './record.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -331,16 +332,21 @@ function serve(
         assertNewEvents(streamId, events);
         const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
         const encoded = encodeNewEvents(streamId, events, now);
+        const envelopes = envelopesOf(streamId, encoded);
+        const chain = appendOpts.chain;
         return new Promise((resolve, reject) => {
-          writer.enqueue({
-            streamId,
-            expected,
-            events: encoded,
-            ...(timers === undefined ? {} : { timers }),
-            ...(appendOpts.chain === undefined ? {} : { chain: appendOpts.chain }),
-            resolve: resolve as (envelopes: EventEnvelope[]) => void,
-            reject,
-          });
+          writer.enqueue(
+            new PendingAppend(
+              streamId,
+              expected,
+              encoded,
+              envelopes,
+              timers,
+              chain,
+              resolve as (envelopes: EventEnvelope[]) => void,
+              reject,
+            ),
+          );
         });
       } catch (e) {
         if (appendOpts?.chain !== undefined) appendOpts.chain.failed = true;

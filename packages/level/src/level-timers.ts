@@ -83,7 +83,10 @@ export class TimerBatch {
   static async load(
     db: ClassicLevel<string, string>,
     count: number,
-    appends: ReadonlyArray<{ readonly streamId: string; readonly timers?: readonly EncodedTimerChange[] }>,
+    appends: ReadonlyArray<{
+      readonly streamId: string;
+      readonly timers?: readonly EncodedTimerChange[] | undefined;
+    }>,
     ops: readonly PendingTimerOp[] = [],
   ): Promise<TimerBatch> {
     const b = new TimerBatch(count);

@@ -22,7 +22,7 @@ import {
 } from './keys.js';
 import type { LevelHandle } from './level-handle.js';
 import { decodeLogIndex, type LogRange } from './log-index.js';
-import { corrupt, decodeRecord } from './record.js';
+import { corrupt, decodeRecordAt } from './record.js';
 import { toStoreError } from './store-errors.js';
 
 /** Events fetched per getMany: large enough to amortise the native call, small enough to stay cache-friendly. */
@@ -197,18 +197,9 @@ export class LogIterator implements AsyncIterableIterator<EventEnvelope> {
   }
 
   #decode(slot: Slot, text: string | undefined): EventEnvelope {
-    const from = { streamId: slot.streamId, version: slot.version, position: slot.position };
     if (text === undefined)
-      throw corrupt('', from, 'the log index lists this event but the stream holds no record for it');
-    const e = decodeRecord(text, from);
-    if (e.position !== slot.position || e.version !== slot.version || e.streamId !== slot.streamId) {
-      throw corrupt(
-        text,
-        from,
-        `the record there is version ${e.version} of ${e.streamId} at position ${e.position}`,
-      );
-    }
-    return e;
+      throw corrupt('', slot, 'the log index lists this event but the stream holds no record for it');
+    return decodeRecordAt(text, slot);
   }
 
   async #fail(e: unknown): Promise<never> {

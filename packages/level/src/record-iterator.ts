@@ -6,7 +6,7 @@
  */
 import type { EventEnvelope } from '@actorfold/core';
 import type { LevelHandle } from './level-handle.js';
-import { corrupt, decodeRecord } from './record.js';
+import { decodeRecordAt } from './record.js';
 import { toStoreError } from './store-errors.js';
 
 /** The events chunk size: large enough to amortise the native call, small enough to stay cache-friendly. */
@@ -87,18 +87,7 @@ export class RecordIterator implements AsyncIterableIterator<EventEnvelope> {
   }
 
   #decode(text: string): EventEnvelope {
-    const range = this.#range;
-    const expected = this.#expected++;
-    const streamId = range.streamId;
-    const e = decodeRecord(text, { streamId, version: expected });
-    if (e.version !== expected || e.streamId !== streamId) {
-      throw corrupt(
-        text,
-        { streamId, version: expected },
-        `the stream holds version ${e.version} of ${e.streamId} where version ${expected} belongs`,
-      );
-    }
-    return e;
+    return decodeRecordAt(text, { streamId: this.#range.streamId, version: this.#expected++ });
   }
 
   async #fail(e: unknown): Promise<never> {

@@ -9,9 +9,11 @@
  */
 import {
   CorruptData,
+  type DomainEvent,
   type EncodedNewEvent,
   type EventEnvelope,
   type EventMetadata,
+  InvalidArgument,
   parseStreamId,
 } from '@actorfold/core';
 
@@ -27,30 +29,82 @@ export function encodeRecord(
   position: number,
   e: EncodedEvent,
 ): string {
-  return `[${streamIdJson},${version},${position},${e.schemaVersion},${JSON.stringify(e.timestamp)},${e.metadata},${e.data}]`;
+  return `[${streamIdJson},${version},${position},${e.schemaVersion},${timestampJson(e.timestamp)},${e.metadata},${e.data}]`;
 }
 
-/** A fresh envelope from the encoded parts of an event just written (no record to parse). */
-export function envelopeOf(
+// The events of one millisecond share their timestamp: its JSON is made once (one entry, so a
+// hit returns exactly what JSON.stringify would).
+let lastTimestamp: string | undefined;
+let lastTimestampJson = '';
+function timestampJson(timestamp: string): string {
+  if (timestamp !== lastTimestamp) {
+    lastTimestampJson = JSON.stringify(timestamp);
+    lastTimestamp = timestamp;
+  }
+  return lastTimestampJson;
+}
+
+/**
+ * The envelopes an append returns, made before it is queued: data and metadata parsed from the
+ * very text its records store, `type` taken from that data (as a read takes it), so the caller
+ * gets exactly what a read returns whatever toJSON methods or getters did while encoding. Version
+ * and position are filled in once a batch places the append (`place`). Throws InvalidArgument,
+ * before anything is written, when that text would not read back as an event: data that toJSON
+ * turned into a non-object or an object without a non-empty string `type`, metadata that it
+ * turned into a non-object.
+ */
+export function envelopesOf(streamId: string, events: readonly EncodedEvent[]): EventEnvelope[] {
+  const { aggregateType, aggregateId } = parseStreamId(streamId);
+  const n = events.length;
+  // One event is the common append: an array literal, not a push (which reserves room for 17).
+  if (n === 1) return [envelopeOf(streamId, aggregateType, aggregateId, events[0] as EncodedEvent, 0)];
+  const out: EventEnvelope[] = new Array(n);
+  for (let i = 0; i < n; i++)
+    out[i] = envelopeOf(streamId, aggregateType, aggregateId, events[i] as EncodedEvent, i);
+  return out;
+}
+
+function envelopeOf(
   streamId: string,
   aggregateType: string,
   aggregateId: string,
-  version: number,
-  position: number,
   e: EncodedEvent,
+  i: number,
 ): EventEnvelope {
+  const data: unknown = JSON.parse(e.data);
+  const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
+    );
+  }
+  const metadata: unknown = e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata);
+  if (!isPlainObject(metadata)) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
+    );
+  }
   return {
     streamId,
     aggregateType,
     aggregateId,
-    version,
-    position,
-    type: e.type,
-    data: JSON.parse(e.data),
+    version: 0,
+    position: 0,
+    type,
+    data: data as DomainEvent,
     schemaVersion: e.schemaVersion,
-    metadata: e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata),
+    metadata: metadata as EventMetadata,
     timestamp: e.timestamp,
   };
+}
+
+/** Fills in the versions and positions of envelopes from {@link envelopesOf} once their append is placed. */
+export function place(envelopes: readonly EventEnvelope[], version: number, position: number): void {
+  for (let i = 0; i < envelopes.length; i++) {
+    const e = envelopes[i] as EventEnvelope;
+    e.version = version + i;
+    e.position = position + i;
+  }
 }
 
 /** Where a record was read, to name it in CorruptData. */
@@ -100,6 +154,36 @@ export function decodeRecord(text: string, from: RecordSource): EventEnvelope {
     metadata: r[5] as EventMetadata,
     timestamp: r[4] as string,
   };
+}
+
+/** Where a record belongs: the stream and version its key names, and its log position when the index gave one. */
+export interface RecordPlace {
+  readonly streamId: string;
+  readonly version: number;
+  readonly position?: number;
+}
+
+/**
+ * Decodes the record found where `place` says it belongs: a stream scan (readStream) and the log
+ * index (readAll) both check the record is the one they asked for. Throws CorruptData when it
+ * does not decode or is another record (stream, version, or position differ): damage is never
+ * skipped.
+ */
+export function decodeRecordAt(text: string, place: RecordPlace): EventEnvelope {
+  const e = decodeRecord(text, place);
+  if (
+    e.version !== place.version ||
+    e.streamId !== place.streamId ||
+    (place.position !== undefined && e.position !== place.position)
+  ) {
+    const at = place.position === undefined ? '' : ` at position ${place.position}`;
+    throw corrupt(
+      text,
+      place,
+      `the record there is version ${e.version} of ${e.streamId} at position ${e.position}, where version ${place.version} of ${place.streamId}${at} belongs`,
+    );
+  }
+  return e;
 }
 
 /** CorruptData for a record, naming the stream and version from where it was read or from its own text. */

@@ -328,10 +328,10 @@ export function encodeNewEvents(
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as NewEvent;
     if (e.timestamp === undefined) defaultTimestamp ??= isoTimestamp(now());
-    const data = toJson(e.data, `${streamId}: events[${i}].data`);
+    const data = eventJson(e.data, streamId, i, 'data');
     const metadata = e.metadata;
     if (metadata !== undefined && metadata !== lastMetadata) {
-      lastMetadataJson = toJson(metadata, `${streamId}: events[${i}].metadata`);
+      lastMetadataJson = eventJson(metadata, streamId, i, 'metadata');
       lastMetadata = metadata;
     }
     encoded[i] = {
@@ -354,13 +354,32 @@ export function toJson(value: unknown, what: string): string {
   try {
     json = JSON.stringify(value);
   } catch (e) {
-    throw new InvalidArgument(
-      `${what} is not JSON-serializable: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    throw notJson(what, e);
   }
   // A toJSON returning undefined (or a function) makes stringify return undefined: nothing to store.
-  if (json === undefined) throw new InvalidArgument(`${what} is not JSON-serializable`);
+  if (json === undefined) throw notJson(what);
   return json;
+}
+
+/** {@link toJson} on the append path: the name of the part is built only when it fails. */
+function eventJson(value: unknown, streamId: string, i: number, part: 'data' | 'metadata'): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    throw notJson(`${streamId}: events[${i}].${part}`, e);
+  }
+  if (json === undefined) throw notJson(`${streamId}: events[${i}].${part}`);
+  return json;
+}
+
+/** InvalidArgument for a value JSON cannot hold; `thrown` is what stringify threw, if it threw. */
+function notJson(what: string, ...thrown: [unknown?]): InvalidArgument {
+  if (thrown.length === 0) return new InvalidArgument(`${what} is not JSON-serializable`);
+  const e = thrown[0];
+  return new InvalidArgument(
+    `${what} is not JSON-serializable: ${e instanceof Error ? e.message : String(e)}`,
+  );
 }
 
 function readOptions(opts: unknown, method: string): object {
