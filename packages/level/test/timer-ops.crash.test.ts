@@ -3,8 +3,8 @@
  * child moves many timers forward step by step with concurrent reschedules (and removes some),
  * while appends share the batches; we kill it at random moments, round after round. From the
  * folder: every acknowledged reschedule and remove survived (a timer is at the step last
- * acknowledged, or the one after it that was being written), both keys of every timer agree,
- * and the pending count matches the records.
+ * acknowledged or a later one, its command that step's), both keys of every timer agree, and
+ * the pending count matches the records.
  */
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
@@ -50,14 +50,16 @@ describe('timer operations on levelStore, the process killed with SIGKILL while 
               expect(t, `job/k${i} removed and acknowledged`).toBeUndefined();
               continue;
             }
-            // Only a remove of a multiple of 7 at step 3 can be in flight at the kill.
+            // Only multiples of 7 are removed (at step 3): one may be removed without its line read.
             if (t === undefined) {
-              expect(i % 7 === 0 && (acked.get(i) ?? 0) >= 2, `job/k${i} lost`).toBe(true);
+              expect(i % 7, `job/k${i} lost`).toBe(0);
               continue;
             }
+            // At the step last acknowledged or a later one: a killed child's last lines may never
+            // reach us (a full pipe), so a later step stored is no loss.
             const last = acked.get(i) ?? 0;
-            expect([last, last + 1], `job/k${i} at step ${t.dueAt}, last acknowledged ${last}`).toContain(
-              t.dueAt,
+            expect(t.dueAt, `job/k${i} at step ${t.dueAt}, last acknowledged ${last}`).toBeGreaterThanOrEqual(
+              last,
             );
             expect(t.command).toEqual({ type: 'step', step: t.dueAt });
           }
