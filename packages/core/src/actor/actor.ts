@@ -521,7 +521,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     if (attempt === 0) {
       carry = left?.[0];
       host.metrics.counters.batches++;
-      Metrics.recordCount(host.metrics.batchSize, requests.length);
+      host.metrics.batchSize.record(requests.length);
     }
     let appending: Promise<EventEnvelope[]>;
     let issued = 0;
@@ -870,7 +870,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         deciding = [];
         if (left !== undefined) queue = [...left, ...queue];
         host.metrics.counters.batches++;
-        Metrics.recordCount(host.metrics.batchSize, requests.length);
+        host.metrics.batchSize.record(requests.length);
         for (const id of acceptedIds(batch)) {
           inFlightIds ??= new Set();
           inFlightIds.add(id);
