@@ -18,7 +18,7 @@ export class SizeCounts {
 
   /** Records `n` (a whole number; anything below 1 counts as 1, as the histogram did). */
   record(n: number): void {
-    const v = n >= 1 ? n : 1;
+    const v = Math.max(n, 1);
     const counts = this.#counts;
     while (counts.length <= v) counts.push(0);
     counts[v] = (counts[v] as number) + 1;
