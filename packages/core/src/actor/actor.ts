@@ -28,7 +28,7 @@ import { brokenBatcher } from './broken-batcher.js';
 import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
 import type { Duplicate, StepOutcome } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
-import { Mailbox, type MailboxProcessor } from './mailbox.js';
+import { LATER, Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
 import {
@@ -320,7 +320,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     else if (this.#status === 'ready') this.#host.idle(this);
   }
 
-  process(request: Request): Promise<void> | undefined {
+  process(request: Request): Promise<void> | typeof LATER | undefined {
     this.#host.mailboxDepth--;
     // Timed out while waiting: the caller is gone, so the request never runs.
     if (request.settled) return undefined;
@@ -345,12 +345,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   /**
    * `#run` for commands one batch at a time, without an async function (a suspended async
    * function keeps its whole frame on the heap, and with load spread over many aggregates every
-   * command comes here alone): `#batch` answers each batch itself once its append landed and
-   * starts the next one (a command carried over), the last once the actor is ready again.
+   * command comes here alone) and without a promise for the mailbox to wait on: `#batch` answers
+   * each batch itself once its append landed and starts the next one (a command carried over);
+   * the last, answered once the actor is ready again, resumes the mailbox (`#batchDone`).
    */
-  #commands(first: CommandRequest): Promise<undefined> | undefined {
-    // Answering, #batch gives nothing or a promise of nothing (see #finish).
-    return this.#batch(first, true) as Promise<undefined> | undefined;
+  #commands(first: CommandRequest): typeof LATER {
+    this.#batch(first, true);
+    return LATER;
   }
 
   /** `#batch` for a caller that answers the batch itself (a timer firing): the finished batch. */
@@ -358,13 +359,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#batch(first, false) as BatchDone | Promise<BatchDone>;
   }
 
-  #batchDone(done: BatchDone): Promise<undefined> | undefined {
+  /** A batch of `#commands` finished: answer it, then run the next batch or let the mailbox go on. */
+  #batchDone(done: BatchDone): undefined {
     if (done.carry !== undefined) {
       this.#answer(done);
-      return this.#commands(done.carry);
+      this.#batch(done.carry, true);
+      return undefined;
     }
     this.#to('finish');
     this.#answer(done);
+    this.#mailbox.resume();
     return undefined;
   }
 
@@ -533,14 +537,18 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
       issued = host.observer === null ? 0 : performance.now();
       try {
-        appending = host.store.append(
-          this.streamId,
-          batch.events,
-          appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
+        // Promise.resolve: the same promise for a native one; a store's thenable adopted.
+        appending = Promise.resolve(
+          host.store.append(
+            this.streamId,
+            batch.events,
+            appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
+          ),
         );
       } catch (error) {
-        // A store (or the timer check) that throws instead of rejecting: failed like a rejection.
-        return this.#appendFailed(error, requests, carry, attempt, started, issued, answer);
+        // A store (or the timer check) that throws instead of rejecting: failed like a rejection
+        // (and as late: a batch is never finished inside the call that started it).
+        appending = Promise.reject(error);
       }
     } catch (error) {
       return this.#crashed(error, requests, carry, started, answer);
