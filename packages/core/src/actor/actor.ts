@@ -70,6 +70,9 @@ interface Flight {
   readonly appending: number;
 }
 
+/** `#nth`: the command's commandId is held by a batch still appending. */
+const BLOCKED: unique symbol = Symbol('blocked');
+
 /** What a pipeline's append settled with when it failed. */
 class AppendFailed {
   constructor(readonly error: unknown) {}
@@ -684,24 +687,40 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     // Synchronous while decide is: no async frame per batch (most of the per-command heap
     // when load is spread and batches hold one command).
     for (let i = 0; ; i++) {
-      let request = requests[i];
-      if (request === undefined) {
-        // A re-decided batch keeps its commands: it takes no more.
-        if (!take || i >= maxBatchCommands) return undefined;
-        request = this.#takeCommand();
-        if (request === undefined) return undefined;
-        requests.push(request);
-      }
-      const commandId = request.options.commandId;
-      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
-        return requests.splice(i);
-      }
+      const request = this.#nth(requests, i, take, maxBatchCommands, blocked);
+      if (request === undefined) return undefined;
+      if (request === BLOCKED) return requests.splice(i);
       const stepped = batch.step(request);
       if (stepped instanceof Promise) return this.#fillAfter(stepped, i, batch, requests, take, blocked);
       if (!batch.add(request, stepped, take ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
         return requests.splice(i);
       }
     }
+  }
+
+  /**
+   * Command `i` of the batch being filled: the one already there, else (when `take`, below
+   * `maxBatchCommands`) the next queued command, taken from the mailbox and added; undefined when
+   * the batch is complete; BLOCKED when its commandId is in `blocked` (it starts the next batch).
+   */
+  #nth(
+    requests: CommandRequest[],
+    i: number,
+    take: boolean,
+    maxBatchCommands: number,
+    blocked: ReadonlySet<string> | null,
+  ): CommandRequest | typeof BLOCKED | undefined {
+    let request = requests[i];
+    if (request === undefined) {
+      // A re-decided batch keeps its commands: it takes no more.
+      if (!take || i >= maxBatchCommands) return undefined;
+      request = this.#takeCommand();
+      if (request === undefined) return undefined;
+      requests.push(request);
+    }
+    const commandId = request.options.commandId;
+    if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) return BLOCKED;
+    return request;
   }
 
   /** `#fill` once decide returned a promise for command `i`: its outcome, then the general loop. */
@@ -730,18 +749,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     const { maxBatchCommands, maxBatchBytes } = host.options;
     for (let i = from; ; i++) {
-      let request = requests[i];
-      if (request === undefined) {
-        // A re-decided batch keeps its commands: it takes no more.
-        if (!take || i >= maxBatchCommands) return undefined;
-        request = this.#takeCommand();
-        if (request === undefined) return undefined;
-        requests.push(request);
-      }
-      const commandId = request.options.commandId;
-      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
-        return requests.splice(i);
-      }
+      const request = this.#nth(requests, i, take, maxBatchCommands, blocked);
+      if (request === undefined) return undefined;
+      if (request === BLOCKED) return requests.splice(i);
       // Interceptors and the observer, once per command, on the state its decide will see.
       const starting =
         host.interceptors === null && request.observed === undefined
