@@ -28,7 +28,7 @@ import { brokenBatcher } from './broken-batcher.js';
 import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
 import type { Duplicate, StepOutcome } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
-import { LATER, Mailbox, type MailboxProcessor } from './mailbox.js';
+import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { Refused } from './refused.js';
 import {
@@ -323,7 +323,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     else if (this.#status === 'ready') this.#host.idle(this);
   }
 
-  process(request: Request): Promise<void> | typeof LATER | undefined {
+  process(request: Request): Promise<void> | undefined {
     this.#host.mailboxDepth--;
     // Timed out while waiting: the caller is gone, so the request never runs.
     if (request.settled) return undefined;
@@ -348,13 +348,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   /**
    * `#run` for commands one batch at a time, without an async function (a suspended async
    * function keeps its whole frame on the heap, and with load spread over many aggregates every
-   * command comes here alone) and without a promise for the mailbox to wait on: `#batch` answers
-   * each batch itself once its append landed and starts the next one (a command carried over);
-   * the last, answered once the actor is ready again, resumes the mailbox (`#batchDone`).
+   * command comes here alone): `#batch` answers each batch itself once its append landed and
+   * starts the next one (a command carried over), the last once the actor is ready again.
    */
-  #commands(first: CommandRequest): typeof LATER {
-    this.#batch(first, true);
-    return LATER;
+  #commands(first: CommandRequest): Promise<undefined> | undefined {
+    // Answering, #batch gives nothing or a promise of nothing (see #finish).
+    return this.#batch(first, true) as Promise<undefined> | undefined;
   }
 
   /** `#batch` for a caller that answers the batch itself (a timer firing): the finished batch. */
@@ -362,16 +361,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return this.#batch(first, false) as BatchDone | Promise<BatchDone>;
   }
 
-  /** A batch of `#commands` finished: answer it, then run the next batch or let the mailbox go on. */
-  #batchDone(done: BatchDone): undefined {
+  #batchDone(done: BatchDone): Promise<undefined> | undefined {
     if (done.carry !== undefined) {
       this.#answer(done);
-      this.#batch(done.carry, true);
-      return undefined;
+      return this.#commands(done.carry);
     }
     this.#to('finish');
     this.#answer(done);
-    this.#mailbox.resume();
     return undefined;
   }
 
@@ -540,18 +536,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
       issued = host.observer === null ? 0 : performance.now();
       try {
-        // Promise.resolve: the same promise for a native one; a store's thenable adopted.
-        appending = Promise.resolve(
-          host.store.append(
-            this.streamId,
-            batch.events,
-            appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
-          ),
+        appending = host.store.append(
+          this.streamId,
+          batch.events,
+          appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
         );
       } catch (error) {
-        // A store (or the timer check) that throws instead of rejecting: failed like a rejection
-        // (and as late: a batch is never finished inside the call that started it).
-        appending = Promise.reject(error);
+        // A store (or the timer check) that throws instead of rejecting: failed like a rejection.
+        return this.#appendFailed(error, requests, carry, attempt, started, issued, answer);
       }
     } catch (error) {
       return this.#crashed(error, requests, carry, started, answer);

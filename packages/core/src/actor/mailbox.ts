@@ -4,19 +4,10 @@
  * idle mailbox at a few dozen bytes (docs/internals.md has the measurements).
  */
 
-/**
- * What `process` returns for an item it finishes on its own and then reports with
- * `Mailbox.resume()`: no promise and no `then` per item (the actor's commands, one per append).
- */
-export const LATER: unique symbol = Symbol('later');
-
 /** Whoever handles the mailbox's items, one at a time. */
 export interface MailboxProcessor<T> {
-  /**
-   * Handles one item. Must not throw; a returned promise is awaited before the next item;
-   * `LATER`: the next item waits for `resume()`.
-   */
-  process(item: T): Promise<void> | typeof LATER | undefined;
+  /** Handles one item. Must not throw; a returned promise is awaited before the next item. */
+  process(item: T): Promise<void> | undefined;
   /** Called once the mailbox has run dry (not when it was merely released empty). */
   drained(): void;
   /** Called after an item left the mailbox (processed or taken): there is room for one more. */
@@ -78,14 +69,6 @@ export class Mailbox<T> {
     return items[this.#head] as T;
   }
 
-  /**
-   * The item whose `process` returned `LATER` is done: goes on with the next one. Call once per
-   * such item, and never from inside that `process` call.
-   */
-  resume(): void {
-    this.#resume(this.#items as Array<T | undefined>);
-  }
-
   /** Stops processing after the current item until `release()`. */
   hold(): void {
     this.#flags |= HELD;
@@ -121,7 +104,6 @@ export class Mailbox<T> {
     while (this.#head < items.length && (this.#flags & HELD) === 0) {
       const item = items[this.#head] as T;
       const pending = this.#processor.process(item);
-      if (pending === LATER) return; // resume() goes on
       if (pending !== undefined) {
         // A rejection (process must not throw) stays unhandled, as it did when awaited.
         void pending.then(() => this.#resume(items));
