@@ -53,6 +53,12 @@ interface BatchDone {
   readonly started: number;
 }
 
+/**
+ * What `#batch` and its steps return: with `answer`, nothing or a promise of nothing (the batch is
+ * answered where it finishes); without, the finished batch or a promise of it.
+ */
+type Running = BatchDone | undefined | Promise<BatchDone | undefined>;
+
 /** A batch of a pipeline (`maxBatchesInFlight` > 1): decided, its append in flight or settled. */
 interface Flight {
   readonly batch: Batch;
@@ -63,6 +69,9 @@ interface Flight {
   /** When the append was issued (performance.now()), for the observer. */
   readonly appending: number;
 }
+
+/** `#nth`: the command's commandId is held by a batch still appending. */
+const BLOCKED: unique symbol = Symbol('blocked');
 
 /** What a pipeline's append settled with when it failed. */
 class AppendFailed {
@@ -337,22 +346,22 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   }
 
   /**
-   * `#run` for commands one batch at a time, as a `then` chain rather than an async function (a
-   * suspended async function keeps its whole frame on the heap, and with load spread over many
-   * aggregates every command comes here alone): batches until no command is carried over, each
-   * answered before the next starts, the last once the actor is ready again.
+   * `#run` for commands one batch at a time, without an async function (a suspended async
+   * function keeps its whole frame on the heap, and with load spread over many aggregates every
+   * command comes here alone): `#batch` answers each batch itself once its append landed and
+   * starts the next one (a command carried over), the last once the actor is ready again.
    */
-  #commands(first: CommandRequest): Promise<void> {
-    return this.#batch(first).then(
-      (done) => this.#batchDone(done),
-      (error: unknown) => {
-        this.#to('finish');
-        throw error;
-      },
-    );
+  #commands(first: CommandRequest): Promise<undefined> | undefined {
+    // Answering, #batch gives nothing or a promise of nothing (see #finish).
+    return this.#batch(first, true) as Promise<undefined> | undefined;
   }
 
-  #batchDone(done: BatchDone): Promise<void> | undefined {
+  /** `#batch` for a caller that answers the batch itself (a timer firing): the finished batch. */
+  #batchAlone(first: CommandRequest): BatchDone | Promise<BatchDone> {
+    return this.#batch(first, false) as BatchDone | Promise<BatchDone>;
+  }
+
+  #batchDone(done: BatchDone): Promise<undefined> | undefined {
     if (done.carry !== undefined) {
       this.#answer(done);
       return this.#commands(done.carry);
@@ -385,7 +394,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         next = undefined;
       }
       while (next !== undefined) {
-        const done = await this.#batch(next);
+        const done = await this.#batchAlone(next);
         next = done.carry;
         // With another batch to run, answer these first; otherwise once the actor is ready
         // again, so callers resume on a current status and metrics.
@@ -438,92 +447,214 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   /**
    * Runs `first` and the commands queued behind it (up to `maxBatchCommands` and about
    * `maxBatchBytes` of events) as one batch: each decided on the state the accepted ones before
-   * it leave (batch.ts), all their events in one append. Returns the outcomes, to be sent only
-   * now that the append is durable, and a command taken but left for the next batch (it did not
-   * fit the bytes). Crashes the actor (failing every command taken) when evolve or a refresh throws.
+   * it leave (batch.ts), all their events in one append. The outcomes are sent only once the
+   * append is durable; a command taken but left for the next batch (it did not fit the bytes) is
+   * carried over. Crashes the actor (failing every command taken) when evolve or a refresh throws.
+   *
+   * Plain methods chained with `then` where something must be waited for (a refresh, an async
+   * decide, the append, a retry's catch-up), not an async function: its suspended frame was the
+   * largest allocation of a command. With `answer` (`#commands`), the finished batch is answered
+   * and the next one started where it finishes (`#batchDone`), one `then` per append; without
+   * (a timer firing), it resolves to the finished batch. A batch that waited for nothing is still
+   * finished a microtask later, as an awaited one would be: callers are never answered inside
+   * the `execute` call that queued their command.
    */
-  async #batch(first: CommandRequest): Promise<BatchDone> {
-    const host = this.#host;
-    const { maxConflictRetries } = host.options;
+  #batch(first: CommandRequest, answer: boolean): Running {
     const started = performance.now();
-    let requests: CommandRequest[] = [first];
-    let carry: CommandRequest | undefined;
+    const requests: CommandRequest[] = [first];
+    let refreshing: Promise<void> | undefined;
     try {
-      const refreshing = this.#refresh();
-      if (refreshing !== undefined) await refreshing;
-      for (let attempt = 0; ; attempt++) {
-        const batch = new Batch(
-          this.def,
-          this.id,
+      refreshing = this.#refresh();
+    } catch (error) {
+      return this.#crashed(error, requests, undefined, started, answer);
+    }
+    if (refreshing === undefined) return this.#attempt(requests, undefined, 0, started, answer);
+    return refreshing.then(
+      () => this.#attempt(requests, undefined, 0, started, answer),
+      (error: unknown) => this.#crashed(error, requests, undefined, started, answer),
+    );
+  }
+
+  /** One attempt at the batch: decide its commands (the first attempt takes queued ones too), then append. */
+  #attempt(
+    requests: CommandRequest[],
+    carry: CommandRequest | undefined,
+    attempt: number,
+    started: number,
+    answer: boolean,
+  ): Running {
+    const host = this.#host;
+    let batch: Batch;
+    let filling: CommandRequest[] | undefined | Promise<CommandRequest[] | undefined>;
+    try {
+      batch = new Batch(
+        this.def,
+        this.id,
+        this.streamId,
+        this.#state,
+        this.#version,
+        this.#dedupe,
+        host.clock.now(),
+        host.options.effects,
+      );
+      filling = this.#fill(batch, requests, attempt === 0, null);
+    } catch (error) {
+      return this.#crashed(error, requests, carry, started, answer);
+    }
+    if (!(filling instanceof Promise))
+      return this.#append(batch, requests, filling, carry, attempt, started, answer);
+    return filling.then(
+      (left) => this.#append(batch, requests, left, carry, attempt, started, answer),
+      (error: unknown) => this.#crashed(error, requests, carry, started, answer),
+    );
+  }
+
+  /** Appends a decided batch (nothing to append: finished at once); its landing applies and finishes it. */
+  #append(
+    batch: Batch,
+    requests: CommandRequest[],
+    left: CommandRequest[] | undefined,
+    carried: CommandRequest | undefined,
+    attempt: number,
+    started: number,
+    answer: boolean,
+  ): Running {
+    const host = this.#host;
+    let carry = carried;
+    if (attempt === 0) {
+      carry = left?.[0];
+      host.metrics.counters.batches++;
+      host.metrics.batchSize.record(requests.length);
+    }
+    let appending: Promise<EventEnvelope[]>;
+    let issued = 0;
+    try {
+      if (batch.events.length === 0) {
+        this.#remember(batch, []);
+        return this.#finished(carry, requests, this.#outcomes(batch, []), started, answer, true);
+      }
+      if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
+      issued = host.observer === null ? 0 : performance.now();
+      try {
+        appending = host.store.append(
           this.streamId,
-          this.#state,
-          this.#version,
-          this.#dedupe,
-          host.clock.now(),
-          host.options.effects,
+          batch.events,
+          appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
         );
-        const filling = this.#fill(batch, requests, attempt === 0, null);
-        const left = filling instanceof Promise ? await filling : filling;
-        if (attempt === 0) carry = left?.[0];
-        if (attempt === 0) {
-          host.metrics.counters.batches++;
-          Metrics.recordCount(host.metrics.batchSize, requests.length);
-        }
-        if (batch.events.length === 0) {
-          this.#remember(batch, []);
-          const outcomes = this.#outcomes(batch, []);
-          return {
-            carry,
-            requests,
-            outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
-            started,
-          };
-        }
-        if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
-        let stored: EventEnvelope[];
-        const appending = host.observer === null ? 0 : performance.now();
-        try {
-          stored = await host.store.append(
-            this.streamId,
-            batch.events,
-            appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
-          );
-          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
-        } catch (error) {
-          if (host.observer !== null) observeAppend(requests, performance.now() - appending);
-          const conflict = isVersionConflict(error);
-          if (!conflict || attempt >= maxConflictRetries) {
-            // Nothing of the batch is applied: every command fails, the actor keeps its state.
-            const refused = new Refused(asStoreError(error), conflict);
-            return { carry, requests, outcomes: requests.map(() => refused), started };
-          }
-          // Another writer got there first: catch up and decide the batch again on the fresh
-          // state, except commands that named the version they expected (it is gone).
-          host.metrics.counters.conflictRetries++;
-          const refused = new Refused(error, true);
-          requests = requests.filter((r) => {
-            if (r.options.expectedVersion === undefined) return true;
-            this.#settle(r, refused, performance.now() - started);
-            return false;
-          });
-          await this.#catchUp(undefined);
-          if (requests.length === 0) return { carry, requests, outcomes: [], started };
-          continue;
-        }
-        this.#commit(batch, stored);
-        const outcomes = this.#outcomes(batch, stored);
-        return {
-          carry,
-          requests,
-          outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
-          started,
-        };
+      } catch (error) {
+        // A store (or the timer check) that throws instead of rejecting: failed like a rejection.
+        return this.#appendFailed(error, requests, carry, attempt, started, issued, answer);
       }
     } catch (error) {
-      // Refresh or catch-up failed, or evolve threw: the in-memory state can no longer be trusted.
-      this.#crash(error, carry === undefined ? requests : [...requests, carry]);
-      return { carry: undefined, requests: [], outcomes: [], started };
+      return this.#crashed(error, requests, carry, started, answer);
     }
+    return appending.then(
+      (stored) => this.#landed(batch, stored, requests, carry, started, issued, answer),
+      (error: unknown) => this.#appendFailed(error, requests, carry, attempt, started, issued, answer),
+    );
+  }
+
+  /** The batch's append is durable: apply it, then finish it with its outcomes. */
+  #landed(
+    batch: Batch,
+    stored: EventEnvelope[],
+    requests: CommandRequest[],
+    carry: CommandRequest | undefined,
+    started: number,
+    issued: number,
+    answer: boolean,
+  ): Running {
+    try {
+      if (this.#host.observer !== null) observeAppend(requests, performance.now() - issued);
+      this.#commit(batch, stored);
+      return this.#finished(carry, requests, this.#outcomes(batch, stored), started, answer, false);
+    } catch (error) {
+      return this.#crashed(error, requests, carry, started, answer);
+    }
+  }
+
+  /**
+   * The batch's append failed. Nothing of it is applied: every command fails and the actor keeps
+   * its state; or, on a version conflict with retries left, the actor catches up and decides the
+   * batch again on the fresh state, except commands that named the version they expected (gone).
+   */
+  #appendFailed(
+    error: unknown,
+    requests: CommandRequest[],
+    carry: CommandRequest | undefined,
+    attempt: number,
+    started: number,
+    issued: number,
+    answer: boolean,
+  ): Running {
+    const host = this.#host;
+    let kept: CommandRequest[];
+    try {
+      if (host.observer !== null) observeAppend(requests, performance.now() - issued);
+      const conflict = isVersionConflict(error);
+      if (!conflict || attempt >= host.options.maxConflictRetries) {
+        const refused = new Refused(asStoreError(error), conflict);
+        const outcomes = requests.map(() => refused);
+        return this.#finished(carry, requests, outcomes, started, answer, false);
+      }
+      // Another writer got there first.
+      host.metrics.counters.conflictRetries++;
+      const refused = new Refused(error, true);
+      kept = requests.filter((r) => {
+        if (r.options.expectedVersion === undefined) return true;
+        this.#settle(r, refused, performance.now() - started);
+        return false;
+      });
+    } catch (thrown) {
+      return this.#crashed(thrown, requests, carry, started, answer);
+    }
+    return this.#catchUp(undefined).then(
+      () =>
+        kept.length === 0
+          ? this.#finished(carry, kept, [], started, answer, false)
+          : this.#attempt(kept, carry, attempt + 1, started, answer),
+      (thrown: unknown) => this.#crashed(thrown, kept, carry, started, answer),
+    );
+  }
+
+  /**
+   * A finished batch, its outcomes maybe still being read (a retried commandId's original events):
+   * answered and the next one started (`answer`), or handed back. `now`: it waited for nothing,
+   * so it is finished a microtask later (see #batch).
+   */
+  #finished(
+    carry: CommandRequest | undefined,
+    requests: CommandRequest[],
+    outcomes: ReadonlyArray<ExecuteResult | Refused> | Promise<ReadonlyArray<ExecuteResult | Refused>>,
+    started: number,
+    answer: boolean,
+    now: boolean,
+  ): Running {
+    if (outcomes instanceof Promise) {
+      return outcomes.then(
+        (read) => this.#finish({ carry, requests, outcomes: read, started }, answer),
+        (error: unknown) => this.#crashed(error, requests, carry, started, answer),
+      );
+    }
+    const done: BatchDone = { carry, requests, outcomes, started };
+    return now ? Promise.resolve(done).then((d) => this.#finish(d, answer)) : this.#finish(done, answer);
+  }
+
+  /** Refresh, catch-up, evolve or applying threw: the in-memory state can no longer be trusted. */
+  #crashed(
+    error: unknown,
+    requests: CommandRequest[],
+    carry: CommandRequest | undefined,
+    started: number,
+    answer: boolean,
+  ): Running {
+    this.#crash(error, carry === undefined ? requests : [...requests, carry]);
+    return this.#finished(undefined, [], [], started, answer, true);
+  }
+
+  /** Answers the batch and starts the next (`answer`), or hands it back. */
+  #finish(done: BatchDone, answer: boolean): Running {
+    return answer ? this.#batchDone(done) : done;
   }
 
   /**
@@ -548,24 +679,40 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     // Synchronous while decide is: no async frame per batch (most of the per-command heap
     // when load is spread and batches hold one command).
     for (let i = 0; ; i++) {
-      let request = requests[i];
-      if (request === undefined) {
-        // A re-decided batch keeps its commands: it takes no more.
-        if (!take || i >= maxBatchCommands) return undefined;
-        request = this.#takeCommand();
-        if (request === undefined) return undefined;
-        requests.push(request);
-      }
-      const commandId = request.options.commandId;
-      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
-        return requests.splice(i);
-      }
+      const request = this.#nth(requests, i, take, maxBatchCommands, blocked);
+      if (request === undefined) return undefined;
+      if (request === BLOCKED) return requests.splice(i);
       const stepped = batch.step(request);
       if (stepped instanceof Promise) return this.#fillAfter(stepped, i, batch, requests, take, blocked);
       if (!batch.add(request, stepped, take ? maxBatchBytes : Number.POSITIVE_INFINITY)) {
         return requests.splice(i);
       }
     }
+  }
+
+  /**
+   * Command `i` of the batch being filled: the one already there, else (when `take`, below
+   * `maxBatchCommands`) the next queued command, taken from the mailbox and added; undefined when
+   * the batch is complete; BLOCKED when its commandId is in `blocked` (it starts the next batch).
+   */
+  #nth(
+    requests: CommandRequest[],
+    i: number,
+    take: boolean,
+    maxBatchCommands: number,
+    blocked: ReadonlySet<string> | null,
+  ): CommandRequest | typeof BLOCKED | undefined {
+    let request = requests[i];
+    if (request === undefined) {
+      // A re-decided batch keeps its commands: it takes no more.
+      if (!take || i >= maxBatchCommands) return undefined;
+      request = this.#takeCommand();
+      if (request === undefined) return undefined;
+      requests.push(request);
+    }
+    const commandId = request.options.commandId;
+    if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) return BLOCKED;
+    return request;
   }
 
   /** `#fill` once decide returned a promise for command `i`: its outcome, then the general loop. */
@@ -594,18 +741,9 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const host = this.#host;
     const { maxBatchCommands, maxBatchBytes } = host.options;
     for (let i = from; ; i++) {
-      let request = requests[i];
-      if (request === undefined) {
-        // A re-decided batch keeps its commands: it takes no more.
-        if (!take || i >= maxBatchCommands) return undefined;
-        request = this.#takeCommand();
-        if (request === undefined) return undefined;
-        requests.push(request);
-      }
-      const commandId = request.options.commandId;
-      if (i > 0 && blocked !== null && commandId !== undefined && blocked.has(commandId)) {
-        return requests.splice(i);
-      }
+      const request = this.#nth(requests, i, take, maxBatchCommands, blocked);
+      if (request === undefined) return undefined;
+      if (request === BLOCKED) return requests.splice(i);
       // Interceptors and the observer, once per command, on the state its decide will see.
       const starting =
         host.interceptors === null && request.observed === undefined
@@ -742,7 +880,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         deciding = [];
         if (left !== undefined) queue = [...left, ...queue];
         host.metrics.counters.batches++;
-        Metrics.recordCount(host.metrics.batchSize, requests.length);
+        host.metrics.batchSize.record(requests.length);
         for (const id of acceptedIds(batch)) {
           inFlightIds ??= new Set();
           inFlightIds.add(id);
@@ -979,7 +1117,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (host.observer !== null) observeRequest(host.observer, this.def, this.id, command);
       let next: CommandRequest | undefined = command;
       while (next !== undefined) {
-        const done = await this.#batch(next);
+        const done = await this.#batchAlone(next);
         next = done.carry;
         this.#answer(done); // the timer's command too: settleFiring reads its outcome
       }

@@ -8,7 +8,7 @@ import { brokenBatcher } from './broken-batcher.js';
 import { commandStep, type StepOutcome } from './command-step.js';
 import type { DedupeWindow } from './dedupe.js';
 import { fingerprint } from './fingerprint.js';
-import { type CommandRequest, eventMetadata, metadataOf } from './request.js';
+import { type CommandRequest, eventMetadata, metadataOf, NO_METADATA } from './request.js';
 
 /** The empty `decided` and `events` of every new batch (frozen: the first item replaces it, never a push). */
 const NONE = Object.freeze([]) as unknown as never[];
@@ -211,15 +211,23 @@ export class Batch {
 
   /** The events as the store receives them, each command's with its own metadata. */
   #push(request: CommandRequest, events: readonly DomainEvent[], fp: string | undefined): void {
-    const metadata: EventMetadata = this.#metadata ?? eventMetadata(request.options);
+    let metadata: EventMetadata = this.#metadata ?? eventMetadata(request.options);
     this.#metadata = null;
+    const json = this.#def.codec === jsonCodec;
+    // NO_METADATA (frozen) is stored as none; with something to add it becomes a fresh object.
+    // (A fingerprint comes with a commandId, which NO_METADATA never goes with.)
+    if (!json && metadata === NO_METADATA) metadata = {};
     if (fp !== undefined) metadata.fingerprint = fp;
     // Recorded so the data stays readable whatever the aggregate's codec later becomes.
-    if (this.#def.codec !== jsonCodec) metadata.codec = this.#def.codec.name;
+    if (!json) metadata.codec = this.#def.codec.name;
+    const stored = metadata === NO_METADATA ? undefined : metadata;
     const schemaVersion = this.#def.eventSchemaVersion;
     const timestamp = this.#timestamp;
     for (const data of events) {
-      const event: NewEvent = { data, schemaVersion, metadata, timestamp };
+      const event: NewEvent =
+        stored === undefined
+          ? { data, schemaVersion, timestamp }
+          : { data, schemaVersion, metadata: stored, timestamp };
       if (this.#events.length === 0) this.#events = [event];
       else this.#events.push(event);
     }

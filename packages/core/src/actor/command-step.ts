@@ -1,6 +1,6 @@
 import type { AnyAggregate, DomainErrors } from '../aggregate/aggregate.js';
 import { encodeEvent } from '../codec/codec.js';
-import { jsonCodec } from '../codec/json-codec.js';
+import { encodeJsonEvent, jsonCodec } from '../codec/json-codec.js';
 import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
 import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
 import {
@@ -166,7 +166,8 @@ function fold(
     const event = events[i];
     let data: unknown;
     try {
-      data = encodeEvent(codec, event, eventPath(i), codec === jsonCodec);
+      data =
+        codec === jsonCodec ? encodeJsonEvent(event, eventPath(i)) : encodeEvent(codec, event, eventPath(i));
     } catch (error) {
       return new Refused(unstorable(streamId, event, error), false);
     }

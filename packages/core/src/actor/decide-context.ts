@@ -7,20 +7,23 @@ import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import { TimerRecorder } from '../timers/timer-recorder.js';
 
 /**
- * The DecideContext the runtime gives decide. `timers` and `effects` are created on first use,
- * so a command that schedules nothing pays for no recorder; both record into one TimerRecorder
- * (effect records are timer records), so the append applies their changes in call order.
+ * The DecideContext the runtime gives decide, one per command. `now`, `timers` and `effects` are
+ * created on first use, so a command that reads no time and schedules nothing pays for no `Date`
+ * and no recorder. `timers` and `effects` record into one TimerRecorder (effect records are timer
+ * records), so the append applies their changes in call order.
  */
 export class RuntimeDecideContext implements DecideContext {
   readonly aggregateType: string;
   readonly aggregateId: string;
   readonly version: number;
-  readonly now: Date;
   readonly metadata: Readonly<EventMetadata>;
   readonly firedTimer: FiredTimer | undefined;
   /** The effect whose result this command is; undefined for every other command. */
   readonly settledEffect: EffectRef | undefined;
   readonly #catalog: EffectCatalog;
+  /** The decision's time in epoch ms; its `Date` is made only when decide reads `now`. */
+  readonly #nowMs: number;
+  #now: Date | undefined = undefined;
   #recorder: TimerRecorder | undefined = undefined;
   #effects: EffectRecorder | undefined = undefined;
   #closed = false;
@@ -38,16 +41,27 @@ export class RuntimeDecideContext implements DecideContext {
     this.aggregateType = aggregateType;
     this.aggregateId = aggregateId;
     this.version = version;
-    this.now = new Date(now);
+    this.#nowMs = now;
     this.metadata = metadata;
     this.firedTimer = firedTimer;
     this.#catalog = catalog;
     this.settledEffect = settledEffect;
   }
 
+  /** When the command started, from the runtime's clock: one `Date` per decision, made on first read. */
+  get now(): Date {
+    if (this.#now === undefined) this.#now = new Date(this.#nowMs);
+    return this.#now;
+  }
+
+  /** The decision's time in epoch ms (as `now` reads, should decide have changed that `Date`). */
+  #time(): number {
+    return this.#now === undefined ? this.#nowMs : this.#now.getTime();
+  }
+
   get timers(): DecideTimers {
     if (this.#recorder === undefined) {
-      this.#recorder = new TimerRecorder(this.now.getTime());
+      this.#recorder = new TimerRecorder(this.#time());
       if (this.#closed) this.#recorder.close();
     }
     return this.#recorder;
@@ -56,7 +70,7 @@ export class RuntimeDecideContext implements DecideContext {
   get effects(): DecideEffects {
     if (this.#effects === undefined) {
       const timers = this.timers as TimerRecorder;
-      this.#effects = new EffectRecorder(timers, this.#catalog, this.now.getTime());
+      this.#effects = new EffectRecorder(timers, this.#catalog, this.#time());
     }
     return this.#effects;
   }

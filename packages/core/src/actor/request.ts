@@ -242,9 +242,29 @@ export type Request =
 /** The requests that may append events. */
 export type CommandRequest = ExecuteRequest | InjectRequest;
 
-/** The metadata stored with a command's events: as interceptors left it, else from its options. */
+/**
+ * The metadata of every command sent without any (no commandId, correlation, causation, tenant or
+ * `metadata` option, no interceptor): one frozen object that decide sees as `ctx.metadata`, and
+ * that the batch stores as no metadata at all (stores write `{}`, and a read gives `{}` back).
+ */
+export const NO_METADATA: Readonly<EventMetadata> = Object.freeze({});
+
+/**
+ * The metadata stored with a command's events: as interceptors left it, else from its options
+ * (`NO_METADATA` when they carry none: nothing to build, nothing for the store to encode).
+ */
 export function metadataOf(request: CommandRequest): EventMetadata {
-  return request.metadata ?? eventMetadata(request.options);
+  if (request.metadata !== undefined) return request.metadata;
+  const o = request.options;
+  if (
+    o.metadata === undefined &&
+    o.commandId === undefined &&
+    o.correlationId === undefined &&
+    o.causationId === undefined &&
+    o.tenantId === undefined
+  )
+    return NO_METADATA as EventMetadata;
+  return eventMetadata(o);
 }
 
 /** The metadata stored with the events of a request. */

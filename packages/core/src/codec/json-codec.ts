@@ -7,6 +7,7 @@
 import {
   type Codec,
   describeValue,
+  encodeEvent,
   extraArrayKey,
   keyStep,
   propertyStep,
@@ -58,6 +59,35 @@ export const jsonCodec: Codec = Object.freeze({
     return data;
   },
 });
+
+/** The event `encodeJsonEvent` is walking, and the value of its own `type` once the walk read it. */
+let walkedEvent: object | undefined;
+let walkedType: unknown;
+
+/**
+ * `encodeEvent(jsonCodec, event, path, true)` with one property descriptor less per event: the
+ * walk reads every own key's descriptor anyway and refuses getters, setters, hidden and symbol
+ * keys, so once it accepts the event, the `type` it read there is an own, enumerable data
+ * property; a non-empty string is all that is left to check. Anything else (a refusal, no own
+ * string type) goes the checked way, which looks at the type first and so says why as it always did.
+ */
+export function encodeJsonEvent(event: unknown, path: string): unknown {
+  if (typeof event === 'object' && event !== null) {
+    walkedEvent = event;
+    walkedType = undefined;
+    try {
+      const data = jsonCodec.encode(event, path);
+      const type = walkedType;
+      if (typeof type === 'string' && type.length > 0) return data;
+    } catch {
+      // Refused: the checked way below reports it.
+    } finally {
+      walkedEvent = undefined;
+      walkedType = undefined;
+    }
+  }
+  return encodeEvent(jsonCodec, event, path, true);
+}
 
 /** The value, or a copy with undefined-valued keys dropped and -0 made 0 (only then is a copy made). */
 function walk(value: unknown): unknown {
@@ -130,6 +160,7 @@ function walkObject(object: object): object {
       throw withStep(new Refusal(d.get ? 'a getter' : 'a setter', HINT.accessor), keyStep(key));
     }
     const item: unknown = d.value;
+    if (key === 'type' && object === walkedEvent) walkedType = item;
     let out: unknown;
     if (item === undefined) out = undefined;
     else if (key === 'toJSON' && typeof item === 'function') {

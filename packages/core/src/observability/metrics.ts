@@ -1,4 +1,5 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { SizeCounts } from './size-counts.js';
 
 /** Percentiles of a latency histogram, in milliseconds. */
 export interface LatencySummary {
@@ -174,7 +175,8 @@ export class Metrics {
   retrying = 0;
   readonly recoveryLatency: RecordableHistogram = createHistogram();
   readonly timerLag: RecordableHistogram = createHistogram();
-  readonly batchSize: RecordableHistogram = createHistogram();
+  /** Commands per batch: exact counts, an increment per batch (size-counts.ts). */
+  readonly batchSize = new SizeCounts();
 
   /**
    * Every execute's latency: the per-type histograms added up when asked (each command is
@@ -186,38 +188,26 @@ export class Metrics {
     return all;
   }
 
+  /** The type `forType` was asked for last, and its metrics: one map lookup less per command. */
+  #lastType: string | undefined = undefined;
+  #last: TypeMetrics | undefined = undefined;
+
   /** The metrics of one aggregate type (created on first use). */
   forType(type: string): TypeMetrics {
+    if (type === this.#lastType) return this.#last as TypeMetrics;
     let m = this.byType.get(type);
     if (m === undefined) {
       m = new TypeMetrics();
       this.byType.set(type, m);
     }
+    this.#lastType = type;
+    this.#last = m;
     return m;
   }
 
   /** Records a duration given in milliseconds. */
   static record(h: RecordableHistogram, ms: number): void {
     h.record(Math.max(1, Math.round(ms * 1000)));
-  }
-
-  /** Records a count (a whole number >= 1). */
-  static recordCount(h: RecordableHistogram, n: number): void {
-    h.record(Math.max(1, n));
-  }
-
-  /** The percentiles of a histogram of counts. */
-  static summarizeCounts(h: RecordableHistogram): SizeSummary {
-    if (h.count === 0) return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p99: 0 };
-    return {
-      count: h.count,
-      min: h.min,
-      max: h.max,
-      mean: h.mean,
-      p50: h.percentile(50),
-      p90: h.percentile(90),
-      p99: h.percentile(99),
-    };
   }
 
   static summarize(h: RecordableHistogram): LatencySummary {

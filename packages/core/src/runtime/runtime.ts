@@ -483,7 +483,7 @@ export class Runtime {
         recovery: Metrics.summarize(ctx.metrics.recoveryLatency),
         timerLag: Metrics.summarize(ctx.metrics.timerLag),
       },
-      batchSize: Metrics.summarizeCounts(ctx.metrics.batchSize),
+      batchSize: ctx.metrics.batchSize.summary(),
       byAggregateType: Object.fromEntries(
         Array.from(ctx.metrics.byType, ([type, m]): [string, AggregateTypeMetrics] => [type, m.snapshot()]),
       ),
