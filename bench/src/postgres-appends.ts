@@ -33,7 +33,7 @@ import pg from 'pg';
 import { DEPOSITED } from './level-rig.js';
 import type { BenchOptions } from './measure.js';
 import { type CpuSample, cpuMeter, parentOf } from './postgres-cpu.js';
-import { num, ratio, type ScenarioReport } from './report.js';
+import { type Headline, num, ratio, type ScenarioReport } from './report.js';
 
 /** Callers per contestant, split between its daemons. */
 const CALLERS = 64;
@@ -556,6 +556,15 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
           ? ` (rounds ${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×)`
           : '');
   for (const r of ratios) findings.push(`${r.what}: ${spread(r.values)}.`);
+  const headlines: Headline[] = ratios
+    .filter((r) => r.values.length > 0 && !r.what.includes('baseline'))
+    .map((r) => ({
+      what: `PostgreSQL, ${CALLERS} callers: ${r.what}`,
+      value: `${median(r.values).toFixed(2)}×`,
+      against: r.what.includes('Emmett')
+        ? "Emmett's CommandHandler on its PostgreSQL store, same server, alternating rounds"
+        : 'one daemon with the same 64 callers, alternating rounds on one server (2 shared cores)',
+    }));
   const hot = rows.filter((r) => r.name.includes(' 50 accounts'));
   const [oneHot, threeHot] = [hot[0], hot[1]];
   if (oneHot !== undefined && threeHot !== undefined) {
@@ -633,5 +642,6 @@ export async function postgresAppends(opts: BenchOptions): Promise<ScenarioRepor
       },
     ],
     findings,
+    headlines,
   };
 }
