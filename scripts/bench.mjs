@@ -3,7 +3,8 @@
  * `npm run bench` and `npm run bench:quick` (arguments go to bench/src/run.ts: `--quick`,
  * `--only a,b`). The benchmarks' peers (Emmett, emmett-sqlite with its native sqlite3, vega,
  * vega-lite) are not part of the repository's install: bench/ is its own npm project with its
- * own lock file, installed here on first use and again whenever that lock file changes. Everything
+ * own lock file, installed here on first use and again whenever that lock file changes; so is
+ * bench/peers/emmett-postgresql (Emmett's PostgreSQL store, which needs a newer Emmett). Everything
  * else the scenarios import (@actorfold/*, classic-level, p-queue, pg, tsx) resolves from the
  * root's node_modules, one folder up.
  *
@@ -13,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,14 +50,19 @@ step(bin('turbo'), [
   '--output-logs=errors-only',
 ]);
 
-// Installed means: node_modules was made by `npm ci` from exactly this lock file.
-const lock = readFileSync(join(bench, 'package-lock.json'));
-const stamp = join(bench, 'node_modules', '.installed-from-lock');
-const digest = createHash('sha256').update(lock).digest('hex');
-if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
-  process.stdout.write('bench: installing the benchmarks’ peers into bench/node_modules (npm ci)\n');
-  step('npm', ['ci', '--no-audit', '--no-fund'], bench);
-  writeFileSync(stamp, digest);
+// Installed means: node_modules was made by `npm ci` from exactly this lock file. bench/peers/*
+// are peers that cannot share bench/'s install (emmett-postgresql needs another Emmett than
+// emmett-sqlite): each is its own npm project with its own lock file.
+for (const project of [bench, join(bench, 'peers', 'emmett-postgresql')]) {
+  const lock = readFileSync(join(project, 'package-lock.json'));
+  const stamp = join(project, 'node_modules', '.installed-from-lock');
+  const digest = createHash('sha256').update(lock).digest('hex');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
+    const where = relative(root, join(project, 'node_modules'));
+    process.stdout.write(`bench: installing the benchmarks’ peers into ${where} (npm ci)\n`);
+    step('npm', ['ci', '--no-audit', '--no-fund'], project);
+    writeFileSync(stamp, digest);
+  }
 }
 
 step(bin('tsc'), ['-p', join(bench, 'tsconfig.json'), '--noEmit']);

@@ -9,66 +9,24 @@
  * - what the server's active backends were doing (`pg_stat_activity` sampled every 25 ms);
  * - the statements by calls and time per command (pg_stat_statements).
  *
- * node --import tsx src/postgres-daemon-costs.ts [contestant,...] [durationMs]
+ * node --import tsx src/postgres-daemon-costs.ts [contestant,...] [durationMs] [callers]
+ * callers: in all, split between a contestant's daemons (default 64, as in postgres-appends.ts).
  * contestants: `<daemons>x<accounts>[:lease][:split]`, e.g. `1x1000,3x1000,3x1000:lease:split`.
  * env ACTORFOLD_BENCH_PG_BASELINE: another build's dist/index.js, for contestants suffixed `:base`.
  * env ACTORFOLD_BENCH_CPU_PROF: a folder; the first daemon of each contestant writes a --cpu-prof there.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { migrate } from '@actorfold/postgres';
 import { startTemporaryServer } from '@actorfold/postgres/testing';
 import pg from 'pg';
+import { cpuTicks, machineTicks, parentOf, serverTicks, TICKS_PER_SECOND } from './postgres-cpu.js';
 
-const [listArg = '1x1000,3x1000', durationArg = '4000'] = process.argv.slice(2);
+const [listArg = '1x1000,3x1000', durationArg = '4000', callersArg = '64'] = process.argv.slice(2);
 const durationMs = Number(durationArg);
-const TICK = 100; // USER_HZ: /proc reports CPU time in 1/100 s
-
-/** utime + stime of a process (plus those of its reaped children), in clock ticks (0 when it is gone). */
-function cpuTicks(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = Number(fields[11]) + Number(fields[12]);
-    return reaped ? own + Number(fields[13]) + Number(fields[14]) : own;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ticks of the server: its live processes and every one that ended. */
-function serverTicks(postmaster: number): number {
-  return children(postmaster).reduce((n, p) => n + cpuTicks(p), cpuTicks(postmaster, true));
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return -1;
-  }
-}
-
-/** Every process whose parent is `ppid`. */
-function children(ppid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => parentOf(pid) === ppid);
-}
-
-/** [busy, total] jiffies of the whole machine. */
-function machineTicks(): [number, number] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return [total - idle, total];
-}
-
+/** Callers per contestant, split between its daemons (as in postgres-appends.ts). */
+const callers = Number(callersArg);
 const server = await startTemporaryServer({
   settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
 });
@@ -106,7 +64,7 @@ try {
           schema,
           `n${i}`,
           String(accounts),
-          '32',
+          String(Math.floor(callers / count) + (i < callers % count ? 1 : 0)),
           String(durationMs),
           lease ? 'lease' : 'optimistic',
           split ? `${i}/${count}` : '0/1',
@@ -178,7 +136,7 @@ try {
     const seconds = Math.max(...results.map((r) => r.seconds ?? 0));
     const batches = results.reduce((n, r) => n + (r.batches ?? 0), 0);
     const retries = results.reduce((n, r) => n + (r.conflictRetries ?? 0) + (r.clientRetries ?? 0), 0);
-    const ms = (ticks: number) => ((ticks * 1000) / TICK / commands).toFixed(3);
+    const ms = (ticks: number) => ((ticks * 1000) / TICKS_PER_SECOND / commands).toFixed(3);
     const [busy, total] = [cpu1.machine[0] - cpu0.machine[0], cpu1.machine[1] - cpu0.machine[1]];
     console.log(
       `\n== ${spec}: ${(commands / seconds).toFixed(0)} commands/s, ${(batches / seconds).toFixed(0)} commits/s, ` +

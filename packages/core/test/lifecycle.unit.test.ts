@@ -230,9 +230,9 @@ describe('bounded resources', () => {
     let reading = 0;
     let maxReading = 0;
     const store = new ProbeStore(inner, {
-      hideKnownVersion: true,
       async beforeRead(_id, kind) {
-        if (kind !== 'readStream') return; // only recovery replays the stream here
+        // Only recovery replays the stream here: the store knows every head, so refreshes read nothing.
+        if (kind !== 'readStream') return;
         reading++;
         maxReading = Math.max(maxReading, reading);
         await flush();

@@ -37,6 +37,7 @@
  * The same function checks each append's expectedVersion under that lock, so version checks are
  * exact; the unique `(stream_id, version)` constraint stays as the final guard.
  */
+import { perAppendLoop, READ_COMMITTED_CHECK } from './legacy-append-function.js';
 import type { Queryable, SqlNames } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
@@ -84,10 +85,7 @@ DECLARE
   v_sources integer[] := '{}';
   v_streams text[] := '{}';
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'actorfold appends need READ COMMITTED isolation, the session uses %',
-      current_setting('transaction_isolation') USING ERRCODE = '0A000';
-  END IF;
+${READ_COMMITTED_CHECK}
   -- Commit without waiting for the WAL flush: the order lock is released once the commit is
   -- visible. The caller makes it durable with a flush barrier before it reports success.
   PERFORM set_config('synchronous_commit', 'off', true);
@@ -134,28 +132,7 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  FOR i IN 1 .. v_appends LOOP
-    v_n := p_counts[i];
-    v_head := NULL;
-    SELECT e.version INTO v_head FROM ${n.events} e
-      WHERE e.stream_id = p_streams[i] ORDER BY e.version DESC LIMIT 1;
-    v_head := coalesce(v_head, 0);
-    matched := v_head = p_expected[i];
-    first_position := NULL;
-    IF matched AND v_n > 0 THEN
-      INSERT INTO ${n.events}
-        (position, stream_id, version, type, data, metadata, schema_version, event_timestamp)
-      SELECT v_last + k, p_streams[i], v_head + k, p_types[v_at + k], p_data[v_at + k],
-             p_metadata[v_at + k], p_schema_versions[v_at + k], p_timestamps[v_at + k]
-      FROM generate_series(1, v_n) AS k;
-      first_position := v_last + 1;
-      v_last := v_last + v_n;
-      v_head := v_head + v_n;
-    END IF;
-    head := v_head;
-    v_at := v_at + v_n;
-    RETURN NEXT;
-  END LOOP;
+${perAppendLoop(n, 'v_appends')}
   IF v_last > v_start THEN
     UPDATE ${n.logHead} SET position = v_last WHERE singleton;
   END IF;

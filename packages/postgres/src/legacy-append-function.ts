@@ -8,6 +8,43 @@
  */
 import type { SqlNames } from './schema.js';
 
+/** The check every append function (schema versions 1 to 3) starts with. */
+export const READ_COMMITTED_CHECK = `  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'actorfold appends need READ COMMITTED isolation, the session uses %',
+      current_setting('transaction_isolation') USING ERRCODE = '0A000';
+  END IF;`;
+
+/**
+ * The per-append loop of every append function (schema versions 1 to 3), run under the order
+ * lock: for appends 1 to `count` (an SQL expression), read the stream head, compare it with the
+ * expected version, insert the events at the next versions and positions, return one row. Uses
+ * the variables `v_last` (the log head so far), `v_head`, `v_at` and `v_n`.
+ */
+export function perAppendLoop(n: SqlNames, count: string): string {
+  return `  FOR i IN 1 .. ${count} LOOP
+    v_n := p_counts[i];
+    v_head := NULL;
+    SELECT e.version INTO v_head FROM ${n.events} e
+      WHERE e.stream_id = p_streams[i] ORDER BY e.version DESC LIMIT 1;
+    v_head := coalesce(v_head, 0);
+    matched := v_head = p_expected[i];
+    first_position := NULL;
+    IF matched AND v_n > 0 THEN
+      INSERT INTO ${n.events}
+        (position, stream_id, version, type, data, metadata, schema_version, event_timestamp)
+      SELECT v_last + k, p_streams[i], v_head + k, p_types[v_at + k], p_data[v_at + k],
+             p_metadata[v_at + k], p_schema_versions[v_at + k], p_timestamps[v_at + k]
+      FROM generate_series(1, v_n) AS k;
+      first_position := v_last + 1;
+      v_last := v_last + v_n;
+      v_head := v_head + v_n;
+    END IF;
+    head := v_head;
+    v_at := v_at + v_n;
+    RETURN NEXT;
+  END LOOP;`;
+}
+
 /**
  * The append function. Takes a batch of appends as parallel arrays (per append: stream, expected
  * version, event count; per event, flattened in append order: type, data JSON, metadata JSON,
@@ -31,35 +68,11 @@ DECLARE
   v_at integer := 0;
   v_n integer;
 BEGIN
-  IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION 'actorfold appends need READ COMMITTED isolation, the session uses %',
-      current_setting('transaction_isolation') USING ERRCODE = '0A000';
-  END IF;
+${READ_COMMITTED_CHECK}
   -- The global order lock: held until commit, so positions become visible in order.
   SELECT h.position INTO v_start FROM ${n.logHead} h WHERE h.singleton FOR UPDATE;
   v_last := v_start;
-  FOR i IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
-    v_n := p_counts[i];
-    v_head := NULL;
-    SELECT e.version INTO v_head FROM ${n.events} e
-      WHERE e.stream_id = p_streams[i] ORDER BY e.version DESC LIMIT 1;
-    v_head := coalesce(v_head, 0);
-    matched := v_head = p_expected[i];
-    first_position := NULL;
-    IF matched AND v_n > 0 THEN
-      INSERT INTO ${n.events}
-        (position, stream_id, version, type, data, metadata, schema_version, event_timestamp)
-      SELECT v_last + k, p_streams[i], v_head + k, p_types[v_at + k], p_data[v_at + k],
-             p_metadata[v_at + k], p_schema_versions[v_at + k], p_timestamps[v_at + k]
-      FROM generate_series(1, v_n) AS k;
-      first_position := v_last + 1;
-      v_last := v_last + v_n;
-      v_head := v_head + v_n;
-    END IF;
-    head := v_head;
-    v_at := v_at + v_n;
-    RETURN NEXT;
-  END LOOP;
+${perAppendLoop(n, 'coalesce(array_length(p_streams, 1), 0)')}
   IF v_last > v_start THEN
     UPDATE ${n.logHead} SET position = v_last WHERE singleton;
     -- Delivered to every listening session when (and only if) this transaction commits.

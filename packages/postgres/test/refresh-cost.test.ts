@@ -123,6 +123,35 @@ describe.skipIf(skipReason !== undefined)(`refresh and read costs ${skipReason ?
     expect(versions).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   });
 
+  it("optimistic mode: a command's refresh is one read of the stream from the actor's newest event, another node's events or not, and runs no flush barrier for events it already knows durable", async () => {
+    const schema = freshSchema('h');
+    await migrate({ connectionString: url, schema });
+    const counted = countingPool(url);
+    cleanup.push(() => counted.pool.end());
+    const store = await postgresStore({ pool: counted.pool, schema, nodeId: 'node-a' });
+    const runtime = await createRuntime({ store, aggregates: [counter] });
+    cleanup.push(() => runtime.shutdown());
+    const other = await postgresStore({ connectionString: url, schema, nodeId: 'node-b' });
+    cleanup.push(() => other.close());
+    const h = runtime.get(counter, 'x');
+    await h.execute({ type: 'add' });
+    counted.reset();
+    // Nothing moved: one read, which finds only the actor's own newest event.
+    for (let i = 0; i < 5; i++) await h.execute({ type: 'add' });
+    expect(counted.count('SELECT position, stream_id')).toBe(5);
+    expect(counted.count('SELECT version FROM')).toBe(0);
+    expect(counted.count(`SELECT ${BARRIER}`)).toBe(0);
+    // Another node appended: still one read per command, which folds its events in.
+    for (let i = 0; i < 5; i++) {
+      await other.append('counter/x', [{ data: { type: 'Added' } }], { expectedVersion: 6 + 2 * i });
+      await h.execute({ type: 'add' });
+    }
+    expect(counted.count('SELECT position, stream_id')).toBe(10);
+    expect(counted.count('SELECT version FROM')).toBe(0);
+    expect(await h.state()).toMatchObject({ state: { n: 16 }, version: 16 });
+    expect(runtime.stats().conflictRetries).toBe(0);
+  });
+
   it('lease mode: a lost lease session forgets the heads with the leases', async () => {
     const schema = freshSchema('h');
     await migrate({ connectionString: url, schema });
