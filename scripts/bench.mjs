@@ -10,6 +10,8 @@
  *
  * Steps: build the packages the scenarios import, install bench/ if needed, typecheck bench/,
  * then run the harness with SIGINT/SIGTERM handed to it; exits with its exit code.
+ * `--install-only` installs bench/'s peers if needed and stops there, building nothing: CI runs it
+ * in the background from the start, so compiling sqlite3 overlaps the steps before the bench.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,15 +42,18 @@ for (const name of ['classic-level', 'p-queue', 'pg', 'tsx']) {
   }
 }
 
-step(bin('turbo'), [
-  'run',
-  'build',
-  '--filter=@actorfold/core',
-  '--filter=@actorfold/level',
-  '--filter=@actorfold/postgres',
-  '--filter=@actorfold/otel',
-  '--output-logs=errors-only',
-]);
+const installOnly = process.argv.includes('--install-only');
+
+if (!installOnly)
+  step(bin('turbo'), [
+    'run',
+    'build',
+    '--filter=@actorfold/core',
+    '--filter=@actorfold/level',
+    '--filter=@actorfold/postgres',
+    '--filter=@actorfold/otel',
+    '--output-logs=errors-only',
+  ]);
 
 // Installed means: node_modules was made by `npm ci` from exactly this lock file. bench/peers/*
 // are peers that cannot share bench/'s install (emmett-postgresql needs another Emmett than
@@ -65,6 +70,7 @@ for (const project of [bench, join(bench, 'peers', 'emmett-postgresql')]) {
   }
 }
 
+if (installOnly) process.exit(0);
 step(bin('tsc'), ['-p', join(bench, 'tsconfig.json'), '--noEmit']);
 
 const child = spawn(

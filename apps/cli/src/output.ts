@@ -3,8 +3,19 @@
  * event for `tail`), readable tables otherwise. Colors come from picocolors, which turns them
  * off when stdout is not a terminal or NO_COLOR is set; `--no-color` turns them off too.
  */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type Table from 'cli-table3';
 import picocolors from 'picocolors';
+
+/**
+ * cli-table3 (CommonJS, about a dozen modules), required on the first table: a `--json` run
+ * never draws one, and loading it was a noticeable part of a short command's start-up.
+ */
+let TableClass: typeof Table | undefined;
+function tableClass(): typeof Table {
+  TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table;
+  return TableClass;
+}
 
 type Colors = ReturnType<typeof picocolors.createColors>;
 let pc: Colors = picocolors;
@@ -66,7 +77,7 @@ export class Output {
     rows: ReadonlyArray<ReadonlyArray<string | number>>,
     align: readonly Align[] = [],
   ): void {
-    const table = new Table({
+    const table = new (tableClass())({
       head: head.map((h) => pc.bold(h)),
       chars: PLAIN,
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },

@@ -1,29 +1,16 @@
 /**
  * The `actorfold` command line (commander): every command, its options and its help. Actions
  * delegate to `commands/*`; failures propagate to main.ts, which maps them to exit codes.
+ *
+ * Each action imports its command's module when it runs: a process loads only what its command
+ * uses (a live command never loads the LevelDB store, `--help` loads no command at all). Start-up
+ * is most of what a short command costs, and scripts and the tests start the CLI hundreds of times.
  */
 import { createRequire } from 'node:module';
 import { EFFECT_STATES, parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin';
 import type { EffectState } from '@actorfold/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
-import { actors } from './commands/actors.js';
-import { abandonEffect, effects, retryEffect } from './commands/effects.js';
-import { events } from './commands/events.js';
-import { evict } from './commands/evict.js';
-import { inspect } from './commands/inspect.js';
-import { metrics } from './commands/metrics.js';
-import { projections } from './commands/projections.js';
-import { repair } from './commands/repair.js';
-import { snapshot } from './commands/snapshot.js';
-import { snapshots } from './commands/snapshots.js';
-import { state } from './commands/state.js';
-import { stats } from './commands/stats.js';
-import { streams } from './commands/streams.js';
-import { tail } from './commands/tail.js';
-import { timers } from './commands/timers.js';
-import { top } from './commands/top.js';
-import { verify } from './commands/verify.js';
 import { disableColor, Output } from './output.js';
 import { allowForeignSocket } from './store-access.js';
 import { target } from './target.js';
@@ -149,7 +136,7 @@ export function buildProgram(): Command {
       'after',
       '\nOffline, every matching stream is counted (with a progress bar on a terminal).\nExample: actorfold streams --data data/store --type account --limit 20',
     )
-    .action((o) => streams(o, out(o)));
+    .action(async (o) => (await import('./commands/streams.js')).streams(o, out(o)));
 
   program
     .command('events')
@@ -174,8 +161,8 @@ export function buildProgram(): Command {
       'after',
       '\nWith --type/--since/--until, --limit and --last count matching events (with --upcast, --type matches the upcast type).\nExamples:\n  actorfold events account/alice --data data/store --from 101 --limit 50\n  actorfold events account alice --socket data/admin.sock --last 5\n  actorfold events account/alice --data data/store --type Withdrawn --since 2026-03-01 --until 2026-04-01\n  actorfold events account/alice --data data/store --upcast --module apps/daemon/dist/domain/index.js',
     )
-    .action((first: string, second: string | undefined, o) =>
-      events(target(first, second).stream, o, out(o)),
+    .action(async (first: string, second: string | undefined, o) =>
+      (await import('./commands/events.js')).events(target(first, second).stream, o, out(o)),
     );
 
   program
@@ -186,8 +173,8 @@ export function buildProgram(): Command {
     .option(...DATA)
     .addOption(socket(false))
     .option(...JSON_FLAG)
-    .action((first: string, second: string | undefined, o) =>
-      snapshots(target(first, second).stream, o, out(o)),
+    .action(async (first: string, second: string | undefined, o) =>
+      (await import('./commands/snapshots.js')).snapshots(target(first, second).stream, o, out(o)),
     );
 
   program
@@ -207,10 +194,10 @@ export function buildProgram(): Command {
       'after',
       '\nExample: actorfold state account/alice --data data/store --module apps/daemon/dist/domain/index.js',
     )
-    .action((first: string, second: string | undefined, o) => {
+    .action(async (first: string, second: string | undefined, o) => {
       const t = target(first, second);
       refuseSocket('state', o, `actorfold inspect ${t.type} ${t.id} --socket ${o.socket ?? '<path>'}`);
-      return state(t.stream, o, out(o));
+      return (await import('./commands/state.js')).state(t.stream, o, out(o));
     });
 
   program
@@ -223,13 +210,13 @@ export function buildProgram(): Command {
     .option('--max-problems <n>', 'stop listing problems after this many', positiveInt, 100)
     .option(...JSON_FLAG)
     .addHelpText('after', '\nExits 1 when it finds any problem, after printing the report.')
-    .action((o) => {
+    .action(async (o) => {
       refuseSocket(
         'verify',
         o,
         `actorfold stats --socket ${o.socket ?? '<path>'} (verify itself needs the folder: stop the daemon first)`,
       );
-      return verify(o, out(o));
+      return (await import('./commands/verify.js')).verify(o, out(o));
     });
 
   program
@@ -249,7 +236,7 @@ export function buildProgram(): Command {
       'after',
       '\nExits 0 when everything acknowledged came back and verify passes; 1 when events were lost or verify found problems.\nExample: actorfold repair --data data/store',
     )
-    .action((o) => repair(o, out(o)));
+    .action(async (o) => (await import('./commands/repair.js')).repair(o, out(o)));
 
   program
     .command('stats')
@@ -257,7 +244,7 @@ export function buildProgram(): Command {
     .option(...DATA)
     .addOption(socket(false))
     .option(...JSON_FLAG)
-    .action((o) => stats(o, out(o)));
+    .action(async (o) => (await import('./commands/stats.js')).stats(o, out(o)));
 
   program
     .command('timers')
@@ -277,7 +264,9 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  actorfold timers --data data/store\n  actorfold timers overdue --socket data/admin.sock --json\n  actorfold timers fired --data data/store --aggregate offer/o-1\n  actorfold timers --socket data/admin.sock --aggregate offer/o-1 --fire expiry',
     )
-    .action((status: TimerStatus, o) => timers(status, o, out(o)));
+    .action(async (status: TimerStatus, o) =>
+      (await import('./commands/timers.js')).timers(status, o, out(o)),
+    );
 
   const effectsCommand = program
     .command('effects')
@@ -301,7 +290,9 @@ export function buildProgram(): Command {
     .option('--aggregate <type/id>', "only this aggregate's effects")
     .option('--limit <n>', 'effects to show', positiveInt, 100)
     .option(...JSON_FLAG)
-    .action((state: EffectState | undefined, o) => effects(state, o, out(o)));
+    .action(async (state: EffectState | undefined, o) =>
+      (await import('./commands/effects.js')).effects(state, o, out(o)),
+    );
   effectsCommand
     .command('retry')
     .description(
@@ -311,7 +302,9 @@ export function buildProgram(): Command {
     .argument('<id>', "the effect's id (the listing's effect column)")
     .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((aggregate: string, id: string, o) => retryEffect(aggregate, id, o, out(o)));
+    .action(async (aggregate: string, id: string, o) =>
+      (await import('./commands/effects.js')).retryEffect(aggregate, id, o, out(o)),
+    );
   effectsCommand
     .command('abandon')
     .description('stop retrying an effect: its aggregate receives the failure (EFFECT_ABANDONED) now')
@@ -320,7 +313,9 @@ export function buildProgram(): Command {
     .addOption(socket(true))
     .option('--reason <text>', 'why, delivered with the failure')
     .option(...JSON_FLAG)
-    .action((aggregate: string, id: string, o) => abandonEffect(aggregate, id, o, out(o)));
+    .action(async (aggregate: string, id: string, o) =>
+      (await import('./commands/effects.js')).abandonEffect(aggregate, id, o, out(o)),
+    );
 
   program
     .command('actors')
@@ -334,7 +329,7 @@ export function buildProgram(): Command {
       false,
     )
     .option(...JSON_FLAG)
-    .action((o) => actors(o, out(o)));
+    .action(async (o) => (await import('./commands/actors.js')).actors(o, out(o)));
 
   program
     .command('inspect')
@@ -344,9 +339,9 @@ export function buildProgram(): Command {
     .addOption(socket(true))
     .option('--events <n>', 'newest events to show', nonNegativeInt, 10)
     .option(...JSON_FLAG)
-    .action((first: string, second: string | undefined, o) => {
+    .action(async (first: string, second: string | undefined, o) => {
       const t = target(first, second);
-      return inspect(t.type, t.id, o, out(o));
+      return (await import('./commands/inspect.js')).inspect(t.type, t.id, o, out(o));
     });
 
   program
@@ -355,14 +350,14 @@ export function buildProgram(): Command {
     .addOption(socket(true))
     .option('--prometheus', 'print the Prometheus text exposition instead', false)
     .option(...JSON_FLAG)
-    .action((o) => metrics(o, out(o)));
+    .action(async (o) => (await import('./commands/metrics.js')).metrics(o, out(o)));
 
   program
     .command('projections')
     .description("the daemon's projections: state, position, saved checkpoint and lag behind the log")
     .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((o) => projections(o, out(o)));
+    .action(async (o) => (await import('./commands/projections.js')).projections(o, out(o)));
 
   program
     .command('top')
@@ -378,7 +373,7 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  actorfold top --socket data/admin.sock\n  actorfold top --socket data/admin.sock --once --json | jq .rates',
     )
-    .action((o) => top(o, out(o)));
+    .action(async (o) => (await import('./commands/top.js')).top(o, out(o)));
 
   program
     .command('tail')
@@ -394,7 +389,7 @@ export function buildProgram(): Command {
     .option('--event <types>', 'only these event types (comma-separated)', list)
     .option('--limit <n>', 'stop after this many events', positiveInt)
     .option('--json', 'one JSON event per line (NDJSON)')
-    .action((o) => tail(o, out(o)));
+    .action(async (o) => (await import('./commands/tail.js')).tail(o, out(o)));
 
   program
     .command('evict')
@@ -403,9 +398,9 @@ export function buildProgram(): Command {
     .argument(...ID)
     .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((first: string, second: string | undefined, o) => {
+    .action(async (first: string, second: string | undefined, o) => {
       const t = target(first, second);
-      return evict(t.type, t.id, o, out(o));
+      return (await import('./commands/evict.js')).evict(t.type, t.id, o, out(o));
     });
 
   program
@@ -415,9 +410,9 @@ export function buildProgram(): Command {
     .argument(...ID)
     .addOption(socket(true))
     .option(...JSON_FLAG)
-    .action((first: string, second: string | undefined, o) => {
+    .action(async (first: string, second: string | undefined, o) => {
       const t = target(first, second);
-      return snapshot(t.type, t.id, o, out(o));
+      return (await import('./commands/snapshot.js')).snapshot(t.type, t.id, o, out(o));
     });
 
   return program;

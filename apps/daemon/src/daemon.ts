@@ -6,8 +6,6 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type MetricsServer, serveAdmin, serveMetrics } from '@actorfold/admin';
 import { createRuntime } from '@actorfold/core';
-import { levelStore } from '@actorfold/level';
-import { postgresStore } from '@actorfold/postgres';
 import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
 import { commandLatency } from './command-latency.js';
@@ -43,17 +41,20 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     options.otelEndpoint === undefined
       ? undefined
       : await startTracing(options.otelEndpoint, logger.child({ component: 'tracing' }));
+  // Only the store asked for is loaded (the PostgreSQL driver or LevelDB's binding, not both):
+  // start-up is most of what a short-lived daemon costs, and the tests start hundreds.
+  const store =
+    pg === undefined
+      ? (await import('@actorfold/level')).levelStore({ path: options.data, durability: options.durability })
+      : (await import('@actorfold/postgres')).postgresStore({
+          connectionString: pg.url,
+          schema: pg.schema,
+          migrate: true,
+          ownership: pg.ownership,
+          ...(pg.nodeId === undefined ? {} : { nodeId: pg.nodeId }),
+        });
   const runtime = await createRuntime({
-    store:
-      pg === undefined
-        ? levelStore({ path: options.data, durability: options.durability })
-        : postgresStore({
-            connectionString: pg.url,
-            schema: pg.schema,
-            migrate: true,
-            ownership: pg.ownership,
-            ...(pg.nodeId === undefined ? {} : { nodeId: pg.nodeId }),
-          }),
+    store,
     aggregates,
     // The supplier switch's registration goes to the (simulated) grid operator as a durable effect.
     effects: {
