@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { EXIT, toCliError } from './cli-error.js';
+import { terminalSafe } from './output.js';
 import { buildProgram } from './program.js';
 
 // `actorfold … | head` closes the pipe early: that is not an error.
@@ -24,8 +25,9 @@ try {
     const err = toCliError(e);
     // The command's name, past any global option such as --no-color.
     const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
-    process.stderr.write(`actorfold ${command}: ${err.message}\n`);
-    if (err.hint !== undefined) process.stderr.write(`${err.hint.replace(/^/gm, '  ')}\n`);
+    // Messages name streams and ids, which come from users: no control character reaches the terminal.
+    process.stderr.write(`actorfold ${terminalSafe(command)}: ${terminalSafe(err.message)}\n`);
+    if (err.hint !== undefined) process.stderr.write(`${terminalSafe(err.hint).replace(/^/gm, '  ')}\n`);
     if (process.env.ACTORFOLD_DEBUG === '1')
       process.stderr.write(`${(err.cause as Error)?.stack ?? err.stack}\n`);
     code = err.exitCode;

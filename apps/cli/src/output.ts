@@ -67,8 +67,14 @@ export class Output {
     this.write(`${JSON.stringify(value)}\n`);
   }
 
+  /** One line: a newline inside it (from an id, say) is shown as `\\n`, never starts a line of its own. */
   line(text = ''): void {
-    this.write(`${text}\n`);
+    this.write(`${terminalSafe(text, true, true)}\n`);
+  }
+
+  /** Several lines of structured text (indented JSON, Prometheus text): its own newlines kept. */
+  block(text: string): void {
+    this.write(`${terminalSafe(text, false, true)}\n`);
   }
 
   /** A table with bold headers; `align` per column (numbers right). */
@@ -83,7 +89,9 @@ export class Output {
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
       colAligns: head.map((_, i) => align[i] ?? 'left'),
     });
-    for (const row of rows) table.push(row.map((c) => (typeof c === 'number' ? count(c) : c)));
+    for (const row of rows) {
+      table.push(row.map((c) => (typeof c === 'number' ? count(c) : terminalSafe(c, true))));
+    }
     // cli-table3 pads the last column too: trailing blanks only make diffs noisy.
     this.write(`${table.toString().replace(/ +$/gm, '')}\n`);
   }
@@ -91,13 +99,32 @@ export class Output {
   /** Label/value lines, labels aligned. */
   pairs(rows: ReadonlyArray<readonly [string, string]>): void {
     const width = Math.max(0, ...rows.map(([k]) => k.length));
-    for (const [k, v] of rows) this.write(`${pc.bold(k.padEnd(width))}  ${v}\n`);
+    for (const [k, v] of rows) this.write(`${pc.bold(k.padEnd(width))}  ${terminalSafe(v, true)}\n`);
   }
 
   /** A dimmed note under a table (totals, the next page). */
   note(text: string): void {
-    this.write(`${pc.dim(text)}\n`);
+    this.write(`${pc.dim(terminalSafe(text, true))}\n`);
   }
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is matched
+const CONTROL = /\u001b\[[0-9;]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\n/g;
+
+/**
+ * Text with every control character a terminal would act on written out visibly (`\x1b`, `\r`):
+ * ids, event types and data come from users, and printed raw an escape sequence could clear the
+ * screen, retitle the window or write the clipboard, and a carriage return or newline forge a
+ * table row. Tabs pass; newlines unless `oneLine`; color sequences (`ESC [ … m`) only with
+ * `colors`, for text the CLI colored itself (escape what users wrote before coloring it).
+ */
+export function terminalSafe(text: string, oneLine = false, colors = false): string {
+  return text.replace(CONTROL, (c) => {
+    if (c.length > 1) return colors ? c : `\\x1b${c.slice(1)}`;
+    if (c === '\n') return oneLine ? '\\n' : c;
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** 1234567 → "1,234,567" */

@@ -41,7 +41,7 @@ import {
 import { LevelHandle } from './level-handle.js';
 import { levelTimers, readTimerCount } from './level-timers.js';
 import { LogIterator } from './log-iterator.js';
-import { envelopesOf } from './record.js';
+import { corrupt, envelopesOf } from './record.js';
 import { RecordIterator } from './record-iterator.js';
 import { levelSnapshots } from './snapshot-store.js';
 import { describe, isLockedError } from './store-errors.js';
@@ -377,13 +377,13 @@ function serve(
       h.ensureOpen();
       assertStreamId(streamId);
       const known = heads.get(streamId);
-      if (known !== undefined) return known;
+      if (known !== undefined) return headOrDamage(streamId, known);
       const commits = writer.commits;
       const version = await readHead(streamId);
       // A batch committed during the read may have moved the head on: then the value is still a
       // true answer for this call, but too old to cache.
       if (writer.commits === commits && heads.get(streamId) === undefined) heads.set(streamId, version);
-      return version;
+      return headOrDamage(streamId, version);
     },
 
     knownStreamVersion(streamId) {
@@ -507,4 +507,14 @@ async function checkFormat(
       `${h.path}: store format ${JSON.stringify(found)} is not supported (this version reads ${FORMAT_VERSION})`,
     );
   }
+}
+
+/**
+ * A stream head read from its last key, or CorruptData when that key ends in no version (written
+ * by something else): `streamVersion` never answers NaN. Appends keep the NaN head, which fails
+ * that stream's appends alone as version conflicts, not its neighbours' in the same batch.
+ */
+function headOrDamage(streamId: string, head: number): number {
+  if (Number.isSafeInteger(head)) return head;
+  throw corrupt('', { streamId }, 'the last key of the stream names no version');
 }

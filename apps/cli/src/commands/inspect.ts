@@ -23,7 +23,7 @@ export async function inspect(
     ['state size', bytes(view.stateBytes)],
   ]);
   out.line();
-  out.line(JSON.stringify(view.state, null, 2));
+  out.block(JSON.stringify(view.state, null, 2));
   if (view.recentEvents.length > 0) {
     out.line();
     out.table(

@@ -5,7 +5,7 @@ import { live } from '../store-access.js';
 export async function metrics(opts: { socket: string; prometheus: boolean }, out: Output): Promise<void> {
   const client = live(opts.socket);
   if (opts.prometheus) {
-    out.line((await client.prometheus()).trimEnd());
+    out.block((await client.prometheus()).trimEnd());
     return;
   }
   const m = await client.metrics();

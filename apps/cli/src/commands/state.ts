@@ -65,7 +65,7 @@ export async function state(stream: string, opts: StateOptions, out: Output): Pr
   out.line(
     `${stream} at version ${count(result.version)} (replayed with '${aggregateType}' from ${opts.module})`,
   );
-  out.line(JSON.stringify(result.state, null, 2));
+  out.block(JSON.stringify(result.state, null, 2));
 }
 
 function fold(

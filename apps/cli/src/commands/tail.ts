@@ -2,7 +2,7 @@
  * `actorfold tail --socket`: new events as the daemon appends them, until Ctrl-C, `--limit`
  * events, or the daemon stops. With `--json`, one JSON event per line (NDJSON).
  */
-import { brief, colors, type Output } from '../output.js';
+import { brief, colors, type Output, terminalSafe } from '../output.js';
 import { live } from '../store-access.js';
 
 export interface TailCommandOptions {
@@ -31,7 +31,7 @@ export async function tail(opts: TailCommandOptions, out: Output): Promise<void>
       if (out.json) out.jsonLine(e);
       else
         out.line(
-          `${pc.dim(`#${e.position}`)} ${e.streamId} ${pc.dim(`v${e.version}`)} ${pc.bold(e.type)} ${brief(e.data, 120)}`,
+          `${pc.dim(`#${e.position}`)} ${terminalSafe(e.streamId)} ${pc.dim(`v${e.version}`)} ${pc.bold(terminalSafe(e.type))} ${brief(e.data, 120)}`,
         );
       seen++;
       if (opts.limit !== undefined && seen >= opts.limit) break;

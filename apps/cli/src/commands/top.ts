@@ -7,7 +7,7 @@
  */
 import type { AdminClient } from '@actorfold/admin';
 import { CliError, EXIT, toCliError } from '../cli-error.js';
-import { colors, count, duration, type Output } from '../output.js';
+import { colors, count, duration, type Output, terminalSafe } from '../output.js';
 import { live } from '../store-access.js';
 
 export interface TopOptions {
@@ -210,7 +210,7 @@ function runLive(
     let stopped = false;
     const draw = (lines: string[]) => {
       last = lines;
-      stdout.write(HOME_AND_CLEAR + lines.join('\n'));
+      stdout.write(HOME_AND_CLEAR + lines.map((l) => terminalSafe(l, true, true)).join('\n'));
     };
     const tick = async () => {
       try {

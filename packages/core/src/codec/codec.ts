@@ -79,6 +79,14 @@ export function extraArrayKey(array: readonly unknown[]): string | symbol | unde
 
 const INDEX = /^(?:0|[1-9]\d*)$/;
 
+/**
+ * `Object.prototype.__lookupGetter__`: the getter of a key, own or inherited. The codecs ask it
+ * of every array item, about 4× cheaper than a descriptor per item.
+ */
+export const lookupGetter = (
+  Object.prototype as unknown as { __lookupGetter__(key: PropertyKey): (() => unknown) | undefined }
+).__lookupGetter__;
+
 /** The path step of a key: `.name` for identifiers, `["odd key"]` otherwise, `[Symbol(x)]` for a symbol. */
 export function propertyStep(key: string | symbol): string {
   return typeof key === 'symbol' ? `[${String(key)}]` : keyStep(key);

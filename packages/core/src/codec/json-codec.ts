@@ -4,12 +4,14 @@
  * nothing. The check runs on every event of every command: it walks the value once and returns a
  * value that is already exact as it is (no copy); only what it normalises is copied.
  */
+import { isProxy } from 'node:util/types';
 import {
   type Codec,
   describeValue,
   encodeEvent,
   extraArrayKey,
   keyStep,
+  lookupGetter,
   propertyStep,
   Refusal,
   withStep,
@@ -28,6 +30,7 @@ const HINT = {
   symbolKey: 'JSON drops symbol keys',
   hidden: 'JSON drops non-enumerable properties',
   accessor: 'JSON stores what a getter returned once, evolve would call it again; store a plain value',
+  proxy: 'JSON stores what the Proxy gave one read, evolve reads it again; store a plain copy',
   cycle: 'JSON cannot hold a cycle',
   extra: 'JSON keeps only the items of an array',
 } as const;
@@ -114,6 +117,7 @@ function walk(value: unknown): unknown {
 }
 
 function walkArray(array: readonly unknown[]): unknown[] {
+  if (isProxy(array)) throw new Refusal('a Proxy', HINT.proxy);
   if (Object.getPrototypeOf(array) !== Array.prototype) {
     throw new Refusal(describeValue(array), HINT.object);
   }
@@ -123,6 +127,11 @@ function walkArray(array: readonly unknown[]): unknown[] {
   enter(array);
   let copy: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
+    // A getter on an index would be read once for the store and again by evolve (cheaper
+    // to look up than a descriptor per item; a setter alone reads as undefined, refused below).
+    if (lookupGetter.call(array, i) !== undefined) {
+      throw withStep(new Refusal('a getter', HINT.accessor), `[${i}]`);
+    }
     const item = array[i];
     if (item === undefined) {
       const found = i in array ? 'undefined' : 'a hole (sparse array)';
@@ -145,6 +154,7 @@ function walkArray(array: readonly unknown[]): unknown[] {
 }
 
 function walkObject(object: object): object {
+  if (isProxy(object)) throw new Refusal('a Proxy', HINT.proxy);
   const proto: unknown = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) throw new Refusal(describeValue(object), HINT.object);
   enter(object);

@@ -9,12 +9,14 @@
  * something else without a word, so a walk before it refuses all of that: what this codec
  * accepts, it gives back exactly.
  */
+import { isProxy } from 'node:util/types';
 import SuperJSON from 'superjson';
 import {
   type Codec,
   describeValue,
   extraArrayKey,
   keyStep,
+  lookupGetter,
   propertyStep,
   Refusal,
   withStep,
@@ -33,6 +35,7 @@ const HINT = {
   symbolKey: 'symbol keys are not kept',
   hidden: 'non-enumerable properties are not kept',
   accessor: 'a getter would be stored as the value it returned once; store a plain value',
+  proxy: 'a Proxy would be stored as what one read gave, evolve reads it again; store a plain copy',
   unsafeKey: 'superjson refuses this key as a prototype-pollution risk; rename it',
   reserved: `the top-level key '${META}' holds the rich codec's metadata; rename it`,
 } as const;
@@ -105,6 +108,7 @@ function check(value: unknown, seen: Set<object>): boolean {
   const object = value as object;
   if (seen.has(object)) return true;
   seen.add(object);
+  if (isProxy(object)) throw new Refusal('a Proxy', HINT.proxy);
   const proto: unknown = Object.getPrototypeOf(object);
   // A null-prototype object goes through superjson too, which gives back a plain one live and on replay alike.
   if (proto === Object.prototype || proto === null) return checkObject(object, seen) || proto === null;
@@ -139,6 +143,10 @@ function checkArray(array: readonly unknown[], seen: Set<object>): boolean {
   let rich = false;
   for (let i = 0; i < array.length; i++) {
     if (!(i in array)) throw withStep(new Refusal('a hole (sparse array)', HINT.hole), `[${i}]`);
+    // A getter on an index would be read once for the store and again by evolve (cheaper to
+    // look up than a descriptor per item; a setter alone always reads undefined, which is kept).
+    if (lookupGetter.call(array, i) !== undefined)
+      throw withStep(new Refusal('a getter', HINT.accessor), `[${i}]`);
     if (walkStep(array[i], seen, `[${i}]`)) rich = true;
   }
   return rich;

@@ -238,17 +238,20 @@ function resolveTimers(o: NonNullable<RuntimeOptions['timers']>): ResolvedTimerO
 function resolveBackoff(o: NonNullable<RuntimeOptions['storeRetry']>): RetryBackoff {
   if (typeof o !== 'object' || o === null)
     throw new InvalidArgument('storeRetry must be an object { initialMs, maxMs }');
-  const {
-    initialMs = DEFAULT_RETRY_BACKOFF.initialMs,
-    maxMs = Math.max(initialMs, DEFAULT_RETRY_BACKOFF.maxMs),
-  } = o;
-  for (const [key, v] of [
-    ['initialMs', initialMs],
-    ['maxMs', maxMs],
-  ] as const) {
+  const check = (key: string, v: unknown): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 1)
       throw new InvalidArgument(`storeRetry.${key} must be a number of milliseconds >= 1, got ${String(v)}`);
-  }
+    return v;
+  };
+  // initialMs is checked before the default maxMs is computed from it (a BigInt would throw a TypeError there).
+  const initialMs = check(
+    'initialMs',
+    o.initialMs === undefined ? DEFAULT_RETRY_BACKOFF.initialMs : o.initialMs,
+  );
+  const maxMs = check(
+    'maxMs',
+    o.maxMs === undefined ? Math.max(initialMs, DEFAULT_RETRY_BACKOFF.maxMs) : o.maxMs,
+  );
   if (maxMs < initialMs) throw new InvalidArgument('storeRetry.maxMs must be >= storeRetry.initialMs');
   return { initialMs, maxMs };
 }
