@@ -42,6 +42,7 @@ const letter = defineAggregate<{ settled: string[] }, Cmd, Ev>({
 const closing: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close();
+  vi.restoreAllMocks();
 });
 
 async function start(): Promise<{
@@ -52,6 +53,9 @@ async function start(): Promise<{
 }> {
   const dir = freshDir();
   const remote = { up: false, calls: 0 };
+  // The back-off is full jitter (a random share of the hour): fixed at half, so that no retry
+  // comes within the test (1 run in 60 drew under a minute).
+  vi.spyOn(Math, 'random').mockReturnValue(0.5);
   const runtime = await createRuntime({
     store: levelStore({ path: join(dir, 'store') }),
     aggregates: [letter],
