@@ -46,7 +46,20 @@ beforeAll(async () => {
   data = join(dir, 'store');
   daemon = spawn(
     process.execPath,
-    [daemonMain, '--data', data, '--socket', socket, '--port', '0', '--log-level', 'warn'],
+    // An hour's idle timeout: the tests count resident actors (see support/daemon.ts).
+    [
+      daemonMain,
+      '--data',
+      data,
+      '--socket',
+      socket,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+      '--idle-timeout-ms',
+      '3600000',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     },

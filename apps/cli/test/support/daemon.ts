@@ -20,7 +20,21 @@ export async function startDaemon(): Promise<RunningDaemon> {
   const data = join(dir, 'store');
   const child = spawn(
     process.execPath,
-    [daemonMain, '--data', data, '--socket', socket, '--port', '0', '--log-level', 'warn'],
+    // An hour's idle timeout: the tests count resident actors, and a loaded machine can stretch a
+    // file's run past the default minute, evicting the ones it opened first.
+    [
+      daemonMain,
+      '--data',
+      data,
+      '--socket',
+      socket,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+      '--idle-timeout-ms',
+      '3600000',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
   );
   const exited = new Promise((resolve) => child.once('exit', resolve));
