@@ -20,7 +20,7 @@ describe('an exactly-once projection killed with SIGKILL', () => {
     const checkpoints: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const child = startChild('projection-child', [path]);
-      await child.waitFor('READY');
+      await child.waitFor('CHECKPOINTED');
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
       child.process.kill('SIGKILL');
       expect((await child.exited).signal, child.stderr()).toBe('SIGKILL');

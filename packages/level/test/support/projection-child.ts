@@ -18,4 +18,9 @@ const worker = async (w: number): Promise<never> => {
     await runtime.get(ledger, `l${seq % 10}`).execute({ type: 'record', tag, parts: 1 + (seq % 3) });
   }
 };
-await Promise.all([0, 1, 2, 3].map(worker));
+const working = Promise.all([0, 1, 2, 3].map(worker));
+// Once a checkpoint is saved (at once from the second round on), the test may kill at any moment.
+while ((await runtime.store.checkpoints.getState?.('tally')) === undefined)
+  await new Promise((r) => setTimeout(r, 10));
+process.stdout.write('CHECKPOINTED\n');
+await working;
