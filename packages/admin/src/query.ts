@@ -46,9 +46,20 @@ export function listParam(q: URLSearchParams, name: string): string[] | undefine
   return items;
 }
 
-/** Rejects parameters the route does not know, so a typo is an error rather than silently ignored. */
+/**
+ * Rejects parameters the route does not know, so a typo is an error rather than silently ignored,
+ * and a parameter given twice (`?limit=1&limit=500`: which one a reader takes is a guess).
+ */
 export function onlyParams(q: URLSearchParams, allowed: readonly string[]): void {
+  const seen = new Set<string>();
   for (const name of q.keys()) {
+    if (seen.has(name)) {
+      throw new AdminError(
+        'BAD_REQUEST',
+        `query parameter ${JSON.stringify(name)} is given ${q.getAll(name).length} times; give it once`,
+      );
+    }
+    seen.add(name);
     if (!allowed.includes(name)) {
       const known = allowed.length === 0 ? 'none' : allowed.join(', ');
       throw new AdminError(

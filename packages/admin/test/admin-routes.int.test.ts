@@ -205,6 +205,8 @@ describe('bad admin requests', () => {
       ['GET', '/v1/snapshots', 400, 'BAD_REQUEST'],
       ['GET', '/v1/tail?from=soon', 400, 'BAD_REQUEST'],
       ['GET', '/v1/tail?type=', 400, 'BAD_REQUEST'],
+      ['GET', '/v1/actors?limit=1&limit=500', 400, 'BAD_REQUEST'],
+      ['GET', '/v1/tail?from=end&from=1', 400, 'BAD_REQUEST'],
       ['POST', '/v1/actors/nope/x/evict', 404, 'UNKNOWN_AGGREGATE'],
     ];
     for (const [method, path, status, code] of cases) {
@@ -217,6 +219,8 @@ describe('bad admin requests', () => {
       const body = JSON.parse(r.body) as { error: { code: string; message: string } };
       expect(body.error.code, path).toBe(code);
       expect(body.error.message.length).toBeGreaterThan(5);
+      if (path.includes('limit=1&limit') || path.includes('from=end&from'))
+        expect(body.error.message).toMatch(/is given 2 times; give it once/);
       expect(r.body).not.toMatch(/\bat .+:\d+:\d+/);
     }
   });
