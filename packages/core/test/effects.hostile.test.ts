@@ -335,6 +335,16 @@ describe('RuntimeOptions.effects refuses hostile settings when the runtime is cr
       /effects\.timeoutMs/,
     ],
     ['maxAttempts NaN', { implementations: {}, maxAttempts: Number.NaN }, /effects\.maxAttempts/],
+    [
+      'concurrency null',
+      { implementations: {}, concurrency: null },
+      /concurrency must be a positive integer/,
+    ],
+    ['timeoutMs null', { implementations: {}, timeoutMs: null }, /effects\.timeoutMs must be a whole number/],
+    ['maxAttempts null', { implementations: {}, maxAttempts: null }, /effects\.maxAttempts/],
+    ['backoff.initialMs null', { implementations: {}, backoff: { initialMs: null } }, /backoff\.initialMs/],
+    ['backoff.maxMs null', { implementations: {}, backoff: { maxMs: null } }, /backoff\.maxMs/],
+    ['backoff.factor null', { implementations: {}, backoff: { factor: null } }, /backoff\.factor/],
     ['backoff not an object', { implementations: {}, backoff: 5 }, /effects\.backoff must be an object/],
     [
       'backoff.initialMs NaN',

@@ -66,12 +66,13 @@ export function resolveEffects(o: unknown): EffectCatalog {
   for (const [name, impl] of Object.entries(impls)) {
     definitions.set(name, definitionOf(name, impl));
   }
-  const concurrency = options.concurrency ?? EFFECT_DEFAULTS.concurrency;
+  // `=== undefined`, not `??`: null is a wrong value, refused like any other, not a default.
+  const concurrency = options.concurrency === undefined ? EFFECT_DEFAULTS.concurrency : options.concurrency;
   if (!isPositiveInt(concurrency))
     throw new InvalidArgument(`effects.concurrency must be a positive integer, got ${String(concurrency)}`);
-  const timeoutMs = options.timeoutMs ?? EFFECT_DEFAULTS.timeoutMs;
+  const timeoutMs = options.timeoutMs === undefined ? EFFECT_DEFAULTS.timeoutMs : options.timeoutMs;
   assertEffectTimeout('effects.timeoutMs', timeoutMs);
-  const maxAttempts = options.maxAttempts ?? EFFECT_DEFAULTS.maxAttempts;
+  const maxAttempts = options.maxAttempts === undefined ? EFFECT_DEFAULTS.maxAttempts : options.maxAttempts;
   assertEffectAttempts('effects.maxAttempts', maxAttempts);
   return { definitions, concurrency, timeoutMs, maxAttempts, backoff: resolveBackoff(options.backoff) };
 }
@@ -117,9 +118,10 @@ function resolveBackoff(o: unknown): EffectBackoff {
     throw new InvalidArgument('effects.backoff must be an object { initialMs, maxMs, factor }');
   unknownKeys('effects.backoff', o, BACKOFF_KEYS);
   const b = o as { initialMs?: unknown; maxMs?: unknown; factor?: unknown };
-  const initialMs = b.initialMs ?? EFFECT_DEFAULTS.backoff.initialMs;
-  const maxMs = b.maxMs ?? Math.max(initialMs as number, EFFECT_DEFAULTS.backoff.maxMs);
-  const factor = b.factor ?? EFFECT_DEFAULTS.backoff.factor;
+  const initialMs = b.initialMs === undefined ? EFFECT_DEFAULTS.backoff.initialMs : b.initialMs;
+  const maxMs =
+    b.maxMs === undefined ? Math.max(initialMs as number, EFFECT_DEFAULTS.backoff.maxMs) : b.maxMs;
+  const factor = b.factor === undefined ? EFFECT_DEFAULTS.backoff.factor : b.factor;
   for (const [key, v] of [
     ['initialMs', initialMs],
     ['maxMs', maxMs],
