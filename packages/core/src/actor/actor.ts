@@ -487,6 +487,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     let batch: Batch;
     let filling: CommandRequest[] | undefined | Promise<CommandRequest[] | undefined>;
     try {
+      const now = host.clock.now();
+      host.batchNow = now;
       batch = new Batch(
         this.def,
         this.id,
@@ -494,7 +496,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#state,
         this.#version,
         this.#dedupe,
-        host.clock.now(),
+        now,
         host.options.effects,
       );
       filling = this.#fill(batch, requests, attempt === 0, null);
