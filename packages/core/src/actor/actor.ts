@@ -1,3 +1,5 @@
+// Imported: the global `performance` is an accessor on globalThis, read twice per command.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
 import { readEnvelope } from '../aggregate/read-events.js';
