@@ -105,6 +105,50 @@ describe('jsonCodec', () => {
     expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toEqual({ x: 1 });
     expect(JSON.stringify(out)).toBe('{"__proto__":{"x":1}}');
   });
+
+  it('refuses accessors without calling them: a setter alone, a getter with a setter', () => {
+    const calls: string[] = [];
+    const setterOnly = Object.defineProperty({ type: 'T' }, 'at', {
+      set: () => calls.push('set'),
+      enumerable: true,
+    });
+    expect(refusal(() => jsonCodec.encode({ x: setterOnly }, 'e'))).toMatchObject({
+      path: 'e.x.at',
+      found: 'a setter',
+    });
+    const both = Object.defineProperty({ type: 'T' }, 'at', {
+      get: () => calls.push('get'),
+      set: () => calls.push('set'),
+      enumerable: true,
+    });
+    expect(refusal(() => jsonCodec.encode(both, 'e'))).toMatchObject({ path: 'e.at', found: 'a getter' });
+    expect(calls).toEqual([]);
+  });
+
+  it('skips an enumerable key inherited from Object.prototype, getter or not, as JSON does', () => {
+    const calls: string[] = [];
+    Object.defineProperty(Object.prototype, 'leaked', {
+      value: 1,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(Object.prototype, 'leakedGetter', {
+      get: () => calls.push('get'),
+      enumerable: true,
+      configurable: true,
+    });
+    const value = { type: 'T', n: 1 };
+    let out: unknown;
+    try {
+      out = jsonCodec.encode(value, 'e');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).leaked;
+      delete (Object.prototype as Record<string, unknown>).leakedGetter;
+    }
+    expect(out).toBe(value);
+    expect(calls).toEqual([]);
+  });
 });
 
 describe('encodeEvent', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
+import { createRuntime, defineAggregate, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
 import { counter, crashSwitch } from './support/counter.js';
 import { collect, flush, ProbeStore, tagOf } from './support/probe-store.js';
 
@@ -266,6 +266,35 @@ describe('bounded resources', () => {
     expect(tags).toEqual(['running', 'later']); // "running" had started: it may still land, as documented
     expect(later.version).toBe(2);
     expect(runtime.stats().commandTimeouts).toBe(2);
+  });
+
+  it('counts the caller’s wait from the call: a slow decide that ran inside it is part of it', async () => {
+    const clock = new SimulatedClock();
+    const hold = gate();
+    const store = new ProbeStore(memoryStore(), { beforeAppend: () => hold.promise });
+    const slow = defineAggregate<{ n: number }, { type: 'add' }, { type: 'Added' }>({
+      type: 'slow',
+      initialState: () => ({ n: 0 }),
+      decide: () => {
+        clock.advance(200); // decide takes 200 ms of the caller's 500
+        return [{ type: 'Added' }];
+      },
+      evolve: (s) => ({ n: s.n + 1 }),
+    });
+    runtime = await createRuntime({ store, aggregates: [slow], clock, commandTimeoutMs: 500 });
+    let outcome = 'pending';
+    const running = runtime.get(slow, 's1').execute({ type: 'add' });
+    running.then(
+      () => (outcome = 'ok'),
+      (e: { code?: string }) => (outcome = e.code ?? 'failed'),
+    );
+    clock.advance(299);
+    await flush();
+    expect(outcome).toBe('pending');
+    clock.advance(1);
+    await flush();
+    expect(outcome).toBe('COMMAND_TIMEOUT');
+    hold.open();
   });
 });
 

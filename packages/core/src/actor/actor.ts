@@ -1,3 +1,5 @@
+// Imported: the global `performance` is an accessor on globalThis, read twice per command.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
 import { readEnvelope } from '../aggregate/read-events.js';
@@ -487,6 +489,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     let batch: Batch;
     let filling: CommandRequest[] | undefined | Promise<CommandRequest[] | undefined>;
     try {
+      const now = host.clock.now();
+      host.batchNow = now;
       batch = new Batch(
         this.def,
         this.id,
@@ -494,7 +498,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         this.#state,
         this.#version,
         this.#dedupe,
-        host.clock.now(),
+        now,
         host.options.effects,
       );
       filling = this.#fill(batch, requests, attempt === 0, null);

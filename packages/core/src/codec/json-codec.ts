@@ -153,6 +153,9 @@ function walkArray(array: readonly unknown[]): unknown[] {
   return copy ?? (array as unknown[]);
 }
 
+/** `Object.prototype.hasOwnProperty`: inside for-in, V8 reduces a call of it to a check of the key's cache. */
+const isOwn = Object.prototype.hasOwnProperty;
+
 function walkObject(object: object): object {
   if (isProxy(object)) throw new Refusal('a Proxy', HINT.proxy);
   const proto: unknown = Object.getPrototypeOf(object);
@@ -161,15 +164,20 @@ function walkObject(object: object): object {
   // A null-prototype object becomes a plain one, as JSON.parse gives back on replay.
   let copy: Record<string, unknown> | undefined = proto === null ? {} : undefined;
   let own = 0;
-  // for-in walks V8's cached key list without allocating one; a descriptor per key shows getters.
+  // for-in walks V8's cached key list without allocating one. A getter is looked up rather than
+  // read from a descriptor (a descriptor is an object per key, most of what a command's events
+  // cost the codec); a setter alone reads as undefined, so only then is the descriptor needed.
   for (const key in object) {
-    const d = Object.getOwnPropertyDescriptor(object, key);
-    if (d === undefined) continue; // inherited (an enumerable key added to Object.prototype): JSON skips it too
+    // Inherited (an enumerable key added to Object.prototype): JSON skips it too.
+    if (!isOwn.call(object, key)) continue;
     own++;
-    if (d.get !== undefined || d.set !== undefined) {
-      throw withStep(new Refusal(d.get ? 'a getter' : 'a setter', HINT.accessor), keyStep(key));
+    if (lookupGetter.call(object, key) !== undefined) {
+      throw withStep(new Refusal('a getter', HINT.accessor), keyStep(key));
     }
-    const item: unknown = d.value;
+    const item: unknown = (object as Record<string, unknown>)[key];
+    if (item === undefined && Object.getOwnPropertyDescriptor(object, key)?.set !== undefined) {
+      throw withStep(new Refusal('a setter', HINT.accessor), keyStep(key));
+    }
     if (key === 'type' && object === walkedEvent) walkedType = item;
     let out: unknown;
     if (item === undefined) out = undefined;

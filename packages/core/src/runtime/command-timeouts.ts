@@ -37,8 +37,9 @@ export class CommandTimeouts {
   /**
    * Starts the caller's clock for a request just queued. Without timeouts the request is still
    * listed (no timer), so that shutdown can answer a caller whose command never finishes.
+   * `now`: a clock reading taken since the caller called, if the dispatch has one (NaN: none).
    */
-  watch(request: Request): void {
+  watch(request: Request, now = Number.NaN): void {
     this.#dropSettled();
     this.#queue.push(request);
     if (!this.enabled) {
@@ -47,7 +48,7 @@ export class CommandTimeouts {
       if (this.#queue.length >= this.#sweepAt) this.#sweep();
       return;
     }
-    request.deadline = this.#clock.now() + this.#timeoutMs;
+    request.deadline = (Number.isNaN(now) ? this.#clock.now() : now) + this.#timeoutMs;
     if (this.#timer === null) this.#arm();
   }
 

@@ -102,6 +102,7 @@ export function createContext(
     resident: 0,
     activating: 0,
     mailboxDepth: 0,
+    batchNow: Number.NaN,
     idle: (actor) => reaper.track(actor),
     busy: (actor) => reaper.untrack(actor),
     withRecoveryPermit: (recover) => permits.add(recover),

@@ -23,13 +23,15 @@ export function createDispatcher(
       const actor = registry.route(def, id, request.streamId);
       // Before offering: the actor may take the request up synchronously.
       if (observer !== null) observeRequest(observer, def, id, request);
+      ctx.batchNow = Number.NaN;
       if (!ctx.offer(actor, request)) {
         metrics.counters.mailboxFull++;
         // Through the request, so an observation of it ends too.
         request.fail(new MailboxFull(request.streamId, options.mailboxCapacity));
         return request.promise;
       }
-      if (timeout) timeouts.watch(request);
+      // A batch that began inside offer read the clock after this call began (actor-host.ts).
+      if (timeout) timeouts.watch(request, ctx.batchNow);
       return request.promise;
     },
     isResident: (streamId) => registry.get(streamId)?.resident === true,
