@@ -77,7 +77,7 @@ async function collect(
 ) {
   const out: Array<[number, number]> = [];
   for await (const e of store.readStream(streamId, opts))
-    out.push([e.version, (e.data as { amount: number }).amount]);
+    out.push([e.version, (e.data as unknown as { amount: number }).amount]);
   return out;
 }
 
