@@ -136,11 +136,16 @@ try {
     const seconds = Math.max(...results.map((r) => r.seconds ?? 0));
     const batches = results.reduce((n, r) => n + (r.batches ?? 0), 0);
     const retries = results.reduce((n, r) => n + (r.conflictRetries ?? 0) + (r.clientRetries ?? 0), 0);
+    const readStatements = results.reduce((n, r) => n + (r.readStatements ?? 0), 0);
+    const readStreams = results.reduce((n, r) => n + (r.readStreams ?? 0), 0);
     const ms = (ticks: number) => ((ticks * 1000) / TICKS_PER_SECOND / commands).toFixed(3);
     const [busy, total] = [cpu1.machine[0] - cpu0.machine[0], cpu1.machine[1] - cpu0.machine[1]];
     console.log(
       `\n== ${spec}: ${(commands / seconds).toFixed(0)} commands/s, ${(batches / seconds).toFixed(0)} commits/s, ` +
-        `${(retries / commands).toFixed(3)} retries/cmd, p50 ${Math.max(...results.map((r) => r.p50 ?? 0)).toFixed(1)} ms`,
+        `${(retries / commands).toFixed(3)} retries/cmd, p50 ${Math.max(...results.map((r) => r.p50 ?? 0)).toFixed(1)} ms` +
+        (readStatements === 0
+          ? ''
+          : `, ${(readStatements / commands).toFixed(3)} stream-read statements/cmd (${(readStreams / readStatements).toFixed(1)} streams each)`),
     );
     console.log(
       `   CPU ms/command: daemons ${ms(cpu1.node - cpu0.node)}, server ${ms(cpu1.pg - cpu0.pg)}; ` +

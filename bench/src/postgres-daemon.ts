@@ -81,6 +81,9 @@ process.stdout.write(
     commands: latencies.length,
     seconds,
     batches: after.batches - before.batches,
+    // Absent on a baseline build without coalesced reads.
+    readStatements: (after.reads?.statements ?? 0) - (before.reads?.statements ?? 0),
+    readStreams: (after.reads?.streams ?? 0) - (before.reads?.streams ?? 0),
     conflictRetries,
     clientRetries,
     p50: pct(0.5),

@@ -4,9 +4,12 @@
  * through the WAL flush; a flush barrier, shared by concurrent appenders of all nodes, makes the
  * batch durable before any of its appends resolves. A node sends the appends that arrive
  * together as one call of the append procedure: one round trip, one lock hold, one barrier for
- * all of them. When the writer is idle the first append schedules a flush on the microtask queue
- * (so appends issued in the same synchronous run join it); appends arriving while a batch is in
- * flight all go into the next one. One batch is in flight per store at a time.
+ * all of them. When the writer is idle the first append schedules a flush at the end of this turn of
+ * the event loop (`setImmediate`), so every append issued in that turn joins it: with a microtask
+ * the batch closed after the shortest chain of promise steps, and actors that had folded another
+ * node's events first (a few steps more) missed it and formed a second batch that then stayed
+ * apart, halving batch sizes (docs/scale-out.md); appends arriving while a batch is in flight all
+ * go into the next one. One batch is in flight per store at a time.
  *
  * Each append of a batch is checked on its own, under the lock, in arrival order: a wrong
  * expectedVersion fails that append alone with VersionConflict, its neighbours are written. A
@@ -88,7 +91,7 @@ export class AppendQueue {
         reject,
       });
       if (this.#flushing === undefined) {
-        this.#flushing = Promise.resolve().then(() => this.#flush());
+        this.#flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.#flush());
       }
     });
   }

@@ -28,7 +28,7 @@
  * again. A head this store has not seen is never answered, so the remembered head is never
  * ahead of the stream.
  */
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { NotOwner } from './not-owner.js';
 import { describe, toStoreError } from './store-errors.js';
 
@@ -59,6 +59,12 @@ export class LeaseKeeper {
   readonly #held = new Map<string, { count: number; head: number | undefined }>();
   readonly #lostListeners = new Set<(streamIds: readonly string[]) => void>();
   #closed = false;
+  /**
+   * The last statement queued on the lease session. They run one at a time: node-postgres
+   * deprecates stacking queries on one client (pg 9 refuses them), and many actors activating at
+   * once would otherwise stack their acquires.
+   */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: LeaseKeeperOptions) {
     this.#opts = opts;
@@ -78,7 +84,8 @@ export class LeaseKeeper {
     const key = this.#key(streamId);
     let got: boolean;
     try {
-      const { rows } = await session.query<{ got: boolean }>(
+      const { rows } = await this.#query<{ got: boolean }>(
+        session,
         'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS got',
         [key],
       );
@@ -140,7 +147,7 @@ export class LeaseKeeper {
     // and its locks are freed with it anyway.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      session.query('SELECT pg_advisory_unlock_all()').catch(() => {
+      this.#query(session, 'SELECT pg_advisory_unlock_all()').catch(() => {
         // The session is already broken: PostgreSQL drops its locks as it ends it.
       }),
       new Promise<void>((resolve) => {
@@ -162,11 +169,24 @@ export class LeaseKeeper {
       if (entry !== undefined && entry.count > 1) entry.count--;
       else this.#held.delete(streamId);
       try {
-        await session.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [this.#key(streamId)]);
+        await this.#query(session, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+          this.#key(streamId),
+        ]);
       } catch (e) {
         throw toStoreError(e, this.#opts.schema, `releasing the lease of ${streamId}`, this.#closed);
       }
     };
+  }
+
+  /** Runs `text` on the lease session after every statement queued before it has settled. */
+  #query<R extends QueryResultRow>(
+    session: PoolClient,
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    const run = this.#tail.then(() => session.query<R>(text, values));
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   #key(streamId: string): string {
@@ -176,7 +196,8 @@ export class LeaseKeeper {
   /** Who holds the lock of `key` (undefined when it was released meanwhile). */
   async #owner(session: PoolClient, key: string): Promise<string | undefined> {
     try {
-      const { rows } = await session.query<{ application_name: string | null; pid: number }>(
+      const { rows } = await this.#query<{ application_name: string | null; pid: number }>(
+        session,
         `WITH k AS (SELECT hashtextextended($1, 0) AS key)
          SELECT a.application_name, l.pid FROM k, pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
@@ -223,7 +244,7 @@ export class LeaseKeeper {
       s.on('error', lost);
       s.on('end', lost);
       const name = truncateUtf8(`${APPLICATION_PREFIX}${this.#opts.nodeId}`, MAX_APPLICATION_NAME);
-      await s.query("SELECT set_config('application_name', $1, false)", [name]);
+      await this.#query(s, "SELECT set_config('application_name', $1, false)", [name]);
       if (this.#closed) throw new Error('closed');
       this.#current = s;
       return s;

@@ -2,6 +2,7 @@
  * postgresStore: the shared EventStore of several daemons on several machines. Streams stay
  * linear through exact version checks under the global order lock plus the unique
  * (stream_id, version) constraint; the global log is gap-free for subscribers (global-order.ts);
+ * stream reads requested together share one statement (stream-reads.ts);
  * other nodes' appends reach `onAppend` through LISTEN/NOTIFY with polling as the fallback
  * (notifications.ts); `ownership: 'lease'` adds one advisory lock per hosted aggregate (lease.ts).
  * See docs/scale-out.md.
@@ -38,6 +39,7 @@ import { assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
 import { describe, isConnectionError } from './store-errors.js';
+import { StreamReads } from './stream-reads.js';
 import { assertJsonbStorable, postgresTimers } from './timer-store.js';
 
 /** How nodes coordinate who hosts an aggregate. */
@@ -116,6 +118,11 @@ export interface PostgresStoreStats {
   events: number;
   /** Appends that failed with VersionConflict. */
   conflicts: number;
+  /**
+   * `readStream` first pages (`streams`) and the statements that carried them: reads requested
+   * together share one statement (stream-reads.ts).
+   */
+  reads: { statements: number; streams: number };
   notifications: NotificationStats;
 }
 
@@ -209,6 +216,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     pollIntervalMs: o.pollIntervalMs,
   });
   const writer = new AppendQueue(ctx, (position) => notifier.announce(position));
+  const reads = new StreamReads(ctx);
   const leases =
     o.ownership === 'lease'
       ? new LeaseKeeper({ connect: dedicated, schema: names.schema, nodeId: o.nodeId })
@@ -261,7 +269,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
       assertStreamId(streamId);
       assertStorableText(streamId, 'streamId');
       const { fromVersion, limit } = assertReadStreamOptions(readOpts);
-      return readStreamPages(ctx, streamId, fromVersion, limit);
+      return readStreamPages(ctx, reads, streamId, fromVersion, limit);
     },
 
     readAll(readOpts) {
@@ -315,7 +323,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
 
     leases: () => leases?.held() ?? [],
 
-    stats: () => ({ ...writer.written, notifications: notifier.stats() }),
+    stats: () => ({ ...writer.written, reads: { ...reads.counts }, notifications: notifier.stats() }),
 
     snapshots: postgresSnapshots(ctx),
     checkpoints: postgresCheckpoints(ctx),

@@ -1,6 +1,7 @@
 /**
  * readStream and readAll: keyset pages over the events table, each page one short statement
- * (no cursor holds a connection while a slow consumer thinks). The first page also reads the
+ * (no cursor holds a connection while a slow consumer thinks); readStream's first pages
+ * requested together share one statement (stream-reads.ts). The first page also reads the
  * head (stream head or log head) in the same snapshot; later pages stop there, so a read sees
  * what existed when it started, like memoryStore and levelStore, and ends even while other
  * nodes append. The first page also tells whether the WAL was flushed when it ran; if not, and
@@ -13,15 +14,14 @@
 import { CorruptData, type EventEnvelope, parseStreamId } from '@actorfold/core';
 import { FLUSHED, makeDurable } from './global-order.js';
 import type { StoreContext } from './store-context.js';
+import { EVENT_COLUMNS as COLUMNS, type StreamReads } from './stream-reads.js';
 
 /** Rows fetched per statement. */
 const PAGE_SIZE = 1000;
 
-const COLUMNS = 'position, stream_id, version, type, data, metadata, schema_version, event_timestamp';
-
 /**
- * An events row as `rowMode: 'array'` returns it (bigints as text), plus, on a read's first page,
- * the head and whether the WAL was flushed when the page was read.
+ * An events row as `rowMode: 'array'` returns it (bigints as text), plus, on readAll's first
+ * page, the head and whether the WAL was flushed when the page was read.
  */
 type EventRow = [
   position: string,
@@ -34,13 +34,12 @@ type EventRow = [
   timestamp: string,
   head?: string | null,
   flushed?: boolean,
-  /** readStream: the position of the stream's newest event. */
-  headPosition?: string | null,
 ];
 
 /** Yields the stream's events from `fromVersion` (>= 1), at most `limit`. */
 export async function* readStreamPages(
   ctx: StoreContext,
+  reads: StreamReads,
   streamId: string,
   fromVersion: number,
   limit: number,
@@ -51,37 +50,28 @@ export async function* readStreamPages(
   let head: number | undefined;
   while (remaining > 0) {
     const size = Math.min(PAGE_SIZE, remaining);
-    const rows = await ctx.io(`reading stream ${streamId}`, async () => {
-      const { rows } =
-        head === undefined
-          ? await ctx.pool.query<EventRow>({
-              text: `SELECT ${COLUMNS}, (SELECT max(version) FROM ${events} WHERE stream_id = $1) AS head,
-                       ${FLUSHED} AS flushed,
-                       (SELECT position FROM ${events} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1) AS head_position
-                     FROM ${events} WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`,
-              values: [streamId, next, size],
-              rowMode: 'array',
-            })
-          : await ctx.pool.query<EventRow>({
-              text: `SELECT ${COLUMNS} FROM ${events}
-                     WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version LIMIT $4`,
-              values: [streamId, next, head, size],
-              rowMode: 'array',
-            });
-      // Events visible but not yet durable are made durable before anything is yielded: up to
-      // the stream head's position, since later pages read up to the head this page saw.
-      const first = rows[0];
-      if (head === undefined && first !== undefined)
-        await makeDurable(ctx, Number(first[10]), first[9] === true);
-      return rows;
+    const firstPage = head === undefined;
+    const rows: EventRow[] = await ctx.io(`reading stream ${streamId}`, async () => {
+      if (!firstPage) {
+        const { rows } = await ctx.pool.query<EventRow>({
+          text: `SELECT ${COLUMNS} FROM ${events}
+                 WHERE stream_id = $1 AND version >= $2 AND version <= $3 ORDER BY version LIMIT $4`,
+          values: [streamId, next, head, size],
+          rowMode: 'array',
+        });
+        return rows;
+      }
+      // The first page comes with the head, made durable up to it, in a statement shared with
+      // the other streams' first pages requested at the same time (stream-reads.ts).
+      const page = await reads.firstPage(streamId, next, size);
+      if (page.rows.length > 0) head = page.head;
+      return page.rows;
     });
     const first = rows[0];
     if (first === undefined) return;
-    if (head === undefined) {
-      head = Number(first[8]);
-      // Before any event is yielded: whoever folds them never gets ahead of a remembered head.
-      ctx.sawHead(streamId, head);
-    }
+    if (head === undefined) return; // unreachable: a first page with events sets the head
+    // Before any event is yielded: whoever folds them never gets ahead of a remembered head.
+    if (firstPage) ctx.sawHead(streamId, head);
     for (const row of rows) {
       const e = decodeRow(row);
       if (e.version !== next) {
