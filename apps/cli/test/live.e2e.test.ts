@@ -18,7 +18,8 @@ import type { EventEnvelope } from '@actorfold/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamsResult } from '../src/commands/streams.js';
 import { cli, cliJson, STACK } from './support/cli.js';
-import { daemonMain, freshDir } from './support/folders.js';
+import { daemonArgs } from './support/daemon.js';
+import { freshDir } from './support/folders.js';
 
 let daemon: ChildProcess;
 let socket: string;
@@ -44,26 +45,9 @@ beforeAll(async () => {
   const dir = freshDir();
   socket = join(dir, 'admin.sock');
   data = join(dir, 'store');
-  daemon = spawn(
-    process.execPath,
-    // An hour's idle timeout: the tests count resident actors (see support/daemon.ts).
-    [
-      daemonMain,
-      '--data',
-      data,
-      '--socket',
-      socket,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-      '--idle-timeout-ms',
-      '3600000',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    },
-  );
+  daemon = spawn(process.execPath, daemonArgs(data, socket), {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const ready = await new Promise<{ port: number }>((resolve, reject) => {
     daemon.once('message', (m) => resolve(m as { port: number }));
     daemon.once('exit', (code) => reject(new Error(`the daemon exited ${code} before it was ready`)));

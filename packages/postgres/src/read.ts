@@ -14,7 +14,7 @@
 import { CorruptData, type EventEnvelope, parseStreamId } from '@actorfold/core';
 import { FLUSHED, makeDurable } from './global-order.js';
 import type { StoreContext } from './store-context.js';
-import { EVENT_COLUMNS as COLUMNS, type StreamReads } from './stream-reads.js';
+import { EVENT_COLUMNS as COLUMNS, type EventRow as StoredRow, type StreamReads } from './stream-reads.js';
 
 /** Rows fetched per statement. */
 const PAGE_SIZE = 1000;
@@ -23,18 +23,7 @@ const PAGE_SIZE = 1000;
  * An events row as `rowMode: 'array'` returns it (bigints as text), plus, on readAll's first
  * page, the head and whether the WAL was flushed when the page was read.
  */
-type EventRow = [
-  position: string,
-  streamId: string,
-  version: string,
-  type: string,
-  data: string,
-  metadata: string,
-  schemaVersion: number,
-  timestamp: string,
-  head?: string | null,
-  flushed?: boolean,
-];
+type EventRow = [...StoredRow, head?: string | null, flushed?: boolean];
 
 /** Yields the stream's events from `fromVersion` (>= 1), at most `limit`. */
 export async function* readStreamPages(

@@ -114,7 +114,7 @@ export class StreamReads {
       // Per read (k): the stream's newest event (head and its position), then its events from the
       // requested version; a read whose stream has none yields one row of nulls for the head.
       ({ rows } = await ctx.pool.query<BatchRow>({
-        text: `SELECT r.k, h.version AS head, h.position AS head_position, f.flushed, ${prefixed('e')}
+        text: `SELECT r.k, h.version AS head, h.position AS head_position, f.flushed, ${E_COLUMNS}
                FROM unnest($1::text[], $2::bigint[], $3::integer[]) WITH ORDINALITY AS r(stream_id, from_version, lim, k)
                CROSS JOIN (SELECT ${FLUSHED} AS flushed) f
                LEFT JOIN LATERAL (SELECT version, position FROM ${events}
@@ -150,9 +150,7 @@ export class StreamReads {
   }
 }
 
-/** The event columns qualified with `alias`. */
-function prefixed(alias: string): string {
-  return EVENT_COLUMNS.split(', ')
-    .map((c) => `${alias}.${c}`)
-    .join(', ');
-}
+/** The event columns of the lateral join `e`, built once. */
+const E_COLUMNS = EVENT_COLUMNS.split(', ')
+  .map((c) => `e.${c}`)
+  .join(', ');

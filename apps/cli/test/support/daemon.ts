@@ -14,29 +14,34 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
+/**
+ * The example daemon's arguments for a test: a fresh folder and socket, any free port, and an
+ * hour's idle timeout (the tests count resident actors, and a loaded machine can stretch a file's
+ * run past the default minute, evicting the ones it opened first).
+ */
+export function daemonArgs(data: string, socket: string): string[] {
+  return [
+    daemonMain,
+    '--data',
+    data,
+    '--socket',
+    socket,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    '--idle-timeout-ms',
+    '3600000',
+  ];
+}
+
 export async function startDaemon(): Promise<RunningDaemon> {
   const dir = freshDir();
   const socket = join(dir, 'admin.sock');
   const data = join(dir, 'store');
-  const child = spawn(
-    process.execPath,
-    // An hour's idle timeout: the tests count resident actors, and a loaded machine can stretch a
-    // file's run past the default minute, evicting the ones it opened first.
-    [
-      daemonMain,
-      '--data',
-      data,
-      '--socket',
-      socket,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-      '--idle-timeout-ms',
-      '3600000',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
-  );
+  const child = spawn(process.execPath, daemonArgs(data, socket), {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const ready = await new Promise<{ port: number }>((resolve, reject) => {
     child.once('message', (m) => resolve(m as { port: number }));
