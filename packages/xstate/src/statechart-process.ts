@@ -7,7 +7,7 @@
  * machine-effects.ts); its outcome arrives as a command and is recorded as xstate's done or
  * error event.
  */
-import { type Command, type DecideContext, InvalidArgument, reject } from '@actorfold/core';
+import { type Command, type DecideContext, InvalidArgument, InvalidCommand, reject } from '@actorfold/core';
 import {
   type AnyMachineSnapshot,
   type AnyStateMachine,
@@ -112,17 +112,20 @@ export class StatechartProcess {
       const message = `the process has completed (state ${show(from.value)}) and takes no more commands`;
       reject('completed', message, { state: from.value });
     }
-    const delayed = isDelayedEvent(command.type);
-    if (delayed && !isTimerFiring(ctx, command.type)) {
+    // Everything is decided on the command's JSON form, the one stored and replayed: its type,
+    // not one a getter or toJSON showed the validator, says whether it is a timer's or an effect's.
+    const json = commandForm(command);
+    const delayed = isDelayedEvent(json.type);
+    if (delayed && !isTimerFiring(ctx, json.type)) {
       reject(
         'timer-only',
-        `'${command.type}' is a delayed transition's event: only its durable timer delivers it, when it is due`,
+        `'${json.type}' is a delayed transition's event: only its durable timer delivers it, when it is due`,
         { state: from.value },
       );
     }
-    const settled = isInvokeSettled(command.type) ? settledEventOf(command, ctx, from.value) : undefined;
+    const settled = isInvokeSettled(json.type) ? settledEventOf(json, ctx, from.value) : undefined;
     // An effect's outcome is recorded as the machine event it becomes, so replay needs no runtime.
-    const input = asJsonData(settled ?? command);
+    const input = settled === undefined ? json : asJsonData(settled);
     const event = machineEventOf(input, acceptedAt);
     if (settled !== undefined && !from.can(event) && this.#invokeActive(version, from, settled.actorId)) {
       // No onDone (or its guards refuse): xstate ignores the output, and so does the process.
@@ -135,17 +138,17 @@ export class StatechartProcess {
     }
     if (!from.can(event)) {
       const accepted = acceptedCommands(from, acceptedAt);
-      const why = accepted.includes(command.type) ? ': its guard refused it' : '';
+      const why = accepted.includes(json.type) ? ': its guard refused it' : '';
       reject(
         'invalid-state',
-        `command '${command.type}' is not accepted in state ${show(from.value)}${why} (accepted: ${accepted.join(', ') || 'none'})`,
+        `command '${json.type}' is not accepted in state ${show(from.value)}${why} (accepted: ${accepted.join(', ') || 'none'})`,
         { state: from.value, accepted },
       );
     }
     const step = this.#run(machine, from, event, version, true, settled?.actorId);
     if (this.#checkPurity) {
       const again = withClockMovedOn(() => this.#run(machine, from, event, version, true, settled?.actorId));
-      this.#comparePurity(step, again, { version, state: show(from.value), commandType: command.type }, () =>
+      this.#comparePurity(step, again, { version, state: show(from.value), commandType: json.type }, () =>
         actionsTaken(machine, from, event),
       );
     }
@@ -156,7 +159,7 @@ export class StatechartProcess {
         ? 'output' in settled
           ? INVOKE_DONE
           : INVOKE_FAILED
-        : (this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type));
+        : (this.#eventTypes.get(json.type) ?? pastTenseEventType(json.type));
     // The process's first decision also starts its initial state's timers and effects.
     applyTimerRequests(ctx, first ? [...start.timers, ...step.timers] : step.timers);
     applyEffectRequests(ctx, first ? [...start.effects, ...step.effects] : step.effects);
@@ -304,6 +307,25 @@ function emittedBy(actions: readonly ExecutableActionObject[]): EventObject[] {
     if (a.type === 'xstate.emit') emitted.push(asJsonData((a.params as { event: EventObject }).event));
   }
   return emitted;
+}
+
+/**
+ * The command as stored: its JSON form, which must still be a command of a string type that is
+ * not one of the machine's internal events (the validator refuses these already; this holds
+ * for any way a command reaches decide).
+ */
+function commandForm(command: Command): Command {
+  const json = asJsonData(command) as unknown;
+  const type = (json as { type?: unknown } | null)?.type;
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof type !== 'string') {
+    throw new InvalidCommand(
+      'the command as JSON (what is stored and decided) is not an object with a string type',
+    );
+  }
+  if (type.startsWith('xstate.') && !isDelayedEvent(type) && !isInvokeSettled(type)) {
+    throw new InvalidCommand(`'${type}': types starting with 'xstate.' are the machine's own events`);
+  }
+  return json as Command;
 }
 
 function show(value: unknown): string {
