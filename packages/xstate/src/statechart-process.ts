@@ -17,6 +17,7 @@ import {
   transition,
 } from 'xstate';
 import { acceptedCommands } from './accepted-commands.js';
+import { copyContext, withContext } from './context-copy.js';
 import { ImpureMachine, UnsupportedMachine, WorkflowDiverged } from './errors.js';
 import { pastTenseEventType } from './event-naming.js';
 import { type PromiseInvoke, promiseInvokes } from './invoked-logic.js';
@@ -39,6 +40,7 @@ import {
 } from './machine-timers.js';
 import {
   actionsTaken,
+  firstDifference,
   type TransitionResult,
   transitionDifference,
   withClockMovedOn,
@@ -104,7 +106,7 @@ export class StatechartProcess {
     const version = first ? this.#versions.current : state.workflowVersion;
     const machine = this.#versions.machine(version);
     const start = first
-      ? this.#start(version)
+      ? this.#freshStart(version)
       : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [], timers: [], effects: [] };
     const from = start.snapshot;
     const acceptedAt = ctx.now.toISOString();
@@ -145,13 +147,29 @@ export class StatechartProcess {
         { state: from.value, accepted },
       );
     }
-    const step = this.#run(machine, from, event, version, true, settled?.actorId);
+    const where = { version, state: show(from.value), commandType: json.type };
+    const suspects = () => actionsTaken(machine, from, event);
+    // The machine gets its own copy of the command: an assigner that changes the event's arrays
+    // in place must not change the command that is stored.
+    const run = (start: AnyMachineSnapshot) =>
+      this.#run(machine, start, asJsonData(event), version, true, settled?.actorId);
+    let step: Step;
     if (this.#checkPurity) {
-      const again = withClockMovedOn(() => this.#run(machine, from, event, version, true, settled?.actorId));
-      this.#comparePurity(step, again, { version, state: show(from.value), commandType: json.type }, () =>
-        actionsTaken(machine, from, event),
-      );
-    }
+      // Each run starts from its own copy of the context, so neither can change the resident
+      // state; a run that changed its copy in place is impure (replay would not do it again).
+      const copy = withContext(from, copyContext(from.context));
+      step = run(copy);
+      const changed = firstDifference(from.context, copy.context, 'context');
+      if (changed !== undefined) {
+        this.#impure(
+          where,
+          suspects(),
+          `it changed the context it started from in place, ${changed}: an assigner must return new values, never push to, set on or assign into the context it was given`,
+        );
+      }
+      const again = withClockMovedOn(() => run(withContext(from, copyContext(from.context))));
+      this.#comparePurity(step, again, where, suspects);
+    } else step = run(from);
     // Every type a machine takes is in the table; the rule covers anything xstate adds later.
     const eventType = delayed
       ? DELAY_ELAPSED
@@ -181,7 +199,7 @@ export class StatechartProcess {
     const from =
       record.workflowVersion === undefined
         ? this.#snapshots.snapshotOf(state, machine)
-        : this.#start(version).snapshot;
+        : this.#freshStart(version).snapshot;
     const machineEvent = machineEventOf(record.command, record.acceptedAt);
     if (from.status !== 'active' || !from.can(machineEvent)) {
       throw new WorkflowDiverged(
@@ -196,6 +214,16 @@ export class StatechartProcess {
   /** Runs (and caches) a version's initial transition: throws for one that spawns, or is impure when checked. */
   startOf(version: string): void {
     this.#start(version);
+  }
+
+  /**
+   * A process's start: the version's initial snapshot with a context of its own. The cached one
+   * is shared by every process, so an assigner that changes the context in place (an array's
+   * `push`, a Map's `set`) would otherwise change every later process's start, and their replays.
+   */
+  #freshStart(version: string): Step {
+    const step = this.#start(version);
+    return { ...step, snapshot: withContext(step.snapshot, copyContext(step.snapshot.context)) };
   }
 
   /** The initial snapshot of a version, and what its entry actions emitted. Pure, so cached. */
@@ -226,6 +254,14 @@ export class StatechartProcess {
   ): void {
     const difference = transitionDifference(a, b);
     if (difference === undefined) return;
+    this.#impure(where, suspects(), difference);
+  }
+
+  #impure(
+    where: { version: string; state: string; commandType: string },
+    suspects: string[],
+    difference: string,
+  ): never {
     throw new ImpureMachine(
       {
         aggregateType: this.#versions.aggregateType,
@@ -233,7 +269,7 @@ export class StatechartProcess {
         state: where.state,
         commandType: where.commandType,
       },
-      suspects(),
+      suspects,
       difference,
     );
   }

@@ -15,7 +15,7 @@ import {
 } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { fromMachine } from '../src/index.js';
 import { decideContext, T0 } from './support/runtime.js';
 
@@ -101,5 +101,132 @@ describe('commands are decided as the JSON they are stored as', () => {
       refusal = e;
     }
     expect(refusal).toMatchObject({ code: 'REJECTED', reason: 'timer-only' });
+  });
+});
+
+describe('an assigner that changes the context in place (push, Map.set) instead of returning new values', () => {
+  type Add = { type: 'add'; item: string };
+  /** The xstate idiom done wrong: the assigner pushes to the context's array and sets on its Map. */
+  const mutating = () =>
+    setup({
+      types: { context: {} as { items: string[]; seen: Map<string, number> }, events: {} as Add },
+    }).createMachine({
+      id: 'basket',
+      initial: 'open',
+      context: () => ({ items: [], seen: new Map() }),
+      states: {
+        open: {
+          on: {
+            add: {
+              actions: assign(({ context, event }) => {
+                context.items.push(event.item);
+                return { items: context.items, seen: context.seen.set(event.item, context.items.length) };
+              }),
+            },
+          },
+        },
+      },
+    });
+  /** The same with a static context object, which xstate shares between all its actors. */
+  const mutatingStatic = () =>
+    setup({
+      types: { context: {} as { items: string[]; seen: Map<string, number> }, events: {} as Add },
+    }).createMachine({
+      id: 'basket',
+      initial: 'open',
+      context: { items: [], seen: new Map() },
+      states: {
+        open: {
+          on: {
+            add: {
+              actions: assign(({ context, event }) => {
+                context.items.push(event.item);
+                return { items: context.items, seen: context.seen.set(event.item, context.items.length) };
+              }),
+            },
+          },
+        },
+      },
+    });
+
+  it.each([
+    ['a context factory', mutating],
+    ['a static context', mutatingStatic],
+  ])(
+    'changes only its own process (%s): each process starts afresh, and a restart replays what each was told',
+    async (_, machine) => {
+      const path = folder();
+      const basket = () => fromMachine({ type: 'basket', machines: { v1: machine() } });
+      const def = basket();
+      const rt = await startOn(path, [def]);
+      const a = await rt.get(def, 'a').execute({ type: 'add', item: 'apple' });
+      const b = await rt.get(def, 'b').execute({ type: 'add', item: 'bread' });
+      expect(b.state.context.items).toEqual(['bread']);
+      expect([...b.state.context.seen]).toEqual([['bread', 1]]);
+      expect((await rt.get(def, 'a').state()).state).toStrictEqual(a.state);
+      expect((await rt.get(def, 'c').state()).state.context.items).toEqual([]);
+      await stop(rt);
+
+      // A new daemon: a new definition over the same folder.
+      const fresh = basket();
+      const again = await startOn(path, [fresh]);
+      expect((await again.get(fresh, 'a').state()).state).toStrictEqual(a.state);
+      expect((await again.get(fresh, 'b').state()).state).toStrictEqual(b.state);
+    },
+  );
+
+  it("changes only the machine's copy of the command when it pushes to the event's array: the command is stored as sent", async () => {
+    const wrapping = setup({
+      types: { context: {} as { items: string[] }, events: {} as { type: 'order'; items: string[] } },
+    }).createMachine({
+      id: 'order',
+      initial: 'open',
+      context: { items: [] },
+      states: {
+        open: {
+          on: {
+            order: {
+              actions: assign({
+                items: ({ event }) => {
+                  event.items.push('gift wrap');
+                  return event.items;
+                },
+              }),
+            },
+          },
+        },
+      },
+    });
+    const path = folder();
+    const def = fromMachine({ type: 'order', machines: { v1: wrapping } });
+    const rt = await startOn(path, [def]);
+    const { state } = await rt.get(def, 'o').execute({ type: 'order', items: ['book'] });
+    expect(state.context.items).toEqual(['book', 'gift wrap']);
+    const stored: unknown[] = [];
+    for await (const e of rt.store.readStream('order/o'))
+      stored.push((e.data as { command: unknown }).command);
+    expect(stored).toEqual([{ type: 'order', items: ['book'] }]);
+    await stop(rt);
+    const again = await startOn(path, [fromMachine({ type: 'order', machines: { v1: wrapping } })]);
+    expect((await again.get('order', 'o').state()).state).toStrictEqual(state);
+  });
+
+  it('is refused as IMPURE_MACHINE with checkPurity, storing nothing and leaving the resident state as it was', async () => {
+    const def = fromMachine({ type: 'basket', machines: { v1: mutating() }, checkPurity: true });
+    const rt = await startOn(folder(), [def]);
+    const h = rt.get(def, 'a');
+    const before = await h.state();
+    let refusal: unknown;
+    try {
+      await h.execute({ type: 'add', item: 'apple' });
+    } catch (e) {
+      refusal = e;
+    }
+    expect(refusal).toMatchObject({ code: 'DECIDE_FAILED', cause: { code: 'IMPURE_MACHINE' } });
+    expect((refusal as { cause: Error }).cause.message).toContain(
+      'changed the context it started from in place',
+    );
+    expect(await h.state()).toStrictEqual(before);
+    expect(before.state.context.items).toEqual([]);
   });
 });
