@@ -204,7 +204,7 @@ describe('an assigner that changes the context in place (push, Map.set) instead 
     expect(state.context.items).toEqual(['book', 'gift wrap']);
     const stored: unknown[] = [];
     for await (const e of rt.store.readStream('order/o'))
-      stored.push((e.data as { command: unknown }).command);
+      stored.push((e.data as unknown as { command: unknown }).command);
     expect(stored).toEqual([{ type: 'order', items: ['book'] }]);
     await stop(rt);
     const again = await startOn(path, [fromMachine({ type: 'order', machines: { v1: wrapping } })]);
