@@ -5,13 +5,13 @@
  * A snapshot is only a shortcut (invariant 7), so anything doubtful throws here and the runtime
  * ignores the snapshot and replays the stream: an unknown workflow version (replay then fails
  * with UnknownWorkflowVersion, as it would without the snapshot), a state the machine no longer
- * has, a malformed record. `encode` refuses a context that JSON would change (a Date, a Map), as
- * the restored state would then differ from a replay; the runtime logs the failed save and
- * carries on.
+ * has, a malformed record. The context is kept by core's rich codec, so that Dates, Maps, Sets,
+ * undefined-valued keys, -0 and NaN come back exactly as a replay builds them; `encode` refuses a
+ * context it cannot keep (a class instance, a function), as the restored state would then differ
+ * from a replay; the runtime logs the failed save and carries on.
  */
-import { InvalidArgument } from '@actorfold/core';
+import { InvalidArgument, richCodec } from '@actorfold/core';
 import type { AnyStateMachine, StateNode } from 'xstate';
-import { notJsonData } from './statechart-event.js';
 import type { MachineSnapshots, StatechartState } from './statechart-state.js';
 import type { WorkflowVersions } from './workflow-versions.js';
 
@@ -21,7 +21,13 @@ export interface EncodedStatechart {
   /** `machine.getPersistedSnapshot(snapshot)`. */
   machine: {
     value: unknown;
-    context: unknown;
+    /** The context, when it is plain JSON data. */
+    context?: unknown;
+    /**
+     * Otherwise `{ context }` as core's rich codec encodes it (a Date, a Map, undefined, -0 … kept
+     * exactly). Snapshots saved before this field existed have `context` only.
+     */
+    rich?: unknown;
     status: unknown;
     historyValue?: unknown;
     output?: unknown;
@@ -42,17 +48,21 @@ export function snapshotCodec(versions: WorkflowVersions, snapshots: MachineSnap
         string,
         unknown
       >;
-      const problem = notJsonData(persisted.context, '$.context');
-      if (problem !== undefined) {
+      const wrapped = { context: persisted.context };
+      let rich: unknown;
+      try {
+        rich = richCodec.encode(wrapped, '$');
+      } catch (error) {
         throw new InvalidArgument(
-          `${type}: cannot snapshot a context that JSON would change (${problem}); keep the context JSON data`,
+          `${type}: cannot snapshot this context (${error instanceof Error ? error.message : String(error)}); keep the context data (plain objects, arrays, Date, Map, Set)`,
         );
       }
       return {
         workflowVersion: state.workflowVersion,
         machine: {
           value: persisted.value,
-          context: persisted.context,
+          // JSON data as it is (the rich codec gives it back unchanged); anything else with its metadata.
+          ...(rich === wrapped ? { context: persisted.context } : { rich }),
           status: persisted.status,
           historyValue: persisted.historyValue,
           ...(persisted.output === undefined ? {} : { output: persisted.output }),
@@ -68,9 +78,11 @@ export function snapshotCodec(versions: WorkflowVersions, snapshots: MachineSnap
       if (typeof m !== 'object' || m === null || (m.status !== 'active' && m.status !== 'done'))
         throw new InvalidArgument(`${type}: the snapshot's machine state is malformed`);
       const machine = versions.machine(d.workflowVersion);
+      const context =
+        m.rich === undefined ? m.context : (richCodec.decode(m.rich) as { context?: unknown }).context;
       const snapshot = machine.resolveState({
         value: m.value as string,
-        context: m.context,
+        context,
         historyValue: reviveHistory(machine, m.historyValue),
         status: m.status,
         output: m.output,

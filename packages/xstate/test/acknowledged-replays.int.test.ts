@@ -230,3 +230,65 @@ describe('an assigner that changes the context in place (push, Map.set) instead 
     expect(before.state.context.items).toEqual([]);
   });
 });
+
+describe('a snapshot keeps the context exactly as a replay builds it', () => {
+  type Ctx = {
+    note: string | undefined;
+    delta: number;
+    ratio: number;
+    at: Date | null;
+    tally: Map<string, number>;
+    tags: Set<string>;
+  };
+  type Cmd = { type: 'clear' } | { type: 'stamp'; tag: string };
+  const ledger = setup({
+    types: { context: {} as Ctx, events: {} as Cmd & { acceptedAt: string } },
+  }).createMachine({
+    id: 'ledger',
+    initial: 'open',
+    context: () => ({ note: 'draft', delta: 1, ratio: 1, at: null, tally: new Map(), tags: new Set() }),
+    states: {
+      open: {
+        on: {
+          // undefined kept as a key, -0 and NaN as numbers: all of them change through JSON.
+          clear: { actions: assign({ note: undefined, delta: -0, ratio: Number.NaN }) },
+          stamp: {
+            actions: assign(({ context, event }) => ({
+              at: new Date(event.acceptedAt),
+              tally: new Map(context.tally).set(
+                event.type === 'stamp' ? event.tag : '',
+                context.tally.size + 1,
+              ),
+              tags: new Set([...context.tags, event.type === 'stamp' ? event.tag : '']),
+            })),
+          },
+        },
+      },
+    },
+  });
+
+  it('restores undefined-valued keys, -0, NaN, Dates, Maps and Sets of the context: eviction and restart from it give the acknowledged state', async () => {
+    const path = folder();
+    const def = () => fromMachine({ type: 'ledger', machines: { v1: ledger }, snapshots: { every: 1 } });
+    const first = def();
+    const rt = await startOn(path, [first]);
+    const h = rt.get(first, 'l');
+    await h.execute({ type: 'stamp', tag: 'q1' });
+    const { state } = await h.execute({ type: 'clear' });
+    expect(Object.hasOwn(state.context, 'note') && Object.is(state.context.delta, -0)).toBe(true);
+    expect(await rt.snapshot(first, 'l')).toEqual({ version: 2, saved: true });
+    expect(rt.metrics().counters.snapshotSaveFailures).toBe(0);
+    await rt.evict(first, 'l');
+    expect((await h.state()).state).toStrictEqual(state);
+    expect(Object.is((await h.state()).state.context.delta, -0)).toBe(true);
+    await stop(rt);
+
+    const fresh = def();
+    const again = await startOn(path, [fresh]);
+    const restored = (await again.get(fresh, 'l').state()).state;
+    expect(again.metrics().counters.snapshotsIgnored).toBe(0);
+    expect(restored).toStrictEqual(state);
+    expect(Object.is(restored.context.delta, -0)).toBe(true);
+    expect(Object.hasOwn(restored.context, 'note')).toBe(true);
+  });
+});
