@@ -27,8 +27,20 @@ export function assignerSpawns(assignment: unknown): boolean {
  * The assign actions an `enqueueActions` callback enqueues (xstate's `enqueue.assign(…)`), found
  * by running it on stand-ins; `spawnChild` when it enqueues a spawn directly.
  */
-export function enqueuedByDryRun(collect: unknown): { assignments: unknown[]; spawnsChild: boolean } {
-  const found = { assignments: [] as unknown[], spawnsChild: false };
+export function enqueuedByDryRun(collect: unknown): {
+  assignments: unknown[];
+  spawnsChild: boolean;
+  /** The targets of the `stopChild`s it enqueues (an id, or a function). */
+  stops: unknown[];
+  /** The guards it checks with `check(…)`. */
+  checked: unknown[];
+} {
+  const found = {
+    assignments: [] as unknown[],
+    spawnsChild: false,
+    stops: [] as unknown[],
+    checked: [] as unknown[],
+  };
   if (typeof collect !== 'function') return found;
   const budget = { left: BUDGET };
   const enqueue = Object.assign(() => undefined, {
@@ -38,11 +50,18 @@ export function enqueuedByDryRun(collect: unknown): { assignments: unknown[]; sp
     spawnChild: () => {
       found.spawnsChild = true;
     },
+    stopChild: (ref: unknown) => {
+      found.stops.push(ref);
+    },
   });
+  const check = (guard: unknown) => {
+    found.checked.push(guard);
+    return true;
+  };
   const args = new Proxy(
     {},
     {
-      get: (_target, key) => (key === 'enqueue' ? enqueue : key === 'check' ? () => true : standIn(budget)),
+      get: (_target, key) => (key === 'enqueue' ? enqueue : key === 'check' ? check : standIn(budget)),
     },
   );
   try {

@@ -15,6 +15,8 @@
  * - custom actions (functions, or named actions whose implementation is a function): their side
  *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
+ * - `stopChild` of an invoke: xstate stops it, but its effect would still deliver its outcome.
+ * - named guards that `setup({ guards })` does not implement: every command reaching one fails.
  *
  * `after` is supported: its delayed transitions are durable timers (machine-timers.ts). So is
  * `invoke` of named promise logic: a durable effect (machine-effects.ts).
@@ -68,8 +70,10 @@ const KINDS: Record<Exclude<LogicKind, 'promise'>, { label: string; why: string 
 export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFeature[] {
   const found: UnsupportedFeature[] = [];
   const implementations: Record<string, unknown> = machine.implementations.actions;
+  const guards: Record<string, unknown> = machine.implementations.guards ?? {};
   const delays: Record<string, unknown> = machine.implementations.delays ?? {};
   const invokeIds = new Map<string, string>();
+  const invoked = allInvokeIds(machine.root);
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
     node.invoke.forEach((invoke, index) => {
@@ -89,9 +93,13 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
     }
     const actions = (where: string, list: readonly unknown[]) => {
       for (const action of list) {
-        const problem = actionProblem(action, implementations);
+        const problem = actionProblem(action, implementations, invoked, guards);
         if (problem !== undefined) at(problem.feature, `${where}: ${problem.message}`);
       }
+    };
+    const guarded = (where: string, guard: unknown) => {
+      const problem = guard === undefined ? undefined : guardProblem(guard, guards, 0);
+      if (problem !== undefined) at('guard', `${where}: ${problem}`);
     };
     actions('entry', node.entry);
     actions('exit', node.exit);
@@ -104,9 +112,15 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
           `has a wildcard transition '${eventType}': name each command the state takes, so that refusals can list them and events can be named`,
         );
       }
-      for (const t of transitions) actions(`on '${eventType}'`, t.actions);
+      for (const t of transitions) {
+        actions(`on '${eventType}'`, t.actions);
+        guarded(`on '${eventType}'`, t.guard);
+      }
     }
-    for (const t of node.always ?? []) actions('always', t.actions);
+    for (const t of node.always ?? []) {
+      actions('always', t.actions);
+      guarded('always', t.guard);
+    }
     for (const child of Object.values(node.states)) visit(child);
   };
   visit(machine.root);
@@ -143,9 +157,41 @@ function invokeProblem(
   return undefined;
 }
 
+/** The ids of every invoke of the machine (their effects are stopped by leaving their state). */
+function allInvokeIds(node: StateNode, ids = new Set<string>()): Set<string> {
+  for (const invoke of node.invoke) ids.add(invoke.id);
+  for (const child of Object.values(node.states)) allInvokeIds(child, ids);
+  return ids;
+}
+
+/**
+ * Why a guard cannot be evaluated, or undefined: a named guard (also inside `and`, `or`, `not`)
+ * that `setup({ guards })` does not implement would fail every command that reaches it, and
+ * every refusal in its state (whose `accepted` list evaluates it).
+ */
+function guardProblem(guard: unknown, guards: Record<string, unknown>, depth: number): string | undefined {
+  if (depth > 100) return 'its guards refer to each other in a loop';
+  if (typeof guard === 'function') {
+    const inner = (guard as { guards?: unknown }).guards;
+    if (!Array.isArray(inner)) return undefined;
+    for (const g of inner) {
+      const problem = guardProblem(g, guards, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  const name = typeof guard === 'string' ? guard : (guard as { type?: unknown } | null)?.type;
+  if (typeof name !== 'string') return `a guard of unknown shape: ${String(guard)}`;
+  if (!Object.hasOwn(guards, name)) return `guard '${name}' has no implementation in setup({ guards })`;
+  const impl = guards[name];
+  return typeof impl === 'function' ? undefined : guardProblem(impl, guards, depth + 1);
+}
+
 function actionProblem(
   action: unknown,
   implementations: Record<string, unknown>,
+  invoked: ReadonlySet<string>,
+  guards: Record<string, unknown>,
 ): { feature: string; message: string } | undefined {
   let name: string;
   let impl: unknown;
@@ -177,11 +223,33 @@ function actionProblem(
     if (enqueued.spawnsChild || enqueued.assignments.some(assignerSpawns)) {
       return { feature: 'spawn', message: `${describe(name)} enqueues a spawn: ${SPAWNED}` };
     }
+    if (enqueued.stops.some((ref) => stopsInvoke(ref, invoked))) {
+      return {
+        feature: 'stopChild',
+        message: `${describe(name)} enqueues a stopChild of an invoke: ${STOP_INVOKE}`,
+      };
+    }
+    for (const g of enqueued.checked) {
+      const problem = guardProblem(g, guards, 0);
+      if (problem !== undefined) return { feature: 'guard', message: `${describe(name)} checks ${problem}` };
+    }
+  }
+  if (type === 'xstate.stopChild' && stopsInvoke((impl as { actorRef?: unknown }).actorRef, invoked)) {
+    return { feature: 'stopChild', message: `${describe(name)} stops an invoke: ${STOP_INVOKE}` };
   }
   const raised = (impl as { event?: { type?: unknown } }).event?.type;
   // `after` is built from a delayed raise of 'xstate.after.…', already reported as `after`.
   if (typeof raised === 'string' && raised.startsWith('xstate.after.')) return undefined;
   return builtinProblem(type, (impl as { delay?: unknown }).delay);
+}
+
+const STOP_INVOKE =
+  "an invoke's effect is cancelled by leaving the state that invokes it; stopping it while staying would still deliver its outcome to onDone or onError, which xstate would not: move the invoke into a child state and leave that instead";
+
+/** Whether a `stopChild` target can be an invoke: its id, or a function (which might give one). */
+function stopsInvoke(ref: unknown, invoked: ReadonlySet<string>): boolean {
+  if (typeof ref === 'string') return invoked.has(ref);
+  return typeof ref === 'function' && invoked.size > 0;
 }
 
 const ADVICE_AFTER =

@@ -2,6 +2,7 @@ import { given } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type AnyStateMachine,
+  and,
   assign,
   cancel,
   createMachine,
@@ -14,11 +15,14 @@ import {
   fromPromise,
   fromTransition,
   log,
+  not,
+  or,
   raise,
   sendParent,
   sendTo,
   setup,
   spawnChild,
+  stopChild,
 } from 'xstate';
 import { findUnsupportedFeatures, fromMachine, UnsupportedMachine } from '../src/index.js';
 import { approvalMachine } from './support/approval.js';
@@ -253,6 +257,71 @@ describe('machines that cannot be event-sourced', () => {
         feature: 'invoke',
         message: expect.stringMatching(/invoke id 'same' is also used in 'm\.a'/),
       }),
+    ]);
+  });
+
+  it('refuses a stopChild of an invoke, which xstate stops but whose effect would still deliver to onDone', () => {
+    const machine = setup({ actors: { x: lazy } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          invoke: { id: 'job', src: 'x', onDone: 'b' },
+          on: {
+            abort: { actions: stopChild('job') },
+            later: { actions: enqueueActions(({ enqueue }) => enqueue.stopChild('job')) },
+            other: { actions: stopChild('not-an-invoke') },
+          },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        stateId: 'm.a',
+        feature: 'stopChild',
+        message: expect.stringMatching(
+          /on 'abort': an inline stopChild stops an invoke: .*leaving the state/,
+        ),
+      }),
+      expect.objectContaining({
+        stateId: 'm.a',
+        feature: 'stopChild',
+        message: expect.stringMatching(/^on 'later'/),
+      }),
+    ]);
+  });
+
+  it('refuses a named guard that setup({ guards }) does not implement, also inside and/or/not and enqueueActions', () => {
+    const machine = setup({ guards: { known: () => true, alias: 'known' as never } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          on: {
+            go: { guard: 'known', target: 'b' },
+            viaAlias: { guard: 'alias', target: 'b' },
+            typo: { guard: 'knwon' as never, target: 'b' },
+            nested: { guard: and(['known', not({ type: 'missing' as never })]), target: 'b' },
+            checked: {
+              actions: enqueueActions(
+                ({ check, enqueue }) => check('absent' as never) && enqueue.emit({ type: 'x' }),
+              ),
+            },
+          },
+          always: { guard: or(['known', 'gone' as never]), target: 'b' },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine).map((f) => [f.feature, f.message])).toEqual([
+      ['guard', "on 'typo': guard 'knwon' has no implementation in setup({ guards })"],
+      ['guard', "on 'nested': guard 'missing' has no implementation in setup({ guards })"],
+      [
+        'guard',
+        "on 'checked': an inline enqueueActions checks guard 'absent' has no implementation in setup({ guards })",
+      ],
+      ['guard', "always: guard 'gone' has no implementation in setup({ guards })"],
     ]);
   });
 
