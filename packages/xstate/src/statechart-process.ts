@@ -327,7 +327,12 @@ function checked(
   if (features.length > 0)
     throw new UnsupportedMachine(`${aggregateType}: workflow version '${version}'`, features);
   if (snapshot.status === 'error') {
-    throw new InvalidArgument(`${aggregateType}: the machine failed: ${String(snapshot.error)}`);
+    // Machines start without input, so a context factory reading it is the usual cause.
+    const start =
+      from === undefined
+        ? ' in its initial transition (a process starts without input: a context factory gets none; give what it starts from in its first command)'
+        : '';
+    throw new InvalidArgument(`${aggregateType}: the machine failed${start}: ${String(snapshot.error)}`);
   }
   return {
     snapshot,

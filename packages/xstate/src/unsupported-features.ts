@@ -93,12 +93,12 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
     }
     const actions = (where: string, list: readonly unknown[]) => {
       for (const action of list) {
-        const problem = actionProblem(action, implementations, invoked, guards);
+        const problem = actionProblem(action, implementations, invoked, guards, machine);
         if (problem !== undefined) at(problem.feature, `${where}: ${problem.message}`);
       }
     };
     const guarded = (where: string, guard: unknown) => {
-      const problem = guard === undefined ? undefined : guardProblem(guard, guards, 0);
+      const problem = guard === undefined ? undefined : guardProblem(guard, guards, machine, 0);
       if (problem !== undefined) at('guard', `${where}: ${problem}`);
     };
     actions('entry', node.entry);
@@ -169,13 +169,25 @@ function allInvokeIds(node: StateNode, ids = new Set<string>()): Set<string> {
  * that `setup({ guards })` does not implement would fail every command that reaches it, and
  * every refusal in its state (whose `accepted` list evaluates it).
  */
-function guardProblem(guard: unknown, guards: Record<string, unknown>, depth: number): string | undefined {
+function guardProblem(
+  guard: unknown,
+  guards: Record<string, unknown>,
+  machine: AnyStateMachine,
+  depth: number,
+): string | undefined {
   if (depth > 100) return 'its guards refer to each other in a loop';
   if (typeof guard === 'function') {
-    const inner = (guard as { guards?: unknown }).guards;
+    const { guards: inner, stateValue } = guard as { guards?: unknown; stateValue?: unknown };
+    if (typeof stateValue === 'string' && stateValue.startsWith('#')) {
+      try {
+        machine.getStateNodeById(stateValue);
+      } catch {
+        return `stateIn('${stateValue}') names a state id the machine does not have`;
+      }
+    }
     if (!Array.isArray(inner)) return undefined;
     for (const g of inner) {
-      const problem = guardProblem(g, guards, depth + 1);
+      const problem = guardProblem(g, guards, machine, depth + 1);
       if (problem !== undefined) return problem;
     }
     return undefined;
@@ -184,7 +196,7 @@ function guardProblem(guard: unknown, guards: Record<string, unknown>, depth: nu
   if (typeof name !== 'string') return `a guard of unknown shape: ${String(guard)}`;
   if (!Object.hasOwn(guards, name)) return `guard '${name}' has no implementation in setup({ guards })`;
   const impl = guards[name];
-  return typeof impl === 'function' ? undefined : guardProblem(impl, guards, depth + 1);
+  return typeof impl === 'function' ? undefined : guardProblem(impl, guards, machine, depth + 1);
 }
 
 function actionProblem(
@@ -192,6 +204,7 @@ function actionProblem(
   implementations: Record<string, unknown>,
   invoked: ReadonlySet<string>,
   guards: Record<string, unknown>,
+  machine: AnyStateMachine,
 ): { feature: string; message: string } | undefined {
   let name: string;
   let impl: unknown;
@@ -230,7 +243,7 @@ function actionProblem(
       };
     }
     for (const g of enqueued.checked) {
-      const problem = guardProblem(g, guards, 0);
+      const problem = guardProblem(g, guards, machine, 0);
       if (problem !== undefined) return { feature: 'guard', message: `${describe(name)} checks ${problem}` };
     }
   }

@@ -22,6 +22,7 @@ import {
   sendTo,
   setup,
   spawnChild,
+  stateIn,
   stopChild,
 } from 'xstate';
 import { findUnsupportedFeatures, fromMachine, UnsupportedMachine } from '../src/index.js';
@@ -323,6 +324,51 @@ describe('machines that cannot be event-sourced', () => {
       ],
       ['guard', "always: guard 'gone' has no implementation in setup({ guards })"],
     ]);
+  });
+
+  it('refuses a stateIn guard naming a state id the machine does not have (every evaluation would throw)', () => {
+    const machine = createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          on: { go: { guard: stateIn('#m.b'), target: 'b' }, typo: { guard: stateIn('#m.bb'), target: 'b' } },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        feature: 'guard',
+        message: "on 'typo': stateIn('#m.bb') names a state id the machine does not have",
+      }),
+    ]);
+  });
+
+  it('turns what xstate throws about a machine it cannot use into INVALID_ARGUMENT naming the version', () => {
+    const broken = createMachine({ id: 'm', initial: 'missing', states: { a: {} } });
+    expect(() => fromMachine({ type: 'm', machines: { v1: broken } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          /^m: workflow version 'v1': xstate cannot use this machine: Initial state node "missing"/,
+        ),
+      }),
+    );
+  });
+
+  it('says that a process starts without input when the initial transition fails', () => {
+    const needsInput = setup({ types: { input: {} as { n: number } } }).createMachine({
+      context: ({ input }) => ({ n: input.n }),
+      initial: 'a',
+      states: { a: {} },
+    });
+    expect(() => fromMachine({ type: 'm', machines: { v1: needsInput } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/a process starts without input/),
+      }),
+    );
   });
 
   it('vets the actions of onDone and onError like any other', () => {
