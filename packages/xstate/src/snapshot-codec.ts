@@ -15,23 +15,28 @@ import type { AnyStateMachine, StateNode } from 'xstate';
 import type { MachineSnapshots, StatechartState } from './statechart-state.js';
 import type { WorkflowVersions } from './workflow-versions.js';
 
-/** What a statechart snapshot stores. */
+/** The machine's persisted snapshot, as a statechart snapshot stores it. */
+interface EncodedMachine {
+  value: unknown;
+  /** The context, when it is plain JSON data (under `machine`). */
+  context?: unknown;
+  /** Otherwise `{ context }` as core's rich codec encodes it: a Date, a Map, undefined, -0 … kept exactly (under `richMachine`). */
+  rich?: unknown;
+  status: unknown;
+  historyValue?: unknown;
+  output?: unknown;
+}
+
+/**
+ * What a statechart snapshot stores: `machine.getPersistedSnapshot(snapshot)` under `machine`
+ * when its context is JSON data (the format of every snapshot before rich contexts), otherwise
+ * under `richMachine`, which a decoder that does not know it finds no `machine` in and so
+ * ignores (it replays) instead of restoring the context wrongly.
+ */
 export interface EncodedStatechart {
   workflowVersion: string;
-  /** `machine.getPersistedSnapshot(snapshot)`. */
-  machine: {
-    value: unknown;
-    /** The context, when it is plain JSON data. */
-    context?: unknown;
-    /**
-     * Otherwise `{ context }` as core's rich codec encodes it (a Date, a Map, undefined, -0 … kept
-     * exactly). Snapshots saved before this field existed have `context` only.
-     */
-    rich?: unknown;
-    status: unknown;
-    historyValue?: unknown;
-    output?: unknown;
-  };
+  machine?: EncodedMachine;
+  richMachine?: EncodedMachine;
 }
 
 export interface SnapshotCodec {
@@ -57,29 +62,34 @@ export function snapshotCodec(versions: WorkflowVersions, snapshots: MachineSnap
           `${type}: cannot snapshot this context (${error instanceof Error ? error.message : String(error)}); keep the context data (plain objects, arrays, Date, Map, Set)`,
         );
       }
-      return {
-        workflowVersion: state.workflowVersion,
-        machine: {
-          value: persisted.value,
-          // JSON data as it is (the rich codec gives it back unchanged); anything else with its metadata.
-          ...(rich === wrapped ? { context: persisted.context } : { rich }),
-          status: persisted.status,
-          historyValue: persisted.historyValue,
-          ...(persisted.output === undefined ? {} : { output: persisted.output }),
-        },
+      const encoded: EncodedMachine = {
+        value: persisted.value,
+        // JSON data as it is (the rich codec gives it back unchanged); anything else with its metadata.
+        ...(rich === wrapped ? { context: persisted.context } : { rich }),
+        status: persisted.status,
+        historyValue: persisted.historyValue,
+        ...(persisted.output === undefined ? {} : { output: persisted.output }),
       };
+      return rich === wrapped
+        ? { workflowVersion: state.workflowVersion, machine: encoded }
+        : { workflowVersion: state.workflowVersion, richMachine: encoded };
     },
 
     decode(data) {
       const d = data as Partial<EncodedStatechart> | null;
       if (typeof d !== 'object' || d === null || typeof d.workflowVersion !== 'string')
         throw new InvalidArgument(`${type}: not a statechart snapshot`);
-      const m = d.machine;
-      if (typeof m !== 'object' || m === null || (m.status !== 'active' && m.status !== 'done'))
+      const rich = d.machine === undefined;
+      const m = rich ? d.richMachine : d.machine;
+      if (
+        typeof m !== 'object' ||
+        m === null ||
+        (m.status !== 'active' && m.status !== 'done') ||
+        (rich && (typeof m.rich !== 'object' || m.rich === null))
+      )
         throw new InvalidArgument(`${type}: the snapshot's machine state is malformed`);
       const machine = versions.machine(d.workflowVersion);
-      const context =
-        m.rich === undefined ? m.context : (richCodec.decode(m.rich) as { context?: unknown }).context;
+      const context = rich ? (richCodec.decode(m.rich) as { context?: unknown } | null)?.context : m.context;
       const snapshot = machine.resolveState({
         value: m.value as string,
         context,

@@ -277,6 +277,11 @@ describe('a snapshot keeps the context exactly as a replay builds it', () => {
     const { state } = await h.execute({ type: 'clear' });
     expect(Object.hasOwn(state.context, 'note') && Object.is(state.context.delta, -0)).toBe(true);
     expect(await rt.snapshot(first, 'l')).toEqual({ version: 2, saved: true });
+    // Not under `machine`: a decoder that predates rich contexts finds none and replays instead.
+    expect(Object.keys((await rt.store.snapshots.load('ledger/l'))?.state as object)).toEqual([
+      'workflowVersion',
+      'richMachine',
+    ]);
     expect(rt.metrics().counters.snapshotSaveFailures).toBe(0);
     await rt.evict(first, 'l');
     expect((await h.state()).state).toStrictEqual(state);
