@@ -205,18 +205,19 @@ function actionProblem(
   invoked: ReadonlySet<string>,
   guards: Record<string, unknown>,
   machine: AnyStateMachine,
+  depth = 0,
 ): { feature: string; message: string } | undefined {
   let name: string;
   let impl: unknown;
   if (typeof action === 'string') {
     name = action;
-    impl = implementations[action];
+    impl = Object.hasOwn(implementations, action) ? implementations[action] : undefined;
   } else if (typeof action === 'function') {
     impl = action;
     name = builtinType(action) ?? (action.name || '(anonymous)');
   } else {
     name = String((action as { type?: unknown } | null)?.type);
-    impl = implementations[name];
+    impl = Object.hasOwn(implementations, name) ? implementations[name] : undefined;
   }
   if (impl === undefined) {
     return { feature: 'custom action', message: `action '${name}' has no implementation (${ADVICE_EMIT})` };
@@ -245,6 +246,26 @@ function actionProblem(
     for (const g of enqueued.checked) {
       const problem = guardProblem(g, guards, machine, 0);
       if (problem !== undefined) return { feature: 'guard', message: `${describe(name)} checks ${problem}` };
+    }
+    // What the dry run reached; a path it did not take is still vetted when the transition runs.
+    if (enqueued.delayedRaise) {
+      return {
+        feature: 'delayed raise',
+        message: `${describe(name)} enqueues a raise with a delay: ${ADVICE_AFTER}`,
+      };
+    }
+    if (enqueued.sends) {
+      return {
+        feature: 'sendTo',
+        message: `${describe(name)} enqueues a sendTo or sendParent: a process has no other actors; ${ADVICE_EMIT}`,
+      };
+    }
+    if (depth < 10) {
+      for (const a of enqueued.actions) {
+        const problem = actionProblem(a, implementations, invoked, guards, machine, depth + 1);
+        if (problem !== undefined)
+          return { feature: problem.feature, message: `${describe(name)} enqueues: ${problem.message}` };
+      }
     }
   }
   if (type === 'xstate.stopChild' && stopsInvoke((impl as { actorRef?: unknown }).actorRef, invoked)) {

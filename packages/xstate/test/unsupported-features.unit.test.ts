@@ -261,6 +261,40 @@ describe('machines that cannot be event-sourced', () => {
     ]);
   });
 
+  it.each([
+    [
+      'custom code',
+      enqueueActions(({ enqueue }) => enqueue(() => undefined)),
+      'custom action',
+      /enqueues: custom action/,
+    ],
+    [
+      'a named custom action',
+      enqueueActions(({ enqueue }) => enqueue('missing')),
+      'custom action',
+      /enqueues: action 'missing' has no implementation/,
+    ],
+    [
+      'a delayed raise',
+      enqueueActions(({ enqueue }) => enqueue.raise({ type: 'go' }, { delay: 10 })),
+      'delayed raise',
+      /enqueues a raise with a delay/,
+    ],
+    [
+      'a sendTo',
+      enqueueActions(({ enqueue, self }) => enqueue.sendTo(self, { type: 'go' })),
+      'sendTo',
+      /enqueues a sendTo or sendParent/,
+    ],
+  ])(
+    'refuses enqueueActions that enqueues %s at definition time, where its dry run reaches it',
+    (_, action, feature, message) => {
+      const error = refusal(machineWith({ on: { go: 'b', act: { actions: action } } }));
+      expect(error.features).toEqual([expect.objectContaining({ stateId: 'm.a', feature })]);
+      expect(error.message).toMatch(message);
+    },
+  );
+
   it('refuses a stopChild of an invoke, which xstate stops but whose effect would still deliver to onDone', () => {
     const machine = setup({ actors: { x: lazy } }).createMachine({
       id: 'm',
@@ -489,15 +523,21 @@ describe('spawn inside assign, refused when fromMachine runs', () => {
 });
 
 describe('what only running a transition shows', () => {
-  // Custom code that enqueueActions enqueues is seen only when the transition runs.
+  // Custom code that enqueueActions enqueues on a path the definition's dry run does not take
+  // (a condition on the context, which the dry run only has stand-ins for) is seen only when the
+  // transition runs.
   const sneaky = setup({}).createMachine({
     id: 'm',
     initial: 'a',
-    context: {},
+    context: { flag: true },
     states: {
       a: {
         on: {
-          enqueueCustom: { actions: enqueueActions(({ enqueue }) => enqueue(() => undefined)) },
+          enqueueCustom: {
+            actions: enqueueActions(({ enqueue, context }) => {
+              if (context.flag === true) enqueue(() => undefined);
+            }),
+          },
           enqueueEmit: { actions: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'fine' })) },
         },
       },
