@@ -20,7 +20,10 @@ interface EncodedMachine {
   value: unknown;
   /** The context, when it is plain JSON data (under `machine`). */
   context?: unknown;
-  /** Otherwise `{ context }` as core's rich codec encodes it: a Date, a Map, undefined, -0 … kept exactly (under `richMachine`). */
+  /**
+   * Otherwise `{ context, output? }` as core's rich codec encodes it: a Date, a Map, undefined,
+   * -0 … kept exactly (under `richMachine`, with no `context` and `output` of its own).
+   */
   rich?: unknown;
   status: unknown;
   historyValue?: unknown;
@@ -53,22 +56,24 @@ export function snapshotCodec(versions: WorkflowVersions, snapshots: MachineSnap
         string,
         unknown
       >;
-      const wrapped = { context: persisted.context };
+      const wrapped =
+        persisted.output === undefined
+          ? { context: persisted.context }
+          : { context: persisted.context, output: persisted.output };
       let rich: unknown;
       try {
         rich = richCodec.encode(wrapped, '$');
       } catch (error) {
         throw new InvalidArgument(
-          `${type}: cannot snapshot this context (${error instanceof Error ? error.message : String(error)}); keep the context data (plain objects, arrays, Date, Map, Set)`,
+          `${type}: cannot snapshot this context or output (${error instanceof Error ? error.message : String(error)}); keep the context data (plain objects, arrays, Date, Map, Set)`,
         );
       }
       const encoded: EncodedMachine = {
         value: persisted.value,
         // JSON data as it is (the rich codec gives it back unchanged); anything else with its metadata.
-        ...(rich === wrapped ? { context: persisted.context } : { rich }),
+        ...(rich === wrapped ? wrapped : { rich }),
         status: persisted.status,
         historyValue: persisted.historyValue,
-        ...(persisted.output === undefined ? {} : { output: persisted.output }),
       };
       return rich === wrapped
         ? { workflowVersion: state.workflowVersion, machine: encoded }
@@ -89,13 +94,13 @@ export function snapshotCodec(versions: WorkflowVersions, snapshots: MachineSnap
       )
         throw new InvalidArgument(`${type}: the snapshot's machine state is malformed`);
       const machine = versions.machine(d.workflowVersion);
-      const context = rich ? (richCodec.decode(m.rich) as { context?: unknown } | null)?.context : m.context;
+      const kept = rich ? (richCodec.decode(m.rich) as { context?: unknown; output?: unknown }) : m;
       const snapshot = machine.resolveState({
         value: m.value as string,
-        context,
+        context: kept.context,
         historyValue: reviveHistory(machine, m.historyValue),
         status: m.status,
-        output: m.output,
+        output: kept.output,
       });
       return snapshots.stateOf(snapshot, d.workflowVersion);
     },

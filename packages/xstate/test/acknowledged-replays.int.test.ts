@@ -296,4 +296,33 @@ describe('a snapshot keeps the context exactly as a replay builds it', () => {
     expect(Object.is(restored.context.delta, -0)).toBe(true);
     expect(Object.hasOwn(restored.context, 'note')).toBe(true);
   });
+
+  it('saves a completed process whose output holds a Date, so its activation need not replay the stream', async () => {
+    const closing = setup({
+      types: { context: {} as { at: string | null }, events: {} as { type: 'close'; acceptedAt: string } },
+    }).createMachine({
+      id: 'closing',
+      initial: 'open',
+      context: { at: null },
+      states: {
+        open: {
+          on: { close: { target: 'closed', actions: assign({ at: ({ event }) => event.acceptedAt }) } },
+        },
+        closed: { type: 'final' },
+      },
+      output: ({ context }) => ({ closedAt: new Date(context.at ?? 0) }),
+    });
+    const path = folder();
+    const def = () => fromMachine({ type: 'closing', machines: { v1: closing }, snapshots: { every: 1 } });
+    const first = def();
+    const rt = await startOn(path, [first]);
+    const { state } = await rt.get(first, 'c').execute({ type: 'close' });
+    expect(state.done).toBe(true);
+    expect(await rt.snapshot(first, 'c')).toEqual({ version: 1, saved: true });
+    await stop(rt);
+    const fresh = def();
+    const again = await startOn(path, [fresh]);
+    expect((await again.get(fresh, 'c').state()).state).toStrictEqual(state);
+    expect(again.metrics().counters.snapshotsIgnored).toBe(0);
+  });
 });
