@@ -17,6 +17,7 @@
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
  * - `stopChild` of an invoke: xstate stops it, but its effect would still deliver its outcome.
  * - named guards that `setup({ guards })` does not implement: every command reaching one fails.
+ * - two states with one id (xstate takes it): their timers and effects would be named alike.
  *
  * `after` is supported: its delayed transitions are durable timers (machine-timers.ts). So is
  * `invoke` of named promise logic: a durable effect (machine-effects.ts).
@@ -74,8 +75,17 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
   const delays: Record<string, unknown> = machine.implementations.delays ?? {};
   const invokeIds = new Map<string, string>();
   const invoked = allInvokeIds(machine.root);
+  const nodeIds = new Map<string, string>();
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
+    const path = [machine.root.id, ...node.path].join('.');
+    const other = nodeIds.get(node.id);
+    if (other !== undefined) {
+      at(
+        'state id',
+        `state '${path}' has the id '${node.id}' of state '${other}' too: its delayed transitions' timers and its invokes' effects are named by the id, so one state's would replace or cancel the other's; give each state its own id`,
+      );
+    } else nodeIds.set(node.id, path);
     node.invoke.forEach((invoke, index) => {
       const problem = invokeProblem(machine, node, index, invoke);
       if (problem !== undefined) at('invoke', problem);

@@ -405,6 +405,24 @@ describe('machines that cannot be event-sourced', () => {
     );
   });
 
+  it("refuses two states with one id, which xstate takes: one region's timer would replace and cancel the other's", () => {
+    const machine = createMachine({
+      id: 'm',
+      type: 'parallel',
+      states: {
+        p: { initial: 'x', states: { x: { id: 'wait', after: { 1000: 'y' } }, y: {} } },
+        q: { initial: 'x', states: { x: { id: 'wait', after: { 1000: 'y' }, on: { leave: 'y' } }, y: {} } },
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        stateId: 'wait',
+        feature: 'state id',
+        message: expect.stringMatching(/^state 'm\.q\.x' has the id 'wait' of state 'm\.p\.x' too/),
+      }),
+    ]);
+  });
+
   it('vets the actions of onDone and onError like any other', () => {
     const machine = setup({ actors: { x: lazy } }).createMachine({
       id: 'm',
