@@ -41,7 +41,23 @@ function copy(value: unknown, seen: Map<object, unknown>): unknown {
   if (!array && proto !== Object.prototype && proto !== null) return value;
   const out: object = array ? new Array((value as unknown[]).length) : Object.create(proto as object | null);
   seen.set(value, out);
-  for (const key of Reflect.ownKeys(value)) {
+  const keys = Reflect.ownKeys(value);
+  if (keys.length === (array ? (value as unknown[]).length + 1 : Object.keys(value).length)) {
+    // The common case, without property descriptors: an array of items only (no holes), or an
+    // object of enumerable string keys (a getter's value is copied: live and replay alike).
+    const from = value as Record<string, unknown>;
+    const to = out as Record<string, unknown>;
+    if (array) {
+      for (let i = 0; i < (value as unknown[]).length; i++) to[i] = copy(from[i], seen);
+    } else {
+      for (const key of keys as string[]) {
+        if (key === '__proto__') Object.defineProperty(to, key, { value: copy(from[key], seen), ...OWN });
+        else to[key] = copy(from[key], seen);
+      }
+    }
+    return out;
+  }
+  for (const key of keys) {
     if (array && key === 'length') continue;
     const d = Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor;
     if ('value' in d) d.value = copy(d.value, seen);
@@ -49,3 +65,5 @@ function copy(value: unknown, seen: Map<object, unknown>): unknown {
   }
   return out;
 }
+
+const OWN = { writable: true, enumerable: true, configurable: true } as const;
