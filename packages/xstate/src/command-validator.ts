@@ -5,7 +5,6 @@
 import type { Command, StandardSchemaV1 } from '@actorfold/core';
 import { isInvokeSettled } from './machine-effects.js';
 import { isDelayedEvent } from './machine-timers.js';
-import { asJsonData } from './statechart-event.js';
 
 type Result<C> = StandardSchemaV1.Result<C>;
 
@@ -45,9 +44,9 @@ function after<C>(result: Result<C>): Result<C> {
  */
 function checkRules<C>(value: C): Result<C> {
   if (typeof value !== 'object' || value === null) return { value };
-  let json: unknown;
+  let text: string | undefined;
   try {
-    json = asJsonData(value);
+    text = JSON.stringify(value);
   } catch (error) {
     return {
       issues: [
@@ -55,6 +54,10 @@ function checkRules<C>(value: C): Result<C> {
       ],
     };
   }
+  if (text === undefined) return { issues: [{ message: 'not JSON-serialisable: its toJSON gives nothing' }] };
+  // Only a toJSON of the command itself can give other top-level fields than its own.
+  const json: unknown =
+    typeof (value as { toJSON?: unknown }).toJSON === 'function' ? JSON.parse(text) : value;
   const issues: StandardSchemaV1.Issue[] = [];
   const form = typeof json === 'object' && json !== null && !Array.isArray(json) ? json : {};
   const type = (value as { type?: unknown }).type;

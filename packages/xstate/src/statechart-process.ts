@@ -116,7 +116,8 @@ export class StatechartProcess {
     }
     // Everything is decided on the command's JSON form, the one stored and replayed: its type,
     // not one a getter or toJSON showed the validator, says whether it is a timer's or an effect's.
-    const json = commandForm(command);
+    const text = JSON.stringify(command);
+    const json = commandForm(text);
     const delayed = isDelayedEvent(json.type);
     if (delayed && !isTimerFiring(ctx, json.type)) {
       reject(
@@ -152,7 +153,14 @@ export class StatechartProcess {
     // The machine gets its own copy of the command: an assigner that changes the event's arrays
     // in place must not change the command that is stored.
     const run = (start: AnyMachineSnapshot) =>
-      this.#run(machine, start, asJsonData(event), version, true, settled?.actorId);
+      this.#run(
+        machine,
+        start,
+        ownCopy(event, settled === undefined ? text : undefined),
+        version,
+        true,
+        settled?.actorId,
+      );
     let step: Step;
     if (this.#checkPurity) {
       // Each run starts from its own copy of the context, so neither can change the resident
@@ -355,8 +363,8 @@ function emittedBy(actions: readonly ExecutableActionObject[]): EventObject[] {
  * not one of the machine's internal events (the validator refuses these already; this holds
  * for any way a command reaches decide).
  */
-function commandForm(command: Command): Command {
-  const json = asJsonData(command) as unknown;
+function commandForm(text: string | undefined): Command {
+  const json = text === undefined ? undefined : (JSON.parse(text) as unknown);
   const type = (json as { type?: unknown } | null)?.type;
   if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof type !== 'string') {
     throw new InvalidCommand(
@@ -367,6 +375,13 @@ function commandForm(command: Command): Command {
     throw new InvalidCommand(`'${type}': types starting with 'xstate.' are the machine's own events`);
   }
   return json as Command;
+}
+
+/** A copy of the machine event for one run, from the command's JSON text when there is one. */
+function ownCopy(event: EventObject & { acceptedAt?: string }, text: string | undefined): EventObject {
+  return text === undefined
+    ? asJsonData(event)
+    : ({ ...(JSON.parse(text) as EventObject), acceptedAt: event.acceptedAt } as EventObject);
 }
 
 function show(value: unknown): string {
