@@ -225,12 +225,24 @@ export class StatechartProcess {
   }
 
   /**
-   * A process's start: the version's initial snapshot with a context of its own. The cached one
-   * is shared by every process, so an assigner that changes the context in place (an array's
-   * `push`, a Map's `set`) would otherwise change every later process's start, and their replays.
+   * A process's start: the version's initial transition taken afresh (a `context` factory called
+   * for this process, as xstate calls it for each actor), its context copied (a static `context`
+   * object is one for all, also in xstate). The cached start is shared by every process, so an
+   * assigner that changes the context in place (an array's `push`, a Map's `set`, a method of a
+   * class instance) would otherwise change every later process's start, and their replays.
    */
   #freshStart(version: string): Step {
-    const step = this.#start(version);
+    this.#start(version); // vetted (and purity-checked) once
+    const machine = this.#versions.machine(version);
+    const [snapshot, actions] = initialTransition(machine);
+    const step = checked(
+      this.#versions.aggregateType,
+      version,
+      this.#invokesOf(version),
+      undefined,
+      snapshot,
+      actions,
+    );
     return { ...step, snapshot: withContext(step.snapshot, copyContext(step.snapshot.context)) };
   }
 

@@ -175,6 +175,38 @@ describe('an assigner that changes the context in place (push, Map.set) instead 
     },
   );
 
+  it('changes only its own process through a method of a class instance the context factory made (called per process, as xstate does)', async () => {
+    class Basket {
+      readonly items: string[] = [];
+      add(item: string): this {
+        this.items.push(item);
+        return this;
+      }
+    }
+    const oop = setup({ types: { context: {} as { basket: Basket }, events: {} as Add } }).createMachine({
+      id: 'basket',
+      initial: 'open',
+      context: () => ({ basket: new Basket() }),
+      states: {
+        open: {
+          on: {
+            add: { actions: assign(({ context, event }) => ({ basket: context.basket.add(event.item) })) },
+          },
+        },
+      },
+    });
+    const path = folder();
+    const def = fromMachine({ type: 'basket', machines: { v1: oop } });
+    const rt = await startOn(path, [def]);
+    await rt.get(def, 'a').execute({ type: 'add', item: 'apple' });
+    const b = await rt.get(def, 'b').execute({ type: 'add', item: 'bread' });
+    expect(b.state.context.basket.items).toEqual(['bread']);
+    await stop(rt);
+    const fresh = fromMachine({ type: 'basket', machines: { v1: oop } });
+    const again = await startOn(path, [fresh]);
+    expect((await again.get(fresh, 'b').state()).state).toStrictEqual(b.state);
+  });
+
   it("changes only the machine's copy of the command when it pushes to the event's array: the command is stored as sent", async () => {
     const wrapping = setup({
       types: { context: {} as { items: string[] }, events: {} as { type: 'order'; items: string[] } },
