@@ -206,7 +206,8 @@ function guardProblem(
   if (typeof name !== 'string') return `a guard of unknown shape: ${String(guard)}`;
   if (!Object.hasOwn(guards, name)) return `guard '${name}' has no implementation in setup({ guards })`;
   const impl = guards[name];
-  return typeof impl === 'function' ? undefined : guardProblem(impl, guards, machine, depth + 1);
+  // A function (perhaps and/or/not of other names) or another name: vetted the same way.
+  return guardProblem(impl, guards, machine, depth + 1);
 }
 
 function actionProblem(

@@ -328,7 +328,9 @@ describe('machines that cannot be event-sourced', () => {
   });
 
   it('refuses a named guard that setup({ guards }) does not implement, also inside and/or/not and enqueueActions', () => {
-    const machine = setup({ guards: { known: () => true, alias: 'known' as never } }).createMachine({
+    const machine = setup({
+      guards: { known: () => true, alias: 'known' as never, composed: and(['known', 'lost' as never]) },
+    }).createMachine({
       id: 'm',
       initial: 'a',
       states: {
@@ -336,6 +338,7 @@ describe('machines that cannot be event-sourced', () => {
           on: {
             go: { guard: 'known', target: 'b' },
             viaAlias: { guard: 'alias', target: 'b' },
+            viaComposed: { guard: 'composed', target: 'b' },
             typo: { guard: 'knwon' as never, target: 'b' },
             nested: { guard: and(['known', not({ type: 'missing' as never })]), target: 'b' },
             checked: {
@@ -350,6 +353,7 @@ describe('machines that cannot be event-sourced', () => {
       },
     });
     expect(findUnsupportedFeatures(machine).map((f) => [f.feature, f.message])).toEqual([
+      ['guard', "on 'viaComposed': guard 'lost' has no implementation in setup({ guards })"],
       ['guard', "on 'typo': guard 'knwon' has no implementation in setup({ guards })"],
       ['guard', "on 'nested': guard 'missing' has no implementation in setup({ guards })"],
       [
