@@ -18,6 +18,7 @@
  * - `stopChild` of an invoke: xstate stops it, but its effect would still deliver its outcome.
  * - named guards that `setup({ guards })` does not implement: every command reaching one fails.
  * - two states with one id (xstate takes it): their timers and effects would be named alike.
+ * - eventless (`always`) transitions without guard that loop for good (eventless-loops.ts).
  *
  * `after` is supported: its delayed transitions are durable timers (machine-timers.ts). So is
  * `invoke` of named promise logic: a durable effect (machine-effects.ts).
@@ -29,6 +30,7 @@
 import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, StateNode } from 'xstate';
 import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
 import { delayProblem } from './durable-delays.js';
+import { endlessEventless } from './eventless-loops.js';
 import type { UnsupportedFeature } from './errors.js';
 import { invokedLogic, type LogicKind, logicKind, type PromiseInvoke } from './invoked-logic.js';
 import { isAfterRaise } from './machine-timers.js';
@@ -76,6 +78,7 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
   const invokeIds = new Map<string, string>();
   const invoked = allInvokeIds(machine.root);
   const nodeIds = new Map<string, string>();
+  const loops = endlessEventless(machine.root);
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
     const path = [machine.root.id, ...node.path].join('.');
@@ -130,6 +133,13 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
     for (const t of node.always ?? []) {
       actions('always', t.actions);
       guarded('always', t.guard);
+    }
+    const endless = loops.get(node);
+    if (endless !== undefined) {
+      at(
+        'always',
+        `${endless}: the transition that enters it would never return (xstate has no bound); give it a guard that ends it`,
+      );
     }
     for (const child of Object.values(node.states)) visit(child);
   };

@@ -427,6 +427,68 @@ describe('machines that cannot be event-sourced', () => {
     ]);
   });
 
+  it.each([
+    [
+      'targetless',
+      { spin: { always: { actions: assign({}) } } },
+      'm.spin',
+      /without guard or target is taken again and again/,
+    ],
+    [
+      're-entering itself',
+      { spin: { always: { target: 'spin', reenter: true } } },
+      'm.spin',
+      /re-enters 'm\.spin' again and again/,
+    ],
+    [
+      'a cycle through two states',
+      { spin: { always: 'pong' }, pong: { always: 'spin' } },
+      'm.spin',
+      /go round 'm\.spin' → 'm\.pong' → 'm\.spin'/,
+    ],
+    [
+      "a cycle through a state's initial child",
+      { spin: { initial: 'a', states: { a: { always: '#m.pong' } } }, pong: { always: '#m.spin' } },
+      'm.spin.a',
+      /go round 'm\.spin\.a' → 'm\.pong' → 'm\.spin\.a'/,
+    ],
+  ])(
+    'refuses unguarded eventless transitions that never stop (%s): xstate would spin in transition forever',
+    (_, states, stateId, message) => {
+      const machine = createMachine({
+        id: 'm',
+        initial: 'idle',
+        states: { idle: { on: { go: 'spin' } }, ...states },
+      } as never);
+      expect(findUnsupportedFeatures(machine)).toEqual([
+        expect.objectContaining({ stateId, feature: 'always', message: expect.stringMatching(message) }),
+      ]);
+    },
+  );
+
+  it('accepts eventless transitions that stop: guarded loops, a chain that ends, a target without reenter', () => {
+    const machine = createMachine({
+      id: 'm',
+      initial: 'idle',
+      context: { n: 0 },
+      states: {
+        idle: { on: { go: 'count', chain: 'one', self: 'still' } },
+        count: {
+          always: {
+            guard: ({ context }) => context.n < 3,
+            target: 'count',
+            reenter: true,
+            actions: assign({ n: ({ context }) => context.n + 1 }),
+          },
+        },
+        one: { always: 'two' },
+        two: { always: 'idle' },
+        still: { always: { target: 'still' } },
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([]);
+  });
+
   it('vets the actions of onDone and onError like any other', () => {
     const machine = setup({ actors: { x: lazy } }).createMachine({
       id: 'm',
