@@ -30,8 +30,8 @@
 import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, StateNode } from 'xstate';
 import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
 import { delayProblem } from './durable-delays.js';
-import { endlessEventless } from './eventless-loops.js';
 import type { UnsupportedFeature } from './errors.js';
+import { endlessEventless } from './eventless-loops.js';
 import { invokedLogic, type LogicKind, logicKind, type PromiseInvoke } from './invoked-logic.js';
 import { isAfterRaise } from './machine-timers.js';
 
