@@ -1,20 +1,31 @@
 /**
- * Eventless (`always`) transitions that can never stop: xstate takes eventless transitions until
- * none is enabled, synchronously, so one that stays enabled for good spins inside `transition`
- * forever, and with it the daemon's event loop (xstate has no bound on it). Found without running
- * the machine, for the transitions without a guard (a guard may end the loop, and only running
- * can tell):
+ * Eventless (`always`) transitions that can never stop: xstate takes eventless transitions,
+ * synchronously, as long as one is enabled and the last one changed the snapshot, so one that
+ * stays enabled and keeps changing it spins inside `transition` forever, and with it the
+ * daemon's event loop (xstate has no bound on it). Found without running the machine, for the
+ * transitions without a guard (a guard may end the loop, and only running can tell):
  *
- * - a targetless one (it runs its actions and stays enabled);
- * - one that re-enters its own state or an ancestor (`reenter: true`);
- * - a cycle of them through other states (`a` always to `b`, `b` always to `a`).
+ * - one that leaves its state active (targetless, or to its own state, an ancestor or a
+ *   descendant) and assigns each time: by its own `assign`, or by the entry or exit actions
+ *   it re-runs (`reenter: true`);
+ * - a cycle of them through other states (`a` always to `b`, `b` always to `a`), which changes
+ *   the state configuration each time.
  */
 import type { StateNode } from 'xstate';
 
-type Transition = { target?: readonly StateNode[] | undefined; guard?: unknown; reenter?: boolean };
+type Transition = {
+  target?: readonly StateNode[] | undefined;
+  guard?: unknown;
+  reenter?: boolean;
+  actions: readonly unknown[];
+};
 
 /** For each state node whose unguarded eventless transitions can loop forever, why. */
-export function endlessEventless(root: StateNode): Map<StateNode, string> {
+export function endlessEventless(
+  root: StateNode,
+  actions: Readonly<Record<string, unknown>>,
+): Map<StateNode, string> {
+  const assigns = (list: readonly unknown[]) => list.some((a) => isAssign(a, actions));
   const found = new Map<StateNode, string>();
   const edges = new Map<StateNode, Set<StateNode>>();
   const all: StateNode[] = [];
@@ -28,17 +39,23 @@ export function endlessEventless(root: StateNode): Map<StateNode, string> {
     for (const t of unguarded(node)) {
       const targets = t.target ?? [];
       if (targets.length === 0) {
-        found.set(node, 'an eventless (always) transition without guard or target is taken again and again');
+        if (assigns(t.actions))
+          found.set(node, 'an eventless (always) transition without guard or target assigns again and again');
         continue;
       }
       for (const target of targets) {
-        const reentered = target === node || isAncestor(target, node);
-        if (reentered && t.reenter === true) {
-          found.set(
-            node,
-            `an eventless (always) transition without guard re-enters '${target.id}' again and again`,
-          );
-        } else if (!reentered) {
+        const ancestorOrSelf = target === node || isAncestor(target, node);
+        if (ancestorOrSelf || isAncestor(node, target)) {
+          // Its state stays active, so it stays enabled: it loops as long as it changes something.
+          const reruns =
+            t.reenter === true && ancestorOrSelf && (assigns(target.entry) || assigns(node.exit));
+          if (assigns(t.actions) || reruns) {
+            found.set(
+              node,
+              `an eventless (always) transition without guard to '${target.id}' assigns again and again`,
+            );
+          }
+        } else {
           for (const entered of enteredBy(target, node)) if (unguarded(entered).length > 0) next.add(entered);
         }
       }
@@ -60,6 +77,18 @@ export function endlessEventless(root: StateNode): Map<StateNode, string> {
   };
   for (const node of all) if (state.get(node) === undefined) visit(node, []);
   return found;
+}
+
+/** Whether an action (inline, named, or `{ type }`) is an `assign`. */
+function isAssign(action: unknown, actions: Readonly<Record<string, unknown>>): boolean {
+  const name = typeof action === 'string' ? action : (action as { type?: unknown } | null)?.type;
+  const impl =
+    typeof action === 'function'
+      ? action
+      : typeof name === 'string' && Object.hasOwn(actions, name)
+        ? actions[name]
+        : undefined;
+  return (impl as { type?: unknown } | undefined)?.type === 'xstate.assign';
 }
 
 function unguarded(node: StateNode): Transition[] {

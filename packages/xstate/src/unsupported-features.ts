@@ -78,7 +78,7 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
   const invokeIds = new Map<string, string>();
   const invoked = allInvokeIds(machine.root);
   const nodeIds = new Map<string, string>();
-  const loops = endlessEventless(machine.root);
+  const loops = endlessEventless(machine.root, implementations);
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
     const path = [machine.root.id, ...node.path].join('.');

@@ -427,18 +427,37 @@ describe('machines that cannot be event-sourced', () => {
     ]);
   });
 
+  const inc = assign({ n: ({ context }: { context: { n: number } }) => context.n + 1 });
   it.each([
     [
-      'targetless',
-      { spin: { always: { actions: assign({}) } } },
+      'targetless, assigning',
+      { spin: { always: { actions: inc } } },
       'm.spin',
-      /without guard or target is taken again and again/,
+      /without guard or target assigns again/,
     ],
     [
-      're-entering itself',
-      { spin: { always: { target: 'spin', reenter: true } } },
+      'to its own state, assigning',
+      { spin: { always: { target: 'spin', actions: inc } } },
       'm.spin',
-      /re-enters 'm\.spin' again and again/,
+      /to 'm\.spin' assigns again/,
+    ],
+    [
+      'to a child, assigning',
+      { spin: { initial: 'a', always: { target: '.b', actions: inc }, states: { a: {}, b: {} } } },
+      'm.spin',
+      /to 'm\.spin\.b' assigns again/,
+    ],
+    [
+      'to its parent, assigning',
+      { spin: { initial: 'a', states: { a: { always: { target: '#m.spin', actions: inc } } } } },
+      'm.spin.a',
+      /to 'm\.spin' assigns again/,
+    ],
+    [
+      're-entering its state, whose entry assigns',
+      { spin: { entry: inc, always: { target: 'spin', reenter: true } } },
+      'm.spin',
+      /to 'm\.spin' assigns again/,
     ],
     [
       'a cycle through two states',
@@ -453,11 +472,12 @@ describe('machines that cannot be event-sourced', () => {
       /go round 'm\.spin\.a' → 'm\.pong' → 'm\.spin\.a'/,
     ],
   ])(
-    'refuses unguarded eventless transitions that never stop (%s): xstate would spin in transition forever',
+    'refuses an unguarded eventless transition that never stops (%s): xstate would spin in transition forever',
     (_, states, stateId, message) => {
       const machine = createMachine({
         id: 'm',
         initial: 'idle',
+        context: { n: 0 },
         states: { idle: { on: { go: 'spin' } }, ...states },
       } as never);
       expect(findUnsupportedFeatures(machine)).toEqual([
@@ -466,24 +486,21 @@ describe('machines that cannot be event-sourced', () => {
     },
   );
 
-  it('accepts eventless transitions that stop: guarded loops, a chain that ends, a target without reenter', () => {
+  it('accepts eventless transitions that stop: guarded loops, chains that end, no-ops xstate stops at', () => {
     const machine = createMachine({
       id: 'm',
       initial: 'idle',
       context: { n: 0 },
       states: {
-        idle: { on: { go: 'count', chain: 'one', self: 'still' } },
+        idle: { on: { go: 'count', chain: 'one', self: 'still', child: 'parent', emits: 'loud' } },
         count: {
-          always: {
-            guard: ({ context }) => context.n < 3,
-            target: 'count',
-            reenter: true,
-            actions: assign({ n: ({ context }) => context.n + 1 }),
-          },
+          always: { guard: ({ context }) => context.n < 3, target: 'count', reenter: true, actions: inc },
         },
         one: { always: 'two' },
         two: { always: 'idle' },
-        still: { always: { target: 'still' } },
+        still: { always: { target: 'still', reenter: true } },
+        parent: { initial: 'a', always: '.b', states: { a: {}, b: {} } },
+        loud: { always: { actions: emit({ type: 'noise' }) } },
       },
     });
     expect(findUnsupportedFeatures(machine)).toEqual([]);
