@@ -27,22 +27,64 @@ export function assignerSpawns(assignment: unknown): boolean {
  * The assign actions an `enqueueActions` callback enqueues (xstate's `enqueue.assign(…)`), found
  * by running it on stand-ins; `spawnChild` when it enqueues a spawn directly.
  */
-export function enqueuedByDryRun(collect: unknown): { assignments: unknown[]; spawnsChild: boolean } {
-  const found = { assignments: [] as unknown[], spawnsChild: false };
+export function enqueuedByDryRun(collect: unknown): {
+  assignments: unknown[];
+  spawnsChild: boolean;
+  /** The targets of the `stopChild`s it enqueues (an id, or a function). */
+  stops: unknown[];
+  /** The guards it checks with `check(…)`. */
+  checked: unknown[];
+  /** What it enqueues with `enqueue(action)`: named actions, action objects, functions. */
+  actions: unknown[];
+  /** Whether it enqueues a `raise` with a delay. */
+  delayedRaise: boolean;
+  /** Whether it enqueues a `sendTo` or `sendParent`. */
+  sends: boolean;
+} {
+  const found = {
+    assignments: [] as unknown[],
+    spawnsChild: false,
+    stops: [] as unknown[],
+    checked: [] as unknown[],
+    actions: [] as unknown[],
+    delayedRaise: false,
+    sends: false,
+  };
   if (typeof collect !== 'function') return found;
   const budget = { left: BUDGET };
-  const enqueue = Object.assign(() => undefined, {
-    assign: (assignment: unknown) => {
-      found.assignments.push(assignment);
+  const enqueue = Object.assign(
+    (action: unknown) => {
+      found.actions.push(action);
     },
-    spawnChild: () => {
-      found.spawnsChild = true;
+    {
+      raise: (_event: unknown, options?: { delay?: unknown }) => {
+        if (options?.delay !== undefined) found.delayedRaise = true;
+      },
+      sendTo: () => {
+        found.sends = true;
+      },
+      sendParent: () => {
+        found.sends = true;
+      },
+      assign: (assignment: unknown) => {
+        found.assignments.push(assignment);
+      },
+      spawnChild: () => {
+        found.spawnsChild = true;
+      },
+      stopChild: (ref: unknown) => {
+        found.stops.push(ref);
+      },
     },
-  });
+  );
+  const check = (guard: unknown) => {
+    found.checked.push(guard);
+    return true;
+  };
   const args = new Proxy(
     {},
     {
-      get: (_target, key) => (key === 'enqueue' ? enqueue : key === 'check' ? () => true : standIn(budget)),
+      get: (_target, key) => (key === 'enqueue' ? enqueue : key === 'check' ? check : standIn(budget)),
     },
   );
   try {

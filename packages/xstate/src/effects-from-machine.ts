@@ -64,7 +64,15 @@ export function effectsFromMachine(
     }
   }
   const implementations: Record<string, EffectImplementation> = {};
-  for (const [name, logic] of logicByName) implementations[name] = implementationOf(name, logic);
+  for (const [name, logic] of logicByName) {
+    // An own property whatever the name: a src called '__proto__' must not set the prototype.
+    Object.defineProperty(implementations, name, {
+      value: implementationOf(name, logic),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return implementations;
 }
 

@@ -98,8 +98,8 @@ function words(text: string): string[] {
 }
 
 function pastParticiple(verb: string): string {
-  const irregular = IRREGULAR[verb];
-  if (irregular !== undefined) return irregular;
+  // Own entries only: the verb 'constructor' must not find Object.prototype's.
+  if (Object.hasOwn(IRREGULAR, verb)) return IRREGULAR[verb] as string;
   if (DOUBLED.has(verb)) return `${verb}${verb.slice(-1)}ed`;
   if (verb.endsWith('e')) return `${verb}d`;
   if (/[^aeiou]y$/.test(verb)) return `${verb.slice(0, -1)}ied`;
@@ -131,7 +131,9 @@ export function eventTypeTable(
   const table = new Map<string, string>();
   const byEvent = new Map<string, string>();
   for (const command of commandTypes) {
-    const eventType = overrides[command] ?? pastTenseEventType(command);
+    // Own keys only: a command named 'toString' or 'constructor' must not find Object.prototype's.
+    const eventType =
+      (Object.hasOwn(overrides, command) ? overrides[command] : undefined) ?? pastTenseEventType(command);
     if (typeof eventType !== 'string' || eventType.trim().length === 0) {
       throw new InvalidArgument(`${aggregateType}: the event type of command '${command}' is empty`);
     }

@@ -33,6 +33,7 @@ import type { CommandOfEvent, EmittedEvent, StatechartEvent } from './statechart
 import { StatechartProcess } from './statechart-process.js';
 import { MachineSnapshots, type StatechartState } from './statechart-state.js';
 import { findUnsupportedFeatures } from './unsupported-features.js';
+import { vetted } from './vetted.js';
 import { WorkflowVersions } from './workflow-versions.js';
 
 /** Any record of workflow version → machine. */
@@ -172,7 +173,7 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
   let delayed = false;
   const invoked = new Set<string>();
   for (const [name, machine] of versions.entries()) {
-    const features = findUnsupportedFeatures(machine);
+    const features = vetted(String(type), name, () => findUnsupportedFeatures(machine));
     if (features.length > 0) throw new UnsupportedMachine(`${type}: workflow version '${name}'`, features);
     for (const invoke of promiseInvokes(machine).values()) invoked.add(invoke.src);
     for (const e of machine.events) {
@@ -208,7 +209,7 @@ function build<M extends Machines>(options: FromMachineOptions<M>, checkPurity: 
   const process = new StatechartProcess(versions, snapshots, eventTypes, checkPurity);
   // A dry run of every version's start: a context factory that spawns (or, with checkPurity,
   // differs between runs) is refused now rather than on the first command of every process.
-  for (const name of versions.names) process.startOf(name);
+  for (const name of versions.names) vetted(String(type), name, () => process.startOf(name));
   let checked: AnyDefinition | undefined;
 
   const spec: AggregateSpec<AnyState, AnyCommand, StatechartEvent<AnyCommand>> & {

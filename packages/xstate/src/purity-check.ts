@@ -65,7 +65,7 @@ export function firstDifference(a: unknown, b: unknown, path: string): string | 
   const differ = () => `${path}: ${show(a)} vs ${show(b)}`;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return differ();
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return differ();
-  if (a instanceof Date) return a.getTime() === (b as Date).getTime() ? undefined : differ();
+  if (a instanceof Date) return Object.is(a.getTime(), (b as Date).getTime()) ? undefined : differ();
   if (Array.isArray(a)) {
     const other = b as unknown[];
     if (a.length !== other.length) return `${path}.length: ${a.length} vs ${other.length}`;
@@ -125,7 +125,8 @@ function nameOf(action: unknown): string {
 }
 
 function show(value: unknown): string {
-  if (value instanceof Date) return `Date(${value.toISOString()})`;
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? 'Date(invalid)' : `Date(${value.toISOString()})`;
   if (typeof value === 'bigint') return `${value}n`;
   try {
     const json = JSON.stringify(value);

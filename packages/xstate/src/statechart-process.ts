@@ -7,7 +7,7 @@
  * machine-effects.ts); its outcome arrives as a command and is recorded as xstate's done or
  * error event.
  */
-import { type Command, type DecideContext, InvalidArgument, reject } from '@actorfold/core';
+import { type Command, type DecideContext, InvalidArgument, InvalidCommand, reject } from '@actorfold/core';
 import {
   type AnyMachineSnapshot,
   type AnyStateMachine,
@@ -17,6 +17,7 @@ import {
   transition,
 } from 'xstate';
 import { acceptedCommands } from './accepted-commands.js';
+import { copyContext, withContext } from './context-copy.js';
 import { ImpureMachine, UnsupportedMachine, WorkflowDiverged } from './errors.js';
 import { pastTenseEventType } from './event-naming.js';
 import { type PromiseInvoke, promiseInvokes } from './invoked-logic.js';
@@ -39,6 +40,7 @@ import {
 } from './machine-timers.js';
 import {
   actionsTaken,
+  firstDifference,
   type TransitionResult,
   transitionDifference,
   withClockMovedOn,
@@ -104,7 +106,7 @@ export class StatechartProcess {
     const version = first ? this.#versions.current : state.workflowVersion;
     const machine = this.#versions.machine(version);
     const start = first
-      ? this.#start(version)
+      ? this.#freshStart(version)
       : { snapshot: this.#snapshots.snapshotOf(state, machine), emitted: [], timers: [], effects: [] };
     const from = start.snapshot;
     const acceptedAt = ctx.now.toISOString();
@@ -112,17 +114,21 @@ export class StatechartProcess {
       const message = `the process has completed (state ${show(from.value)}) and takes no more commands`;
       reject('completed', message, { state: from.value });
     }
-    const delayed = isDelayedEvent(command.type);
-    if (delayed && !isTimerFiring(ctx, command.type)) {
+    // Everything is decided on the command's JSON form, the one stored and replayed: its type,
+    // not one a getter or toJSON showed the validator, says whether it is a timer's or an effect's.
+    const text = JSON.stringify(command);
+    const json = commandForm(text);
+    const delayed = isDelayedEvent(json.type);
+    if (delayed && !isTimerFiring(ctx, json.type)) {
       reject(
         'timer-only',
-        `'${command.type}' is a delayed transition's event: only its durable timer delivers it, when it is due`,
+        `'${json.type}' is a delayed transition's event: only its durable timer delivers it, when it is due`,
         { state: from.value },
       );
     }
-    const settled = isInvokeSettled(command.type) ? settledEventOf(command, ctx, from.value) : undefined;
+    const settled = isInvokeSettled(json.type) ? settledEventOf(json, ctx, from.value) : undefined;
     // An effect's outcome is recorded as the machine event it becomes, so replay needs no runtime.
-    const input = asJsonData(settled ?? command);
+    const input = settled === undefined ? json : asJsonData(settled);
     const event = machineEventOf(input, acceptedAt);
     if (settled !== undefined && !from.can(event) && this.#invokeActive(version, from, settled.actorId)) {
       // No onDone (or its guards refuse): xstate ignores the output, and so does the process.
@@ -135,20 +141,43 @@ export class StatechartProcess {
     }
     if (!from.can(event)) {
       const accepted = acceptedCommands(from, acceptedAt);
-      const why = accepted.includes(command.type) ? ': its guard refused it' : '';
+      const why = accepted.includes(json.type) ? ': its guard refused it' : '';
       reject(
         'invalid-state',
-        `command '${command.type}' is not accepted in state ${show(from.value)}${why} (accepted: ${accepted.join(', ') || 'none'})`,
+        `command '${json.type}' is not accepted in state ${show(from.value)}${why} (accepted: ${accepted.join(', ') || 'none'})`,
         { state: from.value, accepted },
       );
     }
-    const step = this.#run(machine, from, event, version, true, settled?.actorId);
-    if (this.#checkPurity) {
-      const again = withClockMovedOn(() => this.#run(machine, from, event, version, true, settled?.actorId));
-      this.#comparePurity(step, again, { version, state: show(from.value), commandType: command.type }, () =>
-        actionsTaken(machine, from, event),
+    const where = { version, state: show(from.value), commandType: json.type };
+    const suspects = () => actionsTaken(machine, from, event);
+    // The machine gets its own copy of the command: an assigner that changes the event's arrays
+    // in place must not change the command that is stored.
+    const run = (start: AnyMachineSnapshot) =>
+      this.#run(
+        machine,
+        start,
+        ownCopy(event, settled === undefined ? text : undefined),
+        version,
+        true,
+        settled?.actorId,
       );
-    }
+    let step: Step;
+    if (this.#checkPurity) {
+      // Each run starts from its own copy of the context, so neither can change the resident
+      // state; a run that changed its copy in place is impure (replay would not do it again).
+      const copy = withContext(from, copyContext(from.context));
+      step = run(copy);
+      const changed = firstDifference(from.context, copy.context, 'context');
+      if (changed !== undefined) {
+        this.#impure(
+          where,
+          suspects(),
+          `it changed the context it started from in place, ${changed}: an assigner must return new values, never push to, set on or assign into the context it was given`,
+        );
+      }
+      const again = withClockMovedOn(() => run(withContext(from, copyContext(from.context))));
+      this.#comparePurity(step, again, where, suspects);
+    } else step = run(from);
     // Every type a machine takes is in the table; the rule covers anything xstate adds later.
     const eventType = delayed
       ? DELAY_ELAPSED
@@ -156,7 +185,7 @@ export class StatechartProcess {
         ? 'output' in settled
           ? INVOKE_DONE
           : INVOKE_FAILED
-        : (this.#eventTypes.get(command.type) ?? pastTenseEventType(command.type));
+        : (this.#eventTypes.get(json.type) ?? pastTenseEventType(json.type));
     // The process's first decision also starts its initial state's timers and effects.
     applyTimerRequests(ctx, first ? [...start.timers, ...step.timers] : step.timers);
     applyEffectRequests(ctx, first ? [...start.effects, ...step.effects] : step.effects);
@@ -178,7 +207,7 @@ export class StatechartProcess {
     const from =
       record.workflowVersion === undefined
         ? this.#snapshots.snapshotOf(state, machine)
-        : this.#start(version).snapshot;
+        : this.#freshStart(version).snapshot;
     const machineEvent = machineEventOf(record.command, record.acceptedAt);
     if (from.status !== 'active' || !from.can(machineEvent)) {
       throw new WorkflowDiverged(
@@ -193,6 +222,28 @@ export class StatechartProcess {
   /** Runs (and caches) a version's initial transition: throws for one that spawns, or is impure when checked. */
   startOf(version: string): void {
     this.#start(version);
+  }
+
+  /**
+   * A process's start: the version's initial transition taken afresh (a `context` factory called
+   * for this process, as xstate calls it for each actor), its context copied (a static `context`
+   * object is one for all, also in xstate). The cached start is shared by every process, so an
+   * assigner that changes the context in place (an array's `push`, a Map's `set`, a method of a
+   * class instance) would otherwise change every later process's start, and their replays.
+   */
+  #freshStart(version: string): Step {
+    this.#start(version); // vetted (and purity-checked) once
+    const machine = this.#versions.machine(version);
+    const [snapshot, actions] = initialTransition(machine);
+    const step = checked(
+      this.#versions.aggregateType,
+      version,
+      this.#invokesOf(version),
+      undefined,
+      snapshot,
+      actions,
+    );
+    return { ...step, snapshot: withContext(step.snapshot, copyContext(step.snapshot.context)) };
   }
 
   /** The initial snapshot of a version, and what its entry actions emitted. Pure, so cached. */
@@ -223,6 +274,14 @@ export class StatechartProcess {
   ): void {
     const difference = transitionDifference(a, b);
     if (difference === undefined) return;
+    this.#impure(where, suspects(), difference);
+  }
+
+  #impure(
+    where: { version: string; state: string; commandType: string },
+    suspects: string[],
+    difference: string,
+  ): never {
     throw new ImpureMachine(
       {
         aggregateType: this.#versions.aggregateType,
@@ -230,7 +289,7 @@ export class StatechartProcess {
         state: where.state,
         commandType: where.commandType,
       },
-      suspects(),
+      suspects,
       difference,
     );
   }
@@ -288,7 +347,12 @@ function checked(
   if (features.length > 0)
     throw new UnsupportedMachine(`${aggregateType}: workflow version '${version}'`, features);
   if (snapshot.status === 'error') {
-    throw new InvalidArgument(`${aggregateType}: the machine failed: ${String(snapshot.error)}`);
+    // Machines start without input, so a context factory reading it is the usual cause.
+    const start =
+      from === undefined
+        ? ' in its initial transition (a process starts without input: a context factory gets none; give what it starts from in its first command)'
+        : '';
+    throw new InvalidArgument(`${aggregateType}: the machine failed${start}: ${String(snapshot.error)}`);
   }
   return {
     snapshot,
@@ -304,6 +368,32 @@ function emittedBy(actions: readonly ExecutableActionObject[]): EventObject[] {
     if (a.type === 'xstate.emit') emitted.push(asJsonData((a.params as { event: EventObject }).event));
   }
   return emitted;
+}
+
+/**
+ * The command as stored: its JSON form, which must still be a command of a string type that is
+ * not one of the machine's internal events (the validator refuses these already; this holds
+ * for any way a command reaches decide).
+ */
+function commandForm(text: string | undefined): Command {
+  const json = text === undefined ? undefined : (JSON.parse(text) as unknown);
+  const type = (json as { type?: unknown } | null)?.type;
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof type !== 'string') {
+    throw new InvalidCommand(
+      'the command as JSON (what is stored and decided) is not an object with a string type',
+    );
+  }
+  if (type.startsWith('xstate.') && !isDelayedEvent(type) && !isInvokeSettled(type)) {
+    throw new InvalidCommand(`'${type}': types starting with 'xstate.' are the machine's own events`);
+  }
+  return json as Command;
+}
+
+/** A copy of the machine event for one run, from the command's JSON text when there is one. */
+function ownCopy(event: EventObject & { acceptedAt?: string }, text: string | undefined): EventObject {
+  return text === undefined
+    ? asJsonData(event)
+    : ({ ...(JSON.parse(text) as EventObject), acceptedAt: event.acceptedAt } as EventObject);
 }
 
 function show(value: unknown): string {

@@ -15,6 +15,10 @@
  * - custom actions (functions, or named actions whose implementation is a function): their side
  *   effects would never run, silently. Record the fact with `emit` and act on the emitted event.
  * - wildcard transitions (`'*'`, `'a.*'`): the set of commands must be known to name events.
+ * - `stopChild` of an invoke: xstate stops it, but its effect would still deliver its outcome.
+ * - named guards that `setup({ guards })` does not implement: every command reaching one fails.
+ * - two states with one id (xstate takes it): their timers and effects would be named alike.
+ * - eventless (`always`) transitions without guard that loop for good (eventless-loops.ts).
  *
  * `after` is supported: its delayed transitions are durable timers (machine-timers.ts). So is
  * `invoke` of named promise logic: a durable effect (machine-effects.ts).
@@ -27,6 +31,7 @@ import type { AnyMachineSnapshot, AnyStateMachine, ExecutableActionObject, State
 import { assignerSpawns, enqueuedByDryRun } from './assigner-probe.js';
 import { delayProblem } from './durable-delays.js';
 import type { UnsupportedFeature } from './errors.js';
+import { endlessEventless } from './eventless-loops.js';
 import { invokedLogic, type LogicKind, logicKind, type PromiseInvoke } from './invoked-logic.js';
 import { isAfterRaise } from './machine-timers.js';
 
@@ -68,10 +73,22 @@ const KINDS: Record<Exclude<LogicKind, 'promise'>, { label: string; why: string 
 export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFeature[] {
   const found: UnsupportedFeature[] = [];
   const implementations: Record<string, unknown> = machine.implementations.actions;
+  const guards: Record<string, unknown> = machine.implementations.guards ?? {};
   const delays: Record<string, unknown> = machine.implementations.delays ?? {};
   const invokeIds = new Map<string, string>();
+  const invoked = allInvokeIds(machine.root);
+  const nodeIds = new Map<string, string>();
+  const loops = endlessEventless(machine.root, implementations);
   const visit = (node: StateNode): void => {
     const at = (feature: string, message: string) => found.push({ stateId: node.id, feature, message });
+    const path = [machine.root.id, ...node.path].join('.');
+    const other = nodeIds.get(node.id);
+    if (other !== undefined) {
+      at(
+        'state id',
+        `state '${path}' has the id '${node.id}' of state '${other}' too: its delayed transitions' timers and its invokes' effects are named by the id, so one state's would replace or cancel the other's; give each state its own id`,
+      );
+    } else nodeIds.set(node.id, path);
     node.invoke.forEach((invoke, index) => {
       const problem = invokeProblem(machine, node, index, invoke);
       if (problem !== undefined) at('invoke', problem);
@@ -89,9 +106,13 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
     }
     const actions = (where: string, list: readonly unknown[]) => {
       for (const action of list) {
-        const problem = actionProblem(action, implementations);
+        const problem = actionProblem(action, implementations, invoked, guards, machine);
         if (problem !== undefined) at(problem.feature, `${where}: ${problem.message}`);
       }
+    };
+    const guarded = (where: string, guard: unknown) => {
+      const problem = guard === undefined ? undefined : guardProblem(guard, guards, machine, 0);
+      if (problem !== undefined) at('guard', `${where}: ${problem}`);
     };
     actions('entry', node.entry);
     actions('exit', node.exit);
@@ -104,9 +125,22 @@ export function findUnsupportedFeatures(machine: AnyStateMachine): UnsupportedFe
           `has a wildcard transition '${eventType}': name each command the state takes, so that refusals can list them and events can be named`,
         );
       }
-      for (const t of transitions) actions(`on '${eventType}'`, t.actions);
+      for (const t of transitions) {
+        actions(`on '${eventType}'`, t.actions);
+        guarded(`on '${eventType}'`, t.guard);
+      }
     }
-    for (const t of node.always ?? []) actions('always', t.actions);
+    for (const t of node.always ?? []) {
+      actions('always', t.actions);
+      guarded('always', t.guard);
+    }
+    const endless = loops.get(node);
+    if (endless !== undefined) {
+      at(
+        'always',
+        `${endless}: the transition that enters it would never return (xstate has no bound); give it a guard that ends it`,
+      );
+    }
     for (const child of Object.values(node.states)) visit(child);
   };
   visit(machine.root);
@@ -143,21 +177,68 @@ function invokeProblem(
   return undefined;
 }
 
+/** The ids of every invoke of the machine (their effects are stopped by leaving their state). */
+function allInvokeIds(node: StateNode, ids = new Set<string>()): Set<string> {
+  for (const invoke of node.invoke) ids.add(invoke.id);
+  for (const child of Object.values(node.states)) allInvokeIds(child, ids);
+  return ids;
+}
+
+/**
+ * Why a guard cannot be evaluated, or undefined: a named guard (also inside `and`, `or`, `not`)
+ * that `setup({ guards })` does not implement would fail every command that reaches it, and
+ * every refusal in its state (whose `accepted` list evaluates it).
+ */
+function guardProblem(
+  guard: unknown,
+  guards: Record<string, unknown>,
+  machine: AnyStateMachine,
+  depth: number,
+): string | undefined {
+  if (depth > 100) return 'its guards refer to each other in a loop';
+  if (typeof guard === 'function') {
+    const { guards: inner, stateValue } = guard as { guards?: unknown; stateValue?: unknown };
+    if (typeof stateValue === 'string' && stateValue.startsWith('#')) {
+      try {
+        machine.getStateNodeById(stateValue);
+      } catch {
+        return `stateIn('${stateValue}') names a state id the machine does not have`;
+      }
+    }
+    if (!Array.isArray(inner)) return undefined;
+    for (const g of inner) {
+      const problem = guardProblem(g, guards, machine, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  const name = typeof guard === 'string' ? guard : (guard as { type?: unknown } | null)?.type;
+  if (typeof name !== 'string') return `a guard of unknown shape: ${String(guard)}`;
+  if (!Object.hasOwn(guards, name)) return `guard '${name}' has no implementation in setup({ guards })`;
+  const impl = guards[name];
+  // A function (perhaps and/or/not of other names) or another name: vetted the same way.
+  return guardProblem(impl, guards, machine, depth + 1);
+}
+
 function actionProblem(
   action: unknown,
   implementations: Record<string, unknown>,
+  invoked: ReadonlySet<string>,
+  guards: Record<string, unknown>,
+  machine: AnyStateMachine,
+  depth = 0,
 ): { feature: string; message: string } | undefined {
   let name: string;
   let impl: unknown;
   if (typeof action === 'string') {
     name = action;
-    impl = implementations[action];
+    impl = Object.hasOwn(implementations, action) ? implementations[action] : undefined;
   } else if (typeof action === 'function') {
     impl = action;
     name = builtinType(action) ?? (action.name || '(anonymous)');
   } else {
     name = String((action as { type?: unknown } | null)?.type);
-    impl = implementations[name];
+    impl = Object.hasOwn(implementations, name) ? implementations[name] : undefined;
   }
   if (impl === undefined) {
     return { feature: 'custom action', message: `action '${name}' has no implementation (${ADVICE_EMIT})` };
@@ -177,11 +258,53 @@ function actionProblem(
     if (enqueued.spawnsChild || enqueued.assignments.some(assignerSpawns)) {
       return { feature: 'spawn', message: `${describe(name)} enqueues a spawn: ${SPAWNED}` };
     }
+    if (enqueued.stops.some((ref) => stopsInvoke(ref, invoked))) {
+      return {
+        feature: 'stopChild',
+        message: `${describe(name)} enqueues a stopChild of an invoke: ${STOP_INVOKE}`,
+      };
+    }
+    for (const g of enqueued.checked) {
+      const problem = guardProblem(g, guards, machine, 0);
+      if (problem !== undefined) return { feature: 'guard', message: `${describe(name)} checks ${problem}` };
+    }
+    // What the dry run reached; a path it did not take is still vetted when the transition runs.
+    if (enqueued.delayedRaise) {
+      return {
+        feature: 'delayed raise',
+        message: `${describe(name)} enqueues a raise with a delay: ${ADVICE_AFTER}`,
+      };
+    }
+    if (enqueued.sends) {
+      return {
+        feature: 'sendTo',
+        message: `${describe(name)} enqueues a sendTo or sendParent: a process has no other actors; ${ADVICE_EMIT}`,
+      };
+    }
+    if (depth < 10) {
+      for (const a of enqueued.actions) {
+        const problem = actionProblem(a, implementations, invoked, guards, machine, depth + 1);
+        if (problem !== undefined)
+          return { feature: problem.feature, message: `${describe(name)} enqueues: ${problem.message}` };
+      }
+    }
+  }
+  if (type === 'xstate.stopChild' && stopsInvoke((impl as { actorRef?: unknown }).actorRef, invoked)) {
+    return { feature: 'stopChild', message: `${describe(name)} stops an invoke: ${STOP_INVOKE}` };
   }
   const raised = (impl as { event?: { type?: unknown } }).event?.type;
   // `after` is built from a delayed raise of 'xstate.after.…', already reported as `after`.
   if (typeof raised === 'string' && raised.startsWith('xstate.after.')) return undefined;
   return builtinProblem(type, (impl as { delay?: unknown }).delay);
+}
+
+const STOP_INVOKE =
+  "an invoke's effect is cancelled by leaving the state that invokes it; stopping it while staying would still deliver its outcome to onDone or onError, which xstate would not: move the invoke into a child state and leave that instead";
+
+/** Whether a `stopChild` target can be an invoke: its id, or a function (which might give one). */
+function stopsInvoke(ref: unknown, invoked: ReadonlySet<string>): boolean {
+  if (typeof ref === 'string') return invoked.has(ref);
+  return typeof ref === 'function' && invoked.size > 0;
 }
 
 const ADVICE_AFTER =

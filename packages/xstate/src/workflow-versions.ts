@@ -6,6 +6,7 @@ import { InvalidArgument } from '@actorfold/core';
 import type { AnyStateMachine } from 'xstate';
 import { withDurableDelays } from './durable-delays.js';
 import { UnknownWorkflowVersion } from './errors.js';
+import { vetted } from './vetted.js';
 
 export class WorkflowVersions {
   readonly aggregateType: string;
@@ -41,7 +42,10 @@ export class WorkflowVersions {
     }
     // Delays become milliseconds up front (ISO-8601 keys and results), see durable-delays.ts.
     this.#machines = new Map(
-      (entries as Array<[string, AnyStateMachine]>).map(([name, m]) => [name, withDurableDelays(m)]),
+      (entries as Array<[string, AnyStateMachine]>).map(([name, m]) => [
+        name,
+        vetted(aggregateType, name, () => withDurableDelays(m)),
+      ]),
     );
     this.names = entries.map(([name]) => name);
     this.current = resolveCurrent(aggregateType, this.names, current);

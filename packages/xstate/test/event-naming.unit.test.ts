@@ -53,6 +53,17 @@ describe('event names', () => {
     expect([...named.eventTypes].sort()).toEqual(['Goed', 'Legacy', 'SwitchConfirmed']);
   });
 
+  it("names commands called like Object.prototype's members (toString, constructor) by the rule", () => {
+    const odd = createMachine({
+      initial: 'a',
+      states: { a: { on: { toString: 'b', constructor: 'b' } }, b: {} },
+    });
+    const def = fromMachine({ type: 'odd', machines: { v1: odd } });
+    expect([...def.eventTypes].sort()).toEqual(['Constructored', 'StringToed']);
+    expect(def.decide(def.initialState(), { type: 'toString' }, ctx)[0]?.type).toBe('StringToed');
+    expect(pastTenseEventType('constructor')).toBe('Constructored');
+  });
+
   it('refuses eventTypes for a command no machine takes (a typo) and empty names', () => {
     const base = { type: 'm', machines: { v1: machine } } as const;
     expect(() => fromMachine({ ...base, eventTypes: { go: 'Went', cofnirm: 'Y' } as never })).toThrow(

@@ -311,6 +311,25 @@ describe('effectsFromMachine', () => {
     }
   });
 
+  it("keys every implementation as an own property, also a src named '__proto__'", () => {
+    const actors: Record<string, typeof fetchUser> = {};
+    Object.defineProperty(actors, '__proto__', {
+      value: fetchUser,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+    const machine = setup({ actors }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: { a: { invoke: { id: 'odd', src: '__proto__', onDone: 'b', onError: 'b' } }, b: {} },
+    });
+    const implementations = effectsFromMachine(fromMachine({ type: 'm', machines: { v1: machine } }));
+    expect(Object.getPrototypeOf(implementations)).toBe(Object.prototype);
+    expect(Object.keys(implementations)).toEqual(['__proto__']);
+    expect(typeof Object.getOwnPropertyDescriptor(implementations, '__proto__')?.value).toBe('function');
+  });
+
   it('gives the promise creator the effect context (idempotency key, attempt); emit is refused, not retried', async () => {
     const seen: unknown[] = [];
     const machine = setup({

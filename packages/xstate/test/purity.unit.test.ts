@@ -179,6 +179,21 @@ describe('the impurity check of statechart aggregates', () => {
       .thenState((s) => expect(s.value).toEqual({ review: 'firstLine' }));
   });
 
+  it('passes a pure machine whose context holds an invalid Date, NaN and -0 (equal to themselves in both runs)', async () => {
+    const odd = setup({
+      types: {
+        context: {} as { due: Date; ratio: number; delta: number; n: number },
+        events: {} as { type: 'tick' },
+      },
+    }).createMachine({
+      context: () => ({ due: new Date('not a date'), ratio: Number.NaN, delta: -0, n: 0 }),
+      on: { tick: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    await given(fromMachine({ type: 'odd', machines: { v1: odd } }))
+      .when({ type: 'tick' })
+      .thenState((s) => expect(s.context.n).toBe(1));
+  });
+
   it('can be turned off in given() for a test that means to show the impurity', async () => {
     await given(todos, [], { checkPurity: false })
       .when({ type: 'addTodo', title: 'milk' })

@@ -2,6 +2,7 @@ import { given } from '@actorfold/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type AnyStateMachine,
+  and,
   assign,
   cancel,
   createMachine,
@@ -14,11 +15,15 @@ import {
   fromPromise,
   fromTransition,
   log,
+  not,
+  or,
   raise,
   sendParent,
   sendTo,
   setup,
   spawnChild,
+  stateIn,
+  stopChild,
 } from 'xstate';
 import { findUnsupportedFeatures, fromMachine, UnsupportedMachine } from '../src/index.js';
 import { approvalMachine } from './support/approval.js';
@@ -256,6 +261,251 @@ describe('machines that cannot be event-sourced', () => {
     ]);
   });
 
+  it.each([
+    [
+      'custom code',
+      enqueueActions(({ enqueue }) => enqueue(() => undefined)),
+      'custom action',
+      /enqueues: custom action/,
+    ],
+    [
+      'a named custom action',
+      enqueueActions(({ enqueue }) => enqueue('missing')),
+      'custom action',
+      /enqueues: action 'missing' has no implementation/,
+    ],
+    [
+      'a delayed raise',
+      enqueueActions(({ enqueue }) => enqueue.raise({ type: 'go' }, { delay: 10 })),
+      'delayed raise',
+      /enqueues a raise with a delay/,
+    ],
+    [
+      'a sendTo',
+      enqueueActions(({ enqueue, self }) => enqueue.sendTo(self, { type: 'go' })),
+      'sendTo',
+      /enqueues a sendTo or sendParent/,
+    ],
+  ])(
+    'refuses enqueueActions that enqueues %s at definition time, where its dry run reaches it',
+    (_, action, feature, message) => {
+      const error = refusal(machineWith({ on: { go: 'b', act: { actions: action } } }));
+      expect(error.features).toEqual([expect.objectContaining({ stateId: 'm.a', feature })]);
+      expect(error.message).toMatch(message);
+    },
+  );
+
+  it('refuses a stopChild of an invoke, which xstate stops but whose effect would still deliver to onDone', () => {
+    const machine = setup({ actors: { x: lazy } }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          invoke: { id: 'job', src: 'x', onDone: 'b' },
+          on: {
+            abort: { actions: stopChild('job') },
+            later: { actions: enqueueActions(({ enqueue }) => enqueue.stopChild('job')) },
+            other: { actions: stopChild('not-an-invoke') },
+          },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        stateId: 'm.a',
+        feature: 'stopChild',
+        message: expect.stringMatching(
+          /on 'abort': an inline stopChild stops an invoke: .*leaving the state/,
+        ),
+      }),
+      expect.objectContaining({
+        stateId: 'm.a',
+        feature: 'stopChild',
+        message: expect.stringMatching(/^on 'later'/),
+      }),
+    ]);
+  });
+
+  it('refuses a named guard that setup({ guards }) does not implement, also inside and/or/not and enqueueActions', () => {
+    const machine = setup({
+      guards: { known: () => true, alias: 'known' as never, composed: and(['known', 'lost' as never]) },
+    }).createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          on: {
+            go: { guard: 'known', target: 'b' },
+            viaAlias: { guard: 'alias', target: 'b' },
+            viaComposed: { guard: 'composed', target: 'b' },
+            typo: { guard: 'knwon' as never, target: 'b' },
+            nested: { guard: and(['known', not({ type: 'missing' as never })]), target: 'b' },
+            checked: {
+              actions: enqueueActions(
+                ({ check, enqueue }) => check('absent' as never) && enqueue.emit({ type: 'x' }),
+              ),
+            },
+          },
+          always: { guard: or(['known', 'gone' as never]), target: 'b' },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine).map((f) => [f.feature, f.message])).toEqual([
+      ['guard', "on 'viaComposed': guard 'lost' has no implementation in setup({ guards })"],
+      ['guard', "on 'typo': guard 'knwon' has no implementation in setup({ guards })"],
+      ['guard', "on 'nested': guard 'missing' has no implementation in setup({ guards })"],
+      [
+        'guard',
+        "on 'checked': an inline enqueueActions checks guard 'absent' has no implementation in setup({ guards })",
+      ],
+      ['guard', "always: guard 'gone' has no implementation in setup({ guards })"],
+    ]);
+  });
+
+  it('refuses a stateIn guard naming a state id the machine does not have (every evaluation would throw)', () => {
+    const machine = createMachine({
+      id: 'm',
+      initial: 'a',
+      states: {
+        a: {
+          on: { go: { guard: stateIn('#m.b'), target: 'b' }, typo: { guard: stateIn('#m.bb'), target: 'b' } },
+        },
+        b: {},
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        feature: 'guard',
+        message: "on 'typo': stateIn('#m.bb') names a state id the machine does not have",
+      }),
+    ]);
+  });
+
+  it('turns what xstate throws about a machine it cannot use into INVALID_ARGUMENT naming the version', () => {
+    const broken = createMachine({ id: 'm', initial: 'missing', states: { a: {} } });
+    expect(() => fromMachine({ type: 'm', machines: { v1: broken } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          /^m: workflow version 'v1': xstate cannot use this machine: Initial state node "missing"/,
+        ),
+      }),
+    );
+  });
+
+  it('says that a process starts without input when the initial transition fails', () => {
+    const needsInput = setup({ types: { input: {} as { n: number } } }).createMachine({
+      context: ({ input }) => ({ n: input.n }),
+      initial: 'a',
+      states: { a: {} },
+    });
+    expect(() => fromMachine({ type: 'm', machines: { v1: needsInput } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/a process starts without input/),
+      }),
+    );
+  });
+
+  it("refuses two states with one id, which xstate takes: one region's timer would replace and cancel the other's", () => {
+    const machine = createMachine({
+      id: 'm',
+      type: 'parallel',
+      states: {
+        p: { initial: 'x', states: { x: { id: 'wait', after: { 1000: 'y' } }, y: {} } },
+        q: { initial: 'x', states: { x: { id: 'wait', after: { 1000: 'y' }, on: { leave: 'y' } }, y: {} } },
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([
+      expect.objectContaining({
+        stateId: 'wait',
+        feature: 'state id',
+        message: expect.stringMatching(/^state 'm\.q\.x' has the id 'wait' of state 'm\.p\.x' too/),
+      }),
+    ]);
+  });
+
+  const inc = assign({ n: ({ context }: { context: { n: number } }) => context.n + 1 });
+  it.each([
+    [
+      'targetless, assigning',
+      { spin: { always: { actions: inc } } },
+      'm.spin',
+      /without guard or target assigns again/,
+    ],
+    [
+      'to its own state, assigning',
+      { spin: { always: { target: 'spin', actions: inc } } },
+      'm.spin',
+      /to 'm\.spin' assigns again/,
+    ],
+    [
+      'to a child, assigning',
+      { spin: { initial: 'a', always: { target: '.b', actions: inc }, states: { a: {}, b: {} } } },
+      'm.spin',
+      /to 'm\.spin\.b' assigns again/,
+    ],
+    [
+      'to its parent, assigning',
+      { spin: { initial: 'a', states: { a: { always: { target: '#m.spin', actions: inc } } } } },
+      'm.spin.a',
+      /to 'm\.spin' assigns again/,
+    ],
+    [
+      're-entering its state, whose entry assigns',
+      { spin: { entry: inc, always: { target: 'spin', reenter: true } } },
+      'm.spin',
+      /to 'm\.spin' assigns again/,
+    ],
+    [
+      'a cycle through two states',
+      { spin: { always: 'pong' }, pong: { always: 'spin' } },
+      'm.spin',
+      /go round 'm\.spin' → 'm\.pong' → 'm\.spin'/,
+    ],
+    [
+      "a cycle through a state's initial child",
+      { spin: { initial: 'a', states: { a: { always: '#m.pong' } } }, pong: { always: '#m.spin' } },
+      'm.spin.a',
+      /go round 'm\.spin\.a' → 'm\.pong' → 'm\.spin\.a'/,
+    ],
+  ])(
+    'refuses an unguarded eventless transition that never stops (%s): xstate would spin in transition forever',
+    (_, states, stateId, message) => {
+      const machine = createMachine({
+        id: 'm',
+        initial: 'idle',
+        context: { n: 0 },
+        states: { idle: { on: { go: 'spin' } }, ...states },
+      } as never);
+      expect(findUnsupportedFeatures(machine)).toEqual([
+        expect.objectContaining({ stateId, feature: 'always', message: expect.stringMatching(message) }),
+      ]);
+    },
+  );
+
+  it('accepts eventless transitions that stop: guarded loops, chains that end, no-ops xstate stops at', () => {
+    const machine = createMachine({
+      id: 'm',
+      initial: 'idle',
+      context: { n: 0 },
+      states: {
+        idle: { on: { go: 'count', chain: 'one', self: 'still', child: 'parent', emits: 'loud' } },
+        count: {
+          always: { guard: ({ context }) => context.n < 3, target: 'count', reenter: true, actions: inc },
+        },
+        one: { always: 'two' },
+        two: { always: 'idle' },
+        still: { always: { target: 'still', reenter: true } },
+        parent: { initial: 'a', always: '.b', states: { a: {}, b: {} } },
+        loud: { always: { actions: emit({ type: 'noise' }) } },
+      },
+    });
+    expect(findUnsupportedFeatures(machine)).toEqual([]);
+  });
+
   it('vets the actions of onDone and onError like any other', () => {
     const machine = setup({ actors: { x: lazy } }).createMachine({
       id: 'm',
@@ -374,15 +624,21 @@ describe('spawn inside assign, refused when fromMachine runs', () => {
 });
 
 describe('what only running a transition shows', () => {
-  // Custom code that enqueueActions enqueues is seen only when the transition runs.
+  // Custom code that enqueueActions enqueues on a path the definition's dry run does not take
+  // (a condition on the context, which the dry run only has stand-ins for) is seen only when the
+  // transition runs.
   const sneaky = setup({}).createMachine({
     id: 'm',
     initial: 'a',
-    context: {},
+    context: { flag: true },
     states: {
       a: {
         on: {
-          enqueueCustom: { actions: enqueueActions(({ enqueue }) => enqueue(() => undefined)) },
+          enqueueCustom: {
+            actions: enqueueActions(({ enqueue, context }) => {
+              if (context.flag === true) enqueue(() => undefined);
+            }),
+          },
           enqueueEmit: { actions: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'fine' })) },
         },
       },
