@@ -124,6 +124,8 @@ export class Batch {
       const first = this.#ids.get(commandId);
       if (first !== undefined) return { kind: 'same-batch', first };
     }
+    // Taken before decide: a decide that changes the command must not change its fingerprint.
+    if (commandId !== undefined && request.fingerprint === undefined) fingerprintOf(request);
     const broken = brokenBatcher.mode;
     const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
     // The object decide sees as ctx.metadata is the one stored with the command's events.
@@ -263,7 +265,12 @@ function sizeOf(events: readonly DomainEvent[]): number {
   return n;
 }
 
-/** The fingerprint of what the caller sent: the command, or the injected events. */
+/** The fingerprint of what the caller sent: the command, or the injected events (taken once). */
 export function fingerprintOf(request: CommandRequest): string {
-  return fingerprint(request.kind === 'execute' ? request.command : request.events);
+  let fp = request.fingerprint;
+  if (fp === undefined) {
+    fp = fingerprint(request.kind === 'execute' ? request.command : request.events);
+    request.fingerprint = fp;
+  }
+  return fp;
 }

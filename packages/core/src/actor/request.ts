@@ -103,6 +103,12 @@ abstract class CommandReply extends Reply<ExecuteResult> {
   metadata: EventMetadata | undefined = undefined;
   /** Why a beforeDecide interceptor refused it (kept for a batch decided again after a conflict). */
   refusal: Refused | undefined = undefined;
+  /**
+   * The fingerprint of what the caller sent, for a request with a commandId: taken at the call
+   * (before validateCommand), or by the batch before decide runs, so neither a validator that
+   * fills in defaults nor a decide that changes the command makes an exact retry a conflict.
+   */
+  fingerprint: string | undefined = undefined;
 
   override succeed(value: ExecuteResult): void {
     if (this.settled) return;

@@ -1,3 +1,4 @@
+import { fingerprint } from '../actor/fingerprint.js';
 import {
   type ExecuteOptions,
   ExecuteRequest,
@@ -65,12 +66,15 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     options = taken;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
+    // What the caller sent is what a retry sends again: fingerprinted before the validator
+    // (which may fill in defaults) and decide (which may change the command) see it.
+    const fp = options.commandId === undefined ? undefined : fingerprint(command);
     const validator = this.#def.validateCommand;
-    if (validator === undefined) return this.#send(new ExecuteRequest(this.#streamId, command, options));
+    if (validator === undefined) return this.#send(this.#request(command, options, fp));
     try {
       const result = validator['~standard'].validate(command);
-      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options));
-      return this.#afterValidation(result, options);
+      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options, fp));
+      return this.#afterValidation(result, options, fp);
     } catch (error) {
       // A validator that throws instead of reporting issues: a rejected promise all the same.
       return Promise.reject(error);
@@ -93,7 +97,9 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
       return Promise.reject(
         new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'),
       );
-    return this.#send(new InjectRequest(this.#streamId, events, taken));
+    const request = new InjectRequest(this.#streamId, events, taken);
+    if (taken.commandId !== undefined) request.fingerprint = fingerprint(events);
+    return this.#send(request);
   }
 
   /** Whether an actor is resident right now (false after eviction; the next call respawns it). */
@@ -149,6 +155,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
       readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
     },
     options: ExecuteOptions,
+    fp: string | undefined,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     if (result.issues !== undefined) {
       const summary = result.issues.map((i) => i.message).join('; ');
@@ -159,7 +166,13 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const command = result.value;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(new ExecuteRequest(this.#streamId, command as CommandOf<D>, options));
+    return this.#send(this.#request(command as CommandOf<D>, options, fp));
+  }
+
+  #request(command: CommandOf<D>, options: ExecuteOptions, fp: string | undefined): ExecuteRequest {
+    const request = new ExecuteRequest(this.#streamId, command, options);
+    request.fingerprint = fp;
+    return request;
   }
 
   #send<T>(request: Request): Promise<T> {

@@ -1,0 +1,106 @@
+/**
+ * Deciders as code written elsewhere drives them (Emmett style, through `fromDecider`), doing what
+ * such code does: validators that fill in defaults, a decide that normalises the command it was
+ * given or writes to `ctx.metadata`. The public API only, on a memory store kept across restarts.
+ * Each test states a promise of docs/guarantees.md: what execute acknowledged is what a replay,
+ * a retry and a restart give back, or the command is refused clearly.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createRuntime,
+  fromDecider,
+  memoryStore,
+  type Runtime,
+  type StandardSchemaV1,
+} from '../src/index.js';
+import { collect, ProbeStore } from './support/probe-store.js';
+
+type Cart = { items: string[] };
+type CartCommand = { type: 'add'; sku: string; quantity?: number; requestId?: string; meddle?: string };
+type CartEvent = { type: 'Added'; sku: string; quantity: number };
+
+let runtime: Runtime | undefined;
+afterEach(async () => {
+  await runtime?.shutdown();
+  runtime = undefined;
+});
+
+/** A store the runtime cannot close: a second runtime opens the same data, as after a restart. */
+class KeptOpen extends ProbeStore {
+  override async close(): Promise<void> {}
+}
+
+/** A Standard Schema validator that fills in a fresh requestId on every call (as `.default(randomUUID)` does). */
+let issued = 0;
+const withRequestId: StandardSchemaV1<unknown, CartCommand> = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: (value) => ({ value: { ...(value as CartCommand), requestId: `r-${++issued}` } }),
+  },
+};
+
+function cart(options: { validate?: boolean } = {}) {
+  return fromDecider<Cart, CartCommand, CartEvent>(
+    {
+      decide(command, _state, ctx) {
+        // Normalises the command it was given, in place, as hand-written deciders do.
+        command.quantity = Math.min(command.quantity ?? 1, 10);
+        const m = ctx.metadata as Record<string, unknown>;
+        if (command.meddle === 'commandId') m.commandId = 'another-id';
+        if (command.meddle === 'delete') delete m.commandId;
+        if (command.meddle === 'codec') m.codec = 'unknown-codec';
+        if (command.meddle === 'date') m.at = new Date(0);
+        if (command.meddle === 'bigint') m.big = 1n;
+        return { type: 'Added', sku: command.sku, quantity: command.quantity };
+      },
+      evolve: (state, event) => ({ items: [...state.items, `${event.sku}x${event.quantity}`] }),
+      initialState: () => ({ items: [] }),
+    },
+    { type: 'cart', ...(options.validate ? { validateCommand: withRequestId } : {}) },
+  );
+}
+
+async function start(store: KeptOpen, def: ReturnType<typeof cart>) {
+  await runtime?.shutdown();
+  runtime = await createRuntime({ store, aggregates: [def] });
+  return runtime.get(def, 'c1');
+}
+
+describe('an exact retry is a duplicate, whatever the aggregate does with the command', () => {
+  it('when validateCommand fills in a value that differs on every call: the retry gets the original result, before and after a restart', async () => {
+    const store = new KeptOpen(memoryStore());
+    const def = cart({ validate: true });
+    let h = await start(store, def);
+    const first = await h.execute({ type: 'add', sku: 'apple' }, { commandId: 'add-apple' });
+    const retry = await h.execute({ type: 'add', sku: 'apple' }, { commandId: 'add-apple' });
+    expect(retry).toMatchObject({ deduplicated: true, version: first.version });
+    h = await start(store, def);
+    const afterRestart = await h.execute({ type: 'add', sku: 'apple' }, { commandId: 'add-apple' });
+    expect(afterRestart).toMatchObject({ deduplicated: true, version: 1 });
+    // A different command under the same commandId is still told apart.
+    await expect(h.execute({ type: 'add', sku: 'pear' }, { commandId: 'add-apple' })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_CONFLICT',
+    });
+    expect(await collect(store.readStream('cart/c1'))).toHaveLength(1);
+  });
+
+  it('when decide changes the command it was given: the retry gets the original result, in one batch and after a restart', async () => {
+    const store = new KeptOpen(memoryStore());
+    const def = cart();
+    let h = await start(store, def);
+    // The same commandId twice in one batch (the second a same-batch duplicate), then alone.
+    const [a, b] = await Promise.all([
+      h.execute({ type: 'add', sku: 'apple', quantity: 50 }, { commandId: 'bulk' }),
+      h.execute({ type: 'add', sku: 'apple', quantity: 50 }, { commandId: 'bulk' }),
+    ]);
+    expect(a.state.items).toEqual(['applex10']);
+    expect(b).toMatchObject({ deduplicated: true, version: 1 });
+    const retry = await h.execute({ type: 'add', sku: 'apple', quantity: 50 }, { commandId: 'bulk' });
+    expect(retry).toMatchObject({ deduplicated: true, version: 1 });
+    h = await start(store, def);
+    const afterRestart = await h.execute({ type: 'add', sku: 'apple', quantity: 50 }, { commandId: 'bulk' });
+    expect(afterRestart).toMatchObject({ deduplicated: true, version: 1 });
+    expect(afterRestart.state.items).toEqual(['applex10']);
+  });
+});
