@@ -104,3 +104,68 @@ describe('an exact retry is a duplicate, whatever the aggregate does with the co
     expect(afterRestart.state.items).toEqual(['applex10']);
   });
 });
+
+describe('decide cannot change the metadata stored with its events', () => {
+  for (const meddle of ['commandId', 'delete', 'codec', 'date', 'bigint']) {
+    it(`writing to ctx.metadata (${meddle}) fails that command alone with DECIDE_FAILED; the rest of its batch is stored with the metadata it was sent with`, async () => {
+      const store = new KeptOpen(memoryStore());
+      const def = cart();
+      let h = await start(store, def);
+      const sent = [
+        h.execute({ type: 'add', sku: 'before' }, { commandId: 'c-before', metadata: { user: 'u1' } }),
+        h.execute(
+          { type: 'add', sku: 'meddler', meddle },
+          { commandId: 'c-meddler', metadata: { user: 'u1' } },
+        ),
+        h.execute({ type: 'add', sku: 'after' }, { commandId: 'c-after', metadata: { user: 'u1' } }),
+      ];
+      const settled = await Promise.allSettled(sent);
+      expect(
+        settled.map((s) => (s.status === 'fulfilled' ? 'ok' : (s.reason as { code: string }).code)),
+      ).toEqual(['ok', 'DECIDE_FAILED', 'ok']);
+      const stored = await collect(store.readStream('cart/c1'));
+      expect(
+        stored.map((e) => [e.metadata.commandId, e.metadata.user, e.metadata.codec, e.metadata.at]),
+      ).toEqual([
+        ['c-before', 'u1', undefined, undefined],
+        ['c-after', 'u1', undefined, undefined],
+      ]);
+      // The stream replays, and every acknowledged commandId is still a duplicate after a restart.
+      h = await start(store, def);
+      expect((await h.state()).state.items).toEqual(['beforex1', 'afterx1']);
+      for (const [sku, commandId] of [
+        ['before', 'c-before'],
+        ['after', 'c-after'],
+      ] as const) {
+        const retry = await h.execute({ type: 'add', sku }, { commandId, metadata: { user: 'u1' } });
+        expect(retry.deduplicated).toBe(true);
+      }
+      expect(await collect(store.readStream('cart/c1'))).toHaveLength(2);
+    });
+  }
+
+  it('reading ctx.metadata gives what is stored: the options’ metadata with the commandId', async () => {
+    let seen: unknown;
+    const def = fromDecider<Cart, CartCommand, CartEvent>(
+      {
+        decide(command, _state, ctx) {
+          seen = ctx.metadata;
+          return { type: 'Added', sku: command.sku, quantity: 1 };
+        },
+        evolve: (state) => state,
+        initialState: () => ({ items: [] }),
+      },
+      { type: 'cart' },
+    );
+    runtime = await createRuntime({ store: memoryStore(), aggregates: [def] });
+    const r = await runtime
+      .get(def, 'c1')
+      .execute(
+        { type: 'add', sku: 'x' },
+        { commandId: 'id-1', correlationId: 'corr', metadata: { user: 'u1' } },
+      );
+    expect(seen).toEqual({ user: 'u1', commandId: 'id-1', correlationId: 'corr' });
+    expect(Object.isFrozen(seen)).toBe(true);
+    expect(r.events[0]?.metadata).toMatchObject({ user: 'u1', commandId: 'id-1', correlationId: 'corr' });
+  });
+});

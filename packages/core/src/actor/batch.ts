@@ -128,7 +128,7 @@ export class Batch {
     if (commandId !== undefined && request.fingerprint === undefined) fingerprintOf(request);
     const broken = brokenBatcher.mode;
     const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
-    // The object decide sees as ctx.metadata is the one stored with the command's events.
+    // Decide sees a frozen copy of it as ctx.metadata; this object is stored with the command's events.
     // As interceptors left it, when they ran (request.ts, metadataOf).
     const metadata = metadataOf(request);
     this.#metadata = metadata;

@@ -23,7 +23,7 @@ export interface DecideContext {
   readonly version: number;
   /** When the command started, from the runtime's clock. */
   readonly now: Date;
-  /** The metadata that will be stored with the events (commandId, correlationId, ...). */
+  /** The metadata that will be stored with the events (commandId, correlationId, ...): a frozen copy, read-only. */
   readonly metadata: Readonly<EventMetadata>;
   /**
    * Schedules and cancels the aggregate's durable timers. What decide asks for here is written in
