@@ -1251,7 +1251,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         if (this.#host.firstTime(`snapshot refused: ${this.def.type}`)) {
           this.#logger().warn(
             { err: snapshot.error, version },
-            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state (replay stays correct, only slower; choose a codec or snapshots.encode that can)`,
+            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state, or restoring it would not give the state back (replay stays correct, only slower; choose a codec, or snapshots.encode and decode, that keep it exactly)`,
           );
         }
         return false;

@@ -55,7 +55,10 @@ export interface SnapshotPolicy<S> {
   onEvict?: boolean;
   /** Turns state into JSON-compatible data. Default: the state as is. */
   encode?(state: S): unknown;
-  /** Inverse of encode; a throw makes the runtime ignore the snapshot and replay. Default: as is. */
+  /**
+   * Inverse of encode; a throw makes the runtime ignore the snapshot and replay. Default: as is.
+   * Checked before each save: a snapshot that would not restore the state exactly is not saved.
+   */
   decode?(data: unknown): S;
 }
 
