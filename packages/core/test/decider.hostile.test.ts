@@ -9,7 +9,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type Codec,
   createRuntime,
+  defineAggregate,
   fromDecider,
   memoryStore,
   type Runtime,
@@ -298,5 +300,25 @@ describe('a snapshot is saved only when restoring it gives the state back', () =
         expect(restored.label()).toBe((acknowledged as unknown as Ledger).label());
       } else expect(restored).toEqual(expected);
     }
+  });
+});
+
+describe('a codec of the application’s own', () => {
+  type Stamped = { at: unknown; count: number };
+  const stamped = (codec: Codec) =>
+    defineAggregate<Stamped, { type: 'stamp' }, { type: 'Stamped'; at: Date }>({
+      type: 'stamped',
+      codec,
+      initialState: () => ({ at: null, count: 0 }),
+      decide: () => [{ type: 'Stamped', at: new Date(0) }],
+      evolve: (state, event) => ({ at: event.at, count: state.count + 1 }),
+    });
+
+  it('under a built-in codec’s name is refused by defineAggregate: readers without the definition would decode it as the built-in', () => {
+    for (const name of ['json', 'rich']) {
+      const impostor: Codec = { name, encode: (v) => v, decode: (d) => d };
+      expect(() => stamped(impostor)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => stamped(richCodec)).not.toThrow();
   });
 });

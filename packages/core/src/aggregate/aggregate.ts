@@ -1,6 +1,7 @@
 import type { Interceptor } from '../actor/interceptors.js';
 import { assertInterceptors } from '../actor/interceptors.js';
 import type { Codec } from '../codec/codec.js';
+import { codecByName } from '../codec/codec-by-name.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import type { DecideEffects, EffectRef } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
@@ -219,6 +220,14 @@ export function defineAggregate<
     typeof codec.decode !== 'function'
   ) {
     throw new InvalidArgument(`aggregate '${type}': codec must have a name, encode() and decode()`);
+  }
+  // Readers without this definition (projections, subscriptions, the CLI) decode stored data by
+  // the codec name recorded with it: a codec of one's own under a built-in name would be misread.
+  const builtIn = codecByName(codec.name);
+  if (builtIn !== undefined && builtIn !== codec) {
+    throw new InvalidArgument(
+      `aggregate '${type}': codec name '${codec.name}' is the built-in ${codec.name} codec's; give your own codec a name of its own`,
+    );
   }
   const validator = spec.validateCommand;
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
