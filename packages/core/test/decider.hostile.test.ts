@@ -314,11 +314,63 @@ describe('a codec of the application’s own', () => {
       evolve: (state, event) => ({ at: event.at, count: state.count + 1 }),
     });
 
+  it('that returns data JSON would change (a Date left in it) is refused at execute, naming codec and path; nothing stored', async () => {
+    const passThrough: Codec = { name: 'pass-through', encode: (v) => v, decode: (d) => d };
+    const store = new KeptOpen(memoryStore());
+    const def = stamped(passThrough);
+    runtime = await createRuntime({ store, aggregates: [def] });
+    const refused = runtime.get(def, 's1').execute({ type: 'stamp' });
+    await expect(refused).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(refused).rejects.toThrow(/'pass-through' codec returned Date at events\[0\]\.at/);
+    expect(await collect(store.readStream('stamped/s1'))).toEqual([]);
+  });
+
+  it('that keeps its data exact JSON is used as it is: the acknowledged state is the one replayed', async () => {
+    const isoDates: Codec = {
+      name: 'iso-dates',
+      encode: (v) => ({ ...(v as object), at: ((v as { at: Date }).at as Date).toISOString() }),
+      decode: (d) => ({ ...(d as object), at: new Date((d as { at: string }).at) }),
+    };
+    const store = new KeptOpen(memoryStore());
+    const def = stamped(isoDates);
+    runtime = await createRuntime({ store, aggregates: [def] });
+    const acknowledged = await runtime.get(def, 's1').execute({ type: 'stamp' });
+    expect(acknowledged.state.at).toEqual(new Date(0));
+    await runtime.shutdown();
+    runtime = await createRuntime({ store, aggregates: [def] });
+    expect((await runtime.get(def, 's1').state()).state).toEqual(acknowledged.state);
+  });
+
   it('under a built-in codec’s name is refused by defineAggregate: readers without the definition would decode it as the built-in', () => {
     for (const name of ['json', 'rich']) {
       const impostor: Codec = { name, encode: (v) => v, decode: (d) => d };
       expect(() => stamped(impostor)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
     expect(() => stamped(richCodec)).not.toThrow();
+  });
+});
+
+describe('injected events are the caller’s', () => {
+  it('changing an injected event after inject changes neither the acknowledged state nor the state replayed', async () => {
+    type Imported = { last: { v: number } | null };
+    const imports = (codec?: Codec) =>
+      defineAggregate<Imported, { type: 'noop' }, { type: 'Put'; payload: { v: number } }>({
+        type: 'imports',
+        ...(codec === undefined ? {} : { codec }),
+        initialState: () => ({ last: null }),
+        decide: () => [],
+        evolve: (_state, event) => ({ last: event.payload }),
+      });
+    for (const codec of [undefined, richCodec]) {
+      const def = imports(codec);
+      runtime = await createRuntime({ store: memoryStore(), aggregates: [def] });
+      const event = { type: 'Put' as const, payload: { v: 1 } };
+      const acknowledged = await runtime.get(def, 'i1').inject([event]);
+      event.payload.v = 999;
+      expect(acknowledged.state).toEqual({ last: { v: 1 } });
+      expect((await runtime.get(def, 'i1').state()).state).toEqual({ last: { v: 1 } });
+      await runtime.shutdown();
+      runtime = undefined;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import type { AnyAggregate, DomainErrors } from '../aggregate/aggregate.js';
-import { encodeEvent } from '../codec/codec.js';
+import { type Codec, encodeEvent, UnstorableValue } from '../codec/codec.js';
 import { encodeJsonEvent, jsonCodec } from '../codec/json-codec.js';
+import { richCodec } from '../codec/rich-codec.js';
 import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
 import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
 import {
@@ -88,7 +89,7 @@ export function commandStep(
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
-  if (request.kind === 'inject') return fold(def, streamId, state, request.events);
+  if (request.kind === 'inject') return fold(def, streamId, state, request.events, true);
   const timer = request.timer;
   const fired =
     timer === undefined ? undefined : { name: timer.name, version: timer.version, dueAt: timer.dueAt };
@@ -151,13 +152,16 @@ function decidedEvents(
 /**
  * Encodes the events with the aggregate's codec (an event it cannot keep exactly refuses the
  * command, nothing stored), then folds what replay will see, `decode(encode(event))`, into the
- * state before anything is stored. Plain JSON passes through without a copy.
+ * state before anything is stored. Plain JSON passes through without a copy, except for injected
+ * events (`copy`): those are the caller's objects, so evolve folds a copy read back from their
+ * JSON, as replay does, and a caller changing them afterwards changes nothing of the state.
  */
 function fold(
   def: AnyAggregate,
   streamId: string,
   state: unknown,
   events: readonly DomainEvent[],
+  copy = false,
 ): Append | Nothing | Refused {
   if (events.length === 0) return NOTHING;
   const codec = def.codec;
@@ -166,8 +170,11 @@ function fold(
     const event = events[i];
     let data: unknown;
     try {
-      data =
-        codec === jsonCodec ? encodeJsonEvent(event, eventPath(i)) : encodeEvent(codec, event, eventPath(i));
+      if (codec === jsonCodec) data = encodeJsonEvent(event, eventPath(i));
+      else {
+        data = encodeEvent(codec, event, eventPath(i));
+        if (codec !== richCodec) assertExactJson(codec, data, eventPath(i));
+      }
     } catch (error) {
       return new Refused(unstorable(streamId, event, error), false);
     }
@@ -175,10 +182,40 @@ function fold(
     encoded?.push(data as DomainEvent);
   }
   const stored = encoded ?? events;
-  const decoded = codec === jsonCodec ? stored : stored.map((e) => codec.decode(e) as DomainEvent);
+  const decoded = copy
+    ? stored.map((e) => codec.decode(JSON.parse(JSON.stringify(e))) as DomainEvent)
+    : codec === jsonCodec
+      ? stored
+      : stored.map((e) => codec.decode(e) as DomainEvent);
   let next = state;
   for (const e of decoded) next = def.evolve(next, e);
   return { kind: 'append', events: stored, decoded, state: next };
+}
+
+/**
+ * A codec of the application's own must return data the stores keep exactly (the `Codec`
+ * contract): evolve folds `decode(data)` live, replay folds `decode` of the stored JSON, and the
+ * two differ when JSON would change the data (a Date left in it comes back a string). The
+ * built-in codecs are exact by construction (and by their property tests), so only others are walked.
+ */
+function assertExactJson(codec: Codec, data: unknown, path: string): void {
+  let exact: unknown;
+  try {
+    exact = jsonCodec.encode(data, path);
+  } catch (error) {
+    const what =
+      error instanceof UnstorableValue
+        ? `${error.found} at ${error.path}`
+        : `data it could not read (${describe(error)})`;
+    throw new InvalidArgument(
+      `the '${codec.name}' codec returned ${what}, which the stores cannot keep exactly (its encode must return plain JSON data)`,
+    );
+  }
+  if (exact !== data) {
+    throw new InvalidArgument(
+      `the '${codec.name}' codec returned data JSON would change (a -0, an undefined-valued key or a null-prototype object in ${path})`,
+    );
+  }
 }
 
 const EVENT_PATHS: Array<string | undefined> = new Array(64).fill(undefined);
