@@ -16,10 +16,12 @@ import {
   memoryStore,
   type Runtime,
   richCodec,
+  SimulatedClock,
   type SnapshotPolicy,
   type StandardSchemaV1,
 } from '../src/index.js';
 import { collect, ProbeStore } from './support/probe-store.js';
+import { reminder } from './support/reminder.js';
 
 type Cart = { items: string[] };
 type CartCommand = { type: 'add'; sku: string; quantity?: number; requestId?: string; meddle?: string };
@@ -372,5 +374,29 @@ describe('injected events are the caller’s', () => {
       await runtime.shutdown();
       runtime = undefined;
     }
+  });
+});
+
+describe('a caller cannot take a timer’s commandId', () => {
+  it('execute and inject refuse a commandId beginning with timer: (INVALID_ARGUMENT, nothing stored); the timer then fires its own command', async () => {
+    const clock = new SimulatedClock(Date.UTC(2026, 0, 31, 12));
+    const store = memoryStore({ clock });
+    runtime = await createRuntime({ aggregates: [reminder], store, clock });
+    const h = runtime.get(reminder, 'r1');
+    await h.execute({ type: 'set', name: 'a', when: { after: 3_600_000 }, tag: 'from-timer' });
+    // The commandId the firing of timer 'a' (scheduled at version 1) will carry.
+    const taken = { commandId: 'timer:a@1' };
+    await expect(h.execute({ type: 'ring', name: 'a', tag: 'from-caller' }, taken)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(
+      h.inject([{ type: 'Rang', name: 'a', tag: 'from-caller', at: 0, dueAt: null, next: null }], taken),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await runtime.timers().fire('reminder/r1', 'a')).toMatchObject({ outcome: 'fired', version: 2 });
+    const stored = await collect(store.readStream('reminder/r1'));
+    expect(stored.map((e) => [e.type, (e.data as { tag?: string }).tag, e.metadata.commandId])).toEqual([
+      ['Set', 'from-timer', undefined],
+      ['Rang', 'from-timer', 'timer:a@1'],
+    ]);
   });
 });

@@ -219,9 +219,12 @@ export class TimerCommand extends ExecuteRequest {
   }
 }
 
+/** How the commandId of every timer firing (effect results included) begins: the runtime's own, refused in execute options. */
+export const TIMER_COMMAND_ID_PREFIX = 'timer:';
+
 /** The commandId of a timer's firing: unique per timer, so a repeated firing is deduplicated. */
 export function timerCommandId(name: string, version: number): string {
-  return `timer:${name}@${version}`;
+  return `${TIMER_COMMAND_ID_PREFIX}${name}@${version}`;
 }
 
 function timerCommandOptions(timer: TimerRecord, expectedVersion: number): ExecuteOptions {

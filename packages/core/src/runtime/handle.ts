@@ -7,6 +7,7 @@ import {
   type Request,
   StateRequest,
   type StateResult,
+  TIMER_COMMAND_ID_PREFIX,
 } from '../actor/request.js';
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
@@ -243,6 +244,13 @@ function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       return new InvalidArgument(`${key} must be a non-empty string`);
     }
+  }
+  // A caller's command under a timer's commandId would be taken for that firing: the timer's own
+  // command would then never run (a duplicate, or IDEMPOTENCY_CONFLICT), and its timer be removed.
+  if (typeof o.commandId === 'string' && o.commandId.startsWith(TIMER_COMMAND_ID_PREFIX)) {
+    return new InvalidArgument(
+      `commandId ${JSON.stringify(o.commandId)}: ids beginning with '${TIMER_COMMAND_ID_PREFIX}' are the runtime's (timer firings and effect results); use another`,
+    );
   }
   const ev = o.expectedVersion;
   if (ev !== undefined && !(Number.isInteger(ev) && ev >= 0)) {
