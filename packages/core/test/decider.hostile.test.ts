@@ -400,3 +400,36 @@ describe('a caller cannot take a timer’s commandId', () => {
     ]);
   });
 });
+
+describe('an initialState that throws', () => {
+  it('crashes the actor as a failed recovery would: execute rejects with ACTOR_CRASHED (never throws synchronously), no command runs on a state that was never made, and the next call starts afresh', async () => {
+    let failing = true;
+    const seen: unknown[] = [];
+    const counter = fromDecider<{ n: number }, { type: 'add' }, { type: 'Added' }>(
+      {
+        decide: () => ({ type: 'Added' }),
+        evolve: (state) => {
+          seen.push(state);
+          return { n: (state?.n ?? 0) + 1 };
+        },
+        initialState: () => {
+          if (failing) throw new Error('no initial state yet');
+          return { n: 100 };
+        },
+      },
+      { type: 'counter' },
+    );
+    runtime = await createRuntime({ store: memoryStore(), aggregates: [counter] });
+    const h = runtime.get(counter, 'c1');
+    let sent: Array<Promise<unknown>> = [];
+    expect(() => {
+      sent = [h.execute({ type: 'add' }), h.execute({ type: 'add' })];
+    }).not.toThrow();
+    for (const p of sent) await expect(p).rejects.toMatchObject({ code: 'ACTOR_CRASHED' });
+    await expect(h.execute({ type: 'add' })).rejects.toMatchObject({ code: 'ACTOR_CRASHED' });
+    expect(seen).toEqual([]);
+    expect(runtime.stats()).toMatchObject({ liveActors: 0, activatingActors: 0 });
+    failing = false;
+    expect((await h.execute({ type: 'add' })).state).toEqual({ n: 101 });
+  });
+});

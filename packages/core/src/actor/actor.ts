@@ -175,7 +175,18 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     host.activating++;
     // Lease mode needs the asynchronous acquire before anything: no ready-at-once shortcut then.
     if (predecessor === undefined && host.store.acquire === undefined && this.#knownEmpty()) {
-      this.#state = this.def.initialState();
+      let initial: unknown;
+      try {
+        initial = this.def.initialState();
+      } catch (error) {
+        // As a recovery that failed: the actor crashes once the request that activated it is
+        // queued behind the hold, so that caller gets ACTOR_CRASHED (never a synchronous throw
+        // out of execute) and no request runs on a state that was never made.
+        this.#mailbox.hold();
+        void Promise.resolve().then(() => this.#crash(error, []));
+        return;
+      }
+      this.#state = initial;
       this.#to('recovered');
       host.metrics.counters.activations++;
       host.metrics.forType(this.def.type).activations++;
