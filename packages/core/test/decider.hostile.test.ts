@@ -9,6 +9,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type AggregateSpec,
   type Codec,
   createRuntime,
   defineAggregate,
@@ -431,5 +432,42 @@ describe('an initialState that throws', () => {
     expect(runtime.stats()).toMatchObject({ liveActors: 0, activatingActors: 0 });
     failing = false;
     expect((await h.execute({ type: 'add' })).state).toEqual({ n: 101 });
+  });
+});
+
+describe('an aggregate written as a class', () => {
+  it('defineAggregate takes an instance whose methods and fields live on its class: they keep their this, and a restart replays the same state', async () => {
+    type Counted = { n: number };
+    class Counter implements AggregateSpec<Counted, { type: 'add' }, { type: 'Added'; by: number }> {
+      readonly #step: number;
+      constructor(step: number) {
+        this.#step = step;
+      }
+      get type() {
+        return 'class-counter';
+      }
+      get snapshots() {
+        return { every: 1, schemaVersion: 1 };
+      }
+      initialState(): Counted {
+        return { n: 0 };
+      }
+      decide() {
+        return [{ type: 'Added' as const, by: this.#step }];
+      }
+      evolve(state: Counted, event: { by: number }): Counted {
+        return { n: state.n + event.by };
+      }
+    }
+    const def = defineAggregate(new Counter(5));
+    expect(def.type).toBe('class-counter');
+    const store = new KeptOpen(memoryStore());
+    runtime = await createRuntime({ store, aggregates: [def] });
+    const acknowledged = await runtime.get(def, 'k1').execute({ type: 'add' });
+    expect(acknowledged.state).toEqual({ n: 5 });
+    await runtime.shutdown();
+    expect((await store.snapshots.list('class-counter/k1')).map((s) => s.version)).toEqual([1]);
+    runtime = await createRuntime({ store, aggregates: [def] });
+    expect((await runtime.get(def, 'k1').state()).state).toEqual({ n: 5 });
   });
 });

@@ -152,7 +152,9 @@ export type CommandOf<D> = D extends AggregateDefinition<unknown, infer C, Domai
 export type EventOf<D> = D extends AggregateDefinition<unknown, Command, infer E> ? E : never;
 
 /**
- * Defines an aggregate from `initialState`, a pure `decide` and a pure `evolve`.
+ * Defines an aggregate from `initialState`, a pure `decide` and a pure `evolve`. The spec may be
+ * an object literal or an instance of a class implementing AggregateSpec (its methods keep their
+ * `this`).
  * @example
  * const counter = defineAggregate<{ n: number }, { type: 'add'; by: number }, { type: 'Added'; by: number }>({
  *   type: 'counter',
@@ -233,9 +235,46 @@ export function defineAggregate<
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
     throw new InvalidArgument(`aggregate '${type}': validateCommand must be a Standard Schema validator`);
   }
-  const definition = Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
+  const definition = Object.freeze({
+    ...spec,
+    ...inheritedFields(spec),
+    eventSchemaVersion,
+    codec,
+    [DEFINITION]: true as const,
+  });
   registerUpcasters(definition, chain);
   return definition;
+}
+
+const SPEC_FIELDS = [
+  'type',
+  'initialState',
+  'decide',
+  'evolve',
+  'snapshots',
+  'validateCommand',
+  'eventSchemaVersion',
+  'upcasters',
+  'domainErrors',
+  'codec',
+  'interceptors',
+] as const;
+const SPEC_METHODS: ReadonlySet<string> = new Set(['initialState', 'decide', 'evolve']);
+
+/**
+ * The spec's fields that a spread would not copy: those it inherits, as an instance of a class
+ * that implements AggregateSpec does its methods. Methods are bound to the spec, so they keep
+ * their `this` (private fields, helpers); an object literal's own fields are taken as they are.
+ */
+function inheritedFields(spec: object): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of SPEC_FIELDS) {
+    if (Object.hasOwn(spec, key)) continue;
+    const value: unknown = (spec as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    fields[key] = SPEC_METHODS.has(key) ? (value as (...args: unknown[]) => unknown).bind(spec) : value;
+  }
+  return fields;
 }
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */
