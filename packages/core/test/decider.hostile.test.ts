@@ -222,6 +222,11 @@ describe('a snapshot is saved only when restoring it gives the state back', () =
     const warned = lines.filter((l) => String(l.msg).startsWith('snapshot refused'));
     expect(warned).toHaveLength(1);
     expect(JSON.stringify(warned[0]?.err)).toContain('state.tags has 1 items, restored 0');
+    // Asked for by hand, the refusal says why (not a store failure).
+    await expect(runtime?.snapshot(lossy, 't1')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('state.tags has 2 items, restored 0'),
+    });
   });
 
   it('a decode that throws on what encode made: refused rather than saved to be ignored on every activation', async () => {

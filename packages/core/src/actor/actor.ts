@@ -1237,13 +1237,20 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#snapshotting = null;
     });
     this.#snapshotting = saving.then(() => undefined);
-    if (await saving) request.succeed({ version: this.#version, saved: true });
-    else
+    const saved = await saving;
+    if (saved === true) request.succeed({ version: this.#version, saved: true });
+    else if (saved instanceof SnapshotRefused && isActorfoldError(saved.error)) {
+      // Refused (the codec cannot keep the state, or restoring it would not give it back): say why.
+      request.fail(saved.error);
+    } else
       request.fail(new StoreError('IO', `${this.streamId}: the snapshot could not be saved (see the log)`));
   }
 
-  /** Saves a snapshot of the current state; false (warned and counted) when that failed. */
-  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<boolean> {
+  /**
+   * Saves a snapshot of the current state; otherwise (warned and counted) false, or the refusal
+   * when the codec or the restore check refused it.
+   */
+  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<true | false | SnapshotRefused> {
     const { counters } = this.#host.metrics;
     const version = this.#version;
     try {
@@ -1265,7 +1272,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
             `snapshot refused: the ${this.def.codec.name} codec cannot keep this state, or restoring it would not give the state back (replay stays correct, only slower; choose a codec, or snapshots.encode and decode, that keep it exactly)`,
           );
         }
-        return false;
+        return snapshot;
       }
       await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
