@@ -460,11 +460,11 @@ describe('an aggregate written as a class', () => {
       decide() {
         return [{ type: 'Added' as const, by: this.#step }];
       }
-      evolve(state: Counted, event: { by: number }): Counted {
+      evolve(state: Counted, event: { type: 'Added'; by: number }): Counted {
         return { n: state.n + event.by };
       }
     }
-    const def = defineAggregate(new Counter(5));
+    const def = defineAggregate<Counted, { type: 'add' }, { type: 'Added'; by: number }>(new Counter(5));
     expect(def.type).toBe('class-counter');
     const store = new KeptOpen(memoryStore());
     runtime = await createRuntime({ store, aggregates: [def] });
@@ -474,5 +474,68 @@ describe('an aggregate written as a class', () => {
     expect((await store.snapshots.list('class-counter/k1')).map((s) => s.version)).toEqual([1]);
     runtime = await createRuntime({ store, aggregates: [def] });
     expect((await runtime.get(def, 'k1').state()).state).toEqual({ n: 5 });
+  });
+});
+
+describe('the array of events decide returns or a caller injects is read once', () => {
+  type Tag = { type: 'Tagged'; tag: string };
+  /** A Proxy over an array of one event whose every read of index 0 gives another event. */
+  const shifting = (): Tag[] => {
+    let reads = 0;
+    return new Proxy([{ type: 'Tagged', tag: 'first' }], {
+      get: (target, key, receiver) =>
+        key === '0' ? { type: 'Tagged', tag: `read-${++reads}` } : Reflect.get(target, key, receiver),
+    }) as Tag[];
+  };
+  /** An Array subclass whose iterator and slice give other events than its indexes hold. */
+  class Sneaky extends Array<Tag> {
+    override *[Symbol.iterator](): ArrayIterator<Tag> {
+      yield { type: 'Tagged', tag: 'from-iterator' };
+    }
+    override slice(): Tag[] {
+      return [{ type: 'Tagged', tag: 'from-slice' }];
+    }
+  }
+  const sneaky = (): Tag[] => {
+    const list = new Sneaky();
+    list[0] = { type: 'Tagged', tag: 'by-index' };
+    return list;
+  };
+  // biome-ignore lint/suspicious/noSparseArray: a hole is what is tested
+  const holey = (): Tag[] => [{ type: 'Tagged', tag: 'a' }, , { type: 'Tagged', tag: 'b' }] as Tag[];
+  const RETURNED: Record<string, () => Tag[]> = { shifting, sneaky, holey };
+  const tags = defineAggregate<{ tags: string[] }, { type: 'tag'; how: string }, Tag>({
+    type: 'tags',
+    initialState: () => ({ tags: [] }),
+    decide: (_state, command) => (RETURNED[command.how] as () => Tag[])(),
+    evolve: (state, event) => ({ tags: [...state.tags, event.tag] }),
+  });
+
+  it('decide returning a Proxy of an array, or an array with a hole, fails alone with DECIDE_FAILED; an Array subclass is read by index: the acknowledged state is the replayed one', async () => {
+    const store = new KeptOpen(memoryStore());
+    runtime = await createRuntime({ store, aggregates: [tags] });
+    const h = runtime.get(tags, 't1');
+    await expect(h.execute({ type: 'tag', how: 'shifting' })).rejects.toMatchObject({
+      code: 'DECIDE_FAILED',
+    });
+    await expect(h.execute({ type: 'tag', how: 'holey' })).rejects.toMatchObject({ code: 'DECIDE_FAILED' });
+    const acknowledged = await h.execute({ type: 'tag', how: 'sneaky' });
+    expect(acknowledged.state).toEqual({ tags: ['by-index'] });
+    await runtime.shutdown();
+    runtime = await createRuntime({ store, aggregates: [tags] });
+    expect((await runtime.get(tags, 't1').state()).state).toEqual(acknowledged.state);
+  });
+
+  it('inject refuses a Proxy of an array (INVALID_ARGUMENT, nothing stored), and events a caller adds to its array after the call are not injected', async () => {
+    const store = new KeptOpen(memoryStore());
+    runtime = await createRuntime({ store, aggregates: [tags] });
+    const h = runtime.get(tags, 't1');
+    await expect(h.inject(shifting())).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const mine: Tag[] = [{ type: 'Tagged', tag: 'sent' }];
+    const injected = h.inject(mine);
+    mine.push({ type: 'Tagged', tag: 'added-later' });
+    const acknowledged = await injected;
+    expect(acknowledged.state).toEqual({ tags: ['sent'] });
+    expect((await collect(store.readStream('tags/t1'))).map((e) => (e.data as Tag).tag)).toEqual(['sent']);
   });
 });

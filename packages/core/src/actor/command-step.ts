@@ -12,10 +12,11 @@ import {
   Rejection,
   VersionConflict,
 } from '../errors.js';
-import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
+import type { DomainEvent, EventMetadata } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
 import { RuntimeDecideContext } from './decide-context.js';
 import type { DedupeWindow } from './dedupe.js';
+import { eventList } from './event-list.js';
 import { Refused } from './refused.js';
 import type { CommandRequest } from './request.js';
 import { decisionTimers } from './timer-step.js';
@@ -131,19 +132,19 @@ function decidedEvents(
   ctx: RuntimeDecideContext,
 ): StepOutcome {
   ctx.close();
-  let valid: boolean;
+  let list: readonly DomainEvent[] | undefined;
   try {
-    valid = Array.isArray(events) && events.every(isDomainEvent);
+    list = eventList(events);
   } catch {
-    valid = false; // looking at it threw (a Proxy whose traps throw, a getter on `type`)
+    list = undefined; // looking at it threw (a getter on an item or on its `type`)
   }
-  if (!valid) {
+  if (list === undefined) {
     const why = new InvalidArgument(
-      'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
+      'decide must return an array of objects with a string `type` (non-empty), or a promise of one (a plain array, not a Proxy)',
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  const folded = fold(def, streamId, state, events as readonly DomainEvent[]);
+  const folded = fold(def, streamId, state, list);
   if (folded.kind === 'refused' || (ctx.recorder === undefined && ctx.firedTimer === undefined))
     return folded;
   return decisionTimers(folded, streamId, ctx);

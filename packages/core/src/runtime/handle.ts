@@ -1,3 +1,4 @@
+import { eventList } from '../actor/event-list.js';
 import { fingerprint } from '../actor/fingerprint.js';
 import {
   type ExecuteOptions,
@@ -94,12 +95,22 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     const taken = takeOptions(options);
     if (taken instanceof InvalidArgument) return Promise.reject(taken);
-    if (!readable(() => Array.isArray(events) && events.every(isDomainEvent)))
+    let list: readonly EventOf<D>[] | undefined;
+    try {
+      list = eventList(events) as readonly EventOf<D>[] | undefined;
+    } catch {
+      list = undefined; // a getter on an item or its `type` threw
+    }
+    if (list === undefined)
       return Promise.reject(
-        new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'),
+        new InvalidArgument(
+          'inject needs an array of objects with a string `type` (non-empty), a plain array (not a Proxy)',
+        ),
       );
-    const request = new InjectRequest(this.#streamId, events, taken);
-    if (taken.commandId !== undefined) request.fingerprint = fingerprint(events);
+    // The runtime's own array: a caller adding to theirs after the call changes nothing.
+    if (list === events) list = events.slice();
+    const request = new InjectRequest(this.#streamId, list, taken);
+    if (taken.commandId !== undefined) request.fingerprint = fingerprint(list);
     return this.#send(request);
   }
 
