@@ -85,7 +85,10 @@ export interface AggregateSpec<
    * rejected promise is handled exactly like a throw.
    */
   decide(state: S, command: C, ctx: DecideContext): D;
-  /** Pure fold of one event into the state. Must not mutate its input state. */
+  /**
+   * Pure fold of one event into the state. Must not mutate its input state, nor the event: the
+   * store writes the event after the fold, so a changed event is what replay folds again.
+   */
   evolve(state: S, event: E): S;
   snapshots?: SnapshotPolicy<S>;
   /** Any Standard Schema validator (zod, valibot, arktype...); its output is the command decide sees. */
