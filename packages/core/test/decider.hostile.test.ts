@@ -539,3 +539,57 @@ describe('the array of events decide returns or a caller injects is read once', 
     expect((await collect(store.readStream('tags/t1'))).map((e) => (e.data as Tag).tag)).toEqual(['sent']);
   });
 });
+
+describe('an asynchronous validateCommand', () => {
+  /** A validator whose every call waits for `release()`; `never` leaves it pending for good. */
+  function gatedValidator() {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const validator: StandardSchemaV1<unknown, { type: 'add' }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: async (value) => {
+          await gate;
+          return { value: value as { type: 'add' } };
+        },
+      },
+    };
+    return { validator, release };
+  }
+  const counting = (validateCommand: StandardSchemaV1<unknown, { type: 'add' }>) =>
+    defineAggregate<{ n: number }, { type: 'add' }, { type: 'Added' }>({
+      type: 'validated',
+      validateCommand,
+      initialState: () => ({ n: 0 }),
+      decide: () => [{ type: 'Added' }],
+      evolve: (state) => ({ n: state.n + 1 }),
+    });
+
+  it('that never settles: the caller gets COMMAND_TIMEOUT; a validation settling after that sends nothing', async () => {
+    const { validator, release } = gatedValidator();
+    const def = counting(validator);
+    const store = new KeptOpen(memoryStore());
+    runtime = await createRuntime({ store, aggregates: [def], commandTimeoutMs: 50 });
+    await expect(runtime.get(def, 'v1').execute({ type: 'add' })).rejects.toMatchObject({
+      code: 'COMMAND_TIMEOUT',
+    });
+    release();
+    // The next command's validation settles after the late one's: had that been sent, it would
+    // have been queued first.
+    const next = await runtime.get(def, 'v1').execute({ type: 'add' });
+    expect(next.version).toBe(1);
+    expect(await collect(store.readStream('validated/v1'))).toHaveLength(1);
+    expect(runtime.stats().commandTimeouts).toBe(1);
+  });
+
+  it('that never settles, without command timeouts: shutdown answers the caller with RUNTIME_CLOSED', async () => {
+    const def = counting(gatedValidator().validator);
+    runtime = await createRuntime({ store: memoryStore(), aggregates: [def], commandTimeoutMs: 0 });
+    const waiting = runtime.get(def, 'v1').execute({ type: 'add' });
+    await runtime.shutdown();
+    await expect(waiting).rejects.toMatchObject({ code: 'RUNTIME_CLOSED' });
+  });
+});

@@ -147,6 +147,15 @@ export class ExecuteRequest extends CommandReply {
   }
 }
 
+/**
+ * A command whose `validateCommand` returned a promise, until that settles: the caller's promise
+ * meanwhile, watched by the command timeouts (and answered at shutdown) like a queued request,
+ * so a validator that never settles cannot leave its caller waiting forever. Never queued.
+ */
+export class ValidatingCommand extends Reply<ExecuteResult> {
+  readonly kind = 'validating';
+}
+
 /** Append pre-validated events, skipping decide. */
 export class InjectRequest extends CommandReply {
   readonly kind = 'inject';

@@ -9,12 +9,14 @@ import {
   StateRequest,
   type StateResult,
   TIMER_COMMAND_ID_PREFIX,
+  ValidatingCommand,
 } from '../actor/request.js';
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
-import { InvalidArgument, InvalidCommand } from '../errors.js';
+import { InvalidArgument, InvalidCommand, RuntimeClosed } from '../errors.js';
 import { isDomainEvent } from '../store/store.js';
 import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
+import type { TimedRequest } from './command-timeouts.js';
 
 /** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
 export interface AggregateIdentity {
@@ -26,6 +28,8 @@ export interface AggregateIdentity {
 export interface Dispatcher {
   /** Queues the request on its actor; `timeout: false` for requests nobody waits on with a deadline (timer firings). */
   dispatch(def: AnyAggregate, id: string, request: Request, timeout?: boolean): Promise<unknown>;
+  /** Starts the caller's clock for a command still being validated; false once the runtime is closed. */
+  watch(waiting: TimedRequest): boolean;
   isResident(streamId: string): boolean;
   addWatcher(streamId: string, watcher: Watcher): void;
   removeWatcher(streamId: string, watcher: Watcher): void;
@@ -75,7 +79,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     if (validator === undefined) return this.#send(this.#request(command, options, fp));
     try {
       const result = validator['~standard'].validate(command);
-      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options, fp));
+      if (result instanceof Promise) return this.#validating(result, options, fp);
       return this.#afterValidation(result, options, fp);
     } catch (error) {
       // A validator that throws instead of reporting issues: a rejected promise all the same.
@@ -161,11 +165,33 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     }
   }
 
+  /**
+   * An asynchronous validation: the caller waits on a ValidatingCommand, which times out and is
+   * answered at shutdown like a queued command. A command whose caller stopped waiting before its
+   * validation settled is never sent.
+   */
+  #validating(
+    pending: Promise<ValidationResult>,
+    options: ExecuteOptions,
+    fp: string | undefined,
+  ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
+    const waiting = new ValidatingCommand(this.#streamId);
+    if (!this.#runtime.watch(waiting)) return Promise.reject(new RuntimeClosed());
+    pending.then(
+      (result) => {
+        if (waiting.settled) return;
+        this.#afterValidation(result, options, fp).then(
+          (value) => waiting.succeed(value),
+          (error: unknown) => waiting.fail(error),
+        );
+      },
+      (error: unknown) => waiting.fail(error),
+    );
+    return waiting.promise as Promise<ExecuteResult<StateOf<D>, EventOf<D>>>;
+  }
+
   #afterValidation(
-    result: {
-      readonly value?: unknown;
-      readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
-    },
+    result: ValidationResult,
     options: ExecuteOptions,
     fp: string | undefined,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
@@ -190,6 +216,12 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   #send<T>(request: Request): Promise<T> {
     return this.#runtime.dispatch(this.#def, this.identity.id, request) as Promise<T>;
   }
+}
+
+/** What a Standard Schema validator reports. */
+interface ValidationResult {
+  readonly value?: unknown;
+  readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
 }
 
 /**

@@ -48,7 +48,10 @@ export interface RuntimeOptions {
   maxBatchesInFlight?: number;
   /** Actors recovering from the store at once. Default 16. */
   maxConcurrentRecoveries?: number;
-  /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
+  /**
+   * A caller stops waiting after this long (CommandTimeout), counted from the call (an async
+   * validateCommand included). Default 30 000; 0 disables.
+   */
   commandTimeoutMs?: number;
   /** commandIds remembered per stream for idempotent retries. Default 1000. */
   dedupeWindow?: number;
