@@ -593,3 +593,36 @@ describe('an asynchronous validateCommand', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'RUNTIME_CLOSED' });
   });
 });
+
+describe('commands with large metadata', () => {
+  it('count against maxBatchBytes with their metadata, which the stores write with every event', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let appends = 0;
+    const store = new ProbeStore(memoryStore(), {
+      beforeAppend: async () => {
+        if (appends++ === 0) await gate;
+      },
+    });
+    const def = cart();
+    runtime = await createRuntime({ store, aggregates: [def], maxBatchBytes: 6_000 });
+    const h = runtime.get(def, 'c1');
+    const first = h.execute({ type: 'add', sku: 'first' });
+    // Queued behind the held first append: tiny events, 4 KB of metadata each.
+    const note = 'x'.repeat(4_000);
+    const queued = ['a', 'b', 'c', 'd'].map((sku) => h.execute({ type: 'add', sku }, { metadata: { note } }));
+    open();
+    await Promise.all([first, ...queued]);
+    // One append for the first command, then one per queued command: two would pass 6,000 bytes.
+    expect(store.calls.append).toBe(5);
+    expect((await collect(store.readStream('cart/c1'))).map((e) => e.metadata.note === note)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+  });
+});

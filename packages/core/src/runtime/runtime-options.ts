@@ -34,8 +34,9 @@ export interface RuntimeOptions {
    */
   maxBatchCommands?: number;
   /**
-   * About how many bytes of events (their JSON size) one batch may append; a single command
-   * larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB (1 048 576).
+   * About how many bytes of events (their JSON size, with their metadata) one batch may append;
+   * a single command larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB
+   * (1 048 576).
    */
   maxBatchBytes?: number;
   /**
