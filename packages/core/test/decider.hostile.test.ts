@@ -585,6 +585,59 @@ describe('an asynchronous validateCommand', () => {
     expect(runtime.stats().commandTimeouts).toBe(1);
   });
 
+  it('a command validated late and queued when its caller timed out never runs (one clock from the call, not a second one from the queueing)', async () => {
+    const clock = new SimulatedClock(0);
+    let validated: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => {
+      validated = resolve;
+    });
+    let release: () => void = () => undefined;
+    const hanging = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const def = defineAggregate<
+      { tags: string[] },
+      { type: 'add'; tag: string },
+      { type: 'Added'; tag: string }
+    >({
+      type: 'validated',
+      validateCommand: {
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: async (value) => {
+            if ((value as { tag: string }).tag === 'late') await late;
+            return { value: value as { type: 'add'; tag: string } };
+          },
+        },
+      },
+      initialState: () => ({ tags: [] }),
+      decide: async (_state, command) => {
+        if (command.tag === 'slow') await hanging;
+        return [{ type: 'Added', tag: command.tag }];
+      },
+      evolve: (state, event) => ({ tags: [...state.tags, event.tag] }),
+    });
+    const store = new KeptOpen(memoryStore());
+    runtime = await createRuntime({ store, aggregates: [def], clock, commandTimeoutMs: 50 });
+    const h = runtime.get(def, 'v1');
+    const slow = h.execute({ type: 'add', tag: 'slow' });
+    const queued = h.execute({ type: 'add', tag: 'late' });
+    clock.advance(30);
+    validated(); // validated 30 ms after the call, then queued behind the slow command
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(30); // 60 ms after both calls: both callers time out, 'late' still queued
+    await expect(queued).rejects.toMatchObject({ code: 'COMMAND_TIMEOUT' });
+    await expect(slow).rejects.toMatchObject({ code: 'COMMAND_TIMEOUT' });
+    release(); // 'slow' had started and completes; 'late' was still queued and must not run
+    expect((await h.state()).state.tags).toEqual(['slow']);
+    expect(
+      (await collect(store.readStream('validated/v1'))).map(
+        (e) => (e.data as unknown as { tag: string }).tag,
+      ),
+    ).toEqual(['slow']);
+  });
+
   it('that never settles, without command timeouts: shutdown answers the caller with RUNTIME_CLOSED', async () => {
     const def = counting(gatedValidator().validator);
     runtime = await createRuntime({ store: memoryStore(), aggregates: [def], commandTimeoutMs: 0 });

@@ -154,6 +154,14 @@ export class ExecuteRequest extends CommandReply {
  */
 export class ValidatingCommand extends Reply<ExecuteResult> {
   readonly kind = 'validating';
+  /** The command sent once validated (its own caller's clock is this one's): failed with it. */
+  sent: ExecuteRequest | undefined = undefined;
+
+  /** A timeout or shutdown of the caller fails the command sent too, so a queued one never runs. */
+  override fail(error: unknown): void {
+    super.fail(error);
+    this.sent?.fail(error);
+  }
 }
 
 /** Append pre-validated events, skipping decide. */

@@ -180,7 +180,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     pending.then(
       (result) => {
         if (waiting.settled) return;
-        this.#afterValidation(result, options, fp).then(
+        this.#afterValidation(result, options, fp, waiting).then(
           (value) => waiting.succeed(value),
           (error: unknown) => waiting.fail(error),
         );
@@ -194,6 +194,7 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     result: ValidationResult,
     options: ExecuteOptions,
     fp: string | undefined,
+    waiting?: ValidatingCommand,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     if (result.issues !== undefined) {
       const summary = result.issues.map((i) => i.message).join('; ');
@@ -204,7 +205,13 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const command = result.value;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(this.#request(command as CommandOf<D>, options, fp));
+    const request = this.#request(command as CommandOf<D>, options, fp);
+    if (waiting === undefined) return this.#send(request);
+    // The caller's clock started at the call (`waiting`): no second deadline for the command.
+    waiting.sent = request;
+    return this.#runtime.dispatch(this.#def, this.identity.id, request, false) as Promise<
+      ExecuteResult<StateOf<D>, EventOf<D>>
+    >;
   }
 
   #request(command: CommandOf<D>, options: ExecuteOptions, fp: string | undefined): ExecuteRequest {
