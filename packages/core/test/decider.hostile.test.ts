@@ -679,3 +679,23 @@ describe('commands with large metadata', () => {
     ]);
   });
 });
+
+describe('an async evolve', () => {
+  it('crashes the actor at the first command that folds an event (ACTOR_CRASHED naming it), nothing stored, rather than keeping a promise for a state', async () => {
+    const store = new KeptOpen(memoryStore());
+    const def = defineAggregate<{ n: number }, { type: 'add' }, { type: 'Added' }>({
+      type: 'async-evolve',
+      initialState: () => ({ n: 0 }),
+      decide: () => [{ type: 'Added' }],
+      evolve: (async (state: { n: number }) => ({ n: state.n + 1 })) as unknown as (s: { n: number }) => {
+        n: number;
+      },
+    });
+    runtime = await createRuntime({ store, aggregates: [def] });
+    await expect(runtime.get(def, 'a1').execute({ type: 'add' })).rejects.toMatchObject({
+      code: 'ACTOR_CRASHED',
+      message: expect.stringContaining('evolve returned a promise'),
+    });
+    expect(await collect(store.readStream('async-evolve/a1'))).toEqual([]);
+  });
+});

@@ -190,6 +190,14 @@ function fold(
       : stored.map((e) => codec.decode(e) as DomainEvent);
   let next = state;
   for (const e of decoded) next = def.evolve(next, e);
+  // An async evolve: every later fold would get a promise for a state, live and on replay alike,
+  // and no caller would notice until much later. A crash names it now, before anything is stored.
+  if (next instanceof Promise) {
+    next.catch(() => undefined); // its outcome is of no use: never an unhandled rejection
+    throw new TypeError(
+      `${streamId}: evolve returned a promise; evolve must return the next state synchronously`,
+    );
+  }
   return { kind: 'append', events: stored, decoded, state: next };
 }
 
