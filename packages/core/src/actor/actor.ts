@@ -175,7 +175,18 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     host.activating++;
     // Lease mode needs the asynchronous acquire before anything: no ready-at-once shortcut then.
     if (predecessor === undefined && host.store.acquire === undefined && this.#knownEmpty()) {
-      this.#state = this.def.initialState();
+      let initial: unknown;
+      try {
+        initial = this.def.initialState();
+      } catch (error) {
+        // As a recovery that failed: the actor crashes once the request that activated it is
+        // queued behind the hold, so that caller gets ACTOR_CRASHED (never a synchronous throw
+        // out of execute) and no request runs on a state that was never made.
+        this.#mailbox.hold();
+        void Promise.resolve().then(() => this.#crash(error, []));
+        return;
+      }
+      this.#state = initial;
       this.#to('recovered');
       host.metrics.counters.activations++;
       host.metrics.forType(this.def.type).activations++;
@@ -1226,13 +1237,20 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       this.#snapshotting = null;
     });
     this.#snapshotting = saving.then(() => undefined);
-    if (await saving) request.succeed({ version: this.#version, saved: true });
-    else
+    const saved = await saving;
+    if (saved === true) request.succeed({ version: this.#version, saved: true });
+    else if (saved instanceof SnapshotRefused && isActorfoldError(saved.error)) {
+      // Refused (the codec cannot keep the state, or restoring it would not give it back): say why.
+      request.fail(saved.error);
+    } else
       request.fail(new StoreError('IO', `${this.streamId}: the snapshot could not be saved (see the log)`));
   }
 
-  /** Saves a snapshot of the current state; false (warned and counted) when that failed. */
-  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<boolean> {
+  /**
+   * Saves a snapshot of the current state; otherwise (warned and counted) false, or the refusal
+   * when the codec or the restore check refused it.
+   */
+  async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<true | false | SnapshotRefused> {
     const { counters } = this.#host.metrics;
     const version = this.#version;
     try {
@@ -1251,10 +1269,10 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         if (this.#host.firstTime(`snapshot refused: ${this.def.type}`)) {
           this.#logger().warn(
             { err: snapshot.error, version },
-            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state (replay stays correct, only slower; choose a codec or snapshots.encode that can)`,
+            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state, or restoring it would not give the state back (replay stays correct, only slower; choose a codec, or snapshots.encode and decode, that keep it exactly)`,
           );
         }
-        return false;
+        return snapshot;
       }
       await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
       this.#snapshotVersion = Math.max(this.#snapshotVersion, version);

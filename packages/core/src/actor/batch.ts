@@ -59,9 +59,11 @@ export class Batch {
   /** The state and version after every accepted command so far. */
   state: unknown;
   version: number;
-  /** Approximate encoded size of `events` (the first command's measured only once a second one comes). */
+  /** Approximate encoded size of `events` and their metadata (the first command's measured only once a second one comes). */
   bytes = 0;
   #unmeasured: readonly DomainEvent[] | null = null;
+  /** The first command's metadata, measured with its events (stores write it with each of them). */
+  #unmeasuredMetadata: EventMetadata | null = null;
   /** The metadata of the command `step` decided last (what `add` stores with its events). */
   #metadata: EventMetadata | null = null;
   /** commandIds accepted in this batch → their index in `decided` (only once one is seen). */
@@ -124,9 +126,11 @@ export class Batch {
       const first = this.#ids.get(commandId);
       if (first !== undefined) return { kind: 'same-batch', first };
     }
+    // Taken before decide: a decide that changes the command must not change its fingerprint.
+    if (commandId !== undefined && request.fingerprint === undefined) fingerprintOf(request);
     const broken = brokenBatcher.mode;
     const state = broken === 'decide-on-batch-start' ? this.#baseState : this.state;
-    // The object decide sees as ctx.metadata is the one stored with the command's events.
+    // Decide sees a frozen copy of it as ctx.metadata; this object is stored with the command's events.
     // As interceptors left it, when they ran (request.ts, metadataOf).
     const metadata = metadataOf(request);
     this.#metadata = metadata;
@@ -157,13 +161,17 @@ export class Batch {
     if (outcome.kind === 'append') {
       if (this.decided.length > 0 && maxBytes !== Number.POSITIVE_INFINITY) {
         if (this.#unmeasured !== null) {
-          this.bytes += sizeOf(this.#unmeasured);
+          this.bytes += sizeOf(this.#unmeasured, this.#unmeasuredMetadata);
           this.#unmeasured = null;
+          this.#unmeasuredMetadata = null;
         }
-        const bytes = sizeOf(outcome.events);
+        const bytes = sizeOf(outcome.events, this.#metadata);
         if (this.bytes > 0 && this.bytes + bytes > maxBytes) return false;
         this.bytes += bytes;
-      } else if (this.decided.length === 0) this.#unmeasured = outcome.events;
+      } else if (this.decided.length === 0) {
+        this.#unmeasured = outcome.events;
+        this.#unmeasuredMetadata = this.#metadata;
+      }
       const offset = this.events.length;
       const fp = commandId === undefined ? undefined : fingerprintOf(request);
       this.#push(request, outcome.events, fp);
@@ -256,14 +264,23 @@ export class Batch {
   }
 }
 
-/** Approximate encoded size of events: their JSON text length (what JSON-based stores write). */
-function sizeOf(events: readonly DomainEvent[]): number {
+/**
+ * Approximate encoded size of a command's events: their JSON text length, plus their metadata's
+ * once per event (what JSON-based stores write: a command's metadata goes with each of its events).
+ */
+function sizeOf(events: readonly DomainEvent[], metadata: EventMetadata | null): number {
   let n = 0;
   for (const e of events) n += JSON.stringify(e).length;
+  if (metadata !== null && metadata !== NO_METADATA) n += JSON.stringify(metadata).length * events.length;
   return n;
 }
 
-/** The fingerprint of what the caller sent: the command, or the injected events. */
+/** The fingerprint of what the caller sent: the command, or the injected events (taken once). */
 export function fingerprintOf(request: CommandRequest): string {
-  return fingerprint(request.kind === 'execute' ? request.command : request.events);
+  let fp = request.fingerprint;
+  if (fp === undefined) {
+    fp = fingerprint(request.kind === 'execute' ? request.command : request.events);
+    request.fingerprint = fp;
+  }
+  return fp;
 }

@@ -1,6 +1,7 @@
 import type { AnyAggregate, DomainErrors } from '../aggregate/aggregate.js';
-import { encodeEvent } from '../codec/codec.js';
+import { type Codec, encodeEvent, UnstorableValue } from '../codec/codec.js';
 import { encodeJsonEvent, jsonCodec } from '../codec/json-codec.js';
+import { richCodec } from '../codec/rich-codec.js';
 import { type EffectResult, isEffectTimerName } from '../effects/effect.js';
 import { type EffectCatalog, NO_EFFECTS } from '../effects/effect-catalog.js';
 import {
@@ -11,10 +12,11 @@ import {
   Rejection,
   VersionConflict,
 } from '../errors.js';
-import { type DomainEvent, type EventMetadata, isDomainEvent } from '../store/store.js';
+import type { DomainEvent, EventMetadata } from '../store/store.js';
 import type { TimerChange } from '../timers/timer.js';
 import { RuntimeDecideContext } from './decide-context.js';
 import type { DedupeWindow } from './dedupe.js';
+import { eventList } from './event-list.js';
 import { Refused } from './refused.js';
 import type { CommandRequest } from './request.js';
 import { decisionTimers } from './timer-step.js';
@@ -88,7 +90,7 @@ export function commandStep(
   if (expectedVersion !== undefined && expectedVersion !== version) {
     return new Refused(new VersionConflict(streamId, expectedVersion, version), true);
   }
-  if (request.kind === 'inject') return fold(def, streamId, state, request.events);
+  if (request.kind === 'inject') return fold(def, streamId, state, request.events, true);
   const timer = request.timer;
   const fired =
     timer === undefined ? undefined : { name: timer.name, version: timer.version, dueAt: timer.dueAt };
@@ -130,19 +132,19 @@ function decidedEvents(
   ctx: RuntimeDecideContext,
 ): StepOutcome {
   ctx.close();
-  let valid: boolean;
+  let list: readonly DomainEvent[] | undefined;
   try {
-    valid = Array.isArray(events) && events.every(isDomainEvent);
+    list = eventList(events);
   } catch {
-    valid = false; // looking at it threw (a Proxy whose traps throw, a getter on `type`)
+    list = undefined; // looking at it threw (a getter on an item or on its `type`)
   }
-  if (!valid) {
+  if (list === undefined) {
     const why = new InvalidArgument(
-      'decide must return an array of objects with a string `type` (non-empty), or a promise of one',
+      'decide must return an array of objects with a string `type` (non-empty), or a promise of one (a plain array, not a Proxy)',
     );
     return new Refused(new DecideFailed(streamId, why), false);
   }
-  const folded = fold(def, streamId, state, events as readonly DomainEvent[]);
+  const folded = fold(def, streamId, state, list);
   if (folded.kind === 'refused' || (ctx.recorder === undefined && ctx.firedTimer === undefined))
     return folded;
   return decisionTimers(folded, streamId, ctx);
@@ -151,13 +153,16 @@ function decidedEvents(
 /**
  * Encodes the events with the aggregate's codec (an event it cannot keep exactly refuses the
  * command, nothing stored), then folds what replay will see, `decode(encode(event))`, into the
- * state before anything is stored. Plain JSON passes through without a copy.
+ * state before anything is stored. Plain JSON passes through without a copy, except for injected
+ * events (`copy`): those are the caller's objects, so evolve folds a copy read back from their
+ * JSON, as replay does, and a caller changing them afterwards changes nothing of the state.
  */
 function fold(
   def: AnyAggregate,
   streamId: string,
   state: unknown,
   events: readonly DomainEvent[],
+  copy = false,
 ): Append | Nothing | Refused {
   if (events.length === 0) return NOTHING;
   const codec = def.codec;
@@ -166,8 +171,11 @@ function fold(
     const event = events[i];
     let data: unknown;
     try {
-      data =
-        codec === jsonCodec ? encodeJsonEvent(event, eventPath(i)) : encodeEvent(codec, event, eventPath(i));
+      if (codec === jsonCodec) data = encodeJsonEvent(event, eventPath(i));
+      else {
+        data = encodeEvent(codec, event, eventPath(i));
+        if (codec !== richCodec) assertExactJson(codec, data, eventPath(i));
+      }
     } catch (error) {
       return new Refused(unstorable(streamId, event, error), false);
     }
@@ -175,10 +183,48 @@ function fold(
     encoded?.push(data as DomainEvent);
   }
   const stored = encoded ?? events;
-  const decoded = codec === jsonCodec ? stored : stored.map((e) => codec.decode(e) as DomainEvent);
+  const decoded = copy
+    ? stored.map((e) => codec.decode(JSON.parse(JSON.stringify(e))) as DomainEvent)
+    : codec === jsonCodec
+      ? stored
+      : stored.map((e) => codec.decode(e) as DomainEvent);
   let next = state;
   for (const e of decoded) next = def.evolve(next, e);
+  // An async evolve: every later fold would get a promise for a state, live and on replay alike,
+  // and no caller would notice until much later. A crash names it now, before anything is stored.
+  if (next instanceof Promise) {
+    next.catch(() => undefined); // its outcome is of no use: never an unhandled rejection
+    throw new TypeError(
+      `${streamId}: evolve returned a promise; evolve must return the next state synchronously`,
+    );
+  }
   return { kind: 'append', events: stored, decoded, state: next };
+}
+
+/**
+ * A codec of the application's own must return data the stores keep exactly (the `Codec`
+ * contract): evolve folds `decode(data)` live, replay folds `decode` of the stored JSON, and the
+ * two differ when JSON would change the data (a Date left in it comes back a string). The
+ * built-in codecs are exact by construction (and by their property tests), so only others are walked.
+ */
+function assertExactJson(codec: Codec, data: unknown, path: string): void {
+  let exact: unknown;
+  try {
+    exact = jsonCodec.encode(data, path);
+  } catch (error) {
+    const what =
+      error instanceof UnstorableValue
+        ? `${error.found} at ${error.path}`
+        : `data it could not read (${describe(error)})`;
+    throw new InvalidArgument(
+      `the '${codec.name}' codec returned ${what}, which the stores cannot keep exactly (its encode must return plain JSON data)`,
+    );
+  }
+  if (exact !== data) {
+    throw new InvalidArgument(
+      `the '${codec.name}' codec returned data JSON would change (a -0, an undefined-valued key or a null-prototype object in ${path})`,
+    );
+  }
 }
 
 const EVENT_PATHS: Array<string | undefined> = new Array(64).fill(undefined);

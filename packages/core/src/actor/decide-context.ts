@@ -16,7 +16,9 @@ export class RuntimeDecideContext implements DecideContext {
   readonly aggregateType: string;
   readonly aggregateId: string;
   readonly version: number;
-  readonly metadata: Readonly<EventMetadata>;
+  /** The metadata stored with the decision's events (the runtime's; decide gets a frozen copy). */
+  readonly stored: Readonly<EventMetadata>;
+  #metadata: Readonly<EventMetadata> | undefined = undefined;
   readonly firedTimer: FiredTimer | undefined;
   /** The effect whose result this command is; undefined for every other command. */
   readonly settledEffect: EffectRef | undefined;
@@ -42,10 +44,24 @@ export class RuntimeDecideContext implements DecideContext {
     this.aggregateId = aggregateId;
     this.version = version;
     this.#nowMs = now;
-    this.metadata = metadata;
+    this.stored = metadata;
     this.firedTimer = firedTimer;
     this.#catalog = catalog;
     this.settledEffect = settledEffect;
+  }
+
+  /**
+   * The metadata that will be stored with the events, read-only: a frozen copy made on first
+   * read (none when already frozen). The stored object itself is never handed to decide, so a
+   * decide that writes to it (a commandId, `codec`, a value JSON cannot keep) cannot change what
+   * is stored: in strict mode the write throws, and the command fails with DECIDE_FAILED.
+   */
+  get metadata(): Readonly<EventMetadata> {
+    if (this.#metadata === undefined) {
+      const m = this.stored;
+      this.#metadata = Object.isFrozen(m) ? m : Object.freeze({ ...m });
+    }
+    return this.#metadata;
   }
 
   /** When the command started, from the runtime's clock: one `Date` per decision, made on first read. */

@@ -103,6 +103,12 @@ abstract class CommandReply extends Reply<ExecuteResult> {
   metadata: EventMetadata | undefined = undefined;
   /** Why a beforeDecide interceptor refused it (kept for a batch decided again after a conflict). */
   refusal: Refused | undefined = undefined;
+  /**
+   * The fingerprint of what the caller sent, for a request with a commandId: taken at the call
+   * (before validateCommand), or by the batch before decide runs, so neither a validator that
+   * fills in defaults nor a decide that changes the command makes an exact retry a conflict.
+   */
+  fingerprint: string | undefined = undefined;
 
   override succeed(value: ExecuteResult): void {
     if (this.settled) return;
@@ -138,6 +144,23 @@ export class ExecuteRequest extends CommandReply {
     readonly options: ExecuteOptions,
   ) {
     super(streamId);
+  }
+}
+
+/**
+ * A command whose `validateCommand` returned a promise, until that settles: the caller's promise
+ * meanwhile, watched by the command timeouts (and answered at shutdown) like a queued request,
+ * so a validator that never settles cannot leave its caller waiting forever. Never queued.
+ */
+export class ValidatingCommand extends Reply<ExecuteResult> {
+  readonly kind = 'validating';
+  /** The command sent once validated (its own caller's clock is this one's): failed with it. */
+  sent: ExecuteRequest | undefined = undefined;
+
+  /** A timeout or shutdown of the caller fails the command sent too, so a queued one never runs. */
+  override fail(error: unknown): void {
+    super.fail(error);
+    this.sent?.fail(error);
   }
 }
 
@@ -213,9 +236,12 @@ export class TimerCommand extends ExecuteRequest {
   }
 }
 
+/** How the commandId of every timer firing (effect results included) begins: the runtime's own, refused in execute options. */
+export const TIMER_COMMAND_ID_PREFIX = 'timer:';
+
 /** The commandId of a timer's firing: unique per timer, so a repeated firing is deduplicated. */
 export function timerCommandId(name: string, version: number): string {
-  return `timer:${name}@${version}`;
+  return `${TIMER_COMMAND_ID_PREFIX}${name}@${version}`;
 }
 
 function timerCommandOptions(timer: TimerRecord, expectedVersion: number): ExecuteOptions {

@@ -2,8 +2,10 @@ import type { SnapshotPolicy } from '../aggregate/aggregate.js';
 import type { Codec } from '../codec/codec.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import { codecOf } from '../codec/stored-data.js';
+import { describe, InvalidArgument } from '../errors.js';
 import type { Snapshot } from '../store/store.js';
 import { DedupeWindow } from './dedupe.js';
+import { stateDifference } from './state-difference.js';
 
 /**
  * The snapshot rules, apart from the actor that applies them: when one is due, how one is
@@ -47,6 +49,15 @@ export function buildSnapshot(
   } catch (error) {
     return new SnapshotRefused(error);
   }
+  const difference = restoredDifference(policy, codec, data, state);
+  if (difference !== undefined) {
+    return new SnapshotRefused(
+      new InvalidArgument(
+        `${streamId}: a snapshot at version ${version} would not give the state back: ${difference} ` +
+          '(snapshots.encode and decode, and the codec, must give back exactly the state they were given)',
+      ),
+    );
+  }
   const snapshot: Snapshot = {
     streamId,
     version,
@@ -60,6 +71,34 @@ export function buildSnapshot(
     if (codec !== jsonCodec) snapshot.runtime.codec = codec.name;
   }
   return snapshot;
+}
+
+/**
+ * Restores `data` as a later activation would (through JSON text as a store keeps it, the
+ * codec's decode, then the policy's) and says where the result differs from `state`, or why it
+ * could not be restored; undefined when it gives `state` back. Snapshots are saved now and then,
+ * not per command, so the second trip is affordable; without it a lossy `encode`/`decode` pair
+ * would silently become the source of truth after the next restart (invariant 7).
+ */
+function restoredDifference(
+  policy: SnapshotPolicy<unknown>,
+  codec: Codec,
+  data: unknown,
+  state: unknown,
+): string | undefined {
+  let restored: unknown;
+  try {
+    const decoded = codec.decode(JSON.parse(JSON.stringify(data) as string));
+    restored = policy.decode ? policy.decode(decoded) : decoded;
+  } catch (error) {
+    return `restoring it threw (${describe(error)})`;
+  }
+  try {
+    return stateDifference(state, restored, codec === jsonCodec);
+  } catch (error) {
+    // Too deep to compare, or a getter that throws: not known to come back, so not saved.
+    return `it could not be compared with the state (${describe(error)})`;
+  }
 }
 
 /** A stored snapshot made usable again, or the reason it is not. */

@@ -44,7 +44,7 @@ export function decisionTimers(
     intents,
     streamId,
     version,
-    hasSchedule ? firingMetadata(ctx.metadata) : undefined,
+    hasSchedule ? firingMetadata(ctx.stored) : undefined,
   );
   const fired = ctx.firedTimer;
   if (fired !== undefined) changes.unshift({ op: 'cancel', name: fired.name });

@@ -1,6 +1,7 @@
 import type { Interceptor } from '../actor/interceptors.js';
 import { assertInterceptors } from '../actor/interceptors.js';
 import type { Codec } from '../codec/codec.js';
+import { codecByName } from '../codec/codec-by-name.js';
 import { jsonCodec } from '../codec/json-codec.js';
 import type { DecideEffects, EffectRef } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
@@ -23,7 +24,7 @@ export interface DecideContext {
   readonly version: number;
   /** When the command started, from the runtime's clock. */
   readonly now: Date;
-  /** The metadata that will be stored with the events (commandId, correlationId, ...). */
+  /** The metadata that will be stored with the events (commandId, correlationId, ...): a frozen copy, read-only. */
   readonly metadata: Readonly<EventMetadata>;
   /**
    * Schedules and cancels the aggregate's durable timers. What decide asks for here is written in
@@ -55,7 +56,10 @@ export interface SnapshotPolicy<S> {
   onEvict?: boolean;
   /** Turns state into JSON-compatible data. Default: the state as is. */
   encode?(state: S): unknown;
-  /** Inverse of encode; a throw makes the runtime ignore the snapshot and replay. Default: as is. */
+  /**
+   * Inverse of encode; a throw makes the runtime ignore the snapshot and replay. Default: as is.
+   * Checked before each save: a snapshot that would not restore the state exactly is not saved.
+   */
   decode?(data: unknown): S;
 }
 
@@ -81,7 +85,10 @@ export interface AggregateSpec<
    * rejected promise is handled exactly like a throw.
    */
   decide(state: S, command: C, ctx: DecideContext): D;
-  /** Pure fold of one event into the state. Must not mutate its input state. */
+  /**
+   * Pure fold of one event into the state. Must not mutate its input state, nor the event: the
+   * store writes the event after the fold, so a changed event is what replay folds again.
+   */
   evolve(state: S, event: E): S;
   snapshots?: SnapshotPolicy<S>;
   /** Any Standard Schema validator (zod, valibot, arktype...); its output is the command decide sees. */
@@ -148,7 +155,9 @@ export type CommandOf<D> = D extends AggregateDefinition<unknown, infer C, Domai
 export type EventOf<D> = D extends AggregateDefinition<unknown, Command, infer E> ? E : never;
 
 /**
- * Defines an aggregate from `initialState`, a pure `decide` and a pure `evolve`.
+ * Defines an aggregate from `initialState`, a pure `decide` and a pure `evolve`. The spec may be
+ * an object literal or an instance of a class implementing AggregateSpec (its methods keep their
+ * `this`).
  * @example
  * const counter = defineAggregate<{ n: number }, { type: 'add'; by: number }, { type: 'Added'; by: number }>({
  *   type: 'counter',
@@ -217,13 +226,58 @@ export function defineAggregate<
   ) {
     throw new InvalidArgument(`aggregate '${type}': codec must have a name, encode() and decode()`);
   }
+  // Readers without this definition (projections, subscriptions, the CLI) decode stored data by
+  // the codec name recorded with it: a codec of one's own under a built-in name would be misread.
+  const builtIn = codecByName(codec.name);
+  if (builtIn !== undefined && builtIn !== codec) {
+    throw new InvalidArgument(
+      `aggregate '${type}': codec name '${codec.name}' is the built-in ${codec.name} codec's; give your own codec a name of its own`,
+    );
+  }
   const validator = spec.validateCommand;
   if (validator !== undefined && typeof validator?.['~standard']?.validate !== 'function') {
     throw new InvalidArgument(`aggregate '${type}': validateCommand must be a Standard Schema validator`);
   }
-  const definition = Object.freeze({ ...spec, eventSchemaVersion, codec, [DEFINITION]: true as const });
+  const definition = Object.freeze({
+    ...spec,
+    ...inheritedFields(spec),
+    eventSchemaVersion,
+    codec,
+    [DEFINITION]: true as const,
+  });
   registerUpcasters(definition, chain);
   return definition;
+}
+
+const SPEC_FIELDS = [
+  'type',
+  'initialState',
+  'decide',
+  'evolve',
+  'snapshots',
+  'validateCommand',
+  'eventSchemaVersion',
+  'upcasters',
+  'domainErrors',
+  'codec',
+  'interceptors',
+] as const;
+const SPEC_METHODS: ReadonlySet<string> = new Set(['initialState', 'decide', 'evolve']);
+
+/**
+ * The spec's fields that a spread would not copy: those it inherits, as an instance of a class
+ * that implements AggregateSpec does its methods. Methods are bound to the spec, so they keep
+ * their `this` (private fields, helpers); an object literal's own fields are taken as they are.
+ */
+function inheritedFields(spec: object): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of SPEC_FIELDS) {
+    if (Object.hasOwn(spec, key)) continue;
+    const value: unknown = (spec as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    fields[key] = SPEC_METHODS.has(key) ? (value as (...args: unknown[]) => unknown).bind(spec) : value;
+  }
+  return fields;
 }
 
 /** True for a value returned by `defineAggregate` (or a package building on it, such as @actorfold/xstate). */

@@ -1,6 +1,13 @@
-import type { Request } from '../actor/request.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { CommandTimeout } from '../errors.js';
+
+/** What a caller waits on with a deadline: a request, or a command still being validated. */
+export interface TimedRequest {
+  readonly streamId: string;
+  deadline: number;
+  readonly settled: boolean;
+  fail(error: unknown): void;
+}
 
 /**
  * Fails requests whose caller has waited `timeoutMs`, with one timer for all of them.
@@ -9,7 +16,7 @@ import { CommandTimeout } from '../errors.js';
  * ones arrive, so under steady load the queue holds about what is in flight.
  */
 export class CommandTimeouts {
-  #queue: Request[] = [];
+  #queue: TimedRequest[] = [];
   #head = 0;
   #timer: TimerHandle | null = null;
   /** Without timeouts: the list length at which settled requests are swept out. */
@@ -39,7 +46,7 @@ export class CommandTimeouts {
    * listed (no timer), so that shutdown can answer a caller whose command never finishes.
    * `now`: a clock reading taken since the caller called, if the dispatch has one (NaN: none).
    */
-  watch(request: Request, now = Number.NaN): void {
+  watch(request: TimedRequest, now = Number.NaN): void {
     this.#dropSettled();
     this.#queue.push(request);
     if (!this.enabled) {
@@ -92,7 +99,7 @@ export class CommandTimeouts {
 
   #dropSettled(): void {
     const q = this.#queue;
-    while (this.#head < q.length && (q[this.#head] as Request).settled) this.#head++;
+    while (this.#head < q.length && (q[this.#head] as TimedRequest).settled) this.#head++;
     if (this.#head === q.length) {
       this.#queue = [];
       this.#head = 0;

@@ -34,6 +34,11 @@ export function createDispatcher(
       if (timeout) timeouts.watch(request, ctx.batchNow);
       return request.promise;
     },
+    watch: (waiting) => {
+      if (isClosed()) return false;
+      timeouts.watch(waiting);
+      return true;
+    },
     isResident: (streamId) => registry.get(streamId)?.resident === true,
     addWatcher: (streamId, w) => {
       watchers.add(streamId, w);

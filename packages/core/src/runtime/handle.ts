@@ -1,3 +1,5 @@
+import { eventList } from '../actor/event-list.js';
+import { fingerprint } from '../actor/fingerprint.js';
 import {
   type ExecuteOptions,
   ExecuteRequest,
@@ -6,12 +8,15 @@ import {
   type Request,
   StateRequest,
   type StateResult,
+  TIMER_COMMAND_ID_PREFIX,
+  ValidatingCommand,
 } from '../actor/request.js';
 import type { AnyAggregate, CommandOf, EventOf, StateOf } from '../aggregate/aggregate.js';
 import { jsonCodec } from '../codec/json-codec.js';
-import { InvalidArgument, InvalidCommand } from '../errors.js';
+import { InvalidArgument, InvalidCommand, RuntimeClosed } from '../errors.js';
 import { isDomainEvent } from '../store/store.js';
 import type { Watcher, WatchUpdate } from '../subscriptions/watchers.js';
+import type { TimedRequest } from './command-timeouts.js';
 
 /** Names an aggregate instance. Plain JSON: send it across processes, `runtime.get(identity)` gives a handle back. */
 export interface AggregateIdentity {
@@ -23,6 +28,8 @@ export interface AggregateIdentity {
 export interface Dispatcher {
   /** Queues the request on its actor; `timeout: false` for requests nobody waits on with a deadline (timer firings). */
   dispatch(def: AnyAggregate, id: string, request: Request, timeout?: boolean): Promise<unknown>;
+  /** Starts the caller's clock for a command still being validated; false once the runtime is closed. */
+  watch(waiting: TimedRequest): boolean;
   isResident(streamId: string): boolean;
   addWatcher(streamId: string, watcher: Watcher): void;
   removeWatcher(streamId: string, watcher: Watcher): void;
@@ -65,12 +72,15 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     options = taken;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
+    // What the caller sent is what a retry sends again: fingerprinted before the validator
+    // (which may fill in defaults) and decide (which may change the command) see it.
+    const fp = options.commandId === undefined ? undefined : fingerprint(command);
     const validator = this.#def.validateCommand;
-    if (validator === undefined) return this.#send(new ExecuteRequest(this.#streamId, command, options));
+    if (validator === undefined) return this.#send(this.#request(command, options, fp));
     try {
       const result = validator['~standard'].validate(command);
-      if (result instanceof Promise) return result.then((r) => this.#afterValidation(r, options));
-      return this.#afterValidation(result, options);
+      if (result instanceof Promise) return this.#validating(result, options, fp);
+      return this.#afterValidation(result, options, fp);
     } catch (error) {
       // A validator that throws instead of reporting issues: a rejected promise all the same.
       return Promise.reject(error);
@@ -89,11 +99,23 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     const taken = takeOptions(options);
     if (taken instanceof InvalidArgument) return Promise.reject(taken);
-    if (!readable(() => Array.isArray(events) && events.every(isDomainEvent)))
+    let list: readonly EventOf<D>[] | undefined;
+    try {
+      list = eventList(events) as readonly EventOf<D>[] | undefined;
+    } catch {
+      list = undefined; // a getter on an item or its `type` threw
+    }
+    if (list === undefined)
       return Promise.reject(
-        new InvalidArgument('inject needs an array of objects with a string `type` (non-empty)'),
+        new InvalidArgument(
+          'inject needs an array of objects with a string `type` (non-empty), a plain array (not a Proxy)',
+        ),
       );
-    return this.#send(new InjectRequest(this.#streamId, events, taken));
+    // The runtime's own array: a caller adding to theirs after the call changes nothing.
+    if (list === events) list = events.slice();
+    const request = new InjectRequest(this.#streamId, list, taken);
+    if (taken.commandId !== undefined) request.fingerprint = fingerprint(list);
+    return this.#send(request);
   }
 
   /** Whether an actor is resident right now (false after eviction; the next call respawns it). */
@@ -143,12 +165,36 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     }
   }
 
-  #afterValidation(
-    result: {
-      readonly value?: unknown;
-      readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
-    },
+  /**
+   * An asynchronous validation: the caller waits on a ValidatingCommand, which times out and is
+   * answered at shutdown like a queued command. A command whose caller stopped waiting before its
+   * validation settled is never sent.
+   */
+  #validating(
+    pending: Promise<ValidationResult>,
     options: ExecuteOptions,
+    fp: string | undefined,
+  ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
+    const waiting = new ValidatingCommand(this.#streamId);
+    if (!this.#runtime.watch(waiting)) return Promise.reject(new RuntimeClosed());
+    pending.then(
+      (result) => {
+        if (waiting.settled) return;
+        this.#afterValidation(result, options, fp, waiting).then(
+          (value) => waiting.succeed(value),
+          (error: unknown) => waiting.fail(error),
+        );
+      },
+      (error: unknown) => waiting.fail(error),
+    );
+    return waiting.promise as Promise<ExecuteResult<StateOf<D>, EventOf<D>>>;
+  }
+
+  #afterValidation(
+    result: ValidationResult,
+    options: ExecuteOptions,
+    fp: string | undefined,
+    waiting?: ValidatingCommand,
   ): Promise<ExecuteResult<StateOf<D>, EventOf<D>>> {
     if (result.issues !== undefined) {
       const summary = result.issues.map((i) => i.message).join('; ');
@@ -159,12 +205,30 @@ export class AggregateHandle<D extends AnyAggregate = AnyAggregate> {
     const command = result.value;
     const problem = checkCommand(command);
     if (problem !== undefined) return Promise.reject(problem);
-    return this.#send(new ExecuteRequest(this.#streamId, command as CommandOf<D>, options));
+    const request = this.#request(command as CommandOf<D>, options, fp);
+    if (waiting === undefined) return this.#send(request);
+    // The caller's clock started at the call (`waiting`): no second deadline for the command.
+    waiting.sent = request;
+    return this.#runtime.dispatch(this.#def, this.identity.id, request, false) as Promise<
+      ExecuteResult<StateOf<D>, EventOf<D>>
+    >;
+  }
+
+  #request(command: CommandOf<D>, options: ExecuteOptions, fp: string | undefined): ExecuteRequest {
+    const request = new ExecuteRequest(this.#streamId, command, options);
+    request.fingerprint = fp;
+    return request;
   }
 
   #send<T>(request: Request): Promise<T> {
     return this.#runtime.dispatch(this.#def, this.identity.id, request) as Promise<T>;
   }
+}
+
+/** What a Standard Schema validator reports. */
+interface ValidationResult {
+  readonly value?: unknown;
+  readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined;
 }
 
 /**
@@ -230,6 +294,13 @@ function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       return new InvalidArgument(`${key} must be a non-empty string`);
     }
+  }
+  // A caller's command under a timer's commandId would be taken for that firing: the timer's own
+  // command would then never run (a duplicate, or IDEMPOTENCY_CONFLICT), and its timer be removed.
+  if (typeof o.commandId === 'string' && o.commandId.startsWith(TIMER_COMMAND_ID_PREFIX)) {
+    return new InvalidArgument(
+      `commandId ${JSON.stringify(o.commandId)}: ids beginning with '${TIMER_COMMAND_ID_PREFIX}' are the runtime's (timer firings and effect results); use another`,
+    );
   }
   const ev = o.expectedVersion;
   if (ev !== undefined && !(Number.isInteger(ev) && ev >= 0)) {

@@ -34,8 +34,9 @@ export interface RuntimeOptions {
    */
   maxBatchCommands?: number;
   /**
-   * About how many bytes of events (their JSON size) one batch may append; a single command
-   * larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB (1 048 576).
+   * About how many bytes of events (their JSON size, with their metadata) one batch may append;
+   * a single command larger than this still runs, alone. Infinity: no byte limit. Default 1 MiB
+   * (1 048 576).
    */
   maxBatchBytes?: number;
   /**
@@ -48,7 +49,10 @@ export interface RuntimeOptions {
   maxBatchesInFlight?: number;
   /** Actors recovering from the store at once. Default 16. */
   maxConcurrentRecoveries?: number;
-  /** A caller stops waiting after this long (CommandTimeout). Default 30 000; 0 disables. */
+  /**
+   * A caller stops waiting after this long (CommandTimeout), counted from the call (an async
+   * validateCommand included). Default 30 000; 0 disables.
+   */
   commandTimeoutMs?: number;
   /** commandIds remembered per stream for idempotent retries. Default 1000. */
   dedupeWindow?: number;

@@ -541,7 +541,7 @@ export class Runtime {
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.#timeouts.clear(
         new RuntimeClosed(
-          'shut down while the command was running (a decide or append that did not finish in time); retry it with the same commandId after a restart',
+          'shut down while the command was running (a validateCommand, decide or append that did not finish in time); retry it with the same commandId after a restart',
         ),
       );
     }
