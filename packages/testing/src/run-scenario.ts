@@ -142,7 +142,8 @@ export async function runScenario<S, C extends Command, E extends DomainEvent>(
       aggregateId: setup.aggregateId,
       version,
       now: new Date(setup.now.getTime()),
-      metadata: { ...setup.metadata },
+      // Frozen as the runtime's is: a decide that writes to it fails here as it would live.
+      metadata: Object.freeze({ ...setup.metadata }),
     };
     // Not enumerable: a decide that copies ctx into an event copies data, not the recorder.
     const timers = new TimerRecorder(setup.now.getTime());

@@ -317,6 +317,21 @@ describe('given/when/then for aggregates', () => {
         .thenFails(/evolve bug/);
     });
 
+    it('passes when decide writes to ctx.metadata: frozen, as the runtime gives it (DECIDE_FAILED there)', async () => {
+      const stamper = defineAggregate({
+        type: 'stamper',
+        initialState: () => ({ stamped: 0 }),
+        decide: (_s: { stamped: number }, _c: { type: 'stamp' }, ctx: DecideContext) => {
+          (ctx.metadata as { commandId?: string }).commandId = 'forged';
+          return [{ type: 'Stamped' as const }];
+        },
+        evolve: (s: { stamped: number }) => ({ stamped: s.stamped + 1 }),
+      });
+      await given(stamper)
+        .when({ type: 'stamp' })
+        .thenFails((e) => e instanceof TypeError);
+    });
+
     it('fails when the message does not match', async () => {
       const failure = await failureOf(
         given(counter)
