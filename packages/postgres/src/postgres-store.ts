@@ -28,7 +28,7 @@ import {
   VersionConflict,
 } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
-import { AppendQueue, type EncodedEvent } from './append.js';
+import { AppendQueue, type EncodedEvent, prepareEvents } from './append.js';
 import { postgresCheckpoints } from './checkpoint-store.js';
 import { durableLogHead, readLogHead } from './global-order.js';
 import { LeaseKeeper, type ReleaseLease } from './lease.js';
@@ -224,15 +224,9 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
   const now = o.clock === undefined ? Date.now : () => o.clock?.now() ?? Date.now();
   let closing: Promise<void> | undefined;
 
-  /** Validated and JSON-encoded before queueing: a value JSON cannot hold fails only its own append. */
+  /** Validated and JSON-encoded before queueing: a value the store cannot keep fails only its own append. */
   function encode(streamId: string, events: readonly NewEvent[]): EncodedEvent[] {
-    const encoded = encodeNewEvents(streamId, events, now);
-    // PostgreSQL text cannot hold what JSON text may: check the columns stored as text.
-    for (const [i, e] of encoded.entries()) {
-      assertStorableText(e.type, `${streamId}: events[${i}].data.type`);
-      assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
-    }
-    return encoded;
+    return prepareEvents(streamId, encodeNewEvents(streamId, events, now));
   }
 
   const store: PostgresStore = {
