@@ -35,7 +35,7 @@ import { LeaseKeeper, type ReleaseLease } from './lease.js';
 import { assertMigrated, migrate } from './migrations.js';
 import { AppendNotifier, type NotificationStats } from './notifications.js';
 import { readAllPages, readStreamPages } from './read.js';
-import { assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
+import { assertStorableKey, assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
 import { describe, isConnectionError } from './store-errors.js';
@@ -242,7 +242,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
       try {
         ctx.ensureOpen();
         assertStreamId(streamId);
-        assertStorableText(streamId, 'streamId');
+        assertStorableKey(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);

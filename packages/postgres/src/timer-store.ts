@@ -24,7 +24,7 @@ import {
   type TimerStore,
 } from '@actorfold/core';
 import type { PoolClient } from 'pg';
-import type { SqlNames } from './schema.js';
+import { assertStorableKey, type SqlNames } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 /** The migration that adds the timers table. */
@@ -47,8 +47,8 @@ CREATE INDEX timers_due ON ${n.timers} (due_at, stream_id, name);`;
 
 /**
  * Throws InvalidArgument when a timer's command or metadata JSON cannot be stored as jsonb
- * (jsonb refuses the escapes of U+0000 and of a lone surrogate); an escaped backslash before
- * `u0000` is plain text and passes.
+ * (jsonb refuses the escapes of U+0000 and of a lone surrogate; an escaped backslash before
+ * `u0000` is plain text and passes), or its name is too long for the timers' index keys.
  */
 export function assertJsonbStorable(
   changes: readonly EncodedTimerChange[] | undefined,
@@ -57,6 +57,7 @@ export function assertJsonbStorable(
   if (changes === undefined) return;
   for (const c of changes) {
     if (c.op !== 'schedule') continue;
+    assertStorableKey(c.timer.name, `${streamId}: timer name`);
     for (const json of [c.timer.command, c.timer.metadata]) {
       if (json !== undefined && JSONB_UNSTORABLE.test(json)) {
         throw new InvalidArgument(
