@@ -351,6 +351,9 @@ const STREAM_IDS: ReadonlyArray<(run: number) => string> = [
   (r) => `/d${r}`,
   (r) => `d${r}/a/b/`,
   (r) => `d${r}/\u2028\uFEFF😀 %_\\'"`,
+  // Canonically equivalent (NFC vs NFD), yet two streams: no store may normalise ids.
+  (r) => `d${r}/é`,
+  (r) => `d${r}/e\u0301`,
   (r) => `d${r}/${noise(1000, r)}`,
   (r) => `d${r}/${'😀'.repeat(250)}`,
   (r) => `d${r}/${'x'.repeat(5000)}`,
@@ -366,7 +369,16 @@ interface AppendSpec {
   timer?: { name: string; dueAt: number; command: unknown; metadata?: unknown; cancel: boolean };
 }
 
-const TIMER_NAMES = ['t', '', 'é', '__proto__', 'n\u0000', noise(1000, 7), noise(1100, 8)] as const;
+const TIMER_NAMES = [
+  't',
+  '',
+  'é',
+  'e\u0301',
+  '__proto__',
+  'n\u0000',
+  noise(1000, 7),
+  noise(1100, 8),
+] as const;
 
 const appendSpec: fc.Arbitrary<AppendSpec> = fc
   .record({
