@@ -25,6 +25,7 @@ import {
   type Runtime,
   richCodec,
   SimulatedClock,
+  type TimerRecord,
 } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
 import fc from 'fast-check';
@@ -53,7 +54,6 @@ const KNOWN_DIFFERENCES = {
   // schema_version is an integer column on PostgreSQL: above 2^31 - 1 is refused.
   'schemaVersion above 2^31 - 1': 'postgres',
   // Timer commands and metadata are jsonb on PostgreSQL: U+0000 and lone surrogates are refused.
-  // (jsonb also keeps no key order: timers are compared with sorted keys, see `sortedKeys`.)
   'timer command or metadata jsonb cannot hold': 'postgres',
   // Index keys on PostgreSQL: a stream id, checkpoint name or timer name over 1,024 UTF-8 bytes
   // is refused when written.
@@ -238,22 +238,25 @@ interface EventSpec {
   schemaVersion?: number | undefined;
 }
 
-/** Mostly the ordinary value, now and then one of the nasty ones: most runs keep all three stores. */
-function mostly<T>(usual: T, nasty: readonly T[]): fc.Arbitrary<T> {
+/**
+ * Mostly the ordinary value, now and then one of the nasty ones (1 in `weight` + 1): a run holds
+ * dozens of events, and most runs must keep all three stores (see KNOWN_DIFFERENCES).
+ */
+function mostly<T>(usual: T, nasty: readonly T[], weight = 12): fc.Arbitrary<T> {
   return fc.oneof(
-    { weight: 12, arbitrary: fc.constant(usual) },
+    { weight, arbitrary: fc.constant(usual) },
     { weight: 1, arbitrary: fc.constantFrom(...nasty) },
   );
 }
 
 const eventSpec: fc.Arbitrary<EventSpec> = fc.record(
   {
-    shape: mostly<DataShape>('plain', DATA_SHAPES),
-    type: mostly<string>('T', TYPES),
+    shape: mostly<DataShape>('plain', DATA_SHAPES, 100),
+    type: mostly<string>('T', TYPES, 40),
     fields: fc.array(fc.tuple(fc.constantFrom(...NASTY_KEYS), jsonish), { maxLength: 4 }),
     metadata: fc.oneof(
       {
-        weight: 12,
+        weight: 150,
         arbitrary: fc.record({
           kind: fc.constant('plain' as const),
           entries: fc.array(fc.tuple(fc.constantFrom(...NASTY_KEYS), jsonish), { maxLength: 3 }),
@@ -261,8 +264,8 @@ const eventSpec: fc.Arbitrary<EventSpec> = fc.record(
       },
       { weight: 1, arbitrary: fc.constant({ kind: 'toJSON string' as const }) },
     ),
-    timestamp: mostly<string | undefined>(undefined, TIMESTAMPS),
-    schemaVersion: mostly<number | undefined>(undefined, SCHEMA_VERSIONS),
+    timestamp: mostly<string | undefined>(undefined, TIMESTAMPS, 20),
+    schemaVersion: mostly<number | undefined>(undefined, SCHEMA_VERSIONS, 40),
   },
   { requiredKeys: ['shape', 'type', 'fields'] },
 );
@@ -369,6 +372,9 @@ interface AppendSpec {
   timer?: { name: string; dueAt: number; command: unknown; metadata?: unknown; cancel: boolean };
 }
 
+/** {@link jsonish} without U+0000 or lone surrogates in its JSON. */
+const storableJsonish = jsonish.filter((v) => !jsonHasUnstorable(v));
+
 const TIMER_NAMES = [
   't',
   '',
@@ -383,8 +389,12 @@ const TIMER_NAMES = [
 const appendSpec: fc.Arbitrary<AppendSpec> = fc
   .record({
     stream: fc.oneof(
-      { weight: 12, arbitrary: fc.nat({ max: STREAM_IDS.length - 3 }) },
-      { weight: 1, arbitrary: fc.constantFrom(STREAM_IDS.length - 2, STREAM_IDS.length - 1) },
+      { weight: 12, arbitrary: fc.nat({ max: STREAM_IDS.length - 4 }) },
+      // Over PostgreSQL's key limit, U+0000, a lone surrogate.
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(STREAM_IDS.length - 3, STREAM_IDS.length - 2, STREAM_IDS.length - 1),
+      },
     ),
     expected: fc.oneof(
       { weight: 12, arbitrary: fc.record({ head: fc.constant(0) }) },
@@ -406,20 +416,23 @@ const appendSpec: fc.Arbitrary<AppendSpec> = fc
       fc.record({
         name: mostly<string>('t', TIMER_NAMES),
         dueAt: mostly(1_700_000_000_000, [Number.MIN_SAFE_INTEGER, -1, 0, Number.MAX_SAFE_INTEGER, 1.5]),
-        command: fc.tuple(mostly('C', ['']), jsonish).map(([type, v]) =>
-          objectFromEntries([
-            ['type', type],
-            ['v', v],
-            ['z', 1],
-            ['a', 2],
-          ]),
-        ),
+        // Mostly JSON jsonb can hold (PostgreSQL refuses the rest: KNOWN_DIFFERENCES).
+        command: fc
+          .tuple(mostly('C', ['']), fc.oneof(storableJsonish, storableJsonish, jsonish))
+          .map(([type, v]) =>
+            objectFromEntries([
+              ['type', type],
+              ['v', v],
+              ['z', 1],
+              ['a', 2],
+            ]),
+          ),
         metadata: fc.option(
           fc.oneof(
             {
               weight: 6,
               arbitrary: fc
-                .array(fc.tuple(fc.constantFrom(...NASTY_KEYS), jsonish), { maxLength: 3 })
+                .array(fc.tuple(fc.constantFrom(...NASTY_KEYS), storableJsonish), { maxLength: 3 })
                 .map(objectFromEntries),
             },
             { weight: 1, arbitrary: jsonish },
@@ -473,7 +486,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       op: fc.constant('checkpoint' as const),
-      name: fc.constantFrom(...CHECKPOINT_NAMES),
+      name: mostly<string>('p', CHECKPOINT_NAMES, 4),
       position: fc.constantFrom(0, 1, Number.MAX_SAFE_INTEGER, -1),
       state: jsonish,
       withState: fc.boolean(),
@@ -554,16 +567,6 @@ function exact(v: unknown, loose = false, depth = 0): string {
     default:
       return `<${typeof v}>`;
   }
-}
-
-/** A value with every object's keys sorted: jsonb keeps no key order (KNOWN: timers on PostgreSQL). */
-function sortedKeys(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(sortedKeys);
-  const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort())
-    Object.defineProperty(o, k, { value: sortedKeys((v as Record<string, unknown>)[k]), enumerable: true });
-  return o;
 }
 
 function errorOutcome(e: unknown): string {
@@ -838,7 +841,15 @@ describe.skipIf(skipReason !== undefined)(
         lines.push(
           `stream ${i} timers: ${await settle(
             async () => (store.timers === undefined ? [] : await collect(store.timers.list({ streamId }))),
-            (v) => exact(sortedKeys(v)),
+            // The record's own fields in one order (each store builds it its way); the command
+            // and metadata exactly as stored.
+            (v) =>
+              (v as TimerRecord[])
+                .map(
+                  (t) =>
+                    `${exact([t.streamId, t.name, t.dueAt, t.version, t.missed])} ${exact(t.command)} ${exact(t.metadata)}`,
+                )
+                .join(' | '),
           )}`,
         );
       }
@@ -856,13 +867,15 @@ describe.skipIf(skipReason !== undefined)(
 
     it('end every append, read, snapshot, checkpoint and timer call alike: the same acknowledgement read back the same way, or the same refusal', async () => {
       let compared = 0;
+      const runs = RUNS ?? (soak ? 400 : 30);
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 5 }), async (ops) => {
           const r = run++;
           const excluded = new Set<StoreName>(ops.flatMap(opKnown).map((k) => KNOWN_DIFFERENCES[k]));
+          console.log('KNOWN', JSON.stringify([...new Set(ops.flatMap(opKnown))]));
           const names = STORE_NAMES.filter((n) => !excluded.has(n));
           if (names.length < 2) return;
-          compared++;
+          if (names.length === 3) compared++;
           const startMs = nowMs;
           const transcripts: Partial<Record<StoreName, string[]>> = {};
           for (const name of names) {
@@ -871,10 +884,10 @@ describe.skipIf(skipReason !== undefined)(
           }
           compareTranscripts(transcripts, `run ${r}`);
         }),
-        { numRuns: RUNS ?? (soak ? 400 : 40), seed: SEED },
+        { numRuns: runs, seed: SEED },
       );
-      // Most runs compare something; a generator that excluded everything would test nothing.
-      expect(compared).toBeGreaterThan(20);
+      // Most runs compare all three; a generator that excluded a store from most would test little.
+      expect(compared).toBeGreaterThan(runs / 2);
     }, 120_000);
 
     it("acknowledge the same commands through execute, and a fresh runtime's replay gives the same events and state on each", async () => {
@@ -964,7 +977,7 @@ describe.skipIf(skipReason !== undefined)(
             compareTranscripts(transcripts, `runtime run ${r} (${def.type})`);
           },
         ),
-        { numRuns: RUNS ?? (soak ? 200 : 20), seed: SEED },
+        { numRuns: RUNS ?? (soak ? 200 : 12), seed: SEED },
       );
     }, 120_000);
 
