@@ -8,8 +8,11 @@
  * timers), and a runtime's `execute` on each store followed by a fresh runtime's replay.
  *
  * Where the stores differ by design or by a known bug of a store outside this package, the input
- * that shows it leaves that store out of the run (`excludes`); each such case is named in
+ * that shows it leaves that store out of the run (`opKnown`); each such case is named in
  * KNOWN_DIFFERENCES with the reason, so that a new difference is a failure, never a shrug.
+ *
+ * Seeded, so CI runs the same cases every time; to hunt, run it with other seeds and more runs:
+ * `ACTORFOLD_DIFF_SEED=$RANDOM ACTORFOLD_DIFF_RUNS=200 npx vitest run test/stores.differential.test.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +56,8 @@ const KNOWN_DIFFERENCES = {
   'event type or timestamp PostgreSQL text cannot hold': 'postgres',
   // schema_version is an integer column on PostgreSQL: above 2^31 - 1 is refused.
   'schemaVersion above 2^31 - 1': 'postgres',
-  // Timer commands and metadata are jsonb on PostgreSQL: U+0000 and lone surrogates are refused.
+  // Timer commands and metadata are also written as jsonb on PostgreSQL (for nodes of the previous
+  // package): U+0000 and lone surrogates are refused.
   'timer command or metadata jsonb cannot hold': 'postgres',
   // Index keys on PostgreSQL: a stream id, checkpoint name or timer name over 1,024 UTF-8 bytes
   // is refused when written.
