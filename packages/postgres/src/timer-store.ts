@@ -51,7 +51,8 @@ CREATE INDEX timers_due ON ${n.timers} (due_at, stream_id, name);`;
  * back from it reached decide with its keys reordered. Reads take the text and fall back to the
  * jsonb for rows without it. The jsonb columns are still written, for nodes of the previous
  * package during a rolling upgrade; when such a node rewrites a command (its reschedule or
- * upsert sets only the jsonb), the trigger drops the text, which would be stale.
+ * upsert sets only the jsonb), the trigger drops the text, which would be stale. It fires only
+ * for updates that set `command` or `metadata`, never for the claims.
  */
 export function timersJsonTextDdl(n: SqlNames): string {
   return `
@@ -66,7 +67,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER timers_forget_stale_json BEFORE UPDATE ON ${n.timers}
+CREATE TRIGGER timers_forget_stale_json BEFORE UPDATE OF command, metadata ON ${n.timers}
   FOR EACH ROW EXECUTE FUNCTION ${n.schema}.timers_forget_stale_json();`;
 }
 
