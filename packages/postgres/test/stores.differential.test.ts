@@ -876,7 +876,6 @@ describe.skipIf(skipReason !== undefined)(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 5 }), async (ops) => {
           const r = run++;
           const excluded = new Set<StoreName>(ops.flatMap(opKnown).map((k) => KNOWN_DIFFERENCES[k]));
-          console.log('KNOWN', JSON.stringify([...new Set(ops.flatMap(opKnown))]));
           const names = STORE_NAMES.filter((n) => !excluded.has(n));
           if (names.length < 2) return;
           if (names.length === 3) compared++;
