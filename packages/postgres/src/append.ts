@@ -18,19 +18,33 @@
  * stored, which is why callers retry with the same commandId (the runtime then finds it and
  * deduplicates). */
 import {
+  type DomainEvent,
   type EncodedNewEvent,
   type EncodedTimerChange,
   type EventEnvelope,
+  type EventMetadata,
+  InvalidArgument,
   parseStreamId,
   VersionConflict,
 } from '@actorfold/core';
+import { assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { appendWithTimers, changesTimers } from './timer-store.js';
 
-/** One event, validated and encoded before it is queued. */
-/** A new event, JSON-encoded by core's `encodeNewEvents`. */
-export type EncodedEvent = EncodedNewEvent;
+/**
+ * A new event, JSON-encoded by core's `encodeNewEvents`, with `type` taken from that JSON (see
+ * {@link prepareEvents}), and its data and metadata as the reads will parse them.
+ */
+export interface EncodedEvent extends EncodedNewEvent {
+  /** `JSON.parse(data)`: the envelope's data once the append is placed (nobody else holds it). */
+  readonly parsedData: DomainEvent;
+  /** `JSON.parse(metadata)`. */
+  readonly parsedMetadata: EventMetadata;
+}
+
+/** The schema_version column is a PostgreSQL integer. */
+const MAX_SCHEMA_VERSION = 2_147_483_647;
 
 interface PendingAppend {
   readonly streamId: string;
@@ -261,7 +275,7 @@ function lastPosition(batch: readonly PendingAppend[], rows: readonly AppendResu
   return last;
 }
 
-/** The envelopes of a written append: data and metadata parsed anew from what was stored. */
+/** The envelopes of a written append: data and metadata parsed from the very text stored. */
 function toEnvelopes(p: PendingAppend, firstPosition: number): EventEnvelope[] {
   const { aggregateType, aggregateId } = parseStreamId(p.streamId);
   return p.events.map((e, i) => ({
@@ -271,9 +285,61 @@ function toEnvelopes(p: PendingAppend, firstPosition: number): EventEnvelope[] {
     version: p.expected + i + 1,
     position: firstPosition + i,
     type: e.type,
-    data: JSON.parse(e.data),
+    data: e.parsedData,
     schemaVersion: e.schemaVersion,
-    metadata: JSON.parse(e.metadata),
+    metadata: e.parsedMetadata,
     timestamp: e.timestamp,
   }));
+}
+
+/**
+ * Checks what the store would write for each encoded event before it is queued, so that an
+ * append is acknowledged only when every read will give it back: the event's `type` is taken
+ * from its stored JSON (as a read takes it, and as levelStore does), not from the object, which
+ * a `toJSON` or a getter may have answered differently; data whose JSON is not an object with a
+ * non-empty string `type`, or metadata whose JSON is not an object, is refused (a read would
+ * raise CorruptData on it for good). Text columns cannot hold U+0000 or a lone surrogate, and
+ * `schema_version` is an integer column: such values are refused too. Refusing here, never in
+ * the statement, keeps one append's bad value from failing the other appends of its batch.
+ * Throws InvalidArgument.
+ */
+export function prepareEvents(streamId: string, encoded: readonly EncodedNewEvent[]): EncodedEvent[] {
+  const out: EncodedEvent[] = new Array(encoded.length);
+  for (let i = 0; i < encoded.length; i++) {
+    const e = encoded[i] as EncodedNewEvent;
+    const data: unknown = JSON.parse(e.data);
+    const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
+      );
+    }
+    const metadata: unknown = JSON.parse(e.metadata);
+    if (!isPlainObject(metadata)) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
+      );
+    }
+    assertStorableText(type, `${streamId}: events[${i}].data.type`);
+    assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
+    if (e.schemaVersion > MAX_SCHEMA_VERSION) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].schemaVersion must be at most ${MAX_SCHEMA_VERSION} on PostgreSQL (an integer column), got ${e.schemaVersion}`,
+      );
+    }
+    out[i] = {
+      type,
+      data: e.data,
+      schemaVersion: e.schemaVersion,
+      metadata: e.metadata,
+      timestamp: e.timestamp,
+      parsedData: data as DomainEvent,
+      parsedMetadata: metadata as EventMetadata,
+    };
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

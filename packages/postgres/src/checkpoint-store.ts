@@ -9,7 +9,7 @@ import {
   CorruptData,
   toJson,
 } from '@actorfold/core';
-import { assertStorableText } from './schema.js';
+import { assertStorableKey, assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 interface CheckpointRow {
@@ -49,7 +49,7 @@ export function postgresCheckpoints(ctx: StoreContext): CheckpointStore {
     async set(name, position) {
       ctx.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableText(name, 'checkpoint name');
+      assertStorableKey(name, 'checkpoint name');
       await write(name, position, null);
     },
     async getState(name) {
@@ -74,7 +74,7 @@ export function postgresCheckpoints(ctx: StoreContext): CheckpointStore {
     async setState(name, position, state) {
       ctx.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableText(name, 'checkpoint name');
+      assertStorableKey(name, 'checkpoint name');
       await write(name, position, toJson(state, `checkpoint '${name}': state`));
     },
     async delete(name) {

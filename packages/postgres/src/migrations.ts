@@ -10,7 +10,7 @@ import { appendFunctionDdl, appendProceduresDdl, logHeadDdl } from './global-ord
 import { appendFunctionV1Ddl } from './legacy-append-function.js';
 import { DEFAULT_SCHEMA, type Queryable, type SqlNames, sqlNames } from './schema.js';
 import { describe, errorCode, UNDEFINED_TABLE } from './store-errors.js';
-import { timersDdl } from './timer-store.js';
+import { timersDdl, timersJsonTextDdl } from './timer-store.js';
 
 interface Migration {
   readonly version: number;
@@ -57,6 +57,11 @@ CREATE TABLE ${n.checkpoints} (
     version: 3,
     description: 'append_events_v3, append_durably, append_settle: no global lock held through the WAL flush',
     sql: (n) => `${appendFunctionDdl(n)}\n${appendProceduresDdl(n)}`,
+  },
+  {
+    version: 4,
+    description: 'timers keep their command and metadata as the JSON text written (jsonb reorders keys)',
+    sql: timersJsonTextDdl,
   },
 ];
 

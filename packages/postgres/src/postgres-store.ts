@@ -28,14 +28,14 @@ import {
   VersionConflict,
 } from '@actorfold/core';
 import pg, { type Pool, type PoolClient } from 'pg';
-import { AppendQueue, type EncodedEvent } from './append.js';
+import { AppendQueue, type EncodedEvent, prepareEvents } from './append.js';
 import { postgresCheckpoints } from './checkpoint-store.js';
 import { durableLogHead, readLogHead } from './global-order.js';
 import { LeaseKeeper, type ReleaseLease } from './lease.js';
 import { assertMigrated, migrate } from './migrations.js';
 import { AppendNotifier, type NotificationStats } from './notifications.js';
 import { readAllPages, readStreamPages } from './read.js';
-import { assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
+import { assertStorableKey, assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
 import { describe, isConnectionError } from './store-errors.js';
@@ -224,15 +224,9 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
   const now = o.clock === undefined ? Date.now : () => o.clock?.now() ?? Date.now();
   let closing: Promise<void> | undefined;
 
-  /** Validated and JSON-encoded before queueing: a value JSON cannot hold fails only its own append. */
+  /** Validated and JSON-encoded before queueing: a value the store cannot keep fails only its own append. */
   function encode(streamId: string, events: readonly NewEvent[]): EncodedEvent[] {
-    const encoded = encodeNewEvents(streamId, events, now);
-    // PostgreSQL text cannot hold what JSON text may: check the columns stored as text.
-    for (const [i, e] of encoded.entries()) {
-      assertStorableText(e.type, `${streamId}: events[${i}].data.type`);
-      assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
-    }
-    return encoded;
+    return prepareEvents(streamId, encodeNewEvents(streamId, events, now));
   }
 
   const store: PostgresStore = {
@@ -248,7 +242,7 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
       try {
         ctx.ensureOpen();
         assertStreamId(streamId);
-        assertStorableText(streamId, 'streamId');
+        assertStorableKey(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);

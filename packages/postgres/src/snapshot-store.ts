@@ -12,7 +12,7 @@ import {
   type SnapshotStore,
   toJson,
 } from '@actorfold/core';
-import { assertStorableText } from './schema.js';
+import { assertStorableKey, assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 export function postgresSnapshots(ctx: StoreContext): SnapshotStore {
@@ -27,7 +27,7 @@ export function postgresSnapshots(ctx: StoreContext): SnapshotStore {
     async save(snapshot, opts) {
       ctx.ensureOpen();
       assertSnapshot(snapshot);
-      assertStorableText(snapshot.streamId, 'streamId');
+      assertStorableKey(snapshot.streamId, 'streamId');
       const keep = assertSnapshotSaveOptions(opts);
       const body = toJson(snapshot, `${snapshot.streamId}: snapshot`);
       await ctx.io(`saving a snapshot of ${snapshot.streamId}`, async () => {

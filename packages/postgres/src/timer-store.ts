@@ -24,7 +24,7 @@ import {
   type TimerStore,
 } from '@actorfold/core';
 import type { PoolClient } from 'pg';
-import type { SqlNames } from './schema.js';
+import { assertStorableKey, type SqlNames } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 /** The migration that adds the timers table. */
@@ -46,9 +46,35 @@ CREATE INDEX timers_due ON ${n.timers} (due_at, stream_id, name);`;
 }
 
 /**
+ * The migration that keeps each timer's command and metadata as the JSON text written, beside
+ * the jsonb columns: jsonb orders object keys its own way (shorter keys first), so a command read
+ * back from it reached decide with its keys reordered. Reads take the text and fall back to the
+ * jsonb for rows without it. The jsonb columns are still written, for nodes of the previous
+ * package during a rolling upgrade; when such a node rewrites a command (its reschedule or
+ * upsert sets only the jsonb), the trigger drops the text, which would be stale. It fires only
+ * for updates that set `command` or `metadata`, never for the claims.
+ */
+export function timersJsonTextDdl(n: SqlNames): string {
+  return `
+ALTER TABLE ${n.timers} ADD COLUMN command_json text, ADD COLUMN metadata_json text;
+CREATE FUNCTION ${n.schema}.timers_forget_stale_json() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.command IS DISTINCT FROM OLD.command AND NEW.command_json IS NOT DISTINCT FROM OLD.command_json THEN
+    NEW.command_json := NULL;
+  END IF;
+  IF NEW.metadata IS DISTINCT FROM OLD.metadata AND NEW.metadata_json IS NOT DISTINCT FROM OLD.metadata_json THEN
+    NEW.metadata_json := NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER timers_forget_stale_json BEFORE UPDATE OF command, metadata ON ${n.timers}
+  FOR EACH ROW EXECUTE FUNCTION ${n.schema}.timers_forget_stale_json();`;
+}
+
+/**
  * Throws InvalidArgument when a timer's command or metadata JSON cannot be stored as jsonb
- * (jsonb refuses the escapes of U+0000 and of a lone surrogate); an escaped backslash before
- * `u0000` is plain text and passes.
+ * (jsonb refuses the escapes of U+0000 and of a lone surrogate; an escaped backslash before
+ * `u0000` is plain text and passes), or its name is too long for the timers' index keys.
  */
 export function assertJsonbStorable(
   changes: readonly EncodedTimerChange[] | undefined,
@@ -57,6 +83,7 @@ export function assertJsonbStorable(
   if (changes === undefined) return;
   for (const c of changes) {
     if (c.op !== 'schedule') continue;
+    assertStorableKey(c.timer.name, `${streamId}: timer name`);
     for (const json of [c.timer.command, c.timer.metadata]) {
       if (json !== undefined && JSONB_UNSTORABLE.test(json)) {
         throw new InvalidArgument(
@@ -185,11 +212,14 @@ async function applyChanges(
   DELETE FROM ${n.timers} t USING unnest($1::text[], $2::text[]) AS d(stream_id, name)
   WHERE t.stream_id = d.stream_id AND t.name = d.name
 )
-INSERT INTO ${n.timers} (stream_id, name, due_at, version, command, missed, metadata)
-SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::text[], $9::jsonb[])
+INSERT INTO ${n.timers} (stream_id, name, due_at, version, command, missed, metadata, command_json, metadata_json)
+SELECT stream_id, name, due_at, version, command_json::jsonb, missed, metadata_json::jsonb, command_json, metadata_json
+FROM unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])
+  AS u(stream_id, name, due_at, version, command_json, missed, metadata_json)
 ON CONFLICT (stream_id, name) DO UPDATE SET
   due_at = EXCLUDED.due_at, version = EXCLUDED.version, command = EXCLUDED.command,
-  missed = EXCLUDED.missed, metadata = EXCLUDED.metadata, claimed_by = NULL, claimed_until = NULL`,
+  missed = EXCLUDED.missed, metadata = EXCLUDED.metadata, command_json = EXCLUDED.command_json,
+  metadata_json = EXCLUDED.metadata_json, claimed_by = NULL, claimed_until = NULL`,
     [
       del.streams,
       del.names,
@@ -204,17 +234,22 @@ ON CONFLICT (stream_id, name) DO UPDATE SET
   );
 }
 
+/** A timers row as read: command and metadata as JSON text (see {@link timersJsonTextDdl}). */
 interface TimerRow {
   stream_id: string;
   name: string;
   due_at: string;
   version: string;
-  command: TimerRecord['command'];
+  command: string;
   missed: MissedTimerPolicy;
-  metadata: TimerRecord['metadata'] | null;
+  metadata: string | null;
 }
 
-const COLUMNS = 'stream_id, name, due_at, version, command, missed, metadata';
+/** The columns of a read, `t` being the timers table: the text as written, else the jsonb's. */
+const columns = (t: string): string =>
+  `${t}.stream_id, ${t}.name, ${t}.due_at, ${t}.version, coalesce(${t}.command_json, ${t}.command::text) AS command, ` +
+  `${t}.missed, coalesce(${t}.metadata_json, ${t}.metadata::text) AS metadata`;
+const COLUMNS = columns('timers');
 const ORDER = 'due_at, stream_id, name';
 
 function toRecord(r: TimerRow): TimerRecord {
@@ -222,11 +257,12 @@ function toRecord(r: TimerRow): TimerRecord {
     streamId: r.stream_id,
     name: r.name,
     dueAt: Number(r.due_at),
-    command: r.command,
+    command: JSON.parse(r.command) as TimerRecord['command'],
     version: Number(r.version),
     missed: r.missed,
   };
-  if (r.metadata !== null && r.metadata !== undefined) record.metadata = r.metadata;
+  if (r.metadata !== null && r.metadata !== undefined)
+    record.metadata = JSON.parse(r.metadata) as NonNullable<TimerRecord['metadata']>;
   return record;
 }
 
@@ -339,7 +375,7 @@ FROM (
   FOR UPDATE SKIP LOCKED
 ) c
 WHERE t.stream_id = c.stream_id AND t.name = c.name
-RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metadata`,
+RETURNING ${columns('t')}`,
           [bound(until), limit, owner, leaseMs, bound(now)],
         );
         return rows.map(toRecord).sort(compare);
@@ -353,7 +389,7 @@ RETURNING t.stream_id, t.name, t.due_at, t.version, t.command, t.missed, t.metad
       // next attempt or the result is taken by whichever node claims it once it is due.
       return ctx.io('rescheduling a timer', async () => {
         const { rowCount } = await ctx.pool.query(
-          `UPDATE ${n.timers} SET due_at = $4, command = $5::jsonb, claimed_by = NULL, claimed_until = NULL
+          `UPDATE ${n.timers} SET due_at = $4, command = $5::text::jsonb, command_json = $5::text, claimed_by = NULL, claimed_until = NULL
 WHERE stream_id = $1 AND name = $2 AND version = $3 AND ($6::bigint IS NULL OR due_at = $6)`,
           [streamId, name, version, dueAt, json, ifDueAt ?? null],
         );

@@ -28,6 +28,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
         { version: 1, description: expect.any(String) },
         { version: 2, description: expect.any(String) },
         { version: 3, description: expect.any(String) },
+        { version: 4, description: expect.any(String) },
       ],
     });
     expect(await migrate({ connectionString: url, schema })).toEqual({
@@ -37,7 +38,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       applied: [],
     });
     const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it('upgrades a database written at schema version 1 to timers, keeping its events', async () => {
@@ -48,6 +49,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
     await before.close();
     // Back to exactly what version 1 created (its migration is unchanged): no timers table, no version 3 append.
     await admin.query(`DROP TABLE ${schema}.timers`);
+    await admin.query(`DROP FUNCTION ${schema}.timers_forget_stale_json`);
     await admin.query(`DROP PROCEDURE ${schema}.append_durably, ${schema}.append_settle`);
     await admin.query(`DROP FUNCTION ${schema}.append_events_v3`);
     await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version >= 2`);
@@ -59,6 +61,7 @@ describe.skipIf(skipReason !== undefined)(`migrations ${skipReason ?? ''}`, () =
       applied: [
         { version: 2, description: expect.stringContaining('timers') },
         { version: 3, description: expect.stringContaining('WAL flush') },
+        { version: 4, description: expect.stringContaining('JSON text') },
       ],
     });
     const after = await postgresStore({ connectionString: url, schema });

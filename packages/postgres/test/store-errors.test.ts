@@ -156,6 +156,127 @@ describe.skipIf(skipReason !== undefined)(`postgresStore failures and damage ${s
       await store.close();
     }
   });
+
+  it('acknowledges an event only as every read gives it back: its type from its stored JSON, JSON that is no event refused', async () => {
+    const store = await open();
+    try {
+      const bad = { code: 'INVALID_ARGUMENT' };
+      // Each of these was acknowledged, and every later read of its stream failed with CORRUPT_DATA.
+      for (const [i, event] of [
+        { data: { type: 'A', toJSON: () => 'a string' } },
+        { data: { type: 'A', toJSON: () => ({ no: 'type' }) } },
+        { data: Object.create({ type: 'A' }) as { type: string } },
+        { data: { type: 'A' }, metadata: { toJSON: () => [1] } },
+      ].entries()) {
+        await expect(store.append(`refused/${i}`, [event], { expectedVersion: 0 })).rejects.toMatchObject(
+          bad,
+        );
+        expect(await store.streamVersion(`refused/${i}`)).toBe(0);
+      }
+      let calls = 0;
+      const counting = {
+        get type() {
+          calls++;
+          return `T${calls}`;
+        },
+      };
+      const acknowledged = await store.append(
+        'kept/1',
+        [
+          { data: { type: 'A', toJSON: () => ({ type: 'B', n: 1 }) } as { type: string } },
+          { data: counting },
+        ],
+        { expectedVersion: 0 },
+      );
+      const read = await collect(store.readStream('kept/1'));
+      expect(read).toEqual(acknowledged);
+      // The type read back is the stored data's, whatever the object answered while it was encoded.
+      expect(read.map((e) => e.type)).toEqual(read.map((e) => e.data.type));
+      expect(read[0]?.type).toBe('B');
+      expect(await collect(store.readAll())).toEqual(acknowledged);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses stream ids, checkpoint names and timer names over 1,024 UTF-8 bytes (index keys), failing that append alone', async () => {
+    const store = await open();
+    try {
+      // Incompressible: PostgreSQL compresses long index keys, so 'x'.repeat(5000) would still fit.
+      const noise = (n: number, seed: number) => {
+        let x = seed;
+        return Array.from({ length: n }, () => {
+          x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0; // an LCG's high bits: no pattern pglz finds
+          return String.fromCharCode(33 + ((x >>> 16) % 94));
+        }).join('');
+      };
+      const longId = `long/${noise(3000, 1)}`;
+      const edgeId = `edge/${'é'.repeat(509)}`; // 5 + 1,018 bytes: the longest kind still accepted
+      const bad = { status: 'rejected', reason: { code: 'INVALID_ARGUMENT' } };
+      // Issued together: these used to fail their whole batch with STORE_ERROR ("index row size exceeds").
+      const settled = await Promise.allSettled([
+        store.append(longId, [{ data: { type: 'A' } }], { expectedVersion: 0 }),
+        store.append('neighbour/1', [{ data: { type: 'A' } }], { expectedVersion: 0 }),
+        store.append(edgeId, [{ data: { type: 'A' } }], { expectedVersion: 0 }),
+        store.append('timed/1', [{ data: { type: 'A' } }], {
+          expectedVersion: 0,
+          timers: [
+            {
+              op: 'schedule',
+              timer: {
+                streamId: 'timed/1',
+                name: noise(2000, 2),
+                dueAt: 1,
+                version: 1,
+                missed: 'fire',
+                command: { type: 'C' },
+              },
+            },
+          ],
+        }),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected']);
+      expect(settled[0]).toMatchObject(bad);
+      expect(settled[3]).toMatchObject(bad);
+      expect(await store.streamVersion('timed/1')).toBe(0);
+      await expect(store.checkpoints.set(noise(1500, 3), 1)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      await expect(
+        store.snapshots.save({ streamId: longId, version: 1, schemaVersion: 1, state: 1, timestamp: 't' }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      // Reads of such an id find nothing, as for any stream never written.
+      expect(await store.streamVersion(longId)).toBe(0);
+      expect(await collect(store.readStream(longId))).toEqual([]);
+      expect(await store.snapshots.load(longId)).toBeUndefined();
+      expect((await collect(store.readStream(edgeId)))[0]?.streamId).toBe(edgeId);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a schemaVersion its integer column cannot hold, failing that append alone, not the appends batched with it', async () => {
+    const store = await open();
+    try {
+      // Issued together: one batch, one statement. The out-of-range value used to fail the
+      // statement, and with it every append of the batch, with STORE_ERROR.
+      const [neighbour, tooLarge, edge] = await Promise.allSettled([
+        store.append('batch/a', [{ data: { type: 'A' } }], { expectedVersion: 0 }),
+        store.append('batch/b', [{ data: { type: 'B' }, schemaVersion: 2 ** 31 }], { expectedVersion: 0 }),
+        store.append('batch/c', [{ data: { type: 'C' }, schemaVersion: 2 ** 31 - 1 }], {
+          expectedVersion: 0,
+        }),
+      ]);
+      expect(neighbour.status).toBe('fulfilled');
+      expect(tooLarge).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_ARGUMENT' } });
+      expect(edge).toMatchObject({ status: 'fulfilled', value: [{ schemaVersion: 2 ** 31 - 1 }] });
+      expect(await store.streamVersion('batch/b')).toBe(0);
+      const [stored] = await collect(store.readStream('batch/c'));
+      expect(stored?.schemaVersion).toBe(2 ** 31 - 1);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

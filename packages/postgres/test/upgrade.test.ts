@@ -77,7 +77,7 @@ describe.skipIf(skipReason !== undefined)(`upgrading a schema version 2 database
     );
     const result = await migrate({ connectionString: url, schema });
     expect(result).toMatchObject({ from: 2, to: SCHEMA_VERSION });
-    expect(result.applied.map((m) => m.version)).toEqual([3]);
+    expect(result.applied.map((m) => m.version)).toEqual([3, 4]);
 
     const store = await postgresStore({ connectionString: url, schema });
     try {
@@ -141,6 +141,57 @@ describe.skipIf(skipReason !== undefined)(`upgrading a schema version 2 database
           .map((e) => `${e.streamId}@${e.version}`)
           .sort(),
       ).toEqual(['account/b@2', 'order/1@4', 'order/2@1']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a timer command as written, and a node of the previous package that rewrites it (jsonb only) is read as it wrote it', async () => {
+    const schema = freshSchema('u');
+    const store = await postgresStore({ connectionString: url, schema, migrate: true });
+    try {
+      // Key order as written: jsonb alone would give {"b":…,"zeta":…,"type":…,"alpha":…}.
+      const command = { type: 'Ship', zeta: 1, alpha: { y: 1, x: 2 }, b: 'b' };
+      const metadata = { z: 1, a: 2 };
+      const timer = {
+        streamId: 'order/1',
+        name: 'ship',
+        dueAt: 50,
+        version: 1,
+        missed: 'fire' as const,
+        command,
+        metadata,
+      };
+      await store.append('order/1', [{ data: { type: 'Placed' } }], {
+        expectedVersion: 0,
+        timers: [{ op: 'schedule', timer }],
+      });
+      const [due] = await store.timers.due(50, 10);
+      expect(JSON.stringify(due?.command)).toBe(JSON.stringify(command));
+      expect(JSON.stringify(due?.metadata)).toBe(JSON.stringify(metadata));
+      const [claimed] = await store.timers.claim(50, 10, 'node-a', 1000);
+      expect(JSON.stringify(claimed?.command)).toBe(JSON.stringify(command));
+      expect(
+        await store.timers.reschedule('order/1', 'ship', 1, 60, { type: 'Ship', try: 2, a: 0 } as {
+          type: string;
+        }),
+      ).toBe(true);
+      expect(JSON.stringify((await store.timers.get('order/1', 'ship'))?.command)).toBe(
+        '{"type":"Ship","try":2,"a":0}',
+      );
+
+      // The previous package's reschedule and upsert set only the jsonb columns.
+      await db.query(`UPDATE ${schema}.timers SET command = '{"type":"Old","n":1}' WHERE name = 'ship'`);
+      expect((await store.timers.get('order/1', 'ship'))?.command).toEqual({ type: 'Old', n: 1 });
+      await db.query(
+        `INSERT INTO ${schema}.timers (stream_id, name, due_at, version, command, metadata, missed)
+         VALUES ('order/1', 'ship', 70, 1, '{"type":"Older"}', '{"m":1}', 'fire')
+         ON CONFLICT (stream_id, name) DO UPDATE SET command = EXCLUDED.command, metadata = EXCLUDED.metadata`,
+      );
+      expect(await store.timers.get('order/1', 'ship')).toMatchObject({
+        command: { type: 'Older' },
+        metadata: { m: 1 },
+      });
     } finally {
       await store.close();
     }
