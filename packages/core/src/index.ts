@@ -170,6 +170,8 @@ export {
   assertTimerRecord,
   type EncodedNewEvent,
   encodeNewEvents,
+  storedEventData,
+  storedEventMetadata,
   toJson,
 } from './store/store-input.js';
 export type {

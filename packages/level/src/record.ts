@@ -9,18 +9,16 @@
  */
 import {
   CorruptData,
-  type DomainEvent,
   type EncodedNewEvent,
   type EventEnvelope,
   type EventMetadata,
-  InvalidArgument,
   parseStreamId,
+  storedEventData,
+  storedEventMetadata,
 } from '@actorfold/core';
 
 /** The parts of a record that the writer knows before it assigns version and position. */
 export type EncodedEvent = EncodedNewEvent;
-
-const EMPTY_METADATA = '{}';
 
 /** Joins the parts into the record text; the data was encoded by the caller. */
 export function encodeRecord(
@@ -71,29 +69,17 @@ function envelopeOf(
   e: EncodedEvent,
   i: number,
 ): EventEnvelope {
-  const data: unknown = JSON.parse(e.data);
-  const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
-  if (typeof type !== 'string' || type.length === 0) {
-    throw new InvalidArgument(
-      `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
-    );
-  }
-  const metadata: unknown = e.metadata === EMPTY_METADATA ? {} : JSON.parse(e.metadata);
-  if (!isPlainObject(metadata)) {
-    throw new InvalidArgument(
-      `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
-    );
-  }
+  const data = storedEventData(streamId, i, e.data);
   return {
     streamId,
     aggregateType,
     aggregateId,
     version: 0,
     position: 0,
-    type,
-    data: data as DomainEvent,
+    type: data.type,
+    data,
     schemaVersion: e.schemaVersion,
-    metadata: metadata as EventMetadata,
+    metadata: storedEventMetadata(streamId, i, e.metadata),
     timestamp: e.timestamp,
   };
 }

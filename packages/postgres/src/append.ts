@@ -25,6 +25,8 @@ import {
   type EventMetadata,
   InvalidArgument,
   parseStreamId,
+  storedEventData,
+  storedEventMetadata,
   VersionConflict,
 } from '@actorfold/core';
 import { assertStorableText } from './schema.js';
@@ -307,19 +309,9 @@ export function prepareEvents(streamId: string, encoded: readonly EncodedNewEven
   const out: EncodedEvent[] = new Array(encoded.length);
   for (let i = 0; i < encoded.length; i++) {
     const e = encoded[i] as EncodedNewEvent;
-    const data: unknown = JSON.parse(e.data);
-    const type: unknown = isPlainObject(data) ? (data as { type?: unknown }).type : undefined;
-    if (typeof type !== 'string' || type.length === 0) {
-      throw new InvalidArgument(
-        `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
-      );
-    }
-    const metadata: unknown = JSON.parse(e.metadata);
-    if (!isPlainObject(metadata)) {
-      throw new InvalidArgument(
-        `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
-      );
-    }
+    const data = storedEventData(streamId, i, e.data);
+    const metadata = storedEventMetadata(streamId, i, e.metadata);
+    const type = data.type;
     assertStorableText(type, `${streamId}: events[${i}].data.type`);
     assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
     if (e.schemaVersion > MAX_SCHEMA_VERSION) {
@@ -333,13 +325,9 @@ export function prepareEvents(streamId: string, encoded: readonly EncodedNewEven
       schemaVersion: e.schemaVersion,
       metadata: e.metadata,
       timestamp: e.timestamp,
-      parsedData: data as DomainEvent,
-      parsedMetadata: metadata as EventMetadata,
+      parsedData: data,
+      parsedMetadata: metadata,
     };
   }
   return out;
-}
-
-function isPlainObject(v: unknown): v is object {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

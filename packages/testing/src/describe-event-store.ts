@@ -303,6 +303,29 @@ export function describeEventStore(
         expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
       });
 
+      it('acknowledges what the stored JSON reads back as, and refuses JSON that is no event', async () => {
+        // `type` comes from the stored JSON, as every read takes it, not from a getter or toJSON.
+        const renamed = { type: 'Before', toJSON: () => ({ type: 'After', n: 1 }) };
+        const [out] = await store.append('a/1', [{ data: renamed }], { expectedVersion: 0 });
+        const [read] = await collect(store.readStream('a/1'));
+        for (const e of [out, read]) {
+          expect(e?.type).toBe('After');
+          expect(e?.data).toStrictEqual({ type: 'After', n: 1 });
+        }
+        // Hostile on purpose: toJSON returns what the types forbid.
+        const notEvents = [
+          { data: { type: 'S', toJSON: () => 'a string' } },
+          { data: { type: 'U', toJSON: () => ({ n: 1 }) } },
+          { data: { type: 'M' }, metadata: { toJSON: () => [1] } },
+        ] as unknown as NewEvent[];
+        for (const event of notEvents) {
+          await expect(store.append('a/1', [event], { expectedVersion: 1 })).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT',
+          });
+        }
+        expect((await collect(store.readStream('a/1'))).map((e) => e.version)).toEqual([1]);
+      });
+
       it('is unaffected by callers mutating what they appended or what they read', async () => {
         const data = { type: 'M', inner: { n: 1 } };
         const metadata = { tags: ['a'] };

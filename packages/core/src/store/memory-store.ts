@@ -12,6 +12,7 @@ import {
   type CheckpointStore,
   type DomainEvent,
   type EventEnvelope,
+  type EventMetadata,
   type EventStore,
   type NewEvent,
   parseStreamId,
@@ -30,6 +31,8 @@ import {
   assertStreamId,
   assertTimerChanges,
   encodeNewEvents,
+  storedEventData,
+  storedEventMetadata,
   toJson,
 } from './store-input.js';
 
@@ -197,8 +200,16 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
     const preparedTimers =
       timerChanges === undefined || timerChanges.length === 0 ? undefined : timers.prepare(timerChanges);
 
-    // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing.
+    // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing,
+    // and neither does text that would not read back as an event.
     const encoded = encodeNewEvents(streamId, events, now);
+    const data: DomainEvent[] = new Array(encoded.length);
+    const metadata: EventMetadata[] = new Array(encoded.length);
+    for (let i = 0; i < encoded.length; i++) {
+      const e = encoded[i] as (typeof encoded)[number];
+      data[i] = storedEventData(streamId, i, e.data);
+      metadata[i] = storedEventMetadata(streamId, i, e.metadata);
+    }
     const { aggregateType, aggregateId } = parseStreamId(streamId);
     if (stream === undefined) {
       stream = [];
@@ -209,13 +220,15 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
     const envelopes: EventEnvelope<E>[] = new Array(encoded.length);
     for (let i = 0; i < encoded.length; i++) {
       const e = encoded[i] as (typeof encoded)[number];
+      const d = data[i] as DomainEvent;
       const s: StoredEvent = {
         streamId,
         aggregateType,
         aggregateId,
         version: actual + i + 1,
         position: log.length + 1,
-        type: e.type,
+        // The stored data's own type, as a read takes it (not what a getter or prototype gave).
+        type: d.type,
         data: e.data,
         schemaVersion: e.schemaVersion,
         metadata: e.metadata,
@@ -223,7 +236,19 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       };
       log.push(s);
       stream.push(s);
-      envelopes[i] = toEnvelope(s) as EventEnvelope<E>;
+      // What a read of `s` gives, from this append's own parse of the same text.
+      envelopes[i] = {
+        streamId,
+        aggregateType,
+        aggregateId,
+        version: s.version,
+        position: s.position,
+        type: s.type,
+        data: d as E,
+        schemaVersion: s.schemaVersion,
+        metadata: metadata[i] as EventMetadata,
+        timestamp: s.timestamp,
+      };
     }
     if (preparedTimers !== undefined) timers.apply(streamId, preparedTimers);
     for (const listener of appendListeners) listener(log.length);

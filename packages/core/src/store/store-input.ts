@@ -8,6 +8,8 @@ import type { TimerChange, TimerQuery, TimerRecord } from '../timers/timer.js';
 import { isIsoTimestamp, isoTimestamp } from './iso-timestamp.js';
 import type {
   AppendOptions,
+  DomainEvent,
+  EventMetadata,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -281,9 +283,8 @@ export function assertSnapshotSaveOptions(opts: unknown): number {
 
 /** Throws InvalidArgument unless the checkpoint `name` is a non-empty string. */
 export function assertCheckpointName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new InvalidArgument(`checkpoint name must be a non-empty string, got ${show(name)}`);
-  }
+  // The stores key checkpoints by name: every store refuses the names one of them cannot keep.
+  assertStorableId('checkpoint name', name);
 }
 
 /** Throws InvalidArgument unless `name` is valid and `position` an integer >= 0. */
@@ -343,6 +344,36 @@ export function encodeNewEvents(
     };
   }
   return encoded;
+}
+
+/**
+ * An appended event's data as every read gives it back: parsed from the JSON text the store keeps
+ * (`EncodedNewEvent.data`), its `type` that data's own. Stores build what an append resolves with
+ * from it, so the acknowledgement is what a replay reads whatever toJSON methods or getters did
+ * while encoding. Throws InvalidArgument, before anything is written, when that text would not
+ * read back as an event: not an object, or without a non-empty string `type`.
+ */
+export function storedEventData(streamId: string, i: number, json: string): DomainEvent {
+  const data: unknown = JSON.parse(json);
+  const type: unknown = isObject(data) ? (data as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || type.length === 0) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
+    );
+  }
+  return data as DomainEvent;
+}
+
+/** {@link storedEventData} for an event's metadata: a fresh object, which must be an object. */
+export function storedEventMetadata(streamId: string, i: number, json: string): EventMetadata {
+  if (json === '{}') return {};
+  const metadata: unknown = JSON.parse(json);
+  if (!isObject(metadata)) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].metadata is stored as its JSON (what toJSON returns), which must be an object`,
+    );
+  }
+  return metadata as EventMetadata;
 }
 
 /**
