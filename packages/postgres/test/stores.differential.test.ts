@@ -854,7 +854,7 @@ describe.skipIf(skipReason !== undefined)(
 
     it('end every append, read, snapshot, checkpoint and timer call alike: the same acknowledgement read back the same way, or the same refusal', async () => {
       let compared = 0;
-      const runs = RUNS ?? (soak ? 400 : 30);
+      const runs = RUNS ?? (soak ? 400 : 20);
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 5 }), async (ops) => {
           const r = run++;
@@ -964,7 +964,7 @@ describe.skipIf(skipReason !== undefined)(
             compareTranscripts(transcripts, `runtime run ${r} (${def.type})`);
           },
         ),
-        { numRuns: RUNS ?? (soak ? 200 : 12), seed: SEED },
+        { numRuns: RUNS ?? (soak ? 200 : 8), seed: SEED },
       );
     }, 120_000);
 
