@@ -106,14 +106,16 @@ describe('commands are decided as the JSON they are stored as', () => {
 
 describe('an assigner that changes the context in place (push, Map.set) instead of returning new values', () => {
   type Add = { type: 'add'; item: string };
-  /** The xstate idiom done wrong: the assigner pushes to the context's array and sets on its Map. */
-  const mutating = () =>
-    setup({
-      types: { context: {} as { items: string[]; seen: Map<string, number> }, events: {} as Add },
-    }).createMachine({
+  type Basket = { items: string[]; seen: Map<string, number> };
+  /**
+   * The xstate idiom done wrong: the assigner pushes to the context's array and sets on its Map.
+   * `context`: a factory, or a static object (which xstate shares between all its actors).
+   */
+  const basket = (context: Basket | (() => Basket)) =>
+    setup({ types: { context: {} as Basket, events: {} as Add } }).createMachine({
       id: 'basket',
       initial: 'open',
-      context: () => ({ items: [], seen: new Map() }),
+      context,
       states: {
         open: {
           on: {
@@ -127,27 +129,8 @@ describe('an assigner that changes the context in place (push, Map.set) instead 
         },
       },
     });
-  /** The same with a static context object, which xstate shares between all its actors. */
-  const mutatingStatic = () =>
-    setup({
-      types: { context: {} as { items: string[]; seen: Map<string, number> }, events: {} as Add },
-    }).createMachine({
-      id: 'basket',
-      initial: 'open',
-      context: { items: [], seen: new Map() },
-      states: {
-        open: {
-          on: {
-            add: {
-              actions: assign(({ context, event }) => {
-                context.items.push(event.item);
-                return { items: context.items, seen: context.seen.set(event.item, context.items.length) };
-              }),
-            },
-          },
-        },
-      },
-    });
+  const mutating = () => basket(() => ({ items: [], seen: new Map() }));
+  const mutatingStatic = () => basket({ items: [], seen: new Map() });
 
   it.each([
     ['a context factory', mutating],
