@@ -10,14 +10,13 @@ import {
   CorruptData,
   toJson,
 } from '@actorfold/core';
-import { assertStorableId, checkpointKey } from './keys.js';
+import { checkpointKey } from './keys.js';
 import type { LevelHandle } from './level-handle.js';
 
 export function levelCheckpoints(h: LevelHandle): CheckpointStore {
   async function read(name: unknown): Promise<{ position: number; state: unknown } | undefined> {
     h.ensureOpen();
     assertCheckpointName(name);
-    assertStorableId('checkpoint name', name);
     const text = await h.io('reading a checkpoint', () => h.db.get(checkpointKey(name)));
     if (text === undefined) return undefined;
     if (/^\d+$/.test(text)) return { position: Number(text), state: undefined };
@@ -45,8 +44,7 @@ export function levelCheckpoints(h: LevelHandle): CheckpointStore {
     async set(name, position) {
       h.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableId('checkpoint name', name);
-      await h.io('saving a checkpoint', () =>
+        await h.io('saving a checkpoint', () =>
         h.db.put(checkpointKey(name), String(position), { sync: h.sync }),
       );
     },
@@ -54,15 +52,13 @@ export function levelCheckpoints(h: LevelHandle): CheckpointStore {
     async setState(name, position, state) {
       h.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableId('checkpoint name', name);
-      const json = `{"position":${position},"state":${toJson(state, `checkpoint '${name}': state`)}}`;
+        const json = `{"position":${position},"state":${toJson(state, `checkpoint '${name}': state`)}}`;
       await h.io('saving a checkpoint', () => h.db.put(checkpointKey(name), json, { sync: h.sync }));
     },
     async delete(name) {
       h.ensureOpen();
       assertCheckpointName(name);
-      assertStorableId('checkpoint name', name);
-      await h.io('deleting a checkpoint', () => h.db.del(checkpointKey(name), { sync: h.sync }));
+        await h.io('deleting a checkpoint', () => h.db.del(checkpointKey(name), { sync: h.sync }));
     },
   };
 }
