@@ -10,7 +10,7 @@ export function fingerprint(value: unknown): string {
   } catch {
     // A getter, toJSON or Proxy trap that throws: a fingerprint never fails its command, it only
     // tells commands apart, and such a command is told apart from readable ones.
-    text = '"[unreadable]"';
+    text = '<unreadable>';
   }
   // Two 32-bit FNV-1a lanes with different offsets and multipliers: 64 bits, in 16 hex digits.
   let a = 0x811c9dc5;
@@ -27,19 +27,35 @@ function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** JSON with sorted keys; values JSON cannot write get a stable spelling instead of an error. */
+/**
+ * JSON with sorted keys. Values JSON cannot write, or writes like another value (NaN and the
+ * infinities as null, -0 as 0), get spellings of their own that JSON text never contains (bare
+ * `NaN`, `-0`, `1n`, `Map{`), so two commands a caller can tell apart are never taken as one retry.
+ * Commands of plain JSON values keep the fingerprint they always had. Dates stay as their ISO
+ * string (toJSON): a command sent as JSON over the admin API is the same command as in-process.
+ */
 function canonicalJson(value: unknown, path: Set<object>): string {
-  if (typeof value === 'bigint') return `"${value}n"`;
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  if (path.has(value)) return '"[cycle]"';
+  switch (typeof value) {
+    case 'bigint':
+      return `${value}n`;
+    case 'number':
+      if (Number.isFinite(value)) return Object.is(value, -0) ? '-0' : JSON.stringify(value);
+      return String(value); // NaN, Infinity, -Infinity
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(value) ?? 'null';
+  }
+  if (value === null) return 'null';
+  if (path.has(value)) return '<cycle>';
   const json = (value as { toJSON?: unknown }).toJSON;
   if (typeof json === 'function') return canonicalJson(json.call(value), path);
   path.add(value);
   let out: string;
   if (value instanceof Map) {
-    out = `{"Map":${canonicalJson([...value], path)}}`;
+    out = `Map{${canonicalJson([...value], path)}}`;
   } else if (value instanceof Set) {
-    out = `{"Set":${canonicalJson([...value], path)}}`;
+    out = `Set{${canonicalJson([...value], path)}}`;
   } else if (Array.isArray(value)) {
     out = `[${value.map((v) => canonicalJson(v, path)).join(',')}]`;
   } else {
