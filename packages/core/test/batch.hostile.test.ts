@@ -515,6 +515,28 @@ describe('what the caller hands over is taken when it is sent', () => {
     );
   });
 
+  it('metadata with nested objects changed after the call: each command keeps the metadata it was sent with', async () => {
+    const { rt, open, h } = await held();
+    const first = h.execute({ type: 'add', tag: 'first' });
+    await flush();
+    const user = { id: 'u0', roles: ['r0'] };
+    const sent: Promise<ExecuteResult>[] = [];
+    for (let i = 0; i < 3; i++) {
+      user.id = `u${i}`;
+      user.roles[0] = `r${i}`;
+      sent.push(h.execute({ type: 'add', tag: `t${i}` }, { metadata: { user } }));
+    }
+    user.id = 'changed';
+    user.roles.push('added');
+    open();
+    await first;
+    const results = await Promise.all(sent);
+    const expected = Array.from({ length: 3 }, (_, i) => ({ id: `u${i}`, roles: [`r${i}`] }));
+    expect(results.map((r) => r.events[0]?.metadata.user)).toEqual(expected);
+    const stored = await collect(rt.store.readStream('hostile/h1'));
+    expect(stored.slice(1).map((e) => e.metadata.user)).toEqual(expected);
+  });
+
   it('a command with a commandId and a field no JSON can read (a getter or toJSON that throws) fails alone or is stored; the batch goes on', async () => {
     const { rt, open, h } = await held();
     const first = h.execute({ type: 'add', tag: 'first' });

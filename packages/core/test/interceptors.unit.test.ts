@@ -106,6 +106,50 @@ describe('interceptor order', () => {
   });
 });
 
+describe('metadata an interceptor keeps', () => {
+  it('stores the metadata as it was when beforeDecide finished, whatever the interceptor changes later', async () => {
+    let kept: Record<string, unknown> | undefined;
+    const stamp: Interceptor = {
+      beforeDecide(ctx) {
+        ctx.metadata.user = { id: 'u1', roles: ['reader'] };
+        kept = ctx.metadata;
+      },
+    };
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const seen: unknown[] = [];
+    const slow = defineAggregate<CounterState, CounterCommand, CounterEvent>({
+      type: 'counter',
+      initialState: counter.initialState,
+      async decide(s, c, ctx) {
+        await gate;
+        seen.push(ctx.metadata.user);
+        return counter.decide(s, c);
+      },
+      evolve: counter.evolve,
+      interceptors: [stamp],
+    });
+    runtime = await createRuntime({ aggregates: [slow] });
+    const sent = runtime.get(slow, 'a').execute({ type: 'add', by: 1 });
+    await flush();
+    expect(kept).toBeDefined();
+    const user = (kept as { user: { id: string; roles: string[] } }).user;
+    user.id = 'changed';
+    user.roles.push('admin');
+    (kept as Record<string, unknown>).later = true;
+    open();
+    const r = await sent;
+    const expected = { user: { id: 'u1', roles: ['reader'] } };
+    expect(seen).toEqual([expected.user]);
+    expect(r.events[0]?.metadata).toEqual(expected);
+    const stored = [];
+    for await (const e of runtime.store.readStream('counter/a')) stored.push(e.metadata);
+    expect(stored).toEqual([expected]);
+  });
+});
+
 describe('refusals by an interceptor', () => {
   it('refuses a command with a Rejection: REJECTED to the caller, nothing stored, decide never called', async () => {
     let decided = 0;

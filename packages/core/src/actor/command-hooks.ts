@@ -47,14 +47,21 @@ export function commandStarting(
     version,
     metadata,
   });
-  if (ran instanceof Promise) {
-    return ran.then((refused) => {
-      request.refusal = refused;
-      return refused;
-    });
+  if (ran instanceof Promise) return ran.then((refused) => intercepted(request, refused));
+  return intercepted(request, ran);
+}
+
+/**
+ * What the interceptors said. Accepted, the command keeps a copy of its metadata as they left it:
+ * an interceptor that kept `ctx.metadata` and changes it later changes nothing stored. Exact:
+ * each hook's result was checked as JSON data (interceptors.ts `tamperedWith`).
+ */
+function intercepted(request: CommandRequest, refused: Refused | undefined): Refused | undefined {
+  request.refusal = refused;
+  if (refused === undefined && request.metadata !== undefined) {
+    request.metadata = JSON.parse(JSON.stringify(request.metadata)) as typeof request.metadata;
   }
-  request.refusal = ran;
-  return ran;
+  return refused;
 }
 
 /**

@@ -276,7 +276,12 @@ function takeOptions(o: ExecuteOptions): ExecuteOptions | InvalidArgument {
     // Stored as JSON with every event: what JSON cannot keep is refused here, for this command
     // alone, rather than by the store's append, which would fail every command of its batch.
     try {
-      copy.metadata = jsonCodec.encode(copy.metadata, 'options.metadata') as Record<string, unknown>;
+      const metadata = jsonCodec.encode(copy.metadata, 'options.metadata') as Record<string, unknown>;
+      // The codec shares nested objects with the caller, who may change them before the command
+      // runs: those are copied now. Exact, since the codec accepted the metadata as JSON data.
+      copy.metadata = hasNested(metadata)
+        ? (JSON.parse(JSON.stringify(metadata)) as typeof metadata)
+        : metadata;
     } catch (error) {
       return error instanceof InvalidArgument
         ? error
@@ -284,6 +289,15 @@ function takeOptions(o: ExecuteOptions): ExecuteOptions | InvalidArgument {
     }
   }
   return copy;
+}
+
+/** Whether an object has a value that is itself an object (or array). */
+function hasNested(object: Record<string, unknown>): boolean {
+  for (const key in object) {
+    const v = object[key];
+    if (typeof v === 'object' && v !== null) return true;
+  }
+  return false;
 }
 
 function checkOptions(o: ExecuteOptions): InvalidArgument | undefined {
