@@ -75,6 +75,35 @@ interface AppendResultRow {
 const MAX_BATCH_APPENDS = 500;
 /** Events per batch at most (each is several array elements in the statement's parameters). */
 const MAX_BATCH_EVENTS = 5000;
+/**
+ * Characters of event JSON (data and metadata) per batch at most: the driver writes each array
+ * parameter as one string, and V8 refuses strings over about 512 MiB, which would fail every
+ * append of the batch. An append larger than this still goes, alone.
+ */
+export const MAX_BATCH_CHARS = 64 * 1024 * 1024;
+
+/**
+ * How many appends from the head of `queue` the next batch takes: at least one, then as many as
+ * stay within the batch limits (appends, events, and `maxChars` of event JSON).
+ */
+export function batchLength(
+  queue: ReadonlyArray<{ readonly events: readonly Pick<EncodedEvent, 'data' | 'metadata'>[] }>,
+  maxChars: number,
+): number {
+  let events = 0;
+  let chars = 0;
+  let count = 0;
+  for (const p of queue) {
+    if (count >= MAX_BATCH_APPENDS) break;
+    let size = 0;
+    for (const e of p.events) size += e.data.length + e.metadata.length;
+    if (count > 0 && (events + p.events.length > MAX_BATCH_EVENTS || chars + size > maxChars)) break;
+    events += p.events.length;
+    chars += size;
+    count++;
+  }
+  return count;
+}
 
 export class AppendQueue {
   readonly #ctx: StoreContext;
@@ -130,14 +159,7 @@ export class AppendQueue {
 
   /** Takes the next batch off the queue, in arrival order, within the batch limits. */
   #take(): PendingAppend[] {
-    let events = 0;
-    let count = 0;
-    for (const p of this.#queue) {
-      if (count >= MAX_BATCH_APPENDS || (count > 0 && events + p.events.length > MAX_BATCH_EVENTS)) break;
-      events += p.events.length;
-      count++;
-    }
-    return this.#queue.splice(0, count);
+    return this.#queue.splice(0, batchLength(this.#queue, MAX_BATCH_CHARS));
   }
 
   /**
