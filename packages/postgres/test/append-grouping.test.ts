@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)(`append grouping ${skipReason ?? ''}`,
         const read = [];
         for await (const e of store.readStream(`big/${i}`)) read.push(e);
         expect(read).toHaveLength(1);
-        expect((read[0]?.data as { note: string }).note.length).toBe(note.length);
+        expect((read[0]?.data as { note?: string } | undefined)?.note?.length).toBe(note.length);
       }
     },
   );
