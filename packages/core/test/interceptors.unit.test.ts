@@ -126,7 +126,7 @@ describe('metadata an interceptor keeps', () => {
       async decide(s, c, ctx) {
         await gate;
         seen.push(ctx.metadata.user);
-        return counter.decide(s, c);
+        return counter.decide(s, c, ctx);
       },
       evolve: counter.evolve,
       interceptors: [stamp],
