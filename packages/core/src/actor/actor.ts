@@ -15,7 +15,7 @@ import {
 import { Metrics } from '../observability/metrics.js';
 import { observeRequest } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
-import type { AppendChain, DomainEvent, EventEnvelope } from '../store/store.js';
+import type { DomainEvent, EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -25,14 +25,21 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import { Batch, type Decided, fingerprintOf } from './batch.js';
+import { Batch, type BatchDone, type Decided, fingerprintOf } from './batch.js';
 import { brokenBatcher } from './broken-batcher.js';
-import { activationEnded, activationStarting, commandSettled, commandStarting } from './command-hooks.js';
+import {
+  activationEnded,
+  activationStarting,
+  commandSettled,
+  commandStarting,
+  observeAppend,
+} from './command-hooks.js';
 import type { Duplicate, StepOutcome } from './command-step.js';
 import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
+import { runPipeline } from './pipeline.js';
 import { catchUp, type Folded, recover } from './recovery.js';
-import { Refused } from './refused.js';
+import { appendError, Refused } from './refused.js';
 import {
   type CancelTimerRequest,
   type CommandRequest,
@@ -46,39 +53,14 @@ import {
 import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
 import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
 
-/** A finished batch: its commands and what each is told, and a command left for the next batch. */
-interface BatchDone {
-  readonly carry: CommandRequest | undefined;
-  readonly requests: readonly CommandRequest[];
-  readonly outcomes: ReadonlyArray<ExecuteResult | Refused>;
-  /** When the batch started (performance.now()), for the command latency. */
-  readonly started: number;
-}
-
 /**
  * What `#batch` and its steps return: with `answer`, nothing or a promise of nothing (the batch is
  * answered where it finishes); without, the finished batch or a promise of it.
  */
 type Running = BatchDone | undefined | Promise<BatchDone | undefined>;
 
-/** A batch of a pipeline (`maxBatchesInFlight` > 1): decided, its append in flight or settled. */
-interface Flight {
-  readonly batch: Batch;
-  readonly requests: CommandRequest[];
-  readonly started: number;
-  /** Settles with the stored envelopes or an AppendFailed, never rejects (nothing unhandled while it waits). */
-  readonly landing: Promise<EventEnvelope[] | AppendFailed>;
-  /** When the append was issued (performance.now()), for the observer. */
-  readonly appending: number;
-}
-
 /** `#nth`: the command's commandId is held by a batch still appending. */
 const BLOCKED: unique symbol = Symbol('blocked');
-
-/** What a pipeline's append settled with when it failed. */
-class AppendFailed {
-  constructor(readonly error: unknown) {}
-}
 
 interface Deferred {
   promise: Promise<void>;
@@ -608,7 +590,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (host.observer !== null) observeAppend(requests, performance.now() - issued);
       const conflict = isVersionConflict(error);
       if (!conflict || attempt >= host.options.maxConflictRetries) {
-        const refused = new Refused(asStoreError(error), conflict);
+        const refused = new Refused(appendError(error), conflict);
         const outcomes = requests.map(() => refused);
         return this.#finished(carry, requests, outcomes, started, answer, false);
       }
@@ -776,189 +758,38 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     }
   }
 
-  /**
-   * The batch loop with up to `maxBatchesInFlight` appends in flight (issue 14's overlap step, on
-   * stores with `pipelinedAppends`): while a batch appends, the next is decided on the state it
-   * will leave and its append issued with that version as expectedVersion, all sharing one
-   * `AppendChain`. Batches land in order: each is applied and answered only once its own append is
-   * durable and every earlier one was. Only commands already waiting start another batch: with
-   * none, it waits for the oldest append (no per-command wake-up cost when load is spread thin).
-   * When one fails, it is handled as the one-at-a-time loop would (a conflict: catch up and decide
-   * again; otherwise its commands fail); the store fails the later appends of its chain, and once
-   * they settled their commands are decided again, on the state the failure left, as if they had
-   * never been decided. Runs until the mailbox holds no more commands and every append landed;
-   * returns the last landed batch, answered by the caller once the actor is ready again.
-   */
-  async #pipeline(first: CommandRequest): Promise<BatchDone | undefined> {
+  /** The pipelined batch loop (pipeline.ts), run on a view of this actor's steps. */
+  #pipeline(first: CommandRequest): Promise<BatchDone | undefined> {
     const host = this.#host;
-    const { maxBatchesInFlight: limit, maxBatchCommands } = host.options;
-    const flights: Flight[] = [];
-    /** The commands of the batch being decided (failed with the crash should evolve throw). */
-    let deciding: CommandRequest[] = [];
-    /** Commands to decide (again) before more are taken from the mailbox, in arrival order. */
-    let queue: CommandRequest[] = [first];
-    /** commandIds accepted by the batches in flight (created on first use). */
-    let inFlightIds: Set<string> | null = null;
-    let chain: AppendChain = { failed: false };
-    let conflicts = 0;
-    let last: BatchDone | undefined;
-    try {
-      for (;;) {
-        if (queue.length === 0) {
-          const taken = this.#takeCommand();
-          if (taken !== undefined) queue.push(taken);
-        }
-        const head = queue[0];
-        const headId = head?.options.commandId;
-        const blocked = headId !== undefined && inFlightIds?.has(headId) === true;
-        if (flights.length > 0 && (head === undefined || flights.length >= limit || blocked)) {
-          const oldest = flights[0] as Flight;
-          flights.shift();
-          const outcome = await oldest.landing;
-          if (host.observer !== null) observeAppend(oldest.requests, performance.now() - oldest.appending);
-          if (outcome instanceof AppendFailed) {
-            // Every later append of the chain fails in the store: their commands are decided again
-            // after the failed batch's own, in arrival order (queued now, so a crash fails them).
-            const retry = this.#failed(oldest, outcome.error, conflicts);
-            const later = flights.splice(0);
-            queue = [...(retry ?? []), ...later.flatMap((f) => f.requests), ...queue];
-            inFlightIds = null;
-            chain = { failed: false };
-            for (const f of later) {
-              const settled = await f.landing;
-              // Failed as it should, or appended nothing (decided on the failed batch's state all the same).
-              if (settled instanceof AppendFailed || f.batch.events.length === 0) continue;
-              if (brokenBatcher.mode === 'pipeline-keeps-later') {
-                queue = queue.filter((r) => !f.requests.includes(r));
-                this.#commit(f.batch, settled);
-                const kept = this.#outcomes(f.batch, settled);
-                const outcomes = kept instanceof Promise ? await kept : kept;
-                this.#answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
-                continue;
-              }
-              // Unreachable on a store that keeps the chain contract; failing loudly beats
-              // answering callers whose commands were decided on a failed batch's state.
-              throw new StoreError('IO', `${this.streamId}: an append landed after an earlier one failed`);
-            }
-            if (retry !== undefined) {
-              conflicts++;
-              await this.#catchUp(undefined);
-            }
-            continue;
-          }
-          conflicts = 0;
-          // Only the ids this batch accepted: a refused command may share its id with a later
-          // batch in flight, which must keep blocking that id until it lands.
-          if (inFlightIds !== null) for (const id of acceptedIds(oldest.batch)) inFlightIds.delete(id);
-          if (oldest.batch.events.length > 0) this.#commit(oldest.batch, outcome);
-          else this.#remember(oldest.batch, []);
-          const outcomes = this.#outcomes(oldest.batch, outcome);
-          const done: BatchDone = {
-            carry: undefined,
-            requests: oldest.requests,
-            outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
-            started: oldest.started,
-          };
-          if (last !== undefined) this.#answer(last);
-          // The last batch of the run is answered once the actor is ready again (see #run).
-          if (flights.length > 0) this.#answer(done);
-          else last = done;
-          continue;
-        }
-        if (head === undefined) return last;
-        if (last !== undefined) this.#answer(last);
-        last = undefined;
-        // Decide the next batch on the state the newest flight leaves.
-        if (flights.length === 0) {
-          const refreshing = this.#refresh();
-          if (refreshing !== undefined) await refreshing;
-        }
-        const newest = flights[flights.length - 1];
-        const batch = new Batch(
-          this.def,
-          this.id,
-          this.streamId,
-          newest === undefined ? this.#state : newest.batch.state,
-          newest === undefined ? this.#version : newest.batch.version,
-          this.#dedupe,
-          host.clock.now(),
-          host.options.effects,
-        );
-        const started = performance.now();
-        deciding = queue.length > maxBatchCommands ? queue.splice(0, maxBatchCommands) : queue;
-        queue = deciding === queue ? [] : queue;
-        // Commands put back to be decided again are not joined by new ones (nor split by bytes).
-        // The general (async) loop: the pipeline's interleavings (what lands while the next batch
-        // is decided, when a crash is seen) stay as they were designed and tested.
-        const left = await this.#fillFrom(0, batch, deciding, deciding.length === 1, inFlightIds);
-        const requests = deciding;
-        deciding = [];
-        if (left !== undefined) queue = [...left, ...queue];
-        host.metrics.counters.batches++;
-        host.metrics.batchSize.record(requests.length);
-        for (const id of acceptedIds(batch)) {
-          inFlightIds ??= new Set();
-          inFlightIds.add(id);
-        }
-        if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
-        const appending = performance.now();
-        const landing: Promise<EventEnvelope[] | AppendFailed> =
-          batch.events.length === 0
-            ? Promise.resolve([])
-            : host.store
-                .append(this.streamId, batch.events, {
-                  ...appendOptions(host.store, this.streamId, batch.baseVersion, batch.timers),
-                  ...(brokenBatcher.mode === 'pipeline-keeps-later' ? {} : { chain }),
-                })
-                .catch((error: unknown) => new AppendFailed(error));
-        flights.push({ batch, requests, started, landing, appending });
-      }
-    } catch (error) {
-      // Evolve, a refresh or a catch-up threw: the in-memory state can no longer be trusted. What
-      // landed before is answered; every other command fails with the crash.
-      if (last !== undefined) this.#answer(last);
-      const failing: CommandRequest[] = [];
-      let failedBefore = false;
-      for (const f of flights.splice(0)) {
-        const settled = await f.landing;
-        failedBefore ||= settled instanceof AppendFailed;
-        if (settled instanceof AppendFailed || failedBefore) {
-          failing.push(...f.requests);
-          continue;
-        }
-        // Durable, and every earlier one was: its callers are told so, as without the crash.
-        try {
-          const outcomes = await this.#outcomes(f.batch, settled);
-          this.#answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
-        } catch {
-          failing.push(...f.requests);
-        }
-      }
-      this.#crash(error, [...failing, ...deciding, ...queue]);
-      return undefined;
-    }
-  }
-
-  /**
-   * A pipeline's oldest batch whose append failed, as the one-at-a-time loop handles it: on a
-   * version conflict with retries left, its commands that named an expectedVersion are refused and
-   * the others returned, to be decided again after a catch-up; otherwise every command fails.
-   */
-  #failed(flight: Flight, error: unknown, conflicts: number): CommandRequest[] | undefined {
-    const conflict = isVersionConflict(error);
-    const ms = performance.now() - flight.started;
-    if (!conflict || conflicts >= this.#host.options.maxConflictRetries) {
-      const refused = new Refused(asStoreError(error), conflict);
-      for (const r of flight.requests) this.#settle(r, refused, ms);
-      return undefined;
-    }
-    this.#host.metrics.counters.conflictRetries++;
-    const refused = new Refused(error, true);
-    return flight.requests.filter((r) => {
-      if (r.options.expectedVersion === undefined) return true;
-      this.#settle(r, refused, ms);
-      return false;
-    });
+    return runPipeline(
+      {
+        host,
+        streamId: this.streamId,
+        batch: (after) =>
+          new Batch(
+            this.def,
+            this.id,
+            this.streamId,
+            after === undefined ? this.#state : after.state,
+            after === undefined ? this.#version : after.version,
+            this.#dedupe,
+            host.clock.now(),
+            host.options.effects,
+          ),
+        takeCommand: () => this.#takeCommand(),
+        refresh: () => this.#refresh(),
+        catchUp: () => this.#catchUp(undefined),
+        fill: (batch, requests, take, blocked) => this.#fillFrom(0, batch, requests, take, blocked),
+        commit: (batch, stored) => this.#commit(batch, stored),
+        remember: (batch, stored) => this.#remember(batch, stored),
+        outcomes: (batch, stored) => this.#outcomes(batch, stored),
+        answer: (done) => this.#answer(done),
+        settle: (request, outcome, ms) => this.#settle(request, outcome, ms),
+        replyEarly: (batch, started) => this.#replyEarly(batch, started),
+        crash: (error, requests) => this.#crash(error, requests),
+      },
+      first,
+    );
   }
 
   /** Applies a batch whose append is durable: state, version, dedupe window, watchers, snapshot. */
@@ -1383,12 +1214,6 @@ function codeOf(cause: unknown): string | undefined {
   }
 }
 
-function asStoreError(error: unknown): unknown {
-  return isActorfoldError(error)
-    ? error
-    : new StoreError('IO', `append failed: ${String(error)}`, { cause: error });
-}
-
 /**
  * A command whose commandId an earlier command of the same batch used: that command's result
  * (deduplicated), or IdempotencyConflict when the two commands differ.
@@ -1406,22 +1231,4 @@ function sameBatchDuplicate(
   }
   const result = results[first] as ExecuteResult;
   return { events: result.events, version: original.version, state: d.state, deduplicated: true };
-}
-
-/** The batch's size and its append time, for each of its commands an observer watches. */
-function observeAppend(requests: readonly CommandRequest[], ms: number): void {
-  for (const r of requests) {
-    if (r.observed === undefined) continue;
-    r.observed.appendMs += ms;
-    r.observed.batchSize = requests.length;
-  }
-}
-
-/** The commandIds a batch accepted (appended or found nothing to do): what it holds in flight. */
-function* acceptedIds(batch: Batch): Generator<string> {
-  for (const d of batch.decided) {
-    const id = d.request.options.commandId;
-    const kind = d.outcome.kind;
-    if (id !== undefined && (kind === 'append' || kind === 'nothing')) yield id;
-  }
 }

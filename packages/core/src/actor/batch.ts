@@ -8,7 +8,14 @@ import { brokenBatcher } from './broken-batcher.js';
 import { commandStep, type StepOutcome } from './command-step.js';
 import type { DedupeWindow } from './dedupe.js';
 import { fingerprint } from './fingerprint.js';
-import { type CommandRequest, eventMetadata, metadataOf, NO_METADATA } from './request.js';
+import type { Refused } from './refused.js';
+import {
+  type CommandRequest,
+  type ExecuteResult,
+  eventMetadata,
+  metadataOf,
+  NO_METADATA,
+} from './request.js';
 
 /** The empty `decided` and `events` of every new batch (frozen: the first item replaces it, never a push). */
 const NONE = Object.freeze([]) as unknown as never[];
@@ -36,6 +43,15 @@ export interface Decided {
   readonly offset: number;
   /** The fingerprint of what the caller sent, when it had a commandId and was accepted. */
   readonly fingerprint: string | undefined;
+}
+
+/** A finished batch: its commands and what each is told, and a command left for the next batch. */
+export interface BatchDone {
+  readonly carry: CommandRequest | undefined;
+  readonly requests: readonly CommandRequest[];
+  readonly outcomes: ReadonlyArray<ExecuteResult | Refused>;
+  /** When the batch started (performance.now()), for the command latency. */
+  readonly started: number;
 }
 
 /**

@@ -122,3 +122,12 @@ export function activationEnded(
     // instrumentation never fails an activation
   }
 }
+
+/** The batch's size and its append time, for each of its commands an observer watches. */
+export function observeAppend(requests: readonly CommandRequest[], ms: number): void {
+  for (const r of requests) {
+    if (r.observed === undefined) continue;
+    r.observed.appendMs += ms;
+    r.observed.batchSize = requests.length;
+  }
+}
