@@ -214,9 +214,19 @@ export function resolveWhen(when: TimerWhen, now: number, name: string): number 
   throw new InvalidArgument(`timer '${name}': when needs 'at' or 'after'`);
 }
 
+/** The latest (and, negated, earliest) epoch ms a Date can hold: ±100 000 000 days from 1970. */
+export const MAX_DUE_MS = 8.64e15;
+
+/**
+ * A due time must be a moment a Date can hold: one beyond it is accepted by no `new Date`, so
+ * every place that shows or logs the timer (a dropped missed timer's warning, the admin and CLI
+ * listings) would throw on it.
+ */
 function checkedDue(ms: number, name: string): number {
-  if (!Number.isSafeInteger(ms))
-    throw new InvalidArgument(`timer '${name}': the due time is out of range (${ms})`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DUE_MS)
+    throw new InvalidArgument(
+      `timer '${name}': the due time is out of range (${ms}); it must be a valid Date (within ±${MAX_DUE_MS} epoch ms)`,
+    );
   return ms;
 }
 

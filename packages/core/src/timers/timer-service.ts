@@ -237,7 +237,7 @@ export class TimerService {
           streamId: timer.streamId,
           timer: timer.name,
           timerVersion: timer.version,
-          dueAt: new Date(timer.dueAt).toISOString(),
+          dueAt: isoOrNumber(timer.dueAt),
           overdueMs: this.#startedAt - timer.dueAt,
         },
         "timer missed: it came due while the runtime was down and its policy is missed: 'drop'; removed without firing",
@@ -390,6 +390,15 @@ export class TimerService {
       },
     );
   }
+}
+
+/**
+ * A due time as an ISO timestamp for the log, or the number itself when no Date can hold it:
+ * stores keep any safe integer, and a warning must never throw (it would reject the load).
+ */
+function isoOrNumber(ms: number): string | number {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? ms : date.toISOString();
 }
 
 function keyOf(streamId: string, name: string): string {

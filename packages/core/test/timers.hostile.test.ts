@@ -1,0 +1,113 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, type EventStore, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
+import { collect, flush } from './support/probe-store.js';
+import { reminder, reopenable } from './support/reminder.js';
+
+/**
+ * Durable timers against hostile inputs, as code nobody here wrote would use them: due times at
+ * and beyond what a Date can hold, records such due times that a store holds anyway.
+ */
+
+const runtimes: Runtime[] = [];
+afterEach(async () => {
+  for (const r of runtimes.splice(0)) await r.shutdown({ timeoutMs: 100 });
+});
+
+async function start(opts: Partial<Parameters<typeof createRuntime>[0]> & { clock: SimulatedClock }) {
+  const runtime = await createRuntime({ aggregates: [reminder], ...opts });
+  runtimes.push(runtime);
+  return runtime;
+}
+
+/** Lets the work started by timers settle (the memory store does no I/O: promise turns only). */
+async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await flush();
+}
+
+function captureLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, stream), lines };
+}
+
+const pendingOf = (store: EventStore) => collect((store.timers as NonNullable<EventStore['timers']>).list());
+
+/** The last moment a Date can hold (and, negated, the first). */
+const LAST_DATE_MS = 8.64e15;
+
+describe('due times a Date cannot hold', () => {
+  it('decide is refused with INVALID_ARGUMENT for a due time beyond the range of a Date, storing nothing; the range itself is accepted', async () => {
+    const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+    const store = memoryStore({ clock });
+    const rt = await start({ store, clock });
+    const r = rt.get(reminder, 'r1');
+    for (const at of [
+      LAST_DATE_MS + 1,
+      -LAST_DATE_MS - 1,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+    ]) {
+      await expect(r.execute({ type: 'set', name: 'far', when: { at }, tag: 't' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/due time is out of range/),
+      });
+    }
+    // A duration that lands beyond the range: refused the same way.
+    await expect(
+      r.execute({ type: 'set', name: 'far', when: { after: LAST_DATE_MS }, tag: 't' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await store.streamVersion('reminder/r1')).toBe(0);
+    expect(await pendingOf(store)).toEqual([]);
+    await r.execute({ type: 'set', name: 'last', when: { at: LAST_DATE_MS }, tag: 't' });
+    await r.execute({ type: 'set', name: 'first', when: { at: -LAST_DATE_MS }, tag: 't' });
+    expect((await pendingOf(store)).map((t) => [t.name, t.dueAt])).toEqual([
+      ['first', -LAST_DATE_MS],
+      ['last', LAST_DATE_MS],
+    ]);
+  });
+
+  it("a stored missed: 'drop' timer due before any Date is dropped at start and warned about with its number, instead of failing the load", async () => {
+    // Stores keep any safe integer as a due time (written by an older runtime, or by hand).
+    const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+    const store = reopenable(memoryStore({ clock }));
+    const dueAt = -9e15;
+    await store.append('reminder/r1', [{ data: { type: 'Set', name: 'old', tag: 'o', at: 0 } }], {
+      expectedVersion: 0,
+      timers: [
+        {
+          op: 'schedule',
+          timer: {
+            streamId: 'reminder/r1',
+            name: 'old',
+            dueAt,
+            command: { type: 'ring', name: 'old', tag: 'o' },
+            version: 1,
+            missed: 'drop',
+          },
+        },
+      ],
+    });
+    const { logger, lines } = captureLog();
+    const rt = await start({ store, clock, logger });
+    await settle();
+    expect(await pendingOf(store)).toEqual([]);
+    expect(rt.metrics().counters.timersMissed).toBe(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ timer: 'old', dueAt, msg: expect.stringMatching(/^timer missed/) }),
+    );
+    // The service still works: a new timer fires.
+    await rt.get(reminder, 'r1').execute({ type: 'set', name: 'next', when: { after: 10 }, tag: 'n' });
+    clock.advance(10);
+    await settle();
+    expect((await rt.get(reminder, 'r1').state()).state.rang).toEqual([
+      { name: 'next', tag: 'n', at: Date.UTC(2026, 0, 1) + 10 },
+    ]);
+  });
+});
