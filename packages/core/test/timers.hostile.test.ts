@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type EventStore, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
+import { withClaims } from './support/claiming-store.js';
 import { collect, flush } from './support/probe-store.js';
 import { reminder, reopenable } from './support/reminder.js';
 
@@ -109,5 +110,39 @@ describe('due times a Date cannot hold', () => {
     expect((await rt.get(reminder, 'r1').state()).state.rang).toEqual([
       { name: 'next', tag: 'n', at: Date.UTC(2026, 0, 1) + 10 },
     ]);
+  });
+});
+
+describe("missed: 'drop' on a shared store", () => {
+  it('a runtime joining while another runs does not drop a timer the other would fire on its next poll; one overdue by more than a poll when it started is dropped', async () => {
+    const clock = new SimulatedClock(0);
+    const store = withClaims(memoryStore({ clock }), clock);
+    const a = await start({ store, clock, runtimeId: 'a', timers: { pollMs: 1000 } });
+    await settle();
+    const r = a.get(reminder, 'r1');
+    // Due between a's polls: a fires it at its next poll (t = 1000), about pollMs late, as documented.
+    await r.execute({ type: 'set', name: 'soon', when: { after: 100 }, tag: 's', missed: 'drop' });
+    clock.advance(150);
+    await settle();
+    // b joins at t = 150, before a's next poll; b's first claim finds 'soon' overdue by 50 ms.
+    const b = await start({ store, clock, runtimeId: 'b', timers: { pollMs: 1000 } });
+    await settle();
+    for (let i = 0; i < 12; i++) {
+      clock.advance(100);
+      await settle();
+    }
+    expect((await r.state()).state.rang.map((x) => x.name)).toEqual(['soon']);
+    expect(a.metrics().counters.timersMissed + b.metrics().counters.timersMissed).toBe(0);
+
+    // Overdue by more than a poll when a runtime started: nobody was there to fire it.
+    await r.execute({ type: 'set', name: 'late', when: { after: 100 }, tag: 'l', missed: 'drop' });
+    await a.shutdown();
+    await b.shutdown();
+    clock.advance(5000);
+    const c = await start({ store, clock, runtimeId: 'c', timers: { pollMs: 1000 } });
+    await settle();
+    expect(c.metrics().counters.timersMissed).toBe(1);
+    expect(await pendingOf(store)).toEqual([]);
+    expect((await c.get(reminder, 'r1').state()).state.rang.map((x) => x.name)).toEqual(['soon']);
   });
 });

@@ -212,8 +212,15 @@ export class TimerService {
     else this.#horizon = records.length < limit || last === undefined ? Number.POSITIVE_INFINITY : last.dueAt;
   }
 
+  /**
+   * Overdue at start with missed 'drop'. On a shared store a live node fires a timer up to
+   * `pollMs` after its due time (the next poll claims it), so only one overdue by more than that
+   * when this runtime started came due with no runtime to fire it: a node joining must not drop
+   * what the others were about to fire.
+   */
   #isMissedDrop(timer: TimerRecord): boolean {
-    return timer.missed === 'drop' && timer.dueAt < this.#startedAt;
+    const slack = this.#claiming ? this.#options.pollMs : 0;
+    return timer.missed === 'drop' && timer.dueAt < this.#startedAt - slack;
   }
 
   /** Timers that came due while no runtime ran and asked not to fire late: removed and counted as missed. */
