@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../clock.js';
 import { plainJsonProblem } from '../codec/plain-json.js';
-import { EffectCancelled, EffectTimeout, RuntimeClosed } from '../errors.js';
+import { EffectCancelled, EffectTimeout, isActorfoldError, RuntimeClosed } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { backoffDelay, type RetryBackoff } from '../subscriptions/store-retry.js';
 import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
@@ -15,7 +15,13 @@ import {
   type RunEffect,
 } from './effect.js';
 import { type EffectCatalog, effectBackoffDelay } from './effect-catalog.js';
-import { effectError, effectIdempotencyKey, effectIdOf, storedResult } from './effect-record.js';
+import {
+  effectError,
+  effectIdempotencyKey,
+  effectIdOf,
+  storableText,
+  storedResult,
+} from './effect-record.js';
 
 /**
  * How long past an attempt's timeout its lease lasts: the time the runner has to record the
@@ -315,8 +321,26 @@ export class EffectRunner {
     }
     // Cancelled: the record is gone or replaced. Shut down: it runs again after the restart.
     if (run.cancelled || this.#stopped) return;
-    const outcome = this.#outcome(run, attempt, done, output, failure);
-    const recorded = await this.#record(run, outcome.dueAt, outcome.command);
+    let outcome = this.#outcome(run, attempt, done, output, failure);
+    let recorded: boolean | undefined;
+    try {
+      recorded = await this.#record(run, outcome.dueAt, outcome.command);
+    } catch (refusal) {
+      // The store refuses to keep the outcome (PostgreSQL's jsonb and a U+0000 in the output):
+      // trying again would be refused again and leave the effect stuck. Its failure is recorded
+      // instead, not retried: the implementation would return the same kind of value again.
+      outcome = this.#unstorable(run, attempt, refusal);
+      try {
+        recorded = await this.#record(run, outcome.dueAt, outcome.command);
+      } catch (error) {
+        o.logger.error(
+          { err: error, streamId: record.streamId, effect: command.effect },
+          "the store refused to record an effect's outcome, and its failure too; it runs again after its lease",
+        );
+        if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+        return;
+      }
+    }
     if (recorded === undefined) return; // shut down while the store was failing
     if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
     const counters = o.metrics.counters;
@@ -380,6 +404,26 @@ export class EffectRunner {
     return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
   }
 
+  /** The failure recorded when the store refused the attempt's outcome (EFFECT_RESULT_NOT_STORABLE). */
+  #unstorable(run: Run, attempt: number, refusal: unknown) {
+    const { record, command } = run;
+    const error: EffectError = {
+      message: storableText(
+        `effect '${command.effect}': the store cannot keep its outcome: ${(refusal as Error).message}`,
+      ),
+      code: 'EFFECT_RESULT_NOT_STORABLE',
+    };
+    this.#o.logger.error(
+      { err: refusal, streamId: record.streamId, effect: command.effect, attempt },
+      "the store refused an effect's outcome; its failure is delivered to the aggregate instead",
+    );
+    return {
+      kind: 'failed' as const,
+      dueAt: this.#o.clock.now(),
+      command: storedResult(record, command, attempt, { error }),
+    };
+  }
+
   /** Logs a failed attempt; with the recorded message alone when the logger cannot serialise what was thrown. */
   #logFailure(
     level: 'warn' | 'error',
@@ -423,6 +467,7 @@ export class EffectRunner {
    * Records an outcome: reschedules the record, trying again after a back-off while the store
    * fails (the outcome must not be lost while the process lives). True when recorded, false
    * when the record was no longer there at that version, undefined when the runtime shut down.
+   * Throws the store's InvalidArgument when it refuses the outcome itself.
    */
   async #record(run: Run, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
     const { record } = run;
@@ -432,6 +477,8 @@ export class EffectRunner {
         // Only while our lease holds: a node that took the effect over owns its outcome.
         return await this.#put(record, dueAt, command, run.leaseUntil);
       } catch (error) {
+        // Refused, not failed: the same write would be refused again (the caller records another outcome).
+        if (isActorfoldError(error) && error.code === 'INVALID_ARGUMENT') throw error;
         failures++;
         const delay = backoffDelay(this.#o.storeRetry, failures);
         this.#o.logger[failures >= 5 ? 'error' : 'warn'](
