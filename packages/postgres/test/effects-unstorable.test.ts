@@ -48,7 +48,7 @@ describe.skipIf(skipReason !== undefined)(
       url = await freshDatabase('effects_unstorable');
     });
 
-    it('an output with U+0000 fails the effect for good (EFFECT_RESULT_NOT_STORABLE); an error message with a lone surrogate or U+0000 is kept with U+FFFD, retried and delivered: each settles once', async () => {
+    it('an output with U+0000 fails the effect for good (EFFECT_RESULT_NOT_STORABLE); an error message with a lone surrogate or U+0000 is kept with U+FFFD, retried and delivered, as is an operator's abandon reason: each settles once', async () => {
       const schema = freshSchema('e');
       await migrate({ connectionString: url, schema });
       let calls = 0;
@@ -62,6 +62,7 @@ describe.skipIf(skipReason !== undefined)(
               calls++;
               if (mode === 'nul-output') return { text: 'a\u0000b' };
               if (mode === 'surrogate-output') return { text: 'cut \ud83d' };
+              if (mode === 'hangs') return new Promise(() => {}); // until an operator abandons it
               // A message cut in the middle of an emoji, and a byte 0 in a code.
               throw Object.assign(new Error('503: caf\u00e9 \ud83d'), { code: 'E\u0000' });
             },
@@ -100,6 +101,19 @@ describe.skipIf(skipReason !== undefined)(
       ]);
       // Each ran only as its budget says: one call for the outputs, two for the error.
       expect(calls).toBe(4);
+
+      // An operator's reason is kept the same way.
+      await runtime.get(asker, 'abandoned').execute({ type: 'ask', mode: 'hangs' });
+      await until(async () => (await runtime.effects().get('asker/abandoned', 'probe'))?.state === 'running');
+      expect(await runtime.effects().abandon('asker/abandoned', 'probe', 'stop\u0000now \udc00')).toBe(true);
+      await until(async () => (await settled('abandoned')).length > 0);
+      expect(await settled('abandoned')).toEqual([
+        {
+          outcome: 'failed',
+          attempts: 0,
+          error: { message: 'stop\ufffdnow \ufffd', code: 'EFFECT_ABANDONED' },
+        },
+      ]);
     });
   },
 );
