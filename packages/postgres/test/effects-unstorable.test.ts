@@ -48,7 +48,7 @@ describe.skipIf(skipReason !== undefined)(
       url = await freshDatabase('effects_unstorable');
     });
 
-    it('an output with U+0000 fails the effect for good (EFFECT_RESULT_NOT_STORABLE); an error message with a lone surrogate or U+0000 is kept with U+FFFD, retried and delivered, as is an operator's abandon reason: each settles once', async () => {
+    it("an output with U+0000 fails the effect for good (EFFECT_RESULT_NOT_STORABLE); an error message with a lone surrogate or U+0000 is kept with U+FFFD, retried and delivered, as is an operator's abandon reason: each settles once", async () => {
       const schema = freshSchema('e');
       await migrate({ connectionString: url, schema });
       let calls = 0;
