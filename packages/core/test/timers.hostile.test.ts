@@ -1,7 +1,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type EventStore, memoryStore, type Runtime, SimulatedClock } from '../src/index.js';
+import {
+  compareTimers,
+  createRuntime,
+  type EventStore,
+  memoryStore,
+  type Runtime,
+  SimulatedClock,
+} from '../src/index.js';
 import { withClaims } from './support/claiming-store.js';
 import { collect, flush } from './support/probe-store.js';
 import { reminder, reopenable } from './support/reminder.js';
@@ -144,5 +151,29 @@ describe("missed: 'drop' on a shared store", () => {
     expect(c.metrics().counters.timersMissed).toBe(1);
     expect(await pendingOf(store)).toEqual([]);
     expect((await c.get(reminder, 'r1').state()).state.rang.map((x) => x.name)).toEqual(['soon']);
+  });
+});
+
+describe('the order of timers due at the same time', () => {
+  it('ties are in code point order, as the durable stores sort: a name above U+FFFF after U+FFFF', async () => {
+    const store = memoryStore();
+    const streamId = 'reminder/r1';
+    const names = ['\u{10000}', '\uffff', '\ue000', 'a', '\ud7ff'];
+    await store.append(streamId, [{ data: { type: 'Set' } }], {
+      expectedVersion: 0,
+      timers: names.map((name) => ({
+        op: 'schedule' as const,
+        timer: { streamId, name, dueAt: 5, command: { type: 'ring' }, version: 1, missed: 'fire' as const },
+      })),
+    });
+    const inCodePointOrder = ['a', '\ud7ff', '\ue000', '\uffff', '\u{10000}'];
+    const timers = store.timers as NonNullable<EventStore['timers']>;
+    expect((await timers.due(10, 10)).map((t) => t.name)).toEqual(inCodePointOrder);
+    expect((await collect(timers.list({ streamId }))).map((t) => t.name)).toEqual(inCodePointOrder);
+    const key = (name: string) => ({ dueAt: 5, streamId, name });
+    expect(compareTimers(key('\uffff'), key('\u{10000}'))).toBeLessThan(0);
+    expect(
+      compareTimers({ ...key('a'), streamId: 's/\u{10000}' }, { ...key('a'), streamId: 's/\uffff' }),
+    ).toBeGreaterThan(0);
   });
 });
