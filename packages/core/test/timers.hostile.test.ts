@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  type Command,
   compareTimers,
   createRuntime,
   type EventStore,
@@ -95,7 +96,7 @@ describe('due times a Date cannot hold', () => {
             streamId: 'reminder/r1',
             name: 'old',
             dueAt,
-            command: { type: 'ring', name: 'old', tag: 'o' },
+            command: { type: 'ring', name: 'old', tag: 'o' } as Command,
             version: 1,
             missed: 'drop',
           },
