@@ -5,10 +5,12 @@ import {
   type Command,
   compareTimers,
   createRuntime,
+  defineAggregate,
   type EventStore,
   memoryStore,
   type Runtime,
   SimulatedClock,
+  type TimerWhen,
 } from '../src/index.js';
 import { withClaims } from './support/claiming-store.js';
 import { collect, flush } from './support/probe-store.js';
@@ -119,6 +121,39 @@ describe('due times a Date cannot hold', () => {
       { name: 'next', tag: 'n', at: Date.UTC(2026, 0, 1) + 10 },
     ]);
   });
+});
+
+describe('when and options that say two things or misspell one', () => {
+  it.each([
+    ['both at and after', { at: 5 }, { after: 10, at: 5 }, undefined],
+    ['a misspelt key beside after', { after: 10 }, { after: 10, atfer: 20 }, undefined],
+    ['no key', { after: 10 }, {}, undefined],
+    ['a Date instead of { at }', { after: 10 }, new Date(0), undefined],
+    ['a misspelt missed', { after: 10 }, { after: 10 }, { mised: 'drop' }],
+    ['options that are an array', { after: 10 }, { after: 10 }, ['drop']],
+  ])('%s is refused with INVALID_ARGUMENT, storing nothing', async (_what, ok, when, opts) => {
+    const clock = new SimulatedClock(0);
+    const store = memoryStore({ clock });
+    const rt = await start({ store, clock, aggregates: [scheduler] });
+    await expect(rt.get(scheduler, 's1').execute({ type: 'set', when, opts })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(await store.streamVersion('scheduler/s1')).toBe(0);
+    // The same call spelt right is taken.
+    await rt.get(scheduler, 's1').execute({ type: 'set', when: ok, opts: undefined });
+    expect(await pendingOf(store)).toHaveLength(1);
+  });
+});
+
+/** Schedules with whatever `when` and options the command carries. */
+const scheduler = defineAggregate<null, { type: 'set'; when: unknown; opts: unknown }, { type: 'Set' }>({
+  type: 'scheduler',
+  initialState: () => null,
+  decide(_state, cmd, ctx) {
+    ctx.timers.schedule('t', cmd.when as TimerWhen, { type: 'ring' }, cmd.opts as never);
+    return [{ type: 'Set' }];
+  },
+  evolve: (state) => state,
 });
 
 describe("missed: 'drop' on a shared store", () => {

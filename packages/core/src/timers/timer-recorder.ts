@@ -54,10 +54,15 @@ export class TimerRecorder implements DecideTimers {
       assertTimerName(name);
       const dueAt = resolveWhen(when, this.#now, name);
       const copy = plainCommand(command, name);
-      const missed = opts?.missed ?? 'fire';
-      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
         throw new InvalidArgument(`timer '${name}': options must be an object`);
       }
+      // A misspelt `missed` would otherwise fire a timer that asked to be dropped.
+      for (const key of Object.keys(opts ?? {})) {
+        if (key !== 'missed')
+          throw new InvalidArgument(`timer '${name}': unknown option '${key}' (known: missed)`);
+      }
+      const missed = opts?.missed ?? 'fire';
       if (missed !== 'fire' && missed !== 'drop') {
         throw new InvalidArgument(
           `timer '${name}': missed must be 'fire' or 'drop', got ${JSON.stringify(missed)}`,
@@ -175,9 +180,17 @@ export function assertTimerName(name: unknown): asserts name is string {
 
 /** The due time of `when` (epoch ms, an integer), counting `{ after }` from `now`. */
 export function resolveWhen(when: TimerWhen, now: number, name: string): number {
-  if (typeof when !== 'object' || when === null) {
+  if (typeof when !== 'object' || when === null || when instanceof Date || Array.isArray(when)) {
     throw new InvalidArgument(
       `timer '${name}': when must be { at: Date | epoch ms } or { after: ms | ISO-8601 duration }`,
+    );
+  }
+  // Exactly one of them: { at, after } would silently ignore one, a misspelt key with it too.
+  const keys = Object.keys(when);
+  if (keys.length === 0) throw new InvalidArgument(`timer '${name}': when needs 'at' or 'after'`);
+  if (keys.length !== 1 || (keys[0] !== 'at' && keys[0] !== 'after')) {
+    throw new InvalidArgument(
+      `timer '${name}': when takes exactly one of 'at' and 'after', got ${keys.map((k) => `'${k}'`).join(', ')}`,
     );
   }
   if ('at' in when) {
