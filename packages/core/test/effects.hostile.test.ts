@@ -387,6 +387,31 @@ describe('implementations that misbehave', () => {
       /output/,
     ],
     [
+      'an object whose getter gives a BigInt when read a second time',
+      () => {
+        let reads = 0;
+        return {
+          get x() {
+            return reads++ === 0 ? 1 : 10n;
+          },
+        };
+      },
+      /changed when read again/,
+    ],
+    [
+      'an object whose getter throws when read a second time',
+      () => {
+        let reads = 0;
+        return {
+          get x() {
+            if (reads++ > 0) throw new Error('gone');
+            return 1;
+          },
+        };
+      },
+      /changed when read again \(gone\)/,
+    ],
+    [
       'a proxy whose traps throw',
       () =>
         new Proxy(

@@ -199,7 +199,15 @@ export class EffectRunner {
     };
     this.#runs.set(key, run);
     void this.#queue.add(() => {
-      const attempt = this.#attempt(run);
+      const attempt = this.#attempt(run).catch((error: unknown) => {
+        // A bug here must not become an unhandled rejection (it ends the process): the run is
+        // let go, and the effect runs again once its lease runs out.
+        o.logger.error(
+          { err: error, streamId: record.streamId, effect: command.effect },
+          'effect attempt failed unexpectedly',
+        );
+        if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+      });
       this.#active.add(attempt);
       return attempt.finally(() => this.#active.delete(attempt));
     });
@@ -373,9 +381,17 @@ export class EffectRunner {
     if (done) {
       // An implementation that returns nothing (a message sent) settles with null.
       const value = output === undefined ? null : output;
-      const problem = plainJsonProblem(value, 'output', 0);
+      let problem = plainJsonProblem(value, 'output', 0);
+      let copy: unknown;
       if (problem === undefined) {
-        const copy: unknown = JSON.parse(JSON.stringify(value));
+        try {
+          copy = JSON.parse(JSON.stringify(value));
+        } catch (error) {
+          // Read again, a getter or a Proxy gave something else (a BigInt) or threw.
+          problem = `output changed when read again (${error instanceof Error ? error.message : 'it threw'}), not JSON`;
+        }
+      }
+      if (problem === undefined) {
         return {
           kind: 'done',
           dueAt: now,
