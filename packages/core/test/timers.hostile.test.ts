@@ -145,6 +145,54 @@ describe('when and options that say two things or misspell one', () => {
   });
 });
 
+describe('a command or effect input that reads differently the second time', () => {
+  it.each([
+    ['a timer command', 'timer'],
+    ['an effect input', 'effect'],
+  ] as const)(
+    '%s whose getter gives a BigInt once copied is refused with INVALID_ARGUMENT even when decide swallows the throw, storing nothing',
+    async (_label, what) => {
+      const clock = new SimulatedClock(0);
+      const store = memoryStore({ clock });
+      const rt = await start({
+        store,
+        clock,
+        aggregates: [shifty],
+        effects: { implementations: { fx: async () => null } },
+      });
+      await expect(rt.get(shifty, 's1').execute({ type: 'go', what })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/changed when read again/),
+      });
+      expect(await store.streamVersion('shifty/s1')).toBe(0);
+      expect(await pendingOf(store)).toEqual([]);
+    },
+  );
+});
+
+/** Hands ctx.timers / ctx.effects a value whose getter is plain JSON when checked, a BigInt when copied; swallows the throw. */
+const shifty = defineAggregate<null, { type: 'go'; what: 'timer' | 'effect' }, { type: 'Went' }>({
+  type: 'shifty',
+  initialState: () => null,
+  decide(_state, cmd, ctx) {
+    let reads = 0;
+    const value = {
+      type: 'ring',
+      get n() {
+        return reads++ === 0 ? 1 : 10n;
+      },
+    };
+    try {
+      if (cmd.what === 'timer') ctx.timers.schedule('t', { after: 10 }, value);
+      else ctx.effects.request('fx', value);
+    } catch {
+      // decide goes on: the command must still be refused
+    }
+    return [{ type: 'Went' }];
+  },
+  evolve: (state) => state,
+});
+
 /** Schedules with whatever `when` and options the command carries. */
 const scheduler = defineAggregate<null, { type: 'set'; when: unknown; opts: unknown }, { type: 'Set' }>({
   type: 'scheduler',

@@ -255,5 +255,20 @@ function plainCommand(command: unknown, name: string): Command {
   if (Array.isArray(command) || typeof type !== 'string' || type.length === 0) {
     throw new InvalidArgument(`timer '${name}': command must be an object with a non-empty string type`);
   }
-  return JSON.parse(JSON.stringify(command)) as Command;
+  return jsonCopy(command, `timer '${name}': command`) as Command;
+}
+
+/**
+ * A JSON copy of a value plainJsonProblem accepted; InvalidArgument (kept by the recorder, so
+ * the command is refused even if decide catches it) when it reads differently the second time
+ * (a getter or Proxy now giving a BigInt, or throwing).
+ */
+export function jsonCopy(value: unknown, what: string): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value));
+  } catch (error) {
+    throw new InvalidArgument(
+      `${what} changed when read again (${error instanceof Error ? error.message : 'it threw'}), not JSON`,
+    );
+  }
 }
