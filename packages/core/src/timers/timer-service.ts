@@ -216,10 +216,10 @@ export class TimerService {
    * Overdue at start with missed 'drop'. On a shared store a live node fires a timer up to
    * `pollMs` after its due time (the next poll claims it), so only one overdue by more than that
    * when this runtime started came due with no runtime to fire it: a node joining must not drop
-   * what the others were about to fire.
+   * what the others were about to fire. Twice `pollMs`: a poll runs late by its own duration.
    */
   #isMissedDrop(timer: TimerRecord): boolean {
-    const slack = this.#claiming ? this.#options.pollMs : 0;
+    const slack = this.#claiming ? 2 * this.#options.pollMs : 0;
     return timer.missed === 'drop' && timer.dueAt < this.#startedAt - slack;
   }
 
