@@ -1,6 +1,6 @@
 import type { Command } from '../aggregate/aggregate.js';
 import { plainJsonProblem } from '../codec/plain-json.js';
-import { EFFECT_TIMER_PREFIX, isEffectTimerName } from '../effects/effect.js';
+import { EFFECT_TIMER_PREFIX, isEffectTimerName, RUN_EFFECT } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
@@ -254,6 +254,13 @@ function plainCommand(command: unknown, name: string): Command {
   const type = (command as { type?: unknown }).type;
   if (Array.isArray(command) || typeof type !== 'string' || type.length === 0) {
     throw new InvalidArgument(`timer '${name}': command must be an object with a non-empty string type`);
+  }
+  // The runtime hands a due record with this command type to the effect runner, not the aggregate:
+  // a timer carrying it would run an effect nobody requested through ctx.effects.
+  if (type === RUN_EFFECT) {
+    throw new InvalidArgument(
+      `timer '${name}': the command type '${RUN_EFFECT}' is the runtime's (durable effects); request an effect with ctx.effects`,
+    );
   }
   return jsonCopy(command, `timer '${name}': command`) as Command;
 }
