@@ -19,6 +19,8 @@ import {
   effectError,
   effectIdempotencyKey,
   effectIdOf,
+  isRunEffect,
+  type StoredEffectResult,
   storableText,
   storedResult,
 } from './effect-record.js';
@@ -48,6 +50,13 @@ export interface EffectRunnerOptions {
   readonly random?: () => number;
   /** Says true the first time it is asked about a key (for errors logged once). */
   readonly firstTime?: (key: string) => boolean;
+}
+
+/** What an attempt's outcome is recorded as: the next attempt (a RunEffect), or the result. */
+interface Outcome {
+  readonly kind: 'retry' | 'done' | 'failed';
+  readonly dueAt: number;
+  readonly command: RunEffect | StoredEffectResult;
 }
 
 /** One effect this runner holds: queued for its attempt, running it, or recording its outcome. */
@@ -296,6 +305,12 @@ export class EffectRunner {
       }
       if (run.cancelled || this.#stopped) return;
     }
+    if (command.attempts >= this.#budgetOf(command, def)) {
+      // A budget lowered since these attempts were made (a deploy with a smaller maxAttempts):
+      // no attempt beyond it; the effect fails for good with its last error.
+      await this.#settle(run, this.#exhausted(run));
+      return;
+    }
     const attempt = command.attempts + 1;
     const controller = new AbortController();
     run.controller = controller;
@@ -329,7 +344,15 @@ export class EffectRunner {
     }
     // Cancelled: the record is gone or replaced. Shut down: it runs again after the restart.
     if (run.cancelled || this.#stopped) return;
-    let outcome = this.#outcome(run, attempt, done, output, failure);
+    await this.#settle(run, this.#outcome(run, attempt, done, output, failure));
+  }
+
+  /** Records the outcome of an attempt (or of the budget running out) and counts it. */
+  async #settle(run: Run, first: Outcome): Promise<void> {
+    const o = this.#o;
+    const { record, command } = run;
+    const attempt = isRunEffect(first.command) ? first.command.attempts : first.command.effect.attempts;
+    let outcome = first;
     let recorded: boolean | undefined;
     try {
       recorded = await this.#record(run, outcome.dueAt, outcome.command);
@@ -364,18 +387,25 @@ export class EffectRunner {
     else counters.effectsFailed++;
   }
 
+  /** The failure recorded, without a new attempt, for an effect whose attempts already reached its budget. */
+  #exhausted(run: Run): Outcome {
+    const { record, command } = run;
+    const error: EffectError = command.lastError ?? {
+      message: `effect '${command.effect}': no attempt left (${command.attempts} made)`,
+    };
+    return {
+      kind: 'failed',
+      dueAt: this.#o.clock.now(),
+      command: storedResult(record, command, command.attempts, { error }),
+    };
+  }
+
+  #budgetOf(command: RunEffect, def: EffectDefinition): number {
+    return command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
+  }
+
   /** What the attempt's outcome is recorded as: the next attempt, or the result. */
-  #outcome(
-    run: Run,
-    attempt: number,
-    done: boolean,
-    output: unknown,
-    failure: unknown,
-  ): {
-    kind: 'retry' | 'done' | 'failed';
-    dueAt: number;
-    command: RunEffect | ReturnType<typeof storedResult>;
-  } {
+  #outcome(run: Run, attempt: number, done: boolean, output: unknown, failure: unknown): Outcome {
     const { record, command, def } = run;
     const now = this.#o.clock.now();
     if (done) {
@@ -406,7 +436,7 @@ export class EffectRunner {
       return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
     }
     const error = effectError(failure);
-    const budget = command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
+    const budget = this.#budgetOf(command, def);
     if (attempt < budget && this.#retryable(def, failure)) {
       const delay = effectBackoffDelay(this.#o.catalog.backoff, attempt, this.#random);
       this.#logFailure('warn', failure, error, record.streamId, command.effect, attempt, delay);
