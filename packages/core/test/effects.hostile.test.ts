@@ -387,6 +387,31 @@ describe('implementations that misbehave', () => {
       /output/,
     ],
     [
+      'an object whose getter gives a BigInt when read a second time',
+      () => {
+        let reads = 0;
+        return {
+          get x() {
+            return reads++ === 0 ? 1 : 10n;
+          },
+        };
+      },
+      /changed when read again/,
+    ],
+    [
+      'an object whose getter throws when read a second time',
+      () => {
+        let reads = 0;
+        return {
+          get x() {
+            if (reads++ > 0) throw new Error('gone');
+            return 1;
+          },
+        };
+      },
+      /changed when read again \(gone\)/,
+    ],
+    [
       'a proxy whose traps throw',
       () =>
         new Proxy(
@@ -872,4 +897,53 @@ describe('operators, results and the runtime around a running effect', () => {
       open.splice(open.indexOf(runtime), 1);
     }
   }, 60_000);
+});
+
+describe('a budget lowered by a restart', () => {
+  it('an effect that already made as many attempts as the new maxAttempts is not run again: its last failure is delivered once', async () => {
+    const clock = new SimulatedClock(0);
+    const disk = memoryStore({ clock });
+    const store = { ...disk, close: async () => {} }; // a second runtime reopens the same "disk"
+    let calls = 0;
+    const effects = (maxAttempts: number): EffectsOptions => ({
+      implementations: {
+        remote: () => {
+          calls++;
+          throw new Error(`503 #${calls}`);
+        },
+      },
+      maxAttempts,
+      backoff: { initialMs: 100, maxMs: 100, factor: 1 },
+    });
+    steps.set('b', (ctx) => {
+      ctx.effects.request('remote', {}, { resultType: 'Result' });
+    });
+    const first = await createRuntime({ aggregates: [probe], store, clock, effects: effects(10) });
+    await first.get(probe, 'p1').execute({ type: 'go', step: 'b' });
+    for (let i = 0; i < 100 && calls < 3; i++) {
+      clock.advance(100);
+      await sleep(2);
+    }
+    await first.shutdown();
+    const made = (await disk.timers?.get('probe/p1', '@effect:remote'))?.command as
+      | { attempts?: number }
+      | undefined;
+    expect(made?.attempts).toBe(calls); // every attempt made was recorded before the shutdown
+    const callsBefore = calls;
+
+    const second = await createRuntime({ aggregates: [probe], store, clock, effects: effects(2) });
+    open.push(second);
+    for (let i = 0; i < 20 && (await gots(second)).length === 0; i++) {
+      clock.advance(100);
+      await sleep(2);
+    }
+    expect(calls).toBe(callsBefore);
+    expect(await gots(second)).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        error: expect.objectContaining({ message: `503 #${callsBefore}` }),
+      }),
+    ]);
+    expect(await second.effects().count()).toBe(0);
+  });
 });

@@ -36,6 +36,19 @@ describe('ISO-8601 durations', () => {
   });
 
   it.each([
+    ['0099-12-15T06:00:00Z', 'P1M', '0100-01-15T06:00:00.000Z'],
+    ['0050-01-31T10:00:00Z', 'P1M', '0050-02-28T10:00:00.000Z'],
+    ['-000001-03-01T00:00:00Z', 'P1Y', '0000-03-01T00:00:00.000Z'],
+    ['0004-02-29T00:00:00Z', 'P1Y', '0005-02-28T00:00:00.000Z'],
+  ])(
+    'moves calendar units in years 0 to 99 and before as in any other year: %s + %s = %s',
+    (from, text, expected) => {
+      // Date.UTC reads years 0 to 99 as 1900 to 1999: a clock there must not shift due times by centuries.
+      expect(new Date(addIsoDuration(Date.parse(from), parseIsoDuration(text))).toISOString()).toBe(expected);
+    },
+  );
+
+  it.each([
     ['', 'expected PnYnMnWnDTnHnMnS'],
     ['P', 'it names no unit'],
     ['PT', 'expected'],

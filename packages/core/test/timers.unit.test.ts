@@ -102,6 +102,19 @@ describe('scheduling from decide', () => {
     ['a malformed duration', { after: 'P1H' }, { type: 'ring' }, /"P1H" is not an ISO-8601 duration/],
     ['an invalid date', { at: new Date(Number.NaN) }, { type: 'ring' }, /at must be a valid Date/],
     ['no when at all', {}, { type: 'ring' }, /when needs 'at' or 'after'/],
+    [
+      "a command of the runtime's effect type (it would run an effect nobody requested)",
+      { after: 10 },
+      {
+        type: '@actorfold/run-effect',
+        effect: 'fx',
+        input: {},
+        resultType: 'Done',
+        attempts: 0,
+        requestedAt: 0,
+      },
+      /'@actorfold\/run-effect' is the runtime's/,
+    ],
   ])(
     'refuses %s with INVALID_ARGUMENT, even when decide swallows the throw',
     async (_what, when, command, message) => {

@@ -14,6 +14,7 @@ import {
   assertTimerKey,
   assertTimerQuery,
   CorruptData,
+  compareTimers,
   type EncodedTimer,
   type EncodedTimerChange,
   type TimerRecord,
@@ -246,7 +247,8 @@ export function levelTimers(d: LevelTimersDeps): TimerStore & Required<Pick<Time
       for await (const t of scan(timerStart(streamId), timerEnd(streamId), Number.POSITIVE_INFINITY)) {
         if (t.dueAt <= dueBefore) mine.push(t);
       }
-      mine.sort((a, b) => a.dueAt - b.dueAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      // The order of `due` (the keys' byte order): compareTimers, code point order.
+      mine.sort(compareTimers);
       yield* mine.slice(0, Math.min(mine.length, limit));
     },
 

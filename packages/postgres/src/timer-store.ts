@@ -17,6 +17,7 @@ import {
   assertStorableId,
   assertTimerKey,
   assertTimerQuery,
+  compareTimers,
   type EncodedTimerChange,
   InvalidArgument,
   type MissedTimerPolicy,
@@ -272,10 +273,6 @@ function bound(until: number): number {
   return until <= -Number.MAX_SAFE_INTEGER ? -Number.MAX_SAFE_INTEGER : Math.floor(until);
 }
 
-const compare = (a: TimerRecord, b: TimerRecord): number =>
-  a.dueAt - b.dueAt || cmp(a.streamId, b.streamId) || cmp(a.name, b.name);
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Rows per page of `list()`. */
 const PAGE = 500;
 
@@ -378,7 +375,8 @@ WHERE t.stream_id = c.stream_id AND t.name = c.name
 RETURNING ${columns('t')}`,
           [bound(until), limit, owner, leaseMs, bound(now)],
         );
-        return rows.map(toRecord).sort(compare);
+        // UPDATE … RETURNING keeps no order: sorted as `due` is (code point order, like the "C" collation).
+        return rows.map(toRecord).sort(compareTimers);
       });
     },
 

@@ -76,13 +76,24 @@ export function requestOf(record: TimerRecord): RunEffect {
  * runner records every failure.
  */
 export function effectError(error: unknown): EffectError {
-  const code = readString(error, 'code');
-  const name = isError(error) ? readString(error, 'name') : undefined;
+  const code = storableText(readString(error, 'code'));
+  const name = isError(error) ? storableText(readString(error, 'name')) : undefined;
   return {
-    message: messageOf(error),
+    message: storableText(messageOf(error)),
     ...(code === undefined ? {} : { code }),
     ...(name === undefined || name.length === 0 ? {} : { name }),
   };
+}
+
+/**
+ * An error's string as every store can keep it: U+0000 and lone surrogates (a message cut in
+ * the middle of an emoji) become U+FFFD. PostgreSQL's jsonb refuses both, and a failure the
+ * store refuses could never be recorded: the effect would be stuck, neither retried nor settled.
+ */
+export function storableText<T extends string | undefined>(s: T): T {
+  if (s === undefined) return s;
+  // `toWellFormed`: Node 20+, ES2024 (the ES2023 lib has no declaration).
+  return (s as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', '\uFFFD') as T;
 }
 
 function messageOf(error: unknown): string {

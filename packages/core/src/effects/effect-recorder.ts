@@ -1,7 +1,7 @@
 import { plainJsonProblem } from '../codec/plain-json.js';
 import { InvalidArgument } from '../errors.js';
 import { assertStorableId, show } from '../store/store-input.js';
-import type { TimerRecorder } from '../timers/timer-recorder.js';
+import { jsonCopy, type TimerRecorder } from '../timers/timer-recorder.js';
 import {
   type DecideEffects,
   EFFECT_SETTLED,
@@ -75,7 +75,7 @@ export class EffectRecorder implements DecideEffects {
         type: RUN_EFFECT,
         effect: name,
         // A copy: decide must not be able to change what is stored after requesting it.
-        input: JSON.parse(JSON.stringify(input)),
+        input: jsonCopy(input, `effect '${name}': input`),
         resultType,
         attempts: 0,
         requestedAt: this.#now,

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../clock.js';
 import { plainJsonProblem } from '../codec/plain-json.js';
-import { EffectCancelled, EffectTimeout, RuntimeClosed } from '../errors.js';
+import { EffectCancelled, EffectTimeout, isActorfoldError, RuntimeClosed } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { backoffDelay, type RetryBackoff } from '../subscriptions/store-retry.js';
 import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
@@ -15,7 +15,15 @@ import {
   type RunEffect,
 } from './effect.js';
 import { type EffectCatalog, effectBackoffDelay } from './effect-catalog.js';
-import { effectError, effectIdempotencyKey, effectIdOf, storedResult } from './effect-record.js';
+import {
+  effectError,
+  effectIdempotencyKey,
+  effectIdOf,
+  isRunEffect,
+  type StoredEffectResult,
+  storableText,
+  storedResult,
+} from './effect-record.js';
 
 /**
  * How long past an attempt's timeout its lease lasts: the time the runner has to record the
@@ -42,6 +50,13 @@ export interface EffectRunnerOptions {
   readonly random?: () => number;
   /** Says true the first time it is asked about a key (for errors logged once). */
   readonly firstTime?: (key: string) => boolean;
+}
+
+/** What an attempt's outcome is recorded as: the next attempt (a RunEffect), or the result. */
+interface Outcome {
+  readonly kind: 'retry' | 'done' | 'failed';
+  readonly dueAt: number;
+  readonly command: RunEffect | StoredEffectResult;
 }
 
 /** One effect this runner holds: queued for its attempt, running it, or recording its outcome. */
@@ -193,7 +208,15 @@ export class EffectRunner {
     };
     this.#runs.set(key, run);
     void this.#queue.add(() => {
-      const attempt = this.#attempt(run);
+      const attempt = this.#attempt(run).catch((error: unknown) => {
+        // A bug here must not become an unhandled rejection (it ends the process): the run is
+        // let go, and the effect runs again once its lease runs out.
+        o.logger.error(
+          { err: error, streamId: record.streamId, effect: command.effect },
+          'effect attempt failed unexpectedly',
+        );
+        if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+      });
       this.#active.add(attempt);
       return attempt.finally(() => this.#active.delete(attempt));
     });
@@ -282,6 +305,12 @@ export class EffectRunner {
       }
       if (run.cancelled || this.#stopped) return;
     }
+    if (command.attempts >= this.#budgetOf(command, def)) {
+      // A budget lowered since these attempts were made (a deploy with a smaller maxAttempts):
+      // no attempt beyond it; the effect fails for good with its last error.
+      await this.#settle(run, this.#exhausted(run));
+      return;
+    }
     const attempt = command.attempts + 1;
     const controller = new AbortController();
     run.controller = controller;
@@ -315,8 +344,34 @@ export class EffectRunner {
     }
     // Cancelled: the record is gone or replaced. Shut down: it runs again after the restart.
     if (run.cancelled || this.#stopped) return;
-    const outcome = this.#outcome(run, attempt, done, output, failure);
-    const recorded = await this.#record(run, outcome.dueAt, outcome.command);
+    await this.#settle(run, this.#outcome(run, attempt, done, output, failure));
+  }
+
+  /** Records the outcome of an attempt (or of the budget running out) and counts it. */
+  async #settle(run: Run, first: Outcome): Promise<void> {
+    const o = this.#o;
+    const { record, command } = run;
+    const attempt = isRunEffect(first.command) ? first.command.attempts : first.command.effect.attempts;
+    let outcome = first;
+    let recorded: boolean | undefined;
+    try {
+      recorded = await this.#record(run, outcome.dueAt, outcome.command);
+    } catch (refusal) {
+      // The store refuses to keep the outcome (PostgreSQL's jsonb and a U+0000 in the output):
+      // trying again would be refused again and leave the effect stuck. Its failure is recorded
+      // instead, not retried: the implementation would return the same kind of value again.
+      outcome = this.#unstorable(run, attempt, refusal);
+      try {
+        recorded = await this.#record(run, outcome.dueAt, outcome.command);
+      } catch (error) {
+        o.logger.error(
+          { err: error, streamId: record.streamId, effect: command.effect },
+          "the store refused to record an effect's outcome, and its failure too; it runs again after its lease",
+        );
+        if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
+        return;
+      }
+    }
     if (recorded === undefined) return; // shut down while the store was failing
     if (this.#runs.get(run.key) === run) this.#runs.delete(run.key);
     const counters = o.metrics.counters;
@@ -332,26 +387,41 @@ export class EffectRunner {
     else counters.effectsFailed++;
   }
 
+  /** The failure recorded, without a new attempt, for an effect whose attempts already reached its budget. */
+  #exhausted(run: Run): Outcome {
+    const { record, command } = run;
+    const error: EffectError = command.lastError ?? {
+      message: `effect '${command.effect}': no attempt left (${command.attempts} made)`,
+    };
+    return {
+      kind: 'failed',
+      dueAt: this.#o.clock.now(),
+      command: storedResult(record, command, command.attempts, { error }),
+    };
+  }
+
+  #budgetOf(command: RunEffect, def: EffectDefinition): number {
+    return command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
+  }
+
   /** What the attempt's outcome is recorded as: the next attempt, or the result. */
-  #outcome(
-    run: Run,
-    attempt: number,
-    done: boolean,
-    output: unknown,
-    failure: unknown,
-  ): {
-    kind: 'retry' | 'done' | 'failed';
-    dueAt: number;
-    command: RunEffect | ReturnType<typeof storedResult>;
-  } {
+  #outcome(run: Run, attempt: number, done: boolean, output: unknown, failure: unknown): Outcome {
     const { record, command, def } = run;
     const now = this.#o.clock.now();
     if (done) {
       // An implementation that returns nothing (a message sent) settles with null.
       const value = output === undefined ? null : output;
-      const problem = plainJsonProblem(value, 'output', 0);
+      let problem = plainJsonProblem(value, 'output', 0);
+      let copy: unknown;
       if (problem === undefined) {
-        const copy: unknown = JSON.parse(JSON.stringify(value));
+        try {
+          copy = JSON.parse(JSON.stringify(value));
+        } catch (error) {
+          // Read again, a getter or a Proxy gave something else (a BigInt) or threw.
+          problem = `output changed when read again (${error instanceof Error ? error.message : 'it threw'}), not JSON`;
+        }
+      }
+      if (problem === undefined) {
         return {
           kind: 'done',
           dueAt: now,
@@ -366,7 +436,7 @@ export class EffectRunner {
       return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
     }
     const error = effectError(failure);
-    const budget = command.maxAttempts ?? def.maxAttempts ?? this.#o.catalog.maxAttempts;
+    const budget = this.#budgetOf(command, def);
     if (attempt < budget && this.#retryable(def, failure)) {
       const delay = effectBackoffDelay(this.#o.catalog.backoff, attempt, this.#random);
       this.#logFailure('warn', failure, error, record.streamId, command.effect, attempt, delay);
@@ -378,6 +448,26 @@ export class EffectRunner {
     }
     this.#logFailure('error', failure, error, record.streamId, command.effect, attempt, undefined);
     return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
+  }
+
+  /** The failure recorded when the store refused the attempt's outcome (EFFECT_RESULT_NOT_STORABLE). */
+  #unstorable(run: Run, attempt: number, refusal: unknown) {
+    const { record, command } = run;
+    const error: EffectError = {
+      message: storableText(
+        `effect '${command.effect}': the store cannot keep its outcome: ${(refusal as Error).message}`,
+      ),
+      code: 'EFFECT_RESULT_NOT_STORABLE',
+    };
+    this.#o.logger.error(
+      { err: refusal, streamId: record.streamId, effect: command.effect, attempt },
+      "the store refused an effect's outcome; its failure is delivered to the aggregate instead",
+    );
+    return {
+      kind: 'failed' as const,
+      dueAt: this.#o.clock.now(),
+      command: storedResult(record, command, attempt, { error }),
+    };
   }
 
   /** Logs a failed attempt; with the recorded message alone when the logger cannot serialise what was thrown. */
@@ -423,6 +513,7 @@ export class EffectRunner {
    * Records an outcome: reschedules the record, trying again after a back-off while the store
    * fails (the outcome must not be lost while the process lives). True when recorded, false
    * when the record was no longer there at that version, undefined when the runtime shut down.
+   * Throws the store's InvalidArgument when it refuses the outcome itself.
    */
   async #record(run: Run, dueAt: number, command: RunEffect | ReturnType<typeof storedResult>) {
     const { record } = run;
@@ -432,6 +523,8 @@ export class EffectRunner {
         // Only while our lease holds: a node that took the effect over owns its outcome.
         return await this.#put(record, dueAt, command, run.leaseUntil);
       } catch (error) {
+        // Refused, not failed: the same write would be refused again (the caller records another outcome).
+        if (isActorfoldError(error) && error.code === 'INVALID_ARGUMENT') throw error;
         failures++;
         const delay = backoffDelay(this.#o.storeRetry, failures);
         this.#o.logger[failures >= 5 ? 'error' : 'warn'](

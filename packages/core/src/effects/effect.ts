@@ -80,7 +80,10 @@ export type EffectResult<O = unknown> =
       readonly type: string;
       readonly effect: EffectRef;
       readonly outcome: 'failed';
-      /** `code` 'EFFECT_ABANDONED' when an operator abandoned it; 'EFFECT_TIMEOUT' after a timeout. */
+      /**
+       * `code` 'EFFECT_ABANDONED' when an operator abandoned it; 'EFFECT_TIMEOUT' after a timeout;
+       * 'EFFECT_OUTPUT_NOT_JSON' or 'EFFECT_RESULT_NOT_STORABLE' for an output it could not keep.
+       */
       readonly error: EffectError;
     };
 

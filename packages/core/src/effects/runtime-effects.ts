@@ -11,7 +11,7 @@ import {
   type RunEffect,
   type RuntimeEffects,
 } from './effect.js';
-import { effectInfo, isRunEffect, requestOf, storedResult } from './effect-record.js';
+import { effectInfo, isRunEffect, requestOf, storableText, storedResult } from './effect-record.js';
 import { assertEffectId } from './effect-recorder.js';
 import type { EffectRunner } from './effect-runner.js';
 
@@ -90,7 +90,8 @@ export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
       // Settled already (its result waits for delivery): nothing left to stop.
       if (record === undefined || !isRunEffect(record.command)) return false;
       const request = record.command;
-      const error = { message: reason ?? 'abandoned by an operator', code: 'EFFECT_ABANDONED' };
+      // Kept as every store can (U+FFFD for U+0000 and lone surrogates), like an implementation's error.
+      const error = { message: storableText(reason ?? 'abandoned by an operator'), code: 'EFFECT_ABANDONED' };
       return replace(record, storedResult(record, request, request.attempts, { error }));
     },
   };

@@ -93,10 +93,20 @@ function addCalendarMonths(at: number, months: number): number {
   const month = date.getUTCMonth() + months;
   const targetYear = year + Math.floor(month / 12);
   const targetMonth = ((month % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(targetYear, targetMonth + 1, 0)).getUTCDate();
+  const lastDay = new Date(utc(targetYear, targetMonth + 1, 0)).getUTCDate();
   const day = Math.min(date.getUTCDate(), lastDay);
-  const timeOfDay = at - Date.UTC(year, date.getUTCMonth(), date.getUTCDate());
-  return Date.UTC(targetYear, targetMonth, day) + timeOfDay;
+  const timeOfDay = at - utc(year, date.getUTCMonth(), date.getUTCDate());
+  return utc(targetYear, targetMonth, day) + timeOfDay;
+}
+
+/**
+ * `Date.UTC(year, month, day)` for every year: Date.UTC reads years 0 to 99 as 1900 to 1999,
+ * which moved a due time by centuries (or before the decision) for a clock in those years.
+ */
+function utc(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  return d.getTime();
 }
 
 function badDuration(text: unknown, why: string): InvalidArgument {

@@ -1,6 +1,6 @@
 import type { Command } from '../aggregate/aggregate.js';
 import { plainJsonProblem } from '../codec/plain-json.js';
-import { EFFECT_TIMER_PREFIX, isEffectTimerName } from '../effects/effect.js';
+import { EFFECT_TIMER_PREFIX, isEffectTimerName, RUN_EFFECT } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { EventMetadata } from '../store/store.js';
 import { assertStorableId } from '../store/store-input.js';
@@ -54,10 +54,15 @@ export class TimerRecorder implements DecideTimers {
       assertTimerName(name);
       const dueAt = resolveWhen(when, this.#now, name);
       const copy = plainCommand(command, name);
-      const missed = opts?.missed ?? 'fire';
-      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
         throw new InvalidArgument(`timer '${name}': options must be an object`);
       }
+      // A misspelt `missed` would otherwise fire a timer that asked to be dropped.
+      for (const key of Object.keys(opts ?? {})) {
+        if (key !== 'missed')
+          throw new InvalidArgument(`timer '${name}': unknown option '${key}' (known: missed)`);
+      }
+      const missed = opts?.missed ?? 'fire';
       if (missed !== 'fire' && missed !== 'drop') {
         throw new InvalidArgument(
           `timer '${name}': missed must be 'fire' or 'drop', got ${JSON.stringify(missed)}`,
@@ -175,9 +180,17 @@ export function assertTimerName(name: unknown): asserts name is string {
 
 /** The due time of `when` (epoch ms, an integer), counting `{ after }` from `now`. */
 export function resolveWhen(when: TimerWhen, now: number, name: string): number {
-  if (typeof when !== 'object' || when === null) {
+  if (typeof when !== 'object' || when === null || when instanceof Date || Array.isArray(when)) {
     throw new InvalidArgument(
       `timer '${name}': when must be { at: Date | epoch ms } or { after: ms | ISO-8601 duration }`,
+    );
+  }
+  // Exactly one of them: { at, after } would silently ignore one, a misspelt key with it too.
+  const keys = Object.keys(when);
+  if (keys.length === 0) throw new InvalidArgument(`timer '${name}': when needs 'at' or 'after'`);
+  if (keys.length !== 1 || (keys[0] !== 'at' && keys[0] !== 'after')) {
+    throw new InvalidArgument(
+      `timer '${name}': when takes exactly one of 'at' and 'after', got ${keys.map((k) => `'${k}'`).join(', ')}`,
     );
   }
   if ('at' in when) {
@@ -214,9 +227,19 @@ export function resolveWhen(when: TimerWhen, now: number, name: string): number 
   throw new InvalidArgument(`timer '${name}': when needs 'at' or 'after'`);
 }
 
+/** The latest (and, negated, earliest) epoch ms a Date can hold: ±100 000 000 days from 1970. */
+export const MAX_DUE_MS = 8.64e15;
+
+/**
+ * A due time must be a moment a Date can hold: one beyond it is accepted by no `new Date`, so
+ * every place that shows or logs the timer (a dropped missed timer's warning, the admin and CLI
+ * listings) would throw on it.
+ */
 function checkedDue(ms: number, name: string): number {
-  if (!Number.isSafeInteger(ms))
-    throw new InvalidArgument(`timer '${name}': the due time is out of range (${ms})`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DUE_MS)
+    throw new InvalidArgument(
+      `timer '${name}': the due time is out of range (${ms}); it must be a valid Date (within ±${MAX_DUE_MS} epoch ms)`,
+    );
   return ms;
 }
 
@@ -232,5 +255,27 @@ function plainCommand(command: unknown, name: string): Command {
   if (Array.isArray(command) || typeof type !== 'string' || type.length === 0) {
     throw new InvalidArgument(`timer '${name}': command must be an object with a non-empty string type`);
   }
-  return JSON.parse(JSON.stringify(command)) as Command;
+  // The runtime hands a due record with this command type to the effect runner, not the aggregate:
+  // a timer carrying it would run an effect nobody requested through ctx.effects.
+  if (type === RUN_EFFECT) {
+    throw new InvalidArgument(
+      `timer '${name}': the command type '${RUN_EFFECT}' is the runtime's (durable effects); request an effect with ctx.effects`,
+    );
+  }
+  return jsonCopy(command, `timer '${name}': command`) as Command;
+}
+
+/**
+ * A JSON copy of a value plainJsonProblem accepted; InvalidArgument (kept by the recorder, so
+ * the command is refused even if decide catches it) when it reads differently the second time
+ * (a getter or Proxy now giving a BigInt, or throwing).
+ */
+export function jsonCopy(value: unknown, what: string): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value));
+  } catch (error) {
+    throw new InvalidArgument(
+      `${what} changed when read again (${error instanceof Error ? error.message : 'it threw'}), not JSON`,
+    );
+  }
 }

@@ -212,8 +212,15 @@ export class TimerService {
     else this.#horizon = records.length < limit || last === undefined ? Number.POSITIVE_INFINITY : last.dueAt;
   }
 
+  /**
+   * Overdue at start with missed 'drop'. On a shared store a live node fires a timer up to
+   * `pollMs` after its due time (the next poll claims it), so only one overdue by more than that
+   * when this runtime started came due with no runtime to fire it: a node joining must not drop
+   * what the others were about to fire. Twice `pollMs`: a poll runs late by its own duration.
+   */
   #isMissedDrop(timer: TimerRecord): boolean {
-    return timer.missed === 'drop' && timer.dueAt < this.#startedAt;
+    const slack = this.#claiming ? 2 * this.#options.pollMs : 0;
+    return timer.missed === 'drop' && timer.dueAt < this.#startedAt - slack;
   }
 
   /** Timers that came due while no runtime ran and asked not to fire late: removed and counted as missed. */
@@ -237,7 +244,7 @@ export class TimerService {
           streamId: timer.streamId,
           timer: timer.name,
           timerVersion: timer.version,
-          dueAt: new Date(timer.dueAt).toISOString(),
+          dueAt: isoOrNumber(timer.dueAt),
           overdueMs: this.#startedAt - timer.dueAt,
         },
         "timer missed: it came due while the runtime was down and its policy is missed: 'drop'; removed without firing",
@@ -390,6 +397,15 @@ export class TimerService {
       },
     );
   }
+}
+
+/**
+ * A due time as an ISO timestamp for the log, or the number itself when no Date can hold it:
+ * stores keep any safe integer, and a warning must never throw (it would reject the load).
+ */
+function isoOrNumber(ms: number): string | number {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? ms : date.toISOString();
 }
 
 function keyOf(streamId: string, name: string): string {
