@@ -7,8 +7,9 @@
  * last position handled, with the read model kept in memory.
  */
 import type { Logger } from 'pino';
+import { stateDifference } from '../actor/state-difference.js';
 import type { EventReader } from '../aggregate/read-events.js';
-import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import { describe, InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
 import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
@@ -61,6 +62,8 @@ export class Projection<S = unknown> {
   #beforeRetry: ProjectionState = 'running';
   #abort: AbortController | undefined;
   #running: Promise<void> | undefined;
+  /** Settles when the rebuilds asked for so far are done; undefined when none is. */
+  #rebuilding: Promise<void> | undefined;
   #waiters: Array<{ position: number; resolve: () => void; reject: (e: Error) => void }> = [];
   readonly #host: ProjectionHost;
 
@@ -100,14 +103,26 @@ export class Projection<S = unknown> {
 
   /** Resolves once every event up to `position` was handled (or skipped); rejects if the projection fails or stops first. */
   waitFor(position: number): Promise<void> {
+    // NaN, Infinity, 1.5 or '3' would never be reached (or reached by coercion): refused instead.
+    if (!Number.isSafeInteger(position) || position < 0) {
+      return Promise.reject(
+        new InvalidArgument(
+          `projection '${this.def.name}': waitFor takes a global position (an integer >= 0), got ${describeValue(position)}`,
+        ),
+      );
+    }
     if (this.#position >= position) return Promise.resolve();
     if (this.#state === 'failed' || this.#state === 'stopped') return Promise.reject(this.#notRunning());
     return new Promise((resolve, reject) => this.#waiters.push({ position, resolve, reject }));
   }
 
-  /** Starts from the stored checkpoint. A no-op while running. */
+  /** Starts from the stored checkpoint. A no-op while running or rebuilding (a rebuild starts it). */
   start(): void {
-    if (this.#running !== undefined) return;
+    if (this.#running !== undefined || this.#rebuilding !== undefined) return;
+    this.#start();
+  }
+
+  #start(): void {
     this.#error = undefined;
     this.#state = 'starting';
     const abort = new AbortController();
@@ -124,22 +139,50 @@ export class Projection<S = unknown> {
     this.start();
   }
 
-  /** Stops after the current event and saves the checkpoint. */
+  /** Stops after the current event and saves the checkpoint (after a rebuild in progress, which would start it again). */
   async stop(): Promise<void> {
+    while (this.#rebuilding !== undefined) await this.#rebuilding.catch(() => undefined);
+    await this.#stopRun();
+  }
+
+  async #stopRun(): Promise<void> {
     this.#abort?.abort();
     await this.#running;
   }
 
-  /** Drops the read model and the checkpoint and starts again from the first event, without stopping the runtime. */
-  async rebuild(): Promise<void> {
-    await this.stop();
-    const { checkpoints } = this.#host.store;
-    if (checkpoints.delete !== undefined) await checkpoints.delete(this.def.name);
-    else await checkpoints.set(this.def.name, 0);
-    this.#position = 0;
-    this.#checkpoint = 0;
-    this.#model = this.def.init();
-    this.start();
+  /**
+   * Drops the read model and the checkpoint and starts again from the first event, without
+   * stopping the runtime. Rebuilds run one after another: a second one (or a start) while the
+   * first deletes the checkpoint would otherwise reset the read model under the run the first
+   * one started, and save a fold missing every event before the reset.
+   */
+  rebuild(): Promise<void> {
+    const previous = this.#rebuilding;
+    const run = (async () => {
+      if (previous !== undefined) await previous.catch(() => undefined);
+      await this.#stopRun();
+      // Neither stopped nor failed while it rebuilds: runtime.project() of the name is refused.
+      this.#state = 'starting';
+      this.#error = undefined;
+      const { checkpoints } = this.#host.store;
+      if (checkpoints.delete !== undefined) await checkpoints.delete(this.def.name);
+      else await checkpoints.set(this.def.name, 0);
+      this.#position = 0;
+      this.#checkpoint = 0;
+      this.#model = this.def.init();
+      this.#start();
+    })();
+    const settled = run.catch(() => undefined);
+    this.#rebuilding = settled;
+    return run.finally(() => {
+      if (this.#rebuilding !== settled) return;
+      this.#rebuilding = undefined;
+      if (this.#running === undefined) {
+        // The rebuild failed before it started (the store refused the delete): stopped there.
+        if (this.#state === 'starting') this.#state = 'stopped';
+        this.#settleWaiters();
+      }
+    });
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -167,6 +210,7 @@ export class Projection<S = unknown> {
       // The same position and model again after a failure: saving twice is harmless.
       const position = this.#position;
       const model = this.#model;
+      if (def.mode === 'exactly-once') assertSavedExactly(def.name, position, model);
       await retrying('saving the checkpoint', async () => {
         if (def.mode === 'exactly-once') await store.checkpoints.setState?.(def.name, position, model);
         else await store.checkpoints.set(def.name, position);
@@ -280,7 +324,8 @@ export class Projection<S = unknown> {
 
   #settleWaiters(): void {
     if (this.#waiters.length === 0) return;
-    const ended = this.#running === undefined;
+    // A rebuild stops the run and starts another: waiters wait for the new one.
+    const ended = this.#running === undefined && this.#rebuilding === undefined;
     this.#waiters = this.#waiters.filter((w) => {
       if (this.#position >= w.position) w.resolve();
       else if (ended) w.reject(this.#notRunning());
@@ -292,6 +337,42 @@ export class Projection<S = unknown> {
   #notRunning(): Error {
     return this.#error ?? new InvalidArgument(`projection '${this.def.name}' is ${this.#state}`);
   }
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'string'
+    ? JSON.stringify(v)
+    : typeof v === 'object' && v !== null
+      ? 'an object'
+      : String(v);
+}
+
+/**
+ * Refuses to save an exactly-once read model that would not load back as it is: stores keep it as
+ * JSON, so a Map would come back `{}`, a Date a string, NaN null, and after a restart the read
+ * model would no longer be the fold the running one was. Failing here keeps the last checkpoint
+ * that did load back (a value JSON cannot write at all, BigInt or a cycle, the store refuses).
+ */
+function assertSavedExactly(name: string, position: number, model: unknown): void {
+  let restored: unknown;
+  try {
+    const json = JSON.stringify(model);
+    if (json === undefined) return; // the store refuses it, naming it
+    restored = JSON.parse(json);
+  } catch {
+    return; // the store refuses it, naming it
+  }
+  let problem: string | undefined;
+  try {
+    // Loose: -0 and undefined-valued keys are JSON's harmless normalisations, as for snapshots.
+    problem = stateDifference(model, restored, true);
+  } catch (error) {
+    problem = `it could not be compared with what JSON gives back (${describe(error)})`;
+  }
+  if (problem === undefined) return;
+  throw new InvalidArgument(
+    `projection '${name}': the read model at position ${position} would not load back as it is (${problem.replace(/^state/, 'read model')}): an exactly-once read model is saved as JSON, so keep it to plain JSON values (no Map, Set, Date, class instance, NaN or Infinity), or use mode 'at-least-once'`,
+  );
 }
 
 /** The observer's view of one event handled; undefined when it does not watch it. */
