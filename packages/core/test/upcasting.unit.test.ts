@@ -326,6 +326,21 @@ describe('a stream written by v1, read by v3', () => {
     expect(credited).toEqual([200, 100, 500]);
   });
 
+  it('gives each event read from one stored event its own metadata: a reader changing one does not change the next', async () => {
+    const store = disk();
+    await writtenByV1(store);
+    const rt = await start(store, [walletV3()]);
+    const seen: unknown[] = [];
+    for await (const e of rt.subscribe({ fromPosition: 3 })) {
+      seen.push(structuredClone(e.metadata));
+      (e.metadata as Record<string, unknown>).commandId = 'changed by a reader';
+      if (e.type === 'Credited') break;
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toMatchObject({ commandId: 'c3' });
+  });
+
   it('runs projection handlers by the upcast type, and checkpoints only after every event read from one stored event', async () => {
     const store = disk();
     await writtenByV1(store);

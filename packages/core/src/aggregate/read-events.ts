@@ -111,7 +111,11 @@ export function readEnvelope(
   const read = upcastEvent(def, data, env.schemaVersion, env);
   const schemaVersion = def.eventSchemaVersion;
   if (!Array.isArray(read)) return withData(env, read as DomainEvent, schemaVersion);
-  return (read as readonly DomainEvent[]).map((e) => withData(env, e, schemaVersion));
+  // Each its own metadata (JSON from the store, so a clone is exact): a reader that changes the
+  // first's must not change what it is handed next, as separately stored events never share.
+  return (read as readonly DomainEvent[]).map((e, i) =>
+    withData(i === 0 ? env : { ...env, metadata: structuredClone(env.metadata) }, e, schemaVersion),
+  );
 }
 
 function withData(env: EventEnvelope, data: DomainEvent, schemaVersion: number): EventEnvelope {
