@@ -256,6 +256,40 @@ describe('hostile upcasters: a typed failure naming the stored event, never a sk
     expect(p.state()).toBe(1);
   });
 
+  it.each([0, -1, 1.5, Number.NaN, undefined, '1'])(
+    'refuses a stored schemaVersion of %s with CORRUPT_DATA on recovery, in a subscription and a projection, never reading it as current',
+    async (bad) => {
+      const store = disk();
+      await writtenByV1(store);
+      // A store that gives the first event back with a schemaVersion no append can write.
+      const damaged = (e: EventEnvelope): EventEnvelope =>
+        e.streamId === 'wallet/w1' && e.version === 1 ? { ...e, schemaVersion: bad as number } : e;
+      class Damaged extends ProbeStore {
+        override async *readStream(...args: Parameters<EventStore['readStream']>) {
+          for await (const e of super.readStream(...args)) yield damaged(e);
+        }
+        override readAll(...args: Parameters<EventStore['readAll']>): AsyncIterable<EventEnvelope> {
+          const inner = super.readAll(...args);
+          return {
+            async *[Symbol.asyncIterator]() {
+              for await (const e of inner) yield damaged(e);
+            },
+          };
+        }
+      }
+      const def = walletV3();
+      const rt = await start(new Damaged(store) as unknown as EventStore, [def]);
+      const corrupt = { code: 'CORRUPT_DATA', streamId: 'wallet/w1', version: 1 };
+      await expect(rt.get(def, 'w1').state()).rejects.toMatchObject(corrupt);
+      await expect(rt.subscribe().next()).rejects.toMatchObject(corrupt);
+      const p = rt.project(
+        defineProjection({ name: 'credits', init: () => 0, handlers: { Credited: (n: number) => n + 1 } }),
+      );
+      await expect(p.waitFor(1)).rejects.toMatchObject(corrupt);
+      expect(p.status()).toMatchObject({ state: 'failed', position: 0 });
+    },
+  );
+
   it('refuses events written by a newer definition on recovery with UNKNOWN_EVENT_SCHEMA', async () => {
     const store = disk();
     // No snapshot (which would cover the event): the event itself is read.
