@@ -56,6 +56,8 @@ export class Projection<S = unknown> {
   #model: S;
   #position = 0;
   #checkpoint = 0;
+  /** The log head read when the run started: the lag before any append is announced. */
+  #head = 0;
   #error: Error | undefined;
   #attempt = 0;
   /** The state to go back to when a retried store call succeeds. */
@@ -89,7 +91,7 @@ export class Projection<S = unknown> {
   }
 
   status(): ProjectionStatus {
-    const lag = Math.max(0, this.#host.tail.lastPosition - this.#position);
+    const lag = Math.max(0, Math.max(this.#host.tail.lastPosition, this.#head) - this.#position);
     return {
       name: this.def.name,
       state: this.#state,
@@ -220,6 +222,13 @@ export class Projection<S = unknown> {
     };
     try {
       await retrying('loading the checkpoint', () => this.#load());
+      // The tail learns the head only from appends: without this, a projection resuming far
+      // behind would report no lag until the next append.
+      const lastPosition = store.lastPosition;
+      if (lastPosition !== undefined) {
+        const head = await retrying('reading the log head', () => lastPosition.call(store));
+        if (head > this.#head) this.#head = head;
+      }
       const subscription = new Subscription(
         host,
         { fromPosition: this.#position + 1, signal },
