@@ -93,12 +93,15 @@ describe('an exactly-once read model is saved only if it loads back as it is', (
     await expect(p.waitFor(4)).rejects.toBe(error);
   });
 
-  it('refuses a Date and NaN the same way, naming where they are', async () => {
+  it('refuses a Date, NaN, an undefined array item, a function and a class instance the same way, naming where they are', async () => {
     const rt = await start(gatedStore().store);
     await addMany(rt, 2);
     for (const [name, init, where] of [
       ['dated', () => ({ at: new Date(0), n: 0 }), /read model\.at/],
       ['nan', () => ({ ratio: Number.NaN, n: 0 }), /read model\.ratio/],
+      ['undefined-item', () => ({ list: [undefined], n: 0 }), /read model\.list\[0\]/],
+      ['function', () => ({ format: () => '', n: 0 }), /read model\.format/],
+      ['instance', () => ({ total: new (class Money {})(), n: 0 }), /read model\.total is a Money/],
     ] as const) {
       const p = rt.project(
         defineProjection<{ n: number }>({ name, init, handlers: { Added: (s) => ({ ...s, n: s.n + 1 }) } }),

@@ -7,7 +7,6 @@
  * last position handled, with the read model kept in memory.
  */
 import type { Logger } from 'pino';
-import { stateDifference } from '../actor/state-difference.js';
 import type { EventReader } from '../aggregate/read-events.js';
 import { describe, InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
 import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
@@ -360,28 +359,64 @@ function describeValue(v: unknown): string {
  * Refuses to save an exactly-once read model that would not load back as it is: stores keep it as
  * JSON, so a Map would come back `{}`, a Date a string, NaN null, and after a restart the read
  * model would no longer be the fold the running one was. Failing here keeps the last checkpoint
- * that did load back (a value JSON cannot write at all, BigInt or a cycle, the store refuses).
+ * that did load back. A value JSON cannot write at all (BigInt, undefined) the store refuses.
  */
 function assertSavedExactly(name: string, position: number, model: unknown): void {
-  let restored: unknown;
-  try {
-    const json = JSON.stringify(model);
-    if (json === undefined) return; // the store refuses it, naming it
-    restored = JSON.parse(json);
-  } catch {
-    return; // the store refuses it, naming it
-  }
+  if (model === undefined || typeof model === 'bigint') return; // the store refuses it, naming it
   let problem: string | undefined;
   try {
-    // Loose: -0 and undefined-valued keys are JSON's harmless normalisations, as for snapshots.
-    problem = stateDifference(model, restored, true);
+    problem = changedByJson(model, 'read model', []);
   } catch (error) {
-    problem = `it could not be compared with what JSON gives back (${describe(error)})`;
+    problem = `it could not be read (${describe(error)})`; // a getter or Proxy trap threw, or too deep
   }
   if (problem === undefined) return;
   throw new InvalidArgument(
-    `projection '${name}': the read model at position ${position} would not load back as it is (${problem.replace(/^state/, 'read model')}): an exactly-once read model is saved as JSON, so keep it to plain JSON values (no Map, Set, Date, class instance, NaN or Infinity), or use mode 'at-least-once'`,
+    `projection '${name}': the read model at position ${position} would not load back as it is (${problem}): an exactly-once read model is saved as JSON, so keep it to plain JSON values (no Map, Set, Date, class instance, NaN or Infinity), or use mode 'at-least-once'`,
   );
+}
+
+/**
+ * Where JSON.parse(JSON.stringify(v)) would differ from `v`, or undefined. One walk, no copy (a
+ * large read model is checked at each checkpoint). Lenient where snapshots are: -0 and
+ * undefined-valued keys are JSON's harmless normalisations; symbol keys are not compared.
+ */
+function changedByJson(v: unknown, path: string, ancestors: object[]): string | undefined {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, saved as null`;
+  if (typeof v !== 'object') return `${path} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, not JSON`;
+  if (ancestors.includes(v)) return `${path} refers back to an object that contains it (a cycle)`;
+  ancestors.push(v);
+  try {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) return `${path}[${i}] is a hole, saved as null`;
+        const p = changedByJson(v[i], `${path}[${i}]`, ancestors);
+        if (p !== undefined) return p;
+      }
+      return undefined;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      const kind =
+        v instanceof Map
+          ? 'a Map'
+          : v instanceof Set
+            ? 'a Set'
+            : v instanceof Date
+              ? 'a Date'
+              : `a ${(v as object).constructor?.name ?? 'class instance'}`;
+      return `${path} is ${kind}, not a plain object`;
+    }
+    for (const key of Object.keys(v)) {
+      const value = (v as Record<string, unknown>)[key];
+      if (value === undefined) continue; // dropped, and read back as absent: the same
+      const p = changedByJson(value, `${path}.${key}`, ancestors);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  } finally {
+    ancestors.pop();
+  }
 }
 
 /** The observer's view of one event handled; undefined when it does not watch it. */
