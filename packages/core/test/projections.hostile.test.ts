@@ -140,6 +140,31 @@ describe('an exactly-once read model is saved only if it loads back as it is', (
   });
 });
 
+describe('switching a projection from at-least-once to exactly-once', () => {
+  it('refuses to resume from a checkpoint without a read model, and rebuild() folds it from the first event', async () => {
+    const rt = await start(gatedStore().store);
+    await addMany(rt, 5);
+    const spec = {
+      name: 'switched',
+      init: () => ({ n: 0 }),
+      handlers: { Added: (s: { n: number }) => ({ n: s.n + 1 }) },
+    };
+    const before = rt.project(defineProjection({ ...spec, mode: 'at-least-once' }));
+    await before.waitFor(5);
+    await before.stop();
+    const after = rt.project(defineProjection({ ...spec, mode: 'exactly-once' }));
+    await expect(after.waitFor(5)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/position 5 but no read model/),
+    });
+    expect(after.status()).toMatchObject({ state: 'failed', position: 0 });
+    await after.rebuild();
+    await addMany(rt, 1);
+    await after.waitFor(6);
+    expect(after.state()).toEqual({ n: 6 });
+  });
+});
+
 describe('rebuild', () => {
   const tally = defineProjection({
     name: 'tally',

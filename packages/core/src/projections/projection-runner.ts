@@ -321,6 +321,13 @@ export class Projection<S = unknown> {
     const { checkpoints } = this.#host.store;
     if (def.mode === 'exactly-once') {
       const saved = await checkpoints.getState?.(def.name);
+      if (saved !== undefined && saved.state === undefined && saved.position > 0) {
+        // A position without a read model (saved by an at-least-once projection of this name):
+        // resuming there from init() would leave every event before it out of the fold.
+        throw new InvalidArgument(
+          `projection '${def.name}': its checkpoint holds position ${saved.position} but no read model (an at-least-once projection of this name saved it), so an exactly-once projection cannot resume there; rebuild() folds the read model from the first event`,
+        );
+      }
       this.#position = saved?.position ?? 0;
       this.#model = saved === undefined || saved.state === undefined ? def.init() : (saved.state as S);
     } else {
