@@ -165,6 +165,30 @@ describe('switching a projection from at-least-once to exactly-once', () => {
   });
 });
 
+describe('a checkpoint beyond the end of the log', () => {
+  it('fails the projection with CORRUPT_DATA rather than skipping the events appended next', async () => {
+    const { store, inner } = gatedStore();
+    const rt = await start(store);
+    await addMany(rt, 3);
+    // As after the events were restored from an older backup than the checkpoints.
+    await inner.checkpoints.setState?.('ahead', 9, { n: 9 });
+    const p = rt.project(
+      defineProjection({
+        name: 'ahead',
+        init: () => ({ n: 0 }),
+        handlers: { Added: (s) => ({ n: s.n + 1 }) },
+      }),
+    );
+    await expect(p.waitFor(10)).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      message: expect.stringMatching(/position 9 but the log ends at 3/),
+    });
+    await p.rebuild();
+    await p.waitFor(3);
+    expect(p.state()).toEqual({ n: 3 });
+  });
+});
+
 describe('rebuild', () => {
   const tally = defineProjection({
     name: 'tally',

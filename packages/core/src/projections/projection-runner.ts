@@ -8,7 +8,13 @@
  */
 import type { Logger } from 'pino';
 import type { EventReader } from '../aggregate/read-events.js';
-import { describe, InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import {
+  CorruptData,
+  describe,
+  InvalidArgument,
+  isTransientStoreError,
+  ProjectionFailed,
+} from '../errors.js';
 import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
@@ -227,6 +233,15 @@ export class Projection<S = unknown> {
       if (lastPosition !== undefined) {
         const head = await retrying('reading the log head', () => lastPosition.call(store));
         if (head > this.#head) this.#head = head;
+        if (head < this.#position) {
+          // The log was replaced by an older copy (a restored backup of the events without
+          // their checkpoints): the next events appended take positions the checkpoint passed.
+          throw new CorruptData(
+            `checkpoint:${def.name}`,
+            this.#position,
+            `projection '${def.name}' is checkpointed at position ${this.#position} but the log ends at ${head}: the events appended next would be skipped; rebuild() if the log was replaced`,
+          );
+        }
       }
       const subscription = new Subscription(
         host,
