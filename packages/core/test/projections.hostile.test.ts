@@ -241,6 +241,17 @@ describe('rebuild', () => {
   });
 });
 
+describe('defineProjection', () => {
+  it('refuses a misspelt key rather than folding what it was meant to leave out', () => {
+    const spec = { name: 'typo', init: () => 0, handlers: { Added: (n: number) => n + 1 } };
+    for (const typo of [{ aggregateType: ['counter'] }, { commitevery: 10 }, { modes: 'at-least-once' }]) {
+      expect(() => defineProjection({ ...spec, ...typo } as never), JSON.stringify(typo)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/unknown key/) }),
+      );
+    }
+  });
+});
+
 describe('waitFor', () => {
   it('refuses what is not a global position with INVALID_ARGUMENT instead of waiting forever or coercing', async () => {
     const rt = await start(gatedStore().store);
