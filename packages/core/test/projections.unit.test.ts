@@ -58,6 +58,35 @@ describe('projections', () => {
     expect(p.status()).toMatchObject({ name: 'totals', position: 6, checkpoint: 6, lag: 0 });
   });
 
+  it('reports its lag behind the stored log from the start, before any new append', async () => {
+    const store = disk();
+    const first = await start(store);
+    for (let i = 1; i <= 8; i++) await add(first, 'a', i);
+    await first.shutdown();
+    const rt = await start(store);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const p = rt.project(
+      defineProjection({
+        name: 'slow',
+        init: () => 0,
+        handlers: {
+          Added: async (n: number) => {
+            await held;
+            return n + 1;
+          },
+        },
+      }),
+    );
+    await expect.poll(() => p.status().lag).toBe(8);
+    expect(rt.projections()[0]).toMatchObject({ name: 'slow', position: 0, lag: 8 });
+    release();
+    await p.waitFor(8);
+    expect(p.status().lag).toBe(0);
+  });
+
   it('exactly-once: restarts from the read model saved with its checkpoint, counting nothing twice', async () => {
     const store = disk();
     const rt1 = await start(store);

@@ -132,4 +132,25 @@ describe('runtime.subscribe', () => {
       expect(() => rt.subscribe(bad as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
+
+  it('refuses a misspelt option or filter key, a filter that is not an object and a signal that is not one, rather than delivering more than asked', async () => {
+    const rt = await start();
+    for (const bad of [
+      { filter: { eventType: ['Added'] } },
+      { filter: { aggregateType: ['counter'] } },
+      { fromPostion: 5 },
+      { filter: null },
+      { filter: ['Added'] },
+      { filter: 'Added' },
+      { signal: true },
+      { signal: {} },
+    ]) {
+      expect(() => rt.subscribe(bad as never), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    expect(() => rt.subscribe({ filter: { eventType: ['Added'] } } as never)).toThrow(
+      /unknown key 'eventType'/,
+    );
+  });
 });

@@ -256,6 +256,40 @@ describe('hostile upcasters: a typed failure naming the stored event, never a sk
     expect(p.state()).toBe(1);
   });
 
+  it.each([0, -1, 1.5, Number.NaN, undefined, '1'])(
+    'refuses a stored schemaVersion of %s with CORRUPT_DATA on recovery, in a subscription and a projection, never reading it as current',
+    async (bad) => {
+      const store = disk();
+      await writtenByV1(store);
+      // A store that gives the first event back with a schemaVersion no append can write.
+      const damaged = (e: EventEnvelope): EventEnvelope =>
+        e.streamId === 'wallet/w1' && e.version === 1 ? { ...e, schemaVersion: bad as number } : e;
+      class Damaged extends ProbeStore {
+        override async *readStream(...args: Parameters<EventStore['readStream']>) {
+          for await (const e of super.readStream(...args)) yield damaged(e);
+        }
+        override readAll(...args: Parameters<EventStore['readAll']>): AsyncIterable<EventEnvelope> {
+          const inner = super.readAll(...args);
+          return {
+            async *[Symbol.asyncIterator]() {
+              for await (const e of inner) yield damaged(e);
+            },
+          };
+        }
+      }
+      const def = walletV3();
+      const rt = await start(new Damaged(store) as unknown as EventStore, [def]);
+      const corrupt = { code: 'CORRUPT_DATA', streamId: 'wallet/w1', version: 1 };
+      await expect(rt.get(def, 'w1').state()).rejects.toMatchObject(corrupt);
+      await expect(rt.subscribe().next()).rejects.toMatchObject(corrupt);
+      const p = rt.project(
+        defineProjection({ name: 'credits', init: () => 0, handlers: { Credited: (n: number) => n + 1 } }),
+      );
+      await expect(p.waitFor(1)).rejects.toMatchObject(corrupt);
+      expect(p.status()).toMatchObject({ state: 'failed', position: 0 });
+    },
+  );
+
   it('refuses events written by a newer definition on recovery with UNKNOWN_EVENT_SCHEMA', async () => {
     const store = disk();
     // No snapshot (which would cover the event): the event itself is read.
@@ -324,6 +358,21 @@ describe('a stream written by v1, read by v3', () => {
       if (e.version === 4) break;
     }
     expect(credited).toEqual([200, 100, 500]);
+  });
+
+  it('gives each event read from one stored event its own metadata: a reader changing one does not change the next', async () => {
+    const store = disk();
+    await writtenByV1(store);
+    const rt = await start(store, [walletV3()]);
+    const seen: unknown[] = [];
+    for await (const e of rt.subscribe({ fromPosition: 3 })) {
+      seen.push(structuredClone(e.metadata));
+      (e.metadata as Record<string, unknown>).commandId = 'changed by a reader';
+      if (e.type === 'Credited') break;
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toMatchObject({ commandId: 'c3' });
   });
 
   it('runs projection handlers by the upcast type, and checkpoints only after every event read from one stored event', async () => {

@@ -7,7 +7,13 @@
  */
 import { jsonCodec } from '../codec/json-codec.js';
 import { decodeEnvelope, decodeEventData } from '../codec/stored-data.js';
-import { describe as describeThrown, InvalidArgument, UnknownEventSchema, UpcastFailed } from '../errors.js';
+import {
+  CorruptData,
+  describe as describeThrown,
+  InvalidArgument,
+  UnknownEventSchema,
+  UpcastFailed,
+} from '../errors.js';
 import { type DomainEvent, type EventEnvelope, isDomainEvent } from '../store/store.js';
 import {
   type AggregateDefinition,
@@ -31,6 +37,15 @@ export function upcastEvent(
 ): UpcastResult {
   const target = def.eventSchemaVersion;
   if (schemaVersion === target) return event;
+  // From a store that lost or damaged it (a custom store, an import): no step starts at 0, 1.5 or
+  // undefined, so the chain would run none and pass the old shape off as the current one.
+  if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
+    throw new CorruptData(
+      stored.streamId,
+      stored.version,
+      `the stored schemaVersion ${describeValue(schemaVersion)} is not a positive integer: it cannot be upcast`,
+    );
+  }
   if (schemaVersion > target)
     throw new UnknownEventSchema(stored.streamId, stored.version, schemaVersion, target);
   const chain = chainOf(def);
@@ -111,7 +126,11 @@ export function readEnvelope(
   const read = upcastEvent(def, data, env.schemaVersion, env);
   const schemaVersion = def.eventSchemaVersion;
   if (!Array.isArray(read)) return withData(env, read as DomainEvent, schemaVersion);
-  return (read as readonly DomainEvent[]).map((e) => withData(env, e, schemaVersion));
+  // Each its own metadata (JSON from the store, so a clone is exact): a reader that changes the
+  // first's must not change what it is handed next, as separately stored events never share.
+  return (read as readonly DomainEvent[]).map((e, i) =>
+    withData(i === 0 ? env : { ...env, metadata: structuredClone(env.metadata) }, e, schemaVersion),
+  );
 }
 
 function withData(env: EventEnvelope, data: DomainEvent, schemaVersion: number): EventEnvelope {
@@ -200,6 +219,10 @@ export function upcast(
   };
   const read = upcastEvent(definition, event, schemaVersion, stored);
   return Array.isArray(read) ? (read as readonly DomainEvent[]) : [read as DomainEvent];
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 function describe(value: unknown): string {

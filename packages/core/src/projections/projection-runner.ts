@@ -8,7 +8,13 @@
  */
 import type { Logger } from 'pino';
 import type { EventReader } from '../aggregate/read-events.js';
-import { InvalidArgument, isTransientStoreError, ProjectionFailed } from '../errors.js';
+import {
+  CorruptData,
+  describe,
+  InvalidArgument,
+  isTransientStoreError,
+  ProjectionFailed,
+} from '../errors.js';
 import type { ProjectionObservation, RuntimeObserver } from '../observability/observer.js';
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
@@ -55,12 +61,16 @@ export class Projection<S = unknown> {
   #model: S;
   #position = 0;
   #checkpoint = 0;
+  /** The log head read when the run started: the lag before any append is announced. */
+  #head = 0;
   #error: Error | undefined;
   #attempt = 0;
   /** The state to go back to when a retried store call succeeds. */
   #beforeRetry: ProjectionState = 'running';
   #abort: AbortController | undefined;
   #running: Promise<void> | undefined;
+  /** Settles when the rebuilds asked for so far are done; undefined when none is. */
+  #rebuilding: Promise<void> | undefined;
   #waiters: Array<{ position: number; resolve: () => void; reject: (e: Error) => void }> = [];
   readonly #host: ProjectionHost;
 
@@ -86,7 +96,7 @@ export class Projection<S = unknown> {
   }
 
   status(): ProjectionStatus {
-    const lag = Math.max(0, this.#host.tail.lastPosition - this.#position);
+    const lag = Math.max(0, Math.max(this.#host.tail.lastPosition, this.#head) - this.#position);
     return {
       name: this.def.name,
       state: this.#state,
@@ -100,14 +110,26 @@ export class Projection<S = unknown> {
 
   /** Resolves once every event up to `position` was handled (or skipped); rejects if the projection fails or stops first. */
   waitFor(position: number): Promise<void> {
+    // NaN, Infinity, 1.5 or '3' would never be reached (or reached by coercion): refused instead.
+    if (!Number.isSafeInteger(position) || position < 0) {
+      return Promise.reject(
+        new InvalidArgument(
+          `projection '${this.def.name}': waitFor takes a global position (an integer >= 0), got ${describeValue(position)}`,
+        ),
+      );
+    }
     if (this.#position >= position) return Promise.resolve();
     if (this.#state === 'failed' || this.#state === 'stopped') return Promise.reject(this.#notRunning());
     return new Promise((resolve, reject) => this.#waiters.push({ position, resolve, reject }));
   }
 
-  /** Starts from the stored checkpoint. A no-op while running. */
+  /** Starts from the stored checkpoint. A no-op while running or rebuilding (a rebuild starts it). */
   start(): void {
-    if (this.#running !== undefined) return;
+    if (this.#running !== undefined || this.#rebuilding !== undefined) return;
+    this.#start();
+  }
+
+  #start(): void {
     this.#error = undefined;
     this.#state = 'starting';
     const abort = new AbortController();
@@ -124,22 +146,50 @@ export class Projection<S = unknown> {
     this.start();
   }
 
-  /** Stops after the current event and saves the checkpoint. */
+  /** Stops after the current event and saves the checkpoint (after a rebuild in progress, which would start it again). */
   async stop(): Promise<void> {
+    while (this.#rebuilding !== undefined) await this.#rebuilding.catch(() => undefined);
+    await this.#stopRun();
+  }
+
+  async #stopRun(): Promise<void> {
     this.#abort?.abort();
     await this.#running;
   }
 
-  /** Drops the read model and the checkpoint and starts again from the first event, without stopping the runtime. */
-  async rebuild(): Promise<void> {
-    await this.stop();
-    const { checkpoints } = this.#host.store;
-    if (checkpoints.delete !== undefined) await checkpoints.delete(this.def.name);
-    else await checkpoints.set(this.def.name, 0);
-    this.#position = 0;
-    this.#checkpoint = 0;
-    this.#model = this.def.init();
-    this.start();
+  /**
+   * Drops the read model and the checkpoint and starts again from the first event, without
+   * stopping the runtime. Rebuilds run one after another: a second one (or a start) while the
+   * first deletes the checkpoint would otherwise reset the read model under the run the first
+   * one started, and save a fold missing every event before the reset.
+   */
+  rebuild(): Promise<void> {
+    const previous = this.#rebuilding;
+    const run = (async () => {
+      if (previous !== undefined) await previous.catch(() => undefined);
+      await this.#stopRun();
+      // Neither stopped nor failed while it rebuilds: runtime.project() of the name is refused.
+      this.#state = 'starting';
+      this.#error = undefined;
+      const { checkpoints } = this.#host.store;
+      if (checkpoints.delete !== undefined) await checkpoints.delete(this.def.name);
+      else await checkpoints.set(this.def.name, 0);
+      this.#position = 0;
+      this.#checkpoint = 0;
+      this.#model = this.def.init();
+      this.#start();
+    })();
+    const settled = run.catch(() => undefined);
+    this.#rebuilding = settled;
+    return run.finally(() => {
+      if (this.#rebuilding !== settled) return;
+      this.#rebuilding = undefined;
+      if (this.#running === undefined) {
+        // The rebuild failed before it started (the store refused the delete): stopped there.
+        if (this.#state === 'starting') this.#state = 'stopped';
+        this.#settleWaiters();
+      }
+    });
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -167,6 +217,7 @@ export class Projection<S = unknown> {
       // The same position and model again after a failure: saving twice is harmless.
       const position = this.#position;
       const model = this.#model;
+      if (def.mode === 'exactly-once') assertSavedExactly(def.name, position, model);
       await retrying('saving the checkpoint', async () => {
         if (def.mode === 'exactly-once') await store.checkpoints.setState?.(def.name, position, model);
         else await store.checkpoints.set(def.name, position);
@@ -176,6 +227,22 @@ export class Projection<S = unknown> {
     };
     try {
       await retrying('loading the checkpoint', () => this.#load());
+      // The tail learns the head only from appends: without this, a projection resuming far
+      // behind would report no lag until the next append.
+      const lastPosition = store.lastPosition;
+      if (lastPosition !== undefined) {
+        const head = await retrying('reading the log head', () => lastPosition.call(store));
+        if (head > this.#head) this.#head = head;
+        if (head < this.#position) {
+          // The log was replaced by an older copy (a restored backup of the events without
+          // their checkpoints): the next events appended take positions the checkpoint passed.
+          throw new CorruptData(
+            `checkpoint:${def.name}`,
+            this.#position,
+            `projection '${def.name}' is checkpointed at position ${this.#position} but the log ends at ${head}: the events appended next would be skipped; rebuild() if the log was replaced`,
+          );
+        }
+      }
       const subscription = new Subscription(
         host,
         { fromPosition: this.#position + 1, signal },
@@ -269,6 +336,13 @@ export class Projection<S = unknown> {
     const { checkpoints } = this.#host.store;
     if (def.mode === 'exactly-once') {
       const saved = await checkpoints.getState?.(def.name);
+      if (saved !== undefined && saved.state === undefined && saved.position > 0) {
+        // A position without a read model (saved by an at-least-once projection of this name):
+        // resuming there from init() would leave every event before it out of the fold.
+        throw new InvalidArgument(
+          `projection '${def.name}': its checkpoint holds position ${saved.position} but no read model (an at-least-once projection of this name saved it), so an exactly-once projection cannot resume there; rebuild() folds the read model from the first event`,
+        );
+      }
       this.#position = saved?.position ?? 0;
       this.#model = saved === undefined || saved.state === undefined ? def.init() : (saved.state as S);
     } else {
@@ -280,7 +354,8 @@ export class Projection<S = unknown> {
 
   #settleWaiters(): void {
     if (this.#waiters.length === 0) return;
-    const ended = this.#running === undefined;
+    // A rebuild stops the run and starts another: waiters wait for the new one.
+    const ended = this.#running === undefined && this.#rebuilding === undefined;
     this.#waiters = this.#waiters.filter((w) => {
       if (this.#position >= w.position) w.resolve();
       else if (ended) w.reject(this.#notRunning());
@@ -291,6 +366,78 @@ export class Projection<S = unknown> {
 
   #notRunning(): Error {
     return this.#error ?? new InvalidArgument(`projection '${this.def.name}' is ${this.#state}`);
+  }
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'string'
+    ? JSON.stringify(v)
+    : typeof v === 'object' && v !== null
+      ? 'an object'
+      : String(v);
+}
+
+/**
+ * Refuses to save an exactly-once read model that would not load back as it is: stores keep it as
+ * JSON, so a Map would come back `{}`, a Date a string, NaN null, and after a restart the read
+ * model would no longer be the fold the running one was. Failing here keeps the last checkpoint
+ * that did load back. A value JSON cannot write at all (BigInt, undefined) the store refuses.
+ */
+function assertSavedExactly(name: string, position: number, model: unknown): void {
+  if (model === undefined || typeof model === 'bigint') return; // the store refuses it, naming it
+  let problem: string | undefined;
+  try {
+    problem = changedByJson(model, 'read model', []);
+  } catch (error) {
+    problem = `it could not be read (${describe(error)})`; // a getter or Proxy trap threw, or too deep
+  }
+  if (problem === undefined) return;
+  throw new InvalidArgument(
+    `projection '${name}': the read model at position ${position} would not load back as it is (${problem}): an exactly-once read model is saved as JSON, so keep it to plain JSON values (no Map, Set, Date, class instance, NaN or Infinity), or use mode 'at-least-once'`,
+  );
+}
+
+/**
+ * Where JSON.parse(JSON.stringify(v)) would differ from `v`, or undefined. One walk, no copy (a
+ * large read model is checked at each checkpoint). Lenient where snapshots are: -0 and
+ * undefined-valued keys are JSON's harmless normalisations; symbol keys are not compared.
+ */
+function changedByJson(v: unknown, path: string, ancestors: object[]): string | undefined {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : `${path} is ${v}, saved as null`;
+  if (typeof v !== 'object') return `${path} is ${v === undefined ? 'undefined' : `a ${typeof v}`}, not JSON`;
+  if (ancestors.includes(v)) return `${path} refers back to an object that contains it (a cycle)`;
+  ancestors.push(v);
+  try {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) return `${path}[${i}] is a hole, saved as null`;
+        const p = changedByJson(v[i], `${path}[${i}]`, ancestors);
+        if (p !== undefined) return p;
+      }
+      return undefined;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      const kind =
+        v instanceof Map
+          ? 'a Map'
+          : v instanceof Set
+            ? 'a Set'
+            : v instanceof Date
+              ? 'a Date'
+              : `a ${(v as object).constructor?.name ?? 'class instance'}`;
+      return `${path} is ${kind}, not a plain object`;
+    }
+    for (const key of Object.keys(v)) {
+      const value = (v as Record<string, unknown>)[key];
+      if (value === undefined) continue; // dropped, and read back as absent: the same
+      const p = changedByJson(value, `${path}.${key}`, ancestors);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  } finally {
+    ancestors.pop();
   }
 }
 

@@ -36,6 +36,15 @@ export interface ProjectionSpec<S> {
 
 const PROJECTION: unique symbol = Symbol.for('actorfold.projection');
 
+const SPEC_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'init',
+  'handlers',
+  'aggregateTypes',
+  'mode',
+  'commitEvery',
+]);
+
 export interface ProjectionDefinition<S = unknown> {
   readonly [PROJECTION]: true;
   readonly name: string;
@@ -60,6 +69,14 @@ export function defineProjection<S>(spec: ProjectionSpec<S>): ProjectionDefiniti
   if (typeof spec !== 'object' || spec === null)
     throw new InvalidArgument('defineProjection needs a spec object');
   const { name, init, handlers, aggregateTypes, mode = 'exactly-once', commitEvery = 100 } = spec;
+  // A misspelt key (`aggregateType`, `commitevery`) would silently fold every aggregate's events.
+  for (const key of Object.keys(spec)) {
+    if (!SPEC_KEYS.has(key)) {
+      throw new InvalidArgument(
+        `defineProjection${typeof name === 'string' ? ` '${name}'` : ''}: unknown key '${key}' (known: ${[...SPEC_KEYS].join(', ')})`,
+      );
+    }
+  }
   if (typeof name !== 'string' || name.length === 0)
     throw new InvalidArgument('projection name must be a non-empty string');
   const where = `projection '${name}'`;

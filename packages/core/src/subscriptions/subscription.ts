@@ -70,7 +70,23 @@ export function checkSubscribeOptions(o: SubscribeOptions | undefined): {
 } {
   if (o !== undefined && (typeof o !== 'object' || o === null))
     throw new InvalidArgument('subscribe options must be an object');
+  // A misspelt key (`filter.eventType`, `fromPostion`) would silently widen what is delivered.
+  refuseUnknownKeys(o ?? {}, OPTION_KEYS, 'subscribe options');
   const { fromPosition = 1, filter = {}, signal, pageSize = 500 } = o ?? {};
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
+    throw new InvalidArgument('subscribe: filter must be an object');
+  refuseUnknownKeys(filter, FILTER_KEYS, 'subscribe filter');
+  if (
+    signal !== undefined &&
+    !(
+      typeof signal === 'object' &&
+      signal !== null &&
+      typeof signal.aborted === 'boolean' &&
+      typeof signal.addEventListener === 'function'
+    )
+  ) {
+    throw new InvalidArgument('subscribe: signal must be an AbortSignal');
+  }
   if (fromPosition !== 'end' && !(Number.isSafeInteger(fromPosition) && fromPosition >= 0)) {
     throw new InvalidArgument(`fromPosition must be an integer >= 0 or 'end', got ${String(fromPosition)}`);
   }
@@ -83,6 +99,16 @@ export function checkSubscribeOptions(o: SubscribeOptions | undefined): {
     }
   }
   return { fromPosition, filter, signal, pageSize };
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(['fromPosition', 'filter', 'signal', 'pageSize']);
+const FILTER_KEYS: ReadonlySet<string> = new Set(['aggregateTypes', 'eventTypes']);
+
+function refuseUnknownKeys(o: object, known: ReadonlySet<string>, what: string): void {
+  for (const key of Object.keys(o)) {
+    if (!known.has(key))
+      throw new InvalidArgument(`${what}: unknown key '${key}' (known: ${[...known].join(', ')})`);
+  }
 }
 
 /** The iterator `runtime.subscribe()` returns. */
