@@ -189,6 +189,32 @@ describe('a checkpoint beyond the end of the log', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('a handler that never settles holds up shutdown for timeoutMs at most; the store is closed and the last checkpoint kept', async () => {
+    const inner = memoryStore();
+    const rt = await createRuntime({ store: inner, aggregates: [counter], logger });
+    await addMany(rt, 2);
+    let calls = 0;
+    const p = rt.project(
+      defineProjection({
+        name: 'stuck',
+        mode: 'at-least-once',
+        init: () => ({ n: 0 }),
+        handlers: {
+          Added: (s) => {
+            calls++;
+            // The first event is handled; the second never finishes.
+            return calls === 1 ? { n: s.n + 1 } : new Promise<never>(() => undefined);
+          },
+        },
+      }),
+    );
+    await p.waitFor(1);
+    await expect(rt.shutdown({ timeoutMs: 50 })).resolves.toBeUndefined();
+    await expect(inner.checkpoints.get('stuck')).rejects.toMatchObject({ reason: 'CLOSED' });
+  });
+});
+
 describe('rebuild', () => {
   const tally = defineProjection({
     name: 'tally',

@@ -513,12 +513,16 @@ export class Runtime {
     // No new firings; those in flight finish in their actors, which drain below.
     this.#ctx.timerService?.stop();
     // Running effect attempts are aborted, their outcomes not recorded: they run again after a restart.
-    await this.#effects?.runner.stop();
+    const effects = this.#effects?.runner.stop();
+    if (effects !== undefined) await bounded(effects, timeoutMs, clock, logger, 'effect attempts');
     // Callers waiting for room in a full mailbox never got in: they fail now, as new calls do.
     for (const request of waiters.takeAll())
       request.fail(new RuntimeClosed('shut down before the command ran'));
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
-    await Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    // A handler that never settles holds up the shutdown for timeoutMs at most: its projection
+    // then keeps the checkpoint it saved last and resumes from there after a restart.
+    const projections = Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    await bounded(projections, timeoutMs, clock, logger, 'projection handlers');
     this.#follower.stop();
     tail.close();
     const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
@@ -554,6 +558,31 @@ type RescheduleStore = TimerStore & { reschedule: NonNullable<TimerStore['resche
 /** The timers of `records` that are not effect records. */
 async function* withoutEffects(records: AsyncIterable<TimerRecord>): AsyncIterable<TimerRecord> {
   for await (const record of records) if (!isEffectTimerName(record.name)) yield record;
+}
+
+/**
+ * Waits for `p` up to `ms`: settled in time, its rejection is thrown as before; late, shutdown
+ * goes on without it (a warning), and a later rejection is logged, never left unhandled.
+ */
+async function bounded(
+  p: Promise<unknown>,
+  ms: number,
+  clock: Clock,
+  logger: Logger,
+  what: string,
+): Promise<void> {
+  if (
+    await within(
+      p.catch(() => undefined),
+      ms,
+      clock,
+    )
+  ) {
+    await p;
+    return;
+  }
+  logger.warn({ timeoutMs: ms }, `shutdown: ${what} did not finish in time; going on without them`);
+  p.catch((error: unknown) => logger.warn({ err: error }, `shutdown: ${what} failed after the timeout`));
 }
 
 /** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
