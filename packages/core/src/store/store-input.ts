@@ -54,6 +54,11 @@ function isStorableText(s: string): boolean {
  */
 export function assertStorableKey(what: string, id: unknown): asserts id is string {
   assertStorableId(what, id);
+  assertKeyLength(what, id);
+}
+
+/** The length half of {@link assertStorableKey}, for an id that already passed `assertStorableId`. */
+function assertKeyLength(what: string, id: string): void {
   // Each UTF-16 unit is at most 3 UTF-8 bytes: most ids skip the count.
   if (id.length * 3 > MAX_KEY_BYTES && utf8Length(id) > MAX_KEY_BYTES) {
     throw new InvalidArgument(
@@ -92,14 +97,15 @@ export function assertStorableId(what: string, id: unknown): asserts id is strin
 }
 
 /**
- * Throws InvalidArgument unless `streamId` can be written ({@link assertStorableKey}) and `events`
+ * Throws InvalidArgument unless `streamId`, which passed `assertStreamId` (every store checks it
+ * first), is short enough to write ({@link assertStorableKey}) and `events`
  * is an array of NewEvent: each `data` an object (not an array) with a non-empty string `type`,
  * `schemaVersion` an integer from 1 to {@link MAX_SCHEMA_VERSION}, `metadata` an object and
  * `timestamp` a canonical ISO-8601 UTC string (see `isIsoTimestamp`) when present. Runs before
  * any write, so a bad event anywhere in a batch appends nothing.
  */
 export function assertNewEvents(streamId: string, events: unknown): asserts events is readonly NewEvent[] {
-  assertStorableKey('streamId', streamId);
+  assertKeyLength('streamId', streamId);
   if (!Array.isArray(events))
     throw new InvalidArgument(`${streamId}: events must be an array, got ${show(events)}`);
   for (let i = 0; i < events.length; i++) {
