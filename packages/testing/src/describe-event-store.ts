@@ -667,6 +667,24 @@ export function describeEventStore(
         expect((await timers.get('a/1', 'n'.repeat(1024)))?.dueAt).toBe(1);
       });
 
+      it("keeps a scheduled timer's own fields only, not whatever else the caller's record carries", async () => {
+        const timers = store.timers;
+        if (timers === undefined) return;
+        const timer = {
+          streamId: 'a/1',
+          name: 't',
+          dueAt: 1,
+          version: 1,
+          missed: 'fire' as const,
+          command: { type: 'C' },
+          extra: 'not a field of TimerRecord',
+        };
+        await store.append('a/1', [ev('A')], { expectedVersion: 0, timers: [{ op: 'schedule', timer }] });
+        const { extra: _, ...fields } = timer;
+        expect(await collect(timers.list({ streamId: 'a/1' }))).toEqual([fields]);
+        expect(await timers.get('a/1', 't')).toEqual(fields);
+      });
+
       it('refuses a bad event with INVALID_ARGUMENT even when expectedVersion is also stale, as every store checks events before versions', async () => {
         await store.append('a/1', [ev('A')], { expectedVersion: 0 });
         const badEvents: NewEvent[] = [
