@@ -163,6 +163,7 @@ export {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStorableId,
+  assertStorableKey,
   assertStreamId,
   assertTimerChanges,
   assertTimerKey,
@@ -170,8 +171,11 @@ export {
   assertTimerRecord,
   type EncodedNewEvent,
   encodeNewEvents,
+  MAX_KEY_BYTES,
+  MAX_SCHEMA_VERSION,
   storedEventData,
   storedEventMetadata,
+  timerJson,
   toJson,
 } from './store/store-input.js';
 export type {

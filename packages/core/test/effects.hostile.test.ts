@@ -270,7 +270,7 @@ describe('ctx.effects.request refuses hostile input with INVALID_ARGUMENT and st
     expect(await eventsOf(runtime)).toEqual([]);
   });
 
-  it('takes a very long id and a huge input as they are', async () => {
+  it('takes an id as long as a timer name may be (1,024 UTF-8 bytes with its prefix) and a huge input as they are', async () => {
     const seen: unknown[] = [];
     const { runtime } = await start({
       implementations: {
@@ -280,12 +280,20 @@ describe('ctx.effects.request refuses hostile input with INVALID_ARGUMENT and st
         },
       },
     });
-    const id = 'x'.repeat(10_000);
+    // The record's timer name is '@effect:' + id, and every store refuses one over 1,024 bytes.
+    const tooLong = 'x'.repeat(1024 - 7);
+    await expect(
+      go(runtime, 'too long', (ctx) => {
+        ctx.effects.request('remote', {}, { id: tooLong, resultType: 'Result' });
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await eventsOf(runtime)).toEqual([]);
+    const id = 'x'.repeat(1024 - 8);
     await go(runtime, 'long', (ctx) => {
       ctx.effects.request('remote', { s: 'y'.repeat(1_000_000) }, { id, resultType: 'Result' });
     });
     await until(async () => (await gots(runtime)).length === 1);
-    expect(seen).toEqual([[1_000_000, 10_000]]);
+    expect(seen).toEqual([[1_000_000, 1016]]);
     expect((await gots(runtime))[0]).toMatchObject({ id, outcome: 'done', byRuntime: true });
   });
 });

@@ -161,11 +161,16 @@ describe('ids', () => {
     expect(await outcome(() => rt.get(tally, id as string))).toBe('INVALID_ARGUMENT');
   });
 
-  it('keeps slashes, dots, whitespace and a 64 KiB id as ordinary ids, each its own stream', async () => {
+  it('keeps slashes, dots, whitespace and an id up to 1,024 UTF-8 bytes with its type as ordinary ids, each its own stream; refuses a longer one', async () => {
     const store = memoryStore();
     const rt = await createRuntime({ store, aggregates: [tally] });
     open.push(rt);
-    const ids = ['a/b', 'a', 'a/', '/a', '..', ' ', 'a\\b', 'x'.repeat(64 * 1024)];
+    // Every store refuses to write a stream id over 1,024 UTF-8 bytes (PostgreSQL's index keys).
+    expect(await outcome(() => rt.get(tally, 'x'.repeat(1024 - 5)).execute({ type: 'add' }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await store.streamVersion(`tally/${'x'.repeat(1024 - 5)}`)).toBe(0);
+    const ids = ['a/b', 'a', 'a/', '/a', '..', ' ', 'a\\b', 'x'.repeat(1024 - 6)];
     for (const id of ids) await rt.get(tally, id).execute({ type: 'add' });
     for (const id of ids) {
       expect(await store.streamVersion(`tally/${id}`), id.slice(0, 20)).toBe(1);

@@ -2,7 +2,8 @@
  * The append path's remembered timestamps (store/iso-timestamp.ts) must answer exactly what the
  * uncached Date calls answer, whatever sequence of values they are asked about: a remembered
  * answer is never stale and never leaks from one value to another. And the stores' event checks
- * built on them still refuse every timestamp Date cannot read, right after accepting a good one.
+ * built on them still refuse every timestamp that is not exactly what toISOString writes, right
+ * after accepting a good one.
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
@@ -18,12 +19,46 @@ const msArb = fc.oneof(
   fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, 8_640_000_000_000_001),
 );
 
-/** Strings Date.parse reads and strings it does not, with the ISO form of recent times repeated. */
+/**
+ * Strings Date.parse reads and strings it does not, with the ISO form of recent times repeated,
+ * and other forms of the same instants that Date.parse reads but toISOString does not write.
+ */
 const textArb = fc.oneof(
   fc.string(),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.constantFrom('2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.000Z ', 'not a date', '', 'Dec 2 2026'),
+  fc
+    .date({ noInvalidDate: true })
+    .chain((d) =>
+      fc.constantFrom(
+        d.toISOString().replace('.000Z', 'Z'),
+        d.toISOString().replace('Z', '+00:00'),
+        d.toISOString().toLowerCase(),
+        d.toISOString().slice(0, 10),
+        d.toUTCString(),
+        String(d.getTime()),
+      ),
+    ),
+  fc.constantFrom(
+    '2026-12-02T10:00:00.000Z',
+    '2026-12-02T10:00:00.000Z ',
+    '2026-12-02T10:00:00Z',
+    '2026-12-02T10:00:00.0000Z',
+    '2026-12-02T10:00',
+    '2026-12-02',
+    '+002026-12-02T10:00:00.000Z',
+    '+275760-09-13T00:00:00.000Z',
+    'not a date',
+    '',
+    'Dec 2 2026',
+  ),
 );
+
+/** What the stores accept as an event's timestamp: exactly the text toISOString writes for it. */
+function canonical(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const ms = Date.parse(v);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === v;
+}
 
 function reference(ms: number): string | RangeError {
   try {
@@ -55,7 +90,7 @@ describe('remembered timestamps on the append path', () => {
     );
   });
 
-  it('isIsoTimestamp agrees with Date.parse for any sequence of values, interleaved with isoTimestamp calls', () => {
+  it('isIsoTimestamp accepts exactly what toISOString writes, for any sequence of values, interleaved with isoTimestamp calls', () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(textArb, fc.constantFrom(undefined, null, 42, {})), { maxLength: 30 }),
@@ -64,8 +99,7 @@ describe('remembered timestamps on the append path', () => {
           values.forEach((v, i) => {
             const t = times[i];
             if (t !== undefined) isoTimestamp(t);
-            const want = typeof v === 'string' && !Number.isNaN(Date.parse(v));
-            expect(isIsoTimestamp(v)).toBe(want);
+            expect(isIsoTimestamp(v)).toBe(canonical(v));
           });
         },
       ),
@@ -73,9 +107,18 @@ describe('remembered timestamps on the append path', () => {
     );
   });
 
-  it('assertNewEvents refuses an unreadable timestamp right after accepting a readable one', () => {
+  it('assertNewEvents refuses an unreadable or non-canonical timestamp right after accepting a canonical one', () => {
     const good = '2026-12-02T10:00:00.000Z';
     assertNewEvents('s-1', [{ data: { type: 'A' }, timestamp: good }]);
+    // The same instant, readable by Date.parse, in other forms.
+    for (const other of [
+      '2026-12-02T10:00:00Z',
+      '2026-12-02T10:00:00.000+00:00',
+      'Wed, 02 Dec 2026 10:00:00 GMT',
+    ])
+      expect(() => assertNewEvents('s-1', [{ data: { type: 'A' }, timestamp: other }])).toThrow(
+        InvalidArgument,
+      );
     expect(() => assertNewEvents('s-1', [{ data: { type: 'A' }, timestamp: `${good}x` }])).toThrow(
       InvalidArgument,
     );

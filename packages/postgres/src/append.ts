@@ -23,13 +23,11 @@ import {
   type EncodedTimerChange,
   type EventEnvelope,
   type EventMetadata,
-  InvalidArgument,
   parseStreamId,
   storedEventData,
   storedEventMetadata,
   VersionConflict,
 } from '@actorfold/core';
-import { assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 import { isUniqueViolation, toStoreError } from './store-errors.js';
 import { appendWithTimers, changesTimers } from './timer-store.js';
@@ -44,9 +42,6 @@ export interface EncodedEvent extends EncodedNewEvent {
   /** `JSON.parse(metadata)`. */
   readonly parsedMetadata: EventMetadata;
 }
-
-/** The schema_version column is a PostgreSQL integer. */
-const MAX_SCHEMA_VERSION = 2_147_483_647;
 
 interface PendingAppend {
   readonly streamId: string;
@@ -322,10 +317,10 @@ function toEnvelopes(p: PendingAppend, firstPosition: number): EventEnvelope[] {
  * from its stored JSON (as a read takes it, and as levelStore does), not from the object, which
  * a `toJSON` or a getter may have answered differently; data whose JSON is not an object with a
  * non-empty string `type`, or metadata whose JSON is not an object, is refused (a read would
- * raise CorruptData on it for good). Text columns cannot hold U+0000 or a lone surrogate, and
- * `schema_version` is an integer column: such values are refused too. Refusing here, never in
- * the statement, keeps one append's bad value from failing the other appends of its batch.
- * Throws InvalidArgument.
+ * raise CorruptData on it for good). Core's checks (`assertNewEvents`, `storedEventData`) refuse
+ * what the columns cannot hold (U+0000 or a lone surrogate in text, a schema version above the
+ * integer column's), as every store does. Refusing here, never in the statement, keeps one
+ * append's bad value from failing the other appends of its batch. Throws InvalidArgument.
  */
 export function prepareEvents(streamId: string, encoded: readonly EncodedNewEvent[]): EncodedEvent[] {
   const out: EncodedEvent[] = new Array(encoded.length);
@@ -334,13 +329,6 @@ export function prepareEvents(streamId: string, encoded: readonly EncodedNewEven
     const data = storedEventData(streamId, i, e.data);
     const metadata = storedEventMetadata(streamId, i, e.metadata);
     const type = data.type;
-    assertStorableText(type, `${streamId}: events[${i}].data.type`);
-    assertStorableText(e.timestamp, `${streamId}: events[${i}].timestamp`);
-    if (e.schemaVersion > MAX_SCHEMA_VERSION) {
-      throw new InvalidArgument(
-        `${streamId}: events[${i}].schemaVersion must be at most ${MAX_SCHEMA_VERSION} on PostgreSQL (an integer column), got ${e.schemaVersion}`,
-      );
-    }
     out[i] = {
       type,
       data: e.data,

@@ -9,7 +9,6 @@ import {
   CorruptData,
   toJson,
 } from '@actorfold/core';
-import { assertStorableKey, assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 interface CheckpointRow {
@@ -22,7 +21,6 @@ export function postgresCheckpoints(ctx: StoreContext): CheckpointStore {
   const checkName = (name: unknown): string => {
     ctx.ensureOpen();
     assertCheckpointName(name);
-    assertStorableText(name, 'checkpoint name');
     return name;
   };
   const read = (name: string): Promise<CheckpointRow | undefined> =>
@@ -49,7 +47,6 @@ export function postgresCheckpoints(ctx: StoreContext): CheckpointStore {
     async set(name, position) {
       ctx.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableKey(name, 'checkpoint name');
       await write(name, position, null);
     },
     async getState(name) {
@@ -74,7 +71,6 @@ export function postgresCheckpoints(ctx: StoreContext): CheckpointStore {
     async setState(name, position, state) {
       ctx.ensureOpen();
       assertCheckpoint(name, position);
-      assertStorableKey(name, 'checkpoint name');
       await write(name, position, toJson(state, `checkpoint '${name}': state`));
     },
     async delete(name) {

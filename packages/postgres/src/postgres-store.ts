@@ -35,12 +35,12 @@ import { LeaseKeeper, type ReleaseLease } from './lease.js';
 import { assertMigrated, migrate } from './migrations.js';
 import { AppendNotifier, type NotificationStats } from './notifications.js';
 import { readAllPages, readStreamPages } from './read.js';
-import { assertStorableKey, assertStorableText, DEFAULT_SCHEMA, sqlNames } from './schema.js';
+import { DEFAULT_SCHEMA, sqlNames } from './schema.js';
 import { postgresSnapshots } from './snapshot-store.js';
 import { StoreContext } from './store-context.js';
 import { describe, isConnectionError } from './store-errors.js';
 import { StreamReads } from './stream-reads.js';
-import { assertJsonbStorable, postgresTimers } from './timer-store.js';
+import { postgresTimers } from './timer-store.js';
 
 /** How nodes coordinate who hosts an aggregate. */
 export type Ownership = 'optimistic' | 'lease';
@@ -242,11 +242,9 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
       try {
         ctx.ensureOpen();
         assertStreamId(streamId);
-        assertStorableKey(streamId, 'streamId');
         const expected = assertExpectedVersion(streamId, appendOpts);
         assertNewEvents(streamId, events);
         const timers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
-        assertJsonbStorable(timers, streamId);
         const written = writer.append(streamId, expected, encode(streamId, events), timers) as Promise<
           EventEnvelope<E>[]
         >;
@@ -261,7 +259,6 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     readStream(streamId, readOpts) {
       ctx.ensureOpen();
       assertStreamId(streamId);
-      assertStorableText(streamId, 'streamId');
       const { fromVersion, limit } = assertReadStreamOptions(readOpts);
       return readStreamPages(ctx, reads, streamId, fromVersion, limit);
     },
@@ -275,7 +272,6 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
     async streamVersion(streamId) {
       ctx.ensureOpen();
       assertStreamId(streamId);
-      assertStorableText(streamId, 'streamId');
       return ctx.io(`reading the version of ${streamId}`, async () => {
         const { rows } = await pool.query<{ version: string }>(
           `SELECT version FROM ${names.events} WHERE stream_id = $1 ORDER BY version DESC LIMIT 1`,
@@ -302,7 +298,6 @@ export async function postgresStore(opts: PostgresStoreOptions): Promise<Postgre
           async acquire(streamId: string) {
             ctx.ensureOpen();
             assertStreamId(streamId);
-            assertStorableText(streamId, 'streamId');
             return leases.acquire(streamId);
           },
           onLeaseLost: (listener: (streamIds: readonly string[]) => void) => leases.onLost(listener),

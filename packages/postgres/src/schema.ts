@@ -14,7 +14,6 @@ export type Queryable = Pool | PoolClient | Client;
 export const DEFAULT_SCHEMA = 'actorfold';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The qualified names of one store's objects. */
 export interface SqlNames {
@@ -65,36 +64,4 @@ export function sqlNames(schema: string): SqlNames {
     appendFunctionV1: `${s}.append_events`,
     channel: `actorfold_${s}`,
   };
-}
-
-/**
- * Throws InvalidArgument when a string that is stored as PostgreSQL text (not inside JSON)
- * could not round-trip: text cannot hold U+0000, and a lone surrogate would be stored as U+FFFD.
- */
-export function assertStorableText(value: string, what: string): void {
-  if (value.includes('\u0000')) throw new InvalidArgument(`${what} must not contain U+0000`);
-  if (LONE_SURROGATE.test(value)) throw new InvalidArgument(`${what} must not contain a lone surrogate`);
-}
-
-/**
- * The most UTF-8 bytes of a stream id, checkpoint name or timer name the store writes. They are
- * keys of btree indexes, whose entries PostgreSQL caps at 2704 bytes (8 kB pages) after
- * compression: a longer, incompressible key fails the statement, and with it every append sent
- * in the same batch. The timers' keys hold a stream id and a name together, so each gets half.
- */
-export const MAX_KEY_BYTES = 1024;
-
-/**
- * Throws InvalidArgument unless `value` can be written as a key: {@link assertStorableText}, and
- * at most {@link MAX_KEY_BYTES} UTF-8 bytes. Checked on writes only: a read of a longer id finds
- * nothing, as it would on any store that never stored it.
- */
-export function assertStorableKey(value: string, what: string): void {
-  assertStorableText(value, what);
-  // Each UTF-16 unit is at most 3 UTF-8 bytes: most ids skip the count.
-  if (value.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidArgument(
-      `${what} must be at most ${MAX_KEY_BYTES} UTF-8 bytes on PostgreSQL (an index key), got ${Buffer.byteLength(value, 'utf8')}`,
-    );
-  }
 }

@@ -12,7 +12,6 @@ import {
   type SnapshotStore,
   toJson,
 } from '@actorfold/core';
-import { assertStorableKey, assertStorableText } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 export function postgresSnapshots(ctx: StoreContext): SnapshotStore {
@@ -20,14 +19,12 @@ export function postgresSnapshots(ctx: StoreContext): SnapshotStore {
   const checkId = (streamId: unknown): string => {
     ctx.ensureOpen();
     assertStreamId(streamId);
-    assertStorableText(streamId, 'streamId');
     return streamId;
   };
   return {
     async save(snapshot, opts) {
       ctx.ensureOpen();
       assertSnapshot(snapshot);
-      assertStorableKey(snapshot.streamId, 'streamId');
       const keep = assertSnapshotSaveOptions(opts);
       const body = toJson(snapshot, `${snapshot.streamId}: snapshot`);
       await ctx.io(`saving a snapshot of ${snapshot.streamId}`, async () => {

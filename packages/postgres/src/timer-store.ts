@@ -25,7 +25,7 @@ import {
   type TimerStore,
 } from '@actorfold/core';
 import type { PoolClient } from 'pg';
-import { assertStorableKey, type SqlNames } from './schema.js';
+import type { SqlNames } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 /** The migration that adds the timers table. */
@@ -71,51 +71,6 @@ END $$;
 CREATE TRIGGER timers_forget_stale_json BEFORE UPDATE OF command, metadata ON ${n.timers}
   FOR EACH ROW EXECUTE FUNCTION ${n.schema}.timers_forget_stale_json();`;
 }
-
-/**
- * Throws InvalidArgument when a timer's command or metadata JSON cannot be stored as jsonb
- * (jsonb refuses the escapes of U+0000 and of a lone surrogate; an escaped backslash before
- * `u0000` is plain text and passes), or its name is too long for the timers' index keys.
- */
-export function assertJsonbStorable(
-  changes: readonly EncodedTimerChange[] | undefined,
-  streamId: string,
-): void {
-  if (changes === undefined) return;
-  for (const c of changes) {
-    if (c.op !== 'schedule') continue;
-    assertStorableKey(c.timer.name, `${streamId}: timer name`);
-    for (const json of [c.timer.command, c.timer.metadata]) {
-      if (json !== undefined && JSONB_UNSTORABLE.test(json)) {
-        throw new InvalidArgument(
-          `${streamId}: timer ${JSON.stringify(c.timer.name)}: its command and metadata must not contain U+0000 or a lone surrogate`,
-        );
-      }
-    }
-  }
-}
-
-/**
- * Checks the arguments of `timers.reschedule` as every store does (`assertRescheduleArgs`, which
- * also encodes the command), and that the command is JSON jsonb can hold (no U+0000, no lone surrogate); returns it as JSON text.
- */
-function assertReschedule(
-  streamId: unknown,
-  name: unknown,
-  version: unknown,
-  dueAt: unknown,
-  command: unknown,
-  ifDueAt: unknown,
-): string {
-  const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
-  if (JSONB_UNSTORABLE.test(json)) {
-    throw new InvalidArgument(
-      `timers.reschedule: ${String(streamId)}: timer ${JSON.stringify(name)}: its command must not contain U+0000 or a lone surrogate`,
-    );
-  }
-  return json;
-}
-const JSONB_UNSTORABLE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 /** One append of a batch, as far as its timers go. */
 export interface TimerAppend {
@@ -382,7 +337,8 @@ RETURNING ${columns('t')}`,
 
     async reschedule(streamId, name, version, dueAt, command, ifDueAt) {
       ctx.ensureOpen();
-      const json = assertReschedule(streamId, name, version, dueAt, command, ifDueAt);
+      // Core's checks, as every store's: also refuses a command jsonb cannot hold.
+      const json = assertRescheduleArgs(streamId, name, version, dueAt, command, ifDueAt);
       // One statement: the version check and the change are atomic. The claim is dropped, so the
       // next attempt or the result is taken by whichever node claims it once it is due.
       return ctx.io('rescheduling a timer', async () => {

@@ -4,6 +4,7 @@
  */
 import {
   type ActorfoldError,
+  type Command,
   type DomainEvent,
   type ErrorCode,
   type EventEnvelope,
@@ -530,6 +531,173 @@ export function describeEventStore(
         await bad(() => store.append('a/1', [ev('Ok'), { data: cyclic }], { expectedVersion: 0 }));
         await bad(() => store.append('a/1', [ev('B', { n: 1n })], { expectedVersion: 0 }));
         expect(await store.streamVersion('a/1')).toBe(0);
+      });
+
+      // One rule for every store: what one of them could not keep exactly (PostgreSQL text holds
+      // no U+0000, UTF-8 no lone surrogate, jsonb neither escaped, an integer column 2^31 - 1, an
+      // index key 2,704 bytes) every store refuses, and what one keeps every one gives back as is.
+      it('refuses an event type with U+0000 or a lone surrogate, even one only its JSON has, appending nothing', async () => {
+        for (const type of ['T\u0000', '\u0000', 'T\uD800', '\uDC00T', 'T\uDC00\uD800']) {
+          await bad(() => store.append('a/1', [ev('Ok'), ev(type)], { expectedVersion: 0 }));
+          // The type stored is the JSON's: a toJSON that puts U+0000 there is refused alike.
+          const sneaky = { type: 'Fine', toJSON: () => ({ type }) };
+          await bad(() => store.append('a/1', [{ data: sneaky }], { expectedVersion: 0 }));
+        }
+        expect(await store.streamVersion('a/1')).toBe(0);
+        // Inside the data and metadata JSON (escaped there) they are kept, as is a surrogate pair.
+        const odd = 'x\u0000\uD800\uDFFF\uD83D\uDE00';
+        const [e] = await store.append(
+          'a/1',
+          [{ data: { type: '😀\u2028', [odd]: odd }, metadata: { [odd]: odd } }],
+          {
+            expectedVersion: 0,
+          },
+        );
+        const [read] = await collect(store.readStream('a/1'));
+        for (const got of [e, read]) {
+          expect(got?.type).toBe('😀\u2028');
+          expect(field(defined(got), odd)).toBe(odd);
+          expect(defined(got).metadata[odd]).toBe(odd);
+        }
+      });
+
+      it('takes an event timestamp only as toISOString writes it, and gives it back unchanged', async () => {
+        for (const timestamp of [
+          '2026-01-02',
+          '2026-01-02T03:04',
+          '2026-01-02T03:04:05Z',
+          '2026-01-02T03:04:05.6789Z',
+          '2026-01-02T03:04:05.678+00:00',
+          '2026-01-02T03:04:05.678z',
+          '+002026-01-02T03:04:05.678Z',
+          'Fri, 02 Jan 2026 03:04:05 GMT',
+          '1767323045678',
+          '2026-01-02T03:04:05.678Z\u0000',
+          '',
+        ]) {
+          await bad(() => store.append('a/1', [ev('Ok'), { ...ev('A'), timestamp }], { expectedVersion: 0 }));
+        }
+        expect(await store.streamVersion('a/1')).toBe(0);
+        const stamps = [
+          '2026-01-02T03:04:05.678Z',
+          '+275760-09-13T00:00:00.000Z',
+          '-000001-01-01T00:00:00.000Z',
+        ];
+        const appended = await store.append(
+          'a/1',
+          stamps.map((timestamp) => ({ ...ev('A'), timestamp })),
+          { expectedVersion: 0 },
+        );
+        const read = await collect(store.readStream('a/1'));
+        expect(appended.map((e) => e.timestamp)).toEqual(stamps);
+        expect(read.map((e) => e.timestamp)).toEqual(stamps);
+      });
+
+      it('refuses a schemaVersion above 2^31 - 1 and keeps 2^31 - 1', async () => {
+        for (const schemaVersion of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+          await bad(() => store.append('a/1', [{ ...ev('A'), schemaVersion }], { expectedVersion: 0 }));
+        }
+        await store.append('a/1', [{ ...ev('A'), schemaVersion: 2 ** 31 - 1 }], { expectedVersion: 0 });
+        expect((await collect(store.readStream('a/1')))[0]?.schemaVersion).toBe(2 ** 31 - 1);
+      });
+
+      it('refuses to write a stream id, snapshot or checkpoint name over 1,024 UTF-8 bytes, and keeps one of 1,024', async () => {
+        // 1,025 bytes: ASCII, 3-byte (U+20AC) and 4-byte (a surrogate pair) characters.
+        for (const id of [`a/${'x'.repeat(1023)}`, `a/${'€'.repeat(341)}`, `a/${'😀'.repeat(255)}xxx`]) {
+          await bad(() => store.append(id, [ev('A')], { expectedVersion: 0 }));
+          await bad(() =>
+            store.snapshots.save({ streamId: id, version: 1, schemaVersion: 1, state: {}, timestamp: 't' }),
+          );
+          await bad(() => store.checkpoints.set(id, 1));
+          // A read of such an id finds nothing, as on a store that never had it.
+          expect(await store.streamVersion(id)).toBe(0);
+        }
+        for (const id of [`a/${'x'.repeat(1022)}`, `a/${'€'.repeat(340)}x`, `a/${'😀'.repeat(255)}x`]) {
+          await store.append(id, [ev('A')], { expectedVersion: 0 });
+          await store.snapshots.save({
+            streamId: id,
+            version: 1,
+            schemaVersion: 1,
+            state: {},
+            timestamp: 't',
+          });
+          await store.checkpoints.set(id, 1);
+          expect(await store.streamVersion(id)).toBe(1);
+          expect(await store.checkpoints.get(id)).toBe(1);
+        }
+      });
+
+      it('refuses a timer whose name is over 1,024 UTF-8 bytes or whose command or metadata holds U+0000 or a lone surrogate', async () => {
+        const timers = store.timers;
+        if (timers === undefined) return;
+        const schedule = (name: string, command: Command, metadata?: Record<string, unknown>) => ({
+          op: 'schedule' as const,
+          timer: {
+            streamId: 'a/1',
+            name,
+            dueAt: 1,
+            version: 1,
+            missed: 'fire' as const,
+            command,
+            ...(metadata === undefined ? {} : { metadata }),
+          },
+        });
+        const refused = [
+          schedule('n'.repeat(1025), { type: 'C' }),
+          schedule('t', { type: 'C\u0000' }),
+          schedule('t', { type: 'C', v: ['\uD800'] } as Command),
+          schedule('t', { type: 'C' }, { '\uDFFF': 1 }),
+          schedule('t', { type: 'C' }, { m: 'a\u0000' }),
+        ];
+        for (const change of refused)
+          await bad(() => store.append('a/1', [ev('A')], { expectedVersion: 0, timers: [change] }));
+        expect(await store.streamVersion('a/1')).toBe(0);
+        // A backslash before `u0000` is plain text, and a surrogate pair is a character: kept.
+        const command = { type: 'C', v: '\\u0000 \\ud800 😀' } as Command;
+        await store.append('a/1', [ev('A')], {
+          expectedVersion: 0,
+          timers: [schedule('n'.repeat(1024), command, { m: '\\u0000' })],
+        });
+        const [kept] = await collect(timers.list({ streamId: 'a/1' }));
+        expect(kept?.command).toEqual(command);
+        expect(kept?.metadata).toEqual({ m: '\\u0000' });
+        const reschedule = defined(timers.reschedule).bind(timers);
+        for (const v of ['\u0000', '\uD800'])
+          await bad(() => reschedule('a/1', 'n'.repeat(1024), 1, 2, { type: 'C', v } as Command));
+        expect((await timers.get('a/1', 'n'.repeat(1024)))?.dueAt).toBe(1);
+      });
+
+      it("keeps a scheduled timer's own fields only, not whatever else the caller's record carries", async () => {
+        const timers = store.timers;
+        if (timers === undefined) return;
+        const timer = {
+          streamId: 'a/1',
+          name: 't',
+          dueAt: 1,
+          version: 1,
+          missed: 'fire' as const,
+          command: { type: 'C' },
+          extra: 'not a field of TimerRecord',
+        };
+        await store.append('a/1', [ev('A')], { expectedVersion: 0, timers: [{ op: 'schedule', timer }] });
+        const { extra: _, ...fields } = timer;
+        expect(await collect(timers.list({ streamId: 'a/1' }))).toEqual([fields]);
+        expect(await timers.get('a/1', 't')).toEqual(fields);
+      });
+
+      it('refuses a bad event with INVALID_ARGUMENT even when expectedVersion is also stale, as every store checks events before versions', async () => {
+        await store.append('a/1', [ev('A')], { expectedVersion: 0 });
+        const badEvents: NewEvent[] = [
+          { data: { type: 'A', toJSON: () => 'no event' } as DomainEvent },
+          ev('B', { n: 1n }),
+          ev('T\u0000'),
+          { ...ev('A'), timestamp: '2026-01-02' },
+          { ...ev('A'), schemaVersion: 2 ** 31 },
+        ];
+        for (const e of badEvents)
+          for (const expectedVersion of [0, 5])
+            await bad(() => store.append('a/1', [e], { expectedVersion }));
+        expect(await store.streamVersion('a/1')).toBe(1);
       });
 
       it('rejects a missing, negative or fractional expectedVersion', async () => {

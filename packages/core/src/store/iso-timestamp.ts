@@ -27,14 +27,19 @@ export function isoTimestamp(ms: number): string {
 }
 
 /**
- * Whether `value` is a string `Date.parse` reads as a time: the check stores run on each
- * event's own `timestamp`. The last accepted string and the last one `isoTimestamp` produced
- * skip the parse.
+ * Whether `value` is a timestamp exactly as `Date.prototype.toISOString` writes it
+ * (`2026-01-02T03:04:05.678Z`; `+275760-09-13T00:00:00.000Z` beyond year 9999): the check stores
+ * run on each event's own `timestamp`. One form only, UTC to the millisecond, so every store
+ * gives the string back unchanged and every reader (in any time zone) reads the same instant
+ * from it; `Date.parse` alone would also take '2026-01-02', '2026-01-02T03:04' (local time) or
+ * 'Fri, 02 Jan 2026 03:04:05 GMT'. The last accepted string and the last one `isoTimestamp`
+ * produced skip the parse.
  */
 export function isIsoTimestamp(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   if (value === lastValid || value === lastIso) return true;
-  if (Number.isNaN(Date.parse(value))) return false;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || isoTimestamp(ms) !== value) return false;
   lastValid = value;
   return true;
 }

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { StoreError, VersionConflict } from '../errors.js';
+import { encodeTimerChanges } from '../timers/timer-input.js';
 import { memoryTimers } from './memory-timers.js';
 import {
   type AppendOptions,
@@ -29,7 +30,6 @@ import {
   assertSnapshot,
   assertSnapshotSaveOptions,
   assertStreamId,
-  assertTimerChanges,
   encodeNewEvents,
   storedEventData,
   storedEventMetadata,
@@ -190,18 +190,15 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
     assertStreamId(streamId);
     const expected = assertExpectedVersion(streamId, appendOpts);
     assertNewEvents(streamId, events);
-    const timerChanges = appendOpts.timers;
-    if (timerChanges !== undefined) assertTimerChanges(streamId, timerChanges, expected, events.length);
-    let stream = streams.get(streamId);
-    const actual = stream?.length ?? 0;
-    if (expected !== actual) throw new VersionConflict(streamId, expected, actual);
-    if (events.length === 0) return [];
+    // Checked and encoded as the durable stores do (encodeTimerChanges), so all refuse alike.
+    const encodedTimers = encodeTimerChanges(streamId, appendOpts.timers, expected, events.length, true);
     // Encoded before anything changes, like the events: the append stores all of it or nothing.
-    const preparedTimers =
-      timerChanges === undefined || timerChanges.length === 0 ? undefined : timers.prepare(timerChanges);
+    const preparedTimers = encodedTimers === undefined ? undefined : timers.prepare(encodedTimers);
 
     // Encode the whole batch before touching the log: a value JSON cannot hold appends nothing,
-    // and neither does text that would not read back as an event.
+    // and neither does text that would not read back as an event. Before the version check, as
+    // the durable stores encode before they queue: a bad event with a stale expectedVersion is
+    // refused (INVALID_ARGUMENT) on every store, never a VERSION_CONFLICT on one of them.
     const encoded = encodeNewEvents(streamId, events, now);
     const data: DomainEvent[] = new Array(encoded.length);
     const metadata: EventMetadata[] = new Array(encoded.length);
@@ -210,6 +207,10 @@ export function memoryStore(opts: MemoryStoreOptions = {}): EventStore {
       data[i] = storedEventData(streamId, i, e.data);
       metadata[i] = storedEventMetadata(streamId, i, e.metadata);
     }
+    let stream = streams.get(streamId);
+    const actual = stream?.length ?? 0;
+    if (expected !== actual) throw new VersionConflict(streamId, expected, actual);
+    if (events.length === 0) return [];
     const { aggregateType, aggregateId } = parseStreamId(streamId);
     if (stream === undefined) {
       stream = [];

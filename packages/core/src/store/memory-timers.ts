@@ -1,4 +1,5 @@
-import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
+import type { TimerRecord, TimerStore } from '../timers/timer.js';
+import type { EncodedTimerChange } from '../timers/timer-input.js';
 import { compareTimers } from '../timers/timer-order.js';
 import {
   assertDueArgs,
@@ -20,8 +21,8 @@ interface StoredTimer {
 /** The memory store's timers: the TimerStore it exposes, and what its append and close call. */
 export interface MemoryTimers {
   readonly store: TimerStore;
-  /** Checks nothing (the append did) and encodes first: a value JSON cannot hold throws before any change. */
-  prepare(changes: readonly TimerChange[]): PreparedChange[];
+  /** Checks nothing (the append's encodeTimerChanges did): the record's JSON text from the encoded parts. */
+  prepare(changes: readonly EncodedTimerChange[]): PreparedChange[];
   /** Applies prepared changes in order; synchronous, so it is atomic with the append's events. */
   apply(streamId: string, changes: readonly PreparedChange[]): void;
   clear(): void;
@@ -117,7 +118,8 @@ export function memoryTimers(ensureOpen: () => void): MemoryTimers {
       return changes.map((c): PreparedChange => {
         if (c.op === 'cancel') return { op: 'cancel', name: c.name };
         const t = c.timer;
-        const json = toJson(t, `${t.streamId}: timer '${t.name}'`);
+        // The record's own fields, command and metadata as the JSON text the durable stores write.
+        const json = `{"streamId":${JSON.stringify(t.streamId)},"name":${JSON.stringify(t.name)},"dueAt":${t.dueAt},"version":${t.version},"missed":${JSON.stringify(t.missed)},"command":${t.command}${t.metadata === undefined ? '' : `,"metadata":${t.metadata}`}}`;
         return {
           op: 'schedule',
           stored: { streamId: t.streamId, name: t.name, dueAt: t.dueAt, version: t.version, json },

@@ -1,7 +1,11 @@
 /**
  * Argument checks every EventStore implementation runs before touching its data, so that
- * memoryStore, levelStore and later stores reject the same inputs with the same InvalidArgument
- * messages. Each check is a cheap typeof/integer test: they sit on the append and read hot paths.
+ * memoryStore, levelStore and postgresStore reject the same inputs with the same InvalidArgument
+ * messages. One rule for all: a value that one of them could not keep exactly (PostgreSQL text
+ * holds no U+0000, UTF-8 no lone surrogate, jsonb neither escaped, an integer column 2^31 - 1,
+ * an index key 2,704 bytes) is refused by every store, so what one acknowledges every one would,
+ * and gives back unchanged. Each check is a cheap typeof/integer/string test: they sit on the
+ * append and read hot paths.
  */
 import { InvalidArgument } from '../errors.js';
 import type { TimerChange, TimerQuery, TimerRecord } from '../timers/timer.js';
@@ -22,8 +26,56 @@ export function assertStreamId(streamId: unknown): asserts streamId is string {
   assertStorableId('streamId', streamId);
 }
 
+/** The largest event `schemaVersion` every store keeps: PostgreSQL's is an integer column. */
+export const MAX_SCHEMA_VERSION = 2_147_483_647;
+
+/**
+ * The most UTF-8 bytes of a stream id, checkpoint name or timer name a store writes. PostgreSQL
+ * keys its btree indexes by them, and caps an index entry at 2,704 bytes (8 kB pages) after
+ * compression; the timers' keys hold a stream id and a name together, so each gets about half.
+ * Every store refuses a longer one when writing it; a read of one finds nothing.
+ */
+export const MAX_KEY_BYTES = 1024;
+
 /** `String.prototype.isWellFormed` (Node 20+, ES2024; typed here as the ES2023 lib has no declaration). */
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Whether every store keeps `s` exactly as text: no U+0000 (PostgreSQL text cannot hold it) and
+ * no lone surrogate (UTF-8 cannot encode one; it would come back as U+FFFD). One native scan each.
+ */
+function isStorableText(s: string): boolean {
+  return !s.includes('\u0000') && isWellFormed(s);
+}
+
+/**
+ * Throws InvalidArgument (naming `what`) unless `id` passes {@link assertStorableId} and has at
+ * most {@link MAX_KEY_BYTES} UTF-8 bytes: the check of an id a store is about to write as a key.
+ */
+export function assertStorableKey(what: string, id: unknown): asserts id is string {
+  assertStorableId(what, id);
+  assertKeyLength(what, id);
+}
+
+/** The length half of {@link assertStorableKey}, for an id that already passed `assertStorableId`. */
+function assertKeyLength(what: string, id: string): void {
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: most ids skip the count.
+  if (id.length * 3 > MAX_KEY_BYTES && utf8Length(id) > MAX_KEY_BYTES) {
+    throw new InvalidArgument(
+      `${what} must be at most ${MAX_KEY_BYTES} UTF-8 bytes (PostgreSQL keys its index by it), got ${utf8Length(id)}`,
+    );
+  }
+}
+
+/** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes, 2 per unit). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return n;
+}
 
 /**
  * Throws InvalidArgument (naming `what`) unless `id` is a non-empty string without U+0000 and
@@ -45,11 +97,15 @@ export function assertStorableId(what: string, id: unknown): asserts id is strin
 }
 
 /**
- * Throws InvalidArgument unless `events` is an array of NewEvent: each `data` an object (not an
- * array) with a non-empty string `type`, and `schemaVersion`, `metadata`, `timestamp` well-formed
- * when present. Runs before any write, so a bad event anywhere in a batch appends nothing.
+ * Throws InvalidArgument unless `streamId`, which passed `assertStreamId` (every store checks it
+ * first), is short enough to write ({@link assertStorableKey}) and `events`
+ * is an array of NewEvent: each `data` an object (not an array) with a non-empty string `type`,
+ * `schemaVersion` an integer from 1 to {@link MAX_SCHEMA_VERSION}, `metadata` an object and
+ * `timestamp` a canonical ISO-8601 UTC string (see `isIsoTimestamp`) when present. Runs before
+ * any write, so a bad event anywhere in a batch appends nothing.
  */
 export function assertNewEvents(streamId: string, events: unknown): asserts events is readonly NewEvent[] {
+  assertKeyLength('streamId', streamId);
   if (!Array.isArray(events))
     throw new InvalidArgument(`${streamId}: events must be an array, got ${show(events)}`);
   for (let i = 0; i < events.length; i++) {
@@ -66,8 +122,10 @@ export function assertNewEvents(streamId: string, events: unknown): asserts even
         `${streamId}: events[${i}].data.type must be a non-empty string, got ${show(type)}`,
       );
     }
-    if (schemaVersion !== undefined && !isInt(schemaVersion, 1)) {
-      throw new InvalidArgument(`${streamId}: events[${i}].schemaVersion must be a positive integer`);
+    if (schemaVersion !== undefined && !(isInt(schemaVersion, 1) && schemaVersion <= MAX_SCHEMA_VERSION)) {
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].schemaVersion must be an integer from 1 to ${MAX_SCHEMA_VERSION} (PostgreSQL keeps it in an integer column), got ${show(schemaVersion)}`,
+      );
     }
     if (metadata !== undefined && !isObject(metadata)) {
       throw new InvalidArgument(
@@ -75,7 +133,9 @@ export function assertNewEvents(streamId: string, events: unknown): asserts even
       );
     }
     if (timestamp !== undefined && !isIsoTimestamp(timestamp)) {
-      throw new InvalidArgument(`${streamId}: events[${i}].timestamp must be an ISO-8601 string`);
+      throw new InvalidArgument(
+        `${streamId}: events[${i}].timestamp must be an ISO-8601 UTC string as toISOString() writes it (2026-01-02T03:04:05.678Z), got ${show(timestamp)}`,
+      );
     }
   }
 }
@@ -115,6 +175,7 @@ export function assertTimerChanges(
     }
     const timer: unknown = (change as { timer?: unknown }).timer;
     assertTimerRecord(`${at}.timer`, timer);
+    assertStorableKey(`${at}.timer.name`, timer.name);
     if (timer.streamId !== streamId) {
       throw new InvalidArgument(
         `${at}.timer.streamId must be the append's stream, got ${show(timer.streamId)}`,
@@ -189,7 +250,7 @@ export function assertRescheduleArgs(
     throw new InvalidArgument(
       `timers.reschedule: ifDueAt must be an integer (epoch ms) or undefined, got ${show(ifDueAt)}`,
     );
-  return toJson(command, 'timers.reschedule: command');
+  return timerJson(command, 'timers.reschedule: command');
 }
 
 /** Throws InvalidArgument unless `until` is a number and `limit` an integer >= 0 (`timers.due` and `timers.claim`). */
@@ -251,13 +312,13 @@ export function assertReadAllOptions(opts: unknown): { fromPosition: number; lim
 }
 
 /**
- * Throws InvalidArgument unless `snapshot` has a valid streamId, an integer version >= 1, an
+ * Throws InvalidArgument unless `snapshot` has a streamId a store can write ({@link assertStorableKey}), an integer version >= 1, an
  * integer schemaVersion, a string timestamp and, when present, an object `runtime`.
  */
 export function assertSnapshot(snapshot: unknown): asserts snapshot is Snapshot {
   if (!isObject(snapshot)) throw new InvalidArgument(`snapshot must be an object, got ${show(snapshot)}`);
   const s = snapshot as Partial<Record<keyof Snapshot, unknown>>;
-  assertStreamId(s.streamId);
+  assertStorableKey('streamId', s.streamId);
   if (!isInt(s.version, 1))
     throw new InvalidArgument(`${s.streamId}: snapshot version must be an integer >= 1`);
   if (!isInt(s.schemaVersion, Number.MIN_SAFE_INTEGER)) {
@@ -287,9 +348,9 @@ export function assertCheckpointName(name: unknown): asserts name is string {
   assertStorableId('checkpoint name', name);
 }
 
-/** Throws InvalidArgument unless `name` is valid and `position` an integer >= 0. */
+/** Throws InvalidArgument unless `name` can be written ({@link assertStorableKey}) and `position` is an integer >= 0. */
 export function assertCheckpoint(name: unknown, position: unknown): asserts position is number {
-  assertCheckpointName(name);
+  assertStorableKey('checkpoint name', name);
   if (!isInt(position, 0)) {
     throw new InvalidArgument(
       `checkpoint '${name}': position must be an integer >= 0, got ${show(position)}`,
@@ -351,7 +412,9 @@ export function encodeNewEvents(
  * (`EncodedNewEvent.data`), its `type` that data's own. Stores build what an append resolves with
  * from it, so the acknowledgement is what a replay reads whatever toJSON methods or getters did
  * while encoding. Throws InvalidArgument, before anything is written, when that text would not
- * read back as an event: not an object, or without a non-empty string `type`.
+ * read back as an event: not an object, or without a non-empty string `type`; or when that type
+ * holds U+0000 or a lone surrogate (PostgreSQL keeps the type as text, which cannot hold them;
+ * inside the JSON text they are escapes, which every store keeps).
  */
 export function storedEventData(streamId: string, i: number, json: string): DomainEvent {
   const data: unknown = JSON.parse(json);
@@ -359,6 +422,11 @@ export function storedEventData(streamId: string, i: number, json: string): Doma
   if (typeof type !== 'string' || type.length === 0) {
     throw new InvalidArgument(
       `${streamId}: events[${i}].data is stored as its JSON (what toJSON returns), which must be an object with a non-empty string type`,
+    );
+  }
+  if (!isStorableText(type)) {
+    throw new InvalidArgument(
+      `${streamId}: events[${i}].data.type must not contain U+0000 or a lone surrogate, got ${show(type)}`,
     );
   }
   return data as DomainEvent;
@@ -389,6 +457,27 @@ export function toJson(value: unknown, what: string): string {
   }
   // A toJSON returning undefined (or a function) makes stringify return undefined: nothing to store.
   if (json === undefined) throw notJson(what);
+  return json;
+}
+
+/**
+ * JSON.stringify's escape of U+0000 or of a lone surrogate, preceded by an even run of backslashes
+ * (`\\u0000` is an escaped backslash before plain text, which passes).
+ */
+const UNPORTABLE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+/**
+ * {@link toJson} for a timer's command or metadata (or a whole timer record): also throws
+ * InvalidArgument when a string in it holds U+0000 or a lone surrogate. PostgreSQL writes timers
+ * as jsonb too (for nodes of the previous package), which refuses both escapes, so every store
+ * refuses them. Event data and metadata are kept as JSON text by every store and may hold them.
+ */
+export function timerJson(value: unknown, what: string): string {
+  const json = toJson(value, what);
+  // JSON.stringify writes `\u` only for these and control characters: most commands skip the regex.
+  if (json.includes('\\u') && UNPORTABLE_ESCAPE.test(json)) {
+    throw new InvalidArgument(`${what} must not contain U+0000 or a lone surrogate in any string`);
+  }
   return json;
 }
 

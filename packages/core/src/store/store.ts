@@ -41,9 +41,12 @@ export interface EventEnvelope<E extends DomainEvent = DomainEvent> {
 
 /** An event handed to `append`; the store assigns version, position and (when absent) timestamp. */
 export interface NewEvent<E extends DomainEvent = DomainEvent> {
+  /** Kept as its JSON; `type` without U+0000 or a lone surrogate. */
   data: E;
+  /** An integer from 1 to 2^31 - 1 (default 1). */
   schemaVersion?: number;
   metadata?: EventMetadata;
+  /** Exactly as `Date.prototype.toISOString` writes it (`2026-01-02T03:04:05.678Z`); default: the store's clock. */
   timestamp?: string;
 }
 

@@ -4,7 +4,7 @@
  * InvalidArgument. An append without timers pays one `=== undefined` test.
  */
 import { InvalidArgument } from '../errors.js';
-import { assertTimerChanges, toJson } from '../store/store-input.js';
+import { assertTimerChanges, timerJson } from '../store/store-input.js';
 import type { MissedTimerPolicy, TimerChange } from './timer.js';
 
 /** A checked timer change as a store writes it: command and metadata as JSON text. */
@@ -62,8 +62,9 @@ export function encodeTimerChanges(
         dueAt: t.dueAt,
         version: t.version,
         missed: t.missed,
-        command: toJson(t.command, `${at}.command`),
-        metadata: t.metadata === undefined ? undefined : toJson(t.metadata, `${at}.metadata`),
+        // timerJson: strings jsonb cannot hold are refused by every store (see there).
+        command: timerJson(t.command, `${at}.command`),
+        metadata: t.metadata === undefined ? undefined : timerJson(t.metadata, `${at}.metadata`),
       },
     };
   }
