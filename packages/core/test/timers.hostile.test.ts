@@ -261,3 +261,59 @@ describe('the order of timers due at the same time', () => {
     ).toBeGreaterThan(0);
   });
 });
+
+describe('what no store can keep is refused at the call, inside decide', () => {
+  const long = 'n'.repeat(1_025);
+  it.each([
+    [
+      'a timer command holding U+0000',
+      { kind: 'timer', name: 't', input: { type: 'ring', note: 'a\u0000b' } },
+    ],
+    [
+      'a timer command holding a lone surrogate',
+      { kind: 'timer', name: 't', input: { type: 'ring', note: '\uD800' } },
+    ],
+    ['a timer name over 1,024 UTF-8 bytes', { kind: 'timer', name: long, input: { type: 'ring' } }],
+    ['an effect input holding U+0000', { kind: 'effect', name: 'e', input: { note: '\u0000' } }],
+    [
+      'an effect id over 1,024 UTF-8 bytes with its prefix',
+      { kind: 'effect', name: 'e'.repeat(1_020), input: {} },
+    ],
+  ] as const)(
+    '%s: decide sees INVALID_ARGUMENT, and the command is refused though decide swallowed it',
+    async (_l, call) => {
+      const clock = new SimulatedClock(0);
+      const store = memoryStore({ clock });
+      const rt = await start({
+        store,
+        clock,
+        aggregates: [strict],
+        effects: { implementations: { fx: async () => null } },
+      });
+      caught.length = 0;
+      await expect(rt.get(strict, 's1').execute({ type: 'go', call })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+      expect(caught).toEqual(['INVALID_ARGUMENT']);
+      expect(await store.streamVersion('strict/s1')).toBe(0);
+    },
+  );
+});
+
+const caught: unknown[] = [];
+type StrictCall = { kind: 'timer' | 'effect'; name: string; input: unknown };
+/** Makes the call the command names and records what it threw; returns its event all the same. */
+const strict = defineAggregate<null, { type: 'go'; call: StrictCall }, { type: 'Went' }>({
+  type: 'strict',
+  initialState: () => null,
+  decide(_state, { call }, ctx) {
+    try {
+      if (call.kind === 'timer') ctx.timers.schedule(call.name, { after: 10 }, call.input as Command);
+      else ctx.effects.request('fx', call.input, { id: call.name });
+    } catch (error) {
+      caught.push((error as { code?: unknown }).code);
+    }
+    return [{ type: 'Went' }];
+  },
+  evolve: (state) => state,
+});

@@ -1,6 +1,6 @@
 import { plainJsonProblem } from '../codec/plain-json.js';
 import { InvalidArgument } from '../errors.js';
-import { assertStorableId, show } from '../store/store-input.js';
+import { assertStorableId, assertStorableKey, show } from '../store/store-input.js';
 import { jsonCopy, type TimerRecorder } from '../timers/timer-recorder.js';
 import {
   type DecideEffects,
@@ -105,6 +105,7 @@ export class EffectRecorder implements DecideEffects {
 /** Throws InvalidArgument unless `id` can name an effect (its record's timer name is storable). */
 export function assertEffectId(id: unknown): asserts id is string {
   assertStorableId('effect id', id);
+  assertStorableKey(`effect id '${id}' as its record's timer name`, effectTimerName(id));
 }
 
 function checkedTimeout(name: string, v: unknown): number {

@@ -474,11 +474,19 @@ const UNPORTABLE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i
  */
 export function timerJson(value: unknown, what: string): string {
   const json = toJson(value, what);
-  // JSON.stringify writes `\u` only for these and control characters: most commands skip the regex.
+  assertPortableJson(json, what);
+  return json;
+}
+
+/**
+ * Throws InvalidArgument when JSON text holds U+0000 or a lone surrogate in a string (escaped, as
+ * JSON.stringify writes them): PostgreSQL's jsonb keeps neither, so no store keeps them in a timer.
+ */
+export function assertPortableJson(json: string, what: string): void {
+  // JSON.stringify writes `\u` only for these and control characters: most texts skip the regex.
   if (json.includes('\\u') && UNPORTABLE_ESCAPE.test(json)) {
     throw new InvalidArgument(`${what} must not contain U+0000 or a lone surrogate in any string`);
   }
-  return json;
 }
 
 /** {@link toJson} on the append path: the name of the part is built only when it fails. */

@@ -3,7 +3,7 @@ import { plainJsonProblem } from '../codec/plain-json.js';
 import { EFFECT_TIMER_PREFIX, isEffectTimerName, RUN_EFFECT } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { EventMetadata } from '../store/store.js';
-import { assertStorableId } from '../store/store-input.js';
+import { assertPortableJson, assertStorableKey } from '../store/store-input.js';
 import { addIsoDuration, parseIsoDuration } from './iso-duration.js';
 import type {
   DecideTimers,
@@ -169,7 +169,7 @@ export function firingMetadata(m: Readonly<EventMetadata>): EventMetadata | unde
  * `runtime.effects()`).
  */
 export function assertTimerName(name: unknown): asserts name is string {
-  assertStorableId('timer name', name);
+  assertStorableKey('timer name', name);
   if (isEffectTimerName(name)) {
     throw new InvalidArgument(
       `timer name '${name}': names starting with '${EFFECT_TIMER_PREFIX}' are reserved for durable effects; ` +
@@ -271,11 +271,15 @@ function plainCommand(command: unknown, name: string): Command {
  * (a getter or Proxy now giving a BigInt, or throwing).
  */
 export function jsonCopy(value: unknown, what: string): unknown {
+  let json: string;
   try {
-    return JSON.parse(JSON.stringify(value));
+    json = JSON.stringify(value);
   } catch (error) {
     throw new InvalidArgument(
       `${what} changed when read again (${error instanceof Error ? error.message : 'it threw'}), not JSON`,
     );
   }
+  // Refused here, in decide, rather than by the store's append.
+  assertPortableJson(json, what);
+  return JSON.parse(json);
 }
