@@ -43,7 +43,8 @@ if (!(WRAPPED in vi)) {
  */
 const AFTER_FILE = Symbol.for('actorfold.test.afterFile');
 const registry = globalThis as { [AFTER_FILE]?: Array<() => unknown> };
-const pending = (registry[AFTER_FILE] ??= []);
+registry[AFTER_FILE] ??= [];
+const pending = registry[AFTER_FILE];
 afterAll(async () => {
   for (const cleanup of pending.splice(0).reverse()) await cleanup();
 });
