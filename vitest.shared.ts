@@ -43,7 +43,8 @@ export const sharedTest: TestConfig = {
 /**
  * Workers for a package whose test files mostly wait (for the processes they start and kill, for
  * fsyncs, for a PostgreSQL server: the CLI's and the daemon's end-to-end files, level's and
- * postgres' crash tests): one per core, at least 2. Vitest's default is one less than the
+ * postgres' crash tests), or whose longest files would otherwise run back to back at the end of
+ * `npm test` (core): one per core, at least 2. Vitest's default is one less than the
  * cores, so on a 2-core machine those files ran one after another, and the CLI's (the longest sum)
  * kept `npm test` going alone on one core after every other package had finished. Packages whose
  * tests compute keep the default: `npm test` already runs every package at once.
