@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 
 export interface Spawned {
   readonly process: ChildProcess;
@@ -113,13 +114,13 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls until `check` is true (for things only visible from outside, like a pid going away). */
-export async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * Polls until `check` is true (for things only visible from outside, like a pid going away):
+ * vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a ceiling fit for a loaded
+ * machine (a 10 s one of its own timed out at load 25).
+ */
+export async function eventually(check: () => boolean, timeoutMs?: number): Promise<void> {
+  await vi.waitUntil(check, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
 }
 
 // This module stays loaded across test files (isolate: false), so each file gets its own root,
