@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRuntime,
   type DecideContext,
@@ -96,12 +96,12 @@ async function eventsOf(runtime: Runtime, id = 'p1'): Promise<Evt[]> {
 const gots = async (runtime: Runtime, id = 'p1') =>
   (await eventsOf(runtime, id)).filter((e): e is Extract<Evt, { type: 'Got' }> => e.type === 'Got');
 
-async function until(check: () => Promise<boolean> | boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(2);
-  }
+/**
+ * Resolves once `check` holds: vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a
+ * ceiling fit for a loaded machine (a 5 s one of its own timed out at load 25).
+ */
+async function until(check: () => Promise<boolean> | boolean, timeout?: number): Promise<void> {
+  await vi.waitUntil(check, timeout === undefined ? undefined : { timeout });
 }
 
 /** Lets simulated time pass in steps, with real turns of the event loop between them. */

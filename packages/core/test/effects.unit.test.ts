@@ -36,12 +36,12 @@ async function settle(clock: SimulatedClock): Promise<void> {
   }
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/**
+ * Resolves once `check` holds: vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a
+ * ceiling fit for a loaded machine (a 5 s one of its own timed out at load 25).
+ */
+async function until(check: () => Promise<boolean> | boolean, timeout?: number): Promise<void> {
+  await vi.waitUntil(check, timeout === undefined ? undefined : { timeout });
 }
 
 async function eventsOf(store: EventStore, id = 'r1'): Promise<RequesterEvent[]> {

@@ -15,7 +15,7 @@ import {
   richCodec,
 } from '@actorfold/core';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { freshFolder } from './support/folders.js';
 
@@ -262,12 +262,12 @@ const planner = defineAggregate<{ did: string[] }, TCmd, TEvt>({
   evolve: (s, e) => ({ did: [...s.did, e.what] }),
 });
 
-async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/**
+ * Resolves once `check` holds: vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a
+ * ceiling fit for a loaded machine (a 5 s one of its own timed out at load 25).
+ */
+async function until(check: () => Promise<boolean> | boolean, timeout?: number): Promise<void> {
+  await vi.waitUntil(check, timeout === undefined ? undefined : { timeout });
 }
 
 /** Sends `first` (held open) and then `rest`, so that all of `rest` lands in one batch behind it. */

@@ -7,7 +7,7 @@ import {
   type EffectsOptions,
   type Runtime,
 } from '@actorfold/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { freshFolder } from './support/folders.js';
 
@@ -64,12 +64,12 @@ async function gots(runtime: Runtime, id = 'p1') {
   return out;
 }
 
-async function until(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(2);
-  }
+/**
+ * Resolves once `check` holds: vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a
+ * ceiling fit for a loaded machine (a 5 s one of its own timed out at load 25).
+ */
+async function until(check: () => Promise<boolean> | boolean, timeout?: number): Promise<void> {
+  await vi.waitUntil(check, timeout === undefined ? undefined : { timeout });
 }
 
 describe('durable effects on levelStore, from outside', () => {

@@ -6,15 +6,27 @@ import { dirname, join } from 'node:path';
 import { createRuntime } from '@actorfold/core';
 import { account, aggregates } from '@actorfold/example-daemon/domain';
 import { levelStore } from '@actorfold/level';
-import { afterAll } from 'vitest';
 
-const root = mkdtempSync(join(tmpdir(), 'af-cli-'));
+// This module stays loaded across test files (isolate: false), so each file gets its own root,
+// made on first use and removed after that file by vitest.setup.ts.
+let root: string | undefined;
 let n = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function fileRoot(): string {
+  if (root !== undefined) return root;
+  const made = mkdtempSync(join(tmpdir(), 'af-cli-'));
+  root = made;
+  afterThisFile(() => {
+    rmSync(made, { recursive: true, force: true });
+    root = undefined;
+    seeded = undefined;
+  });
+  return made;
+}
 
 /** A fresh, empty folder (short, so socket paths stay under the Unix limit). */
 export function freshDir(): string {
-  const dir = join(root, `c${++n}`);
+  const dir = join(fileRoot(), `c${++n}`);
   mkdirSync(dir);
   return dir;
 }
@@ -58,4 +70,12 @@ async function seed(): Promise<string> {
   );
   await runtime.shutdown();
   return path;
+}
+
+/** Runs `cleanup` once the test file running now is done (vitest.setup.ts). */
+function afterThisFile(cleanup: () => void): void {
+  const files = globalThis as { [key: symbol]: Array<() => void> | undefined };
+  const list = files[Symbol.for('actorfold.test.afterFile')];
+  if (list === undefined) throw new Error('vitest.setup.ts (setupFiles in vitest.shared.ts) did not run');
+  list.push(cleanup);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { vi } from 'vitest';
 
 export interface Spawned {
   readonly process: ChildProcess;
@@ -114,23 +114,35 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls until `check` is true (for things only visible from outside, like a pid going away). */
-export async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * Polls until `check` is true (for things only visible from outside, like a pid going away):
+ * vi.waitUntil with the shared ceiling and poll (vitest.setup.ts), a ceiling fit for a loaded
+ * machine (a 10 s one of its own timed out at load 25).
+ */
+export async function eventually(check: () => boolean, timeoutMs?: number): Promise<void> {
+  await vi.waitUntil(check, timeoutMs === undefined ? undefined : { timeout: timeoutMs });
 }
 
-const root = mkdtempSync(join(tmpdir(), 'af-daemon-'));
+// This module stays loaded across test files (isolate: false), so each file gets its own root,
+// made on first use and removed after that file by vitest.setup.ts.
+let root: string | undefined;
 let n = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function fileRoot(): string {
+  if (root !== undefined) return root;
+  const made = mkdtempSync(join(tmpdir(), 'af-daemon-'));
+  root = made;
+  afterThisFile(() => {
+    rmSync(made, { recursive: true, force: true });
+    root = undefined;
+  });
+  return made;
+}
 
 /** A fresh, empty working folder (short, so socket paths stay under the Unix limit). */
 export function freshDir(): string {
   n++;
-  const dir = join(root, `w${n}`);
+  const dir = join(fileRoot(), `w${n}`);
   mkdirSync(dir);
   return dir;
 }
@@ -154,4 +166,12 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/** Runs `cleanup` once the test file running now is done (vitest.setup.ts). */
+function afterThisFile(cleanup: () => void): void {
+  const files = globalThis as { [key: symbol]: Array<() => void> | undefined };
+  const list = files[Symbol.for('actorfold.test.afterFile')];
+  if (list === undefined) throw new Error('vitest.setup.ts (setupFiles in vitest.shared.ts) did not run');
+  list.push(cleanup);
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, defineAggregate, type EventStore, type Runtime, reject } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
-import { afterAll } from 'vitest';
 import { type AdminServer, serveAdmin } from '../../src/index.js';
 
 export type CounterCommand = { type: 'add'; by: number } | { type: 'fail' };
@@ -31,13 +30,25 @@ export const note = defineAggregate<{ lines: number }, { type: 'write' }, { type
   evolve: (s) => ({ lines: s.lines + 1 }),
 });
 
-const root = mkdtempSync(join(tmpdir(), 'af-admin-'));
+// This module stays loaded across test files (isolate: false), so each file gets its own root,
+// made on first use and removed after that file by vitest.setup.ts.
+let root: string | undefined;
 let n = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function fileRoot(): string {
+  if (root !== undefined) return root;
+  const made = mkdtempSync(join(tmpdir(), 'af-admin-'));
+  root = made;
+  afterThisFile(() => {
+    rmSync(made, { recursive: true, force: true });
+    root = undefined;
+  });
+  return made;
+}
 
 /** A fresh, empty folder. */
 export function freshDir(): string {
-  const dir = join(root, `t${++n}`);
+  const dir = join(fileRoot(), `t${++n}`);
   mkdirSync(dir);
   return dir;
 }
@@ -90,4 +101,12 @@ export function raw(
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Runs `cleanup` once the test file running now is done (vitest.setup.ts). */
+function afterThisFile(cleanup: () => void): void {
+  const files = globalThis as { [key: symbol]: Array<() => void> | undefined };
+  const list = files[Symbol.for('actorfold.test.afterFile')];
+  if (list === undefined) throw new Error('vitest.setup.ts (setupFiles in vitest.shared.ts) did not run');
+  list.push(cleanup);
 }

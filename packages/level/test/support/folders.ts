@@ -2,14 +2,33 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 
-const root = mkdtempSync(join(tmpdir(), 'actorfold-level-'));
+// This module stays loaded across test files (isolate: false), so each file gets its own root,
+// made on first use and removed after that file by vitest.setup.ts.
+let root: string | undefined;
 let n = 0;
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A path for a new, not yet existing store folder. */
 export function freshFolder(name = 'store'): string {
   n++;
-  return join(root, `${name}-${n}`);
+  return join(fileRoot(), `${name}-${n}`);
+}
+
+function fileRoot(): string {
+  if (root !== undefined) return root;
+  const made = mkdtempSync(join(tmpdir(), 'actorfold-level-'));
+  root = made;
+  afterThisFile(() => {
+    rmSync(made, { recursive: true, force: true });
+    root = undefined;
+  });
+  return made;
+}
+
+/** Runs `cleanup` once the test file running now is done (vitest.setup.ts). */
+function afterThisFile(cleanup: () => void): void {
+  const files = globalThis as { [key: symbol]: Array<() => void> | undefined };
+  const list = files[Symbol.for('actorfold.test.afterFile')];
+  if (list === undefined) throw new Error('vitest.setup.ts (setupFiles in vitest.shared.ts) did not run');
+  list.push(cleanup);
 }

@@ -9,13 +9,8 @@ import {
   SimulatedClock,
   TimerRecorder,
 } from '@actorfold/core';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { RecordingEffects } from './recording-effects.js';
-
-const open: Runtime[] = [];
-afterEach(async () => {
-  for (const rt of open.splice(0)) await rt.shutdown();
-});
 
 /** A memory store whose close keeps the data, so a later runtime "reopens" it. */
 export function disk(): EventStore {
@@ -33,7 +28,9 @@ export async function start(
   clock = new SimulatedClock(T0),
 ): Promise<Runtime> {
   const rt = await createRuntime({ store, aggregates, clock, idleTimeoutMs: Number.POSITIVE_INFINITY });
-  open.push(rt);
+  // Bound to the test calling start (a top-level afterEach here would be bound to the first test
+  // file that loaded this module: files share it, isolate: false).
+  onTestFinished(() => rt.shutdown());
   return rt;
 }
 
