@@ -116,6 +116,11 @@ export async function startCommandApi(
   });
   // A request never waits longer than the runtime's own command timeout plus a margin.
   server.requestTimeout = 60_000;
+  // Idle keep-alive connections are closed by the client, never under it: with Node's 5 s the
+  // server could close one as a busy client (which keeps it until 1 s before the advertised
+  // timeout) sent its next request on it, which failed with "other side closed".
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
