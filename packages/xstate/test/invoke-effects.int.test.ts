@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AnyAggregate, createRuntime, type EffectsOptions, type Runtime } from '@actorfold/core';
 import { levelStore } from '@actorfold/level';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   effectsFromMachine,
   fromMachine,
@@ -32,6 +32,11 @@ const folder = () => join(root, `store-${++n}`);
 
 const open: Runtime[] = [];
 const realFetch = remote.fetchUser;
+// The support module is shared with the other files of this worker (isolate: false): each test
+// starts from no recorded calls, whatever ran before it.
+beforeEach(() => {
+  fetchCalls.length = 0;
+});
 afterEach(async () => {
   for (const rt of open.splice(0)) await rt.shutdown();
   remote.fetchUser = realFetch;

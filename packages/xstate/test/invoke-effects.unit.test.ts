@@ -308,6 +308,7 @@ describe('effectsFromMachine', () => {
       expect(fetchCalls[0]?.aborted()).toBe(true);
     } finally {
       remote.fetchUser = original;
+      fetchCalls.length = 0;
     }
   });
 
