@@ -15,7 +15,7 @@ import type {
   TimerRecord,
   TimerStore,
 } from '@actorfold/core';
-import { isActorfoldError } from '@actorfold/core';
+import { compareTimers, isActorfoldError } from '@actorfold/core';
 import fc from 'fast-check';
 import { vitest } from './vitest-api.js';
 
@@ -271,6 +271,25 @@ export function describeTimerStore(c: TimerSuiteContext): void {
       expect(summary(await timers.due(5000, 100))).toEqual([...order, 'c/1:later@1000']);
       // due() only reads: asking again gives the same.
       expect(summary(await timers.due(30, 100))).toEqual(order);
+    });
+
+    it('orders ties of due time by name in code point order (a name above U+FFFF after U+FFFF) in due(), list() and claim() alike', async (ctx) => {
+      const timers = timersOf(ctx.skip);
+      const streamId = 's/1';
+      const names = ['\u{10000}', '\uffff', '\ue000', 'a', '\ud7ff'];
+      await c.store().append(streamId, [ev('A')], {
+        expectedVersion: 0,
+        timers: names.map((name) => schedule(streamId, name, 5, 1)),
+      });
+      const inCodePointOrder = ['a', '\ud7ff', '\ue000', '\uffff', '\u{10000}'];
+      const due = await timers.due(10, 10);
+      expect(due.map((t) => t.name)).toEqual(inCodePointOrder);
+      expect([...due].sort(compareTimers)).toEqual(due);
+      const listed: string[] = [];
+      for await (const t of timers.list({ streamId })) listed.push(t.name);
+      expect(listed).toEqual(inCodePointOrder);
+      if (timers.claim !== undefined)
+        expect((await timers.claim(10, 10, 'node-a', 1000, 10)).map((t) => t.name)).toEqual(inCodePointOrder);
     });
 
     it('lists timers earliest first, filtered by stream, due time and limit', async (ctx) => {
