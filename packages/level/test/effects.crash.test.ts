@@ -12,7 +12,7 @@ import type { EventEnvelope } from '@actorfold/core';
 import { type ErrandEvent, errandVerdict, readJournal } from '@actorfold/testing/crash';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
-import { startChild } from './support/child.js';
+import { killChild, startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
@@ -40,12 +40,7 @@ describe('durable effects on levelStore, the process killed with SIGKILL while t
         // The others while effects run: once a result took effect, after a random pause.
         if (!early) await child.waitFor('FIRED ');
         await sleep(Math.random() * (early ? 600 : 700));
-        child.process.kill('SIGKILL');
-        const { code, signal } = await child.exited;
-        expect(
-          signal,
-          `exit code ${code}, stdout tail ${child.lines.slice(-3).join(' | ')}, stderr ${child.stderr()}`,
-        ).toBe('SIGKILL');
+        await killChild(child);
         for (const line of child.lines) {
           const [kind, streamId, marker] = line.split(' ');
           if (kind === 'ACK') acked.push({ streamId: streamId as string, marker: marker as string });

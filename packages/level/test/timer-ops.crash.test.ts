@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
-import { startChild } from './support/child.js';
+import { killChild, startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
@@ -30,12 +30,7 @@ describe('timer operations on levelStore, the process killed with SIGKILL while 
         // Killed once operations are being acknowledged, after a random pause.
         await child.waitFor(round === 0 ? 'ACK ' : 'READY');
         await sleep(Math.random() * 400);
-        child.process.kill('SIGKILL');
-        const { code, signal } = await child.exited;
-        expect(
-          signal,
-          `exit code ${code}, stdout tail ${child.lines.slice(-3).join(' | ')}, stderr ${child.stderr()}`,
-        ).toBe('SIGKILL');
+        await killChild(child);
         for (const line of child.lines) {
           const [kind, i, step] = line.split(' ');
           if (kind === 'ACK') acked.set(Number(i), Math.max(acked.get(Number(i)) ?? 0, Number(step)));

@@ -11,7 +11,7 @@ import type { EventEnvelope } from '@actorfold/core';
 import type { AlarmEvent } from '@actorfold/testing/crash';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
-import { startChild } from './support/child.js';
+import { killChild, startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
@@ -85,12 +85,7 @@ describe('durable timers on levelStore, disarmed and re-armed while they fire, t
         const child = startChild('timer-churn-child', [folder, 'run', String(round), String(PER_ROUND)]);
         await child.waitFor('FIRED ');
         await sleep(50 + Math.random() * 400);
-        child.process.kill('SIGKILL');
-        const { code, signal } = await child.exited;
-        expect(
-          signal,
-          `exit code ${code}, stdout tail ${child.lines.slice(-3).join(' | ')}, stderr ${child.stderr()}`,
-        ).toBe('SIGKILL');
+        await killChild(child);
         for (const line of child.lines) {
           const [kind, id, marker] = line.split(' ');
           if (kind === 'ARMED') acked.set(marker as string, id as string);

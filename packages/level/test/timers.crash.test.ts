@@ -9,7 +9,7 @@ import type { EventEnvelope } from '@actorfold/core';
 import type { AlarmEvent } from '@actorfold/testing/crash';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
-import { startChild } from './support/child.js';
+import { killChild, startChild } from './support/child.js';
 import { freshFolder } from './support/folders.js';
 
 const SOAK = process.env.ACTORFOLD_SOAK !== undefined;
@@ -41,12 +41,7 @@ describe('durable timers on levelStore, the process killed with SIGKILL while th
         // The others while timers fire: once a firing took effect, after a random pause.
         if (!early) await child.waitFor('FIRED ');
         await sleep(Math.random() * (early ? 600 : 800));
-        child.process.kill('SIGKILL');
-        const { code, signal } = await child.exited;
-        expect(
-          signal,
-          `exit code ${code}, stdout tail ${child.lines.slice(-3).join(' | ')}, stderr ${child.stderr()}`,
-        ).toBe('SIGKILL');
+        await killChild(child);
         for (const line of child.lines) {
           const [kind, id, marker, at] = line.split(' ');
           if (kind === 'ARMED') acked.set(marker as string, { streamId: `alarm/${id}`, dueAt: Number(at) });
