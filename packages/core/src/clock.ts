@@ -2,6 +2,7 @@
  * Time, injected. Idle eviction, command timeouts and slow-command warnings read the clock
  * through this interface, so tests drive them with a {@link SimulatedClock} instead of sleeping.
  */
+import { InvalidArgument } from './errors.js';
 
 /** The longest delay Node's timers keep (a longer one fires after 1 ms). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -65,6 +66,10 @@ export class SimulatedClock implements Clock {
 
   /** Moves time forward by `ms`, firing due timers in order (timers they arm fire too if due). */
   advance(ms: number): void {
+    // NaN or a step back would leave the clock at NaN or running backwards.
+    if (typeof ms !== 'number' || !(ms >= 0)) {
+      throw new InvalidArgument(`SimulatedClock.advance: ms must be a number >= 0, got ${String(ms)}`);
+    }
     const target = this.#now + ms;
     for (;;) {
       let next: SimulatedTimer | undefined;

@@ -15,6 +15,7 @@ import {
   memoryStore,
   type Runtime,
   type RuntimeOptions,
+  SimulatedClock,
 } from '../src/index.js';
 
 const open: Runtime[] = [];
@@ -291,5 +292,39 @@ describe('shutdown and store reads', () => {
         for await (const _ of store.readAll(opts as object)) break;
       }),
     ).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('options that no store or clock could honour', () => {
+  it('createRuntime refuses an unknown timers option (a misspelt leaseMS would keep the default silently)', async () => {
+    for (const timers of [{ leaseMS: 5_000 }, { toString: 1 }, { bogus: 1 }]) {
+      await expect(
+        createRuntime({ aggregates: [tally], timers: timers as NonNullable<RuntimeOptions['timers']> }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('unknown option'),
+      });
+    }
+  });
+
+  it('defineAggregate refuses an eventSchemaVersion no store can write (above 2^31 - 1); the limit itself is taken', () => {
+    const spec = {
+      type: 'versioned',
+      initialState: () => ({ n: 0 }),
+      decide: () => [{ type: 'Added' }],
+      evolve: (st: { n: number }) => st,
+      eventSchemaVersion: 2 ** 31,
+    };
+    expect(() => defineAggregate(spec)).toThrow(InvalidArgument);
+    expect(defineAggregate({ ...spec, eventSchemaVersion: 2 ** 31 - 1 }).eventSchemaVersion).toBe(
+      2 ** 31 - 1,
+    );
+  });
+
+  it('SimulatedClock.advance refuses NaN and a step back, and the clock keeps its time', () => {
+    const clock = new SimulatedClock(100);
+    for (const ms of [Number.NaN, -1, Number.NEGATIVE_INFINITY])
+      expect(() => clock.advance(ms)).toThrow(InvalidArgument);
+    expect(clock.now()).toBe(100);
   });
 });

@@ -6,7 +6,7 @@ import { jsonCodec } from '../codec/json-codec.js';
 import type { DecideEffects, EffectRef } from '../effects/effect.js';
 import { InvalidArgument } from '../errors.js';
 import type { DomainEvent, EventMetadata } from '../store/store.js';
-import { assertStorableId } from '../store/store-input.js';
+import { assertStorableId, MAX_SCHEMA_VERSION } from '../store/store-input.js';
 import type { DecideTimers, FiredTimer } from '../timers/timer.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { compileUpcasters, registerUpcasters, type Upcaster } from './upcaster.js';
@@ -186,8 +186,11 @@ export function defineAggregate<
       throw new InvalidArgument(`aggregate '${type}': ${fn} must be a function`);
   }
   const eventSchemaVersion = spec.eventSchemaVersion ?? 1;
-  if (!isPositiveInt(eventSchemaVersion)) {
-    throw new InvalidArgument(`aggregate '${type}': eventSchemaVersion must be a positive integer`);
+  // Every store refuses a schemaVersion above MAX_SCHEMA_VERSION: every append would fail.
+  if (!isPositiveInt(eventSchemaVersion) || eventSchemaVersion > MAX_SCHEMA_VERSION) {
+    throw new InvalidArgument(
+      `aggregate '${type}': eventSchemaVersion must be an integer from 1 to ${MAX_SCHEMA_VERSION}`,
+    );
   }
   const chain = compileUpcasters(type, spec.upcasters, eventSchemaVersion);
   const snap = spec.snapshots;

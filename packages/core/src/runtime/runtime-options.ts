@@ -224,6 +224,13 @@ export function resolveOptions(o: RuntimeOptions): ResolvedOptions {
 function resolveTimers(o: NonNullable<RuntimeOptions['timers']>): ResolvedTimerOptions {
   if (typeof o !== 'object' || o === null)
     throw new InvalidArgument('timers must be an object { windowSize, concurrency, pollMs, leaseMs }');
+  // A misspelt key (leaseMS) would otherwise leave its default in force without a word.
+  for (const key of Object.keys(o)) {
+    if (!Object.hasOwn(DEFAULTS.timers, key))
+      throw new InvalidArgument(
+        `timers has an unknown option '${key}' (known: ${Object.keys(DEFAULTS.timers).join(', ')})`,
+      );
+  }
   const r = { ...DEFAULTS.timers, ...o };
   for (const key of ['windowSize', 'concurrency'] as const) {
     if (!isPositiveInt(r[key]))
