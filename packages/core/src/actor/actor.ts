@@ -2,20 +2,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { AnyAggregate, SnapshotPolicy } from '../aggregate/aggregate.js';
-import { readEnvelope } from '../aggregate/read-events.js';
-import {
-  ActorCrashed,
-  IdempotencyConflict,
-  InvalidArgument,
-  isActorfoldError,
-  isRejection,
-  isVersionConflict,
-  StoreError,
-} from '../errors.js';
+import { ActorCrashed, InvalidArgument, isActorfoldError, isVersionConflict, StoreError } from '../errors.js';
 import { Metrics } from '../observability/metrics.js';
 import { observeRequest } from '../observability/observer.js';
 import type { IdleNode } from '../runtime/idle-reaper.js';
-import type { DomainEvent, EventEnvelope } from '../store/store.js';
+import type { EventEnvelope } from '../store/store.js';
 import type { ActorHost, HostedActor } from './actor-host.js';
 import {
   type ActorStatus,
@@ -25,21 +16,16 @@ import {
   type Status,
   type Transition,
 } from './actor-status.js';
-import { Batch, type BatchDone, type Decided, fingerprintOf } from './batch.js';
+import { Batch, type BatchDone } from './batch.js';
 import { brokenBatcher } from './broken-batcher.js';
-import {
-  activationEnded,
-  activationStarting,
-  commandSettled,
-  commandStarting,
-  observeAppend,
-} from './command-hooks.js';
-import type { Duplicate, StepOutcome } from './command-step.js';
-import { type DedupeWindow, readCommandEvents, remember } from './dedupe.js';
+import { activationEnded, activationStarting, commandStarting, observeAppend } from './command-hooks.js';
+import type { StepOutcome } from './command-step.js';
+import { type DedupeWindow, remember } from './dedupe.js';
 import { Mailbox, type MailboxProcessor } from './mailbox.js';
 import { runPipeline } from './pipeline.js';
 import { catchUp, type Folded, recover } from './recovery.js';
 import { appendError, Refused } from './refused.js';
+import { answerBatch, batchOutcomes, replyBeforeDurable, settleCommand } from './replies.js';
 import {
   type CancelTimerRequest,
   type CommandRequest,
@@ -50,7 +36,8 @@ import {
   type StateRequest,
   TimerCommand,
 } from './request.js';
-import { buildSnapshot, SnapshotRefused, snapshotDue } from './snapshot-policy.js';
+import { SnapshotRefused, snapshotDue } from './snapshot-policy.js';
+import { saveSnapshot } from './snapshot-saving.js';
 import { appendOptions, cancelTimer, settleFiring, stillPending } from './timer-firing.js';
 
 /**
@@ -199,7 +186,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (predecessor !== undefined) await predecessor.whenGone();
       if (host.store.acquire !== undefined) this.#release = await host.store.acquire(this.streamId);
       await host.withRecoveryPermit(async () => {
-        const recovered = await recover(host, this.def, this.streamId, () => this.#logger());
+        const recovered = await recover(host, this.def, this.streamId, () => this.logger());
         this.#snapshotVersion = recovered.snapshotVersion;
         this.#apply(recovered);
       });
@@ -213,7 +200,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     host.metrics.counters.activations++;
     host.metrics.forType(this.def.type).activations++;
     Metrics.record(host.metrics.recoveryLatency, performance.now() - started);
-    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'activated');
+    if (host.logger.isLevelEnabled('debug')) this.logger().debug({ version: this.#version }, 'activated');
     const status = this.#to('recovered');
     const queued = this.#mailbox.size > 0;
     this.#mailbox.release(); // with requests queued, drained() takes it from here
@@ -282,7 +269,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     this.#release = undefined;
     const host = this.#host;
     host.metrics.counters.leasesLost++;
-    this.#logger().warn(
+    this.logger().warn(
       { version: this.#version },
       'lease lost (its database session ended): evicting now; the next request acquires it again',
     );
@@ -358,11 +345,11 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
 
   #batchDone(done: BatchDone): Promise<undefined> | undefined {
     if (done.carry !== undefined) {
-      this.#answer(done);
+      answerBatch(this.#host, this, done);
       return this.#commands(done.carry);
     }
     this.#to('finish');
-    this.#answer(done);
+    answerBatch(this.#host, this, done);
     return undefined;
   }
 
@@ -394,21 +381,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         // With another batch to run, answer these first; otherwise once the actor is ready
         // again, so callers resume on a current status and metrics.
         if (next === undefined) last = done;
-        else this.#answer(done);
+        else answerBatch(this.#host, this, done);
       }
     } finally {
       this.#to('finish');
     }
-    if (last !== undefined) this.#answer(last);
-  }
-
-  /** Replies to every command of a finished batch, in order. */
-  #answer(done: BatchDone): void {
-    const { requests, outcomes, started } = done;
-    const ms = performance.now() - started;
-    for (let i = 0; i < outcomes.length; i++) {
-      this.#settle(requests[i] as CommandRequest, outcomes[i] as ExecuteResult | Refused, ms);
-    }
+    if (last !== undefined) answerBatch(this.#host, this, last);
   }
 
   /** A `state` or `snapshot` request: it ends any batch and runs on the refreshed state. */
@@ -528,9 +506,16 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     try {
       if (batch.events.length === 0) {
         this.#remember(batch, []);
-        return this.#finished(carry, requests, this.#outcomes(batch, []), started, answer, true);
+        return this.#finished(
+          carry,
+          requests,
+          batchOutcomes(this.#host, this, batch, []),
+          started,
+          answer,
+          true,
+        );
       }
-      if (brokenBatcher.mode === 'reply-before-durable') this.#replyEarly(batch, started);
+      if (brokenBatcher.mode === 'reply-before-durable') replyBeforeDurable(this.#host, this, batch, started);
       issued = host.observer === null ? 0 : performance.now();
       try {
         appending = host.store.append(
@@ -564,7 +549,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     try {
       if (this.#host.observer !== null) observeAppend(requests, performance.now() - issued);
       this.#commit(batch, stored);
-      return this.#finished(carry, requests, this.#outcomes(batch, stored), started, answer, false);
+      return this.#finished(
+        carry,
+        requests,
+        batchOutcomes(this.#host, this, batch, stored),
+        started,
+        answer,
+        false,
+      );
     } catch (error) {
       return this.#crashed(error, requests, carry, started, answer);
     }
@@ -599,7 +591,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       const refused = new Refused(error, true);
       kept = requests.filter((r) => {
         if (r.options.expectedVersion === undefined) return true;
-        this.#settle(r, refused, performance.now() - started);
+        settleCommand(this.#host, this, r, refused, performance.now() - started);
         return false;
       });
     } catch (thrown) {
@@ -764,6 +756,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     return runPipeline(
       {
         host,
+        actor: this,
         streamId: this.streamId,
         batch: (after) =>
           new Batch(
@@ -782,10 +775,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
         fill: (batch, requests, take, blocked) => this.#fillFrom(0, batch, requests, take, blocked),
         commit: (batch, stored) => this.#commit(batch, stored),
         remember: (batch, stored) => this.#remember(batch, stored),
-        outcomes: (batch, stored) => this.#outcomes(batch, stored),
-        answer: (done) => this.#answer(done),
-        settle: (request, outcome, ms) => this.#settle(request, outcome, ms),
-        replyEarly: (batch, started) => this.#replyEarly(batch, started),
         crash: (error, requests) => this.#crash(error, requests),
       },
       first,
@@ -815,121 +804,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       if (kind === 'append') this.#rememberId(commandId, (stored[d.offset] as EventEnvelope).version);
       else if (kind === 'nothing') this.#rememberId(commandId, -d.version, d.fingerprint);
     }
-  }
-
-  /**
-   * What each command of an applied batch (or one that appended nothing) is told, in batch
-   * order. Synchronous unless a retried commandId's original events must be read back.
-   */
-  #outcomes(
-    batch: Batch,
-    stored: EventEnvelope[],
-  ): Array<ExecuteResult | Refused> | Promise<Array<ExecuteResult | Refused>> {
-    // Sized up front: a push onto an empty array reserves room for 16 or so.
-    const results: Array<ExecuteResult | Refused> = new Array(batch.decided.length);
-    let duplicates = false;
-    for (let i = 0; i < batch.decided.length; i++) {
-      const d = batch.decided[i] as Decided;
-      const outcome = d.outcome;
-      switch (outcome.kind) {
-        case 'append': {
-          const n = outcome.events.length;
-          const mine = n === stored.length ? stored : stored.slice(d.offset, d.offset + n);
-          // Callers see the events as evolve saw them (the stored encoding, decoded), decoded
-          // afresh from the store's copy: objects evolve folded into the state are not handed out.
-          const codec = this.def.codec;
-          const events =
-            outcome.decoded === outcome.events
-              ? mine
-              : mine.map((env) => ({ ...env, data: codec.decode(env.data) as DomainEvent }));
-          results[i] = { events, version: d.version, state: d.state, deduplicated: false };
-          break;
-        }
-        case 'nothing':
-          results[i] = { events: [], version: d.version, state: d.state, deduplicated: false };
-          break;
-        case 'refused':
-          this.#logRefusal(outcome, d.request);
-          results[i] = outcome;
-          break;
-        case 'duplicate':
-          duplicates = true;
-          results[i] = outcome as unknown as Refused; // read back below
-          break;
-        case 'same-batch':
-          results[i] = sameBatchDuplicate(batch, results, d, outcome.first, this.streamId);
-          break;
-      }
-    }
-    return duplicates ? this.#readDuplicates(batch, results) : results;
-  }
-
-  /** Replaces each retried commandId's placeholder with the original's result, read from the store. */
-  async #readDuplicates(
-    batch: Batch,
-    results: Array<ExecuteResult | Refused>,
-  ): Promise<Array<ExecuteResult | Refused>> {
-    for (let i = 0; i < batch.decided.length; i++) {
-      const d = batch.decided[i] as Decided;
-      if (d.outcome.kind === 'duplicate') results[i] = await this.#duplicate(d.request, d.outcome, d.state);
-    }
-    return results;
-  }
-
-  /** The deliberately broken batcher 'reply-before-durable' (property test only). */
-  #replyEarly(batch: Batch, started: number): void {
-    for (const d of batch.decided) {
-      const outcome = d.outcome;
-      if (outcome.kind !== 'append') continue;
-      const events = outcome.events.map((data, i) => ({
-        streamId: this.streamId,
-        aggregateType: this.def.type,
-        aggregateId: this.id,
-        version: d.version - outcome.events.length + i + 1,
-        position: 0,
-        type: data.type,
-        data,
-        schemaVersion: this.def.eventSchemaVersion,
-        metadata: {},
-        timestamp: '',
-      }));
-      this.#settle(
-        d.request,
-        { events, version: d.version, state: d.state, deduplicated: false },
-        performance.now() - started,
-      );
-    }
-  }
-
-  /** Counts and times the outcome, then replies: metrics are current by the time the caller resumes. */
-  #settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void {
-    const { metrics, options } = this.#host;
-    const { counters } = metrics;
-    const byType = metrics.forType(this.def.type);
-    if (outcome instanceof Refused) {
-      if (outcome.rejected) {
-        counters.commandsRejected++;
-        byType.commandsRejected++;
-      } else {
-        counters.commandsFailed++;
-        byType.commandsFailed++;
-      }
-    } else {
-      counters.commandsOk++;
-      byType.commandsOk++;
-      if (outcome.deduplicated) counters.dedupeHits++;
-    }
-    if (request.kind === 'execute') {
-      Metrics.record(byType.latency, ms); // the runtime-wide latency adds these up (metrics.ts)
-      if (ms >= options.slowCommandMs) {
-        this.#logger().warn({ command: request.command.type, durationMs: Math.round(ms) }, 'slow command');
-      }
-    }
-    if (outcome instanceof Refused) request.fail(outcome.error);
-    else request.succeed(outcome);
-    // afterAppend / onRefusal: after the reply, and (in a batch) after the batch's append is durable.
-    if (this.#host.interceptors !== null)
-      commandSettled(this.#host, this, request, outcome, () => this.#logger());
   }
 
   /**
@@ -965,50 +839,13 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       while (next !== undefined) {
         const done = await this.#batchAlone(next);
         next = done.carry;
-        this.#answer(done); // the timer's command too: settleFiring reads its outcome
+        answerBatch(this.#host, this, done); // the timer's command too: settleFiring reads its outcome
       }
-      const logger = () => this.#logger();
+      const logger = () => this.logger();
       const settled = await settleFiring(host, request, command, this.#version, logger);
       if (settled === 'done') return;
       if (attempt >= host.options.maxConflictRetries) return request.fail(settled);
     }
-  }
-
-  #logRefusal(refused: Refused, request: CommandRequest): void {
-    const error = refused.error;
-    if (refused.thrown !== undefined) {
-      const command = request.kind === 'execute' ? request.command.type : undefined;
-      try {
-        this.#logger().error({ err: refused.thrown, command }, 'decide threw');
-      } catch {
-        // The logger could not serialise what was thrown (a Proxy whose traps throw): say it without.
-        this.#logger().error({ err: (error as Error).message, command }, 'decide threw');
-      }
-    } else if (isRejection(error) && this.#host.logger.isLevelEnabled('debug')) {
-      this.#logger().debug({ reason: error.reason }, 'command rejected');
-    }
-  }
-
-  /**
-   * The original result of an accepted commandId, its events read back from the store; refused
-   * with IdempotencyConflict when the original was a different command (fingerprints differ).
-   */
-  async #duplicate(
-    request: CommandRequest,
-    seen: Duplicate,
-    state: unknown,
-  ): Promise<ExecuteResult | Refused> {
-    const commandId = request.options.commandId as string;
-    const stored = await readCommandEvents(this.#host.store, this.streamId, commandId, seen.at);
-    // As the definition reads them now (decoded, upcast); the version and fingerprint are the stored ones.
-    const events = stored.flatMap((env) => readEnvelope(this.def, env));
-    const original = stored.length > 0 ? stored[0]?.metadata.fingerprint : seen.fingerprint;
-    // Events stored before fingerprints existed carry none: they are taken as the same command.
-    if (typeof original === 'string' && original !== fingerprintOf(request)) {
-      return new Refused(new IdempotencyConflict(this.streamId, commandId), true);
-    }
-    const version = stored.length > 0 ? (stored[stored.length - 1] as EventEnvelope).version : 0 - seen.at;
-    return { events, version, state, deduplicated: true };
   }
 
   #rememberId(commandId: string, at: number, fingerprint?: string): void {
@@ -1077,49 +914,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       request.fail(new StoreError('IO', `${this.streamId}: the snapshot could not be saved (see the log)`));
   }
 
-  /**
-   * Saves a snapshot of the current state; otherwise (warned and counted) false, or the refusal
-   * when the codec or the restore check refused it.
-   */
+  /** Saves a snapshot of the current state (snapshot-saving.ts); true once saved. */
   async #saveSnapshot(policy: SnapshotPolicy<unknown>): Promise<true | false | SnapshotRefused> {
-    const { counters } = this.#host.metrics;
     const version = this.#version;
-    try {
-      const snapshot = buildSnapshot(
-        policy,
-        this.def.codec,
-        this.streamId,
-        version,
-        this.#state,
-        this.#dedupe,
-        this.#host.clock.now(),
-      );
-      if (snapshot instanceof SnapshotRefused) {
-        // Never saved lossy; said once per aggregate type, since every such state will be refused.
-        counters.snapshotsRefused++;
-        if (this.#host.firstTime(`snapshot refused: ${this.def.type}`)) {
-          this.#logger().warn(
-            { err: snapshot.error, version },
-            `snapshot refused: the ${this.def.codec.name} codec cannot keep this state, or restoring it would not give the state back (replay stays correct, only slower; choose a codec, or snapshots.encode and decode, that keep it exactly)`,
-          );
-        }
-        return snapshot;
-      }
-      await this.#host.store.snapshots.save(snapshot, { keep: policy.keep ?? 2 });
-      this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
-      counters.snapshotSaves++;
-      return true;
-    } catch (error) {
-      // A snapshot is only an optimisation (invariant 7): warn, count, carry on.
-      counters.snapshotSaveFailures++;
-      try {
-        this.#logger().warn({ err: error, version }, 'snapshot save failed');
-      } catch {
-        // snapshots.encode threw something the logger cannot serialise (a Proxy whose traps throw)
-        this.#logger().warn({ version }, 'snapshot save failed (an unprintable value was thrown)');
-      }
-      return false;
-    }
+    const saved = await saveSnapshot(this.#host, this, policy, version, this.#state, this.#dedupe);
+    if (saved === true) this.#snapshotVersion = Math.max(this.#snapshotVersion, version);
+    return saved;
   }
 
   async #finishEviction(): Promise<void> {
@@ -1133,7 +933,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     await this.#giveBackLease();
     if (this.#to('stop') !== 'stopped') return;
     host.metrics.counters.evictions++;
-    if (host.logger.isLevelEnabled('debug')) this.#logger().debug({ version: this.#version }, 'evicted');
+    if (host.logger.isLevelEnabled('debug')) this.logger().debug({ version: this.#version }, 'evicted');
     this.#gone?.resolve();
   }
 
@@ -1149,14 +949,14 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     const code = codeOf(cause);
     if (code === 'NOT_OWNER') {
       // Not a crash: another node hosts the aggregate; the callers may retry.
-      this.#logger().debug({ err: cause }, 'not the owner');
+      this.logger().debug({ err: cause }, 'not the owner');
     } else {
       host.metrics.counters.crashes++;
       try {
-        this.#logger().error({ err: cause, version: this.#version }, 'actor crashed');
+        this.logger().error({ err: cause, version: this.#version }, 'actor crashed');
       } catch {
         // evolve threw something the logger cannot serialise (a Proxy whose traps throw)
-        this.#logger().error({ version: this.#version }, 'actor crashed (an unprintable value was thrown)');
+        this.logger().error({ version: this.#version }, 'actor crashed (an unprintable value was thrown)');
       }
     }
     // Store, data and ownership errors reach callers as themselves; anything else is a crash of ours or the user's.
@@ -1189,7 +989,7 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
       await release();
     } catch (error) {
       // The store drops a lease whose session ended; nothing else to do than say so.
-      this.#logger().warn({ err: error }, 'lease release failed');
+      this.logger().warn({ err: error }, 'lease release failed');
     }
   }
 
@@ -1197,7 +997,8 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     this.#host.changed(this.streamId, this.#version, this.#state);
   }
 
-  #logger(): Logger {
+  /** The actor's child logger, made on first use (most actors never log). */
+  logger(): Logger {
     if (this.#log === null) {
       this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
     }
@@ -1212,23 +1013,4 @@ function codeOf(cause: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A command whose commandId an earlier command of the same batch used: that command's result
- * (deduplicated), or IdempotencyConflict when the two commands differ.
- */
-function sameBatchDuplicate(
-  batch: Batch,
-  results: ReadonlyArray<ExecuteResult | Refused>,
-  d: Decided,
-  first: number,
-  streamId: string,
-): ExecuteResult | Refused {
-  const original = batch.decided[first] as Decided;
-  if (original.fingerprint !== fingerprintOf(d.request)) {
-    return new Refused(new IdempotencyConflict(streamId, d.request.options.commandId as string), true);
-  }
-  const result = results[first] as ExecuteResult;
-  return { events: result.events, version: original.version, state: d.state, deduplicated: true };
 }

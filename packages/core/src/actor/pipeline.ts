@@ -21,12 +21,21 @@ import type { Batch, BatchDone } from './batch.js';
 import { brokenBatcher } from './broken-batcher.js';
 import { observeAppend } from './command-hooks.js';
 import { appendError, Refused } from './refused.js';
-import type { CommandRequest, ExecuteResult } from './request.js';
+import {
+  answerBatch,
+  batchOutcomes,
+  type RepliedActor,
+  replyBeforeDurable,
+  settleCommand,
+} from './replies.js';
+import type { CommandRequest } from './request.js';
 import { appendOptions } from './timer-firing.js';
 
 /** What the pipeline needs of its actor: the actor's own steps, for one run. */
 export interface PipelineSteps {
   readonly host: ActorHost;
+  /** The actor, as its replies need it (replies.ts). */
+  readonly actor: RepliedActor;
   readonly streamId: string;
   /** A new batch, decided on the state `after` leaves, or on the actor's when undefined. */
   batch(after: Batch | undefined): Batch;
@@ -45,14 +54,6 @@ export interface PipelineSteps {
   commit(batch: Batch, stored: EventEnvelope[]): void;
   /** Records the commandIds of a batch that appended nothing. */
   remember(batch: Batch, stored: EventEnvelope[]): void;
-  outcomes(
-    batch: Batch,
-    stored: EventEnvelope[],
-  ): Array<ExecuteResult | Refused> | Promise<Array<ExecuteResult | Refused>>;
-  answer(done: BatchDone): void;
-  settle(request: CommandRequest, outcome: ExecuteResult | Refused, ms: number): void;
-  /** The deliberately broken batcher 'reply-before-durable' (property test only). */
-  replyEarly(batch: Batch, started: number): void;
   crash(error: unknown, requests: readonly CommandRequest[]): void;
 }
 
@@ -121,9 +122,14 @@ export async function runPipeline(
             if (brokenBatcher.mode === 'pipeline-keeps-later') {
               queue = queue.filter((r) => !f.requests.includes(r));
               steps.commit(f.batch, settled);
-              const kept = steps.outcomes(f.batch, settled);
+              const kept = batchOutcomes(steps.host, steps.actor, f.batch, settled);
               const outcomes = kept instanceof Promise ? await kept : kept;
-              steps.answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
+              answerBatch(steps.host, steps.actor, {
+                carry: undefined,
+                requests: f.requests,
+                outcomes,
+                started: f.started,
+              });
               continue;
             }
             // Unreachable on a store that keeps the chain contract; failing loudly beats
@@ -142,21 +148,21 @@ export async function runPipeline(
         if (inFlightIds !== null) for (const id of acceptedIds(oldest.batch)) inFlightIds.delete(id);
         if (oldest.batch.events.length > 0) steps.commit(oldest.batch, outcome);
         else steps.remember(oldest.batch, []);
-        const outcomes = steps.outcomes(oldest.batch, outcome);
+        const outcomes = batchOutcomes(steps.host, steps.actor, oldest.batch, outcome);
         const done: BatchDone = {
           carry: undefined,
           requests: oldest.requests,
           outcomes: outcomes instanceof Promise ? await outcomes : outcomes,
           started: oldest.started,
         };
-        if (last !== undefined) steps.answer(last);
+        if (last !== undefined) answerBatch(steps.host, steps.actor, last);
         // The last batch of the run is answered once the actor is ready again (see #run).
-        if (flights.length > 0) steps.answer(done);
+        if (flights.length > 0) answerBatch(steps.host, steps.actor, done);
         else last = done;
         continue;
       }
       if (head === undefined) return last;
-      if (last !== undefined) steps.answer(last);
+      if (last !== undefined) answerBatch(steps.host, steps.actor, last);
       last = undefined;
       // Decide the next batch on the state the newest flight leaves.
       if (flights.length === 0) {
@@ -181,7 +187,8 @@ export async function runPipeline(
         inFlightIds ??= new Set();
         inFlightIds.add(id);
       }
-      if (brokenBatcher.mode === 'reply-before-durable') steps.replyEarly(batch, started);
+      if (brokenBatcher.mode === 'reply-before-durable')
+        replyBeforeDurable(steps.host, steps.actor, batch, started);
       const appending = performance.now();
       const landing: Promise<EventEnvelope[] | AppendFailed> =
         batch.events.length === 0
@@ -197,7 +204,7 @@ export async function runPipeline(
   } catch (error) {
     // Evolve, a refresh or a catch-up threw: the in-memory state can no longer be trusted. What
     // landed before is answered; every other command fails with the crash.
-    if (last !== undefined) steps.answer(last);
+    if (last !== undefined) answerBatch(steps.host, steps.actor, last);
     const failing: CommandRequest[] = [];
     let failedBefore = false;
     for (const f of flights.splice(0)) {
@@ -209,8 +216,13 @@ export async function runPipeline(
       }
       // Durable, and every earlier one was: its callers are told so, as without the crash.
       try {
-        const outcomes = await steps.outcomes(f.batch, settled);
-        steps.answer({ carry: undefined, requests: f.requests, outcomes, started: f.started });
+        const outcomes = await batchOutcomes(steps.host, steps.actor, f.batch, settled);
+        answerBatch(steps.host, steps.actor, {
+          carry: undefined,
+          requests: f.requests,
+          outcomes,
+          started: f.started,
+        });
       } catch {
         failing.push(...f.requests);
       }
@@ -235,14 +247,14 @@ function failedFlight(
   const ms = performance.now() - flight.started;
   if (!conflict || conflicts >= steps.host.options.maxConflictRetries) {
     const refused = new Refused(appendError(error), conflict);
-    for (const r of flight.requests) steps.settle(r, refused, ms);
+    for (const r of flight.requests) settleCommand(steps.host, steps.actor, r, refused, ms);
     return undefined;
   }
   steps.host.metrics.counters.conflictRetries++;
   const refused = new Refused(error, true);
   return flight.requests.filter((r) => {
     if (r.options.expectedVersion === undefined) return true;
-    steps.settle(r, refused, ms);
+    settleCommand(steps.host, steps.actor, r, refused, ms);
     return false;
   });
 }
