@@ -130,10 +130,10 @@ export {
   createRuntime,
   Runtime,
   type RuntimeStats,
-  type RuntimeTimers,
-  type ShutdownOptions,
 } from './runtime/runtime.js';
 export type { RuntimeOptions } from './runtime/runtime-options.js';
+export type { RuntimeTimers } from './runtime/runtime-timers.js';
+export type { ShutdownOptions } from './runtime/shutdown.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
 export {
   type AppendChain,

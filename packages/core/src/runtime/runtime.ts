@@ -3,19 +3,12 @@ import { hostname } from 'node:os';
 import { type Logger, pino } from 'pino';
 import type { ActorStatus } from '../actor/actor-status.js';
 import { buildInterceptorTable, type InterceptorTable } from '../actor/interceptors.js';
-import {
-  CancelTimerRequest,
-  FireRequest,
-  type FireResult,
-  SnapshotRequest,
-  type SnapshotResult,
-} from '../actor/request.js';
+import { SnapshotRequest, type SnapshotResult } from '../actor/request.js';
 import { type AnyAggregate, isAggregateDefinition } from '../aggregate/aggregate.js';
 import { EventReader } from '../aggregate/read-events.js';
 import { type Clock, systemClock } from '../clock.js';
-import { isEffectTimerName, RUN_EFFECT, type RuntimeEffects } from '../effects/effect.js';
+import type { RuntimeEffects } from '../effects/effect.js';
 import { EffectGauges } from '../effects/effect-gauges.js';
-import { deliverable } from '../effects/effect-record.js';
 import { EffectRunner } from '../effects/effect-runner.js';
 import { createRuntimeEffects } from '../effects/runtime-effects.js';
 import { InvalidArgument, RuntimeClosed, UnknownAggregate } from '../errors.js';
@@ -29,12 +22,11 @@ import type { RuntimeObserver } from '../observability/observer.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
-import { type EventStore, parseStreamId } from '../store/store.js';
-import { assertStorableId, assertStreamId } from '../store/store-input.js';
+import type { EventStore } from '../store/store.js';
+import { assertStorableId } from '../store/store-input.js';
 import { type SubscribeOptions, Subscription } from '../subscriptions/subscription.js';
-import type { TimerQuery, TimerRecord, TimerStore } from '../timers/timer.js';
-import { assertTimerName } from '../timers/timer-recorder.js';
-import { type FiringOutcome, TimerService } from '../timers/timer-service.js';
+import type { TimerStore } from '../timers/timer.js';
+import { TimerService } from '../timers/timer-service.js';
 import { CommandTimeouts } from './command-timeouts.js';
 import { createContext, type RuntimeContext } from './context.js';
 import { createDispatcher } from './dispatch.js';
@@ -46,13 +38,14 @@ import {
   type RuntimeOptions,
   resolveOptions,
 } from './runtime-options.js';
+import {
+  createRuntimeTimers,
+  type DeliveryParts,
+  deliverTimer,
+  type RuntimeTimers,
+} from './runtime-timers.js';
+import { closeRuntime, type ShutdownOptions } from './shutdown.js';
 import { WatchFollower } from './watch-follower.js';
-
-/** Shutdown options. */
-export interface ShutdownOptions {
-  /** How long to let mailboxes drain before queued commands fail with RuntimeClosed. Default 10 000. */
-  timeoutMs?: number;
-}
 
 /** One resident actor, as `runtime.actors()` lists it. */
 export interface ActorInfo {
@@ -74,26 +67,6 @@ export interface RuntimeStats extends Counters {
   mailboxDepth: number;
   recoveriesWaiting: number;
   closed: boolean;
-}
-
-/**
- * An operator's view of the runtime's durable timers (`runtime.timers()`): what is pending, and
- * firing or cancelling one by hand, in order with the aggregate's commands.
- */
-export interface RuntimeTimers {
-  /** Pending timers matching the query (stream, due before, limit), earliest due first. */
-  list(query?: TimerQuery): AsyncIterable<TimerRecord>;
-  /** The stream's pending timer of that name, or undefined. */
-  get(streamId: string, name: string): Promise<TimerRecord | undefined>;
-  /** How many timers are pending in the store. */
-  count(): Promise<number>;
-  /**
-   * Fires the pending timer now, whatever its due time, through its aggregate's actor (exactly
-   * as when it comes due). Fails with InvalidArgument when the stream has no such timer.
-   */
-  fire(streamId: string, name: string): Promise<FireResult>;
-  /** Cancels the pending timer through its aggregate's actor; false when there was none. */
-  cancel(streamId: string, name: string): Promise<boolean>;
 }
 
 /**
@@ -194,6 +167,14 @@ export class Runtime {
       ctx.effectRunner = runner;
     }
     if (store.timers !== undefined) {
+      const delivery: DeliveryParts = {
+        store: store.timers,
+        dispatcher: this.#dispatcher,
+        logger: ctx.logger,
+        aggregates,
+        effects: this.#effects?.runner,
+        firstTime: ctx.firstTime,
+      };
       const owner = options.runtimeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
       ctx.timerService = new TimerService(
         store.timers,
@@ -201,46 +182,10 @@ export class Runtime {
         logger.child({ component: 'timers' }),
         ctx.metrics,
         { ...options.timers, owner, retry: options.storeRetry },
-        (timer) => this.#fireTimer(timer),
+        (timer) => deliverTimer(delivery, timer),
       );
       ctx.timerService.start();
     }
-  }
-
-  /**
-   * Delivers a timer to its aggregate's actor; a timer of a type this runtime does not serve is
-   * removed. An effect record waiting to run goes to the effect runner instead, never to an actor;
-   * an effect's result is delivered without the request its record keeps for operators.
-   */
-  async #fireTimer(record: TimerRecord): Promise<FiringOutcome> {
-    if (record.command.type === RUN_EFFECT) {
-      const runner = this.#effects?.runner;
-      if (runner === undefined) {
-        // Written by another runtime through this store's append; this one cannot record outcomes.
-        if (this.#ctx.firstTime('effects-without-reschedule'))
-          this.#ctx.logger.error(
-            { streamId: record.streamId, timer: record.name },
-            'an effect record is due, but this store has no timers.reschedule: effects do not run here',
-          );
-        return { outcome: 'stale', version: record.version };
-      }
-      return runner.fire(record);
-    }
-    const timer = isEffectTimerName(record.name) ? deliverable(record) : record;
-    const { aggregateType, aggregateId } = parseStreamId(timer.streamId);
-    const def = this.#aggregates.get(aggregateType);
-    if (def === undefined) {
-      const error = new UnknownAggregate(aggregateType, this.aggregateTypes);
-      await this.#ctx.store.timers?.remove(timer.streamId, timer.name, timer.version);
-      this.#ctx.logger.error(
-        { err: error, streamId: timer.streamId, timer: timer.name },
-        'timer of an aggregate type this runtime does not serve: removed without firing',
-      );
-      return { outcome: 'refused', version: 0, error };
-    }
-    // No command timeout: the service tracks its firings itself, and a firing queued behind a busy
-    // mailbox is not late enough to give up on (it would only be retried).
-    return this.#dispatcher.dispatch(def, aggregateId, new FireRequest(timer), false) as Promise<FireResult>;
   }
 
   /**
@@ -268,44 +213,12 @@ export class Runtime {
   timers(): RuntimeTimers {
     const store = this.#ctx.store.timers;
     if (store === undefined) throw new InvalidArgument('the store keeps no timers (it has no `timers`)');
-    /** The registered aggregate of a stream and its id (UnknownAggregate, InvalidArgument otherwise). */
-    const aggregateOf = (streamId: string, name: string) => {
-      assertStreamId(streamId);
-      assertTimerName(name);
-      const { aggregateType, aggregateId } = parseStreamId(streamId);
-      const handle = this.get(aggregateType, aggregateId);
-      return { def: this.#aggregates.get(handle.identity.type) as AnyAggregate, id: aggregateId };
-    };
-    const dispatch = (streamId: string, name: string, make: () => FireRequest | CancelTimerRequest) => {
-      const { def, id } = aggregateOf(streamId, name);
-      return this.#dispatcher.dispatch(def, id, make());
-    };
-    const counters = this.#ctx.metrics.counters;
-    // Effect records are timers with reserved names: left out here (see effects()). The store has
-    // no index by name, so list skips them as it reads, and count reads every pending timer.
-    return {
-      list: (query) => withoutEffects(store.list(query)),
-      get: (streamId, name) => {
-        assertTimerName(name);
-        return store.get(streamId, name);
-      },
-      count: async () => {
-        let n = 0;
-        for await (const _timer of withoutEffects(store.list())) n++;
-        return n;
-      },
-      fire: async (streamId, name) => {
-        aggregateOf(streamId, name);
-        const timer = await store.get(streamId, name);
-        if (timer === undefined) throw new InvalidArgument(`${streamId} has no pending timer '${name}'`);
-        const result = (await dispatch(streamId, name, () => new FireRequest(timer))) as FireResult;
-        if (result.outcome === 'fired' || result.outcome === 'nothing') counters.timersFired++;
-        else if (result.outcome === 'refused') counters.timersFailed++;
-        return result;
-      },
-      cancel: async (streamId, name) =>
-        (await dispatch(streamId, name, () => new CancelTimerRequest(streamId, name))) as boolean,
-    };
+    return createRuntimeTimers({
+      store,
+      dispatcher: this.#dispatcher,
+      counters: this.#ctx.metrics.counters,
+      definition: (type, id) => this.#aggregates.get(this.get(type, id).identity.type) as AnyAggregate,
+    });
   }
 
   /** The store this runtime writes to. */
@@ -503,98 +416,21 @@ export class Runtime {
       } catch (error) {
         return Promise.reject(error);
       }
-      this.#shutdown = this.#close(timeoutMs);
-    }
-    return this.#shutdown;
-  }
-
-  async #close(timeoutMs: number): Promise<void> {
-    const { registry, clock, logger, reaper, watchers, store, tail, waiters } = this.#ctx;
-    // No new firings; those in flight finish in their actors, which drain below.
-    this.#ctx.timerService?.stop();
-    // Running effect attempts are aborted, their outcomes not recorded: they run again after a restart.
-    const effects = this.#effects?.runner.stop();
-    if (effects !== undefined) await bounded(effects, timeoutMs, clock, logger, 'effect attempts');
-    // Callers waiting for room in a full mailbox never got in: they fail now, as new calls do.
-    for (const request of waiters.takeAll())
-      request.fail(new RuntimeClosed('shut down before the command ran'));
-    // Projections first: each finishes its event and saves its checkpoint while the store is open.
-    // A handler that never settles holds up the shutdown for timeoutMs at most: its projection
-    // then keeps the checkpoint it saved last and resumes from there after a restart.
-    const projections = Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
-    await bounded(projections, timeoutMs, clock, logger, 'projection handlers');
-    this.#follower.stop();
-    tail.close();
-    const gone = Promise.all(Array.from(registry.values(), (a) => a.requestEviction()));
-    if (!(await within(gone, timeoutMs, clock))) {
-      logger.warn({ timeoutMs }, 'shutdown: mailboxes did not drain in time; failing queued commands');
-      for (const a of registry.values())
-        a.abandonQueued(new RuntimeClosed('shut down before the command ran'));
-      if (!(await within(gone, timeoutMs, clock)))
-        logger.warn('shutdown: commands still running; closing the store');
-    }
-    reaper.clear();
-    watchers.endAll();
-    this.#stopLeaseWatch?.();
-    try {
-      await store.close();
-    } finally {
-      // A command still running now (a decide that never settles) can no longer be stored: its
-      // caller is answered rather than left waiting forever. One turn first, so that an append
-      // the store finished while closing answers its caller itself.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.#timeouts.clear(
-        new RuntimeClosed(
-          'shut down while the command was running (a validateCommand, decide or append that did not finish in time); retry it with the same commandId after a restart',
-        ),
+      this.#shutdown = closeRuntime(
+        {
+          ctx: this.#ctx,
+          effects: this.#effects?.runner,
+          projections: [...this.#projections.values()],
+          follower: this.#follower,
+          stopLeaseWatch: this.#stopLeaseWatch,
+          timeouts: this.#timeouts,
+        },
+        timeoutMs,
       );
     }
+    return this.#shutdown;
   }
 }
 
 /** A timer store that can record effect outcomes. */
 type RescheduleStore = TimerStore & { reschedule: NonNullable<TimerStore['reschedule']> };
-
-/** The timers of `records` that are not effect records. */
-async function* withoutEffects(records: AsyncIterable<TimerRecord>): AsyncIterable<TimerRecord> {
-  for await (const record of records) if (!isEffectTimerName(record.name)) yield record;
-}
-
-/**
- * Waits for `p` up to `ms`: settled in time, its rejection is thrown as before; late, shutdown
- * goes on without it (a warning), and a later rejection is logged, never left unhandled.
- */
-async function bounded(
-  p: Promise<unknown>,
-  ms: number,
-  clock: Clock,
-  logger: Logger,
-  what: string,
-): Promise<void> {
-  if (
-    await within(
-      p.catch(() => undefined),
-      ms,
-      clock,
-    )
-  ) {
-    await p;
-    return;
-  }
-  logger.warn({ timeoutMs: ms }, `shutdown: ${what} did not finish in time; going on without them`);
-  p.catch((error: unknown) => logger.warn({ err: error }, `shutdown: ${what} failed after the timeout`));
-}
-
-/** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
-async function within(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
-  if (ms === Number.POSITIVE_INFINITY) return p.then(() => true);
-  let timer: ReturnType<Clock['setTimeout']> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = clock.setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), late]);
-  } finally {
-    if (timer !== undefined) clock.clearTimeout(timer);
-  }
-}
