@@ -112,7 +112,7 @@ export interface SnapshotTakenView {
 export interface TimerView {
   streamId: string;
   name: string;
-  /** ISO 8601 UTC. */
+  /** ISO 8601 UTC; beyond the range of a Date, the same calendar with a longer year (iso-time.ts). */
   dueAt: string;
   /** How long ago it came due, in ms (0 when not yet due). */
   lateMs: number;
@@ -179,7 +179,7 @@ export interface EffectView {
   state: EffectState;
   attempts: number;
   input: unknown;
-  /** When it runs next, or its result is delivered (ISO 8601 UTC). */
+  /** When it runs next, or its result is delivered (ISO 8601 UTC, as `TimerView.dueAt`). */
   nextAt: string;
   /** When decide requested it (ISO 8601 UTC). */
   requestedAt: string;

@@ -12,6 +12,7 @@ import {
 } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
 import type { EffectsView, EffectView } from './admin-views.js';
+import { isoTime } from './iso-time.js';
 
 /** The states, for argument checks. */
 export const EFFECT_STATES: readonly EffectState[] = [
@@ -63,7 +64,7 @@ export async function listEffects(
     if (found.length >= q.limit) break;
   }
   return {
-    now: new Date(now).toISOString(),
+    now: isoTime(now),
     state: q.state ?? null,
     unsettled: await effects.count(),
     effects: found,
@@ -80,8 +81,8 @@ export function effectView(e: EffectInfo, now: number): EffectView {
     state: e.state,
     attempts: e.attempts,
     input: e.input,
-    nextAt: new Date(e.nextAt).toISOString(),
-    requestedAt: new Date(e.requestedAt).toISOString(),
+    nextAt: isoTime(e.nextAt),
+    requestedAt: isoTime(e.requestedAt),
     ageMs: Math.max(0, now - e.requestedAt),
     ...(e.lastError === undefined ? {} : { lastError: e.lastError }),
     resultType: e.resultType,

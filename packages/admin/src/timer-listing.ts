@@ -7,6 +7,7 @@
 import { type EventEnvelope, isEffectTimerName, type TimerRecord, type TimerStore } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
 import type { FiredTimerView, TimerStatus, TimersView, TimerView } from './admin-views.js';
+import { isoTime } from './iso-time.js';
 
 /** A timer due for longer than this is `overdue`: a running runtime fires a due timer within moments. */
 export const OVERDUE_MS = 60_000;
@@ -34,7 +35,7 @@ export async function listTimers(
   now: number,
   q: TimerListing,
 ): Promise<TimersView> {
-  const base = { now: new Date(now).toISOString(), status: q.status, pending: await timers.count() };
+  const base = { now: isoTime(now), status: q.status, pending: await timers.count() };
   if (q.status === 'fired') {
     if (q.streamId === undefined)
       throw new AdminError('BAD_REQUEST', 'fired timers are listed per stream: give the aggregate (stream)');
@@ -59,7 +60,7 @@ function timerView(t: TimerRecord, now: number): TimerView {
   return {
     streamId: t.streamId,
     name: t.name,
-    dueAt: new Date(t.dueAt).toISOString(),
+    dueAt: isoTime(t.dueAt),
     lateMs: Math.max(0, now - t.dueAt),
     version: t.version,
     command: t.command,

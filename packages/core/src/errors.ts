@@ -268,9 +268,20 @@ export type StoreErrorReason = 'IO' | 'CONNECTION' | 'LOCKED' | 'CLOSED' | 'DAMA
 /** The store failed (I/O, connection lost, closed, locked by another process, damaged, or missing). */
 export class StoreError extends ActorfoldError {
   readonly reason: StoreErrorReason;
-  constructor(reason: StoreErrorReason, message: string, options?: { cause?: unknown }) {
+  /**
+   * True when a write failed in a way that may still have stored it (a failed fsync: the data can
+   * reach the disk anyway and show when the store is reopened). What the failed call wrote may or
+   * may not be stored; resending the command with the same `commandId` is safe. False otherwise.
+   */
+  readonly outcomeUnknown: boolean;
+  constructor(
+    reason: StoreErrorReason,
+    message: string,
+    options?: { cause?: unknown; outcomeUnknown?: boolean },
+  ) {
     super('STORE_ERROR', message, options);
     this.reason = reason;
+    this.outcomeUnknown = options?.outcomeUnknown === true;
   }
 }
 

@@ -6,7 +6,8 @@
  * Version checks stay exact. Each queued append is checked when its batch is built, in arrival
  * order, against the committed head plus the appends already placed in that batch: a batch never
  * holds two appends that conflict, a conflicting append fails alone with VersionConflict, and a
- * batch that fails to write fails its own appends and changes no head.
+ * batch that fails to write fails its own appends (outcome unknown), changes no head, and stops
+ * the store's writes until it is reopened.
  *
  * Each event record is put once, under its stream key; the batch adds one log index entry
  * (`l<first><last>`, log-index.ts) listing its appends in position order, so the global log
@@ -19,6 +20,7 @@ import {
   type AppendChain,
   type EncodedTimerChange,
   type EventEnvelope,
+  StoreError,
   VersionConflict,
 } from '@actorfold/core';
 import type { ClassicLevel } from 'classic-level';
@@ -26,7 +28,7 @@ import { logIndexKey, streamKey } from './keys.js';
 import { TimerBatch } from './level-timers.js';
 import { LogIndexWriter } from './log-index.js';
 import { type EncodedEvent, encodeRecord, place } from './record.js';
-import { toStoreError } from './store-errors.js';
+import { describe, toStoreError } from './store-errors.js';
 import { type Head, looseHead, type StreamHeads } from './stream-heads.js';
 import { failTimerOps, type PendingTimerOp, settleTimerOps, TimerOpRun } from './timer-ops.js';
 
@@ -97,6 +99,8 @@ export class GroupCommit {
   #timerOps: PendingTimerOp[] = [];
   /** Appends queued with timer changes since the last batch was taken: only then are timers loaded. */
   #queuedTimers = false;
+  /** Set once a write failed: its outcome is unknown, so every later batch fails with this. */
+  #broken: StoreError | undefined;
   /** The pending timer count after the last committed batch. */
   timerCount = 0;
   readonly #o: GroupCommitOptions;
@@ -170,6 +174,12 @@ export class GroupCommit {
 
   async #commit(appends: PendingAppend[], withTimers: boolean, timerOps: PendingTimerOp[]): Promise<void> {
     const o = this.#o;
+    const broken = this.#broken;
+    if (broken !== undefined) {
+      for (const a of appends) fail(a, broken);
+      failTimerOps(timerOps, broken, o.path);
+      return;
+    }
     const heads = o.heads;
     let timers: TimerBatch | undefined;
     let entries: Head[];
@@ -241,12 +251,30 @@ export class GroupCommit {
     try {
       await batch.write({ sync: o.sync });
     } catch (e) {
-      // Nothing of the batch is stored (LevelDB batches are atomic): positions are reused, and
-      // no head moved (the batch's heads stay marked with its number, which no batch reuses).
+      // A failed write may still be stored: a failed fsync leaves the batch in LevelDB's log, which
+      // the next open replays (LevelDB then refuses every later write itself), and a failed log
+      // append (a full disk) leaves a torn record after which LevelDB acknowledges writes that the
+      // next open loses. So the callers hear that the outcome is unknown, and this store writes
+      // nothing more until it is reopened: no later batch reuses this one's positions or versions
+      // (no head moved: the batch's heads stay marked with its number, which no batch reuses), and
+      // none is acknowledged over a broken log.
       await batch.close().catch(() => undefined);
-      const error = toStoreError(e, o.path, 'append', false);
+      const why = describe(e);
+      const error = new StoreError(
+        'IO',
+        `a write failed in the LevelDB store at ${o.path}: ${why}. Its outcome is unknown: its events ` +
+          'and timer changes may or may not be stored (they show once the store is reopened); ' +
+          'resending the command with the same commandId after reopening is safe',
+        { cause: e, outcomeUnknown: true },
+      );
+      this.#broken = new StoreError(
+        'IO',
+        `the LevelDB store at ${o.path} refuses writes since a write failed with an unknown outcome ` +
+          `(${why}): reopen it (restart the process)`,
+        { cause: e },
+      );
       for (const a of placed) fail(a, error);
-      failTimerOps(timerOps, e, o.path);
+      failTimerOps(timerOps, error, o.path);
       return;
     }
     this.written.appends += placed.length;

@@ -4,8 +4,9 @@ import { createRuntime } from '@actorfold/core';
 import { describe, expect, it } from 'vitest';
 import { levelStore } from '../src/index.js';
 import { startChild } from './support/child.js';
+import { failingSyncLibrary } from './support/failing-sync.js';
 import { freshFolder } from './support/folders.js';
-import { ledger } from './support/ledger.js';
+import { DEDUPE_WINDOW, ledger } from './support/ledger.js';
 
 /** A private mount namespace (as an unprivileged user namespace) lets the test mount a tiny tmpfs. */
 function canMountTmpfs(): boolean {
@@ -18,6 +19,8 @@ function canMountTmpfs(): boolean {
     return false;
   }
 }
+
+const failingSync = failingSyncLibrary();
 
 describe('write errors', () => {
   it.skipIf(!canMountTmpfs())(
@@ -42,6 +45,31 @@ describe('write errors', () => {
     30_000,
   );
 
+  it.skipIf(!canMountTmpfs())(
+    'after a write failed on a full disk the store takes no write until reopened, and every acknowledged command survives the reopening',
+    async () => {
+      const mount = freshFolder('tmpfs');
+      mkdirSync(mount);
+      const child = startChild('disk-full-child', [`${mount}/store`], {
+        wrap: ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=2m tmpfs ${mount} && exec "$@"`, 'sh'],
+      });
+      const { code } = await child.exited;
+      expect(code, child.stderr()).toBe(0);
+      const report = JSON.parse(child.lines.at(-1) as string);
+      // LevelDB may have logged part of the failed batch: its callers hear the outcome is unknown.
+      expect(report.failure).toMatchObject({ code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: true });
+      expect(report.failure.message).toMatch(/outcome is unknown/);
+      // With room again, LevelDB would acknowledge the next command and lose it on reopening
+      // (its log holds the torn record): the store refuses it instead.
+      expect(report.ackedAfterFree).toBe(false);
+      expect(report.afterFree).toMatchObject({ code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: false });
+      expect(report.afterFree.message).toMatch(/refuses writes .*reopen/);
+      expect(report.stored).toBeGreaterThanOrEqual(report.acked);
+      expect(report.stored).toBeLessThanOrEqual(report.acked + 1);
+    },
+    30_000,
+  );
+
   it('rejects appends after the store was closed under a running runtime with STORE_ERROR reason CLOSED', async () => {
     const store = await levelStore({ path: freshFolder() });
     const runtime = await createRuntime({ store, aggregates: [ledger] });
@@ -54,4 +82,55 @@ describe('write errors', () => {
     });
     await runtime.shutdown();
   });
+
+  it.skipIf(failingSync === undefined)(
+    'a failed fsync fails the append as outcome unknown, no later write is taken before reopening, and the reopened store holds the events once, so a resend with the same commandId appends nothing',
+    async () => {
+      const folder = freshFolder();
+      const flag = `${folder}-flag`;
+      const child = startChild('failed-sync-child', [folder, flag], {
+        wrap: ['env', `LD_PRELOAD=${failingSync}`, `AF_FAIL_SYNC=${flag}`],
+      });
+      const { code } = await child.exited;
+      expect(code, child.stderr()).toBe(0);
+      const report = JSON.parse(child.lines.at(-1) as string);
+      expect(report.c1).toEqual({ ok: true });
+      expect(report.c2).toMatchObject({ ok: false, code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: true });
+      expect(report.c2.message).toMatch(/Input\/output error.*outcome is unknown.*same commandId/);
+      expect(report.c3).toMatchObject({
+        ok: false,
+        code: 'STORE_ERROR',
+        reason: 'IO',
+        outcomeUnknown: false,
+      });
+      expect(report.c3.message).toMatch(/refuses writes since a write failed with an unknown outcome/);
+      expect(report.version).toBe(2);
+      // LevelDB itself takes no write after a failed sync either.
+      expect(report.rawFailed.ok).toBe(false);
+      expect(report.rawAfter.ok).toBe(false);
+
+      // Reopened, the log replays the batch whose sync failed: c2, reported failed, is stored, at
+      // the versions and positions that follow c1's; nothing was written over it.
+      const store = await levelStore({ path: folder });
+      const events = [];
+      for await (const e of store.readAll()) events.push(e);
+      expect(
+        events.map((e) => [e.streamId, e.version, e.position, (e.data as unknown as { tag: string }).tag]),
+      ).toEqual([
+        ['ledger/l1', 1, 1, 'c1'],
+        ['ledger/l1', 2, 2, 'c1'],
+        ['ledger/l1', 3, 3, 'c2'],
+        ['ledger/l1', 4, 4, 'c2'],
+      ]);
+      const runtime = await createRuntime({ store, aggregates: [ledger], dedupeWindow: DEDUPE_WINDOW });
+      const h = runtime.get(ledger, 'l1');
+      const resent = await h.execute({ type: 'record', tag: 'c2', parts: 2 }, { commandId: 'c2' });
+      expect(resent.deduplicated).toBe(true);
+      await h.execute({ type: 'record', tag: 'c3', parts: 2 }, { commandId: 'c3' });
+      expect(await store.streamVersion('ledger/l1')).toBe(6);
+      await runtime.shutdown();
+      await store.close();
+    },
+    30_000,
+  );
 });
