@@ -26,6 +26,7 @@ import {
   type MetricsSnapshot,
 } from '../observability/metrics.js';
 import type { RuntimeObserver } from '../observability/observer.js';
+import { outsideHandlers } from '../projections/handler-scope.js';
 import { isProjectionDefinition, type ProjectionDefinition } from '../projections/projection.js';
 import { Projection, type ProjectionStatus } from '../projections/projection-runner.js';
 import { memoryStore } from '../store/memory-store.js';
@@ -395,7 +396,8 @@ export class Runtime {
   /**
    * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
    * its control (status, state, waitFor, stop, restart, rebuild). Projecting a name that is
-   * already running fails with InvalidArgument; one that failed or stopped is started again.
+   * already running fails with InvalidArgument; one that failed or stopped is started again, by a
+   * new object: the one it replaces refuses to start again from then on.
    */
   project<S>(def: ProjectionDefinition<S>): Projection<S> {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
@@ -416,6 +418,15 @@ export class Runtime {
       logger: logger.child({ projection: def.name }),
       reader: this.#reader,
       observer: this.#ctx.observer,
+      refuseStart: (p) => {
+        if (this.#shutdown !== undefined) return new RuntimeClosed();
+        if (this.#projections.get(def.name) !== p) {
+          return new InvalidArgument(
+            `projection '${def.name}' was replaced by a later runtime.project() of its name: start, restart or rebuild the object that call returned`,
+          );
+        }
+        return undefined;
+      },
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();
@@ -521,7 +532,9 @@ export class Runtime {
     // Projections first: each finishes its event and saves its checkpoint while the store is open.
     // A handler that never settles holds up the shutdown for timeoutMs at most: its projection
     // then keeps the checkpoint it saved last and resumes from there after a restart.
-    const projections = Promise.all(Array.from(this.#projections.values(), (p) => p.stop()));
+    const projections = outsideHandlers(() =>
+      Promise.all(Array.from(this.#projections.values(), (p) => p.stop())),
+    );
     await bounded(projections, timeoutMs, clock, logger, 'projection handlers');
     this.#follower.stop();
     tail.close();
