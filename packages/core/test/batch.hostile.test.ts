@@ -883,7 +883,9 @@ describe('a projection handler that throws something other than an Error', () =>
         position: 2,
         eventType: 'Added',
       });
-      expect(p.status()).toMatchObject({ state: 'failed', position: 1 });
+      // Exactly-once: back to the last checkpoint (none yet), whose read model state() shows.
+      expect(p.status()).toMatchObject({ state: 'failed', position: 0, checkpoint: 0 });
+      expect(p.state()).toBe(0);
     },
   );
 });

@@ -19,6 +19,7 @@ import type { ProjectionObservation, RuntimeObserver } from '../observability/ob
 import type { EventEnvelope } from '../store/store.js';
 import type { RetryObserver } from '../subscriptions/store-retry.js';
 import { type LogReader, Subscription } from '../subscriptions/subscription.js';
+import { callHandler, inHandlerOf } from './handler-scope.js';
 import type { ProjectionDefinition } from './projection.js';
 
 /**
@@ -53,6 +54,12 @@ export interface ProjectionHost extends LogReader {
   readonly reader?: EventReader;
   /** The runtime's observer (tracing), told of each event handed to a handler; null without one. */
   readonly observer?: RuntimeObserver | null;
+  /**
+   * Why this projection object may not start (again), if it may not: the runtime shut down, or a
+   * later `runtime.project()` of its name replaced it (two runs would handle every event twice
+   * and save over each other's checkpoint).
+   */
+  readonly refuseStart?: (projection: object) => Error | undefined;
 }
 
 export class Projection<S = unknown> {
@@ -61,6 +68,13 @@ export class Projection<S = unknown> {
   #model: S;
   #position = 0;
   #checkpoint = 0;
+  /**
+   * Exactly-once: the read model saved with `#checkpoint`, as JSON (undefined: `init()`, nothing
+   * saved). A handler may change the read model in place before it throws; this is what the
+   * visible state goes back to then. Keeping it costs one JSON.stringify of the read model per
+   * checkpoint (next to the store's own), not a copy per event.
+   */
+  #committed: string | undefined;
   /** The log head read when the run started: the lag before any append is announced. */
   #head = 0;
   #error: Error | undefined;
@@ -119,17 +133,24 @@ export class Projection<S = unknown> {
       );
     }
     if (this.#position >= position) return Promise.resolve();
+    if (inHandlerOf(this)) return Promise.reject(this.#ownHandler(`waitFor(${position})`));
     if (this.#state === 'failed' || this.#state === 'stopped') return Promise.reject(this.#notRunning());
     return new Promise((resolve, reject) => this.#waiters.push({ position, resolve, reject }));
   }
 
-  /** Starts from the stored checkpoint. A no-op while running or rebuilding (a rebuild starts it). */
+  /**
+   * Starts from the stored checkpoint. A no-op while running or rebuilding (a rebuild starts it).
+   * Throws RuntimeClosed after the runtime shut down, and InvalidArgument once a later
+   * `runtime.project()` of the name replaced this object.
+   */
   start(): void {
     if (this.#running !== undefined || this.#rebuilding !== undefined) return;
     this.#start();
   }
 
   #start(): void {
+    const refused = this.#host.refuseStart?.(this);
+    if (refused !== undefined) throw refused;
     this.#error = undefined;
     this.#state = 'starting';
     const abort = new AbortController();
@@ -141,13 +162,24 @@ export class Projection<S = unknown> {
     });
   }
 
-  /** Starts again after a failure or stop, at the stored checkpoint (the failed event comes again). */
+  /** Starts again after a failure or stop, at the stored checkpoint (the failed event comes again). Throws as `start()` does. */
   restart(): void {
     this.start();
   }
 
-  /** Stops after the current event and saves the checkpoint (after a rebuild in progress, which would start it again). */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the current event and saves the checkpoint (after a rebuild in progress, which
+   * would start it again). Called from this projection's own handler, it stops after that event
+   * too, but its promise rejects at once with InvalidArgument: it could only settle after the
+   * handler that awaits it returned.
+   */
+  stop(): Promise<void> {
+    const stopping = this.#stop();
+    if (!inHandlerOf(this)) return stopping;
+    return refusedWait(this.#ownHandler('stop()', ' (it stops after this event)'));
+  }
+
+  async #stop(): Promise<void> {
     while (this.#rebuilding !== undefined) await this.#rebuilding.catch(() => undefined);
     await this.#stopRun();
   }
@@ -161,13 +193,20 @@ export class Projection<S = unknown> {
    * Drops the read model and the checkpoint and starts again from the first event, without
    * stopping the runtime. Rebuilds run one after another: a second one (or a start) while the
    * first deletes the checkpoint would otherwise reset the read model under the run the first
-   * one started, and save a fold missing every event before the reset.
+   * one started, and save a fold missing every event before the reset. Refused (rejects) as
+   * `start()` is; called from this projection's own handler, it rebuilds once that handler
+   * returned, but its promise rejects at once with InvalidArgument, as `stop()`'s does.
    */
   rebuild(): Promise<void> {
+    const refused = this.#host.refuseStart?.(this);
+    // Checked first: a replaced object's rebuild would delete the checkpoint of the run that replaced it.
+    if (refused !== undefined) return Promise.reject(refused);
     const previous = this.#rebuilding;
     const run = (async () => {
       if (previous !== undefined) await previous.catch(() => undefined);
       await this.#stopRun();
+      const refusedNow = this.#host.refuseStart?.(this);
+      if (refusedNow !== undefined) throw refusedNow; // shut down or replaced meanwhile
       // Neither stopped nor failed while it rebuilds: runtime.project() of the name is refused.
       this.#state = 'starting';
       this.#error = undefined;
@@ -176,12 +215,13 @@ export class Projection<S = unknown> {
       else await checkpoints.set(this.def.name, 0);
       this.#position = 0;
       this.#checkpoint = 0;
+      this.#committed = undefined;
       this.#model = this.def.init();
       this.#start();
     })();
     const settled = run.catch(() => undefined);
     this.#rebuilding = settled;
-    return run.finally(() => {
+    const done = run.finally(() => {
       if (this.#rebuilding !== settled) return;
       this.#rebuilding = undefined;
       if (this.#running === undefined) {
@@ -190,6 +230,15 @@ export class Projection<S = unknown> {
         this.#settleWaiters();
       }
     });
+    if (!inHandlerOf(this)) return done;
+    // Nobody may be waiting for it (the handler was refused the wait): its failure is logged.
+    done.catch((error: unknown) =>
+      this.#host.logger.error(
+        { projection: this.def.name, err: error },
+        `projection '${this.def.name}': rebuild failed`,
+      ),
+    );
+    return refusedWait(this.#ownHandler('rebuild()', ' (it rebuilds once this handler returned)'));
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -217,16 +266,24 @@ export class Projection<S = unknown> {
       // The same position and model again after a failure: saving twice is harmless.
       const position = this.#position;
       const model = this.#model;
-      if (def.mode === 'exactly-once') assertSavedExactly(def.name, position, model);
+      let saved: string | undefined;
+      if (def.mode === 'exactly-once') {
+        assertSavedExactly(def.name, position, model);
+        // Taken before the write: what is saved is this model as it is now.
+        saved = JSON.stringify(model);
+      }
       await retrying('saving the checkpoint', async () => {
         if (def.mode === 'exactly-once') await store.checkpoints.setState?.(def.name, position, model);
         else await store.checkpoints.set(def.name, position);
       });
       this.#checkpoint = position;
+      this.#committed = saved;
       dirty = 0;
     };
     try {
       await retrying('loading the checkpoint', () => this.#load());
+      // Waiting for a position the checkpoint covers: no event comes to settle them.
+      this.#settleWaiters();
       // The tail learns the head only from appends: without this, a projection resuming far
       // behind would report no lag until the next append.
       const lastPosition = store.lastPosition;
@@ -292,12 +349,16 @@ export class Projection<S = unknown> {
         return;
       }
       this.#state = 'failed';
-      this.#error = error instanceof Error ? error : new Error(String(error));
+      // describe(): String() of what init() or a store threw (a null-prototype object) may throw
+      // in turn, which would leave the run rejected and the projection 'failed' with no error.
+      this.#error = error instanceof Error ? error : new Error(describe(error), { cause: error });
       if (!(error instanceof ProjectionFailed)) {
-        logger.error(
-          { projection: def.name, position: this.#position, err: error },
-          `projection '${def.name}' failed`,
-        );
+        const fields = { projection: def.name, position: this.#position };
+        try {
+          logger.error({ ...fields, err: error }, `projection '${def.name}' failed`);
+        } catch {
+          logger.error(fields, `projection '${def.name}' failed: ${describe(error)}`); // cannot serialise what was thrown
+        }
       }
     }
   }
@@ -311,7 +372,8 @@ export class Projection<S = unknown> {
     const observer = this.#host.observer;
     const observed = observer ? observeEvent(observer, def.name, e) : undefined;
     try {
-      next = await handler(this.#model, e);
+      const model = this.#model;
+      next = await callHandler(this, () => handler(model, e));
       if (observed !== undefined) endObservation(observed, undefined);
     } catch (cause) {
       if (observed !== undefined) endObservation(observed, cause);
@@ -323,8 +385,10 @@ export class Projection<S = unknown> {
         this.#host.logger.error(fields, error.message); // the logger cannot serialise what was thrown (a Proxy)
       }
       // At-least-once: what was handled stays handled. Exactly-once: the in-memory model may be
-      // half-changed by the failed handler, so the last saved one stays the truth.
+      // half-changed by the failed handler, so the last saved one stays the truth, and is what
+      // state() shows (at the checkpoint's position: the events after it are no longer in it).
       if (def.mode === 'at-least-once') await commit();
+      else this.#restoreCommitted(error);
       throw error;
     }
     if (next !== undefined) this.#model = next;
@@ -345,11 +409,35 @@ export class Projection<S = unknown> {
       }
       this.#position = saved?.position ?? 0;
       this.#model = saved === undefined || saved.state === undefined ? def.init() : (saved.state as S);
+      // Once per start; it loaded from JSON, so it goes back to the same.
+      this.#committed =
+        saved === undefined || saved.state === undefined ? undefined : JSON.stringify(saved.state);
     } else {
       this.#position = (await checkpoints.get(def.name)) ?? 0;
       this.#model = def.init();
     }
     this.#checkpoint = this.#position;
+  }
+
+  /** Exactly-once: the read model and position go back to the last checkpoint saved. */
+  #restoreCommitted(failure: ProjectionFailed): void {
+    try {
+      this.#model = this.#committed === undefined ? this.def.init() : (JSON.parse(this.#committed) as S);
+      this.#position = this.#checkpoint;
+    } catch (error) {
+      // Only init() can throw here; the handler's failure stays the one reported.
+      this.#host.logger.error(
+        { projection: this.def.name, position: failure.position },
+        `projection '${this.def.name}': init() threw while going back to the last checkpoint: ${describe(error)}`,
+      );
+    }
+  }
+
+  /** Why a wait asked for from this projection's own handler is refused; `still` says what happens anyway. */
+  #ownHandler(call: string, still = ''): InvalidArgument {
+    return new InvalidArgument(
+      `projection '${this.def.name}': ${call} cannot be awaited in the projection's own handler: it would wait for that handler to return, forever${still}`,
+    );
   }
 
   #settleWaiters(): void {
@@ -367,6 +455,16 @@ export class Projection<S = unknown> {
   #notRunning(): Error {
     return this.#error ?? new InvalidArgument(`projection '${this.def.name}' is ${this.#state}`);
   }
+}
+
+/**
+ * A promise rejected with `error` that is not reported as unhandled: what was asked for (a stop,
+ * a rebuild) still happens, so a handler that did not wait for it did nothing wrong.
+ */
+function refusedWait(error: Error): Promise<never> {
+  const refused = Promise.reject(error);
+  refused.catch(() => undefined);
+  return refused;
 }
 
 function describeValue(v: unknown): string {

@@ -308,7 +308,8 @@ export class Runtime {
   /**
    * Runs a projection: from its stored checkpoint, through the stored events, then live. Returns
    * its control (status, state, waitFor, stop, restart, rebuild). Projecting a name that is
-   * already running fails with InvalidArgument; one that failed or stopped is started again.
+   * already running fails with InvalidArgument; one that failed or stopped is started again, by a
+   * new object: the one it replaces refuses to start again from then on.
    */
   project<S>(def: ProjectionDefinition<S>): Projection<S> {
     if (this.#shutdown !== undefined) throw new RuntimeClosed();
@@ -329,6 +330,15 @@ export class Runtime {
       logger: logger.child({ projection: def.name }),
       reader: this.#reader,
       observer: this.#ctx.observer,
+      refuseStart: (p) => {
+        if (this.#shutdown !== undefined) return new RuntimeClosed();
+        if (this.#projections.get(def.name) !== p) {
+          return new InvalidArgument(
+            `projection '${def.name}' was replaced by a later runtime.project() of its name: start, restart or rebuild the object that call returned`,
+          );
+        }
+        return undefined;
+      },
     });
     this.#projections.set(def.name, projection as Projection);
     projection.start();

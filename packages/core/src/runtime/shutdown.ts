@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { EffectRunner } from '../effects/effect-runner.js';
 import { RuntimeClosed } from '../errors.js';
+import { outsideHandlers } from '../projections/handler-scope.js';
 import type { Projection } from '../projections/projection-runner.js';
 import type { CommandTimeouts } from './command-timeouts.js';
 import type { RuntimeContext } from './context.js';
@@ -50,7 +51,7 @@ export async function closeRuntime(parts: ClosingParts, timeoutMs: number): Prom
   // Projections first: each finishes its event and saves its checkpoint while the store is open.
   // A handler that never settles holds up the shutdown for timeoutMs at most: its projection
   // then keeps the checkpoint it saved last and resumes from there after a restart.
-  const projections = Promise.all(parts.projections.map((p) => p.stop()));
+  const projections = outsideHandlers(() => Promise.all(parts.projections.map((p) => p.stop())));
   await bounded(projections, timeoutMs, clock, logger, 'projection handlers');
   parts.follower.stop();
   tail.close();
