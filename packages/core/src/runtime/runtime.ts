@@ -213,8 +213,8 @@ export class Runtime {
    * an effect's result is delivered without the request its record keeps for operators.
    */
   async #fireTimer(record: TimerRecord): Promise<FiringOutcome> {
+    const runner = this.#effects?.runner;
     if (record.command.type === RUN_EFFECT) {
-      const runner = this.#effects?.runner;
       if (runner === undefined) {
         // Written by another runtime through this store's append; this one cannot record outcomes.
         if (this.#ctx.firstTime('effects-without-reschedule'))
@@ -226,7 +226,14 @@ export class Runtime {
       }
       return runner.fire(record);
     }
-    const timer = isEffectTimerName(record.name) ? deliverable(record) : record;
+    // An effect's result: delivered in turn with operators' retries of it, as stored now.
+    if (runner !== undefined && isEffectTimerName(record.name))
+      return runner.deliver(record, (stored) => this.#deliverTimer(deliverable(stored)));
+    return this.#deliverTimer(isEffectTimerName(record.name) ? deliverable(record) : record);
+  }
+
+  /** Hands a timer to its aggregate's actor; one of a type this runtime does not serve is removed. */
+  async #deliverTimer(timer: TimerRecord): Promise<FiringOutcome> {
     const { aggregateType, aggregateId } = parseStreamId(timer.streamId);
     const def = this.#aggregates.get(aggregateType);
     if (def === undefined) {
