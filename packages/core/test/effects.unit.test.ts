@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRuntime,
@@ -342,6 +343,65 @@ describe('the effect runner', () => {
     expect(await settledOf(store)).toMatchObject([
       { attempts: 2, outcome: 'failed', error: { code: 'EFFECT_TIMEOUT', name: 'EffectTimeout' } },
     ]);
+  });
+
+  it('awaits an async retryable(): its answer decides, and one that does not answer within the timeout counts as retryable, logged with the effect', async () => {
+    const clock = new SimulatedClock(0);
+    const store = memoryStore({ clock });
+    const lines: Array<{ msg: string; effect?: string }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    let calls = 0;
+    const runtime = await start({
+      store,
+      clock,
+      logger,
+      effects: {
+        implementations: {
+          // Async yes for 'flaky', async no for 'fatal': retried once, then refused.
+          remote: {
+            maxAttempts: 3,
+            retryable: async (e) => {
+              await Promise.resolve();
+              return (e as Error).message === 'flaky';
+            },
+            run: () => {
+              calls++;
+              throw new Error(calls === 1 ? 'flaky' : 'fatal');
+            },
+          },
+          // An async rule that never answers: the attempt's timeout bounds it.
+          slow: {
+            timeoutMs: 50,
+            maxAttempts: 2,
+            retryable: () => new Promise<boolean>(() => {}),
+            run: () => {
+              throw new Error('down');
+            },
+          },
+        },
+        backoff: { initialMs: 1, maxMs: 1 },
+      },
+    });
+    await runtime.get(requester, 'r1').execute({ type: 'send', id: 'a', payload: 1 });
+    await runtime.get(requester, 'r2').execute({ type: 'send', id: 'b', payload: 2, effect: 'slow' });
+    for (let i = 0; i < 10; i++) {
+      clock.advance(30);
+      await settle(clock);
+    }
+    expect(calls).toBe(2);
+    expect(await settledOf(store, 'r1')).toMatchObject([
+      { attempts: 2, outcome: 'failed', error: { message: 'fatal' } },
+    ]);
+    // Not answered in 50 ms: retried (the default rule) until the budget ran out.
+    expect(await settledOf(store, 'r2')).toMatchObject([
+      { attempts: 2, outcome: 'failed', error: { message: 'down' } },
+    ]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        effect: 'slow',
+        msg: "effect 'slow': retryable() did not answer within 50 ms; the error counts as retryable",
+      }),
+    );
   });
 
   it('fails an output that is not plain JSON for good (EFFECT_OUTPUT_NOT_JSON), and settles a void one with null', async () => {

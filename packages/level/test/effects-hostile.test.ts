@@ -254,3 +254,92 @@ describe('durable effects on levelStore, from outside', () => {
     }
   }, 120_000);
 });
+
+type RaceCmd = { type: 'go' } | { type: 'block' } | (EffectResult & { type: 'Result' });
+type RaceEvt = { type: 'Went' } | { type: 'Blocked' } | { type: 'Got'; outcome: string; attempts: number };
+
+/** While set, a `block` command's decide waits for it: the actor is busy, its mailbox waits. */
+let gate: Promise<void> | undefined;
+
+const racer = defineAggregate<{ got: number }, RaceCmd, RaceEvt>({
+  type: 'racer',
+  initialState: () => ({ got: 0 }),
+  async decide(_state, cmd, ctx) {
+    switch (cmd.type) {
+      case 'go':
+        ctx.effects.request('remote', {}, { id: 'x', resultType: 'Result' });
+        return [{ type: 'Went' }];
+      case 'block':
+        await gate;
+        return [{ type: 'Blocked' }];
+      case 'Result':
+        return [{ type: 'Got', outcome: cmd.outcome, attempts: cmd.effect.attempts }];
+    }
+  },
+  evolve: (s, e) => (e.type === 'Got' ? { got: s.got + 1 } : s),
+});
+
+describe('operators racing the runtime on levelStore', () => {
+  it('a retry of a failed effect whose failure waits in the mailbox is answered false (the failure is delivered) or honoured (only the new outcome is delivered), never lost (repeated: 5 runs, 20 with ACTORFOLD_SOAK)', async () => {
+    for (let run = 0; run < RUNS; run++) {
+      const path = freshFolder('effects-hostile-retry-race');
+      let calls = 0;
+      let fail = () => {};
+      const failing = new Promise<void>((resolve) => {
+        fail = resolve;
+      });
+      const runtime = await createRuntime({
+        aggregates: [racer],
+        store: await levelStore({ path }),
+        effects: {
+          implementations: {
+            remote: async () => {
+              calls++;
+              if (calls > 1) return 'up';
+              await failing;
+              throw new Error('down');
+            },
+          },
+          maxAttempts: 1,
+        },
+      });
+      try {
+        const h = runtime.get(racer, 'r1');
+        await h.execute({ type: 'go' });
+        await until(() => calls === 1);
+        let open = () => {};
+        gate = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        // The failure's delivery will wait in the mailbox behind this command.
+        const blocked = h.execute({ type: 'block' });
+        fail();
+        const ops = runtime.effects();
+        await until(async () => (await ops.get('racer/r1', 'x'))?.state === 'failed');
+        await sleep(20);
+        const retried = ops.retry('racer/r1', 'x');
+        await sleep(20);
+        open();
+        await blocked;
+        const answer = await retried;
+        const got = async () => {
+          const out: RaceEvt[] = [];
+          for await (const e of runtime.store.readStream('racer/r1')) {
+            if ((e.data as RaceEvt).type === 'Got') out.push(e.data as RaceEvt);
+          }
+          return out;
+        };
+        await until(async () => (await ops.count()) === 0 && (await got()).length > 0);
+        await sleep(20);
+        expect({ answer, calls, got: await got() }).toEqual(
+          answer
+            ? { answer, calls: 2, got: [{ type: 'Got', outcome: 'done', attempts: 1 }] }
+            : { answer, calls: 1, got: [{ type: 'Got', outcome: 'failed', attempts: 1 }] },
+        );
+      } finally {
+        gate = undefined;
+        await runtime.shutdown();
+      }
+    }
+  }, 120_000);
+});

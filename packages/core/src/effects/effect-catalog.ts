@@ -108,7 +108,7 @@ function definitionOf(name: string, impl: unknown): EffectDefinition {
   if (def.timeoutMs !== undefined) assertEffectTimeout(`${at}.timeoutMs`, def.timeoutMs);
   if (def.maxAttempts !== undefined) assertEffectAttempts(`${at}.maxAttempts`, def.maxAttempts);
   if (def.retryable !== undefined && typeof def.retryable !== 'function')
-    throw new InvalidArgument(`${at}.retryable must be a function (error) => boolean`);
+    throw new InvalidArgument(`${at}.retryable must be a function (error) => boolean | Promise<boolean>`);
   return def;
 }
 

@@ -15,6 +15,7 @@ import {
   type RunEffect,
 } from './effect.js';
 import { type EffectCatalog, effectBackoffDelay } from './effect-catalog.js';
+import { EffectLocks } from './effect-locks.js';
 import {
   effectError,
   effectIdempotencyKey,
@@ -103,6 +104,8 @@ export class EffectRunner {
   readonly #firing = new Set<Promise<FiringOutcome>>();
   /** Store-retry sleeps in progress: woken at shutdown. */
   readonly #sleeping = new Set<() => void>();
+  /** Lease, delivery and operators' calls on one record run one at a time. */
+  readonly #locks = new EffectLocks();
   #running = 0;
   #stopped = false;
 
@@ -135,8 +138,10 @@ export class EffectRunner {
    */
   async fire(record: TimerRecord): Promise<FiringOutcome> {
     if (this.#stopped) throw new RuntimeClosed();
-    // Awaited by stop(): a lease being written when the runtime shuts down is given back.
-    const firing = this.#fire(record);
+    // Awaited by stop(): a lease being written when the runtime shuts down is given back. In
+    // turn with operators' calls on the record: a retry written while the lease was being taken
+    // on the record as it was before would be overwritten by that lease.
+    const firing = this.#locks.run(record.streamId, record.name, () => this.#fire(record));
     this.#firing.add(firing);
     try {
       return await firing;
@@ -145,8 +150,39 @@ export class EffectRunner {
     }
   }
 
+  /**
+   * Delivers an effect's result record (`send` hands it to its aggregate's actor), in turn with
+   * operators' calls on the record. The record is read again first: what the timer service read
+   * may have been retried meanwhile (delivering it would remove the retried record with it), so
+   * the record delivered is the one stored now, if it still holds a result of that version.
+   */
+  deliver(
+    record: TimerRecord,
+    send: (record: TimerRecord) => Promise<FiringOutcome>,
+  ): Promise<FiringOutcome> {
+    return this.#locks.run(record.streamId, record.name, async () => {
+      const stored = await this.#o.store.get(record.streamId, record.name);
+      if (stored === undefined || stored.version !== record.version || isRunEffect(stored.command))
+        return { outcome: 'stale', version: record.version };
+      return send(stored);
+    });
+  }
+
+  /**
+   * Runs an operator's call on an effect record (runtime-effects.ts) in turn with the runtime's
+   * own work on it: its lease being taken, its result being delivered. Refused once stopped.
+   */
+  operate<T>(streamId: string, name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#stopped)
+      return Promise.reject(
+        new RuntimeClosed('the runtime is shutting down: retry or abandon effects after a restart'),
+      );
+    return this.#locks.run(streamId, name, fn);
+  }
+
   async #fire(record: TimerRecord): Promise<FiringOutcome> {
     const o = this.#o;
+    if (this.#stopped) return { outcome: 'stale', version: record.version };
     const command = record.command as RunEffect;
     const key = keyOf(record.streamId, record.name);
     const known = this.#runs.get(key);
@@ -344,7 +380,11 @@ export class EffectRunner {
     }
     // Cancelled: the record is gone or replaced. Shut down: it runs again after the restart.
     if (run.cancelled || this.#stopped) return;
-    await this.#settle(run, this.#outcome(run, attempt, done, output, failure));
+    // Another attempt only within the budget and if the definition's rule (maybe async) says so.
+    const retry =
+      !done && attempt < this.#budgetOf(command, def) && (await this.#retryable(run, failure, timeoutMs));
+    if (run.cancelled || this.#stopped) return;
+    await this.#settle(run, this.#outcome(run, attempt, done, output, failure, retry));
   }
 
   /** Records the outcome of an attempt (or of the budget running out) and counts it. */
@@ -405,8 +445,15 @@ export class EffectRunner {
   }
 
   /** What the attempt's outcome is recorded as: the next attempt, or the result. */
-  #outcome(run: Run, attempt: number, done: boolean, output: unknown, failure: unknown): Outcome {
-    const { record, command, def } = run;
+  #outcome(
+    run: Run,
+    attempt: number,
+    done: boolean,
+    output: unknown,
+    failure: unknown,
+    retry: boolean,
+  ): Outcome {
+    const { record, command } = run;
     const now = this.#o.clock.now();
     if (done) {
       // An implementation that returns nothing (a message sent) settles with null.
@@ -436,8 +483,7 @@ export class EffectRunner {
       return { kind: 'failed', dueAt: now, command: storedResult(record, command, attempt, { error }) };
     }
     const error = effectError(failure);
-    const budget = this.#budgetOf(command, def);
-    if (attempt < budget && this.#retryable(def, failure)) {
+    if (retry) {
       const delay = effectBackoffDelay(this.#o.catalog.backoff, attempt, this.#random);
       this.#logFailure('warn', failure, error, record.streamId, command.effect, attempt, delay);
       return {
@@ -493,19 +539,51 @@ export class EffectRunner {
     }
   }
 
-  #retryable(def: EffectDefinition, error: unknown): boolean {
-    if (def.retryable !== undefined) {
+  /**
+   * Whether a failed attempt is worth another: the definition's `retryable(error)` when it has
+   * one, else every error except one with `retryable: false`. An async `retryable` is awaited
+   * within the attempt's timeout (and aborted with the effect: cancel, operator, shutdown); one
+   * that throws, rejects or does not answer in time counts as retryable, logged with the effect's
+   * name, like an error that does not say.
+   */
+  async #retryable(run: Run, error: unknown, timeoutMs: number): Promise<boolean> {
+    const { def, record, command } = run;
+    const log = (e: unknown, what: string) =>
+      this.#o.logger.warn(
+        { err: e, streamId: record.streamId, effect: command.effect },
+        `effect '${command.effect}': retryable() ${what}; the error counts as retryable`,
+      );
+    if (def.retryable === undefined) {
       try {
-        return def.retryable(error) === true;
-      } catch (e) {
-        this.#o.logger.warn({ err: e }, 'an effect retryable() threw; the error counts as retryable');
-        return true;
+        return (error as { retryable?: unknown } | null)?.retryable !== false;
+      } catch {
+        return true; // reading it threw (a Proxy's trap): retryable, like an error that does not say
       }
     }
+    let answer: unknown;
     try {
-      return (error as { retryable?: unknown } | null)?.retryable !== false;
-    } catch {
-      return true; // reading it threw (a Proxy's trap): retryable, like an error that does not say
+      answer = def.retryable(error);
+      if (!isThenable(answer)) return answer === true;
+    } catch (e) {
+      log(e, 'threw');
+      return true;
+    }
+    const controller = new AbortController();
+    run.controller = controller;
+    const timer = this.#o.clock.setTimeout(
+      () => controller.abort(new EffectTimeout(command.effect, timeoutMs)),
+      timeoutMs,
+    );
+    try {
+      return (await untilAborted(() => answer, controller.signal)) === true;
+    } catch (e) {
+      // Cancelled or shut down: the caller drops the outcome; otherwise rejected or too slow.
+      if (!run.cancelled && !this.#stopped)
+        log(e, controller.signal.aborted ? `did not answer within ${timeoutMs} ms` : 'rejected');
+      return true;
+    } finally {
+      this.#o.clock.clearTimeout(timer);
+      run.controller = undefined;
     }
   }
 
@@ -610,6 +688,19 @@ function untilAborted<T>(fn: () => T | Promise<T>, signal: AbortSignal): Promise
       },
     );
   });
+}
+
+/** True for a promise or any object with a `then` method; false when asking throws (a hostile Proxy). */
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  try {
+    return (
+      (typeof v === 'object' || typeof v === 'function') &&
+      v !== null &&
+      typeof (v as { then?: unknown }).then === 'function'
+    );
+  } catch {
+    return false;
+  }
 }
 
 function keyOf(streamId: string, name: string): string {

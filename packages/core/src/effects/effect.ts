@@ -139,8 +139,13 @@ export interface EffectDefinition<I = unknown, O = unknown> {
   timeoutMs?: number;
   /** Default the runtime's `effects.maxAttempts`. */
   maxAttempts?: number;
-  /** Whether a failure is worth another attempt. Default: every error except one with `retryable: false`. */
-  retryable?(error: unknown): boolean;
+  /**
+   * Whether a failure is worth another attempt (only `true` says yes). Default: every error except
+   * one with `retryable: false`. May be async: its answer is awaited, within the effect's
+   * `timeoutMs`; one that throws, rejects or does not answer in time counts as retryable (the
+   * default for an error that does not say), and is logged as a warning naming the effect.
+   */
+  retryable?(error: unknown): boolean | Promise<boolean>;
 }
 
 /** `RuntimeOptions.effects`. */
@@ -204,9 +209,18 @@ export interface RuntimeEffects {
   get(streamId: string, id: string): Promise<EffectInfo | undefined>;
   /** How many effects are not yet settled. */
   count(): Promise<number>;
-  /** Runs it again now with a fresh budget (a failed one is no longer delivered as failed); false when there is none. */
+  /**
+   * Runs it again now with a fresh budget (a failed one is no longer delivered as failed); false
+   * when there is none: never requested, cancelled, or its result already delivered (a delivery
+   * in progress is waited for). A running attempt is aborted, its outcome dropped. Throws
+   * RuntimeClosed once the runtime is shutting down.
+   */
   retry(streamId: string, id: string): Promise<boolean>;
-  /** Stops retrying: its failure (code 'EFFECT_ABANDONED') is delivered now; false when there is none. */
+  /**
+   * Stops retrying: its failure (code 'EFFECT_ABANDONED') is delivered now; false when there is
+   * none or it has settled already (its result waits for delivery). Throws RuntimeClosed once
+   * the runtime is shutting down.
+   */
   abandon(streamId: string, id: string, reason?: string): Promise<boolean>;
 }
 

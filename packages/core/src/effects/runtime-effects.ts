@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument, StoreError } from '../errors.js';
 import { assertStreamId } from '../store/store-input.js';
 import type { TimerChange, TimerRecord, TimerStore } from '../timers/timer.js';
 import {
@@ -11,9 +11,19 @@ import {
   type RunEffect,
   type RuntimeEffects,
 } from './effect.js';
-import { effectInfo, isRunEffect, requestOf, storableText, storedResult } from './effect-record.js';
+import {
+  effectInfo,
+  isRunEffect,
+  requestOf,
+  type StoredEffectResult,
+  storableText,
+  storedResult,
+} from './effect-record.js';
 import { assertEffectId } from './effect-recorder.js';
 import type { EffectRunner } from './effect-runner.js';
+
+/** Compare-and-set races an operator's call may lose (the record changed each time) before it gives up. */
+const MAX_OPERATOR_RACES = 16;
 
 const STATES: ReadonlySet<string> = new Set(['pending', 'running', 'retrying', 'delivering', 'failed']);
 
@@ -29,8 +39,9 @@ export interface RuntimeEffectsDeps {
 /**
  * An operator's view of the durable effects, read from the timer store's effect records (the
  * store has no index by name prefix: `list` and `count` read every pending timer and keep the
- * effect records). Retry and abandon reschedule the record (same version), so they race neither
- * the aggregate (a cancel wins: the record is gone) nor a delivery (a delivered result is gone).
+ * effect records). Retry and abandon reschedule the record (same version): a cancel by the
+ * aggregate wins (the record is gone); a delivery of its result runs before or after them, never
+ * across (a delivered result is gone: false).
  */
 export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
   const { store, runner, clock } = deps;
@@ -57,13 +68,43 @@ export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
     return store.get(streamId, effectTimerName(id));
   }
 
-  /** Reschedules the record now with `command`, after stopping what runs of it here. */
-  async function replace(record: TimerRecord, command: RunEffect | ReturnType<typeof storedResult>) {
-    runner.release(record.streamId, record.name);
-    const now = clock.now();
-    const ok = await store.reschedule(record.streamId, record.name, record.version, now, command);
-    if (ok) deps.written(record.streamId, [{ op: 'schedule', timer: { ...record, dueAt: now, command } }]);
-    return ok;
+  /**
+   * Replaces the effect record `id` by what `change` makes of it (undefined: nothing to do, false),
+   * after stopping what runs of it here. In turn with the runtime's lease and delivery of that
+   * record (EffectRunner.operate), and written only if the record is still as read (its due
+   * time as compare-and-set): when the runner recorded an outcome meanwhile, it is read again.
+   */
+  async function operate(
+    what: string,
+    streamId: string,
+    id: string,
+    change: (record: TimerRecord) => RunEffect | StoredEffectResult | undefined,
+  ): Promise<boolean> {
+    assertStreamId(streamId);
+    assertEffectId(id);
+    const name = effectTimerName(id);
+    return runner.operate(streamId, name, async () => {
+      for (let race = 1; ; race++) {
+        const record = await store.get(streamId, name);
+        if (record === undefined) return false;
+        const command = change(record);
+        if (command === undefined) return false;
+        runner.release(streamId, name);
+        // Due now, but never at the due time read: a lease another runtime takes on the record
+        // as read (that due time as compare-and-set) must fail, even within the same millisecond.
+        const now = clock.now();
+        const dueAt = now === record.dueAt ? now - 1 : now;
+        if (await store.reschedule(streamId, name, record.version, dueAt, command, record.dueAt)) {
+          deps.written(streamId, [{ op: 'schedule', timer: { ...record, dueAt, command } }]);
+          return true;
+        }
+        if (race >= MAX_OPERATOR_RACES)
+          throw new StoreError(
+            'IO',
+            `effects().${what}('${streamId}', '${id}'): the effect record changed under each of ${MAX_OPERATOR_RACES} tries (another runtime is working on it); try again`,
+          );
+      }
+    });
   }
 
   return {
@@ -77,22 +118,22 @@ export function createRuntimeEffects(deps: RuntimeEffectsDeps): RuntimeEffects {
       for await (const record of store.list()) if (isEffectTimerName(record.name)) n++;
       return n;
     },
-    retry: async (streamId, id) => {
-      const record = await find(streamId, id);
-      if (record === undefined) return false;
-      const { lastError: _dropped, ...request } = requestOf(record);
-      return replace(record, { ...request, attempts: 0 });
-    },
+    retry: (streamId, id) =>
+      operate('retry', streamId, id, (record) => {
+        const { lastError: _dropped, ...request } = requestOf(record);
+        return { ...request, attempts: 0 };
+      }),
     abandon: async (streamId, id, reason) => {
       if (reason !== undefined && typeof reason !== 'string')
         throw new InvalidArgument('abandon: reason must be a string when given');
-      const record = await find(streamId, id);
-      // Settled already (its result waits for delivery): nothing left to stop.
-      if (record === undefined || !isRunEffect(record.command)) return false;
-      const request = record.command;
       // Kept as every store can (U+FFFD for U+0000 and lone surrogates), like an implementation's error.
       const error = { message: storableText(reason ?? 'abandoned by an operator'), code: 'EFFECT_ABANDONED' };
-      return replace(record, storedResult(record, request, request.attempts, { error }));
+      return operate('abandon', streamId, id, (record) =>
+        // Settled already (its result waits for delivery): nothing left to stop.
+        isRunEffect(record.command)
+          ? storedResult(record, record.command, record.command.attempts, { error })
+          : undefined,
+      );
     },
   };
 }

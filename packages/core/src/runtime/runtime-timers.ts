@@ -105,8 +105,8 @@ export interface DeliveryParts {
  * an effect's result is delivered without the request its record keeps for operators.
  */
 export async function deliverTimer(parts: DeliveryParts, record: TimerRecord): Promise<FiringOutcome> {
+  const runner = parts.effects;
   if (record.command.type === RUN_EFFECT) {
-    const runner = parts.effects;
     if (runner === undefined) {
       // Written by another runtime through this store's append; this one cannot record outcomes.
       if (parts.firstTime('effects-without-reschedule'))
@@ -118,7 +118,14 @@ export async function deliverTimer(parts: DeliveryParts, record: TimerRecord): P
     }
     return runner.fire(record);
   }
-  const timer = isEffectTimerName(record.name) ? deliverable(record) : record;
+  // An effect's result: delivered in turn with operators' retries of it, as stored now.
+  if (runner !== undefined && isEffectTimerName(record.name))
+    return runner.deliver(record, (stored) => toActor(parts, deliverable(stored)));
+  return toActor(parts, isEffectTimerName(record.name) ? deliverable(record) : record);
+}
+
+/** Hands a timer to its aggregate's actor; one of a type this runtime does not serve is removed. */
+async function toActor(parts: DeliveryParts, timer: TimerRecord): Promise<FiringOutcome> {
   const { aggregateType, aggregateId } = parseStreamId(timer.streamId);
   const def = parts.aggregates.get(aggregateType);
   if (def === undefined) {
