@@ -783,6 +783,33 @@ describe('operators, results and the runtime around a running effect', () => {
     await expect(list({ state: 'done' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('lists a record under an effect name that holds no effect as CORRUPT_DATA naming it, not a TypeError', async () => {
+    const { runtime, store } = await start({ implementations: { remote: noop } });
+    const dueAt = Date.now() + 3_600_000;
+    const timer = { streamId: 'probe/p9', version: 1, missed: 'fire', dueAt } as const;
+    // Written past the runtime, straight through the store's append: a command that is neither
+    // a request nor a result, and a result whose kept request is not one.
+    await store.append('probe/p9', [{ data: { type: 'Went', step: 'x' } }], {
+      expectedVersion: 0,
+      timers: [
+        { op: 'schedule', timer: { ...timer, name: '@effect:bad', command: { type: 'x' } } },
+        {
+          op: 'schedule',
+          timer: { ...timer, name: '@effect:half', command: { type: 'Result', outcome: 'done', request: {} } },
+        },
+      ],
+    });
+    const list = async () => {
+      for await (const _ of runtime.effects().list()) {
+        // drained
+      }
+    };
+    await expect(list()).rejects.toMatchObject({
+      code: 'CORRUPT_DATA',
+      message: expect.stringMatching(/probe\/p9@1: effect record '@effect:(bad|half)' holds neither/),
+    });
+  });
+
   it('a result command sent by hand has no ctx.settledEffect', async () => {
     const { runtime } = await start({ implementations: { remote: noop } });
     await runtime.get(probe, 'p1').execute({

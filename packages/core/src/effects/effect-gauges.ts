@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { TimerStore } from '../timers/timer.js';
 import { isEffectTimerName } from './effect.js';
-import { requestOf } from './effect-record.js';
+import { readRequest } from './effect-record.js';
 
 /**
  * The store-wide effect gauges (`effectsPending`, `effectsOldestAgeMs`), refreshed at most once a
@@ -51,8 +51,9 @@ export class EffectGauges {
       for await (const record of this.#store.list()) {
         if (!isEffectTimerName(record.name)) continue;
         pending++;
-        const at = requestOf(record).requestedAt;
-        if (oldest === undefined || at < oldest) oldest = at;
+        // A record that is not an effect's (written past the runtime) counts, but has no age.
+        const at = readRequest(record)?.requestedAt;
+        if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
       }
     } catch {
       return; // the gauges keep their last values through a store outage

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Command } from '../aggregate/aggregate.js';
+import { CorruptData } from '../errors.js';
 import type { TimerRecord } from '../timers/timer.js';
 import {
   EFFECT_TIMER_PREFIX,
@@ -64,10 +65,49 @@ export function deliverable(record: TimerRecord): TimerRecord {
   return { ...record, command: result };
 }
 
-/** The request of an effect record (the RunEffect itself, or the one a result keeps). */
+/**
+ * The request of an effect record (the RunEffect itself, or the one a result keeps). Throws
+ * CorruptData for a record under an effect's name that holds neither (written past the runtime,
+ * straight through a store's append, or damaged): a listing says which record, never a TypeError.
+ */
 export function requestOf(record: TimerRecord): RunEffect {
-  const command = record.command;
-  return isRunEffect(command) ? command : (command as StoredEffectResult).request;
+  const request = readRequest(record);
+  if (request === undefined) {
+    throw new CorruptData(
+      record.streamId,
+      record.version,
+      `effect record '${record.name}' holds neither an effect request nor an effect result (command type ${JSON.stringify(String(record.command?.type))})`,
+    );
+  }
+  return request;
+}
+
+/** {@link requestOf}, or undefined for a record that holds neither a request nor a result. */
+export function readRequest(record: TimerRecord): RunEffect | undefined {
+  const command: unknown = record.command;
+  if (isObject(command) && isRunEffect(command as Command)) return isRequest(command) ? command : undefined;
+  if (!isObject(command)) return undefined;
+  const result = command as Partial<StoredEffectResult>;
+  const effect: unknown = result.effect;
+  if (result.outcome !== 'done' && result.outcome !== 'failed') return undefined;
+  if (!isObject(effect) || typeof (effect as { attempts?: unknown }).attempts !== 'number') return undefined;
+  return isRequest(result.request) ? result.request : undefined;
+}
+
+function isRequest(v: unknown): v is RunEffect {
+  if (!isObject(v)) return false;
+  const r = v as Partial<RunEffect>;
+  return (
+    r.type === RUN_EFFECT &&
+    typeof r.effect === 'string' &&
+    typeof r.resultType === 'string' &&
+    typeof r.attempts === 'number' &&
+    typeof r.requestedAt === 'number'
+  );
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
 }
 
 /**
