@@ -52,7 +52,10 @@ function decode(key: string, value: string): TimerRecord {
     typeof r.name !== 'string' ||
     typeof r.dueAt !== 'number' ||
     typeof r.version !== 'number' ||
-    typeof r.command !== 'object'
+    // A command is what the runtime sends its aggregate: an object with a string type.
+    typeof r.command !== 'object' ||
+    r.command === null ||
+    typeof (r.command as { type?: unknown }).type !== 'string'
   ) {
     throw new CorruptData(
       `timer:${key.slice(1)}`,

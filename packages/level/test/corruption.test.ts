@@ -133,6 +133,37 @@ describe('damaged data in the folder', () => {
     await store.close();
   });
 
+  it('raises CORRUPT_DATA for a stored timer whose command is not an object with a string type', async () => {
+    const path = freshFolder();
+    const timer = {
+      streamId: 'ledger/t1',
+      name: 'remind',
+      dueAt: 1_000,
+      version: 1,
+      missed: 'fire',
+    } as const;
+    let store = await levelStore({ path });
+    await store.append('ledger/t1', [{ data: { type: 'Recorded' } }], {
+      expectedVersion: 0,
+      timers: [{ op: 'schedule', timer: { ...timer, command: { type: 'ping' } } }],
+    });
+    await store.close();
+    // Both keys of the timer (by stream and name, and in the due index) hold its record.
+    await tamper(path, async (db) => {
+      for (const [key, value] of await db.iterator().all()) {
+        if (value.includes('"command":{"type":"ping"}'))
+          await db.put(key, value.replace('{"type":"ping"}', 'null'));
+      }
+    });
+    store = await levelStore({ path });
+    try {
+      await expect(drain(store.timers?.list() ?? [])).rejects.toMatchObject({ code: 'CORRUPT_DATA' });
+      await expect(store.timers?.get('ledger/t1', 'remind')).rejects.toMatchObject({ code: 'CORRUPT_DATA' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('ignores an unreadable snapshot with a warning and replays the stream in full', async () => {
     const path = await seeded();
     await tamper(path, async (db) => {
