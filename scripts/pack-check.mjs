@@ -21,7 +21,13 @@ const keep = process.argv.includes('--keep');
 
 /** Every publishable package, its entry points and a few names each must export. */
 const PACKAGES = [
-  { dir: 'packages/core', entries: { '.': ['createRuntime', 'defineAggregate', 'memoryStore', 'reject'] } },
+  {
+    dir: 'packages/core',
+    entries: {
+      '.': ['createRuntime', 'defineAggregate', 'memoryStore', 'reject'],
+      './errors': ['isActorfoldError', 'StoreError'],
+    },
+  },
   { dir: 'packages/level', entries: { '.': ['levelStore'] } },
   { dir: 'packages/xstate', entries: { '.': ['fromMachine'] } },
   {
@@ -33,7 +39,10 @@ const PACKAGES = [
     entries: { '.': ['given', 'describeEventStore', 'MissingPeer'], './crash': ['ledger'] },
     importOnly: true,
   },
-  { dir: 'packages/admin', entries: { '.': ['serveAdmin', 'adminClient'] } },
+  {
+    dir: 'packages/admin',
+    entries: { '.': ['serveAdmin', 'adminClient'], './client': ['adminClient', 'isAdminError'] },
+  },
   { dir: 'packages/otel', entries: { '.': ['otelObserver', 'traceContextOf'] } },
   { dir: 'apps/cli', entries: {} },
 ];

@@ -2,8 +2,9 @@
  * The CLI's exit codes, and the one place that turns any failure into a message and a code.
  * A user never sees a stack trace unless ACTORFOLD_DEBUG=1 asks for it.
  */
-import { isAdminError } from '@actorfold/admin';
-import { isActorfoldError } from '@actorfold/core';
+import { isAdminError } from '@actorfold/admin/client';
+// The narrow entries: every command loads this module, and the main ones load the runtime.
+import { isActorfoldError } from '@actorfold/core/errors';
 
 /** Exit codes, documented in docs/cli.md. */
 export const EXIT = {

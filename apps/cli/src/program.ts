@@ -5,9 +5,11 @@
  * Each action imports its command's module when it runs: a process loads only what its command
  * uses (a live command never loads the LevelDB store, `--help` loads no command at all). Start-up
  * is most of what a short command costs, and scripts and the tests start the CLI hundreds of times.
+ * So the modules every command loads import the narrow entry points (`@actorfold/admin/client`,
+ * `@actorfold/core/errors`), never the runtime, pino or the store; test/startup.e2e.test.ts checks.
  */
 import { createRequire } from 'node:module';
-import { EFFECT_STATES, parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin';
+import { EFFECT_STATES, parseInstant, TIMER_STATUSES, type TimerStatus } from '@actorfold/admin/client';
 import type { EffectState } from '@actorfold/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './cli-error.js';

@@ -2,7 +2,16 @@
  * A progress bar for long scans (`verify`, `streams`, `stats` on large stores), drawn on stderr
  * and only when stdout is a terminal and the output is not JSON: scripts and pipes see nothing.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+/**
+ * cli-progress (CommonJS, about fifteen modules), required only when a bar is drawn: JSON, pipes
+ * and live commands never draw one, and loading it was a noticeable part of their start-up.
+ */
+function cliProgress(): typeof cliProgressModule {
+  return createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+}
 
 export interface Progress {
   /** Sets how far the scan is; `total` may be learnt (or grow) as the scan goes. */
@@ -33,8 +42,9 @@ export function progress(label: string, opts: ProgressOptions): Progress {
   if (opts.json) return NONE;
   if (opts.stream === undefined && (process.stdout.isTTY !== true || process.stderr.isTTY !== true))
     return NONE;
+  const { SingleBar, Presets } = cliProgress();
   const make = (known: boolean) =>
-    new cliProgress.SingleBar(
+    new SingleBar(
       {
         format: known ? `${label} [{bar}] {percentage}% {value}/{total}` : `${label} {value}`,
         fps: FPS,
@@ -44,7 +54,7 @@ export function progress(label: string, opts: ProgressOptions): Progress {
         // Drawn on any stream given explicitly (a terminal by the check above, or a test's).
         noTTYOutput: opts.stream !== undefined,
       },
-      cliProgress.Presets.shades_classic,
+      Presets.shades_classic,
     );
   let known = opts.total !== undefined;
   let bar = make(known);

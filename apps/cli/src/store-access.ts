@@ -5,9 +5,9 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type AdminClient, adminClient } from '@actorfold/admin';
-import { isActorfoldError } from '@actorfold/core';
-import { type LevelStore, levelStore } from '@actorfold/level';
+import { type AdminClient, adminClient } from '@actorfold/admin/client';
+import { isActorfoldError } from '@actorfold/core/errors';
+import type { LevelStore } from '@actorfold/level';
 import { CliError, EXIT } from './cli-error.js';
 
 export interface WhereOptions {
@@ -50,6 +50,8 @@ export async function openOffline(
 ): Promise<LevelStore> {
   const path = resolve(dir);
   try {
+    // Imported here, not above: live commands load this module too, and never the LevelDB store.
+    const { levelStore } = await import('@actorfold/level');
     // create: false: an offline tool never creates a store (nor a folder).
     return await levelStore({ path, create: false, tailLoss: opts.tailLoss ?? 'refuse' });
   } catch (e) {

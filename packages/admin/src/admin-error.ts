@@ -3,8 +3,6 @@
  * statuses. The server answers every failure as `{ error: { code, message } }`; the client turns
  * such an answer back into an AdminError carrying the same code.
  */
-import { isActorfoldError } from '@actorfold/core';
-
 const BRAND = Symbol.for('actorfold.admin-error');
 
 /** Codes of the admin layer itself; a failed runtime call keeps its own code (UNKNOWN_AGGREGATE, …). */
@@ -73,17 +71,4 @@ export function isAdminError(e: unknown): e is AdminError {
 /** The wire form of an error: what the server sends for any failure. Never a stack trace. */
 export interface ErrorBody {
   error: { code: string; message: string };
-}
-
-/** Turns whatever a handler threw into a status and a body. */
-export function toErrorResponse(e: unknown): { status: number; body: ErrorBody } {
-  if (isAdminError(e) || isActorfoldError(e)) {
-    return { status: isAdminError(e) ? e.status : httpStatusOf(e.code), body: errorBody(e.code, e.message) };
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return { status: 500, body: errorBody('INTERNAL', message) };
-}
-
-function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
 }

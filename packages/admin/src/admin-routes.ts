@@ -5,34 +5,36 @@
  */
 import { type EffectState, type EventStore, isEffectTimerName, type Runtime } from '@actorfold/core';
 import { AdminError } from './admin-error.js';
-import type {
-  ActorsView,
-  ActorView,
-  EffectAbandonedView,
-  EffectRetriedView,
-  EffectsView,
-  EffectView,
-  EventsView,
-  EvictView,
-  HealthView,
-  InspectView,
-  ProjectionsView,
-  ReadyView,
-  SnapshotsView,
-  SnapshotTakenView,
-  StatsView,
-  StreamsView,
-  TimerCancelledView,
-  TimerFiredView,
-  TimerStatus,
-  TimersView,
+import {
+  type ActorsView,
+  type ActorView,
+  EFFECT_STATES,
+  type EffectAbandonedView,
+  type EffectRetriedView,
+  type EffectsView,
+  type EffectView,
+  type EventsView,
+  type EvictView,
+  type HealthView,
+  type InspectView,
+  type ProjectionsView,
+  type ReadyView,
+  type SnapshotsView,
+  type SnapshotTakenView,
+  type StatsView,
+  type StreamsView,
+  TIMER_STATUSES,
+  type TimerCancelledView,
+  type TimerFiredView,
+  type TimerStatus,
+  type TimersView,
 } from './admin-views.js';
-import { EFFECT_STATES, effectView, listEffects, runtimeEffects } from './effect-listing.js';
+import { effectView, listEffects, runtimeEffects } from './effect-listing.js';
 import { type EventFilter, eventMatcher, filteredPage, isFiltering, parseInstant } from './event-filter.js';
 import { type ExpositionOptions, exposition } from './exposition.js';
 import { boolParam, intParam, listParam, onlyParams, stringParam } from './query.js';
 import { readiness } from './readiness.js';
-import { listTimers, TIMER_STATUSES } from './timer-listing.js';
+import { listTimers } from './timer-listing.js';
 
 /** Page sizes: defaults and ceilings, so one request cannot ask the daemon for everything. */
 const PAGE = { default: 100, max: 10_000 } as const;

@@ -1,6 +1,7 @@
 /**
  * The JSON shapes the admin routes answer with: the contract between the server, its client and
- * the CLI's `--json` output (docs/operations.md lists them per route).
+ * the CLI's `--json` output (docs/operations.md lists them per route); and the statuses the
+ * timer and effect listings take.
  */
 import type {
   ActorInfo,
@@ -137,6 +138,18 @@ export interface FiredTimerView {
 
 /** Which timers a listing shows: every pending one, the due ones, those due for over a minute, or the fired ones. */
 export type TimerStatus = 'pending' | 'due' | 'overdue' | 'fired';
+
+/** The timer statuses, for argument checks. */
+export const TIMER_STATUSES: readonly TimerStatus[] = ['pending', 'due', 'overdue', 'fired'];
+
+/** The effect states a listing shows, for argument checks. */
+export const EFFECT_STATES: readonly EffectState[] = [
+  'pending',
+  'running',
+  'retrying',
+  'delivering',
+  'failed',
+];
 
 /** `GET /v1/timers` */
 export interface TimersView {

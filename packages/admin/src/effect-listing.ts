@@ -14,15 +14,6 @@ import { AdminError } from './admin-error.js';
 import type { EffectsView, EffectView } from './admin-views.js';
 import { isoTime } from './iso-time.js';
 
-/** The states, for argument checks. */
-export const EFFECT_STATES: readonly EffectState[] = [
-  'pending',
-  'running',
-  'retrying',
-  'delivering',
-  'failed',
-];
-
 /** What to list. */
 export interface EffectListing {
   /** Only effects in this state. */

@@ -6,7 +6,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { EventEnvelope, Runtime } from '@actorfold/core';
-import { AdminError, toErrorResponse } from './admin-error.js';
+import { AdminError } from './admin-error.js';
+import { toErrorResponse } from './error-response.js';
 import { intParam, listParam, onlyParams } from './query.js';
 
 /** What `runtime.subscribe` takes (@actorfold/core). */

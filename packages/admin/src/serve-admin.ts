@@ -7,8 +7,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { resolve } from 'node:path';
 import type { Runtime } from '@actorfold/core';
 import { type Logger, pino } from 'pino';
-import { AdminError, toErrorResponse } from './admin-error.js';
+import { AdminError } from './admin-error.js';
 import * as routes from './admin-routes.js';
+import { toErrorResponse } from './error-response.js';
 import { streamTail, tailOptions } from './event-tail.js';
 import type { Histogram } from './histogram.js';
 import { listenPrivately } from './private-socket.js';

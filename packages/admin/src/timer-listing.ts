@@ -22,9 +22,6 @@ export interface TimerListing {
   limit: number;
 }
 
-/** The statuses, for argument checks. */
-export const TIMER_STATUSES: readonly TimerStatus[] = ['pending', 'due', 'overdue', 'fired'];
-
 /**
  * Lists timers as of `now` (epoch ms). `readStream` reads one stream's events (for `fired`: the
  * events whose commandId is a timer's, `timer:<name>@<version>`, newest first).

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import * as errorsModule from '../src/errors.js';
+import * as errorsEntry from '../src/errors-entry.js';
+import * as main from '../src/index.js';
 import {
   ActorCrashed,
   ActorfoldError,
@@ -70,5 +73,13 @@ describe('errors', () => {
     expect(isTransientStoreError(new StoreError('LOCKED', 'held'))).toBe(false);
     expect(isTransientStoreError(new CorruptData('a/1', 3, 'gap'))).toBe(false);
     expect(isTransientStoreError(Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' }))).toBe(false);
+  });
+
+  it('the @actorfold/core/errors entry exports what the main entry exports from errors.ts, and nothing else', () => {
+    const entry: Record<string, unknown> = errorsEntry;
+    const all: Record<string, unknown> = main;
+    const fromErrorsModule = Object.keys(all).filter((name) => name in errorsModule);
+    expect(Object.keys(entry).sort()).toEqual(fromErrorsModule.sort());
+    for (const [name, value] of Object.entries(entry)) expect(value, name).toBe(all[name]);
   });
 });

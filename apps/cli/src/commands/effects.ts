@@ -4,7 +4,7 @@
  * socket: only the runtime knows which attempts run on it. `effects retry` and `effects abandon`
  * act on one effect through the runtime, which records the change in the store.
  */
-import { type AdminClient, type EffectView, isAdminError } from '@actorfold/admin';
+import { type AdminClient, type EffectView, isAdminError } from '@actorfold/admin/client';
 import type { EffectState } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Output } from '../output.js';

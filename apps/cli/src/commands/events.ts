@@ -1,8 +1,7 @@
 /** `actorfold events <stream>`: one stream's events, a page at a time. */
-import { eventMatcher, filteredPage, isFiltering } from '@actorfold/admin';
-import { type AnyAggregate, type EventEnvelope, parseStreamId, upcastEnvelope } from '@actorfold/core';
+import { eventMatcher, filteredPage, isFiltering } from '@actorfold/admin/client';
+import type { AnyAggregate, EventEnvelope } from '@actorfold/core';
 import { CliError, EXIT } from '../cli-error.js';
-import { loadAggregates } from '../load-aggregates.js';
 import { brief, count, type Output, plural } from '../output.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
 
@@ -152,6 +151,11 @@ async function upcastingDefinition(
     );
   if (mode !== 'offline')
     throw new CliError(EXIT.USAGE, '--upcast reads a store folder: give --data, not --socket');
+  // Only --upcast needs the runtime's definitions: imported here, the live form never loads them.
+  const [{ parseStreamId }, { loadAggregates }] = await Promise.all([
+    import('@actorfold/core'),
+    import('../load-aggregates.js'),
+  ]);
   const { aggregateType } = parseStreamId(stream);
   const defs = await loadAggregates(opts.module);
   const def = defs.get(aggregateType);
@@ -176,6 +180,7 @@ async function upcastPage(
   limit: number,
   last: boolean,
 ): Promise<{ events: EventEnvelope[]; next: number | null }> {
+  const { upcastEnvelope } = await import('@actorfold/core');
   let events: EventEnvelope[] = [];
   for await (const stored of read) {
     if (!last && events.length >= limit) return { events, next: stored.version };

@@ -1,8 +1,7 @@
 /** `actorfold stats`: the size of a store folder (offline) or a daemon's counters (live). */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StatsView } from '@actorfold/admin';
-import { parseStreamId } from '@actorfold/core';
+import type { StatsView } from '@actorfold/admin/client';
 import { bytes, count, duration, type Output } from '../output.js';
 import { progress } from '../progress.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
@@ -26,6 +25,8 @@ export async function stats(opts: WhereOptions, out: Output): Promise<void> {
   const w = where('stats', opts, { offline: true, live: true });
   if (w.mode === 'live') return printLive(await live(w.socket).stats(), out);
   const result = await withStore(w.data, 'actorfold stats --socket <path>', async (store) => {
+    // Loaded with the store (which loads it anyway), never by the live form.
+    const { parseStreamId } = await import('@actorfold/core');
     const s: StoreStats = {
       path: store.path,
       streams: 0,

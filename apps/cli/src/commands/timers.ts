@@ -4,7 +4,7 @@
  * minute: the runtime is behind or down), or one aggregate's fired ones. Live, `--fire <name>`
  * and `--cancel <name>` act on one pending timer through its aggregate's actor.
  */
-import { listTimers, parseInstant, type TimerStatus, type TimersView } from '@actorfold/admin';
+import { parseInstant, type TimerStatus, type TimersView } from '@actorfold/admin/client';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Output } from '../output.js';
 import { live, type WhereOptions, where, withStore } from '../store-access.js';
@@ -28,6 +28,8 @@ export async function timers(status: TimerStatus, o: TimersOptions, out: Output)
   if (w.mode === 'offline') {
     const dueBefore = o.dueBefore === undefined ? undefined : parseInstant(o.dueBefore);
     view = await withStore(w.data, 'actorfold timers --socket <path>', async (store) => {
+      // The admin package's main entry loads the runtime: only the offline form needs it.
+      const { listTimers } = await import('@actorfold/admin');
       if (store.timers === undefined) throw new CliError(EXIT.FAILED, 'this store keeps no timers');
       return listTimers(store.timers, (s) => store.readStream(s), Date.now(), {
         status,

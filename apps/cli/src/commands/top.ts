@@ -5,7 +5,7 @@
  * view (after one sampling interval, so that the rates mean something) for scripts, `--json` as
  * JSON.
  */
-import type { AdminClient } from '@actorfold/admin';
+import type { AdminClient } from '@actorfold/admin/client';
 import { CliError, EXIT, toCliError } from '../cli-error.js';
 import { colors, count, duration, type Output, terminalSafe } from '../output.js';
 import { live } from '../store-access.js';
