@@ -2,12 +2,14 @@
  * The daemon process: `node dist/daemon-main.js [options]` (see DAEMON_USAGE). Logs pino JSON to
  * stdout. Readiness: when spawned with an IPC channel it sends `{ type: 'ready', pid, port, socket,
  * data }` once the store is open and both ports listen. SIGTERM, SIGINT, or the supervisor going
- * away (IPC disconnect) stop it cleanly: exit 0, or 1 if stopping outlived its deadline.
+ * away (IPC disconnect) stop it cleanly: exit 0, or 1 if stopping outlived its deadline. A store
+ * that refuses every write until reopened (a write failed with an unknown outcome) stops it the
+ * same way, with exit 6, so that whatever supervises it restarts it and the store is reopened.
  *
  * Exit codes (DAEMON_EXIT): 0 stopped cleanly; 1 failed (start, crash, or a stop past its
  * deadline); 2 bad usage; 3 the store folder is locked by another process; 4 the port or the admin
- * socket is in use; 5 the store folder is damaged or holds no store. The supervisor restarts
- * neither 2, 4 nor 5.
+ * socket is in use; 5 the store folder is damaged or holds no store; 6 the store refused writes
+ * until reopened. The supervisor restarts neither 2, 4 nor 5.
  */
 import { isAdminError } from '@actorfold/admin';
 import { isActorfoldError } from '@actorfold/core';
@@ -96,25 +98,42 @@ function startFailure(e: unknown, o: DaemonOptions): { code: number; message: st
 }
 
 let stopping = false;
-async function stop(why: string): Promise<void> {
+/** Drains and exits with `exitCode` (a failed or overdue stop: 1, or `exitCode` when it is not 0). */
+async function stop(why: string, exitCode: number = DAEMON_EXIT.OK): Promise<void> {
   // Repeated signals (a terminal's Ctrl-C reaches a whole process group) change nothing.
   if (stopping) return;
   stopping = true;
+  // Stopping for a reason other than a request keeps that reason's code whatever happens next.
+  const failedCode = exitCode === DAEMON_EXIT.OK ? DAEMON_EXIT.FAILED : exitCode;
   logger.info({ why }, 'stopping: refusing new commands, draining mailboxes');
   const deadline = setTimeout(() => {
-    logger.error({ deadlineMs: opts.shutdownTimeoutMs + 5000 }, 'stop outlived its deadline: exiting 1');
-    process.exit(1);
+    logger.error(
+      { deadlineMs: opts.shutdownTimeoutMs + 5000 },
+      `stop outlived its deadline: exiting ${failedCode}`,
+    );
+    process.exit(failedCode);
   }, opts.shutdownTimeoutMs + 5000);
   deadline.unref();
   try {
     await daemon.stop();
   } catch (err) {
-    logger.error({ err }, 'stop failed');
-    process.exit(1);
+    logger.error({ err, exitCode: failedCode }, 'stop failed');
+    process.exit(failedCode);
   }
-  logger.info('stopped cleanly: store closed');
-  process.exit(0);
+  if (exitCode === DAEMON_EXIT.OK) logger.info('stopped cleanly: store closed');
+  else logger.info({ exitCode }, `stopped: store closed, exiting ${exitCode}`);
+  process.exit(exitCode);
 }
+
+// A store that refuses every write until it is reopened leaves this daemon able only to fail
+// commands: stop, and exit with a code its supervisor restarts, so that the store is reopened.
+daemon.onStoreRefusal((refusal) => {
+  logger.fatal(
+    { err: refusal, data: opts.data, exitCode: DAEMON_EXIT.STORE_REFUSES_WRITES },
+    `the store refuses writes until it is reopened: stopping, exiting ${DAEMON_EXIT.STORE_REFUSES_WRITES} to be restarted`,
+  );
+  void stop('the store refuses writes', DAEMON_EXIT.STORE_REFUSES_WRITES);
+});
 
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));

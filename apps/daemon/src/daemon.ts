@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type MetricsServer, serveAdmin, serveMetrics } from '@actorfold/admin';
-import { createRuntime } from '@actorfold/core';
+import { createRuntime, type StoreError } from '@actorfold/core';
 import type { Logger } from 'pino';
 import { type ReadModel, startCommandApi } from './command-api.js';
 import { commandLatency } from './command-latency.js';
@@ -23,6 +23,12 @@ export interface Daemon {
   readonly port: number;
   /** The metrics listener's port, when one was asked for. */
   readonly metricsPort: number | undefined;
+  /**
+   * Calls `listener` once the store refuses every write until it is reopened (the LevelDB store
+   * after a write failed with an unknown outcome), at once when it already does; never for a
+   * store that does not report it (PostgreSQL: a lost connection passes by itself).
+   */
+  onStoreRefusal(listener: (refusal: StoreError) => void): void;
   /**
    * Stops accepting commands, lets mailboxes drain (up to the shutdown timeout), closes the store
    * and the admin socket. Idempotent.
@@ -137,6 +143,11 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   return {
     port: api.port,
     metricsPort: metrics?.port,
+    onStoreRefusal(listener) {
+      const refusal = runtime.store.writeRefusal?.();
+      if (refusal !== undefined) queueMicrotask(() => listener(refusal));
+      else runtime.store.onWriteRefusal?.(listener);
+    },
     stop() {
       stopping ??= (async () => {
         const apiClosed = api.close(); // refuse new connections; requests in flight still run

@@ -15,6 +15,11 @@ export const DAEMON_EXIT = {
   ADDRESS_IN_USE: 4,
   /** The store folder is damaged (run `actorfold repair`) or holds no store. Not restarted. */
   STORE_UNUSABLE: 5,
+  /**
+   * The store refused every write until reopened (a write failed with an unknown outcome: a
+   * failed fsync, a full disk), so the daemon stopped. Restarted: the restart reopens the store.
+   */
+  STORE_REFUSES_WRITES: 6,
 } as const;
 
 /** Exit codes that mean "a person must change something first": the supervisor gives up at once. */

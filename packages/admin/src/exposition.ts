@@ -72,5 +72,11 @@ function runtimeDetail(runtime: Runtime, ready: boolean): string {
     projections.map((p) => [{ projection: p.name }, p.state === 'failed' || p.state === 'stopped' ? 0 : 1]),
   );
   gauge('actorfold_ready', '1 when the daemon is ready for traffic (GET /v1/ready)', [[{}, ready ? 1 : 0]]);
+  // Its own gauge, so that an alert can tell "restart it" from "wait for the projections".
+  gauge(
+    'actorfold_store_refusing_writes',
+    '1 while the store refuses every write until it is reopened (restart the daemon)',
+    [[{}, runtime.store.writeRefusal?.() === undefined ? 0 : 1]],
+  );
   return `${out.join('\n')}\n`;
 }

@@ -1,9 +1,9 @@
 /**
  * Readiness, as distinct from liveness (`/v1/health`): a daemon is ready for traffic once its
- * store is open (the runtime exists), it is not shutting down, and every projection has caught
- * up with the log at least once since it started. A failed or stopped projection makes it not
- * ready again. Load balancers and orchestrators route on this; `/v1/health` only says the
- * process answers.
+ * store is open (the runtime exists), it is not shutting down, its store takes writes, and every
+ * projection has caught up with the log at least once since it started. A failed or stopped
+ * projection, or a store that refuses writes until it is reopened, makes it not ready again.
+ * Load balancers and orchestrators route on this; `/v1/health` only says the process answers.
  */
 import type { Runtime } from '@actorfold/core';
 import type { ReadyView } from './admin-views.js';
@@ -12,11 +12,12 @@ import type { ReadyView } from './admin-views.js';
 const trackers = new WeakMap<Runtime, Map<string, number | 'reached'>>();
 
 /**
- * Whether `runtime` is ready, and why not. A projection counts as caught up once it has handled
- * the log as it stood when readiness first saw the projection (the store's head then), or has
- * reached the end of the log (`caught-up`): under steady load it may never be idle at the end,
- * but it does pass that backlog. Once caught up it stays so, unless it fails. Call it once when
- * the daemon starts (serveAdmin does), so that the backlog is measured from then.
+ * Whether `runtime` is ready, and why not (reasons: `shutting down`, `store refuses writes: …`,
+ * `projections catching up: …`, `projections not running: …`). A projection counts as caught up
+ * once it has handled the log as it stood when readiness first saw the projection (the store's
+ * head then), or has reached the end of the log (`caught-up`): under steady load it may never be
+ * idle at the end, but it does pass that backlog. Once caught up it stays so, unless it fails.
+ * Call it once when the daemon starts (serveAdmin does), so that the backlog is measured from then.
  */
 export async function readiness(runtime: Runtime): Promise<ReadyView> {
   let targets = trackers.get(runtime);
@@ -42,6 +43,9 @@ export async function readiness(runtime: Runtime): Promise<ReadyView> {
   }
   const reasons: string[] = [];
   if (runtime.closed) reasons.push('shutting down');
+  // Every command would fail until the store is reopened: send them to another daemon.
+  const refusal = runtime.store.writeRefusal?.();
+  if (refusal !== undefined) reasons.push(`store refuses writes: ${refusal.message}`);
   if (waiting.length > 0) reasons.push(`projections catching up: ${waiting.join(', ')}`);
   if (failed.length > 0) reasons.push(`projections not running: ${failed.join(', ')}`);
   return reasons.length === 0 ? { ready: true } : { ready: false, reasons };

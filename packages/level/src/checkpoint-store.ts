@@ -44,7 +44,7 @@ export function levelCheckpoints(h: LevelHandle): CheckpointStore {
     async set(name, position) {
       h.ensureOpen();
       assertCheckpoint(name, position);
-      await h.io('saving a checkpoint', () =>
+      await h.write('saving a checkpoint', () =>
         h.db.put(checkpointKey(name), String(position), { sync: h.sync }),
       );
     },
@@ -53,12 +53,12 @@ export function levelCheckpoints(h: LevelHandle): CheckpointStore {
       h.ensureOpen();
       assertCheckpoint(name, position);
       const json = `{"position":${position},"state":${toJson(state, `checkpoint '${name}': state`)}}`;
-      await h.io('saving a checkpoint', () => h.db.put(checkpointKey(name), json, { sync: h.sync }));
+      await h.write('saving a checkpoint', () => h.db.put(checkpointKey(name), json, { sync: h.sync }));
     },
     async delete(name) {
       h.ensureOpen();
       assertCheckpointName(name);
-      await h.io('deleting a checkpoint', () => h.db.del(checkpointKey(name), { sync: h.sync }));
+      await h.write('deleting a checkpoint', () => h.db.del(checkpointKey(name), { sync: h.sync }));
     },
   };
 }

@@ -31,6 +31,7 @@ import { type EncodedEvent, encodeRecord, place } from './record.js';
 import { describe, toStoreError } from './store-errors.js';
 import { type Head, looseHead, type StreamHeads } from './stream-heads.js';
 import { failTimerOps, type PendingTimerOp, settleTimerOps, TimerOpRun } from './timer-ops.js';
+import type { WriteRefusal } from './write-refusal.js';
 
 /**
  * One append waiting for its batch. Its events are already validated and encoded. A class with
@@ -84,6 +85,8 @@ export interface GroupCommitOptions {
   readonly nextPosition: number;
   /** Reads a stream's committed head from disk. */
   readHead(streamId: string): Promise<number>;
+  /** The store's write refusal, shared with its other writers (snapshots, checkpoints). */
+  readonly refusal: WriteRefusal;
 }
 
 export class GroupCommit {
@@ -99,8 +102,6 @@ export class GroupCommit {
   #timerOps: PendingTimerOp[] = [];
   /** Appends queued with timer changes since the last batch was taken: only then are timers loaded. */
   #queuedTimers = false;
-  /** Set once a write failed: its outcome is unknown, so every later batch fails with this. */
-  #broken: StoreError | undefined;
   /** The pending timer count after the last committed batch. */
   timerCount = 0;
   readonly #o: GroupCommitOptions;
@@ -174,7 +175,8 @@ export class GroupCommit {
 
   async #commit(appends: PendingAppend[], withTimers: boolean, timerOps: PendingTimerOp[]): Promise<void> {
     const o = this.#o;
-    const broken = this.#broken;
+    // Once any write of the store failed (this one's or a snapshot's, a checkpoint's), none is taken.
+    const broken = o.refusal.error;
     if (broken !== undefined) {
       for (const a of appends) fail(a, broken);
       failTimerOps(timerOps, broken, o.path);
@@ -248,6 +250,14 @@ export class GroupCommit {
     if (placed.length > 0) batch.put(logIndexKey(this.#nextPosition, position - 1), index.value());
     timers?.finish(batch);
 
+    // A snapshot or checkpoint write may have failed while this batch was built (it awaited reads).
+    const refused = o.refusal.error;
+    if (refused !== undefined) {
+      await batch.close().catch(() => undefined);
+      for (const a of placed) fail(a, refused);
+      failTimerOps(timerOps, refused, o.path);
+      return;
+    }
     try {
       await batch.write({ sync: o.sync });
     } catch (e) {
@@ -267,14 +277,10 @@ export class GroupCommit {
           'resending the command with the same commandId after reopening is safe',
         { cause: e, outcomeUnknown: true },
       );
-      this.#broken = new StoreError(
-        'IO',
-        `the LevelDB store at ${o.path} refuses writes since a write failed with an unknown outcome ` +
-          `(${why}): reopen it (restart the process)`,
-        { cause: e },
-      );
       for (const a of placed) fail(a, error);
       failTimerOps(timerOps, error, o.path);
+      // After failing this batch's appends: their callers get the unknown outcome, not the refusal.
+      o.refusal.refuse(e);
       return;
     }
     this.written.appends += placed.length;

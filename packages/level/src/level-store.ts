@@ -117,6 +117,20 @@ export interface LevelStore extends EventStore {
   /** The newest global position (0 when empty); always available on this store. */
   lastPosition(): Promise<number>;
   /**
+   * Why the store refuses every write, or undefined while it takes writes. Once a write failed
+   * with an unknown outcome (a failed fsync, a full disk; an append's batch, a snapshot or a
+   * checkpoint) every later append, timer change, snapshot and checkpoint write fails with this
+   * StoreError (reason `IO`, "refuses writes … reopen it") until the store is closed and opened
+   * again. Always available on this store; answers after `close()` too.
+   */
+  writeRefusal(): StoreError | undefined;
+  /**
+   * Calls `listener` once, with the refusal, when the store starts refusing writes (after the
+   * failed batch's own appends have been failed). Returns the function that removes it. An
+   * error the listener throws is rethrown uncaught, never into the store's writes.
+   */
+  onWriteRefusal(listener: (refusal: StoreError) => void): () => void;
+  /**
    * The streams in the folder with their head versions, in id order (one key read per stream).
    * For operators' tools: `prefix` filters, `after` and `limit` page.
    */
@@ -291,6 +305,7 @@ function serve(
     sync: h.sync,
     nextPosition: opened.nextPosition,
     readHead,
+    refusal: h.refusal,
   });
   writer.timerCount = opened.timerCount;
   // While a lost tail stands (tailLoss 'open'), the mark keeps recording it.
@@ -404,6 +419,14 @@ function serve(
       };
     },
 
+    // A status: it answers after close() too, so readiness checks need no try/catch.
+    writeRefusal: () => h.refusal.error,
+
+    onWriteRefusal(listener) {
+      h.ensureOpen();
+      return h.refusal.listen(listener);
+    },
+
     snapshots: levelSnapshots(h),
     timers: levelTimers({
       h,
@@ -418,6 +441,7 @@ function serve(
         // Appends accepted before close() are written (or fail) before the folder is released.
         await writer.drain();
         writer.listeners.clear();
+        h.refusal.clear();
         heads.clear();
         try {
           await marker?.close();

@@ -61,7 +61,7 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
       // Newest first, as the memory store ranks them; a version saved again replaces itself.
       const ranked = kept.includes(key) ? kept : [...kept, key].sort().reverse();
       const drop = ranked.slice(keep);
-      await h.io('saving a snapshot', async () => {
+      await h.write('saving a snapshot', async () => {
         const batch = h.db.batch();
         if (!drop.includes(key)) batch.put(key, json);
         for (const k of drop) batch.del(k);
@@ -80,7 +80,7 @@ export function levelSnapshots(h: LevelHandle): SnapshotStore {
     async delete(streamId) {
       const id = checkedId(streamId);
       const kept = await keys(id);
-      await h.io('deleting snapshots', async () => {
+      await h.write('deleting snapshots', async () => {
         const batch = h.db.batch();
         for (const k of kept) batch.del(k);
         await batch.write({ sync: h.sync });

@@ -46,7 +46,7 @@ describe('write errors', () => {
   );
 
   it.skipIf(!canMountTmpfs())(
-    'after a write failed on a full disk the store takes no write until reopened, and every acknowledged command survives the reopening',
+    'after a write failed on a full disk the store takes no write until reopened, says so through writeRefusal() and onWriteRefusal, and every acknowledged command survives the reopening',
     async () => {
       const mount = freshFolder('tmpfs');
       mkdirSync(mount);
@@ -66,6 +66,11 @@ describe('write errors', () => {
       expect(report.afterFree.message).toMatch(/refuses writes .*reopen/);
       expect(report.stored).toBeGreaterThanOrEqual(report.acked);
       expect(report.stored).toBeLessThanOrEqual(report.acked + 1);
+      // The refusal is the store's state, told once to listeners, and gone once it is reopened.
+      expect(report.refusal).toEqual(report.afterFree);
+      expect(report.refusal.message).toMatch(/refuses writes .*No space left on device.*reopen it/);
+      expect(report.heard).toEqual([report.refusal]);
+      expect(report.reopenedRefusal).toBeNull();
     },
     30_000,
   );
@@ -84,7 +89,7 @@ describe('write errors', () => {
   });
 
   it.skipIf(failingSync === undefined)(
-    'a failed fsync fails the append as outcome unknown, no later write is taken before reopening, and the reopened store holds the events once, so a resend with the same commandId appends nothing',
+    'a failed fsync fails the append as outcome unknown, no later write is taken before reopening (writeRefusal() and onWriteRefusal say why), and the reopened store holds the events once, so a resend with the same commandId appends nothing',
     async () => {
       const folder = freshFolder();
       const flag = `${folder}-flag`;
@@ -105,6 +110,11 @@ describe('write errors', () => {
       });
       expect(report.c3.message).toMatch(/refuses writes since a write failed with an unknown outcome/);
       expect(report.version).toBe(2);
+      // The store tells why it refuses writes: asked, once to its listeners, and after close too.
+      expect(report.refusalBefore).toBeNull();
+      expect(report.refusal).toEqual({ ...report.c3, ok: undefined });
+      expect(report.heard).toEqual([report.refusal]);
+      expect(report.refusalAfterClose).toBe(report.c3.message);
       // LevelDB itself takes no write after a failed sync either.
       expect(report.rawFailed.ok).toBe(false);
       expect(report.rawAfter.ok).toBe(false);
@@ -112,6 +122,7 @@ describe('write errors', () => {
       // Reopened, the log replays the batch whose sync failed: c2, reported failed, is stored, at
       // the versions and positions that follow c1's; nothing was written over it.
       const store = await levelStore({ path: folder });
+      expect(store.writeRefusal()).toBeUndefined();
       const events = [];
       for await (const e of store.readAll()) events.push(e);
       expect(
@@ -130,6 +141,39 @@ describe('write errors', () => {
       expect(await store.streamVersion('ledger/l1')).toBe(6);
       await runtime.shutdown();
       await store.close();
+    },
+    30_000,
+  );
+
+  it.skipIf(failingSync === undefined)(
+    'a checkpoint write whose fsync failed fails as outcome unknown and makes the store refuse every later write (append, snapshot, checkpoint), reported by writeRefusal() and onWriteRefusal, whose throwing listener disturbs nothing',
+    async () => {
+      const folder = freshFolder();
+      const flag = `${folder}-flag`;
+      const child = startChild('failed-sync-child', [folder, flag, 'checkpoint'], {
+        wrap: ['env', `LD_PRELOAD=${failingSync}`, `AF_FAIL_SYNC=${flag}`],
+      });
+      const { code } = await child.exited;
+      expect(code, child.stderr()).toBe(0);
+      const report = JSON.parse(child.lines.at(-1) as string);
+      expect(report.cp1).toEqual({ ok: true });
+      expect(report.cp2).toMatchObject({
+        ok: false,
+        code: 'STORE_ERROR',
+        reason: 'IO',
+        outcomeUnknown: true,
+      });
+      expect(report.cp2.message).toMatch(
+        /saving a checkpoint failed .*Input\/output error.*outcome is unknown/,
+      );
+      expect(report.refusal).toMatchObject({ code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: false });
+      expect(report.refusal.message).toMatch(
+        /refuses writes since a write failed with an unknown outcome \(.*Input\/output error.*\): reopen it/,
+      );
+      expect(report.heard).toEqual([report.refusal]);
+      for (const later of [report.append, report.snapshot, report.cp3])
+        expect(later).toEqual({ ok: false, ...report.refusal });
+      expect(report.uncaught).toEqual(['Error: a listener bug']);
     },
     30_000,
   );

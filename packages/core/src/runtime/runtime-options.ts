@@ -272,7 +272,15 @@ const LOGGER_METHODS = ['child', 'isLevelEnabled', 'trace', 'debug', 'info', 'wa
 
 /** What the runtime calls on a store; the optional ones are checked only for their type. */
 const STORE_METHODS = ['append', 'readStream', 'readAll', 'streamVersion', 'close'];
-const STORE_OPTIONAL = ['knownStreamVersion', 'lastPosition', 'onAppend', 'acquire', 'onLeaseLost'];
+const STORE_OPTIONAL = [
+  'knownStreamVersion',
+  'lastPosition',
+  'onAppend',
+  'acquire',
+  'onLeaseLost',
+  'writeRefusal',
+  'onWriteRefusal',
+];
 
 /** Throws InvalidArgument naming the option when `value` (if given) lacks one of `methods`. */
 function checkShape(name: string, value: unknown, methods: readonly string[]): void {

@@ -1,3 +1,4 @@
+import type { StoreError } from '../errors.js';
 import type { TimerChange, TimerStore } from '../timers/timer.js';
 
 /**
@@ -191,6 +192,21 @@ export interface EventStore {
    * acquires the lease again. Returns the function that removes the listener.
    */
   onLeaseLost?(listener: (streamIds: readonly string[]) => void): () => void;
+  /**
+   * Why the store refuses every write until it is reopened (a StoreError naming the store and
+   * the failure), or undefined while it takes writes. Such a store fails every append with that
+   * error: only closing and opening it again (restarting the process) helps. The LevelDB store
+   * enters this state after a write failed with an unknown outcome (a failed fsync, a full disk).
+   * A passing failure the store recovers from by itself (a lost connection) is not a refusal.
+   * Answers after `close()` too. Optional: without it, a store never refuses writes this way.
+   */
+  writeRefusal?(): StoreError | undefined;
+  /**
+   * Calls `listener` once, with the error `writeRefusal()` then returns, when the store starts
+   * refusing writes; a listener added after that is not called (ask `writeRefusal()`). Returns
+   * the function that removes the listener. Optional, with `writeRefusal`.
+   */
+  onWriteRefusal?(listener: (refusal: StoreError) => void): () => void;
   readonly snapshots: SnapshotStore;
   readonly checkpoints: CheckpointStore;
   /** Durable timers (optional: a store without them runs aggregates that schedule none). */

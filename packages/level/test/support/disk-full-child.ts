@@ -1,7 +1,8 @@
 /**
  * Runs in a tiny tmpfs (the test mounts it in a private mount namespace): appends commands with
  * growing payloads until the disk is full, frees some room (a filler file written first), tries
- * one more command, reopens the store, then prints one JSON line with what happened.
+ * one more command, reopens the store, then prints one JSON line with what happened (and what
+ * `writeRefusal()` and `onWriteRefusal` said, before and after reopening).
  * argv: folder
  */
 import { rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ const failureOf = (e: unknown): Failure =>
       }
     : { message: String(e) };
 let failure: Failure | undefined;
+const heard: Failure[] = [];
+store.onWriteRefusal((refusal) => heard.push(failureOf(refusal)));
 const blob = 'x'.repeat(64 * 1024);
 for (let i = 0; i < 10_000 && failure === undefined; i++) {
   try {
@@ -55,6 +58,7 @@ const after = await h.state().then(
   (e: unknown) => ({ error: String(e) }),
 );
 const alive = h.isAlive();
+const refusal = failureOf(store.writeRefusal());
 // With room again LevelDB itself takes writes, but its log holds the torn record of the failed one.
 rmSync(filler);
 let afterFree: Failure | undefined;
@@ -69,8 +73,9 @@ await runtime.shutdown();
 await store.close();
 const reopened = await levelStore({ path: folder });
 const stored = await reopened.streamVersion('blobs/b1');
+const reopenedRefusal = reopened.writeRefusal() ?? null;
 await reopened.close();
 process.stdout.write(
-  `${JSON.stringify({ acked, failure, after, alive, afterFree, ackedAfterFree, stored })}\n`,
+  `${JSON.stringify({ acked, failure, after, alive, afterFree, ackedAfterFree, stored, refusal, heard, reopenedRefusal })}\n`,
 );
 process.exit(0);

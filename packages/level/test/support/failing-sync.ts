@@ -1,45 +1,11 @@
 /**
- * A real failed fsync for LevelDB: a tiny LD_PRELOAD library makes `fdatasync` and `fsync` fail
- * with EIO while a flag file exists (its path in AF_FAIL_SYNC), so a child process's LevelDB hits
- * the failure it would on a dying disk. Compiled with the machine's C compiler; undefined when
- * there is none (the tests using it are skipped).
+ * The failed-fsync library of `@actorfold/testing/crash` (LD_PRELOAD: fsync fails with EIO while
+ * the flag file in AF_FAIL_SYNC exists), compiled into this test file's temp folder.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { failingSyncLibrary as compile } from '@actorfold/testing/crash';
 import { freshFolder } from './folders.js';
-
-const SOURCE = `#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <unistd.h>
-static int failing(void) {
-  const char *flag = getenv("AF_FAIL_SYNC");
-  return flag != NULL && access(flag, F_OK) == 0;
-}
-int fdatasync(int fd) {
-  if (failing()) { errno = EIO; return -1; }
-  return ((int (*)(int))dlsym(RTLD_NEXT, "fdatasync"))(fd);
-}
-int fsync(int fd) {
-  if (failing()) { errno = EIO; return -1; }
-  return ((int (*)(int))dlsym(RTLD_NEXT, "fsync"))(fd);
-}
-`;
 
 /** The compiled library's path, or undefined when it cannot be built here (no cc, not Linux). */
 export function failingSyncLibrary(): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const dir = freshFolder('failing-sync');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'shim.c'), SOURCE);
-  try {
-    execFileSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'shim.so'), join(dir, 'shim.c'), '-ldl'], {
-      stdio: 'ignore',
-    });
-    return join(dir, 'shim.so');
-  } catch {
-    return undefined;
-  }
+  return compile(freshFolder('failing-sync'));
 }

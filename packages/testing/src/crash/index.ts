@@ -16,5 +16,6 @@ export {
   errandEffect,
 } from './errand.js';
 export { type ErrandVerdict, errandVerdict, overlappingExecutions } from './errand-verdict.js';
+export { failingSyncLibrary } from './failing-sync.js';
 export { type Journal, type JournalEntry, openJournal, readJournal } from './journal.js';
 export { DEDUPE_WINDOW, type LedgerCommand, type LedgerEvent, type LedgerState, ledger } from './ledger.js';
