@@ -787,6 +787,7 @@ describe('operators, results and the runtime around a running effect', () => {
     const { runtime, store } = await start({ implementations: { remote: noop } });
     const dueAt = Date.now() + 3_600_000;
     const timer = { streamId: 'probe/p9', version: 1, missed: 'fire', dueAt } as const;
+    const halfResult = { type: 'Result', outcome: 'done', request: {} };
     // Written past the runtime, straight through the store's append: a command that is neither
     // a request nor a result, and a result whose kept request is not one.
     await store.append('probe/p9', [{ data: { type: 'Went', step: 'x' } }], {
@@ -795,7 +796,7 @@ describe('operators, results and the runtime around a running effect', () => {
         { op: 'schedule', timer: { ...timer, name: '@effect:bad', command: { type: 'x' } } },
         {
           op: 'schedule',
-          timer: { ...timer, name: '@effect:half', command: { type: 'Result', outcome: 'done', request: {} } },
+          timer: { ...timer, name: '@effect:half', command: halfResult },
         },
       ],
     });
