@@ -9,7 +9,8 @@
  *   GET  /v1/health               → 200 { ok: true }   (the process answers)
  *   GET  /v1/ready                → 200 { ready: true } | 503 { ready: false, reasons }  (route traffic here)
  *
- * Failures are `{ error: { code, message, reason?, details? } }` with the status from STATUS.
+ * Failures are `{ error: { code, message, reason?, details?, outcomeUnknown? } }` with the status from
+ * STATUS (`failureStatus`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
@@ -291,12 +292,13 @@ function jsonKind(value: unknown): string {
 }
 
 /**
- * The HTTP status of a runtime error: from STATUS by code, except that a store that cannot reach
- * its database right now (STORE_ERROR, reason CONNECTION) is a 503 the client may retry with the
- * same commandId, not a 500.
+ * The HTTP status of a runtime error: from STATUS by code, except two store failures that are a
+ * 503 the client retries with the same commandId, not a 500: a store that cannot reach its
+ * database right now (STORE_ERROR, reason CONNECTION), and a write whose outcome is unknown
+ * (`outcomeUnknown`: it may be stored; the store takes no write until the daemon restarts).
  */
-export function failureStatus(e: { code: string; reason?: unknown }): number {
-  if (e.code === 'STORE_ERROR' && e.reason === 'CONNECTION') return 503;
+export function failureStatus(e: { code: string; reason?: unknown; outcomeUnknown?: unknown }): number {
+  if (e.code === 'STORE_ERROR' && (e.reason === 'CONNECTION' || e.outcomeUnknown === true)) return 503;
   return STATUS[e.code] ?? 500;
 }
 
@@ -322,7 +324,12 @@ function sendError(res: ServerResponse, e: unknown): void {
       error.reason = e.reason;
       if (e.details !== undefined) error.details = e.details;
     }
-    if (e.code === 'STORE_ERROR') error.reason = (e as { reason?: unknown }).reason;
+    if (e.code === 'STORE_ERROR') {
+      const { reason, outcomeUnknown } = e as { reason?: unknown; outcomeUnknown?: unknown };
+      error.reason = reason;
+      // The command may be stored: resending it with the same commandId is the safe retry.
+      if (outcomeUnknown === true) error.outcomeUnknown = true;
+    }
     const status = failureStatus(e);
     // 503s are worth retrying (a full mailbox, an unreachable database): say when.
     const headers: Record<string, string> = status === 503 ? { 'retry-after': '1' } : {};

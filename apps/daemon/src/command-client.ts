@@ -20,6 +20,8 @@ export class CommandFailed extends Error {
     readonly details?: unknown,
     /** For INVALID_COMMAND: which field is wrong, and how. */
     readonly issues?: ReadonlyArray<{ path?: string; message: string }>,
+    /** For STORE_ERROR: the command may be stored; resend it with the same commandId. */
+    readonly outcomeUnknown = false,
   ) {
     super(message);
   }
@@ -73,9 +75,18 @@ async function answer<T>(res: Response): Promise<T> {
       reason?: string;
       details?: unknown;
       issues?: Array<{ path?: string; message: string }>;
+      outcomeUnknown?: boolean;
     };
   };
   if (res.ok) return body;
   const e = body.error ?? { code: 'UNKNOWN', message: `HTTP ${res.status}` };
-  throw new CommandFailed(res.status, e.code, e.message, e.reason, e.details, e.issues);
+  throw new CommandFailed(
+    res.status,
+    e.code,
+    e.message,
+    e.reason,
+    e.details,
+    e.issues,
+    'outcomeUnknown' in e && e.outcomeUnknown === true,
+  );
 }

@@ -9,6 +9,10 @@ describe('the HTTP status of a failed command', () => {
     expect(failureStatus(new StoreError('DAMAGED', 'no CURRENT'))).toBe(500);
   });
 
+  it('is 503 (resend with the same commandId after the restart) for a write whose outcome is unknown', () => {
+    expect(failureStatus(new StoreError('IO', 'fsync failed', { outcomeUnknown: true }))).toBe(503);
+  });
+
   it('follows the error code otherwise', () => {
     expect(failureStatus(new MailboxFull('account/a', 1))).toBe(503);
     expect(failureStatus(new InvalidCommand('bad'))).toBe(400);

@@ -91,7 +91,7 @@ describe.skipIf(shim === undefined)('a store that refuses writes', () => {
     await checkpointsSaved(port, opened.events.at(-1)?.position ?? 0);
 
     const failure = await depositDuringFailedSync(api, flag);
-    expect(failure).toMatchObject({ status: 500, code: 'STORE_ERROR', reason: 'IO' });
+    expect(failure).toMatchObject({ status: 503, code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: true });
     expect((failure as Error).message).toMatch(/outcome is unknown/);
 
     expect((await daemon.exited).code).toBe(DAEMON_EXIT.STORE_REFUSES_WRITES);
@@ -117,7 +117,7 @@ describe.skipIf(shim === undefined)('a store that refuses writes', () => {
     await checkpointsSaved(first.port, opened.events.at(-1)?.position ?? 0);
 
     const failure = await depositDuringFailedSync(api, flag);
-    expect(failure).toMatchObject({ status: 500, code: 'STORE_ERROR', reason: 'IO' });
+    expect(failure).toMatchObject({ status: 503, code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: true });
 
     const second = await supervisor.message<Ready>(isReady);
     expect(second.pid).not.toBe(first.pid);
