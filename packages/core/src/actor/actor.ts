@@ -80,7 +80,6 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
   /** Gives back the store's lease on this aggregate (lease mode of a shared store). */
   #release: (() => Promise<void>) | undefined = undefined;
   #gone: Deferred | null = null;
-  #log: Logger | null = null;
 
   constructor(host: ActorHost, def: AnyAggregate, id: string, streamId: string) {
     this.#host = host;
@@ -997,12 +996,12 @@ export class AggregateActor implements MailboxProcessor<Request>, HostedActor {
     this.#host.changed(this.streamId, this.#version, this.#state);
   }
 
-  /** The actor's child logger, made on first use (most actors never log). */
+  /**
+   * A child logger made for each use, never kept: an actor would otherwise hold it (about 550 B,
+   * twice its own size) for as long as it stays resident, from its first slow command on.
+   */
   logger(): Logger {
-    if (this.#log === null) {
-      this.#log = this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
-    }
-    return this.#log;
+    return this.#host.logger.child({ aggregateType: this.def.type, aggregateId: this.id });
   }
 }
 

@@ -21,7 +21,7 @@ import type { CommandRequest, ExecuteResult } from './request.js';
 
 /** The actor as its replies need it: the aggregate instance, and its logger. */
 export interface RepliedActor extends HookedActor {
-  /** The actor's child logger (made on first use). */
+  /** A child logger of the actor's (made per use: an actor keeps none). */
   logger(): Logger;
 }
 
