@@ -1,51 +1,11 @@
-export { type AdminClient, adminClient, type TailOptions } from './admin-client.js';
-export {
-  AdminError,
-  type AdminErrorCode,
-  type ErrorBody,
-  httpStatusOf,
-  isAdminError,
-} from './admin-error.js';
-export {
-  type ActorsView,
-  type ActorView,
-  EFFECT_STATES,
-  type EffectAbandonedView,
-  type EffectRetriedView,
-  type EffectsView,
-  type EffectView,
-  type EventsView,
-  type EvictView,
-  type FiredTimerView,
-  type HealthView,
-  type InspectView,
-  type MetricsView,
-  type ProjectionsView,
-  type ReadyView,
-  type SnapshotsView,
-  type SnapshotTakenView,
-  type StatsView,
-  type StreamsView,
-  TIMER_STATUSES,
-  type TimerCancelledView,
-  type TimerFiredView,
-  type TimerStatus,
-  type TimersView,
-  type TimerView,
-} from './admin-views.js';
+// What talking to an admin socket needs: also its own, lighter entry point (@actorfold/admin/client).
+export * from './client.js';
 export {
   type EffectListing,
   effectView,
   listEffects,
   runtimeEffects,
 } from './effect-listing.js';
-export {
-  type EventFilter,
-  eventMatcher,
-  filteredPage,
-  isFiltering,
-  parseInstant,
-} from './event-filter.js';
 export { NDJSON_CONTENT_TYPE, type SubscribeOptions } from './event-tail.js';
 export { type ExpositionOptions, exposition } from './exposition.js';
 export { Histogram, LATENCY_BUCKETS } from './histogram.js';

@@ -2,8 +2,8 @@
  * The `@actorfold/core/errors` entry point: the error classes, their codes and the guards, without
  * the runtime behind the main entry (pino, p-queue, superjson). For tools that only tell errors
  * apart, such as the CLI, whose every start-up would otherwise load the runtime.
- * The main entry's names from errors.ts (errors.unit.test.ts checks they stay the same); a codec's
- * UnstorableValue, an INVALID_ARGUMENT, is on the main entry only.
+ * The main entry re-exports all of it; a codec's UnstorableValue, an INVALID_ARGUMENT, is on the
+ * main entry only.
  */
 export {
   ActorCrashed,

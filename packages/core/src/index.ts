@@ -66,38 +66,8 @@ export {
 } from './effects/effect.js';
 export { effectIdempotencyKey } from './effects/effect-record.js';
 export { EffectRecorder } from './effects/effect-recorder.js';
-export {
-  ActorCrashed,
-  ActorfoldError,
-  CommandTimeout,
-  CorruptData,
-  DecideFailed,
-  EffectCancelled,
-  EffectTimeout,
-  type ErrorCode,
-  IdempotencyConflict,
-  InterceptorFailed,
-  InvalidArgument,
-  InvalidCommand,
-  isActorfoldError,
-  isRejection,
-  isRetryable,
-  isTransientStoreError,
-  isVersionConflict,
-  MailboxFull,
-  NotOwner,
-  ProjectionFailed,
-  Rejection,
-  RuntimeClosed,
-  reject,
-  StoreError,
-  type StoreErrorReason,
-  UnknownAggregate,
-  UnknownEventSchema,
-  UpcastFailed,
-  type ValidationIssue,
-  VersionConflict,
-} from './errors.js';
+// The error classes and guards: also their own entry point (@actorfold/core/errors), without the runtime.
+export * from './errors-entry.js';
 export type {
   AggregateTypeMetrics,
   Counters,
