@@ -174,7 +174,7 @@ export async function idleActorHeap(opts: BenchOptions): Promise<ScenarioReport>
     method:
       `${num(n)} distinct aggregates get one command each (one event; the state is one shared frozen ` +
       'object, so user state costs 0) and stay resident. Heap used is read once it settled (`global.gc()` until two reads agree within 1 KiB) ' +
-      'calls with the actors resident and again after every actor was evicted; the memory store keeps the ' +
+      'with the actors resident and again after every actor was evicted; the memory store keeps the ' +
       'events either way, so the difference divided by N is what an idle actor holds: actor object, mailbox, ' +
       'registry map entry, id string (`acc-00000001`) and, with a commandId (a random UUID), the dedupe window. ' +
       'The stream id string (`touch/acc-00000001`) is shared with the memory store, so it is measured on its ' +
