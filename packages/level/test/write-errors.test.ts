@@ -22,18 +22,32 @@ function canMountTmpfs(): boolean {
 
 const failingSync = failingSyncLibrary();
 
+/**
+ * The report of one run of the disk-full child on a private 2 MB tmpfs (it fills the disk, frees
+ * room, reopens): both full-disk tests read it, so the child runs once per file.
+ */
+let diskFull: Promise<{ mount: string; report: DiskFullReport }> | undefined;
+/** The child's JSON report, checked field by field in the tests. */
+type DiskFullReport = ReturnType<typeof JSON.parse>;
+function diskFullReport(): Promise<{ mount: string; report: DiskFullReport }> {
+  diskFull ??= (async () => {
+    const mount = freshFolder('tmpfs');
+    mkdirSync(mount);
+    const child = startChild('disk-full-child', [`${mount}/store`], {
+      wrap: ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=2m tmpfs ${mount} && exec "$@"`, 'sh'],
+    });
+    const { code } = await child.exited;
+    expect(code, child.stderr()).toBe(0);
+    return { mount, report: JSON.parse(child.lines.at(-1) as string) as DiskFullReport };
+  })();
+  return diskFull;
+}
+
 describe('write errors', () => {
   it.skipIf(!canMountTmpfs())(
     'rejects the append that hits a full disk with STORE_ERROR reason IO and leaves the actor state unchanged',
     async () => {
-      const mount = freshFolder('tmpfs');
-      mkdirSync(mount);
-      const child = startChild('disk-full-child', [`${mount}/store`], {
-        wrap: ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=2m tmpfs ${mount} && exec "$@"`, 'sh'],
-      });
-      const { code } = await child.exited;
-      expect(code, child.stderr()).toBe(0);
-      const report = JSON.parse(child.lines.at(-1) as string);
+      const { mount, report } = await diskFullReport();
       expect(report.acked).toBeGreaterThan(0);
       expect(report.failure).toMatchObject({ code: 'STORE_ERROR', reason: 'IO' });
       expect(report.failure.message).toMatch(/space/i);
@@ -48,14 +62,7 @@ describe('write errors', () => {
   it.skipIf(!canMountTmpfs())(
     'after a write failed on a full disk the store takes no write until reopened, says so through writeRefusal() and onWriteRefusal, and every acknowledged command survives the reopening',
     async () => {
-      const mount = freshFolder('tmpfs');
-      mkdirSync(mount);
-      const child = startChild('disk-full-child', [`${mount}/store`], {
-        wrap: ['unshare', '-rm', 'sh', '-c', `mount -t tmpfs -o size=2m tmpfs ${mount} && exec "$@"`, 'sh'],
-      });
-      const { code } = await child.exited;
-      expect(code, child.stderr()).toBe(0);
-      const report = JSON.parse(child.lines.at(-1) as string);
+      const { report } = await diskFullReport();
       // LevelDB may have logged part of the failed batch: its callers hear the outcome is unknown.
       expect(report.failure).toMatchObject({ code: 'STORE_ERROR', reason: 'IO', outcomeUnknown: true });
       expect(report.failure.message).toMatch(/outcome is unknown/);
